@@ -1,0 +1,243 @@
+/*
+** reply.c: strict and lenient parsing of SMTP reply lines and replies
+** (RFC 5321 section 4.2, RFC 2034 section 4, RFC 3463 section 2).
+*/
+#include "smtpcode.h"
+
+#include <string.h>
+
+#define isdig(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
+
+static int limit(int v, int dflt) {
+  if (v <= 0) return dflt;
+  if (v > SMTPCODE_LIMIT_CEILING) return SMTPCODE_LIMIT_CEILING;
+  return v;
+}
+
+/*
+** Read one sub-code of an enhanced status code: 1 to 3 digits, no leading
+** zero (a lone "0" is fine). Returns the digits read, 0 when invalid.
+*/
+static int subcode(const char *s, size_t n, int *val) {
+  size_t i = 0;
+  int v = 0;
+  while (i < n && i < 4 && isdig(s[i])) {
+    v = v * 10 + (s[i] - '0');
+    i++;
+  }
+  if (i == 0 || i > 3) return 0;
+  if (i > 1 && s[0] == '0') return 0;
+  *val = v;
+  return (int)i;
+}
+
+/*
+** Match an enhanced status code at s[0..n): class.subject.detail. Returns
+** its length, or 0. The caller checks what follows it.
+*/
+static int enhanced(const char *s, size_t n, int *cls, int *sub, int *det) {
+  size_t i;
+  int k;
+  if (n < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+    return 0;
+  i = 2;
+  k = subcode(s + i, n - i, sub);
+  if (k == 0) return 0;
+  i += (size_t)k;
+  if (i >= n || s[i] != '.') return 0;
+  i++;
+  k = subcode(s + i, n - i, det);
+  if (k == 0) return 0;
+  i += (size_t)k;
+  *cls = s[0] - '0';
+  return (int)i;
+}
+
+SMTPCODE_API int smtpcode_parse_status(const char *s, size_t len, int *cls,
+                                       int *subject, int *detail) {
+  int c, sb, d, k;
+  if (s == NULL) return SMTPCODE_ESYNTAX;
+  k = enhanced(s, len, &c, &sb, &d);
+  if (k == 0 || (size_t)k != len) return SMTPCODE_ESYNTAX;
+  *cls = c;
+  *subject = sb;
+  *detail = d;
+  return k;
+}
+
+SMTPCODE_API int smtpcode_severity_of(int code) {
+  int d = code / 100;
+  if (code < 0 || code > 999) return SMTPCODE_SEV_UNKNOWN;
+  return (d >= 2 && d <= 5) ? d : SMTPCODE_SEV_UNKNOWN;
+}
+
+/* Could the bytes s[0..n) (no line ending yet) still become a reply line? */
+static int plausible_prefix(const char *s, size_t n, int lenient) {
+  if (n >= 1 && (s[0] < '2' || s[0] > '5')) return 0;
+  if (n >= 2 && !(isdig(s[1]) && (lenient || s[1] <= '5'))) return 0;
+  return 1;
+}
+
+SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
+                                     const smtpcode_opts *opts,
+                                     smtpcode_line *out) {
+  int lenient = opts != NULL && (opts->flags & SMTPCODE_O_LENIENT);
+  size_t maxline = (size_t)limit(opts ? opts->max_line : 0, SMTPCODE_MAX_LINE);
+  size_t scan = len < maxline + 2 ? len : maxline + 2;
+  const char *nl;
+  size_t end, used, t;
+  int flags = 0, c, sb, d, k;
+
+  memset(out, 0, sizeof *out);
+  if (s == NULL) return SMTPCODE_ESYNTAX;
+  nl = scan > 0 ? (const char *)memchr(s, '\n', scan) : NULL;
+  if (nl != NULL) {
+    end = (size_t)(nl - s);
+    used = end + 1;
+    if (end > 0 && s[end - 1] == '\r') end--;
+    if (end > maxline) return SMTPCODE_ETOOLONG;
+  } else {
+    if (len > maxline) return SMTPCODE_ETOOLONG;
+    end = len;
+    used = len;
+    if (end > 0 && s[end - 1] == '\r') end--; /* lone trailing CR */
+    flags |= SMTPCODE_F_NOEOL;
+    if (end < 3)
+      return plausible_prefix(s, end, lenient) ? SMTPCODE_EINCOMPLETE
+                                               : SMTPCODE_ESYNTAX;
+  }
+  if (end < 3 || s[0] < '2' || s[0] > '5' || !isdig(s[1]) || !isdig(s[2]))
+    return SMTPCODE_ESYNTAX;
+  if (s[1] > '5') {
+    if (!lenient) return SMTPCODE_ESYNTAX;
+    flags |= SMTPCODE_F_NONSTANDARD;
+  }
+  out->code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+  t = 3;
+  if (end > 3) {
+    if (s[3] == '-')
+      flags |= SMTPCODE_F_CONTINUED;
+    else if (s[3] == '\t' && lenient)
+      flags |= SMTPCODE_F_NONSTANDARD;
+    else if (s[3] != ' ')
+      return SMTPCODE_ESYNTAX;
+    t = 4;
+  }
+  /* Enhanced status code at the start of the text; 3yz replies carry none
+     (RFC 2034 section 4). */
+  if (s[0] != '3' && t < end) {
+    size_t e = t;
+    int hash = 0;
+    if (lenient && s[e] == '#') {
+      e++;
+      hash = 1;
+    }
+    k = enhanced(s + e, end - e, &c, &sb, &d);
+    if (k > 0) {
+      size_t a = e + (size_t)k;
+      int ok = 0;
+      if (a == end || s[a] == ' ')
+        ok = 1;
+      else if (lenient && s[a] == '\t')
+        ok = 2;
+      if (ok) {
+        if (ok == 2 || hash) flags |= SMTPCODE_F_NONSTANDARD;
+        out->cls = c;
+        out->subject = sb;
+        out->detail = d;
+        out->enh_off = (int)e;
+        out->enh_len = k;
+        if (c != s[0] - '0') flags |= SMTPCODE_F_MISMATCH;
+        while (a < end && (s[a] == ' ' || (lenient && s[a] == '\t'))) a++;
+        t = a;
+      }
+    }
+  }
+  out->text_off = (int)t;
+  out->text_len = (int)(end - t);
+  out->flags = flags;
+  out->length = (int)used;
+  return (int)used;
+}
+
+SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
+                                      const smtpcode_opts *opts,
+                                      smtpcode_reply *out,
+                                      smtpcode_line *lines, int cap) {
+  size_t maxreply = (size_t)limit(opts ? opts->max_reply : 0, SMTPCODE_MAX_REPLY);
+  int maxlines = limit(opts ? opts->max_lines : 0, SMTPCODE_MAX_LINES);
+  size_t pos = 0;
+  smtpcode_line ln;
+  int n = 0, r;
+
+  memset(out, 0, sizeof *out);
+  if (s == NULL) return SMTPCODE_ESYNTAX;
+  for (;;) {
+    size_t avail = maxreply - pos, rest = len - pos;
+    int cut = rest > avail;
+    r = smtpcode_parse_line(s + pos, cut ? avail : rest, opts, &ln);
+    out->nlines = n + 1;
+    /* a line that runs past the reply limit makes the reply too long */
+    if (cut && (r == SMTPCODE_EINCOMPLETE || (r >= 0 && (ln.flags & SMTPCODE_F_NOEOL))))
+      return SMTPCODE_ETOOLONG;
+    if (r < 0) return r;
+    if (n == 0) {
+      out->code = ln.code;
+    } else if (ln.code != out->code) {
+      return SMTPCODE_EINCONSISTENT;
+    }
+    if (n >= maxlines) return SMTPCODE_ETOOLONG;
+    if (n < cap && lines != NULL) lines[n] = ln;
+    out->flags |= ln.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD);
+    if (ln.cls != 0) {
+      if (out->cls == 0) {
+        out->cls = ln.cls;
+        out->subject = ln.subject;
+        out->detail = ln.detail;
+        out->enh_off = (int)pos + ln.enh_off;
+        out->enh_len = ln.enh_len;
+      } else if (ln.cls != out->cls || ln.subject != out->subject ||
+                 ln.detail != out->detail) {
+        out->flags |= SMTPCODE_F_ENH_VARIES;
+      }
+    }
+    n++;
+    pos += (size_t)r;
+    if (!(ln.flags & SMTPCODE_F_CONTINUED)) {
+      out->flags |= ln.flags & SMTPCODE_F_NOEOL;
+      break;
+    }
+    if (ln.flags & SMTPCODE_F_NOEOL || pos >= len) {
+      out->nlines = n + 1;
+      return SMTPCODE_EINCOMPLETE;
+    }
+  }
+  out->nlines = n;
+  out->length = (int)pos;
+  return (int)pos;
+}
+
+SMTPCODE_API const char *smtpcode_status_name(int status) {
+  switch (status) {
+  case SMTPCODE_OK: return "ok";
+  case SMTPCODE_ESYNTAX: return "syntax";
+  case SMTPCODE_EINCOMPLETE: return "incomplete";
+  case SMTPCODE_EINCONSISTENT: return "inconsistent";
+  case SMTPCODE_ETOOLONG: return "too_long";
+  case SMTPCODE_ENOTFOUND: return "not_found";
+  default: return NULL;
+  }
+}
+
+SMTPCODE_API const char *smtpcode_severity_name(int severity) {
+  switch (severity) {
+  case SMTPCODE_SEV_UNKNOWN: return "unknown";
+  case SMTPCODE_SEV_SUCCESS: return "success";
+  case SMTPCODE_SEV_INTERMEDIATE: return "intermediate";
+  case SMTPCODE_SEV_TRANSIENT: return "transient";
+  case SMTPCODE_SEV_PERMANENT: return "permanent";
+  default: return NULL;
+  }
+}
+
+SMTPCODE_API const char *smtpcode_version(void) { return SMTPCODE_VERSION; }
