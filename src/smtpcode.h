@@ -160,4 +160,39 @@ SMTPCODE_API const char *smtpcode_version(void);
 
 /* ===== find / classify (issue 4): declarations below this line ===== */
 
+/* Where smtpcode_find found the reply (smtpcode_found.how). */
+typedef enum smtpcode_how {
+  SMTPCODE_HOW_NONE = 0,
+  SMTPCODE_HOW_REPLY = 1,   /* a reply code, maybe with an enhanced code */
+  SMTPCODE_HOW_STATUS = 2   /* an enhanced code alone (Status:, dsn=, #5.1.1) */
+} smtpcode_how;
+
+/* A reply located in free text. Offsets are from the start of the text. */
+typedef struct smtpcode_found {
+  int code;     /* reply code, 0 when only an enhanced code was found */
+  int cls;      /* enhanced code; cls 0 when none */
+  int subject;
+  int detail;
+  int flags;    /* SMTPCODE_F_MISMATCH, SMTPCODE_F_NONSTANDARD */
+  int how;      /* smtpcode_how */
+  int start;    /* first byte of what was found (code or enhanced code) */
+  int end;      /* one past the last byte of the reply text */
+  int code_off; /* reply code span (3 bytes), -1 when none */
+  int enh_off;  /* enhanced code span; enh_len 0 when none */
+  int enh_len;
+  int text_off; /* reply text after the codes */
+  int text_len;
+} smtpcode_found;
+
+/*
+** smtpcode_find: locate the reply code and enhanced status code in free
+** text (log lines, exception messages, DSN fields). out receives the
+** outermost reply; inner (may be NULL) receives a reply quoted inside it
+** ("450 4.1.1 ... said: 550 5.1.1 ..."), how = SMTPCODE_HOW_NONE when
+** there is none. Returns 0, or SMTPCODE_ENOTFOUND when the text holds no
+** code (out->how is then SMTPCODE_HOW_NONE).
+*/
+SMTPCODE_API int smtpcode_find(const char *s, size_t len, smtpcode_found *out,
+                               smtpcode_found *inner);
+
 #endif
