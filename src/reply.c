@@ -71,10 +71,17 @@ SMTPCODE_API int smtpcode_severity_of(int code) {
   return (d >= 2 && d <= 5) ? d : SMTPCODE_SEV_UNKNOWN;
 }
 
-/* Could the bytes s[0..n) (no line ending yet) still become a reply line? */
-static int plausible_prefix(const char *s, size_t n, int lenient) {
+/*
+** Could the bytes s[0..n), a line with no ending yet, still become a
+** different reply line? True while the separator after the code has not
+** arrived ("", "2", "25", "250": the next byte may be "-").
+*/
+static int unfinished(const char *s, size_t n, int lenient) {
+  if (n > 0 && s[n - 1] == '\r') n--;
+  if (n > 3) return 0;
   if (n >= 1 && (s[0] < '2' || s[0] > '5')) return 0;
   if (n >= 2 && !(isdig(s[1]) && (lenient || s[1] <= '5'))) return 0;
+  if (n >= 3 && !isdig(s[2])) return 0;
   return 1;
 }
 
@@ -102,9 +109,7 @@ SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
     used = len;
     if (end > 0 && s[end - 1] == '\r') end--; /* lone trailing CR */
     flags |= SMTPCODE_F_NOEOL;
-    if (end < 3)
-      return plausible_prefix(s, end, lenient) ? SMTPCODE_EINCOMPLETE
-                                               : SMTPCODE_ESYNTAX;
+    out->flags = flags; /* tells smtpcode_parse_reply, even on error */
   }
   if (end < 3 || s[0] < '2' || s[0] > '5' || !isdig(s[1]) || !isdig(s[2]))
     return SMTPCODE_ESYNTAX;
@@ -165,6 +170,7 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
                                       smtpcode_reply *out,
                                       smtpcode_line *lines, int cap) {
   size_t maxreply = (size_t)limit(opts ? opts->max_reply : 0, SMTPCODE_MAX_REPLY);
+  int lenient = opts != NULL && (opts->flags & SMTPCODE_O_LENIENT);
   int maxlines = limit(opts ? opts->max_lines : 0, SMTPCODE_MAX_LINES);
   size_t pos = 0;
   smtpcode_line ln;
@@ -177,6 +183,9 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
     int cut = rest > avail;
     r = smtpcode_parse_line(s + pos, cut ? avail : rest, opts, &ln);
     out->nlines = n + 1;
+    if ((ln.flags & SMTPCODE_F_NOEOL) &&
+        unfinished(s + pos, cut ? avail : rest, lenient))
+      return cut ? SMTPCODE_ETOOLONG : SMTPCODE_EINCOMPLETE;
     /* a line that runs past the reply limit makes the reply too long */
     if (cut && (r == SMTPCODE_EINCOMPLETE || (r >= 0 && (ln.flags & SMTPCODE_F_NOEOL))))
       return SMTPCODE_ETOOLONG;

@@ -116,11 +116,12 @@ typedef struct smtpcode_reply {
 /*
 ** smtpcode_parse_line: parse the first line of s[0..len).
 ** The line ends at the first LF (a CR before it is dropped); without an LF
-** the whole span is the line. Returns the bytes consumed (line ending
+** the whole span is taken as one complete line (what a socket reader that
+** strips line endings hands over). Returns the bytes consumed (line ending
 ** included) or a negative status: SMTPCODE_ESYNTAX when the line is not a
-** reply line, SMTPCODE_EINCOMPLETE when it has no ending and could still
-** become one (e.g. "25"), SMTPCODE_ETOOLONG past opts->max_line.
-** opts may be NULL. out is always written.
+** reply line, SMTPCODE_ETOOLONG past opts->max_line.
+** opts may be NULL. out is always written (out->flags has SMTPCODE_F_NOEOL
+** when no LF was found, even on error).
 */
 SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
                                      const smtpcode_opts *opts,
@@ -129,10 +130,13 @@ SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
 /*
 ** smtpcode_parse_reply: parse one complete reply (one or more lines) at
 ** the start of s[0..len). Bytes after the reply (a pipelined next reply)
-** are left alone. Up to cap lines are stored in lines[] (lines may be
-** NULL when cap is 0); out->nlines tells how many the reply has. Returns
-** the bytes consumed or a negative status; on error out->nlines is the
-** 1-based number of the line at fault.
+** are left alone. The final line may lack its line ending, but a final
+** line that has not yet shown the byte after its code ("250", "25", "")
+** is SMTPCODE_EINCOMPLETE: it could still turn into a continuation line.
+** Up to cap lines are stored in lines[] (lines may be NULL when cap is 0);
+** out->nlines tells how many the reply has. Returns the bytes consumed or
+** a negative status; on error out->nlines is the 1-based number of the
+** line at fault.
 */
 SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
                                       const smtpcode_opts *opts,
