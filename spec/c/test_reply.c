@@ -1,0 +1,175 @@
+/*
+** C tests of the reply parser (src/reply.c). Each input is placed at the
+** very end of a page followed by an unreadable guard page, so any read
+** past the span crashes (picohttpparser's trick). Prints TAP.
+*/
+#define _DEFAULT_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../src/smtpcode.h"
+
+static int ntest = 0, nfail = 0;
+static char *page;
+static size_t pagesz;
+
+static void ok(int cond, const char *name) {
+  ntest++;
+  if (!cond) nfail++;
+  printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, name);
+}
+
+/* copy s to the end of the guarded page and return that pointer */
+static const char *guard(const char *s, size_t n) {
+  if (n > pagesz) n = pagesz;
+  memcpy(page + pagesz - n, s, n);
+  return page + pagesz - n;
+}
+
+static int reply(const char *s, const smtpcode_opts *o, smtpcode_reply *r,
+                 smtpcode_line *lines, int cap) {
+  size_t n = strlen(s);
+  return smtpcode_parse_reply(guard(s, n), n, o, r, lines, cap);
+}
+
+static void test_basic(void) {
+  smtpcode_reply r;
+  smtpcode_line ln[8];
+  int n;
+  n = reply("250 OK\r\n", NULL, &r, ln, 8);
+  ok(n == 8 && r.code == 250 && r.nlines == 1 && ln[0].text_len == 2,
+     "250 OK");
+  n = reply("550-5.1.1 a\r\n550 5.1.1 b\r\n", NULL, &r, ln, 8);
+  ok(n == 26 && r.code == 550 && r.cls == 5 && r.subject == 1 &&
+         r.detail == 1 && r.nlines == 2,
+     "multi-line with enhanced codes");
+  ok(ln[1].text_off == 10 && ln[1].text_len == 1, "second line text span");
+  n = reply("250-a\r\n251 b\r\n", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_EINCONSISTENT && r.nlines == 2, "inconsistent at line 2");
+  n = reply("250-a\r\n", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_EINCOMPLETE, "continuation last is incomplete");
+  n = reply("250", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_EINCOMPLETE, "bare code without ending is incomplete");
+  n = reply("250\r\n", NULL, &r, ln, 8);
+  ok(n == 5 && r.code == 250, "bare code with ending is complete");
+  n = reply("550 4.7.1 x", NULL, &r, ln, 8);
+  ok(n == 11 && (r.flags & SMTPCODE_F_MISMATCH), "class mismatch flagged");
+  n = reply("571 5.7.1 x", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_ESYNTAX, "571 strict is a syntax error");
+  {
+    smtpcode_opts o = {SMTPCODE_O_LENIENT, 0, 0, 0};
+    n = reply("571 5.7.1 x", &o, &r, ln, 8);
+    ok(n == 11 && r.code == 571 && (r.flags & SMTPCODE_F_NONSTANDARD),
+       "571 lenient is non-standard");
+  }
+  n = reply("", NULL, &r, ln, 0);
+  ok(n == SMTPCODE_EINCOMPLETE, "empty input is incomplete");
+  n = smtpcode_parse_reply(NULL, 0, NULL, &r, NULL, 0);
+  ok(n == SMTPCODE_ESYNTAX, "NULL input is a syntax error");
+}
+
+static void test_status(void) {
+  int c, s, d;
+  ok(smtpcode_parse_status("5.7.26", 6, &c, &s, &d) == 6 && c == 5 && s == 7 &&
+         d == 26,
+     "status 5.7.26");
+  ok(smtpcode_parse_status(guard("5.01.1", 6), 6, &c, &s, &d) ==
+         SMTPCODE_ESYNTAX,
+     "status 5.01.1 rejected");
+  ok(smtpcode_parse_status(guard("5.1.1000", 8), 8, &c, &s, &d) ==
+         SMTPCODE_ESYNTAX,
+     "status 5.1.1000 rejected");
+  ok(smtpcode_parse_status(guard("5.1.", 4), 4, &c, &s, &d) == SMTPCODE_ESYNTAX,
+     "status 5.1. rejected without reading past the end");
+}
+
+static void test_names(void) {
+  ok(strcmp(smtpcode_status_name(SMTPCODE_ETOOLONG), "too_long") == 0,
+     "status name too_long");
+  ok(smtpcode_status_name(-99) == NULL, "unknown status name is NULL");
+  ok(strcmp(smtpcode_severity_name(SMTPCODE_SEV_TRANSIENT), "transient") == 0,
+     "severity name");
+  ok(smtpcode_severity_of(550) == SMTPCODE_SEV_PERMANENT &&
+         smtpcode_severity_of(199) == SMTPCODE_SEV_UNKNOWN,
+     "severity_of");
+  ok(strcmp(smtpcode_version(), SMTPCODE_VERSION) == 0, "version");
+}
+
+/* Every prefix of every input: spans stay inside, no crash. */
+static void test_prefixes(void) {
+  static const char *inputs[] = {
+      "250-mx.example.com\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+      "550-5.1.1 first\r\n550 5.1.1 second",
+      "571 #5.7.1\tx\r\n",
+      "250 5.1.1000 x\n",
+      "421-4.7.0 a\n421-4.7.0 b\n421 4.7.0",
+  };
+  size_t i, cut;
+  int bad = 0;
+  for (i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+    size_t n = strlen(inputs[i]);
+    for (cut = 0; cut <= n; cut++) {
+      smtpcode_reply r;
+      smtpcode_line ln[8];
+      smtpcode_opts o = {SMTPCODE_O_LENIENT, 0, 0, 0};
+      int k;
+      for (k = 0; k < 2; k++) {
+        const char *p = guard(inputs[i], cut);
+        int got = smtpcode_parse_reply(p, cut, k ? &o : NULL, &r, ln, 8);
+        if (got > (int)cut) bad++;
+        if (got > 0) {
+          int j;
+          if (r.enh_len && (r.enh_off < 0 || r.enh_off + r.enh_len > got)) bad++;
+          for (j = 0; j < r.nlines && j < 8; j++)
+            if (ln[j].text_len < 0 || ln[j].text_off + ln[j].text_len > ln[j].length)
+              bad++;
+        }
+      }
+    }
+  }
+  ok(bad == 0, "every prefix parses inside its span");
+}
+
+static void test_limits(void) {
+  static char big[20000];
+  smtpcode_reply r;
+  smtpcode_line ln[4];
+  smtpcode_opts o = {0, 100, 3, 200};
+  int n;
+  memset(big, 'x', sizeof big);
+  memcpy(big, "250 ", 4);
+  n = smtpcode_parse_reply(big, sizeof big, NULL, &r, ln, 4);
+  ok(n == SMTPCODE_ETOOLONG, "a 20000-byte line is too long by default");
+  n = smtpcode_parse_reply(big, 150, &o, &r, ln, 4);
+  ok(n == SMTPCODE_ETOOLONG, "max_line 100");
+  n = reply("250-a\n250-b\n250-c\n250 d\n", &o, &r, ln, 4);
+  ok(n == SMTPCODE_ETOOLONG, "max_lines 3");
+  {
+    smtpcode_opts o2 = {0, 0, 0, 12};
+    n = reply("250-aaaa\n250-bbbb\n250 c\n", &o2, &r, ln, 4);
+    ok(n == SMTPCODE_ETOOLONG, "max_reply 12");
+    n = reply("250-aa\n250 c\n", &o2, &r, ln, 4);
+    ok(n == SMTPCODE_ETOOLONG, "max_reply counts line endings (13 > 12)");
+    n = reply("250-a\n250 c\n", &o2, &r, ln, 4);
+    ok(n == 12, "a reply of exactly max_reply bytes is fine");
+  }
+}
+
+int main(void) {
+  pagesz = (size_t)sysconf(_SC_PAGESIZE);
+  page = mmap(NULL, pagesz * 2, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED || mprotect(page + pagesz, pagesz, PROT_NONE) != 0) {
+    printf("Bail out! cannot set up the guard page\n");
+    return 1;
+  }
+  test_basic();
+  test_status();
+  test_names();
+  test_prefixes();
+  test_limits();
+  printf("1..%d\n", ntest);
+  return nfail != 0;
+}
