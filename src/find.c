@@ -1,0 +1,728 @@
+/*
+** find.c: locate an SMTP reply code (RFC 5321 section 4.2) and an enhanced
+** status code (RFC 3463) in free text: MTA log lines, exception messages,
+** bounce texts, DSN fields (RFC 3464).
+**
+** How it works. One forward scan looks at each run of digits whose left
+** neighbour is a token boundary:
+**   - three digits, first 2-5, second 0-5, is a reply-code candidate;
+**   - one digit 2, 4 or 5 followed by ".s.d" (RFC 3463 sub-codes: 1-3
+**     digits, no leading zero) is an enhanced-code candidate.
+** A candidate is judged by a few bytes around it (bounded look-back and
+** look-ahead, no backtracking):
+**   - a reply code followed by an enhanced code ("550 5.1.1", "550-5.1.1",
+**     "550: 5.7.1", "(550, b'5.1.1", "550 #5.1.0") is always taken;
+**   - without one it is taken at the start of the text or of a line (after
+**     blanks and opening brackets or quotes), or in a known context: after
+**     ':' or ';', an opening quote, '(' , '<', '#', or a word such as
+**     "said", "error", "code", "reply", "returned" -- and then it must be a
+**     code that servers really send (the list in known()). "[221]" counts
+**     only at the start of a line (Exim writes pids as "[456]");
+**   - an enhanced code alone counts at the start of a line, after '#'
+**     ("(#5.1.1)"), "dsn=", "status=", "Status:" and the contexts above;
+**     bare in prose ("quota exceeded 5.2.2") only for classes 4 and 5, and
+**     then flagged SMTPCODE_F_BARE.
+** A code glued to "WORD:" counts when the word has a letter past 'f'
+** ("RCPT TO:550 5.7.26", not IPv6 "cafe:550"); a camel-case word ending
+** in a keyword counts too ("ResponseCode 421").
+** Tokens glued to letters, digits, '.', '-', '/', ':', '=' (other than
+** dsn=/status=), '@' and the like are never codes, so IP addresses
+** (192.0.2.1, 5.1.1.1, 11.22.33.44, IPv6), versions (v2.0.1), dates, times,
+** four-part numbers (4.16.55.1), ports (":25"), pids ("smtp[1234]"), queue
+** ids, errnos ("(-44)"), "delay=1.2", addresses and host names are skipped.
+** Text after "://" up to the next blank is a URL and is skipped.
+**
+** Which one is the answer. The first reply code in the text wins over any
+** enhanced code alone (a Postfix "dsn=5.1.1, status=bounced (host ...
+** said: 550 5.1.1 ...)" line gives 550 5.1.1: dsn= is used only when the
+** line holds no reply). Without a reply code, the first enhanced code in a
+** context wins, else the first bare one. The reply then extends to the end
+** of its line (a multi-line wire reply "550-...\r\n550 ..." to its last
+** line), or to the quote, ')' , '>' or ']' that closes what opened before
+** it, and stops before Postfix's " (in reply to ... command)" trailer.
+** Inside that span, a further reply code, or an enhanced code that was
+** quoted or reported ("said:"), is the inner reply; an enhanced code of the
+** same class fills a missing enhanced code ("550 ... (#5.1.1)") or
+** replaces a generic X.0.0 one. A positive reply does not quote a
+** failure: in a transcript ("220 ... 250 ... 451 4.3.0 Error") or a joined
+** multi-line reply whose code changes ("220-laposte 421 4.2.1 ..."), the
+** later 4xx/5xx reply is the answer (at most 4 such replacements).
+**
+** Work: one scan of at most SMTPCODE_MAX_TEXT bytes, plus a few scans of
+** the chosen reply's span (bounded by the replacement limit); every
+** look-around is bounded.
+*/
+#include "smtpcode.h"
+
+#include <string.h>
+
+#define isdig(c) ((unsigned)((c) - '0') < 10u)
+
+static int isalpha_(int c) {
+  c |= 0x20;
+  return c >= 'a' && c <= 'z';
+}
+
+static int isalnum_(int c) { return isdig(c) || isalpha_(c); }
+
+static int isblank_(int c) { return c == ' ' || c == '\t'; }
+
+static int iseol(int c) { return c == '\n' || c == '\r'; }
+
+/* Bytes the main scan stops at: 1 digit, 2 '(', 3 ')', 4 ':' (URLs). */
+static const unsigned char hot[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['('] = 2, [')'] = 3,
+    [':'] = 4};
+
+/* Bytes that end a URL. */
+static const unsigned char urlend[256] = {
+    [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['\''] = 1, ['"'] = 1,
+    ['<'] = 1, ['>'] = 1, [')'] = 1, ['`'] = 1};
+
+/* Openers and closers: ASCII bytes, or these for UTF-8 quotes. */
+enum {
+  Q_LSQ = 0x101, /* U+2018 ‘ */
+  Q_RSQ,         /* U+2019 ’ */
+  Q_LDQ,         /* U+201C “ */
+  Q_RDQ,         /* U+201D ” */
+  Q_LAQ,         /* U+00AB « */
+  Q_RAQ          /* U+00BB » */
+};
+
+/* How much the left context of a candidate vouches for it. */
+enum { L_REJECT = 0, L_BARE = 1, L_CTX = 2, L_ANCHOR = 3 };
+
+/* Keyword attributes: Q reports another server's words, R introduces a
+   reply code, E may precede '=' ("dsn=5.1.1"), V a version number. */
+enum { K_Q = 1, K_R = 2, K_E = 4, K_V = 8 };
+
+static const struct {
+  const char *w;
+  int len, attr;
+} keywords[] = {
+    {"said", 4, K_Q | K_R},     {"returned", 8, K_Q | K_R},
+    {"replied", 7, K_Q | K_R},  {"answered", 8, K_Q | K_R},
+    {"error", 5, K_R},          {"errors", 6, K_R},
+    {"code", 4, K_R},           {"reply", 5, K_R},
+    {"response", 8, K_R},       {"smtp", 4, K_R},
+    {"esmtp", 5, K_R},          {"status", 6, K_R | K_E},
+    {"stat", 4, K_E},           {"dsn", 3, K_E},
+    {"version", 7, K_V},        {"release", 7, K_V},
+    {"ver", 3, K_V},            {"v", 1, K_V},
+    {"rev", 3, K_V}};
+
+typedef struct ctx {
+  int level; /* L_* */
+  int open;  /* opener right before the token: byte or Q_*, 0 if none */
+  int kw;    /* attributes of the keyword before it, 0 if none */
+} ctx;
+
+/* A candidate found by the scan. Offsets are into the text. */
+typedef struct cand {
+  int how;    /* SMTPCODE_HOW_REPLY or SMTPCODE_HOW_STATUS */
+  int level;  /* L_* of its context */
+  int code, code_off;
+  int cls, sub, det, enh_off, enh_len;
+  int flags;  /* SMTPCODE_F_NONSTANDARD, SMTPCODE_F_BARE */
+  int cont;   /* reply code followed by '-': more lines may follow */
+  int closer; /* byte or Q_* that closes the reply, 0 if none */
+  int quoted; /* quoted or reported: an inner reply, not the outer one */
+  int after;  /* the scan resumes here (just after the codes) */
+  int text;   /* the reply text starts here */
+  int depth;  /* '(' open before the candidate (in the scanned range) */
+} cand;
+
+typedef struct scan {
+  const unsigned char *s;
+  int n;     /* end of the range scanned (and of every look-ahead) */
+  int i;     /* next byte to look at */
+  int depth; /* '(' minus ')' since the start of the range, never < 0 */
+} scan;
+
+/* Attributes of the keyword whose last letter is at e, 0 if none. */
+static int keyword(const unsigned char *s, int e) {
+  char w[12];
+  int b = e, len, k;
+  size_t j;
+  while (b >= 0 && e - b < 9 && isalpha_(s[b])) b--;
+  if (b >= 0 && isalpha_(s[b])) return 0; /* longer than any keyword */
+  len = e - b;
+  for (k = 0; k < len; k++) w[k] = (char)(s[b + 1 + k] | 0x20);
+  for (j = 0; j < sizeof keywords / sizeof keywords[0]; j++)
+    if (keywords[j].len == len && memcmp(w, keywords[j].w, (size_t)len) == 0)
+      return keywords[j].attr;
+  return 0;
+}
+
+/*
+** Like keyword(), and also the last part of a camel-case word
+** ("ResponseCode", "smtpError"): only the R attribute counts there.
+*/
+static int keyword2(const unsigned char *s, int e) {
+  int a = keyword(s, e), b, k;
+  if (a != 0) return a;
+  for (b = e, k = 0; k < 10 && b > 0 && isalpha_(s[b - 1]); k++, b--) {
+    if (s[b] >= 'A' && s[b] <= 'Z' && s[b - 1] >= 'a' && s[b - 1] <= 'z')
+      return keyword(s, e) | (keyword(s + b, e - b) & K_R);
+  }
+  return 0;
+}
+
+/* The opener ending at b, or 0; *ob receives its first byte. */
+static int opener(const unsigned char *s, int b, int *ob) {
+  int c = s[b];
+  *ob = b;
+  switch (c) {
+  case '(': case '[': case '<': case '{': case '#': case ';': case '=':
+  case '\'': case '"': case '`':
+    return c;
+  default:
+    break;
+  }
+  if (b >= 2 && s[b - 2] == 0xE2 && s[b - 1] == 0x80 &&
+      (c == 0x98 || c == 0x9C)) {
+    *ob = b - 2;
+    return c == 0x98 ? Q_LSQ : Q_LDQ;
+  }
+  if (b >= 1 && s[b - 1] == 0xC2 && c == 0xAB) {
+    *ob = b - 1;
+    return Q_LAQ;
+  }
+  return 0;
+}
+
+static int closer_of(int op) {
+  switch (op) {
+  case '(': return ')';
+  case '[': return ']';
+  case '<': return '>';
+  case '\'': case '"': case '`': return op;
+  case Q_LSQ: return Q_RSQ;
+  case Q_LDQ: return Q_RDQ;
+  case Q_LAQ: return Q_RAQ;
+  default: return 0;
+  }
+}
+
+static int isquote(int op) {
+  return op == '\'' || op == '"' || op == '`' || op == Q_LSQ ||
+         op == Q_LDQ || op == Q_LAQ;
+}
+
+/* Bytes that may stand between a line start and a code at its start. */
+static int islead(int c) {
+  return isblank_(c) || c == '(' || c == '[' || c == '<' || c == '{' ||
+         c == '#' || c == '\'' || c == '"' || c == '`' || c == '>';
+}
+
+/* Judge the left context of the token starting at i. */
+static void context(const unsigned char *s, int i, ctx *x) {
+  int b = i - 1, ob, op, k, c;
+  x->level = L_REJECT;
+  x->open = 0;
+  x->kw = 0;
+  if (b < 0 || iseol(s[b])) {
+    x->level = L_ANCHOR;
+    return;
+  }
+  op = opener(s, b, &ob);
+  if (op == '=') { /* only dsn=, status=, stat= */
+    if (ob > 0 && isalpha_(s[ob - 1])) x->kw = keyword(s, ob - 1);
+    if (x->kw & K_E) {
+      x->level = L_CTX;
+      x->open = '=';
+    }
+    return;
+  }
+  if (op != 0) {
+    x->open = op;
+    x->level = L_CTX;
+    b = ob - 1;
+    for (k = 0; k < 16 && b >= 0 && islead(s[b]); k++) b--;
+    if (b < 0 || iseol(s[b])) {
+      x->level = L_ANCHOR;
+    } else if (isblank_(s[ob - 1])) { /* "returned '550", "said: (550" */
+      for (b = ob - 1, k = 0; k < 16 && b >= 0 && isblank_(s[b]); k++) b--;
+      if (b > 0 && s[b] == ':') b--;
+      if (b >= 0 && isalpha_(s[b])) x->kw = keyword(s, b);
+    }
+    return;
+  }
+  if (s[b] == ':' && b > 0) { /* "RCPT TO:550 ...", "ERROR_CODE :550" */
+    c = s[b - 1];
+    if (isblank_(c)) {
+      x->level = L_CTX;
+    } else if (isalpha_(c)) { /* a word with a letter beyond a-f: no IPv6 */
+      for (b--, k = 0; k < 16 && b >= 0 && isalpha_(s[b]); k++, b--)
+        if ((s[b] | 0x20) > 'f') x->level = L_CTX;
+      if (b >= 0 && (isdig(s[b]) || s[b] == ':' || s[b] == '.'))
+        x->level = L_REJECT; /* "fe80::abc:550", "host.example:550" */
+    }
+    return;
+  }
+  if (!isblank_(s[b])) return; /* glued to a word, number, '.', ':' ... */
+  for (k = 0; k < 32 && b >= 0 && isblank_(s[b]); k++) b--;
+  if (b < 0 || iseol(s[b])) {
+    x->level = L_ANCHOR;
+    return;
+  }
+  c = s[b];
+  if (c == ':' || c == ';') {
+    x->level = L_CTX;
+    if (c == ':' && b > 0 && isalpha_(s[b - 1])) x->kw = keyword(s, b - 1);
+    return;
+  }
+  op = opener(s, b, &ob);
+  if (op != 0 && op != '=') {
+    x->level = L_CTX;
+    return;
+  }
+  if (isalpha_(c)) {
+    x->kw = keyword2(s, b);
+    x->level = (x->kw & (K_Q | K_R)) ? L_CTX : L_BARE;
+    return;
+  }
+  x->level = L_BARE;
+}
+
+/* One RFC 3463 sub-code at i: 1-3 digits, no leading zero. */
+static int subcode(const unsigned char *s, int n, int i, int *v) {
+  int k = 0, val = 0;
+  while (i + k < n && k < 4 && isdig(s[i + k])) {
+    val = val * 10 + (s[i + k] - '0');
+    k++;
+  }
+  if (k == 0 || k > 3 || (k > 1 && s[i] == '0')) return 0;
+  *v = val;
+  return k;
+}
+
+/*
+** An enhanced status code at i whose right neighbour ends the token.
+** Returns its length, or 0.
+*/
+static int enhanced(const unsigned char *s, int n, int i, int *cls, int *sb,
+                    int *dt) {
+  int k, e, c, c2;
+  if (i + 5 > n || (s[i] != '2' && s[i] != '4' && s[i] != '5') ||
+      s[i + 1] != '.')
+    return 0;
+  k = subcode(s, n, i + 2, sb);
+  if (k == 0) return 0;
+  e = i + 2 + k;
+  if (e >= n || s[e] != '.') return 0;
+  k = subcode(s, n, e + 1, dt);
+  if (k == 0) return 0;
+  e += 1 + k;
+  if (e < n) {
+    c = s[e];
+    c2 = e + 1 < n ? s[e + 1] : ' ';
+    if (isalnum_(c) || c == '_' || c == '/' || c == '@' || c == '=' ||
+        c == '+' || c == '%')
+      return 0;
+    if ((c == '.' || c == ':' || c == '-' || c == ',') && isalnum_(c2))
+      return 0;
+  }
+  *cls = s[i] - '0';
+  return e - i;
+}
+
+/* Does the byte at k end a reply code that has no enhanced code? */
+static int codeend(const unsigned char *s, int n, int k) {
+  int c, c2;
+  if (k >= n) return 1;
+  c = s[k];
+  c2 = k + 1 < n ? s[k + 1] : ' ';
+  if (isblank_(c) || iseol(c)) return 1;
+  switch (c) {
+  case ')': case ']': case ';': case '\'': case '"': case '>': case '`':
+    return 1;
+  case '.':
+    return !isalnum_(c2);
+  case ':': case ',': case '-':
+    return !isdig(c2);
+  case 0xE2: /* closing typographic quote */
+    return k + 2 < n && s[k + 1] == 0x80 && (s[k + 2] == 0x99 || s[k + 2] == 0x9D);
+  case 0xC2:
+    return c2 == 0xBB;
+  default:
+    return 0;
+  }
+}
+
+/* Reply codes that servers send (RFC 5321, 3207, 4954, 7504, 8314...). */
+static int known(int code) {
+  switch (code) {
+  case 211: case 214: case 220: case 221: case 235: case 250: case 251:
+  case 252: case 253: case 334: case 354: case 421: case 422: case 430:
+  case 432: case 450: case 451: case 452: case 453: case 454: case 455:
+  case 458: case 459: case 500: case 501: case 502: case 503: case 504:
+  case 521: case 523: case 524: case 525: case 530: case 533: case 534:
+  case 535: case 538: case 550: case 551: case 552: case 553: case 554:
+  case 555: case 556: case 557:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int skipblanks(const unsigned char *s, int n, int j, int max) {
+  int k;
+  for (k = 0; k < max && j < n && isblank_(s[j]); k++) j++;
+  return j;
+}
+
+/* A reply code at i (three digits, not followed by a digit). */
+static int tryreply(const unsigned char *s, int n, int i, cand *c) {
+  int k = i + 3, p, q, el = 0, bracket = 0, py = 0, hash = 0;
+  ctx x;
+  if (s[i] < '2' || s[i] > '5' || s[i + 1] > '5') return 0;
+  context(s, i, &x);
+  if (x.level == L_REJECT || x.open == '=') return 0;
+  memset(c, 0, sizeof *c);
+  c->closer = closer_of(x.open);
+  if (x.open == '[' && k < n && s[k] == ']') { /* "[221]" */
+    k++;
+    bracket = 1;
+    c->closer = 0;
+  }
+  /* separator, then maybe an enhanced code */
+  p = k;
+  if (p < n && s[p] == '-') {
+    el = enhanced(s, n, p + 1, &c->cls, &c->sub, &c->det);
+    if (el) {
+      p++;
+      c->cont = 1;
+    }
+  } else {
+    if (p < n && s[p] == ':') {
+      p++;
+    } else if (p + 1 < n && s[p] == ',' && x.open == '(') { /* (550, b'..') */
+      q = skipblanks(s, n, p + 1, 4);
+      if (q < n && (s[q] == 'b' || s[q] == 'u')) q++;
+      if (q < n && (s[q] == '\'' || s[q] == '"')) {
+        c->closer = s[q];
+        p = q + 1;
+        py = 1;
+      }
+    }
+    q = skipblanks(s, n, p, 8);
+    if (py || q > p || (p > k && q == p)) {
+      if (q < n && s[q] == '#') {
+        hash = 1;
+        q++;
+      }
+      el = enhanced(s, n, q, &c->cls, &c->sub, &c->det);
+      if (el)
+        p = q;
+      else
+        hash = 0;
+    }
+  }
+  c->how = SMTPCODE_HOW_REPLY;
+  c->level = x.level;
+  c->code = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+  c->code_off = i;
+  c->quoted = isquote(x.open) || x.open == '<' || (x.kw & K_Q);
+  if (el) {
+    if (hash) c->flags |= SMTPCODE_F_NONSTANDARD;
+    c->enh_off = p;
+    c->enh_len = el;
+    c->after = p + el;
+    c->text = skipblanks(s, n, c->after, n);
+    return 1;
+  }
+  c->cls = c->sub = c->det = 0;
+  c->cont = 0;
+  if (py) {
+    c->after = c->text = p;
+    return 1;
+  }
+  if (!codeend(s, n, k)) return 0;
+  if (x.level != L_ANCHOR) {
+    if (bracket || x.level != L_CTX || !known(c->code)) return 0;
+  }
+  c->after = k;
+  if (k < n && s[k] == '-') {
+    c->cont = 1;
+    k++;
+  } else if (k < n && s[k] == ':') {
+    k++;
+  }
+  c->text = skipblanks(s, n, k, n);
+  return 1;
+}
+
+/* An enhanced code alone at i. */
+static int trystatus(const unsigned char *s, int n, int i, cand *c) {
+  int el, cls, sb, dt;
+  ctx x;
+  el = enhanced(s, n, i, &cls, &sb, &dt);
+  if (el == 0) return 0;
+  context(s, i, &x);
+  if (x.level == L_REJECT || (x.kw & K_V)) return 0;
+  if (x.level == L_BARE && cls == 2) return 0;
+  memset(c, 0, sizeof *c);
+  c->how = SMTPCODE_HOW_STATUS;
+  c->level = x.level;
+  c->code_off = -1;
+  c->cls = cls;
+  c->sub = sb;
+  c->det = dt;
+  c->enh_off = i;
+  c->enh_len = el;
+  if (x.level == L_BARE) c->flags |= SMTPCODE_F_BARE;
+  c->closer = closer_of(x.open);
+  c->quoted = isquote(x.open) || x.open == '<' || (x.kw & K_Q);
+  c->after = i + el;
+  c->text = skipblanks(s, n, c->after, n);
+  if (c->text < n && (s[c->text] == ',' || s[c->text] == ';'))
+    c->text = skipblanks(s, n, c->text + 1, n);
+  return 1;
+}
+
+/* Next candidate in z's range, or 0 at its end. */
+static int next(scan *z, cand *c) {
+  const unsigned char *s = z->s;
+  int n = z->n, i = z->i, j;
+  while (i < n) {
+    while (i + 4 <= n &&
+           (hot[s[i]] | hot[s[i + 1]] | hot[s[i + 2]] | hot[s[i + 3]]) == 0)
+      i += 4;
+    while (i < n && hot[s[i]] == 0) i++;
+    if (i >= n) break;
+    switch (hot[s[i]]) {
+    case 2:
+      z->depth++;
+      i++;
+      continue;
+    case 3:
+      if (z->depth > 0) z->depth--;
+      i++;
+      continue;
+    case 4: /* "://": skip the URL */
+      if (i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/') {
+        i += 3;
+        while (i < n && !urlend[s[i]]) i++;
+      } else {
+        i++;
+      }
+      continue;
+    default:
+      break;
+    }
+    j = i + 1;
+    while (j < n && isdig(s[j])) j++;
+    if ((j - i == 3 && tryreply(s, n, i, c)) ||
+        (j - i == 1 && j < n && s[j] == '.' && trystatus(s, n, i, c))) {
+      c->depth = z->depth;
+      z->i = c->after;
+      return 1;
+    }
+    i = j;
+  }
+  z->i = n;
+  return 0;
+}
+
+static const char trailer[] = " (in reply to ";
+
+/* Bytes that may end a reply span: line ends, brackets, quotes. */
+static const unsigned char spanstop[256] = {
+    ['\n'] = 1, ['\r'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
+    ['<'] = 1, ['>'] = 1, ['\''] = 1, ['"'] = 1, ['`'] = 1, [0xC2] = 1,
+    [0xE2] = 1};
+
+/*
+** End of the reply c within [.., lim): end of its line (of its last line
+** when it continues), the byte that closes its opener, or a Postfix
+** trailer. *nl receives the number of lines.
+*/
+static int span(const unsigned char *s, int lim, const cand *c, int *nl) {
+  int j = c->text, pd = 0, d = 0, cont = c->cont, cl = c->closer, ch, m;
+  int tl = (int)sizeof trailer - 1;
+  *nl = 1;
+  if (j < c->after) j = c->after;
+  for (; j < lim; j++) {
+    while (j + 4 <= lim && (spanstop[s[j]] | spanstop[s[j + 1]] |
+                            spanstop[s[j + 2]] | spanstop[s[j + 3]]) == 0)
+      j += 4;
+    while (j < lim && spanstop[s[j]] == 0) j++;
+    if (j >= lim) break;
+    ch = s[j];
+    if (iseol(ch)) {
+      if (c->how != SMTPCODE_HOW_REPLY || !cont) break;
+      /* "550-...": the next line must carry the same code */
+      m = j + 1;
+      if (ch == '\r' && m < lim && s[m] == '\n') m++;
+      if (m + 3 > lim || s[m] != s[c->code_off] ||
+          s[m + 1] != s[c->code_off + 1] || s[m + 2] != s[c->code_off + 2])
+        break;
+      if (m + 3 < lim && s[m + 3] != '-' && s[m + 3] != ' ' &&
+          !iseol(s[m + 3]))
+        break;
+      cont = m + 3 < lim && s[m + 3] == '-';
+      (*nl)++;
+      j = m + 2; /* the loop's j++ moves past the code */
+      continue;
+    }
+    if (ch == '(') {
+      if (j > c->text && j - 1 + tl <= lim &&
+          memcmp(s + j - 1, trailer, (size_t)tl) == 0)
+        return j - 1;
+      pd++;
+    } else if (ch == ')') {
+      if (pd > 0)
+        pd--;
+      else if (cl == ')' || c->depth > 0)
+        break;
+    } else if (cl == ']' || cl == '>') {
+      if (ch == (cl == ']' ? '[' : '<'))
+        d++;
+      else if (ch == cl && d-- == 0)
+        break;
+    } else if (cl != 0 && ch == cl) {
+      /* a quote; an apostrophe inside a word ("can't") does not close */
+      if (!(ch == '\'' && j > 0 && isalpha_(s[j - 1]) && j + 1 < lim &&
+            isalpha_(s[j + 1])))
+        break;
+    } else if ((cl == Q_RSQ || cl == Q_RDQ) && ch == 0xE2 && j + 2 < lim &&
+               s[j + 1] == 0x80 && s[j + 2] == (cl == Q_RSQ ? 0x99 : 0x9D)) {
+      break;
+    } else if (cl == Q_RAQ && ch == 0xC2 && j + 1 < lim && s[j + 1] == 0xBB) {
+      break;
+    }
+  }
+  return j;
+}
+
+static void empty(smtpcode_found *o) {
+  memset(o, 0, sizeof *o);
+  o->how = SMTPCODE_HOW_NONE;
+  o->code_off = -1;
+  o->enh_off = -1;
+  o->start = -1;
+  o->end = -1;
+}
+
+static void setenh(smtpcode_found *o, const cand *c) {
+  o->cls = c->cls;
+  o->subject = c->sub;
+  o->detail = c->det;
+  o->enh_off = c->enh_off;
+  o->enh_len = c->enh_len;
+}
+
+/*
+** Fill o with candidate c, whose reply may not run past lim. When in is
+** not NULL, a reply inside c's span is stored there, unless it replaces
+** c (only when again is not NULL): then finish returns 1, *again holds it
+** and o is incomplete. A 4xx/5xx reply that follows a 2xx/3xx one, or a
+** continued one ("220-x 421 4.2.1 ...") with another code, without being
+** quoted, is not an inner reply: the text is a transcript, or a multi-line
+** reply whose codes differ (Postfix then takes the last line), and the
+** later reply is the answer. Further 2xx/3xx replies of a transcript are
+** passed over.
+*/
+static int finish(const unsigned char *s, int lim, const cand *c,
+                  smtpcode_found *o, smtpcode_found *in, cand *again) {
+  int raw, te, nl, codes_end;
+  scan z;
+  cand d;
+  empty(o);
+  o->code = c->code;
+  o->flags = c->flags;
+  o->how = c->how;
+  o->code_off = c->code_off;
+  o->start = c->how == SMTPCODE_HOW_REPLY ? c->code_off : c->enh_off;
+  if (c->cls) setenh(o, c);
+  raw = span(s, lim, c, &nl);
+  o->nlines = nl;
+  te = raw;
+  while (te > c->text && isblank_(s[te - 1])) te--;
+  if (te - c->text >= 2 && s[te - 1] == '#' && s[te - 2] == '#') { /* "##" */
+    while (te > c->text && s[te - 1] == '#') te--;
+    while (te > c->text && isblank_(s[te - 1])) te--;
+  }
+  o->text_off = c->text < te ? c->text : te;
+  o->text_len = te - o->text_off;
+  /* other codes inside the reply */
+  z.s = s;
+  z.n = raw;
+  z.i = c->after;
+  z.depth = 0;
+  while (z.i < z.n && next(&z, &d)) {
+    int want = o->cls ? o->cls : o->code / 100;
+    int generic = o->cls == 0 || (o->subject == 0 && o->detail == 0);
+    int adopt = d.cls == want && generic && !(d.sub == 0 && d.det == 0 && o->cls);
+    if (d.how == SMTPCODE_HOW_REPLY && d.code == c->code && c->cont) {
+      if (adopt) setenh(o, &d); /* a further line of "550-5.0.0 ..." */
+      continue;
+    }
+    if (d.how == SMTPCODE_HOW_REPLY && !d.quoted && again != NULL &&
+        (c->code < 400 || c->cont) && d.code != c->code) {
+      if (d.code >= 400) {
+        *again = d;
+        return 1;
+      }
+      if (c->code < 400) continue; /* a transcript: 220 ... 250 ... */
+    }
+    if (d.how == SMTPCODE_HOW_REPLY || d.quoted) {
+      if (in != NULL) finish(s, raw, &d, in, NULL, NULL);
+      break;
+    }
+    if (adopt) setenh(o, &d);
+  }
+  codes_end = c->after;
+  if (o->code_off >= 0 && codes_end < o->code_off + 3)
+    codes_end = o->code_off + 3;
+  o->end = o->text_len > 0 ? o->text_off + o->text_len : codes_end;
+  if (o->code && o->cls && o->cls != o->code / 100)
+    o->flags |= SMTPCODE_F_MISMATCH;
+  return 0;
+}
+
+/* finish the answer c; a bounded number of replacements keeps it linear */
+static void answer(const unsigned char *s, int n, cand *c, smtpcode_found *o,
+                   smtpcode_found *in) {
+  smtpcode_found spare;
+  cand d;
+  int k;
+  if (in == NULL) in = &spare;
+  for (k = 0; k < 4 && finish(s, n, c, o, in, &d); k++) {
+    *c = d;
+    empty(in);
+  }
+  if (k == 4) finish(s, n, c, o, in, NULL); /* the 4th replacement stays */
+}
+
+SMTPCODE_API int smtpcode_find(const char *str, size_t len,
+                               smtpcode_found *out, smtpcode_found *inner) {
+  const unsigned char *s = (const unsigned char *)str;
+  int n = len > (size_t)SMTPCODE_MAX_TEXT ? SMTPCODE_MAX_TEXT : (int)len;
+  int have = 0;
+  scan z;
+  cand c, best;
+  memset(&best, 0, sizeof best);
+  empty(out);
+  if (inner != NULL) empty(inner);
+  if (s == NULL) return SMTPCODE_ENOTFOUND;
+  z.s = s;
+  z.n = n;
+  z.i = 0;
+  z.depth = 0;
+  while (next(&z, &c)) {
+    if (c.how == SMTPCODE_HOW_REPLY) {
+      answer(s, n, &c, out, inner);
+      return 0;
+    }
+    if (!have || (best.level == L_BARE && c.level > L_BARE)) {
+      best = c;
+      have = 1;
+    }
+  }
+  if (!have) return SMTPCODE_ENOTFOUND;
+  answer(s, n, &best, out, inner);
+  return 0;
+}
