@@ -264,4 +264,340 @@ M.status = core.status
 
 -- ===== exports added by later features go below =====
 
+-- explain(x) (issue 4): a short text for a person and the classify table
+-- it used. Pure Lua in lua/smtpcode/explain.lua, loaded on first use.
+function M.explain(x)
+  return require("smtpcode.explain").explain(x)
+end
+
+-- {======================================================
+-- classify (issue 4): classify(x [, opts]), add_rule(r), clear_rules()
+-- The built-in rules are compiled into the C core (data/rules.tsv). Rules
+-- added at run time are plain substring tests over the lower-cased text,
+-- tried in the order they were added, before the built-in ones; the first
+-- that holds gives the reason (and scope), the C core recomputes bounce and
+-- retry. opts.user_rules = false skips them.
+-- =======================================================
+
+do
+  local cclassify = core.classify
+  local lower, sfind = string.lower, string.find
+  local ipairs, tonumber = ipairs, tonumber
+  local REASON, SCOPE = {}, {}
+  do
+    local rs, ss = core.reasons()
+    for _, r in ipairs(rs) do REASON[r] = true end
+    for _, s in ipairs(ss) do SCOPE[s] = true end
+  end
+  local urules = {}
+
+  local function argerror(n, fname, msg)
+    error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
+  end
+
+  local function holds(u, low, r)
+    if u.code and r.code ~= u.code then return false end
+    if u.class then
+      local c = r.code and floor(r.code / 100)
+      if not c and r.enhanced then c = tonumber(sub(r.enhanced, 1, 1)) end
+      if c ~= u.class then return false end
+    end
+    local pos = 1
+    for _, p in ipairs(u.phrases) do
+      local a, b = sfind(low, p, pos, true)
+      if not a then return false end
+      pos = b + 1
+    end
+    return true
+  end
+
+  --- classify(x [, opts]): why a reply failed. x is a text (log line,
+  -- exception message, reply) or a parse/find result table.
+  function M.classify(x, opts)
+    local tx = type(x)
+    if tx ~= "string" and tx ~= "table" then
+      argerror(1, "classify", "string or table expected, got " .. tx)
+    end
+    if opts ~= nil and type(opts) ~= "table" then
+      argerror(2, "classify", "table expected, got " .. type(opts))
+    end
+    local r = cclassify(x, opts)
+    if urules[1] == nil or (opts and opts.user_rules == false)
+      or r.severity == "success" or r.severity == "intermediate" then
+      return r
+    end
+    local text = x
+    if tx == "table" then text = x.text end
+    if type(text) ~= "string" then return r end
+    local low = lower(text)
+    for i, u in ipairs(urules) do
+      if holds(u, low, r) then
+        return cclassify(x, { reason = u.reason, scope = u.scope,
+          matched = format("user rule %d: %q", i, u.label) })
+      end
+    end
+    return r
+  end
+
+  --- add_rule{ reason = "blocklisted", match = "phrase" | {"a", "b"},
+  -- code = 550?, class = 5?, scope = "destination"? }: a run-time rule
+  -- that takes precedence over the built-in ones. Returns its number.
+  function M.add_rule(t)
+    if type(t) ~= "table" then
+      argerror(1, "add_rule", "table expected, got " .. type(t))
+    end
+    if type(t.reason) ~= "string" or not REASON[t.reason] then
+      argerror(1, "add_rule", "reason must be one of the reasons, got " .. tostring(t.reason))
+    end
+    local m, phrases = t.match, {}
+    if type(m) == "string" then m = { m } end
+    if type(m) ~= "table" or m[1] == nil then
+      argerror(1, "add_rule", "match must be a string or a list of strings")
+    end
+    for i, p in ipairs(m) do
+      if type(p) ~= "string" or p == "" then
+        argerror(1, "add_rule", "match must be a string or a list of strings")
+      end
+      phrases[i] = lower(p)
+    end
+    if t.code ~= nil and (type(t.code) ~= "number" or t.code % 1 ~= 0
+        or t.code < 200 or t.code > 599) then
+      argerror(1, "add_rule", "code must be a reply code (200-599)")
+    end
+    if t.class ~= nil and t.class ~= 4 and t.class ~= 5 then
+      argerror(1, "add_rule", "class must be 4 or 5")
+    end
+    if t.scope ~= nil and (type(t.scope) ~= "string" or not SCOPE[t.scope]) then
+      argerror(1, "add_rule", "scope must be one of the scopes, got " .. tostring(t.scope))
+    end
+    local n = #urules + 1
+    urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
+      class = t.class, phrases = phrases, label = concat(phrases, " && ") }
+    return n
+  end
+
+  --- clear_rules(): drop every rule added with add_rule.
+  function M.clear_rules()
+    urules = {}
+  end
+end
+
+-- }======================================================
+
+-- find(text): the reply code and enhanced status code in free text (log
+-- lines, exception messages, DSN fields), or nil. C API only: it returns
+-- a table either way, so the FFI would not save the allocation.
+M.find = core.find
+
+-- {======================================================
+-- Registry (issue 3): describe(x) and codes(kind)
+-- The tables come from the C core at each call (one source of truth).
+-- =======================================================
+
+do
+  local match = string.match
+  local tonumber, ipairs, pairs = tonumber, ipairs, pairs
+
+  local SEVERITY = { [2] = "success", [3] = "intermediate", [4] = "transient",
+    [5] = "permanent" }
+
+  local function part(e, code)
+    if not e then return nil end
+    return { code = code or e.code, title = e.title, description = e.description,
+      references = e.references, control = e.control }
+  end
+
+  local function notes_of(list)
+    local out = {}
+    for i, n in ipairs(list) do
+      out[i] = { provider = n.provider, code = n.code, meaning = n.description,
+        example = n.example, source = n.source }
+    end
+    return out
+  end
+
+  local function reply_table(code)
+    if code < 200 or code > 599 then
+      return nil, "not an SMTP reply code (200-599)", "syntax"
+    end
+    local d1, d2 = floor(code / 100), floor(code / 10) % 10
+    local first, second = core.reply_digit(1, d1), core.reply_digit(2, d2)
+    local e = core.reply_info(code)
+    local t = {
+      kind = "reply", code = tostring(code), severity = SEVERITY[d1],
+      class = part(first, d1 .. "yz"), subject = part(second, "x" .. d2 .. "z"),
+      notes = notes_of(core.notes(code, nil, -1, -1)),
+    }
+    if e then
+      t.title, t.description, t.references = e.title, e.description, e.references
+      t.standard, t.commands, t.emitted_by = e.standard, e.commands, e.emitted_by
+      t.remarks = e.remarks
+      local i, uses = 1, {}
+      while true do
+        local a = core.reply_alt(code, i)
+        if not a then break end
+        uses[i] = { title = a.title, description = a.description,
+          references = a.references, standard = a.standard, commands = a.commands,
+          remarks = a.remarks }
+        i = i + 1
+      end
+      t.other_uses = uses
+    else
+      t.fallback = true
+      t.fallback_code = d1 .. "yz"
+      t.title = first.title
+      t.description = format("%d is not a known reply code; it is described by " ..
+        "its first digit: %s", code, first.description)
+      t.references = first.references
+      t.standard = "non-standard"
+      t.other_uses = {}
+    end
+    return t
+  end
+
+  local function enhanced_table(cls, subject, detail)
+    local code = (cls == 0 and "X" or tostring(cls)) .. "." .. subject .. "." .. detail
+    local e, fb = core.enhanced_info(cls, subject, detail)
+    if not e then
+      return nil, code .. " is not a known enhanced status code", "unknown"
+    end
+    local t = {
+      kind = "enhanced", code = code, severity = SEVERITY[cls],
+      class = part(core.class_info(cls)), subject = part(core.subject_info(subject)),
+      notes = notes_of(core.notes(nil, cls, subject, detail)),
+    }
+    if fb == nil then
+      t.title, t.description, t.references = e.title, e.description, e.references
+      t.standard, t.basic_codes, t.class_note = e.standard, e.basic_codes, e.class_note
+      t.remarks = e.remarks
+    else
+      t.fallback = true
+      t.fallback_code = e.code
+      t.title = e.title
+      t.references = "RFC 3463 §2"
+      t.standard = "non-standard"
+      if fb == "subject" then
+        t.description = format("%s is not in the registry; it is described by its " ..
+          "subject (%s): %s", code, e.code, e.description)
+      else
+        t.description = format("%s is not in the registry and its subject is " ..
+          "unknown; it is described by its class (%s): %s", code, e.code, e.description)
+      end
+    end
+    return t
+  end
+
+  -- Top level of a whole reply: the pair when it is a known common pair,
+  -- else the enhanced code, else the reply code; both codes in sub-tables.
+  local function reply_with_enhanced(code, cls, subject, detail, text)
+    local r, msg, err = reply_table(code)
+    if not r then return nil, msg, err end
+    local en = nil
+    if cls then en = enhanced_table(cls, subject, detail) end
+    local t = {}
+    local p = en and core.pair_info(code, cls, subject, detail)
+    if p then
+      t.kind, t.code, t.title, t.description = "pair", p.code, p.title, p.description
+      t.references, t.standard, t.remarks = p.references, p.standard, p.remarks
+      t.severity, t.class, t.subject = r.severity, en.class, en.subject
+    else
+      for k, v in pairs(en or r) do t[k] = v end
+    end
+    local notes = {}
+    for _, n in ipairs(r.notes) do notes[#notes + 1] = n end
+    if en then for _, n in ipairs(en.notes) do notes[#notes + 1] = n end end
+    t.notes = notes
+    t.reply, t.enhanced, t.text = r, en, text
+    if en and cls ~= floor(code / 100) then t.mismatch = true end
+    return t
+  end
+
+  -- The core checks the syntax; "X" (any class) is checked as class 2.
+  local function parse_enhanced(s)
+    local rest = match(s, "^[Xx](%..*)$")
+    if rest then
+      local c, sb, d = core.status("2" .. rest)
+      if not c then return nil end
+      return 0, sb, d
+    end
+    return core.status(s)
+  end
+
+  local NOTCODE = "not an SMTP reply code or enhanced status code"
+
+  -- Trim blanks in linear time (the pattern "^%s*(.-)%s*$" is quadratic on
+  -- long runs of blanks) and look at no more than a reply can hold.
+  local sbyte = string.byte
+  local function blank(b) return b == 32 or (b >= 9 and b <= 13) end
+  local function trim(x)
+    local n = #x
+    local a = 1
+    while a <= n and blank(sbyte(x, a)) do a = a + 1 end
+    local b = n
+    if b - a >= 65536 then b = a + 65535 end
+    while b >= a and blank(sbyte(x, b)) do b = b - 1 end
+    return sub(x, a, b)
+  end
+
+  --- Describe a reply code (550, "550"), an enhanced code ("5.1.1",
+  -- "X.1.1") or a whole reply ("550 5.1.1 User unknown").
+  -- Returns a table (see docs/codes.md), or nil, message, code with code
+  -- "syntax" (not a code) or "unknown" (an enhanced code with nothing known).
+  function M.describe(x)
+    local tx = type(x)
+    if tx == "number" then
+      if x ~= floor(x) then return nil, NOTCODE, "syntax" end
+      return reply_table(x)
+    end
+    if tx ~= "string" then
+      error(format("bad argument #1 to 'describe' (string expected, got %s)", tx), 0)
+    end
+    local s = trim(x)
+    if match(s, "^%d%d%d$") then return reply_table(tonumber(s)) end
+    if match(s, "^[%dXx]+%.%d+%.%d+$") then
+      local c, sb, d = parse_enhanced(s)
+      if not c then return nil, NOTCODE, "syntax" end
+      return enhanced_table(c, sb, d)
+    end
+    -- a log line may put the reply code in brackets: "[221] 2.0.0 bye"
+    local code, rest = match(s, "^%[(%d%d%d)%]%s*(.*)$")
+    if code then s = code .. " " .. rest end
+    local p = core.parse(s, { lenient = true })
+    if not p then return nil, NOTCODE, "syntax" end
+    return reply_with_enhanced(p.code, p.class, p.subject, p.detail, p.text)
+  end
+
+  local KINDS = { reply = "reply", enhanced = "enhanced", pair = "pair" }
+
+  --- Iterate over the registry: for code, t in smtpcode.codes("reply") do.
+  -- kind: "reply" (every reply code with a meaning), "enhanced" (the
+  -- registry X.s.d entries) or "pair" (the common reply/enhanced pairs).
+  -- Yields the code string and describe(code).
+  function M.codes(kind)
+    if type(kind) ~= "string" then
+      error(format("bad argument #1 to 'codes' (string expected, got %s)", type(kind)), 0)
+    end
+    if not KINDS[kind] then
+      error(format("bad argument #1 to 'codes' (invalid kind '%s')", kind), 0)
+    end
+    local i, n = 0, core.registry_count(kind)
+    return function()
+      i = i + 1
+      if i > n then return nil end
+      local e = core.registry_at(kind, i)
+      local t
+      if kind == "reply" then
+        t = reply_table(e.reply)
+      elseif kind == "enhanced" then
+        t = enhanced_table(0, e.subject, e.detail)
+      else
+        t = M.describe(e.code)
+      end
+      return e.code, t
+    end
+  end
+end
+
+-- }======================================================
+
 return M
