@@ -39,14 +39,18 @@ enum {
   K_LINES, K_MISMATCH, K_NONSTANDARD, K_VARIES, K_LENGTH,
   K_SUCCESS, K_INTERMEDIATE, K_TRANSIENT, K_PERMANENT, K_UNKNOWN,
   K_LENIENT, K_MAX_LINE, K_MAX_LINES, K_MAX_REPLY,
-  K_COUNT = K_MAX_REPLY
+  K_REASON, K_SCOPE, K_BOUNCE, K_RETRY, K_DESCRIPTION, K_ADVICE, K_MATCHED,
+  K_TRUNCATED, K_HARD, K_SOFT,
+  K_COUNT = K_SOFT
 };
 
 static const char *const keynames[K_COUNT] = {
   "code", "severity", "enhanced", "class", "subject", "detail", "text",
   "lines", "mismatch", "nonstandard", "enhanced_varies", "length",
   "success", "intermediate", "transient", "permanent", "unknown",
-  "lenient", "max_line", "max_lines", "max_reply"
+  "lenient", "max_line", "max_lines", "max_reply",
+  "reason", "scope", "bounce", "retry", "description", "advice", "matched",
+  "truncated", "hard", "soft"
 };
 
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
@@ -347,11 +351,536 @@ static void pushconstants(lua_State *L) {
 
 /* ===== functions added by later features go below (registry, find, classify) ===== */
 
+/*
+** {======================================================
+** classify (issue 4): classify(x [, opts]), rule_count(), reasons()
+** =======================================================
+*/
+
+/* Fill f from a parse/find result table at idx; returns the text. */
+static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
+                                size_t *len) {
+  const char *s;
+  memset(f, 0, sizeof *f);
+  f->code_off = -1;
+  lua_getfield(L, idx, "code");
+  if (lua_type(L, -1) == LUA_TNUMBER) {
+    lua_Number c = lua_tonumber(L, -1);
+    if (c >= 200 && c <= 599) f->code = (int)c;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "enhanced");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t n;
+    const char *e = lua_tolstring(L, -1, &n);
+    if (smtpcode_parse_status(e, n, &f->cls, &f->subject, &f->detail) < 0)
+      f->cls = f->subject = f->detail = 0;
+  }
+  lua_pop(L, 1);
+  f->how = f->code ? SMTPCODE_HOW_REPLY
+                   : (f->cls ? SMTPCODE_HOW_STATUS : SMTPCODE_HOW_NONE);
+  lua_getfield(L, idx, "text");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    s = lua_tolstring(L, -1, len);
+    lua_replace(L, idx); /* keep the string alive in the stack slot */
+  } else {
+    lua_pop(L, 1);
+    s = "";
+    *len = 0;
+  }
+  return s;
+}
+
+/* classify(x [, opts]): opts.reason / opts.scope / opts.matched settle the
+** verdict with a reason chosen by the caller (user rules). */
+/*
+** Strings that classify returns over and over (descriptions, advice, the
+** "matched" text of a rule) are made once and kept in a cache table in the
+** registry, keyed by the C string's address or the rule number.
+*/
+static const char cachekey = 'c';
+
+static int cl_cache(lua_State *L) {
+  lua_pushlightuserdata(L, (void *)&cachekey);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushlightuserdata(L, (void *)&cachekey);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+  }
+  return lua_gettop(L);
+}
+
+static void cl_pushcached(lua_State *L, int cache, const char *p) {
+  if (p == NULL) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_pushlightuserdata(L, (void *)p);
+  lua_rawget(L, cache);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushstring(L, p);
+    lua_pushlightuserdata(L, (void *)p);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
+  }
+}
+
+/* "d.d.d" without the cost of lua_pushfstring */
+static void cl_pushenhanced(lua_State *L, int c, int sb, int d) {
+  char buf[16];
+  int n = 0, k, parts[3];
+  parts[0] = c;
+  parts[1] = sb;
+  parts[2] = d;
+  for (k = 0; k < 3; k++) {
+    int v = parts[k] < 0 ? 0 : parts[k] % 1000;
+    if (k) buf[n++] = '.';
+    if (v >= 100) buf[n++] = (char)('0' + v / 100);
+    if (v >= 10) buf[n++] = (char)('0' + v / 10 % 10);
+    buf[n++] = (char)('0' + v % 10);
+  }
+  lua_pushlstring(L, buf, (size_t)n);
+}
+
+static int l_classify(lua_State *L) {
+  size_t len;
+  const char *s;
+  smtpcode_found f;
+  smtpcode_verdict v;
+  const char *umatched = NULL;
+  int ureason = 0, uscope = 0, t, cache;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    s = lua_tolstring(L, 1, &len);
+    smtpcode_classify(s, len, NULL, &v);
+  } else if (lua_type(L, 1) == LUA_TTABLE) {
+    s = cl_fromtable(L, 1, &f, &len);
+    smtpcode_classify(s, len, &f, &v);
+  } else {
+    return sc_typeerror(L, 1, "classify", "string or table");
+  }
+  if (!lua_isnoneornil(L, 2)) {
+    if (!lua_istable(L, 2)) sc_typeerror(L, 2, "classify", "table");
+    lua_getfield(L, 2, "reason");
+    if (!lua_isnil(L, -1)) {
+      size_t n;
+      const char *r = lua_tolstring(L, -1, &n);
+      ureason = r ? smtpcode_reason_of(r, n) : SMTPCODE_ESYNTAX;
+      if (ureason < 0) sc_argerror(L, 2, "classify", "opts.reason is not a reason");
+    }
+    lua_getfield(L, 2, "scope");
+    if (!lua_isnil(L, -1)) {
+      size_t n;
+      const char *r = lua_tolstring(L, -1, &n);
+      uscope = r ? smtpcode_scope_of(r, n) : SMTPCODE_ESYNTAX;
+      if (uscope < 0) sc_argerror(L, 2, "classify", "opts.scope is not a scope");
+    }
+    lua_getfield(L, 2, "matched");
+    if (lua_type(L, -1) == LUA_TSTRING) umatched = lua_tostring(L, -1);
+    if (ureason > 0) smtpcode_settle(&v, ureason, uscope);
+  }
+  cache = cl_cache(L);
+  lua_createtable(L, 0, 14);
+  t = lua_gettop(L);
+  if (v.code) {
+    pushkey(L, K_CODE);
+    lua_pushinteger(L, v.code);
+    lua_rawset(L, t);
+  }
+  if (v.cls) {
+    pushkey(L, K_ENHANCED);
+    cl_pushenhanced(L, v.cls, v.subject, v.detail);
+    lua_rawset(L, t);
+  }
+  pushkey(L, K_SEVERITY);
+  switch (v.severity) {
+  case SMTPCODE_SEV_SUCCESS: pushkey(L, K_SUCCESS); break;
+  case SMTPCODE_SEV_INTERMEDIATE: pushkey(L, K_INTERMEDIATE); break;
+  case SMTPCODE_SEV_TRANSIENT: pushkey(L, K_TRANSIENT); break;
+  case SMTPCODE_SEV_PERMANENT: pushkey(L, K_PERMANENT); break;
+  default: pushkey(L, K_UNKNOWN); break;
+  }
+  lua_rawset(L, t);
+  if (v.reason) {
+    pushkey(L, K_REASON);
+    cl_pushcached(L, cache, smtpcode_reason_name(v.reason));
+    lua_rawset(L, t);
+    pushkey(L, K_SCOPE);
+    cl_pushcached(L, cache, smtpcode_scope_name(v.scope));
+    lua_rawset(L, t);
+  }
+  if (v.bounce) {
+    pushkey(L, K_BOUNCE);
+    pushkey(L, v.bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT);
+    lua_rawset(L, t);
+  }
+  if (v.retry) {
+    pushkey(L, K_RETRY);
+    lua_pushboolean(L, v.retry == SMTPCODE_RETRY_YES);
+    lua_rawset(L, t);
+  }
+  pushkey(L, K_DESCRIPTION);
+  cl_pushcached(L, cache, smtpcode_verdict_description(&v));
+  lua_rawset(L, t);
+  pushkey(L, K_ADVICE);
+  cl_pushcached(L, cache, smtpcode_verdict_advice(&v));
+  lua_rawset(L, t);
+  pushkey(L, K_MATCHED);
+  switch (v.by) {
+  case SMTPCODE_BY_TEXT: {
+    lua_rawgeti(L, cache, v.rule + 1);
+    if (lua_isnil(L, -1)) {
+      smtpcode_rule r;
+      lua_pop(L, 1);
+      smtpcode_rule_info(v.rule, &r);
+      lua_pushfstring(L, "rule %d: \"%s\"", r.line, r.match);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, cache, v.rule + 1);
+    }
+    break;
+  }
+  case SMTPCODE_BY_ENHANCED:
+    lua_pushfstring(L, "enhanced %d.%d.%d", v.cls, v.subject, v.detail);
+    break;
+  case SMTPCODE_BY_CLASS:
+    lua_pushfstring(L, "enhanced %d.%d.x", v.cls, v.subject);
+    break;
+  case SMTPCODE_BY_REPLY:
+    lua_pushfstring(L, "reply %d", v.code);
+    break;
+  case SMTPCODE_BY_USER:
+    if (umatched)
+      lua_pushstring(L, umatched);
+    else
+      lua_pushliteral(L, "user rule");
+    break;
+  default:
+    if (v.code)
+      lua_pushfstring(L, "reply %d", v.code);
+    else if (v.cls)
+      lua_pushfstring(L, "enhanced %d.%d.%d", v.cls, v.subject, v.detail);
+    else
+      lua_pushnil(L);
+    break;
+  }
+  lua_rawset(L, t);
+  if (v.flags & SMTPCODE_V_MISMATCH) {
+    pushkey(L, K_MISMATCH);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, t);
+  }
+  if (v.flags & SMTPCODE_V_TRUNCATED) {
+    pushkey(L, K_TRUNCATED);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, t);
+  }
+  return 1;
+}
+
+/* reasons() -> { "user_unknown", ... }, { "recipient", ... } */
+static int l_reasons(lua_State *L) {
+  int i;
+  lua_createtable(L, SMTPCODE_REASON_COUNT - 1, 0);
+  for (i = 1; i < SMTPCODE_REASON_COUNT; i++) {
+    lua_pushstring(L, smtpcode_reason_name(i));
+    lua_rawseti(L, -2, i);
+  }
+  lua_createtable(L, SMTPCODE_SCOPE_SESSION, 0);
+  for (i = 1; i <= SMTPCODE_SCOPE_SESSION; i++) {
+    lua_pushstring(L, smtpcode_scope_name(i));
+    lua_rawseti(L, -2, i);
+  }
+  return 2;
+}
+
+/* rule_count() -> number of built-in text rules */
+static int l_rule_count(lua_State *L) {
+  lua_pushinteger(L, smtpcode_rule_count());
+  return 1;
+}
+
+/* }====================================================== */
+
+/*
+** {======================================================
+** find (issue 4, part A): locate a reply in free text
+** =======================================================
+*/
+
+/*
+** Push the text of reply f. A multi-line reply ("550-5.1.1 a\r\n550 5.1.1
+** b") gives its lines joined with "\n", each without its code prefix.
+*/
+static void find_pushtext(lua_State *L, const char *s, const smtpcode_found *f) {
+  const char *p = s + f->text_off, *e = p + f->text_len;
+  luaL_Buffer b;
+  if (f->nlines <= 1 || f->code_off < 0) {
+    lua_pushlstring(L, p, (size_t)f->text_len);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  while (p < e) {
+    const char *q = p;
+    while (q < e && *q != '\r' && *q != '\n') q++;
+    luaL_addlstring(&b, p, (size_t)(q - p));
+    if (q >= e) break;
+    luaL_addchar(&b, '\n');
+    if (*q == '\r' && q + 1 < e && q[1] == '\n') q++;
+    p = q + 1;
+    /* drop "550-" / "550 " and a repeated enhanced code */
+    if (e - p >= 3 && memcmp(p, s + f->code_off, 3) == 0) {
+      p += 3;
+      if (p < e && (*p == '-' || *p == ' ')) p++;
+      if (f->enh_len > 0) {
+        const char *d = p;
+        while (d < e && ((*d >= '0' && *d <= '9') || *d == '.')) d++;
+        if (d > p && (d == e || *d == ' ') && p[0] >= '2' && p[0] <= '5' &&
+            p + 1 < e && p[1] == '.') {
+          p = d;
+          while (p < e && *p == ' ') p++;
+        }
+      }
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+static void find_setint(lua_State *L, const char *k, int present, int v) {
+  lua_pushstring(L, k);
+  if (present)
+    lua_pushinteger(L, v);
+  else
+    lua_pushnil(L);
+  lua_rawset(L, -3);
+}
+
+static void find_push(lua_State *L, const char *s, const smtpcode_found *f,
+                      const smtpcode_found *in) {
+  int t;
+  lua_createtable(L, 0, 16);
+  t = lua_gettop(L);
+  setint(L, t, K_CODE, f->code != 0, f->code);
+  pushkey(L, K_ENHANCED);
+  if (f->cls)
+    lua_pushlstring(L, s + f->enh_off, (size_t)f->enh_len);
+  else
+    lua_pushnil(L);
+  lua_rawset(L, t);
+  setint(L, t, K_CLASS, f->cls, f->cls);
+  setint(L, t, K_SUBJECT, f->cls, f->subject);
+  setint(L, t, K_DETAIL, f->cls, f->detail);
+  pushkey(L, K_TEXT);
+  find_pushtext(L, s, f);
+  lua_rawset(L, t);
+  find_setint(L, "start", 1, f->start + 1);
+  find_setint(L, "stop", 1, f->end);
+  find_setint(L, "code_pos", f->code_off >= 0, f->code_off + 1);
+  find_setint(L, "enhanced_pos", f->cls, f->enh_off + 1);
+  lua_pushliteral(L, "how");
+  if (f->how == SMTPCODE_HOW_REPLY)
+    lua_pushliteral(L, "reply");
+  else
+    lua_pushliteral(L, "status");
+  lua_rawset(L, t);
+  setflag(L, t, K_MISMATCH, f->flags & SMTPCODE_F_MISMATCH);
+  setflag(L, t, K_NONSTANDARD, f->flags & SMTPCODE_F_NONSTANDARD);
+  lua_pushliteral(L, "weak");
+  lua_pushboolean(L, (f->flags & SMTPCODE_F_BARE) != 0);
+  if (!(f->flags & SMTPCODE_F_BARE)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  lua_rawset(L, t);
+  if (in != NULL && in->how != SMTPCODE_HOW_NONE) {
+    lua_pushliteral(L, "inner");
+    find_push(L, s, in, NULL);
+    lua_rawset(L, t);
+  }
+}
+
+/* find(text) -> table | nil */
+static int l_find(lua_State *L) {
+  size_t len;
+  const char *s = checkstr(L, 1, "find", &len);
+  smtpcode_found out, in;
+  if (smtpcode_find(s, len, &out, &in) < 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  find_push(L, s, &out, &in);
+  return 1;
+}
+/* }====================================================== */
+
+/*
+** {======================================================
+** Registry (issue 3): raw entries for lua/smtpcode.lua, which builds the
+** tables of describe() and codes(). Integer arguments come from the front
+** module; anything that is not a number reads as -1 (no match).
+** =======================================================
+*/
+static int reg_int(lua_State *L, int arg) {
+  lua_Number v;
+  if (lua_type(L, arg) != LUA_TNUMBER) return -1;
+  v = lua_tonumber(L, arg);
+  if (!(v >= -1 && v <= 1000000)) return -1;
+  return (int)v;
+}
+
+static void reg_setstr(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void reg_setint(lua_State *L, const char *k, int v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* Push one entry as a table, or nil. */
+static void reg_push(lua_State *L, const smtpcode_entry *e) {
+  if (e == NULL) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 16);
+  reg_setstr(L, "kind", smtpcode_regkind_name(e->kind));
+  reg_setstr(L, "standard", smtpcode_standard_name(e->standard));
+  if (e->reply > 0) reg_setint(L, "reply", e->reply);
+  if (e->kind == SMTPCODE_REG_CLASS || e->kind == SMTPCODE_REG_PAIR)
+    reg_setint(L, "cls", e->cls);
+  if (e->subject >= 0) reg_setint(L, "subject", e->subject);
+  if (e->detail >= 0) reg_setint(L, "detail", e->detail);
+  if (e->detail_hi >= 0) reg_setint(L, "detail_hi", e->detail_hi);
+  if (e->position > 0) reg_setint(L, "position", e->position);
+  if (e->mask != 0) reg_setint(L, "mask", e->mask);
+  reg_setstr(L, "code", e->code);
+  reg_setstr(L, "title", e->title);
+  reg_setstr(L, "description", e->description);
+  reg_setstr(L, "references", e->references);
+  reg_setstr(L, "remarks", e->remarks);
+  reg_setstr(L, "commands", e->commands);
+  reg_setstr(L, "emitted_by", e->emitted_by);
+  reg_setstr(L, "basic_codes", e->basic_codes);
+  reg_setstr(L, "class_note", e->class_note);
+  reg_setstr(L, "control", e->control);
+  reg_setstr(L, "provider", e->provider);
+  reg_setstr(L, "example", e->example);
+  reg_setstr(L, "source", e->source);
+}
+
+/* Kind given by name ("reply", "enhanced", ...), 0 if unknown. */
+static int reg_kind(lua_State *L, int arg) {
+  const char *name = lua_tostring(L, arg);
+  int k;
+  if (name == NULL || lua_type(L, arg) != LUA_TSTRING) return 0;
+  for (k = 1; smtpcode_regkind_name(k) != NULL; k++)
+    if (strcmp(name, smtpcode_regkind_name(k)) == 0) return k;
+  return 0;
+}
+
+/* registry_count(kind) -> n (0 for an unknown kind) */
+static int l_registry_count(lua_State *L) {
+  lua_pushinteger(L, smtpcode_registry_count(reg_kind(L, 1)));
+  return 1;
+}
+
+/* registry_at(kind, i) -> entry of row i (1-based) or nil */
+static int l_registry_at(lua_State *L) {
+  reg_push(L, smtpcode_registry_at(reg_kind(L, 1), reg_int(L, 2) - 1));
+  return 1;
+}
+
+/* reply_info(code) -> entry or nil */
+static int l_reply_info(lua_State *L) {
+  reg_push(L, smtpcode_reply_info(reg_int(L, 1)));
+  return 1;
+}
+
+/* reply_alt(code, i) -> i-th (1-based) extension meaning or nil */
+static int l_reply_alt(lua_State *L) {
+  reg_push(L, smtpcode_reply_alt(reg_int(L, 1), reg_int(L, 2) - 1));
+  return 1;
+}
+
+/* reply_digit(position, digit) -> entry or nil */
+static int l_reply_digit(lua_State *L) {
+  reg_push(L, smtpcode_reply_digit(reg_int(L, 1), reg_int(L, 2)));
+  return 1;
+}
+
+/* enhanced_info(cls, subject, detail) -> entry, fallback name | nil */
+static int l_enhanced_info(lua_State *L) {
+  int fb;
+  const smtpcode_entry *e =
+      smtpcode_enhanced_info(reg_int(L, 1), reg_int(L, 2), reg_int(L, 3), &fb);
+  reg_push(L, e);
+  if (e == NULL || fb == SMTPCODE_FB_NONE)
+    lua_pushnil(L);
+  else
+    lua_pushstring(L, smtpcode_fallback_name(fb));
+  return 2;
+}
+
+/* class_info(cls), subject_info(subject) -> entry or nil */
+static int l_class_info(lua_State *L) {
+  reg_push(L, smtpcode_class_info(reg_int(L, 1)));
+  return 1;
+}
+
+static int l_subject_info(lua_State *L) {
+  reg_push(L, smtpcode_subject_info(reg_int(L, 1)));
+  return 1;
+}
+
+/* pair_info(reply, cls, subject, detail) -> entry or nil */
+static int l_pair_info(lua_State *L) {
+  reg_push(L, smtpcode_pair_info(reg_int(L, 1), reg_int(L, 2), reg_int(L, 3),
+                                 reg_int(L, 4)));
+  return 1;
+}
+
+#define REG_MAXNOTES 32
+
+/* notes(reply|nil, cls|nil, subject, detail) -> array of note entries */
+static int l_notes(lua_State *L) {
+  const smtpcode_entry *out[REG_MAXNOTES];
+  int n = smtpcode_notes(reg_int(L, 1), reg_int(L, 2), reg_int(L, 3),
+                         reg_int(L, 4), out, REG_MAXNOTES);
+  int i;
+  if (n > REG_MAXNOTES) n = REG_MAXNOTES;
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    reg_push(L, out[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+/* }====================================================== */
+
 static const luaL_Reg funcs[] = {
   {"parse", l_parse},
   {"scan", l_scan},
   {"status", l_status},
   /* ===== registrations added by later features go below ===== */
+  {"classify", l_classify},
+  {"reasons", l_reasons},
+  {"rule_count", l_rule_count},
+  {"find", l_find},
+  {"registry_count", l_registry_count},
+  {"registry_at", l_registry_at},
+  {"reply_info", l_reply_info},
+  {"reply_alt", l_reply_alt},
+  {"reply_digit", l_reply_digit},
+  {"enhanced_info", l_enhanced_info},
+  {"class_info", l_class_info},
+  {"subject_info", l_subject_info},
+  {"pair_info", l_pair_info},
+  {"notes", l_notes},
   {NULL, NULL}
 };
 

@@ -162,6 +162,127 @@ SMTPCODE_API const char *smtpcode_version(void);
 
 /* ===== registry (issue 3): declarations below this line ===== */
 
+/*
+** The code registry: what every reply code and enhanced status code
+** means. Tables are const, generated from the TSV files in data/ by
+** data/gen_registry.lua (src/registry_data.c). Every lookup is a binary
+** search or a direct index; nothing is allocated. Returned pointers stay
+** valid for the life of the program.
+*/
+
+/* Where a code comes from (smtpcode_entry.standard). */
+typedef enum smtpcode_standard {
+  SMTPCODE_STD_UNKNOWN = 0,
+  SMTPCODE_STD_STANDARD = 1,     /* "standard": RFC 5321, RFC 3463 */
+  SMTPCODE_STD_EXTENSION = 2,    /* "extension": an RFC extension */
+  SMTPCODE_STD_EXPERIMENTAL = 3, /* "experimental": an experimental RFC */
+  SMTPCODE_STD_DRAFT = 4,        /* "draft": an Internet-Draft */
+  SMTPCODE_STD_REGISTRY = 5,     /* "registry": named only in the IANA registry */
+  SMTPCODE_STD_NONSTANDARD = 6   /* "non-standard": servers and code lists */
+} smtpcode_standard;
+
+/* Tables of the registry (smtpcode_entry.kind). */
+typedef enum smtpcode_regkind {
+  SMTPCODE_REG_REPLY = 1,     /* "reply": main meaning of a reply code */
+  SMTPCODE_REG_REPLY_ALT = 2, /* "reply_alt": meaning in an extension's context */
+  SMTPCODE_REG_DIGIT = 3,     /* "digit": meaning of a reply code digit */
+  SMTPCODE_REG_ENHANCED = 4,  /* "enhanced": registry entry X.s.d */
+  SMTPCODE_REG_CLASS = 5,     /* "class": enhanced class 2, 4, 5 */
+  SMTPCODE_REG_SUBJECT = 6,   /* "subject": enhanced subject X.s */
+  SMTPCODE_REG_PAIR = 7,      /* "pair": a common (reply, enhanced) pair */
+  SMTPCODE_REG_NOTE = 8       /* "note": a provider's own use of a code */
+} smtpcode_regkind;
+
+/* How smtpcode_enhanced_info found its answer. */
+typedef enum smtpcode_fallback {
+  SMTPCODE_FB_NONE = 0,    /* "none": the code itself is registered */
+  SMTPCODE_FB_SUBJECT = 1, /* "subject": unknown detail, X.s.0 returned */
+  SMTPCODE_FB_CLASS = 2    /* "class": unknown subject, class returned */
+} smtpcode_fallback;
+
+/*
+** One registry row. Strings are NUL-terminated UTF-8, NULL when the field
+** does not apply or is empty; code, title and description are never NULL.
+** Integer fields that do not apply are 0 (subject, detail: -1).
+*/
+typedef struct smtpcode_entry {
+  int kind;      /* smtpcode_regkind */
+  int standard;  /* smtpcode_standard (0 for digits and notes) */
+  int reply;     /* reply code (reply, reply_alt, pair, note on a reply) */
+  int cls;       /* enhanced class 2, 4, 5 (class, pair); 0 = any ("X") */
+  int subject;   /* enhanced subject (enhanced, subject, pair, note) */
+  int detail;    /* enhanced detail; first detail of a note's range */
+  int detail_hi; /* last detail of a note's range (= detail otherwise) */
+  int position;  /* digit: 1 first, 2 second, 3 third */
+  int mask;      /* digit: bit d per digit d; note: bit c per class c */
+  const char *code;        /* "550", "X.1.1", "5.XXX.YYY", "550 5.7.0", ... */
+  const char *title;       /* short name (note: the provider) */
+  const char *description; /* one or two plain sentences */
+  const char *references;  /* "RFC 5321 §4.2.3; RFC 3463 §3.2" */
+  const char *remarks;     /* caveats, where common usage differs */
+  const char *commands;    /* reply: commands it usually answers */
+  const char *emitted_by;  /* reply: who sends it (non-standard codes) */
+  const char *basic_codes; /* enhanced: registry's associated reply codes */
+  const char *class_note;  /* enhanced: classes the registry meant it for */
+  const char *control;     /* subject: who can usually fix it */
+  const char *provider;    /* note: receiving system */
+  const char *example;     /* note: published or observed reply text */
+  const char *source;      /* note: where it was published or seen */
+} smtpcode_entry;
+
+/* Rows in a table (0 for an unknown kind), and row i (0-based) or NULL. */
+SMTPCODE_API int smtpcode_registry_count(int kind);
+SMTPCODE_API const smtpcode_entry *smtpcode_registry_at(int kind, int i);
+
+/* Main meaning of a reply code (200..599), or NULL when it has none. */
+SMTPCODE_API const smtpcode_entry *smtpcode_reply_info(int code);
+
+/*
+** i-th (0-based) further meaning of a reply code in an extension's
+** context (e.g. 220 after STARTTLS), or NULL past the last one.
+*/
+SMTPCODE_API const smtpcode_entry *smtpcode_reply_alt(int code, int i);
+
+/* Meaning of a digit (0..9) at position 1, 2 or 3 of a reply code. */
+SMTPCODE_API const smtpcode_entry *smtpcode_reply_digit(int position,
+                                                        int digit);
+
+/*
+** Registry entry of an enhanced code: cls 2, 4, 5, or 0 for "X";
+** subject and detail 0..999. Registry entries are class-independent
+** (X.s.d). An unregistered detail gives the subject's X.s.0 entry and
+** *fallback = SMTPCODE_FB_SUBJECT; an unknown subject gives the class
+** entry and SMTPCODE_FB_CLASS (RFC 3463 §2). NULL when nothing is known
+** (bad class, or "X" with an unknown subject). fallback may be NULL.
+*/
+SMTPCODE_API const smtpcode_entry *smtpcode_enhanced_info(int cls,
+                                                          int subject,
+                                                          int detail,
+                                                          int *fallback);
+
+/* Class (2, 4, 5) and subject (0..7) entries, or NULL. */
+SMTPCODE_API const smtpcode_entry *smtpcode_class_info(int cls);
+SMTPCODE_API const smtpcode_entry *smtpcode_subject_info(int subject);
+
+/* A common (reply, enhanced) pair such as 550 5.7.0, or NULL. */
+SMTPCODE_API const smtpcode_entry *smtpcode_pair_info(int reply, int cls,
+                                                      int subject,
+                                                      int detail);
+
+/*
+** Provider notes that apply to a reply code (reply > 0) and/or an
+** enhanced code (cls >= 0; cls 0 = any class). Stores up to cap
+** pointers in out (out may be NULL when cap is 0), reply notes first,
+** and returns how many notes apply.
+*/
+SMTPCODE_API int smtpcode_notes(int reply, int cls, int subject, int detail,
+                                const smtpcode_entry **out, int cap);
+
+/* Stable names ("non-standard", "reply_alt", "subject"); NULL if unknown. */
+SMTPCODE_API const char *smtpcode_standard_name(int standard);
+SMTPCODE_API const char *smtpcode_regkind_name(int kind);
+SMTPCODE_API const char *smtpcode_fallback_name(int fallback);
+
 /* ===== find / classify (issue 4): declarations below this line ===== */
 
 /* Where smtpcode_find found the reply (smtpcode_found.how). */
@@ -186,8 +307,47 @@ typedef struct smtpcode_found {
   int enh_len;
   int text_off; /* reply text after the codes */
   int text_len;
+  int nlines;   /* wire lines the reply spans (1, or more for "550-...") */
 } smtpcode_found;
 
+/*
+** Extra bit of smtpcode_found.flags: the only evidence was an enhanced code
+** standing bare in prose ("Mail quota exceeded 5.2.2"): low confidence.
+*/
+typedef enum smtpcode_findflag {
+  SMTPCODE_F_BARE = 32
+} smtpcode_findflag;
+
+/*
+** Only the first SMTPCODE_MAX_TEXT bytes of a text are searched by
+** smtpcode_find (every span it reports lies inside them), so the work per
+** call is bounded however long the text is. smtpcode_found is not part of
+** the FFI cdef of lua/smtpcode.lua: find has no FFI path.
+*/
+#if !defined(SMTPCODE_MAX_TEXT)
+#define SMTPCODE_MAX_TEXT 65536
+#endif
+
+/*
+** smtpcode_find details (src/find.c has the full rules):
+** - out->start is the first byte found (the reply code, or the enhanced
+**   code when how is SMTPCODE_HOW_STATUS); out->end is one past the last
+**   byte of the reply text, or of the codes when the text is empty.
+** - The text runs from after the codes to the end of the line (of the last
+**   line of a "550-..." multi-line reply, nlines > 1: the span then still
+**   holds the "550-" prefixes of the later lines), or to the quote, ')',
+**   '>' or ']' closing what opened before the code; Postfix's " (in reply
+**   to ... command)" and Exchange's trailing "##" are left out.
+** - A reply code beats an enhanced code alone: for a Postfix line "dsn=5.1.1,
+**   status=bounced (host ... said: 550 5.1.1 ...)" out is the remote reply;
+**   dsn= is the answer only when no reply code is present.
+** - When the reply has no enhanced code, or a generic X.0.0 one, an
+**   enhanced code of the same class later in the same reply is taken
+**   ("550 ... (#5.1.1)").
+** - SMTPCODE_F_BARE: only a bare enhanced code in prose was found.
+** - Pure function of its input: no allocation, no state; at most
+**   SMTPCODE_MAX_TEXT bytes are read.
+*/
 /*
 ** smtpcode_find: locate the reply code and enhanced status code in free
 ** text (log lines, exception messages, DSN fields). out receives the
@@ -198,5 +358,145 @@ typedef struct smtpcode_found {
 */
 SMTPCODE_API int smtpcode_find(const char *s, size_t len, smtpcode_found *out,
                                smtpcode_found *inner);
+
+/*
+** ----- classify (src/classify.c, rules in data/rules.tsv) -----
+** Text past SMTPCODE_MAX_CLASSIFY bytes is not read by the phrase matcher
+** (the verdict then has SMTPCODE_V_TRUNCATED).
+*/
+#if !defined(SMTPCODE_MAX_CLASSIFY)
+#define SMTPCODE_MAX_CLASSIFY 65536
+#endif
+
+/* Why a failure happened. 0 (NONE) is the reason of success and 3xx. */
+typedef enum smtpcode_reason {
+  SMTPCODE_REASON_NONE = 0,
+  SMTPCODE_REASON_USER_UNKNOWN = 1,
+  SMTPCODE_REASON_MAILBOX_FULL = 2,
+  SMTPCODE_REASON_MAILBOX_DISABLED = 3,
+  SMTPCODE_REASON_BAD_ADDRESS = 4,
+  SMTPCODE_REASON_HOST_UNKNOWN = 5,
+  SMTPCODE_REASON_SENDER_REJECTED = 6,
+  SMTPCODE_REASON_RELAY_DENIED = 7,
+  SMTPCODE_REASON_GREYLISTED = 8,
+  SMTPCODE_REASON_RATE_LIMITED = 9,
+  SMTPCODE_REASON_BLOCKLISTED = 10,
+  SMTPCODE_REASON_SPAM = 11,
+  SMTPCODE_REASON_POLICY = 12,
+  SMTPCODE_REASON_SENDER_AUTH = 13,
+  SMTPCODE_REASON_AUTH_REQUIRED = 14,
+  SMTPCODE_REASON_TLS_REQUIRED = 15,
+  SMTPCODE_REASON_TOO_LARGE = 16,
+  SMTPCODE_REASON_SYNTAX = 17,
+  SMTPCODE_REASON_NETWORK = 18,
+  SMTPCODE_REASON_EXPIRED = 19,
+  SMTPCODE_REASON_LOOP = 20,
+  SMTPCODE_REASON_SERVICE_UNAVAILABLE = 21,
+  SMTPCODE_REASON_SYSTEM_ERROR = 22,
+  SMTPCODE_REASON_UNKNOWN = 23,
+  SMTPCODE_REASON_COUNT = 24
+} smtpcode_reason;
+
+/* What a failure is about. */
+typedef enum smtpcode_scope {
+  SMTPCODE_SCOPE_NONE = 0,
+  SMTPCODE_SCOPE_RECIPIENT = 1,
+  SMTPCODE_SCOPE_SENDER = 2,
+  SMTPCODE_SCOPE_MESSAGE = 3,
+  SMTPCODE_SCOPE_DESTINATION = 4, /* block lists, rate limits, greylisting */
+  SMTPCODE_SCOPE_SESSION = 5      /* protocol, AUTH, TLS */
+} smtpcode_scope;
+
+typedef enum smtpcode_bounce {
+  SMTPCODE_BOUNCE_NONE = 0, /* not a failure */
+  SMTPCODE_BOUNCE_SOFT = 1,
+  SMTPCODE_BOUNCE_HARD = 2  /* the address itself is bad */
+} smtpcode_bounce;
+
+typedef enum smtpcode_retry {
+  SMTPCODE_RETRY_NA = 0, /* not a failure, or cannot tell */
+  SMTPCODE_RETRY_NO = 1,
+  SMTPCODE_RETRY_YES = 2
+} smtpcode_retry;
+
+/* What decided the reason (smtpcode_verdict.by). */
+typedef enum smtpcode_evidence {
+  SMTPCODE_BY_NONE = 0,
+  SMTPCODE_BY_TEXT = 1,     /* a rule of data/rules.tsv; rule = its index */
+  SMTPCODE_BY_ENHANCED = 2, /* the enhanced code (exact X.s.d entry) */
+  SMTPCODE_BY_REPLY = 3,    /* the reply code */
+  SMTPCODE_BY_CLASS = 4,    /* the enhanced code's subject (X.s.*) */
+  SMTPCODE_BY_USER = 5      /* a reason given by the caller (user rule) */
+} smtpcode_evidence;
+
+/* Bits of smtpcode_verdict.flags. */
+typedef enum smtpcode_vflag {
+  SMTPCODE_V_MISMATCH = 1,  /* enhanced class differs from the reply class */
+  SMTPCODE_V_TRUNCATED = 2, /* text longer than SMTPCODE_MAX_CLASSIFY */
+  SMTPCODE_V_RCPTS552 = 4   /* 552 "too many recipients": transient (RFC
+                               5321 4.5.3.1.10) */
+} smtpcode_vflag;
+
+typedef struct smtpcode_verdict {
+  int code;     /* reply code, 0 when none */
+  int cls;      /* enhanced code, cls 0 when none */
+  int subject;
+  int detail;
+  int severity; /* smtpcode_severity; SMTPCODE_SEV_UNKNOWN without a code */
+  int reason;   /* smtpcode_reason; NONE for 2xx/3xx */
+  int bounce;   /* smtpcode_bounce */
+  int retry;    /* smtpcode_retry */
+  int scope;    /* smtpcode_scope; NONE for 2xx/3xx */
+  int by;       /* smtpcode_evidence */
+  int rule;     /* index of the deciding rule (by TEXT), else -1 */
+  int flags;    /* smtpcode_vflag bits */
+} smtpcode_verdict;
+
+/* One text rule, for reporting what decided. */
+typedef struct smtpcode_rule {
+  int reason;         /* smtpcode_reason */
+  int scope;          /* smtpcode_scope the rule gives */
+  int priority;       /* higher wins */
+  int line;           /* line number in data/rules.tsv */
+  const char *match;  /* the phrases as written in data/rules.tsv */
+} smtpcode_rule;
+
+/*
+** smtpcode_classify: say why s[0..len) failed. f is what smtpcode_find
+** found in the same text; when f is NULL the function calls smtpcode_find
+** itself. The reply code decides severity and retry; text rules, then the
+** enhanced code, then the reply code decide the reason (docs/classify.md).
+** out is always written. Returns 0. No span of s is kept.
+*/
+SMTPCODE_API int smtpcode_classify(const char *s, size_t len,
+                                   const smtpcode_found *f,
+                                   smtpcode_verdict *out);
+
+/*
+** smtpcode_settle: give v the reason and scope chosen by the caller (a
+** user rule) and recompute bounce and retry; by becomes SMTPCODE_BY_USER.
+** scope 0 takes the reason's usual scope. Returns 0, or SMTPCODE_ESYNTAX
+** when reason or scope is out of range (v unchanged). No effect on 2xx/3xx.
+*/
+SMTPCODE_API int smtpcode_settle(smtpcode_verdict *v, int reason, int scope);
+
+/* Number of text rules; smtpcode_rule_info fills out for 0 <= i < count. */
+SMTPCODE_API int smtpcode_rule_count(void);
+SMTPCODE_API int smtpcode_rule_info(int i, smtpcode_rule *out);
+
+/* Stable names ("user_unknown", "recipient"); NULL for NONE or unknown. */
+SMTPCODE_API const char *smtpcode_reason_name(int reason);
+SMTPCODE_API const char *smtpcode_scope_name(int scope);
+/* Reason from its name (n bytes); SMTPCODE_ESYNTAX when not a name. */
+SMTPCODE_API int smtpcode_reason_of(const char *name, size_t n);
+SMTPCODE_API int smtpcode_scope_of(const char *name, size_t n);
+
+/*
+** Plain-words text for a verdict: what happened, and who must act and
+** what to do. Static strings, never NULL for a written verdict.
+*/
+SMTPCODE_API const char *smtpcode_verdict_description(
+    const smtpcode_verdict *v);
+SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v);
 
 #endif

@@ -1,0 +1,202 @@
+-- bench/classify.lua: smtpcode.classify next to Sisimai->match (Perl) on the
+-- same failure lines, and classify's cost per byte of text.
+--
+--   make bench      (runs this with lua5.4 and luajit)
+--   LUA_PATH='lua/?.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 bench/classify.lua
+--
+-- Lines: the failure lines of examples/maillog.txt (transient or permanent
+-- verdicts, or a failure without a code), plus the `diagnostic` column of
+-- ../shared/corpus/sisimai5-bounces.tsv when that file exists (set
+-- BENCH_SISIMAI_TSV to use another path, or to "" to leave it out).
+-- Sisimai is timed by bench/sisimai-match.pl in a child perl process, which
+-- measures CPU time inside Perl (start-up, module loading and a warm-up
+-- pass excluded);
+-- classify is timed with os.clock, CPU time too. Best of BENCH_ROUNDS
+-- (default 3) rounds of at least 0.2 s each.
+-- Environment: BENCH_ROUNDS, BENCH_BACKEND=capi|ffi (LuaJIT; classify uses the C API either way).
+
+local smtpcode = require "smtpcode"
+
+local clock, format = os.clock, string.format
+local getenv = os.getenv
+local floor = math.floor
+
+if getenv("BENCH_BACKEND") and smtpcode._set_backend then
+  smtpcode._set_backend(getenv("BENCH_BACKEND"))
+end
+
+local ROUNDS = tonumber(getenv("BENCH_ROUNDS") or "") or 3
+local MIN_TIME = 0.2
+local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+local root = here .. "/.."
+
+local classify = smtpcode.classify
+
+-- {======================================================
+-- Lines
+-- =======================================================
+
+-- Delivery lines that failed: Postfix status=deferred/bounced/expired and
+-- smtpd rejects, Exim "**" (failed) and "==" (deferred) lines.
+local function is_failure_line(line)
+  local st = line:match(" status=(%a+)")
+  if st then return st ~= "sent" end
+  return line:find(" reject: ", 1, true) or line:find(" ** ", 1, true)
+    or line:find(" == ", 1, true)
+end
+
+local function failure_lines_of_log(path)
+  local out = {}
+  local fh = io.open(path, "rb")
+  if not fh then return out end
+  for line in fh:lines() do
+    line = line:gsub("\r$", "")
+    if is_failure_line(line) then out[#out + 1] = line end
+  end
+  fh:close()
+  return out
+end
+
+local function diagnostics_of(path)
+  local out = {}
+  if not path or path == "" then return out, nil end
+  local fh = io.open(path, "rb")
+  if not fh then return out, nil end
+  local header = fh:read("*l")
+  local col
+  local i = 0
+  for name in (header .. "\t"):gmatch("([^\t]*)\t") do
+    i = i + 1
+    if name == "diagnostic" then col = i end
+  end
+  if not col then fh:close(); return out, nil end
+  for line in fh:lines() do
+    local j, field = 0, nil
+    for f in (line .. "\t"):gmatch("([^\t]*)\t") do
+      j = j + 1
+      if j == col then field = f; break end
+    end
+    if field and field:find("%S") then out[#out + 1] = field end
+  end
+  fh:close()
+  return out, path
+end
+
+local log_lines = failure_lines_of_log(root .. "/examples/maillog.txt")
+local tsv = getenv("BENCH_SISIMAI_TSV")
+if tsv == nil then tsv = root .. "/../shared/corpus/sisimai5-bounces.tsv" end
+local diag_lines, diag_path = diagnostics_of(tsv)
+
+local lines = {}
+for _, l in ipairs(log_lines) do lines[#lines + 1] = l end
+for _, l in ipairs(diag_lines) do lines[#lines + 1] = l end
+local nbytes = 0
+for _, l in ipairs(lines) do nbytes = nbytes + #l end
+if #lines == 0 then
+  io.stderr:write("bench/classify.lua: no lines (examples/maillog.txt missing?)\n")
+  os.exit(1)
+end
+
+-- }======================================================
+
+-- {======================================================
+-- Timing
+-- =======================================================
+
+-- Seconds per pass over `list`, best of ROUNDS rounds of >= MIN_TIME.
+local function time_passes(list)
+  local n = #list
+  local best = math.huge
+  local iters = 1
+  for _ = 1, ROUNDS do
+    local t
+    while true do
+      local t0 = clock()
+      for _ = 1, iters do
+        for i = 1, n do classify(list[i]) end
+      end
+      t = clock() - t0
+      if t >= MIN_TIME then break end
+      iters = iters * 2
+    end
+    local per = t / iters
+    if per < best then best = per end
+  end
+  return best
+end
+
+local function run_sisimai(list, seconds_hint)
+  local tmp = os.tmpname()
+  local fh = assert(io.open(tmp, "wb"))
+  for _, l in ipairs(list) do fh:write((l:gsub("[\r\n]", " ")), "\n") end
+  fh:close()
+  -- aim at about 0.5 s of Perl work per round
+  local iters = seconds_hint and math.max(1, floor(0.5 / seconds_hint)) or 1
+  local best
+  for _ = 1, seconds_hint and ROUNDS or 1 do
+    local p = io.popen(format("perl %s/sisimai-match.pl %s %d 2>&1", here, tmp, iters))
+    local out = p:read("*a")
+    p:close()
+    local n, it, secs, ver = out:match("lines (%d+) iterations (%d+) seconds ([%d%.]+) version (%S+)")
+    if not n then
+      os.remove(tmp)
+      return nil, out
+    end
+    local per = tonumber(secs) / tonumber(it)
+    if not best or per < best.per then best = { per = per, lines = tonumber(n), version = ver } end
+  end
+  os.remove(tmp)
+  return best
+end
+
+-- }======================================================
+
+local impl = jit and jit.version or _VERSION
+print(format("classify vs Sisimai->match  (%s, smtpcode %s, %s backend)", impl,
+  smtpcode._VERSION, smtpcode._BACKEND))
+print(format("lines: %d failure lines of examples/maillog.txt + %d diagnostics of %s = %d lines, %.0f bytes/line",
+  #log_lines, #diag_lines, diag_path and "sisimai5-bounces.tsv" or "(no corpus)", #lines, nbytes / #lines))
+
+local per_pass = time_passes(lines)
+local us_classify = per_pass / #lines * 1e6
+print(format("  %-28s %9.3f us/line  %12.0f lines/s", "smtpcode.classify", us_classify, 1e6 / us_classify))
+
+-- a first Perl run with few iterations to size the timed one
+local s, err = run_sisimai(lines, nil)
+if s then
+  local hint = s.per
+  s = run_sisimai(lines, hint) or s
+  local us_sisimai = s.per / s.lines * 1e6
+  print(format("  %-28s %9.3f us/line  %12.0f lines/s", "Sisimai->match " .. s.version, us_sisimai, 1e6 / us_sisimai))
+  print(format("  throughput ratio classify / Sisimai->match: %.0fx", us_sisimai / us_classify))
+else
+  print("  Sisimai->match: not run (" .. tostring(err):gsub("\n.*", "") .. ")")
+end
+
+-- {======================================================
+-- Linear in the text length
+-- =======================================================
+
+-- Realistic text of any length: a Postfix bounce line whose reply text is
+-- the corpus lines one after another, cut to size.
+local filler = table.concat(lines, " ")
+local function line_of(len)
+  local head = "Mar  4 08:16:56 mail postfix/smtp[21941]: 94147676F6: to=<peggy@example.net>, " ..
+    "relay=mx1.example.net[198.51.100.7]:25, dsn=5.1.1, " ..
+    "status=bounced (host mx1.example.net[198.51.100.7] said: 550 5.1.1 "
+  local tail = " user unknown (in reply to RCPT TO command))"
+  local need = len - #head - #tail
+  local body = filler
+  while #body < need do body = body .. " " .. filler end
+  return head .. body:sub(1, need):gsub("[%c]", " ") .. tail
+end
+
+print("classify cost by text length:")
+for _, len in ipairs({ 100, 1000, 10000 }) do
+  local l = len < 300 and ("550 5.1.1 <peggy@example.net>: Recipient address rejected: " ..
+    string.rep("x", len - 75) .. " user unknown") or line_of(len)
+  local list = {}
+  for i = 1, 64 do list[i] = l end
+  local per = time_passes(list) / #list
+  print(format("  %6d bytes  %10.3f us/line  %7.2f ns/byte", #l, per * 1e6, per * 1e9 / #l))
+end

@@ -1,0 +1,458 @@
+-- gen_rules.lua: compile the classification data into C.
+--
+--   lua5.4 data/gen_rules.lua ROOT
+--
+-- Reads ROOT/data/rules.tsv (text rules), ROOT/data/codes-reasons.tsv
+-- (default reason of enhanced and reply codes) and ROOT/data/reasons.tsv
+-- (scope, retry default and plain-words text per reason); writes
+-- ROOT/src/rules_data.c: an Aho-Corasick automaton over case-folded bytes
+-- (dense rows for busy states, sparse goto edges, failure and dictionary
+-- links) plus the rule, code and reason
+-- tables that src/classify.c uses (declared in src/rules_data.h). Prints the
+-- relative path it wrote. The output depends only on the input files.
+
+local root = arg[1] or "."
+
+local function fail(fmt, ...)
+  io.stderr:write("gen_rules: ", string.format(fmt, ...), "\n")
+  os.exit(1)
+end
+
+local function readtsv(name)
+  local path = root .. "/data/" .. name
+  local f = io.open(path, "rb")
+  if not f then fail("cannot open %s", path) end
+  local rows, header = {}, nil
+  local ln = 0
+  for line in f:lines() do
+    ln = ln + 1
+    line = line:gsub("\r$", "")
+    if line ~= "" and not line:match("^#") then
+      local cols = {}
+      for c in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = c end
+      if not header then
+        header = cols
+      else
+        local row = { _line = ln }
+        for i, h in ipairs(header) do row[h] = cols[i] or "" end
+        if #cols > #header then fail("%s:%d: too many columns", name, ln) end
+        rows[#rows + 1] = row
+      end
+    end
+  end
+  f:close()
+  return rows
+end
+
+-- {====================================================== reasons
+
+local REASONS = {
+  "user_unknown", "mailbox_full", "mailbox_disabled", "bad_address",
+  "host_unknown", "sender_rejected", "relay_denied", "greylisted",
+  "rate_limited", "blocklisted", "spam", "policy", "sender_auth",
+  "auth_required", "tls_required", "too_large", "syntax", "network",
+  "expired", "loop", "service_unavailable", "system_error", "unknown",
+}
+local REASON = {}
+for i, r in ipairs(REASONS) do REASON[r] = i end
+local SCOPES = { "recipient", "sender", "message", "destination", "session" }
+local SCOPE = {}
+for i, s in ipairs(SCOPES) do SCOPE[s] = i end
+
+local reasonrows = readtsv("reasons.tsv")
+local rinfo, special = {}, {}
+for _, r in ipairs(reasonrows) do
+  local id = r.reason
+  if id:match("^%(") then
+    special[id] = r
+  else
+    if not REASON[id] then fail("reasons.tsv:%d: unknown reason %s", r._line, id) end
+    if not SCOPE[r.scope] then fail("reasons.tsv:%d: bad scope %s", r._line, r.scope) end
+    if r.nocode_retry ~= "yes" and r.nocode_retry ~= "no" then
+      fail("reasons.tsv:%d: nocode_retry must be yes or no", r._line)
+    end
+    rinfo[REASON[id]] = r
+  end
+end
+for i, r in ipairs(REASONS) do
+  if not rinfo[i] then fail("reasons.tsv: no row for %s", r) end
+end
+for _, k in ipairs { "(success)", "(intermediate)" } do
+  if not special[k] then fail("reasons.tsv: no row for %s", k) end
+end
+
+-- }======================================================
+
+-- {====================================================== byte classes
+
+-- Class 0: bytes that occur in no phrase. Upper case folds to lower case;
+-- tab, CR and LF fold to space.
+local used = {}
+local function fold(b)
+  if b >= 65 and b <= 90 then return b + 32 end
+  if b == 9 or b == 10 or b == 13 then return 32 end
+  return b
+end
+
+-- }======================================================
+
+-- {====================================================== rules
+
+local rulerows = readtsv("rules.tsv")
+local phrases, phraseid = {}, {}  -- phrase objects, key -> id (1-based)
+local rules = {}
+
+local function addphrase(text, line)
+  local wbs, wbe = false, false
+  if text:sub(1, 2) == "\\b" then wbs = true; text = text:sub(3) end
+  if text:sub(-2) == "\\b" then wbe = true; text = text:sub(1, -3) end
+  if text == "" then fail("rules.tsv:%d: empty phrase", line) end
+  if text ~= text:lower() then fail("rules.tsv:%d: phrase not lower case: %s", line, text) end
+  if text:find("[\t\r\n]") then fail("rules.tsv:%d: control byte in phrase", line) end
+  local key = (wbs and "1" or "0") .. (wbe and "1" or "0") .. text
+  local id = phraseid[key]
+  if not id then
+    id = #phrases + 1
+    phraseid[key] = id
+    phrases[id] = { text = text, wbs = wbs, wbe = wbe, marker = 0, first = {} }
+    for i = 1, #text do used[fold(text:byte(i))] = true end
+  end
+  return id
+end
+
+-- Condition tokens: 2xx..5xx (reply class, or enhanced class without a
+-- reply), 550 (reply code), 5.2.2 / X.2.2 / X.2 (enhanced code).
+local function parsecond(tok, line)
+  local c = tok:match("^([2345])xx$")
+  if c then return { kind = 1, a = tonumber(c), b = 0, c = 0 } end
+  c = tok:match("^(%d%d%d)$")
+  if c then return { kind = 0, a = tonumber(c), b = 0, c = 0 } end
+  local k, s, d = tok:match("^([2345X])%.(%d+)%.(%d+)$")
+  if k then
+    return { kind = 2, a = k == "X" and 0 or tonumber(k), b = tonumber(s), c = tonumber(d) }
+  end
+  k, s = tok:match("^([2345X])%.(%d+)$")
+  if k then
+    return { kind = 2, a = k == "X" and 0 or tonumber(k), b = tonumber(s), c = -1 }
+  end
+  if tok == "nocode" then return { kind = 3, a = 0, b = 0, c = 0 } end
+  fail("rules.tsv:%d: bad condition %q", line, tok)
+end
+
+for _, r in ipairs(rulerows) do
+  local line = r._line
+  local match = r.match
+  if match == "" then fail("rules.tsv:%d: empty match", line) end
+  local ids = {}
+  for p in (match .. " && "):gmatch("(.-) && ") do ids[#ids + 1] = addphrase(p, line) end
+  if r.reason == "@sender" or r.reason == "@recipient" then
+    if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
+    phrases[ids[1]].marker = r.reason == "@sender" and 2 or 1
+  else
+    local reason = REASON[r.reason]
+    if not reason then fail("rules.tsv:%d: unknown reason %q", line, r.reason) end
+    local prio = tonumber(r.prio)
+    if not prio or prio < 1 or prio > 99 or prio % 1 ~= 0 then
+      fail("rules.tsv:%d: prio must be 1..99", line)
+    end
+    local scope = 0
+    if r.scope ~= "" then
+      scope = SCOPE[r.scope] or fail("rules.tsv:%d: bad scope %q", line, r.scope)
+    end
+    local who = 0
+    if r.who == "recipient" then who = 1
+    elseif r.who == "sender" then who = 2
+    elseif r.who ~= "" and r.who ~= "any" then fail("rules.tsv:%d: bad who %q", line, r.who) end
+    local conds = {}
+    if r.when ~= "" and r.when ~= "-" then
+      for tok in r.when:gmatch("[^,%s]+") do conds[#conds + 1] = parsecond(tok, line) end
+    end
+    local flags = 0
+    if r.flags == "rcpts552" then flags = 1
+    elseif r.flags ~= "" then fail("rules.tsv:%d: bad flags %q", line, r.flags) end
+    local total = 0
+    for _, id in ipairs(ids) do total = total + #phrases[id].text end
+    if #ids > 4 then fail("rules.tsv:%d: at most 4 phrases", line) end
+    rules[#rules + 1] = { reason = reason, prio = prio, scope = scope, who = who,
+      conds = conds, flags = flags, ids = ids, line = line, match = match,
+      total = total }
+  end
+end
+
+for i, r in ipairs(rules) do
+  local p = phrases[r.ids[1]]
+  p.first[#p.first + 1] = i - 1
+end
+
+-- Byte classes: folded bytes that occur in a phrase get classes 1..n.
+local cls, ncls = {}, 1
+for b = 0, 255 do
+  if used[b] then cls[b] = ncls; ncls = ncls + 1 end
+end
+local bytecls = {}
+for b = 0, 255 do bytecls[b] = cls[fold(b)] or 0 end
+if ncls > 255 then fail("too many byte classes") end
+
+-- }======================================================
+
+-- {====================================================== automaton
+
+local states = { { next = {}, depth = 0, out = -1 } } -- state 1 = root
+for id, p in ipairs(phrases) do
+  local s = 1
+  for i = 1, #p.text do
+    local c = bytecls[p.text:byte(i)]
+    local t = states[s].next[c]
+    if not t then
+      states[#states + 1] = { next = {}, depth = states[s].depth + 1, out = -1 }
+      t = #states
+      states[s].next[c] = t
+    end
+    s = t
+  end
+  states[s].out = id - 1
+end
+if #states > 65535 then fail("too many states (%d)", #states) end
+
+-- Breadth-first failure and dictionary links.
+local queue, qh = {}, 1
+local rootst = states[1]
+rootst.fail, rootst.dict = 1, 0
+for c = 1, ncls - 1 do
+  local t = rootst.next[c]
+  if t then
+    states[t].fail = 1
+    states[t].dict = 0
+    queue[#queue + 1] = t
+  end
+end
+while qh <= #queue do
+  local s = queue[qh]; qh = qh + 1
+  local st = states[s]
+  for c = 1, ncls - 1 do
+    local t = st.next[c]
+    if t then
+      local f = st.fail
+      while f ~= 1 and not states[f].next[c] do f = states[f].fail end
+      local ft = states[f].next[c]
+      if ft and ft ~= t then states[t].fail = ft else states[t].fail = 1 end
+      local tf = states[states[t].fail]
+      states[t].dict = tf.out >= 0 and states[t].fail or tf.dict
+      queue[#queue + 1] = t
+    end
+  end
+end
+
+-- }======================================================
+
+-- {====================================================== codes
+
+local coderows = readtsv("codes-reasons.tsv")
+local enh, reply = {}, {}
+for _, r in ipairs(coderows) do
+  local reason = REASON[r.reason] or fail("codes-reasons.tsv:%d: unknown reason %q", r._line, r.reason)
+  local st = tonumber(r.strength)
+  if not st or st < 1 or st > 99 then fail("codes-reasons.tsv:%d: strength 1..99", r._line) end
+  local c = r.code
+  local k, s, d = c:match("^([245X])%.(%d+)%.(%d+)$")
+  if k then
+    enh[#enh + 1] = { k == "X" and 0 or tonumber(k), tonumber(s), tonumber(d), reason, st, c }
+  else
+    k, s = c:match("^([245X])%.(%d+)$")
+    if k then
+      enh[#enh + 1] = { k == "X" and 0 or tonumber(k), tonumber(s), -1, reason, st, c }
+    elseif c:match("^%d%d%d$") then
+      reply[#reply + 1] = { tonumber(c), reason, st }
+    else
+      fail("codes-reasons.tsv:%d: bad code %q", r._line, c)
+    end
+  end
+end
+table.sort(enh, function(a, b)
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  if a[3] ~= b[3] then return a[3] < b[3] end
+  return a[1] < b[1]
+end)
+table.sort(reply, function(a, b) return a[1] < b[1] end)
+for i = 2, #enh do
+  local a, b = enh[i - 1], enh[i]
+  if a[1] == b[1] and a[2] == b[2] and a[3] == b[3] then fail("codes-reasons.tsv: %s twice", b[6]) end
+end
+
+-- }======================================================
+
+-- {====================================================== output
+
+local out = {}
+local function w(s) out[#out + 1] = s end
+local function cstr(s)
+  return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[^ -~]", function(ch)
+    return string.format("\\%03o", ch:byte())
+  end) .. '"'
+end
+local function list(t, per)
+  per = per or 16
+  local lines = {}
+  for i = 1, #t, per do
+    lines[#lines + 1] = "  " .. table.concat(t, ", ", i, math.min(i + per - 1, #t)) .. ","
+  end
+  return table.concat(lines, "\n")
+end
+
+w("/* Generated by data/gen_rules.lua from data/rules.tsv, data/codes-reasons.tsv")
+w("** and data/reasons.tsv. Do not edit: run `make gen`. */")
+w('#include "rules_data.h"')
+w("")
+w(string.format("/* %d rules, %d phrases, %d states, %d byte classes */", #rules, #phrases, #states, ncls))
+w("")
+local t = {}
+for b = 0, 255 do t[#t + 1] = tostring(bytecls[b]) end
+w("const unsigned char smtpcode_rd_cls[256] = {")
+w(list(t, 32))
+w("};")
+w("")
+
+-- Dense rows: the complete transition function (failure links resolved)
+-- for the root, shallow states and states with many edges, where the text
+-- spends most of its time; other states keep sorted sparse edges.
+local function delta(s, c)
+  while true do
+    local to = states[s].next[c]
+    if to then return to end
+    if s == 1 then return 1 end
+    s = states[s].fail
+  end
+end
+local dense, ndense = {}, 0
+for s = 1, #states do
+  local x = states[s]
+  local nedge = 0
+  for _ in pairs(x.next) do nedge = nedge + 1 end
+  if x.depth <= 3 or nedge >= 3 then
+    x.dense = ndense
+    ndense = ndense + 1
+    for c = 0, ncls - 1 do
+      dense[#dense + 1] = tostring(c == 0 and 0 or delta(s, c) - 1)
+    end
+  end
+end
+w(string.format("/* %d dense rows */", ndense))
+w(string.format("const unsigned short smtpcode_rd_dense[%d] = {", #dense))
+w(list(dense, 28))
+w("};")
+w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
+w("")
+
+-- Edges: for each state, sorted by class.
+local edges, st = {}, {}
+for s = 1, #states do
+  local x = states[s]
+  local first = #edges
+  local n = 0
+  if s ~= 1 then
+    for c = 1, ncls - 1 do
+      if x.next[c] then
+        edges[#edges + 1] = string.format("{%d, %d}", c, x.next[c] - 1)
+        n = n + 1
+      end
+    end
+  end
+  if n > 255 then fail("state with %d edges", n) end
+  local emit = x.out >= 0 and s - 1 or (x.dict > 0 and x.dict - 1 or 0)
+  st[#st + 1] = string.format("{%d, %d, %d, %d, %d, %d, %d}", first, x.fail - 1,
+    x.dict > 0 and x.dict - 1 or 0, emit, x.out, x.dense or 65535, n)
+end
+w(string.format("const scr_edge smtpcode_rd_edges[%d] = {", math.max(#edges, 1)))
+w(#edges > 0 and list(edges, 8) or "  {0, 0},")
+w("};")
+w("")
+w(string.format("const scr_state smtpcode_rd_states[%d] = {", #states))
+w(list(st, 4))
+w("};")
+w("")
+
+-- Phrases.
+local pr, firsts = {}, {}
+for _, p in ipairs(phrases) do
+  local fl = (p.wbs and 1 or 0) + (p.wbe and 2 or 0) + p.marker * 4
+  pr[#pr + 1] = string.format("{%d, %d, %d, %d}", #p.text, fl, #firsts, #p.first)
+  for _, r in ipairs(p.first) do firsts[#firsts + 1] = tostring(r) end
+end
+w(string.format("const scr_phrase smtpcode_rd_phrases[%d] = {", #phrases))
+w(list(pr, 6))
+w("};")
+w("")
+w(string.format("const unsigned short smtpcode_rd_first[%d] = {", #firsts))
+w(list(firsts))
+w("};")
+w("")
+
+-- Rules, their phrases and conditions.
+local rl, rp, rc = {}, {}, {}
+for _, r in ipairs(rules) do
+  local pf, cf = #rp, #rc
+  for _, id in ipairs(r.ids) do rp[#rp + 1] = tostring(id - 1) end
+  for _, c in ipairs(r.conds) do
+    rc[#rc + 1] = string.format("{%d, %d, %d, %d}", c.kind, c.a, c.b, c.c)
+  end
+  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s},",
+    r.reason, r.scope, r.prio, r.who, r.flags, pf, #r.ids, cf, #r.conds, r.total, r.line, cstr(r.match))
+end
+w(string.format("const unsigned short smtpcode_rd_rphrases[%d] = {", #rp))
+w(list(rp))
+w("};")
+w("")
+w(string.format("const scr_cond smtpcode_rd_conds[%d] = {", math.max(#rc, 1)))
+w(#rc > 0 and list(rc, 6) or "  {0, 0, 0, 0},")
+w("};")
+w("")
+w(string.format("const scr_rule smtpcode_rd_rules[%d] = {", #rules))
+w(table.concat(rl, "\n"))
+w("};")
+w("")
+
+-- Code tables.
+t = {}
+for _, e in ipairs(enh) do
+  t[#t + 1] = string.format("  {%d, %d, %d, %d, %d}, /* %s */", e[1], e[2], e[3], e[4], e[5], e[6])
+end
+w(string.format("const scr_enh smtpcode_rd_enh[%d] = {", #enh))
+w(table.concat(t, "\n"))
+w("};")
+w("")
+t = {}
+for _, e in ipairs(reply) do t[#t + 1] = string.format("{%d, %d, %d}", e[1], e[2], e[3]) end
+w(string.format("const scr_reply smtpcode_rd_reply[%d] = {", #reply))
+w(list(t, 6))
+w("};")
+w("")
+
+-- Reasons: index 0 = success, then the reasons, then intermediate.
+t = {}
+local function reasonrow(name, scope, retry, r)
+  t[#t + 1] = string.format("  {%s, %d, %d,\n   %s,\n   %s,\n   %s},",
+    name and cstr(name) or "NULL", scope, retry, cstr(r.description),
+    cstr(r.advice_transient), cstr(r.advice_permanent))
+end
+reasonrow(nil, 0, 0, special["(success)"])
+for i, name in ipairs(REASONS) do
+  local r = rinfo[i]
+  reasonrow(name, SCOPE[r.scope], r.nocode_retry == "yes" and 1 or 0, r)
+end
+reasonrow(nil, 0, 0, special["(intermediate)"])
+w(string.format("const scr_reason smtpcode_rd_reasons[%d] = {", #REASONS + 2))
+w(table.concat(t, "\n"))
+w("};")
+w("")
+w(string.format("const int smtpcode_rd_nrules = %d;", #rules))
+w(string.format("const int smtpcode_rd_nphrases = %d;", #phrases))
+w(string.format("const int smtpcode_rd_nenh = %d;", #enh))
+w(string.format("const int smtpcode_rd_nreply = %d;", #reply))
+
+local path = root .. "/src/rules_data.c"
+local f = io.open(path, "wb") or fail("cannot write %s", path)
+f:write(table.concat(out, "\n"), "\n")
+f:close()
+print("src/rules_data.c")
+
+-- }======================================================

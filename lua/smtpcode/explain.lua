@@ -1,0 +1,390 @@
+-- smtpcode.explain: say in a few lines, for a person, what an SMTP reply (or
+-- a log line, an exception message) means, whose side must act and what to do.
+--
+--   local explain = require "smtpcode.explain"   -- or smtpcode.explain
+--   local text, c = explain("451 4.7.1 Greylisting in action, please come back later")
+--   print(text)      -- four short lines: headline, meaning, who acts, what to do
+--   -- c is the classify() table the text was made from
+--
+-- Pure Lua (common subset of 5.1-5.4 and LuaJIT). The reason, severity,
+-- bounce and retry come from smtpcode.classify; code titles from
+-- smtpcode.describe. The sentences below are data: one row per reason, with
+-- a transient and a permanent variant, plus rows for the success replies and
+-- for enhanced codes whose meaning is more precise than the reason. All text
+-- is written for this project.
+
+local type, error, tostring, setmetatable = type, error, tostring, setmetatable
+local format = string.format
+local concat = table.concat
+local require = require
+
+-- {======================================================
+-- Data
+-- =======================================================
+
+local M = {}
+
+-- Who must act, as shown on the "Who must act" line.
+local NOBODY = "nobody: your mail server retries by itself"
+local SENDER = "you, the sender"
+local SENDER_ADMIN = "you, the sender (or the administrator of your mail server or domain)"
+local RECIPIENT = "the recipient"
+local RCPT_ADMIN = "the recipient's mail administrator"
+local SOFTWARE = "the administrator of the sending software"
+
+--- Per reason: `label` (short name for the headline), and per severity
+-- (`transient` = a retry can work, `permanent` = it cannot) `who` and
+-- `todo`; `nocode` is used instead when the text has no code at all (an
+-- exception message of a mail program). What happened comes from classify.
+M.reasons = {
+  user_unknown = {
+    label = "the recipient address does not exist",
+    transient = { who = NOBODY .. " (for now)",
+      todo = "Wait for the retries. If the address keeps failing, it is probably wrong: check it with the recipient." },
+    permanent = { who = SENDER,
+      todo = "Check the address for typos. If it is right, the mailbox was removed: " ..
+        "stop mailing it and remove it from your lists." },
+  },
+  mailbox_full = {
+    label = "the recipient's mailbox is full",
+    transient = { who = RECIPIENT .. " (your server retries meanwhile)",
+      todo = "Nothing for you to do: the message goes through once the recipient frees space. Keep the address." },
+    permanent = { who = RECIPIENT,
+      todo = "The recipient must free space. Keep the address; send again later or reach them another way." },
+  },
+  mailbox_disabled = {
+    label = "the recipient's mailbox is disabled",
+    transient = { who = NOBODY .. " (for now)",
+      todo = "Wait for the retries; if the account stays disabled, treat the address as dead." },
+    permanent = { who = SENDER,
+      todo = "Stop mailing this address: the account is closed or suspended. Ask the recipient for a new address." },
+  },
+  bad_address = {
+    label = "the recipient address is malformed",
+    transient = { who = SENDER,
+      todo = "Correct the address (typo, missing domain, stray characters); retrying it unchanged will not help." },
+    permanent = { who = SENDER,
+      todo = "Correct the address (typo, missing domain, stray characters) and send again." },
+  },
+  host_unknown = {
+    label = "the recipient's domain does not exist or accepts no mail",
+    transient = { who = NOBODY .. " (for now)",
+      todo = "The domain did not resolve this time; your server retries. If it keeps failing, " ..
+        "check the domain part of the address." },
+    permanent = { who = SENDER,
+      todo = "Check the domain part of the address (spelling, e.g. a mistyped provider name). " ..
+        "If the domain really does not exist or takes no mail, stop mailing the address." },
+  },
+  sender_rejected = {
+    label = "the sender address or its domain was refused",
+    transient = { who = SENDER_ADMIN .. "; your server retries meanwhile",
+      todo = "Check that the domain of your sender address exists and resolves in DNS (MX or A record)." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "Send from an address whose domain exists and resolves in DNS (MX or A record) " ..
+        "and that the receiving server accepts; fix the sender address in your mail program or application." },
+  },
+  relay_denied = {
+    label = "relaying denied",
+    transient = { who = SENDER_ADMIN,
+      todo = "Send through your own provider's server with login (port 587 or 465), " ..
+        "or directly to the recipient domain's MX." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "This server does not take mail for that domain from you. Send through your own provider's " ..
+        "server with login (port 587 or 465), or directly to the recipient domain's MX." },
+  },
+  greylisted = {
+    label = "greylisting",
+    transient = { who = NOBODY,
+      todo = "Nothing but patience: the receiving server refuses the first attempt on purpose and " ..
+        "accepts the retry, usually within minutes. Do not resend by hand." },
+    permanent = { who = RCPT_ADMIN,
+      todo = "The message was still refused after greylisting; " ..
+        "ask the recipient's administrator to allow your server." },
+  },
+  rate_limited = {
+    label = "rate limited",
+    transient = { who = NOBODY .. "; if it happens often, you, the sender",
+      todo = "Your server retries later. If it repeats, send more slowly to this destination " ..
+        "(fewer messages and connections at once)." },
+    permanent = { who = SENDER,
+      todo = "Lower your sending rate or volume to this destination and send again later." },
+  },
+  blocklisted = {
+    label = "the sending server is on a block list or has a poor reputation",
+    transient = { who = SENDER_ADMIN,
+      todo = "Look up your sending IP address or domain on the block list named in the reply, " ..
+        "fix the cause (compromised account, spam complaints) and ask for delisting." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "Look up your sending IP address or domain on the block list named in the reply, " ..
+        "fix the cause (compromised account, spam complaints) and ask for delisting; then send again." },
+  },
+  spam = {
+    label = "the content was judged spam or malware",
+    transient = { who = SENDER,
+      todo = "Review the content, links and attachments; your server retries meanwhile." },
+    permanent = { who = SENDER,
+      todo = "Review the content, links and attachments; do not resend the same message unchanged." },
+  },
+  policy = {
+    label = "refused by the receiver's policy",
+    transient = { who = RCPT_ADMIN .. "; your server retries meanwhile",
+      todo = "Read the reply text; if it keeps failing, ask the recipient's administrator about their policy." },
+    permanent = { who = RCPT_ADMIN .. " (or you, if the reply names something you can change)",
+      todo = "Read the reply text for what the policy forbids; change it, or contact the recipient another way." },
+  },
+  sender_auth = {
+    label = "sender authentication (SPF, DKIM, DMARC or reverse DNS) failed",
+    transient = { who = SENDER_ADMIN,
+      todo = "Publish correct SPF, DKIM and DMARC records for your domain and a PTR record for the " ..
+        "sending IP; your server retries meanwhile." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "Publish correct SPF, DKIM and DMARC records for your domain and a PTR record for the " ..
+        "sending IP, then send again." },
+  },
+  auth_required = {
+    label = "authentication required or refused",
+    transient = { who = SENDER,
+      todo = "Check the user name, password (or app password) and authentication method, then try again." },
+    permanent = { who = SENDER,
+      todo = "Configure SMTP authentication with valid credentials (user name, password or app password)." },
+  },
+  tls_required = {
+    label = "encryption (TLS) required or failed",
+    transient = { who = SENDER_ADMIN,
+      todo = "Enable STARTTLS or TLS with a valid certificate on the sending side; your server retries meanwhile." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "Enable STARTTLS or TLS with a valid certificate on the sending side " ..
+        "(or fix DANE/MTA-STS), then resend." },
+  },
+  too_large = {
+    label = "the message is too large",
+    transient = { who = SENDER,
+      todo = "Send a smaller message if it keeps failing (compress attachments or share a link)." },
+    permanent = { who = SENDER,
+      todo = "Send a smaller message: compress the attachments or share them as a link." },
+  },
+  syntax = {
+    label = "SMTP protocol error",
+    transient = { who = SOFTWARE,
+      todo = "The sending program sent a command the server did not accept; fix the program or its settings." },
+    permanent = { who = SOFTWARE,
+      todo = "The sending program sent a command the server did not accept; fix the program or its settings." },
+  },
+  network = {
+    label = "network problem",
+    nocode = { who = "you or your network administrator (nobody refused the message: no server answered)",
+      todo = "Check the server name and port (25, 465 or 587), DNS, and firewalls; many providers " ..
+        "block outgoing port 25. A mail server retries such failures by itself." },
+    transient = { who = NOBODY .. "; if it persists, you or your network administrator",
+      todo = "No server answered, so nobody refused the message. If it persists, check the server name, " ..
+        "the port (25, 465 or 587), DNS, and firewalls (many providers block outgoing port 25)." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "Check the recipient domain's MX records and the network path to them." },
+  },
+  expired = {
+    label = "gave up after too long in the queue",
+    transient = { who = NOBODY .. " (for now)",
+      todo = "Your server keeps trying until the queue lifetime ends; the earlier deferrals tell why." },
+    permanent = { who = SENDER_ADMIN,
+      todo = "Look at the earlier deferral reason in the log (the real cause), fix it, then send again." },
+  },
+  loop = {
+    label = "mail loop",
+    transient = { who = "the mail administrators of the servers involved",
+      todo = "A forwarding or routing rule sends the message in circles; it must be fixed." },
+    permanent = { who = "the mail administrators of the servers involved",
+      todo = "A forwarding or routing rule sends the message in circles; fix it, then send again." },
+  },
+  service_unavailable = {
+    label = "the receiving server is busy or unavailable",
+    transient = { who = NOBODY,
+      todo = "Nothing: the receiving server is busy or restarting; the retry normally works." },
+    permanent = { who = RCPT_ADMIN,
+      todo = "The receiving server refused service; try later or contact its administrator." },
+  },
+  system_error = {
+    label = "error in the receiving mail system",
+    transient = { who = NOBODY,
+      todo = "Nothing for now: your server retries. If it persists, tell the recipient's administrator." },
+    permanent = { who = RCPT_ADMIN,
+      todo = "The receiving mail system is broken or misconfigured; tell the recipient another way." },
+  },
+  unknown = {
+    label = "not delivered, reason not stated",
+    transient = { who = NOBODY .. " (for now)",
+      todo = "Read the reply text for details; your server retries." },
+    permanent = { who = SENDER .. " or " .. RCPT_ADMIN,
+      todo = "Read the reply text for details; ask the recipient's administrator if it is unclear." },
+  },
+}
+
+--- Non-failure replies (2yz, 3yz): what each common code means. Codes
+-- not listed here use describe()'s title and description.
+M.success = {
+  [220] = "The server is ready: this is its greeting at the start of a session.",
+  [221] = "The server closed the session normally (usually after QUIT). This is not an error, " ..
+    "even when a program shows it as \"smtp error\".",
+  [235] = "The login (SMTP AUTH) worked.",
+  [250] = "The server accepted the command or the message.",
+  [251] = "The recipient is not hosted here, but the server accepted the message and will forward it.",
+  [252] = "The server cannot check the address but accepts the message and will try to deliver it.",
+  [334] = "The server is in the middle of a login exchange and waits for the next step.",
+  [354] = "The server waits for the message body; the client sends it next.",
+}
+
+--- Enhanced codes whose meaning is more precise than their reason's; used
+-- only when classify's reason is the one given here (the text may decide
+-- otherwise: Microsoft's 5.1.10 RecipientNotFound is user_unknown).
+M.enhanced = {
+  ["1.8"] = { reason = "sender_rejected",
+    meaning = "The domain of the sender address was not found: it does not exist or does not " ..
+      "resolve in DNS, so the receiver refuses mail from it." },
+  ["1.10"] = { reason = "host_unknown",
+    meaning = "The recipient's domain publishes a null MX: it declares that it accepts no mail at all." },
+  ["4.7"] = { reason = "expired",
+    meaning = "The sending server gave up: the message stayed in its queue longer than allowed." },
+  ["7.26"] = { reason = "sender_auth",
+    meaning = "The message failed the receiver's sender authentication (DMARC, SPF or DKIM)." },
+  ["7.25"] = { reason = "sender_auth",
+    meaning = "The sending IP address has no valid reverse DNS (PTR) record." },
+  ["7.23"] = { reason = "sender_auth",
+    meaning = "The sending IP address is not allowed by the sender domain's SPF record." },
+}
+
+local SEVERITY_WORD = {
+  success = "success", intermediate = "in progress",
+  transient = "temporary failure", permanent = "permanent failure",
+}
+
+-- }======================================================
+
+local classify, describe
+
+local function load()
+  local smtpcode = require "smtpcode"
+  classify, describe = smtpcode.classify, smtpcode.describe
+end
+
+-- A classify result table has advice and description; parse and find
+-- results do not.
+local function is_verdict(t)
+  return type(t.advice) == "string" and type(t.description) == "string"
+    and type(t.severity) == "string"
+end
+
+local function codes_of(c)
+  local s = c.code and tostring(c.code) or ""
+  if c.enhanced then s = (s == "" and "" or s .. " ") .. c.enhanced end
+  return s
+end
+
+local function title_of(x)
+  local d = describe(x)
+  return d and d.title
+end
+
+-- "550 Mailbox unavailable; 5.1.1 Bad destination mailbox address"
+local function titles(c)
+  local out = {}
+  if c.code then
+    local t = title_of(c.code)
+    if t then out[#out + 1] = c.code .. " " .. t end
+  end
+  if c.enhanced and not c.enhanced:find("^%d%.0%.0$") then
+    local t = title_of(c.enhanced)
+    if t then out[#out + 1] = c.enhanced .. " " .. t end
+  end
+  if out[1] == nil then return nil end
+  return concat(out, "; ")
+end
+
+local function explain_ok(c)
+  local lines = {}
+  local code = c.code
+  local meaning = M.success[code]
+  if not meaning then
+    local d = describe(code)
+    meaning = d and d.description or c.description
+  end
+  local word = c.severity == "success" and "not an error" or "not an error (in progress)"
+  lines[1] = format("%s: %s.", codes_of(c), word)
+  lines[2] = "What it means: " .. meaning
+  local t = titles(c)
+  if t then lines[2] = lines[2] .. " (" .. t .. ")" end
+  lines[3] = "Who must act: nobody."
+  lines[4] = "What to do: nothing."
+  return concat(lines, "\n")
+end
+
+local function explain_failure(c)
+  local reason = c.reason or "unknown"
+  local row = M.reasons[reason] or M.reasons.unknown
+  -- a failure is "transient" when a retry can work (no code: classify's retry)
+  local transient = c.retry == true
+  local side = transient and row.transient or row.permanent
+  local head
+  if not (c.code or c.enhanced) and row.nocode then side = row.nocode end
+  if c.code or c.enhanced then
+    head = format("%s: %s, %s", codes_of(c), SEVERITY_WORD[c.severity] or "failure", row.label)
+  else
+    head = "No SMTP reply code in the text: " .. row.label
+  end
+  if c.bounce == "hard" then
+    head = head .. " (hard bounce: stop mailing this address)"
+  end
+  local meaning = c.description
+  local enh = c.enhanced
+  if enh then
+    local e = M.enhanced[enh:match("^%d%.(%d+%.%d+)$") or ""]
+    if e and e.reason == reason then meaning = e.meaning end
+  end
+  -- code titles, unless a text rule decided against what the codes say
+  local by_text = type(c.matched) == "string" and c.matched:find("rule", 1, true)
+  local t = titles(c)
+  if t and not by_text then meaning = meaning .. " (" .. t .. ")" end
+  local retry
+  if c.retry == true then
+    retry = "Retry: yes, a later attempt can succeed."
+  elseif c.retry == false then
+    retry = "Retry: no, the same message will fail the same way until the cause is fixed."
+  end
+  local lines = { head .. ".", "What it means: " .. meaning,
+    "Who must act: " .. side.who .. ".", "What to do: " .. side.todo }
+  if retry then lines[#lines + 1] = retry end
+  return concat(lines, "\n")
+end
+
+local function no_code()
+  return concat({ "No SMTP reply code and no known failure in the text.",
+    "What it means: nothing in it says what happened to a message.",
+    "Who must act: unknown.",
+    "What to do: look for the server's reply (a three-digit code such as 550) in the full log or bounce message." },
+    "\n")
+end
+
+--- explain(x): a short text for a person about x (a reply, log line or
+-- exception text, or a parse/find/classify result table), and the classify
+-- table it was made from.
+function M.explain(x)
+  local tx = type(x)
+  if tx ~= "string" and tx ~= "table" then
+    error(format("bad argument #1 to 'explain' (string expected, got %s)", tx), 0)
+  end
+  if not classify then load() end
+  local c = x
+  if tx == "string" or not is_verdict(x) then c = classify(x) end
+  local sev = c.severity
+  local text
+  if sev == "success" or sev == "intermediate" then
+    text = explain_ok(c)
+  elseif sev == "unknown" and (c.reason == nil or c.reason == "unknown") then
+    text = no_code()
+  else
+    text = explain_failure(c)
+  end
+  return text, c
+end
+
+setmetatable(M, { __call = function(_, x) return M.explain(x) end })
+
+return M

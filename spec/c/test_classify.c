@@ -1,0 +1,196 @@
+/*
+** C tests of the classifier (src/classify.c, src/rules_data.c). Inputs sit
+** at the very end of a page followed by an unreadable guard page, so any
+** read past the span crashes. Prints TAP.
+*/
+#if !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE
+#endif
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../src/smtpcode.h"
+
+static int ntest = 0, nfail = 0;
+static char *page;
+static size_t pagesz;
+
+static void ok(int cond, const char *name) {
+  ntest++;
+  if (!cond) nfail++;
+  printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, name);
+}
+
+static const char *guard(const char *s, size_t n) {
+  if (n > pagesz) n = pagesz;
+  memcpy(page + pagesz - n, s, n);
+  return page + pagesz - n;
+}
+
+static smtpcode_verdict cl(const char *s) {
+  smtpcode_verdict v;
+  size_t n = strlen(s);
+  smtpcode_classify(guard(s, n), n, NULL, &v);
+  return v;
+}
+
+/* classify with the codes given (no smtpcode_find) */
+static smtpcode_verdict clf(const char *s, int code, int c, int sb, int d) {
+  smtpcode_found f;
+  smtpcode_verdict v;
+  size_t n = strlen(s);
+  memset(&f, 0, sizeof f);
+  f.code = code;
+  f.cls = c;
+  f.subject = sb;
+  f.detail = d;
+  f.code_off = -1;
+  f.how = code ? SMTPCODE_HOW_REPLY : (c ? SMTPCODE_HOW_STATUS : 0);
+  smtpcode_classify(guard(s, n), n, &f, &v);
+  return v;
+}
+
+static void test_names(void) {
+  static const char *const names[] = {
+    "user_unknown", "mailbox_full", "mailbox_disabled", "bad_address",
+    "host_unknown", "sender_rejected", "relay_denied", "greylisted",
+    "rate_limited", "blocklisted", "spam", "policy", "sender_auth",
+    "auth_required", "tls_required", "too_large", "syntax", "network",
+    "expired", "loop", "service_unavailable", "system_error", "unknown"
+  };
+  int i, good = 1;
+  for (i = 0; i < 23; i++) {
+    const char *n = smtpcode_reason_name(i + 1);
+    if (n == NULL || strcmp(n, names[i]) != 0) good = 0;
+    if (smtpcode_reason_of(names[i], strlen(names[i])) != i + 1) good = 0;
+  }
+  ok(good, "reason names are the issue's vocabulary, both ways");
+  ok(smtpcode_reason_name(0) == NULL && smtpcode_reason_name(24) == NULL,
+     "no name for NONE or out of range");
+  ok(smtpcode_reason_of("user", 4) < 0 && smtpcode_reason_of("user_unknownx", 13) < 0,
+     "prefixes and longer words are not reasons");
+  ok(strcmp(smtpcode_scope_name(SMTPCODE_SCOPE_DESTINATION), "destination") == 0 &&
+     smtpcode_scope_of("session", 7) == SMTPCODE_SCOPE_SESSION,
+     "scope names");
+}
+
+static void test_decisions(void) {
+  smtpcode_verdict v;
+  smtpcode_rule r;
+  v = clf("User unknown", 550, 5, 1, 1);
+  ok(v.reason == SMTPCODE_REASON_USER_UNKNOWN && v.bounce == SMTPCODE_BOUNCE_HARD &&
+     v.retry == SMTPCODE_RETRY_NO && v.scope == SMTPCODE_SCOPE_RECIPIENT,
+     "550 5.1.1 user unknown: hard, no retry, recipient");
+  ok(v.by == SMTPCODE_BY_TEXT && smtpcode_rule_info(v.rule, &r) == 0 &&
+     strcmp(r.match, "user unknown") == 0 && r.line > 0,
+     "the deciding rule is reported");
+  v = clf("QUEUE.Expired; message expired", 550, 4, 4, 7);
+  ok(v.severity == SMTPCODE_SEV_PERMANENT && v.retry == SMTPCODE_RETRY_NO &&
+     v.reason == SMTPCODE_REASON_EXPIRED && (v.flags & SMTPCODE_V_MISMATCH),
+     "550 4.4.7: the reply code decides permanence");
+  v = clf("Greylisted", 451, 5, 7, 1);
+  ok(v.severity == SMTPCODE_SEV_TRANSIENT && v.retry == SMTPCODE_RETRY_YES &&
+     v.reason == SMTPCODE_REASON_GREYLISTED, "451 5.7.1 greylisted: transient");
+  v = clf("xyzzy", 0, 5, 1, 1);
+  ok(v.severity == SMTPCODE_SEV_PERMANENT && v.reason == SMTPCODE_REASON_USER_UNKNOWN &&
+     v.by == SMTPCODE_BY_ENHANCED, "enhanced code alone: its class and entry decide");
+  v = clf("xyzzy", 550, 5, 7, 777);
+  ok(v.reason == SMTPCODE_REASON_POLICY && v.by == SMTPCODE_BY_CLASS,
+     "unknown detail falls back to the subject");
+  v = clf("xyzzy", 503, 0, 0, 0);
+  ok(v.reason == SMTPCODE_REASON_SYNTAX && v.by == SMTPCODE_BY_REPLY,
+     "reply code default");
+  v = clf("xyzzy", 550, 0, 0, 0);
+  ok(v.reason == SMTPCODE_REASON_UNKNOWN && v.by == SMTPCODE_BY_NONE &&
+     v.bounce == SMTPCODE_BOUNCE_SOFT, "nothing known: unknown, soft");
+  v = clf("Connection timed out", 0, 0, 0, 0);
+  ok(v.severity == SMTPCODE_SEV_UNKNOWN && v.reason == SMTPCODE_REASON_NETWORK &&
+     v.retry == SMTPCODE_RETRY_YES, "no code: the text decides; timeout retries");
+  v = clf("nothing to see", 0, 0, 0, 0);
+  ok(v.reason == SMTPCODE_REASON_UNKNOWN && v.retry == SMTPCODE_RETRY_NA,
+     "no code, no words: unknown, retry not applicable");
+  v = clf("OK", 250, 2, 0, 0);
+  ok(v.reason == SMTPCODE_REASON_NONE && v.bounce == SMTPCODE_BOUNCE_NONE &&
+     v.retry == SMTPCODE_RETRY_NA && v.scope == SMTPCODE_SCOPE_NONE,
+     "success has no reason");
+  ok(strcmp(smtpcode_verdict_description(&v), smtpcode_verdict_description(&v)) == 0 &&
+     strlen(smtpcode_verdict_advice(&v)) > 0, "success has plain-words text");
+  v = clf("Too many recipients", 552, 5, 5, 3);
+  ok(v.reason == SMTPCODE_REASON_RATE_LIMITED &&
+     v.severity == SMTPCODE_SEV_TRANSIENT && (v.flags & SMTPCODE_V_RCPTS552),
+     "552 too many recipients is transient");
+  v = clf("Mailbox full", 552, 5, 2, 2);
+  ok(v.reason == SMTPCODE_REASON_MAILBOX_FULL && v.severity == SMTPCODE_SEV_PERMANENT &&
+     v.bounce == SMTPCODE_BOUNCE_SOFT, "552 5.2.2 full: permanent, soft");
+}
+
+static void test_text(void) {
+  smtpcode_verdict v;
+  v = cl("553 5.1.8 <a@example.org>: Sender address rejected: Domain not found");
+  ok(v.reason == SMTPCODE_REASON_SENDER_REJECTED && v.scope == SMTPCODE_SCOPE_SENDER,
+     "sender context turns domain not found into sender_rejected");
+  v = cl("450 4.1.2 <b@example.net>: Recipient address rejected: Domain not found");
+  ok(v.reason == SMTPCODE_REASON_HOST_UNKNOWN, "recipient domain not found");
+  v = cl("Sender address rejected: User unknown in local recipient table");
+  ok(v.reason == SMTPCODE_REASON_SENDER_REJECTED, "sender user unknown");
+  v = cl("550 5.7.1 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org");
+  ok(v.reason == SMTPCODE_REASON_BLOCKLISTED, "DNSBL beats 5.7.1 and 'service unavailable'");
+  v = cl("USER UNKNOWN");
+  ok(v.reason == SMTPCODE_REASON_USER_UNKNOWN, "ASCII case is folded");
+  v = cl("user\tunknown");
+  ok(v.reason == SMTPCODE_REASON_USER_UNKNOWN, "tab reads as a space");
+  v = cl("spammer");
+  ok(v.reason == SMTPCODE_REASON_UNKNOWN, "word boundary: spam in spammer is not spam");
+  v = cl("550 5.1.1 <x>... 192.0.2.1 has sent to too many recipients this hour. IB607");
+  ok(v.reason == SMTPCODE_REASON_RATE_LIMITED, "strong text vetoes 5.1.1");
+}
+
+static void test_bounds(void) {
+  static char big[SMTPCODE_MAX_CLASSIFY + 64];
+  smtpcode_verdict v;
+  smtpcode_found f;
+  memset(big, 'a', sizeof big);
+  memcpy(big + sizeof big - 12, "user unknown", 12);
+  memset(&f, 0, sizeof f);
+  smtpcode_classify(big, sizeof big, &f, &v);
+  ok((v.flags & SMTPCODE_V_TRUNCATED) && v.reason == SMTPCODE_REASON_UNKNOWN,
+     "text past the limit is not read");
+  smtpcode_classify(NULL, 5, NULL, &v);
+  ok(v.reason == SMTPCODE_REASON_UNKNOWN && v.severity == SMTPCODE_SEV_UNKNOWN,
+     "NULL text is empty");
+  smtpcode_classify("", 0, NULL, &v);
+  ok(v.reason == SMTPCODE_REASON_UNKNOWN, "empty text");
+  {
+    unsigned char all[256];
+    int i;
+    for (i = 0; i < 256; i++) all[i] = (unsigned char)i;
+    smtpcode_classify(guard((const char *)all, 256), 256, NULL, &v);
+    ok(1, "every byte value is accepted");
+  }
+  ok(smtpcode_settle(&v, 99, 0) < 0 && smtpcode_settle(&v, 0, 0) < 0,
+     "settle rejects bad reasons");
+  v = clf("User unknown", 550, 5, 1, 1);
+  ok(smtpcode_settle(&v, SMTPCODE_REASON_POLICY, 0) == 0 &&
+     v.reason == SMTPCODE_REASON_POLICY && v.by == SMTPCODE_BY_USER &&
+     v.bounce == SMTPCODE_BOUNCE_SOFT && v.scope == SMTPCODE_SCOPE_MESSAGE,
+     "settle recomputes bounce and scope");
+  ok(smtpcode_rule_count() > 500 &&
+     smtpcode_rule_info(smtpcode_rule_count(), NULL) == SMTPCODE_ENOTFOUND,
+     "rule table size and bounds");
+}
+
+int main(void) {
+  pagesz = (size_t)sysconf(_SC_PAGESIZE);
+  page = mmap(NULL, pagesz * 2, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return 1;
+  mprotect(page + pagesz, pagesz, PROT_NONE);
+  test_names();
+  test_decisions();
+  test_text();
+  test_bounds();
+  printf("1..%d\n", ntest);
+  return nfail ? 1 : 0;
+}

@@ -1,0 +1,250 @@
+-- bin/smtpcode: the command line, run with the interpreter that runs busted
+-- (lua5.1 .. lua5.4, luajit) from the repository root, on the bundled mail
+-- log examples/maillog.txt and on stdin.
+
+local smtpcode = require "smtpcode"
+
+local io, os = io, os
+local ipairs, pairs, tonumber, pcall, require = ipairs, pairs, tonumber, pcall, require
+local format = string.format
+
+-- The interpreter: the first argument before the script (busted's arg[-1]),
+-- else the name that matches this Lua.
+local function interpreter()
+  local i, lua = -1, nil
+  while arg and arg[i] do
+    lua = arg[i]
+    i = i - 1
+  end
+  if lua then return lua end
+  if jit then return "luajit" end
+  return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
+local LUA = interpreter()
+local LOG = "examples/maillog.txt"
+
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Run bin/smtpcode with the arguments (a list) and an optional stdin text.
+-- Returns stdout, stderr, exit status.
+local function run(args, stdin, env)
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = q(a) end
+  local errf = os.tmpname()
+  local inf
+  local cmd = (env or "") .. " " .. q(LUA) .. " bin/smtpcode " .. table.concat(quoted, " ")
+  if stdin then
+    inf = os.tmpname()
+    local fh = assert(io.open(inf, "wb"))
+    fh:write(stdin)
+    fh:close()
+    cmd = cmd .. " < " .. q(inf)
+  else
+    cmd = cmd .. " < /dev/null"
+  end
+  local p = assert(io.popen(cmd .. " 2> " .. q(errf) .. "; echo \"exit=$?\""))
+  local out = p:read("*a")
+  p:close()
+  local fh = assert(io.open(errf, "rb"))
+  local err = fh:read("*a")
+  fh:close()
+  os.remove(errf)
+  if inf then os.remove(inf) end
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  out = out:gsub("exit=%d+\n$", "")
+  return out, err, status
+end
+
+local function lines_of(s)
+  local t = {}
+  for l in s:gmatch("([^\n]*)\n") do t[#t + 1] = l end
+  return t
+end
+
+local function split_tabs(l)
+  local t = {}
+  for f in (l .. "\t"):gmatch("([^\t]*)\t") do t[#t + 1] = f end
+  return t
+end
+
+local REASON = { ["-"] = true }
+for _, r in ipairs(smtpcode._core.reasons()) do REASON[r] = true end
+local SEVERITY = { success = true, intermediate = true, transient = true, permanent = true, unknown = true }
+
+-- The lines of the mail log, to look a result's line number up.
+local log_lines = {}
+for l in io.lines(LOG) do log_lines[#log_lines + 1] = l end
+
+describe("bin/smtpcode classify", function()
+  local out, err, status
+  setup(function() out, err, status = run({ "classify", LOG }) end)
+
+  it("prints one tab-separated result per delivery line of the log, then a summary", function()
+    assert.equal(0, status)
+    assert.equal("", err)
+    local results, summary = {}, {}
+    for _, l in ipairs(lines_of(out)) do
+      if l:sub(1, 1) == "#" then summary[#summary + 1] = l
+      elseif l ~= "" then results[#results + 1] = l end
+    end
+    assert.truthy(#results > 100)
+    for _, l in ipairs(results) do
+      local f = split_tabs(l)
+      assert.equal(9, #f, l)
+      local n = tonumber(f[1]:match("^" .. LOG:gsub("%.", "%%.") .. ":(%d+)$"))
+      assert.truthy(n, l)
+      assert.truthy(REASON[f[2]], l)
+      assert.truthy(SEVERITY[f[3]], l)
+      assert.truthy(f[4] == "-" or f[4]:match("^[2-5]%d%d$"), l)
+      assert.truthy(f[5] == "-" or f[5]:match("^[245]%.%d+%.%d+$"), l)
+      assert.truthy(f[6] == "-" or f[6] == "hard" or f[6] == "soft", l)
+      assert.truthy(f[7] == "-" or f[7] == "yes" or f[7] == "no", l)
+      -- the result agrees with classify on that line of the file
+      local c = smtpcode.classify(log_lines[n])
+      assert.equal(c.severity, f[3], l)
+      assert.equal(c.reason or "-", f[2], l)
+      assert.equal(c.code and tostring(c.code) or "-", f[4], l)
+    end
+    assert.truthy(summary[1]:find(format("^# summary: %d lines read, %d results", #log_lines, #results)))
+    local total = out:match("\n# total +[%d%- ]- (%d+)\n")
+    assert.equal(#results, tonumber(total))
+  end)
+
+  it("skips mail log lines that are not about a delivery", function()
+    local skipped = 0
+    for _, l in ipairs(lines_of(out)) do
+      local n = tonumber(l:match("^[^\t]*:(%d+)\t"))
+      if n then
+        local line = log_lines[n]
+        assert.falsy(line:find("connect from", 1, true), line)
+        assert.falsy(line:find("message%-id="), line)
+        assert.falsy(line:find(" Completed$"), line)
+        assert.falsy(line:find(" <= ", 1, true), line)
+      end
+    end
+    for _, l in ipairs(log_lines) do
+      if l:find("connect from", 1, true) then skipped = skipped + 1 end
+    end
+    assert.truthy(skipped > 0)
+    assert.truthy(tonumber(out:match("(%d+) skipped")) >= skipped)
+  end)
+
+  it("counts each failure reason of the log in the summary", function()
+    local counted = {}
+    for _, l in ipairs(lines_of(out)) do
+      local f = split_tabs(l)
+      if #f == 9 and f[2] ~= "-" then counted[f[2]] = (counted[f[2]] or 0) + 1 end
+    end
+    for reason, n in pairs(counted) do
+      if reason ~= "unknown" then
+        local row = out:match("\n# " .. reason .. " +([^\n]*)")
+        assert.truthy(row, reason)
+        assert.equal(n, tonumber(row:match("(%d+)$")), reason)
+      end
+    end
+    assert.truthy(counted.user_unknown and counted.greylisted and counted.blocklisted)
+  end)
+
+  it("reads stdin when no file is given, and for -", function()
+    local input = "550 5.1.1 <bob@example.net>: User unknown\r\nhello world\n" ..
+      "451 4.7.1 Greylisting in action, please come back later\n"
+    for _, args in ipairs({ { "classify" }, { "classify", "-" } }) do
+      local o, e, st = run(args, input)
+      assert.equal(0, st)
+      assert.equal("", e)
+      local l = lines_of(o)
+      assert.same({ "-:1", "user_unknown", "permanent", "550", "5.1.1", "hard", "no", "recipient",
+        "<bob@example.net>: User unknown" }, split_tabs(l[1]))
+      assert.equal("-:3", split_tabs(l[2])[1])
+      assert.equal("greylisted", split_tabs(l[2])[2])
+      assert.truthy(o:find("# summary: 3 lines read, 2 results, 1 skipped", 1, true))
+    end
+  end)
+
+  it("reports an unreadable file, goes on with the others and exits with status 1", function()
+    local o, e, st = run({ "classify", "spec/no-such-file.log", LOG, "spec" })
+    assert.equal(1, st)
+    assert.truthy(e:find("smtpcode: cannot open spec/no-such-file.log: No such file or directory", 1, true))
+    assert.truthy(e:find("smtpcode: cannot read spec: ", 1, true))
+    assert.truthy(o:find(format("# summary: %d lines read", #log_lines), 1, true))
+    assert.truthy(o:find("2 unreadable", 1, true))
+  end)
+
+  it("prints JSON lines with --json, and the summary as the last object", function()
+    local ok, cjson = pcall(require, "cjson")
+    if not ok then
+      pending("lua-cjson is not installed for " .. (jit and jit.version or _VERSION))
+      return
+    end
+    local o, e, st = run({ "classify", "--json", LOG })
+    assert.equal(0, st)
+    assert.equal("", e)
+    local l = lines_of(o)
+    local n = 0
+    for i = 1, #l - 1 do
+      local r = cjson.decode(l[i])
+      assert.truthy(SEVERITY[r.severity])
+      assert.truthy(r.where:find("^examples/maillog%.txt:%d+$"))
+      n = n + 1
+    end
+    local s = cjson.decode(l[#l]).summary
+    assert.equal(#log_lines, s.lines)
+    assert.equal(n, s.results)
+    assert.equal(s.lines, s.results + s.skipped)
+    assert.truthy(s.reasons.user_unknown.permanent > 0)
+  end)
+
+  it("says clearly that --json needs lua-cjson when it is missing", function()
+    local v = jit and "5_1" or _VERSION:match("%d+%.%d+"):gsub("%.", "_")
+    local env = "LUA_CPATH='/nonexistent/?.so' LUA_CPATH_" .. v .. "='/nonexistent/?.so'"
+    local o, e, st = run({ "classify", "--json", LOG }, nil, env)
+    assert.equal(2, st)
+    assert.equal("", o)
+    assert.truthy(e:find("--json needs lua-cjson", 1, true))
+  end)
+end)
+
+describe("bin/smtpcode explain", function()
+  it("explains the text given as arguments", function()
+    local o, _, st = run({ "explain", "smtp", "error", "[221]", "2.0.0", "bye" })
+    assert.equal(0, st)
+    assert.equal((smtpcode.explain("smtp error [221] 2.0.0 bye")) .. "\n", o)
+    assert.truthy(o:find("not an error", 1, true))
+  end)
+
+  it("explains each line of stdin, and a multi-line reply once", function()
+    local o, _, st = run({ "explain" }, "554 5.1.8\n\n451 4.7.1 Greylisting in action, please come back later\n")
+    assert.equal(0, st)
+    assert.equal((smtpcode.explain("554 5.1.8")) .. "\n\n" ..
+      (smtpcode.explain("451 4.7.1 Greylisting in action, please come back later")) .. "\n", o)
+    o = run({ "explain" }, "550-5.1.1 The email account that you tried to reach does not exist.\r\n" ..
+      "550 5.1.1 Please try double-checking the recipient's address.\r\n")
+    local _, heads = o:gsub("What it means:", "")
+    assert.equal(1, heads)
+  end)
+end)
+
+describe("bin/smtpcode", function()
+  it("describes a code from the registry", function()
+    local o, _, st = run({ "describe", "5.7.26" })
+    assert.equal(0, st)
+    assert.truthy(o:find("^5%.7%.26 %(enhanced%)\n"))
+    assert.truthy(o:find(smtpcode.describe("5.7.26").title, 1, true))
+    local _, e, st2 = run({ "describe", "hello" })
+    assert.equal(1, st2)
+    assert.truthy(e:find("^smtpcode: describe: hello: "))
+  end)
+
+  it("prints help and version, and refuses unknown commands", function()
+    local o, _, st = run({ "--help" })
+    assert.equal(0, st)
+    assert.truthy(o:find("^usage: smtpcode explain"))
+    o, _, st = run({ "--version" })
+    assert.equal(0, st)
+    assert.truthy(o:find("^smtpcode " .. smtpcode._VERSION:gsub("%p", "%%%0")))
+    local _, e, st3 = run({ "frobnicate" })
+    assert.equal(2, st3)
+    assert.truthy(e:find("unknown command 'frobnicate'", 1, true))
+  end)
+end)

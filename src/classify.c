@@ -1,0 +1,420 @@
+/*
+** classify.c: say why an SMTP reply failed (issue 4).
+**
+** One pass over the text with the Aho-Corasick automaton generated from
+** data/rules.tsv (src/rules_data.c): bytes are folded to lower case and to
+** byte classes, the input pointer never moves back, nothing is allocated.
+** Phrase hits are kept in a small bounded table; then every rule whose
+** first phrase was hit is checked (its other phrases in order, its code
+** conditions, who is refused) and the best one is weighed against the
+** enhanced code and reply code tables (data/codes-reasons.tsv).
+** Precedence is documented in docs/classify.md and data/rules.tsv.
+*/
+#include "smtpcode.h"
+
+#include "rules_data.h"
+
+/* Distinct phrases remembered per call; later new phrases are ignored. */
+#if !defined(SMTPCODE_MAX_HITS)
+#define SMTPCODE_MAX_HITS 64
+#endif
+
+#define RD_SUCCESS 0
+#define RD_INTERMEDIATE (SMTPCODE_REASON_COUNT)
+
+typedef struct hit {
+  int phrase;
+  int first; /* start of the first occurrence */
+  int last;  /* start of the last occurrence */
+  int ctx;   /* who the text was about before the first occurrence: 0, 1
+                recipient, 2 sender */
+} hit;
+
+typedef struct scan {
+  hit hits[SMTPCODE_MAX_HITS];
+  int nhits;
+  int mend[2], mkind[2]; /* the last two markers: [1] is the latest */
+} scan;
+
+#define isalnum_(c) \
+  ((unsigned)(((c) | 32) - 'a') < 26u || (unsigned)((c) - '0') < 10u)
+
+static int context(const scan *sc, int start) {
+  if (sc->mkind[1] && sc->mend[1] < start) return sc->mkind[1];
+  if (sc->mkind[0] && sc->mend[0] < start) return sc->mkind[0];
+  return 0;
+}
+
+/* Phrase pid ends at byte e (inclusive) of s[0..n). */
+static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
+  const scr_phrase *p = &smtpcode_rd_phrases[pid];
+  int start = e - (int)p->len + 1;
+  int i, kind;
+  if ((p->flags & 1) && start > 0 && isalnum_(s[start - 1])) return;
+  if ((p->flags & 2) && e + 1 < n && isalnum_(s[e + 1])) return;
+  for (i = 0; i < sc->nhits; i++) {
+    if (sc->hits[i].phrase == pid) {
+      sc->hits[i].last = start;
+      break;
+    }
+  }
+  if (i == sc->nhits && sc->nhits < SMTPCODE_MAX_HITS) {
+    hit *h = &sc->hits[sc->nhits++];
+    h->phrase = pid;
+    h->first = h->last = start;
+    h->ctx = context(sc, start);
+  }
+  kind = p->flags >> 2;
+  if (kind) {
+    sc->mend[0] = sc->mend[1];
+    sc->mkind[0] = sc->mkind[1];
+    sc->mend[1] = e;
+    sc->mkind[1] = kind;
+  }
+}
+
+static int step(int st, int c) {
+  for (;;) {
+    const scr_state *x = &smtpcode_rd_states[st];
+    unsigned i, e;
+    if (x->dense != 65535)
+      return smtpcode_rd_dense[(size_t)x->dense * (size_t)smtpcode_rd_ncls +
+                               (size_t)c];
+    for (i = x->edge, e = i + x->nedge; i < e; i++) {
+      int mc = smtpcode_rd_edges[i].cls;
+      if (mc == c) return smtpcode_rd_edges[i].to;
+      if (mc > c) break; /* edges are sorted by class */
+    }
+    st = x->fail;
+  }
+}
+
+static void run(scan *sc, const unsigned char *s, int n) {
+  int i, st = 0;
+  for (i = 0; i < n; i++) {
+    int c = smtpcode_rd_cls[s[i]];
+    int o;
+    if (c == 0) {
+      st = 0;
+      continue;
+    }
+    st = step(st, c);
+    o = smtpcode_rd_states[st].emit;
+    while (o != 0) {
+      record(sc, s, n, smtpcode_rd_states[o].out, i);
+      o = smtpcode_rd_states[o].dict;
+    }
+  }
+}
+
+static const hit *findhit(const scan *sc, int pid) {
+  int i;
+  for (i = 0; i < sc->nhits; i++)
+    if (sc->hits[i].phrase == pid) return &sc->hits[i];
+  return NULL;
+}
+
+static int condok(const scr_rule *r, const smtpcode_verdict *v) {
+  int i;
+  if (r->ncond == 0) return 1;
+  for (i = 0; i < r->ncond; i++) {
+    const scr_cond *c = &smtpcode_rd_conds[r->cond + i];
+    switch (c->kind) {
+    case 0:
+      if (v->code == c->a) return 1;
+      break;
+    case 1:
+      if ((v->code ? v->code / 100 : v->cls) == c->a) return 1;
+      break;
+    case 2:
+      if (v->cls && (c->a == 0 || c->a == v->cls) && c->b == v->subject &&
+          (c->c < 0 || c->c == v->detail))
+        return 1;
+      break;
+    default:
+      if (v->code == 0 && v->cls == 0) return 1;
+      break;
+    }
+  }
+  return 0;
+}
+
+/* Does rule r hold, given that its first phrase was hit at h? */
+static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
+                  const smtpcode_verdict *v) {
+  int k, pos;
+  if (r->who == 1 && h->ctx == 2) return 0;
+  if (r->who == 2 && h->ctx != 2) return 0;
+  if (!condok(r, v)) return 0;
+  pos = h->first + smtpcode_rd_phrases[h->phrase].len;
+  for (k = 1; k < r->nphr; k++) {
+    int pid = smtpcode_rd_rphrases[r->phr + k];
+    const hit *o = findhit(sc, pid);
+    int len = smtpcode_rd_phrases[pid].len;
+    if (o == NULL) return 0;
+    if (o->first >= pos)
+      pos = o->first + len;
+    else if (o->last >= pos)
+      pos = o->last + len;
+    else
+      return 0;
+  }
+  return 1;
+}
+
+/* Index of the best rule that holds, or -1. */
+static int bestrule(const scan *sc, const smtpcode_verdict *v) {
+  int i, j, best = -1;
+  for (i = 0; i < sc->nhits; i++) {
+    const hit *h = &sc->hits[i];
+    const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
+    for (j = 0; j < p->nfirst; j++) {
+      int ri = smtpcode_rd_first[p->first + j];
+      const scr_rule *r = &smtpcode_rd_rules[ri];
+      if (best >= 0) {
+        const scr_rule *b = &smtpcode_rd_rules[best];
+        if (r->prio < b->prio) continue;
+        if (r->prio == b->prio &&
+            (r->total < b->total || (r->total == b->total && ri > best)))
+          continue;
+      }
+      if (ruleok(sc, h, r, v)) best = ri;
+    }
+  }
+  return best;
+}
+
+/* Enhanced code entry: exact code first, then the subject (X.s.*). */
+static const scr_enh *enhentry(const smtpcode_verdict *v, int *exact) {
+  const scr_enh *any = NULL, *sub = NULL, *subany = NULL;
+  int i;
+  if (v->cls == 0) return NULL;
+  for (i = 0; i < smtpcode_rd_nenh; i++) {
+    const scr_enh *e = &smtpcode_rd_enh[i];
+    if (e->subject != v->subject) continue;
+    if (e->detail == v->detail) {
+      if (e->cls == v->cls) {
+        *exact = 1;
+        return e;
+      }
+      if (e->cls == 0) any = e;
+    } else if (e->detail < 0) {
+      if (e->cls == v->cls) sub = e;
+      if (e->cls == 0) subany = e;
+    }
+  }
+  if (any) {
+    *exact = 1;
+    return any;
+  }
+  *exact = 0;
+  return sub ? sub : subany;
+}
+
+static const scr_reply *replyentry(int code) {
+  int i;
+  for (i = 0; i < smtpcode_rd_nreply; i++)
+    if (smtpcode_rd_reply[i].code == code) return &smtpcode_rd_reply[i];
+  return NULL;
+}
+
+static int hardreason(int r) {
+  return r == SMTPCODE_REASON_USER_UNKNOWN ||
+         r == SMTPCODE_REASON_MAILBOX_DISABLED ||
+         r == SMTPCODE_REASON_BAD_ADDRESS || r == SMTPCODE_REASON_HOST_UNKNOWN;
+}
+
+/* Bounce and retry from severity and reason. */
+static void settle(smtpcode_verdict *v) {
+  int sev = v->severity;
+  if (sev == SMTPCODE_SEV_SUCCESS || sev == SMTPCODE_SEV_INTERMEDIATE) {
+    v->reason = SMTPCODE_REASON_NONE;
+    v->bounce = SMTPCODE_BOUNCE_NONE;
+    v->retry = SMTPCODE_RETRY_NA;
+    v->scope = SMTPCODE_SCOPE_NONE;
+    return;
+  }
+  if (sev == SMTPCODE_SEV_TRANSIENT)
+    v->retry = SMTPCODE_RETRY_YES;
+  else if (sev == SMTPCODE_SEV_PERMANENT)
+    v->retry = SMTPCODE_RETRY_NO;
+  else if (v->reason == SMTPCODE_REASON_UNKNOWN)
+    v->retry = SMTPCODE_RETRY_NA;
+  else
+    v->retry = smtpcode_rd_reasons[v->reason].nocode_retry
+                   ? SMTPCODE_RETRY_YES
+                   : SMTPCODE_RETRY_NO;
+  v->bounce = hardreason(v->reason) && v->retry == SMTPCODE_RETRY_NO
+                  ? SMTPCODE_BOUNCE_HARD
+                  : SMTPCODE_BOUNCE_SOFT;
+  if (v->scope == SMTPCODE_SCOPE_NONE)
+    v->scope = smtpcode_rd_reasons[v->reason].scope;
+}
+
+SMTPCODE_API int smtpcode_classify(const char *s, size_t len,
+                                   const smtpcode_found *f,
+                                   smtpcode_verdict *out) {
+  smtpcode_found ff;
+  scan sc;
+  int n, ri, exact = 0;
+  int tprio = 0, eprio = 0, rprio = 0;
+  const scr_enh *e;
+  const scr_reply *rp;
+  smtpcode_verdict *v = out;
+
+  if (s == NULL) len = 0;
+  if (f == NULL) {
+    if (s == NULL || smtpcode_find(s, len, &ff, NULL) < 0) {
+      ff.code = ff.cls = ff.subject = ff.detail = ff.flags = 0;
+    }
+    f = &ff;
+  }
+  v->code = f->code;
+  v->cls = f->cls;
+  v->subject = f->cls ? f->subject : 0;
+  v->detail = f->cls ? f->detail : 0;
+  v->flags = 0;
+  v->reason = SMTPCODE_REASON_UNKNOWN;
+  v->scope = SMTPCODE_SCOPE_NONE;
+  v->by = SMTPCODE_BY_NONE;
+  v->rule = -1;
+  if (v->code >= 200 && v->code <= 599)
+    v->severity = v->code / 100;
+  else if (v->cls)
+    v->severity = v->cls;
+  else
+    v->severity = SMTPCODE_SEV_UNKNOWN;
+  if (v->code && v->cls && v->code / 100 != v->cls)
+    v->flags |= SMTPCODE_V_MISMATCH;
+  if (v->severity == SMTPCODE_SEV_SUCCESS ||
+      v->severity == SMTPCODE_SEV_INTERMEDIATE) {
+    settle(v);
+    return 0;
+  }
+
+  n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY : (int)len;
+  if ((size_t)n < len) v->flags |= SMTPCODE_V_TRUNCATED;
+  sc.nhits = 0;
+  sc.mend[0] = sc.mend[1] = -1;
+  sc.mkind[0] = sc.mkind[1] = 0;
+  if (n > 0) run(&sc, (const unsigned char *)s, n);
+
+  ri = bestrule(&sc, v);
+  if (ri >= 0) tprio = smtpcode_rd_rules[ri].prio;
+  e = enhentry(v, &exact);
+  if (e) eprio = e->strength;
+  rp = v->code ? replyentry(v->code) : NULL;
+  if (rp) rprio = rp->strength;
+
+  if (ri >= 0 && tprio >= eprio && tprio >= rprio) {
+    const scr_rule *r = &smtpcode_rd_rules[ri];
+    v->reason = r->reason;
+    v->scope = r->scope;
+    v->by = SMTPCODE_BY_TEXT;
+    v->rule = ri;
+    if ((r->flags & 1) && v->code == 552) {
+      v->severity = SMTPCODE_SEV_TRANSIENT;
+      v->flags |= SMTPCODE_V_RCPTS552;
+    }
+  } else if (e && eprio >= rprio) {
+    v->reason = e->reason;
+    v->by = exact ? SMTPCODE_BY_ENHANCED : SMTPCODE_BY_CLASS;
+  } else if (rp) {
+    v->reason = rp->reason;
+    v->by = SMTPCODE_BY_REPLY;
+  }
+  settle(v);
+  return 0;
+}
+
+SMTPCODE_API int smtpcode_settle(smtpcode_verdict *v, int reason, int scope) {
+  if (reason < 1 || reason >= SMTPCODE_REASON_COUNT || scope < 0 ||
+      scope > SMTPCODE_SCOPE_SESSION)
+    return SMTPCODE_ESYNTAX;
+  if (v->severity == SMTPCODE_SEV_SUCCESS ||
+      v->severity == SMTPCODE_SEV_INTERMEDIATE)
+    return 0;
+  if (v->flags & SMTPCODE_V_RCPTS552) { /* the 552 exception was the rule's */
+    v->severity = SMTPCODE_SEV_PERMANENT;
+    v->flags &= ~SMTPCODE_V_RCPTS552;
+  }
+  v->reason = reason;
+  v->scope = scope;
+  v->by = SMTPCODE_BY_USER;
+  v->rule = -1;
+  settle(v);
+  return 0;
+}
+
+SMTPCODE_API int smtpcode_rule_count(void) { return smtpcode_rd_nrules; }
+
+SMTPCODE_API int smtpcode_rule_info(int i, smtpcode_rule *out) {
+  const scr_rule *r;
+  if (i < 0 || i >= smtpcode_rd_nrules) return SMTPCODE_ENOTFOUND;
+  r = &smtpcode_rd_rules[i];
+  out->reason = r->reason;
+  out->scope = r->scope ? r->scope : smtpcode_rd_reasons[r->reason].scope;
+  out->priority = r->prio;
+  out->line = r->line;
+  out->match = r->match;
+  return 0;
+}
+
+static const char *const scopenames[] = {
+  "recipient", "sender", "message", "destination", "session"
+};
+
+SMTPCODE_API const char *smtpcode_reason_name(int reason) {
+  if (reason < 1 || reason >= SMTPCODE_REASON_COUNT) return NULL;
+  return smtpcode_rd_reasons[reason].name;
+}
+
+SMTPCODE_API const char *smtpcode_scope_name(int scope) {
+  if (scope < 1 || scope > SMTPCODE_SCOPE_SESSION) return NULL;
+  return scopenames[scope - 1];
+}
+
+static int sameword(const char *a, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (a[i] != s[i] || a[i] == '\0') return 0;
+  return a[n] == '\0';
+}
+
+SMTPCODE_API int smtpcode_reason_of(const char *name, size_t n) {
+  int i;
+  if (name == NULL) return SMTPCODE_ESYNTAX;
+  for (i = 1; i < SMTPCODE_REASON_COUNT; i++)
+    if (sameword(smtpcode_rd_reasons[i].name, name, n)) return i;
+  return SMTPCODE_ESYNTAX;
+}
+
+SMTPCODE_API int smtpcode_scope_of(const char *name, size_t n) {
+  int i;
+  if (name == NULL) return SMTPCODE_ESYNTAX;
+  for (i = 0; i < SMTPCODE_SCOPE_SESSION; i++)
+    if (sameword(scopenames[i], name, n)) return i + 1;
+  return SMTPCODE_ESYNTAX;
+}
+
+static const scr_reason *reasonrow(const smtpcode_verdict *v) {
+  if (v->severity == SMTPCODE_SEV_SUCCESS)
+    return &smtpcode_rd_reasons[RD_SUCCESS];
+  if (v->severity == SMTPCODE_SEV_INTERMEDIATE)
+    return &smtpcode_rd_reasons[RD_INTERMEDIATE];
+  if (v->reason < 1 || v->reason >= SMTPCODE_REASON_COUNT)
+    return &smtpcode_rd_reasons[SMTPCODE_REASON_UNKNOWN];
+  return &smtpcode_rd_reasons[v->reason];
+}
+
+SMTPCODE_API const char *smtpcode_verdict_description(
+    const smtpcode_verdict *v) {
+  return reasonrow(v)->description;
+}
+
+SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v) {
+  const scr_reason *r = reasonrow(v);
+  if (v->severity == SMTPCODE_SEV_TRANSIENT || v->retry == SMTPCODE_RETRY_YES)
+    return r->advice_transient;
+  return r->advice_permanent;
+}

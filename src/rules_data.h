@@ -1,0 +1,94 @@
+/*
+** rules_data.h: private declarations of the tables that data/gen_rules.lua
+** writes into src/rules_data.c, for src/classify.c. Not installed.
+*/
+#ifndef smtpcode_rules_data_h
+#define smtpcode_rules_data_h
+
+#include <stddef.h>
+
+/* A goto edge of the automaton: byte class -> state. */
+typedef struct scr_edge {
+  unsigned char cls;
+  unsigned short to;
+} scr_edge;
+
+/* A state: its dense row (the complete transition function, failure links
+** resolved) when it has one; else its edges (sorted by class), failure link, dictionary link (the
+** nearest state on the failure chain that ends a phrase, 0 when none) and
+** the phrase that ends here (-1 when none). State 0 is the root. */
+typedef struct scr_state {
+  unsigned int edge;
+  unsigned short fail;
+  unsigned short dict;
+  unsigned short emit; /* this state when it ends a phrase, else dict */
+  short out;
+  unsigned short dense; /* row of smtpcode_rd_dense, 65535 when none */
+  unsigned char nedge;
+} scr_state;
+
+/* Phrase flags: 1 word boundary before, 2 after; marker kind in bits 2-3
+** (1 recipient, 2 sender). */
+typedef struct scr_phrase {
+  unsigned short len;
+  unsigned char flags;
+  unsigned short first; /* rules whose first phrase this is: */
+  unsigned short nfirst; /* smtpcode_rd_first[first .. first+nfirst) */
+} scr_phrase;
+
+/* Condition kinds: 0 reply code == a; 1 severity class == a; 2 enhanced
+** code (a class or 0 for any, b subject, c detail or -1 for any); 3 no
+** code at all. */
+typedef struct scr_cond {
+  unsigned char kind;
+  short a, b, c;
+} scr_cond;
+
+typedef struct scr_rule {
+  unsigned char reason, scope, prio, who, flags;
+  unsigned short phr, nphr; /* smtpcode_rd_rphrases[phr .. phr+nphr) */
+  unsigned short cond, ncond; /* smtpcode_rd_conds[cond .. cond+ncond) */
+  unsigned short total;       /* bytes of all phrases */
+  unsigned short line;        /* line in data/rules.tsv */
+  const char *match;
+} scr_rule;
+
+typedef struct scr_enh {
+  short cls, subject, detail; /* cls 0: any class; detail -1: any detail */
+  unsigned char reason, strength;
+} scr_enh;
+
+typedef struct scr_reply {
+  short code;
+  unsigned char reason, strength;
+} scr_reply;
+
+typedef struct scr_reason {
+  const char *name;
+  unsigned char scope;
+  unsigned char nocode_retry;
+  const char *description;
+  const char *advice_transient;
+  const char *advice_permanent;
+} scr_reason;
+
+extern const unsigned char smtpcode_rd_cls[256];
+extern const unsigned short smtpcode_rd_dense[]; /* rows of ncls entries */
+extern const int smtpcode_rd_ncls;
+extern const scr_edge smtpcode_rd_edges[];
+extern const scr_state smtpcode_rd_states[];
+extern const scr_phrase smtpcode_rd_phrases[];
+extern const unsigned short smtpcode_rd_first[];
+extern const unsigned short smtpcode_rd_rphrases[];
+extern const scr_cond smtpcode_rd_conds[];
+extern const scr_rule smtpcode_rd_rules[];
+extern const scr_enh smtpcode_rd_enh[];
+extern const scr_reply smtpcode_rd_reply[];
+/* [0] success, [1..23] the reasons, [24] intermediate */
+extern const scr_reason smtpcode_rd_reasons[];
+extern const int smtpcode_rd_nrules;
+extern const int smtpcode_rd_nphrases;
+extern const int smtpcode_rd_nenh;
+extern const int smtpcode_rd_nreply;
+
+#endif
