@@ -260,6 +260,16 @@ end
 --- Delay (s) after the n-th failed attempt with reason `reason`, before
 -- jitter when `r` is nil, or with jitter fraction r in [0, 1].
 function Policy:delay(reason, n, r)
+  if type(reason) ~= "string" then
+    argerror(1, "delay", "string expected, got " .. typename(reason))
+  end
+  if not isnum(n) or n < 1 or n > 1e6 then
+    argerror(2, "delay", "attempt number (1 .. 1e6) expected, got " .. typename(n))
+  end
+  if r ~= nil and (not isnum(r) or r < 0 or r > 1) then
+    argerror(3, "delay", "number in [0, 1] expected, got " .. typename(r))
+  end
+  n = floor(n)
   local s = self.schedule[reason] or self.schedule.default
   local b = base(s, n)
   local j = self.options.jitter
@@ -272,6 +282,12 @@ end
 --- The base delays (no jitter) for attempts 1..count of a reason: the
 -- schedule as a list, for documentation and tests.
 function Policy:delays(reason, count)
+  if type(reason) ~= "string" then
+    argerror(1, "delays", "string expected, got " .. typename(reason))
+  end
+  if count ~= nil and (not isnum(count) or count < 0 or count > 10000) then
+    argerror(2, "delays", "count (0 .. 10000) expected, got " .. typename(count))
+  end
   local t = {}
   for n = 1, count or 10 do t[n] = self:delay(reason, n) end
   return t
