@@ -311,9 +311,10 @@ do
     return true
   end
 
-  --- classify(x [, opts]): why a reply failed. x is a text (log line,
-  -- exception message, reply) or a parse/find result table.
-  function M.classify(x, opts)
+  --- classify(x [, opts [, into]]): why a reply failed. x is a text (log
+  -- line, exception message, reply) or a parse/find result table. `into`:
+  -- a table to fill and return instead of a new one (hot loops).
+  function M.classify(x, opts, into)
     local tx = type(x)
     if tx ~= "string" and tx ~= "table" then
       argerror(1, "classify", "string or table expected, got " .. tx)
@@ -321,7 +322,7 @@ do
     if opts ~= nil and type(opts) ~= "table" then
       argerror(2, "classify", "table expected, got " .. type(opts))
     end
-    local r = cclassify(x, opts)
+    local r = cclassify(x, opts, into)
     if urules[1] == nil or (opts and opts.user_rules == false)
       or r.severity == "success" or r.severity == "intermediate" then
       return r
@@ -333,7 +334,7 @@ do
     for i, u in ipairs(urules) do
       if holds(u, low, r) then
         return cclassify(x, { reason = u.reason, scope = u.scope,
-          matched = format("user rule %d: %q", i, u.label) })
+          matched = format("user rule %d: %q", i, u.label) }, into)
       end
     end
     return r

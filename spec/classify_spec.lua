@@ -307,3 +307,25 @@ describe("classify accuracy", function()
     assert.is_true(ok1 / n1 >= 0.85)
   end)
 end)
+
+describe("classify into a reused table", function()
+  local smtpcode = require "smtpcode"
+  it("fills and returns the given table, clearing fields of the previous verdict", function()
+    local into = {}
+    local r = smtpcode.classify("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown", nil, into)
+    assert.are.equal(into, r)
+    assert.are.equal("user_unknown", into.reason)
+    assert.are.equal("hard", into.bounce)
+    local fresh = smtpcode.classify("250 2.0.0 Ok: queued as 4ABC")
+    smtpcode.classify("250 2.0.0 Ok: queued as 4ABC", nil, into)
+    assert.are.same(fresh, into)
+    fresh = smtpcode.classify("Connection timed out")
+    smtpcode.classify("Connection timed out", nil, into)
+    assert.are.same(fresh, into)
+  end)
+
+  it("raises when `into` is not a table", function()
+    assert.has_error(function() smtpcode.classify("550 x", nil, "t") end,
+      "bad argument #3 to 'classify' (table expected, got string)")
+  end)
+end)

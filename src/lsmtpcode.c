@@ -429,6 +429,13 @@ static void cl_pushcached(lua_State *L, int cache, const char *p) {
   }
 }
 
+/* t[key] = nil, for a reused result table */
+static void cl_clear(lua_State *L, int t, int key) {
+  pushkey(L, key);
+  lua_pushnil(L);
+  lua_rawset(L, t);
+}
+
 /* "d.d.d" without the cost of lua_pushfstring */
 static void cl_pushenhanced(lua_State *L, int c, int sb, int d) {
   char buf[16];
@@ -452,7 +459,7 @@ static int l_classify(lua_State *L) {
   smtpcode_found f;
   smtpcode_verdict v;
   const char *umatched = NULL;
-  int ureason = 0, uscope = 0, t, cache;
+  int ureason = 0, uscope = 0, t, cache, reuse;
   if (lua_type(L, 1) == LUA_TSTRING) {
     s = lua_tolstring(L, 1, &len);
     smtpcode_classify(s, len, NULL, &v);
@@ -482,19 +489,26 @@ static int l_classify(lua_State *L) {
     if (lua_type(L, -1) == LUA_TSTRING) umatched = lua_tostring(L, -1);
     if (ureason > 0) smtpcode_settle(&v, ureason, uscope);
   }
+  reuse = lua_istable(L, 3);
+  if (!reuse && !lua_isnoneornil(L, 3)) sc_typeerror(L, 3, "classify", "table");
   cache = cl_cache(L);
-  lua_createtable(L, 0, 14);
+  if (reuse)
+    lua_pushvalue(L, 3);
+  else
+    lua_createtable(L, 0, 14);
   t = lua_gettop(L);
   if (v.code) {
     pushkey(L, K_CODE);
     lua_pushinteger(L, v.code);
     lua_rawset(L, t);
-  }
+  } else if (reuse)
+    cl_clear(L, t, K_CODE);
   if (v.cls) {
     pushkey(L, K_ENHANCED);
     cl_pushenhanced(L, v.cls, v.subject, v.detail);
     lua_rawset(L, t);
-  }
+  } else if (reuse)
+    cl_clear(L, t, K_ENHANCED);
   pushkey(L, K_SEVERITY);
   switch (v.severity) {
   case SMTPCODE_SEV_SUCCESS: pushkey(L, K_SUCCESS); break;
@@ -511,17 +525,22 @@ static int l_classify(lua_State *L) {
     pushkey(L, K_SCOPE);
     cl_pushcached(L, cache, smtpcode_scope_name(v.scope));
     lua_rawset(L, t);
+  } else if (reuse) {
+    cl_clear(L, t, K_REASON);
+    cl_clear(L, t, K_SCOPE);
   }
   if (v.bounce) {
     pushkey(L, K_BOUNCE);
     pushkey(L, v.bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT);
     lua_rawset(L, t);
-  }
+  } else if (reuse)
+    cl_clear(L, t, K_BOUNCE);
   if (v.retry) {
     pushkey(L, K_RETRY);
     lua_pushboolean(L, v.retry == SMTPCODE_RETRY_YES);
     lua_rawset(L, t);
-  }
+  } else if (reuse)
+    cl_clear(L, t, K_RETRY);
   pushkey(L, K_DESCRIPTION);
   cl_pushcached(L, cache, smtpcode_verdict_description(&v));
   lua_rawset(L, t);
@@ -571,12 +590,14 @@ static int l_classify(lua_State *L) {
     pushkey(L, K_MISMATCH);
     lua_pushboolean(L, 1);
     lua_rawset(L, t);
-  }
+  } else if (reuse)
+    cl_clear(L, t, K_MISMATCH);
   if (v.flags & SMTPCODE_V_TRUNCATED) {
     pushkey(L, K_TRUNCATED);
     lua_pushboolean(L, 1);
     lua_rawset(L, t);
-  }
+  } else if (reuse)
+    cl_clear(L, t, K_TRUNCATED);
   return 1;
 }
 
