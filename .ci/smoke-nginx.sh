@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Smoke test: a real nginx with Debian's Lua module (libnginx-mod-http-lua,
+# OpenResty's LuaJIT) loads smtpcode from build/jit and answers with
+# smtpcode.parse / smtpcode.scan results. Loopback only; nginx is started
+# and stopped by its pid. Prints TAP.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+. .ci/lib.sh
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
+finish() { echo "1..$n"; exit $bad; }
+
+MODDIR=/usr/share/nginx/modules
+if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+  nok "nginx and libnginx-mod-http-lua are installed"; finish
+fi
+if [ ! -f build/jit/smtpcode/core.so ]; then
+  nok "build/jit/smtpcode/core.so is built"; finish
+fi
+
+P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-nginx.XXXXXX")
+NGX=
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
+trap cleanup EXIT
+mkdir -p "$P/conf" "$P/logs"
+port=$(free_port 18080)
+
+cat >"$P/conf/nginx.conf" <<NGINX
+load_module $MODDIR/ndk_http_module.so;
+load_module $MODDIR/ngx_http_lua_module.so;
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid logs/nginx.pid;
+error_log logs/error.log info;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path logs/client_body;
+    proxy_temp_path logs/proxy;  fastcgi_temp_path logs/fastcgi;
+    uwsgi_temp_path logs/uwsgi;  scgi_temp_path logs/scgi;
+    lua_package_cpath "$ROOT/build/jit/?.so;;";
+    lua_package_path  "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;";
+    server {
+        listen 127.0.0.1:$port;
+        location = /parse {
+            default_type text/plain;
+            content_by_lua_block {
+                local smtpcode = require "smtpcode"
+                local r, err, code = smtpcode.parse("550-5.1.1 first\r\n550 5.1.1 second\r\n")
+                if not r then ngx.say("error=", err, " ", code) return end
+                ngx.say("code=", r.code, " enhanced=", r.enhanced, " severity=", r.severity,
+                        " lines=", #r.lines, " backend=", smtpcode._BACKEND)
+                local i, e, c = smtpcode.parse("250-only a start\r\n")
+                ngx.say("incomplete=", tostring(i), " ", c)
+            }
+        }
+        location = /scan {
+            default_type text/plain;
+            content_by_lua_block {
+                local smtpcode = require "smtpcode"
+                local code, sev, enh = smtpcode.scan(ngx.unescape_uri(ngx.var.arg_line or ""))
+                ngx.say("scan=", tostring(code), " ", tostring(sev), " ", tostring(enh))
+            }
+        }
+    }
+}
+NGINX
+
+if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
+  ok "nginx -t accepts the config (port $port)"
+else
+  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
+fi
+
+nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
+NGX=$!
+# Any HTTP answer will do here (a 500 from a broken module is checked below).
+if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/scan"; then
+  ok "nginx answers on 127.0.0.1:$port"
+else
+  nok "nginx answers on 127.0.0.1:$port"; sed 's/^/#   /' "$P/logs/error.log" | tail -20; finish
+fi
+
+body=$(curl -sS "http://127.0.0.1:$port/parse" 2>&1)
+printf '%s\n' "$body" | sed 's/^/# /'
+if printf '%s\n' "$body" | grep -q '^code=550 enhanced=5.1.1 severity=permanent lines=2 '; then
+  ok "content_by_lua_block: smtpcode.parse of a 2-line 550 reply"
+else
+  nok "content_by_lua_block: smtpcode.parse of a 2-line 550 reply"
+fi
+if printf '%s\n' "$body" | grep -q '^incomplete=nil incomplete$'; then
+  ok "content_by_lua_block: incomplete reply gives nil, msg, \"incomplete\""
+else
+  nok "content_by_lua_block: incomplete reply gives nil, msg, \"incomplete\""
+fi
+body=$(curl -sS "http://127.0.0.1:$port/scan?line=451%204.7.1%20try%20later" 2>&1)
+printf '%s\n' "$body" | sed 's/^/# /'
+if [ "$body" = "scan=451 transient 4.7.1" ]; then
+  ok "content_by_lua_block: smtpcode.scan of a 451 line"
+else
+  nok "content_by_lua_block: smtpcode.scan of a 451 line"
+fi
+if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors" ; then
+  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
+else
+  ok "nginx error log has no errors"
+fi
+
+stop_pid "$NGX" QUIT
+if ! kill -0 "$NGX" 2>/dev/null; then
+  ok "nginx stopped (pid $NGX)"
+else
+  nok "nginx stopped (pid $NGX)"
+fi
+NGX=
+finish

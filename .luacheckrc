@@ -1,0 +1,11 @@
+-- luacheck settings (`make lint` runs luacheck on lua/ spec/ bench/ examples/ bin/).
+std = "max"
+max_line_length = 120
+-- 581: "not (x >= y)" is used on purpose: it is true for NaN, "x < y" is not.
+ignore = { "581" }
+exclude_files = { "build/**", ".luarocks/**", ".install/**", "lua_modules/**" }
+
+-- specs get busted's globals (describe, it, assert, spy, ...)
+files["spec"] = { std = "+busted" }
+files["**/*_spec.lua"] = { std = "+busted" }
+files[".busted"] = { std = "+busted" }

@@ -1,0 +1,238 @@
+# smtpcode: build, test and tooling.
+#
+#   make            build smtpcode.core for every Lua in LUA_VERSIONS
+#                   -> build/<v>/smtpcode/core.so   (v = 5.1 5.2 5.3 5.4 jit)
+#   make test       install missing Debian packages, then check-gen, C tests
+#                   under ASan/UBSan, busted on every Lua (LuaJIT: FFI and C
+#                   API backends), luarocks make per Lua, nginx and Rspamd
+#                   smoke tests, spec/integration/*.sh; ends with one line
+#                   "N passed, N failed, N skipped"
+#   make demo       build for Lua 5.4 and parse examples/replies.txt
+#   make bench      Lua parsers vs smtpcode (lua5.4, luajit), C under callgrind
+#   make fuzz       spec/c/fuzz.sh, when present
+#   make lint       luacheck + luarocks lint
+#   make gen        run every data/gen_*.lua into the tree
+#   make check-gen  fail when a generated file differs from its generator
+#   make install    PREFIX, DESTDIR, LUA_VERSION, LUA_LIBDIR, LUA_SHAREDIR, BINDIR
+#   make print      show the resolved settings
+#   make deps       install missing Debian packages (root), or list them
+#
+# Lua headers, per version v: LUA_INCDIR_<v> (e.g. LUA_INCDIR_5.3=...), then
+# LUA_INCDIR (applies to every version built, so pair it with LUA_VERSIONS=..),
+# then pkg-config (lua5.x, lua-5.x, lua5x; luajit), then a clear error.
+# Modules are linked with -shared only, never -llua.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+
+LUA_VERSIONS ?= 5.1 5.2 5.3 5.4 jit
+ALL_VERSIONS := 5.1 5.2 5.3 5.4 jit
+
+OPT      ?= -O2
+WARNINGS := -Wall -Wextra -Werror -pedantic -Wshadow -Wmissing-prototypes \
+            -Wstrict-prototypes -Wwrite-strings \
+            -Werror=implicit-function-declaration
+MOD_CFLAGS = -std=c99 $(OPT) -fPIC $(WARNINGS) -fvisibility=hidden $(CFLAGS)
+MOD_LDFLAGS = -shared $(LDFLAGS)
+
+# C tests: core sources (everything but the Lua binding) under sanitizers.
+SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+CTEST_CFLAGS  = -std=c99 $(SAN_FLAGS) -Wall -Wextra -Werror \
+                -Wshadow -Wwrite-strings -Werror=implicit-function-declaration \
+                -Isrc $(CFLAGS)
+
+SRCS       = $(sort $(wildcard src/*.c))
+HDRS       = $(wildcard src/*.h)
+BINDING    = src/lsmtpcode.c
+CORE_SRCS  = $(filter-out $(BINDING),$(SRCS))
+CTESTS     = $(sort $(wildcard spec/c/test_*.c))
+CTEST_BINS = $(patsubst spec/c/%.c,build/ctest/%,$(CTESTS))
+GENERATORS = $(sort $(wildcard data/gen_*.lua))
+
+ROCKSPEC   = rockspec/smtpcode-scm-1.rockspec
+LUA_GEN    ?= lua5.4
+
+# Install layout.
+PREFIX       ?= /usr/local
+LUA_VERSION  ?= 5.4
+LUA_ABI       = $(if $(filter jit,$(LUA_VERSION)),5.1,$(LUA_VERSION))
+LUA_LIBDIR   ?= $(PREFIX)/lib/lua/$(LUA_ABI)
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_ABI)
+BINDIR       ?= $(PREFIX)/bin
+INSTALL      ?= install
+
+# ---------------------------------------------------------------- headers
+PC_NAMES_5.1 := lua5.1 lua-5.1 lua51
+PC_NAMES_5.2 := lua5.2 lua-5.2 lua52
+PC_NAMES_5.3 := lua5.3 lua-5.3 lua53
+PC_NAMES_5.4 := lua5.4 lua-5.4 lua54
+PC_NAMES_jit := luajit
+LUA_BIN_5.1  := lua5.1
+LUA_BIN_5.2  := lua5.2
+LUA_BIN_5.3  := lua5.3
+LUA_BIN_5.4  := lua5.4
+LUA_BIN_jit  := luajit
+
+lua_incdir = $(or $(LUA_INCDIR_$(1)),$(LUA_INCDIR))
+lua_pkgcfg = $(shell for n in $(PC_NAMES_$(1)); do \
+               pkg-config --cflags $$n 2>/dev/null && exit 0; done)
+# Memoised per version: pkg-config runs at most once per version per make.
+lua_cflags = $(or $(LUA_CFLAGS_$(1)),$(eval LUA_CFLAGS_$(1) := $(strip \
+               $(if $(call lua_incdir,$(1)),-I$(call lua_incdir,$(1)),$(call lua_pkgcfg,$(1)))))$(LUA_CFLAGS_$(1)))
+
+# Shell snippet: fail with a clear message when no headers were found.
+define check_headers
+@if [ -n "$(call lua_incdir,$(1))" ]; then \
+  test -f "$(call lua_incdir,$(1))/lua.h" || { \
+    echo "error: no lua.h in $(call lua_incdir,$(1)) (LUA_INCDIR$(if $(LUA_INCDIR_$(1)),_$(1)))" >&2; exit 1; }; \
+elif [ -z "$(call lua_cflags,$(1))" ]; then \
+  echo "error: Lua $(1) headers not found: pkg-config knows none of '$(PC_NAMES_$(1))'." >&2; \
+  echo "       Install them (make deps) or pass LUA_INCDIR_$(1)=/path/to/include" >&2; \
+  echo "       (or LUA_INCDIR=... LUA_VERSIONS=$(1))." >&2; exit 1; \
+fi
+endef
+
+# A module is linked without -llua, so the linker accepts any undefined
+# symbol; reject those that neither Lua nor a versioned libc provides (a
+# function declared in src/*.h whose source is missing, for example).
+define check_undefined
+@undef=$$(nm -D --undefined-only $@.tmp 2>/dev/null | awk '$$1 == "U" && $$2 !~ /@/ && $$2 !~ /^luaL?_/ { print $$2 }'); \
+if [ -n "$$undef" ]; then \
+  echo "error: $@ has undefined symbols that Lua does not provide:" $$undef >&2; \
+  echo "       (a C file missing from src/, or a missing definition)" >&2; \
+  rm -f $@.tmp; exit 1; \
+fi
+endef
+
+# ---------------------------------------------------------------- build
+.PHONY: all test demo bench fuzz lint gen check-gen install uninstall clean \
+        print deps deps-demo ctest-build $(addprefix lib-,$(ALL_VERSIONS))
+
+all: $(foreach v,$(LUA_VERSIONS),build/$(v)/smtpcode/core.so)
+
+define lua_rules
+lib-$(1): build/$(1)/smtpcode/core.so
+
+build/$(1)/obj/%.o: src/%.c | build/$(1)/obj/.dir
+	$$(call check_headers,$(1))
+	$$(CC) $$(MOD_CFLAGS) $$(call lua_cflags,$(1)) -MMD -MP -c $$< -o $$@
+
+build/$(1)/smtpcode/core.so: $$(patsubst src/%.c,build/$(1)/obj/%.o,$$(SRCS)) | build/$(1)/smtpcode/.dir
+	@test -n "$$(SRCS)" || { echo "error: no C sources in src/" >&2; exit 1; }
+	$$(CC) -o $$@.tmp $$^ $$(MOD_LDFLAGS)
+	$$(check_undefined)
+	@mv -f $$@.tmp $$@
+
+-include $$(wildcard build/$(1)/obj/*.d)
+endef
+$(foreach v,$(ALL_VERSIONS),$(eval $(call lua_rules,$(v))))
+
+.PRECIOUS: %/.dir
+%/.dir:
+	@mkdir -p $(@D) && touch $@
+
+# C test programs: one per spec/c/test_*.c, linked with the Lua-free sources.
+ctest-build: $(CTEST_BINS)
+
+build/ctest/%: spec/c/%.c $(CORE_SRCS) $(HDRS) $(wildcard spec/c/*.h) | build/ctest/.dir
+	$(CC) $(CTEST_CFLAGS) -o $@ $< $(CORE_SRCS)
+
+# ---------------------------------------------------------------- test
+deps:
+	@bash .ci/deps.sh test
+
+deps-demo:
+	@bash .ci/deps.sh demo
+
+test: deps
+	@MAKE="$(MAKE)" bash .ci/test.sh
+
+gen:
+	@bash .ci/gen.sh gen $(LUA_GEN) $(GENERATORS)
+
+check-gen:
+	@bash .ci/gen.sh check $(LUA_GEN) $(GENERATORS)
+
+fuzz:
+	@if [ -f spec/c/fuzz.sh ]; then bash spec/c/fuzz.sh; \
+	 else echo "fuzz: no spec/c/fuzz.sh yet, nothing to run"; fi
+
+# ---------------------------------------------------------------- demo, bench
+demo: deps-demo
+	@$(MAKE) --no-print-directory lib-5.4
+	@LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/5.4/?.so;;' \
+	  lua5.4 examples/demo.lua examples/replies.txt
+	@sh examples/demo-cli.sh lua5.4
+
+BENCH_LUAS ?= 5.4 jit
+bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
+	@for v in $(BENCH_LUAS); do \
+	  case $$v in jit) lua=luajit; backends="ffi capi";; *) lua=lua$$v; backends=capi;; esac; \
+	  for b in $$backends; do \
+	    echo "== $$lua bench/parse.lua (SMTPCODE_BACKEND=$$b)"; \
+	    SMTPCODE_BACKEND=$$b LUA_PATH='lua/?.lua;lua/?/init.lua;bench/?.lua;;' \
+	      LUA_CPATH="build/$$v/?.so;;" $$lua bench/parse.lua || exit 1; \
+	  done; \
+	done
+	@for v in $(BENCH_LUAS); do \
+	  case $$v in jit) lua=luajit;; *) lua=lua$$v;; esac; \
+	  echo "== $$lua bench/classify.lua"; \
+	  LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="build/$$v/?.so;;" $$lua bench/classify.lua || exit 1; \
+	done
+	@OPT="$(OPT)" bash .ci/cbench.sh build/bench/cbench
+
+build/bench/cbench: bench/cbench.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
+	$(CC) -std=c99 -D_DEFAULT_SOURCE $(OPT) -g $(WARNINGS) -Isrc -o $@ bench/cbench.c $(CORE_SRCS)
+
+# ---------------------------------------------------------------- lint
+LINT_PATHS = $(wildcard lua spec bench examples bin/smtpcode)
+lint:
+	luacheck --no-color $(LINT_PATHS)
+	luarocks lint $(ROCKSPEC)
+
+# ---------------------------------------------------------------- install
+install: build/$(LUA_VERSION)/smtpcode/core.so
+	$(INSTALL) -d $(DESTDIR)$(LUA_LIBDIR)/smtpcode $(DESTDIR)$(LUA_SHAREDIR)
+	$(INSTALL) -m 0755 build/$(LUA_VERSION)/smtpcode/core.so $(DESTDIR)$(LUA_LIBDIR)/smtpcode/core.so
+	$(INSTALL) -m 0644 lua/smtpcode.lua $(DESTDIR)$(LUA_SHAREDIR)/smtpcode.lua
+	@set -e; for f in $(wildcard lua/smtpcode/*.lua); do \
+	  $(INSTALL) -d $(DESTDIR)$(LUA_SHAREDIR)/smtpcode; \
+	  echo "$(INSTALL) -m 0644 $$f $(DESTDIR)$(LUA_SHAREDIR)/smtpcode/"; \
+	  $(INSTALL) -m 0644 $$f $(DESTDIR)$(LUA_SHAREDIR)/smtpcode/; done
+	@set -e; if [ -f bin/smtpcode ]; then \
+	  $(INSTALL) -d $(DESTDIR)$(BINDIR); \
+	  echo "$(INSTALL) -m 0755 bin/smtpcode $(DESTDIR)$(BINDIR)/smtpcode"; \
+	  $(INSTALL) -m 0755 bin/smtpcode $(DESTDIR)$(BINDIR)/smtpcode; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LUA_LIBDIR)/smtpcode/core.so $(DESTDIR)$(LUA_SHAREDIR)/smtpcode.lua
+	rm -f $(addprefix $(DESTDIR)$(LUA_SHAREDIR)/smtpcode/,$(notdir $(wildcard lua/smtpcode/*.lua)))
+	@if [ -f bin/smtpcode ]; then rm -f $(DESTDIR)$(BINDIR)/smtpcode; fi
+	-rmdir $(DESTDIR)$(LUA_LIBDIR)/smtpcode $(DESTDIR)$(LUA_SHAREDIR)/smtpcode 2>/dev/null
+
+clean:
+	rm -rf build
+
+print:
+	@echo "CC           = $(CC)"
+	@echo "MOD_CFLAGS   = $(MOD_CFLAGS)"
+	@echo "MOD_LDFLAGS  = $(MOD_LDFLAGS)"
+	@echo "CTEST_CFLAGS = $(CTEST_CFLAGS)"
+	@echo "SRCS         = $(SRCS)"
+	@echo "CORE_SRCS    = $(CORE_SRCS)"
+	@echo "CTESTS       = $(CTESTS)"
+	@echo "GENERATORS   = $(GENERATORS)"
+	@echo "LUA_VERSIONS = $(LUA_VERSIONS)"
+	@$(foreach v,$(ALL_VERSIONS),echo "LUA_CFLAGS_$(v) = $(or $(call lua_cflags,$(v)),(not found))";)
+	@echo "PREFIX       = $(PREFIX)"
+	@echo "DESTDIR      = $(DESTDIR)"
+	@echo "LUA_VERSION  = $(LUA_VERSION)"
+	@echo "LUA_LIBDIR   = $(LUA_LIBDIR)"
+	@echo "LUA_SHAREDIR = $(LUA_SHAREDIR)"
+	@echo "BINDIR       = $(BINDIR)"
+	@echo "ROCKSPEC     = $(ROCKSPEC)"

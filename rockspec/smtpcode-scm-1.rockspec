@@ -1,0 +1,51 @@
+rockspec_format = "3.0"
+package = "smtpcode"
+version = "scm-1"
+
+source = {
+   url = "git+https://github.com/smtpcode/smtpcode.git",
+   branch = "main",
+}
+
+description = {
+   summary = "Parse and classify SMTP replies (RFC 5321 codes, RFC 3463 enhanced status codes)",
+   detailed = [[
+smtpcode reads SMTP server replies, single or multi-line, and reports the
+reply code, its severity, the enhanced status code and the text. The parser
+is a small allocation-free C core; on LuaJIT it is called through the FFI,
+elsewhere through the Lua C API. Works with Lua 5.1 to 5.4 and LuaJIT.
+]],
+   homepage = "https://github.com/smtpcode/smtpcode",
+   license = "MIT",
+   labels = { "smtp", "email", "parser" },
+}
+
+dependencies = {
+   "lua >= 5.1",
+}
+
+build = {
+   type = "builtin",
+   modules = {
+      -- Every C file under src/ must be listed here: builtin does not glob.
+      -- (`make test` checks that this list matches src/*.c.)
+      ["smtpcode.core"] = {
+         sources = {
+            "src/reply.c",
+            "src/lsmtpcode.c",
+            "src/registry.c",
+            "src/registry_data.c",
+            "src/find.c",
+            "src/classify.c",
+            "src/rules_data.c",
+         },
+         incdirs = { "src" },
+      },
+      smtpcode = "lua/smtpcode.lua",
+      ["smtpcode.retry"] = "lua/smtpcode/retry.lua",
+      ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
+   },
+   install = {
+      bin = { smtpcode = "bin/smtpcode" },
+   },
+}
