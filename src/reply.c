@@ -15,41 +15,44 @@ static int limit(int v, int dflt) {
 }
 
 /*
-** Read one sub-code of an enhanced status code: 1 to 3 digits, no leading
-** zero (a lone "0" is fine). Returns the digits read, 0 when invalid.
+** Read one sub-code of an enhanced status code at s[*i..n): 1 to 3 digits,
+** no leading zero (a lone "0" is fine). Advances *i; returns the value, or
+** -1 when invalid. Unrolled: this runs for nearly every reply line.
 */
-static int subcode(const char *s, size_t n, int *val) {
-  size_t i = 0;
-  int v = 0;
-  while (i < n && i < 4 && isdig(s[i])) {
-    v = v * 10 + (s[i] - '0');
-    i++;
+static inline int subcode(const char *s, size_t n, size_t *i) {
+  size_t k = *i;
+  unsigned d0, d1, d2;
+  if (k >= n || (d0 = (unsigned)((unsigned char)s[k] - '0')) > 9) return -1;
+  if (++k >= n || (d1 = (unsigned)((unsigned char)s[k] - '0')) > 9) {
+    *i = k;
+    return (int)d0;
   }
-  if (i == 0 || i > 3) return 0;
-  if (i > 1 && s[0] == '0') return 0;
-  *val = v;
-  return (int)i;
+  if (d0 == 0) return -1;
+  if (++k >= n || (d2 = (unsigned)((unsigned char)s[k] - '0')) > 9) {
+    *i = k;
+    return (int)(d0 * 10 + d1);
+  }
+  if (++k < n && isdig(s[k])) return -1;
+  *i = k;
+  return (int)(d0 * 100 + d1 * 10 + d2);
 }
 
 /*
 ** Match an enhanced status code at s[0..n): class.subject.detail. Returns
 ** its length, or 0. The caller checks what follows it.
 */
-static int enhanced(const char *s, size_t n, int *cls, int *sub, int *det) {
-  size_t i;
-  int k;
-  if (n < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+static inline int enhanced(const char *s, size_t n, int *cls, int *sub,
+                           int *det) {
+  size_t i = 2;
+  int sb, d;
+  if (n < 5 || s[1] != '.' || (s[0] != '2' && s[0] != '4' && s[0] != '5'))
     return 0;
-  i = 2;
-  k = subcode(s + i, n - i, sub);
-  if (k == 0) return 0;
-  i += (size_t)k;
-  if (i >= n || s[i] != '.') return 0;
+  if ((sb = subcode(s, n, &i)) < 0 || i >= n || s[i] != '.') return 0;
   i++;
-  k = subcode(s + i, n - i, det);
-  if (k == 0) return 0;
-  i += (size_t)k;
+  if ((d = subcode(s, n, &i)) < 0) return 0;
   *cls = s[0] - '0';
+  *sub = sb;
+  *det = d;
   return (int)i;
 }
 
