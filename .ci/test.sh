@@ -5,6 +5,7 @@
 #   a  check-gen             generated files match their generators
 #   b  C tests               spec/c/test_*.c + Lua-free src/*.c, ASan+UBSan
 #   c  busted                lua5.1 5.2 5.3 5.4 luajit (FFI) luajit (C API)
+#   c2 valgrind              the busted suite once under memcheck (lua5.4)
 #   d  luarocks make         fresh tree per Lua, then require from it
 #   e  smoke tests           nginx + lua module, Rspamd rule
 #   f  integration           every executable spec/integration/*.sh
@@ -139,6 +140,15 @@ else
         env SMTPCODE_BACKEND=capi "$lua" "$busted_bin" -r "$task" -o TAP ${BUSTED_ARGS:-}
     fi
   done
+fi
+
+# ---------------------------------------------------------------- c2
+# The whole busted suite once under valgrind memcheck on lua5.4: zero errors.
+echo "== c2. valgrind (busted suite, lua5.4)"
+if skipped valgrind; then
+  echo "# skipped (SMTPCODE_SKIP)"
+elif [[ " ${built[*]} " == *" 5.4 "* ]]; then
+  run_tap "valgrind busted lua5.4" timeout 1800 bash spec/c/valgrind.sh
 fi
 
 # ---------------------------------------------------------------- d
