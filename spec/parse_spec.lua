@@ -86,13 +86,15 @@ local cases = {
   { "a bare code without a line ending may still become a continuation", "250", { err = "incomplete" } },
   { "a final line without its ending", "250 ok", { code = 250, text = "ok" } },
   { "blank line inside a reply", "250-a\r\n\r\n250 b\r\n", { err = "syntax" } },
-  { "3yz carries no enhanced code", "354 2.0.0 go ahead\r\n", { code = 354, enhanced = false, text = "2.0.0 go ahead" } },
+  { "3yz carries no enhanced code", "354 2.0.0 go ahead\r\n",
+    { code = 354, enhanced = false, text = "2.0.0 go ahead" } },
   { "571 is non-standard", "571 5.7.1 DMARC verification failed\r\n", { err = "syntax" } },
   { "571 lenient", "571 5.7.1 DMARC verification failed\r\n",
     { code = 571, enhanced = "5.7.1", nonstandard = true, severity = "permanent" }, { lenient = true } },
   { "X.0.0 is an enhanced code", "421 4.0.0 busy\r\n", { code = 421, enhanced = "4.0.0", subject = 0, detail = 0 } },
   { "enhanced code needs a space after it", "550 5.1.1x\r\n", { code = 550, enhanced = false } },
-  { "spaces after the enhanced code are dropped", "550 5.1.1   lots\r\n", { code = 550, enhanced = "5.1.1", text = "lots" } },
+  { "spaces after the enhanced code are dropped", "550 5.1.1   lots\r\n",
+    { code = 550, enhanced = "5.1.1", text = "lots" } },
   { "max_lines", "250-a\r\n250-b\r\n250 c\r\n", { err = "too_long" }, { max_lines = 2 } },
   { "max_reply", "250-aaaa\r\n250-bbbb\r\n250 c\r\n", { err = "too_long" }, { max_reply = 12 } },
 }
@@ -249,11 +251,13 @@ for _, backend in ipairs(smtpcode._backends()) do
       assert.are.equal("syntax", code)
       r, msg, code = smtpcode.scan("25")
       assert.is_nil(r)
+      assert.is_string(msg)
       assert.are.equal("syntax", code)
       -- a line from a socket reader that strips CRLF: a bare code is valid
       assert.are.same({ 250, "success", nil, "", false }, { smtpcode.scan("250") })
       r, msg, code = smtpcode.scan("250 " .. ("y"):rep(10000))
       assert.is_nil(r)
+      assert.is_string(msg)
       assert.are.equal("too_long", code)
     end)
 
