@@ -206,8 +206,9 @@ install: build/$(LUA_VERSION)/smtpcode/core.so
 	  $(INSTALL) -m 0644 $$f $(DESTDIR)$(LUA_SHAREDIR)/smtpcode/; done
 	@set -e; if [ -f bin/smtpcode ]; then \
 	  $(INSTALL) -d $(DESTDIR)$(BINDIR); \
-	  echo "$(INSTALL) -m 0755 bin/smtpcode $(DESTDIR)$(BINDIR)/smtpcode"; \
-	  $(INSTALL) -m 0755 bin/smtpcode $(DESTDIR)$(BINDIR)/smtpcode; fi
+	  echo "$(INSTALL) -m 0755 bin/smtpcode $(DESTDIR)$(BINDIR)/smtpcode (for $(LUA_BIN_$(LUA_VERSION)))"; \
+	  sed '1s|^#!.*|#!/usr/bin/env $(LUA_BIN_$(LUA_VERSION))|' bin/smtpcode >$(DESTDIR)$(BINDIR)/smtpcode; \
+	  chmod 0755 $(DESTDIR)$(BINDIR)/smtpcode; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LUA_LIBDIR)/smtpcode/core.so $(DESTDIR)$(LUA_SHAREDIR)/smtpcode.lua
