@@ -170,7 +170,7 @@ demo: deps-demo
 	@sh examples/demo-cli.sh lua5.4
 
 BENCH_LUAS ?= 5.4 jit
-bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
+bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench build/bench/cclassify
 	@for v in $(BENCH_LUAS); do \
 	  case $$v in jit) lua=luajit; backends="ffi capi";; *) lua=lua$$v; backends=capi;; esac; \
 	  for b in $$backends; do \
@@ -185,9 +185,20 @@ bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
 	  LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="build/$$v/?.so;;" $$lua bench/classify.lua || exit 1; \
 	done
 	@OPT="$(OPT)" bash .ci/cbench.sh build/bench/cbench
+	@if command -v valgrind >/dev/null; then \
+	  for fn in bench_find bench_classify; do \
+	    valgrind --tool=callgrind --toggle-collect=$$fn --callgrind-out-file=build/bench/cg.$$fn \
+	      build/bench/cclassify examples/maillog.txt 1 >build/bench/cclassify.$$fn.txt 2>/dev/null; \
+	    ir=$$(awk '/^(summary|totals):/ { print $$2; exit }' build/bench/cg.$$fn); \
+	    n=$$(awk '/lines/ { for (i = 1; i <= NF; i++) if ($$i ~ /^[0-9]+$$/) { print $$i; exit } }' build/bench/cclassify.$$fn.txt); \
+	    echo "callgrind: $$fn $$ir instructions for $$n lines"; \
+	  done; fi
 
 build/bench/cbench: bench/cbench.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
 	$(CC) -std=c99 -D_DEFAULT_SOURCE $(OPT) -g $(WARNINGS) -Isrc -o $@ bench/cbench.c $(CORE_SRCS)
+
+build/bench/cclassify: bench/cclassify.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
+	$(CC) -std=c99 -D_DEFAULT_SOURCE $(OPT) -g $(WARNINGS) -Isrc -o $@ bench/cclassify.c $(CORE_SRCS)
 
 # ---------------------------------------------------------------- lint
 LINT_PATHS = $(wildcard lua spec bench examples bin/smtpcode)

@@ -5,11 +5,14 @@
 -- Reads ROOT/data/rules.tsv (text rules), ROOT/data/codes-reasons.tsv
 -- (default reason of enhanced and reply codes) and ROOT/data/reasons.tsv
 -- (scope, retry default and plain-words text per reason); writes
--- ROOT/src/rules_data.c: an Aho-Corasick automaton over case-folded bytes
--- (dense rows for busy states, sparse goto edges, failure and dictionary
--- links) plus the rule, code and reason
--- tables that src/classify.c uses (declared in src/rules_data.h). Prints the
--- relative path it wrote. The output depends only on the input files.
+-- ROOT/src/rules_data.c: an Aho-Corasick automaton over case-folded byte
+-- classes, with every failure link resolved at build time (complete rows
+-- for shallow states; deep states as "one class differs from this dense
+-- row"; states that end phrases apart, with their dictionary links) plus
+-- the rule, code and reason tables that src/classify.c uses (declared in
+-- src/rules_data.h), with direct indexes for reply codes and enhanced-code
+-- subjects. Prints the relative path it wrote. The output depends only on
+-- the input files.
 
 local root = arg[1] or "."
 
@@ -182,6 +185,17 @@ end
 for i, r in ipairs(rules) do
   local p = phrases[r.ids[1]]
   p.first[#p.first + 1] = i - 1
+  for _, id in ipairs(r.ids) do phrases[id].inrule = true end
+end
+-- Rules of a first phrase in order of precedence (prio, then total length,
+-- then line), so the first one that holds is the phrase's best.
+for _, p in ipairs(phrases) do
+  table.sort(p.first, function(a, b)
+    local ra, rb = rules[a + 1], rules[b + 1]
+    if ra.prio ~= rb.prio then return ra.prio > rb.prio end
+    if ra.total ~= rb.total then return ra.total > rb.total end
+    return a < b
+  end)
 end
 
 -- Byte classes: folded bytes that occur in a phrase get classes 1..n.
@@ -312,69 +326,144 @@ w(list(t, 32))
 w("};")
 w("")
 
--- Dense rows: the complete transition function (failure links resolved)
--- for the root, shallow states and states with many edges, where the text
--- spends most of its time; other states keep sorted sparse edges.
-local function delta(s, c)
-  while true do
-    local to = states[s].next[c]
-    if to then return to end
-    if s == 1 then return 1 end
-    s = states[s].fail
+-- The transition function, complete (failure links resolved), for every
+-- state: full[s][c] for classes 1..ncls-1 (class 0, a byte in no phrase,
+-- always leads to the root). Failure links point to shallower states, so
+-- breadth-first order has each state's failure row ready.
+local full = {}
+do
+  local row = {}
+  for c = 1, ncls - 1 do row[c] = rootst.next[c] or 1 end
+  full[1] = row
+  for _, s in ipairs(queue) do
+    local x, fr = states[s], full[states[s].fail]
+    row = {}
+    for c = 1, ncls - 1 do row[c] = x.next[c] or fr[c] end
+    full[s] = row
   end
 end
-local dense, ndense = {}, 0
-for s = 1, #states do
+
+-- Three kinds of state, numbered in this order (the root is 0):
+--   [0, k0)  dense: a complete row; states that end no phrase and are
+--            shallow (where the text spends most of its time) or whose row
+--            differs from their fallback's in more than one class;
+--   [k0, ks) sparse: states that end no phrase and whose row equals the row
+--            of their fallback (the nearest dense state on the failure
+--            chain) but in at most one class, the usual deep state inside
+--            a phrase: one compare, then one dense lookup at most;
+--   [ks, n)  states that end a phrase (directly or by a dictionary link):
+--            the phrases to record, then a fallback and the list of
+--            classes that differ from it.
+-- So the scan tests one number per byte to know which case it is in.
+-- Within a kind, the order of creation.
+local DENSE_DEPTH = 2
+local kind, fb, exc = {}, {}, {}
+local function decide(s)
   local x = states[s]
-  local nedge = 0
-  for _ in pairs(x.next) do nedge = nedge + 1 end
-  if x.depth <= 3 or nedge >= 3 then
-    x.dense = ndense
-    ndense = ndense + 1
-    for c = 0, ncls - 1 do
-      dense[#dense + 1] = tostring(c == 0 and 0 or delta(s, c) - 1)
+  x.emits = x.out >= 0 or x.dict > 0
+  if s == 1 then kind[s] = 0; return end
+  if not x.emits and x.depth <= DENSE_DEPTH then kind[s] = 0; return end
+  local d = x.fail
+  while kind[d] ~= 0 do d = states[d].fail end
+  local list, row, drow = {}, full[s], full[d]
+  for c = 1, ncls - 1 do
+    if row[c] ~= drow[c] then list[#list + 1] = c end
+  end
+  if x.emits then
+    kind[s] = 2
+  elseif #list > 1 then
+    kind[s] = 0
+    return
+  else
+    kind[s] = 1
+  end
+  fb[s], exc[s] = d, list
+end
+decide(1)
+for _, s in ipairs(queue) do decide(s) end
+
+local num, order, k0, ks = {}, {}, 0, 0
+for k = 0, 2 do
+  for s = 1, #states do
+    if kind[s] == k then
+      order[#order + 1] = s
+      num[s] = #order - 1
     end
   end
+  if k == 0 then k0 = #order elseif k == 1 then ks = #order end
 end
-w(string.format("/* %d dense rows */", ndense))
+if num[1] ~= 0 then fail("root must be state 0") end
+
+local dense = {}
+for i = 1, k0 do
+  local row = full[order[i]]
+  dense[#dense + 1] = "0"
+  for c = 1, ncls - 1 do dense[#dense + 1] = tostring(num[row[c]]) end
+end
+w(string.format("/* states: %d dense, %d sparse, %d ending a phrase */", k0,
+  ks - k0, #order - ks))
 w(string.format("const unsigned short smtpcode_rd_dense[%d] = {", #dense))
 w(list(dense, 28))
 w("};")
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
+w(string.format("const unsigned smtpcode_rd_k0 = %d;", k0))
+w(string.format("const unsigned smtpcode_rd_ks = %d;", ks))
+w(string.format("const unsigned smtpcode_rd_nstates = %d;", #order))
 w("")
 
--- Edges: for each state, sorted by class.
-local edges, st = {}, {}
-for s = 1, #states do
-  local x = states[s]
-  local first = #edges
-  local n = 0
-  if s ~= 1 then
-    for c = 1, ncls - 1 do
-      if x.next[c] then
-        edges[#edges + 1] = string.format("{%d, %d}", c, x.next[c] - 1)
-        n = n + 1
-      end
-    end
+-- Sparse states, indexed by state number (dense states: unused zeros):
+-- the differing class (255: none), where it leads, the fallback.
+local chr, to, fbk = {}, {}, {}
+for i = 1, ks do
+  local s = order[i]
+  if i <= k0 then
+    chr[i], to[i], fbk[i] = "255", "0", "0"
+  else
+    local list = exc[s]
+    chr[i] = tostring(list[1] or 255)
+    to[i] = tostring(list[1] and num[full[s][list[1]]] or 0)
+    fbk[i] = tostring(num[fb[s]])
   end
-  if n > 255 then fail("state with %d edges", n) end
-  local emit = x.out >= 0 and s - 1 or (x.dict > 0 and x.dict - 1 or 0)
-  st[#st + 1] = string.format("{%d, %d, %d, %d, %d, %d, %d}", first, x.fail - 1,
-    x.dict > 0 and x.dict - 1 or 0, emit, x.out, x.dense or 65535, n)
 end
-w(string.format("const scr_edge smtpcode_rd_edges[%d] = {", math.max(#edges, 1)))
-w(#edges > 0 and list(edges, 8) or "  {0, 0},")
+w(string.format("const unsigned char smtpcode_rd_chr[%d] = {", ks))
+w(list(chr, 24))
+w("};")
+w(string.format("const unsigned short smtpcode_rd_to[%d] = {", ks))
+w(list(to, 20))
+w("};")
+w(string.format("const unsigned short smtpcode_rd_fb[%d] = {", ks))
+w(list(fbk, 20))
 w("};")
 w("")
-w(string.format("const scr_state smtpcode_rd_states[%d] = {", #states))
-w(list(st, 4))
+
+-- States that end a phrase, smtpcode_rd_emit[s - ks]: the phrase (-1:
+-- none), the next such state on the failure chain (0: none), the fallback
+-- and the differing classes smtpcode_rd_edges[exc .. exc + nexc).
+local edges, em = {}, {}
+for i = ks + 1, #order do
+  local s = order[i]
+  local x = states[s]
+  local list = exc[s]
+  em[#em + 1] = string.format("{%d, %d, %d, %d, %d}", x.out,
+    x.dict > 0 and num[x.dict] or 0, num[fb[s]], #edges, #list)
+  for _, c in ipairs(list) do
+    edges[#edges + 1] = string.format("{%d, %d}", c, num[full[s][c]])
+  end
+end
+w(string.format("const scr_emit smtpcode_rd_emit[%d] = {", math.max(#em, 1)))
+w(#em > 0 and list(em, 5) or "  {-1, 0, 0, 0, 0},")
+w("};")
+w("")
+w(string.format("const scr_edge smtpcode_rd_edges[%d] = {", math.max(#edges, 1)))
+w(#edges > 0 and list(edges, 8) or "  {0, 0},")
 w("};")
 w("")
 
 -- Phrases.
 local pr, firsts = {}, {}
 for _, p in ipairs(phrases) do
-  local fl = (p.wbs and 1 or 0) + (p.wbe and 2 or 0) + p.marker * 4
+  local fl = (p.wbs and 1 or 0) + (p.wbe and 2 or 0) + p.marker * 4 +
+    (p.inrule and 16 or 0)
   pr[#pr + 1] = string.format("{%d, %d, %d, %d}", #p.text, fl, #firsts, #p.first)
   for _, r in ipairs(p.first) do firsts[#firsts + 1] = tostring(r) end
 end
@@ -420,10 +509,43 @@ w(string.format("const scr_enh smtpcode_rd_enh[%d] = {", #enh))
 w(table.concat(t, "\n"))
 w("};")
 w("")
+-- Enhanced entries of subject s: smtpcode_rd_enhsub[s] .. [s+1]; sorted
+-- by detail (-1, the subject's own entry, first), then class.
+local nsub = 0
+for _, e in ipairs(enh) do if e[2] + 1 > nsub then nsub = e[2] + 1 end end
+t = {}
+do
+  local i = 1
+  for sb = 0, nsub do
+    while i <= #enh and enh[i][2] < sb do i = i + 1 end
+    t[#t + 1] = tostring(i - 1)
+  end
+end
+w(string.format("const unsigned char smtpcode_rd_enhsub[%d] = {", nsub + 1))
+w(list(t))
+w("};")
+w(string.format("const int smtpcode_rd_nsub = %d;", nsub))
+w("")
 t = {}
 for _, e in ipairs(reply) do t[#t + 1] = string.format("{%d, %d, %d}", e[1], e[2], e[3]) end
 w(string.format("const scr_reply smtpcode_rd_reply[%d] = {", #reply))
 w(list(t, 6))
+w("};")
+w("")
+-- Reply code c (200..599): smtpcode_rd_reply[smtpcode_rd_replyidx[c - 200] - 1],
+-- none when 0.
+t = {}
+do
+  local at = {}
+  for i, e in ipairs(reply) do
+    if e[1] < 200 or e[1] > 599 then fail("codes-reasons.tsv: reply code %d out of 200..599", e[1]) end
+    at[e[1]] = i
+  end
+  if #reply > 255 then fail("codes-reasons.tsv: too many reply codes") end
+  for c = 200, 599 do t[#t + 1] = tostring(at[c] or 0) end
+end
+w("const unsigned char smtpcode_rd_replyidx[400] = {")
+w(list(t, 25))
 w("};")
 w("")
 

@@ -45,26 +45,50 @@ static int context(const scan *sc, int start) {
   return 0;
 }
 
+/* Does the value at s[i..n) (blanks skipped) report a failure: "fail",
+** "softfail", "hardfail", "permerror", "temperror"? */
+static int failvalue(const unsigned char *s, int n, int i) {
+  static const char *const words[] = {"fail", "softfail", "hardfail",
+                                      "permerror", "temperror"};
+  size_t w;
+  int k;
+  while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+  for (w = 0; w < sizeof words / sizeof words[0]; w++) {
+    for (k = 0; words[w][k] != '\0' && i + k < n &&
+                (s[i + k] | 32) == words[w][k];
+         k++) {
+    }
+    if (words[w][k] == '\0') return 1;
+  }
+  return 0;
+}
+
 /* Phrase pid ends at byte e (inclusive) of s[0..n). */
 static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
   const scr_phrase *p = &smtpcode_rd_phrases[pid];
   int start = e - (int)p->len + 1;
-  int i, kind;
-  if ((p->flags & 1) && start > 0 && isalnum_(s[start - 1])) return;
-  if ((p->flags & 2) && e + 1 < n && isalnum_(s[e + 1])) return;
-  for (i = 0; i < sc->nhits; i++) {
-    if (sc->hits[i].phrase == pid) {
-      sc->hits[i].last = start;
-      break;
+  int i, kind, fl = p->flags;
+  if ((fl & 1) && start > 0 && isalnum_(s[start - 1])) return;
+  if ((fl & 2) && e + 1 < n && isalnum_(s[e + 1])) return;
+  /* a key of a key=value field ("starttls=1", "message-id=<...>") is a
+     name, not words about a failure, unless the value reports one
+     ("spf=fail", "DKIM= permerror") */
+  if (e + 1 < n && s[e + 1] == '=' && !failvalue(s, n, e + 2)) return;
+  if (fl & 16) { /* a phrase some rule needs */
+    for (i = 0; i < sc->nhits; i++) {
+      if (sc->hits[i].phrase == pid) {
+        sc->hits[i].last = start;
+        break;
+      }
+    }
+    if (i == sc->nhits && sc->nhits < SMTPCODE_MAX_HITS) {
+      hit *h = &sc->hits[sc->nhits++];
+      h->phrase = pid;
+      h->first = h->last = start;
+      h->ctx = context(sc, start);
     }
   }
-  if (i == sc->nhits && sc->nhits < SMTPCODE_MAX_HITS) {
-    hit *h = &sc->hits[sc->nhits++];
-    h->phrase = pid;
-    h->first = h->last = start;
-    h->ctx = context(sc, start);
-  }
-  kind = p->flags >> 2;
+  kind = fl >> 2 & 3;
   if (kind) {
     sc->mend[0] = sc->mend[1];
     sc->mkind[0] = sc->mkind[1];
@@ -73,39 +97,61 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
   }
 }
 
-static int step(int st, int c) {
-  for (;;) {
-    const scr_state *x = &smtpcode_rd_states[st];
-    unsigned i, e;
-    if (x->dense != 65535)
-      return smtpcode_rd_dense[(size_t)x->dense * (size_t)smtpcode_rd_ncls +
-                               (size_t)c];
-    for (i = x->edge, e = i + x->nedge; i < e; i++) {
-      int mc = smtpcode_rd_edges[i].cls;
-      if (mc == c) return smtpcode_rd_edges[i].to;
-      if (mc > c) break; /* edges are sorted by class */
-    }
-    st = x->fail;
-  }
+/*
+** State st (>= ks) ends phrases: record those ending at byte e, then
+** return the next state on class c.
+*/
+static unsigned slowstep(scan *sc, const unsigned char *s, int n,
+                         unsigned st, unsigned c, int e) {
+  const scr_emit *x = &smtpcode_rd_emit[st - smtpcode_rd_ks];
+  const scr_edge *ed = &smtpcode_rd_edges[x->exc];
+  unsigned k, o = st;
+  do {
+    const scr_emit *y = &smtpcode_rd_emit[o - smtpcode_rd_ks];
+    if (y->out >= 0) record(sc, s, n, y->out, e);
+    o = y->dict;
+  } while (o != 0);
+  for (k = 0; k < x->nexc; k++)
+    if (ed[k].cls == c) return ed[k].to;
+  return smtpcode_rd_dense[(size_t)x->dense * (size_t)smtpcode_rd_ncls + c];
 }
 
+/*
+** One pass over s[0..n). Per byte: its class, then one compare says the
+** kind of state: dense (one lookup), sparse (one compare, then a lookup
+** or a dense lookup) or one that ends phrases (recorded when the next byte
+** is read, or after the last one).
+*/
+#define STEP(j)                                                         \
+  do {                                                                  \
+    unsigned c_ = cls[s[j]];                                            \
+    if (st < k0)                                                        \
+      st = dense[st * ncls + c_];                                       \
+    else if (st < ks)                                                   \
+      st = c_ == chr[st] ? to[st] : dense[fb[st] * ncls + c_];          \
+    else                                                                \
+      st = slowstep(sc, s, n, st, c_, (j) - 1);                         \
+  } while (0)
+
 static void run(scan *sc, const unsigned char *s, int n) {
-  int i, st = 0;
-  for (i = 0; i < n; i++) {
-    int c = smtpcode_rd_cls[s[i]];
-    int o;
-    if (c == 0) {
-      st = 0;
-      continue;
-    }
-    st = step(st, c);
-    o = smtpcode_rd_states[st].emit;
-    while (o != 0) {
-      record(sc, s, n, smtpcode_rd_states[o].out, i);
-      o = smtpcode_rd_states[o].dict;
-    }
+  const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;
+  const unsigned short *dense = smtpcode_rd_dense, *to = smtpcode_rd_to,
+                       *fb = smtpcode_rd_fb;
+  const size_t ncls = (size_t)smtpcode_rd_ncls;
+  const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks;
+  unsigned st = 0;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    STEP(i);
+    STEP(i + 1);
+    STEP(i + 2);
+    STEP(i + 3);
   }
+  for (; i < n; i++) STEP(i);
+  if (st >= ks) (void)slowstep(sc, s, n, st, 0, n - 1);
 }
+
+#undef STEP
 
 static const hit *findhit(const scan *sc, int pid) {
   int i;
@@ -162,60 +208,69 @@ static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
   return 1;
 }
 
-/* Index of the best rule that holds, or -1. */
+/* Does rule a come before rule b (prio, then total length, then line)? */
+static int before(int a, int b) {
+  const scr_rule *ra = &smtpcode_rd_rules[a], *rb = &smtpcode_rd_rules[b];
+  if (ra->prio != rb->prio) return ra->prio > rb->prio;
+  if (ra->total != rb->total) return ra->total > rb->total;
+  return a < b;
+}
+
+/* Index of the best rule that holds, or -1. The rules of a first phrase
+** are listed in order of precedence: the first that holds is its best. */
 static int bestrule(const scan *sc, const smtpcode_verdict *v) {
   int i, j, best = -1;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
     const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
+    const unsigned short *f = &smtpcode_rd_first[p->first];
     for (j = 0; j < p->nfirst; j++) {
-      int ri = smtpcode_rd_first[p->first + j];
-      const scr_rule *r = &smtpcode_rd_rules[ri];
-      if (best >= 0) {
-        const scr_rule *b = &smtpcode_rd_rules[best];
-        if (r->prio < b->prio) continue;
-        if (r->prio == b->prio &&
-            (r->total < b->total || (r->total == b->total && ri > best)))
-          continue;
+      int ri = f[j];
+      if (best >= 0 && !before(ri, best)) break;
+      if (ruleok(sc, h, &smtpcode_rd_rules[ri], v)) {
+        best = ri;
+        break;
       }
-      if (ruleok(sc, h, r, v)) best = ri;
     }
   }
   return best;
 }
 
-/* Enhanced code entry: exact code first, then the subject (X.s.*). */
+/* Enhanced code entry: exact code first, then the subject (X.s.*). The
+** entries of a subject are sorted by detail (-1 first), then class (0,
+** any class, first). */
 static const scr_enh *enhentry(const smtpcode_verdict *v, int *exact) {
   const scr_enh *any = NULL, *sub = NULL, *subany = NULL;
-  int i;
-  if (v->cls == 0) return NULL;
-  for (i = 0; i < smtpcode_rd_nenh; i++) {
-    const scr_enh *e = &smtpcode_rd_enh[i];
-    if (e->subject != v->subject) continue;
-    if (e->detail == v->detail) {
-      if (e->cls == v->cls) {
-        *exact = 1;
-        return e;
-      }
-      if (e->cls == 0) any = e;
-    } else if (e->detail < 0) {
-      if (e->cls == v->cls) sub = e;
-      if (e->cls == 0) subany = e;
+  int i, e;
+  *exact = 0;
+  if (v->cls == 0 || v->subject < 0 || v->subject >= smtpcode_rd_nsub)
+    return NULL;
+  i = smtpcode_rd_enhsub[v->subject];
+  e = smtpcode_rd_enhsub[v->subject + 1];
+  for (; i < e && smtpcode_rd_enh[i].detail < 0; i++) {
+    if (smtpcode_rd_enh[i].cls == v->cls) sub = &smtpcode_rd_enh[i];
+    if (smtpcode_rd_enh[i].cls == 0) subany = &smtpcode_rd_enh[i];
+  }
+  for (; i < e && smtpcode_rd_enh[i].detail <= v->detail; i++) {
+    if (smtpcode_rd_enh[i].detail != v->detail) continue;
+    if (smtpcode_rd_enh[i].cls == v->cls) {
+      *exact = 1;
+      return &smtpcode_rd_enh[i];
     }
+    if (smtpcode_rd_enh[i].cls == 0) any = &smtpcode_rd_enh[i];
   }
   if (any) {
     *exact = 1;
     return any;
   }
-  *exact = 0;
   return sub ? sub : subany;
 }
 
 static const scr_reply *replyentry(int code) {
-  int i;
-  for (i = 0; i < smtpcode_rd_nreply; i++)
-    if (smtpcode_rd_reply[i].code == code) return &smtpcode_rd_reply[i];
-  return NULL;
+  int k;
+  if (code < 200 || code > 599) return NULL;
+  k = smtpcode_rd_replyidx[code - 200];
+  return k ? &smtpcode_rd_reply[k - 1] : NULL;
 }
 
 static int hardreason(int r) {

@@ -487,9 +487,12 @@ static int next(scan *z, cand *c) {
   const unsigned char *s = z->s;
   int n = z->n, i = z->i, j;
   while (i < n) {
-    while (i + 4 <= n &&
-           (hot[s[i]] | hot[s[i + 1]] | hot[s[i + 2]] | hot[s[i + 3]]) == 0)
-      i += 4;
+    for (; i + 4 <= n; i += 4) { /* to the next hot byte */
+      if (hot[s[i]]) break;
+      if (hot[s[i + 1]]) { i += 1; break; }
+      if (hot[s[i + 2]]) { i += 2; break; }
+      if (hot[s[i + 3]]) { i += 3; break; }
+    }
     while (i < n && hot[s[i]] == 0) i++;
     if (i >= n) break;
     switch (hot[s[i]]) {
@@ -528,31 +531,43 @@ static int next(scan *z, cand *c) {
 
 static const char trailer[] = " (in reply to ";
 
-/* Bytes that may end a reply span: line ends, brackets, quotes. */
+/* Bytes that may end a reply span (1): line ends, brackets, quotes; and
+   digits (2), so that a span without one is not searched for codes. */
 static const unsigned char spanstop[256] = {
     ['\n'] = 1, ['\r'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
     ['<'] = 1, ['>'] = 1, ['\''] = 1, ['"'] = 1, ['`'] = 1, [0xC2] = 1,
-    [0xE2] = 1};
+    [0xE2] = 1, ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+    ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2};
 
 /*
 ** End of the reply c within [.., lim): end of its line (of its last line
 ** when it continues), the byte that closes its opener, or a Postfix
-** trailer. *nl receives the number of lines.
+** trailer. *nl receives the number of lines, *dig whether a digit may
+** lie between c->after and the end.
 */
-static int span(const unsigned char *s, int lim, const cand *c, int *nl) {
+static int span(const unsigned char *s, int lim, const cand *c, int *nl,
+                int *dig) {
   int j = c->text, pd = 0, d = 0, cont = c->cont, cl = c->closer, ch, m;
-  int tl = (int)sizeof trailer - 1;
+  int tl = (int)sizeof trailer - 1, dg = 0;
   *nl = 1;
   if (j < c->after) j = c->after;
   for (; j < lim; j++) {
-    while (j + 4 <= lim && (spanstop[s[j]] | spanstop[s[j + 1]] |
-                            spanstop[s[j + 2]] | spanstop[s[j + 3]]) == 0)
+    while (j + 4 <= lim && ((m = spanstop[s[j]] | spanstop[s[j + 1]] |
+                                 spanstop[s[j + 2]] | spanstop[s[j + 3]]) &
+                            1) == 0) {
+      dg |= m;
       j += 4;
-    while (j < lim && spanstop[s[j]] == 0) j++;
+    }
+    while (j < lim && ((m = spanstop[s[j]]) & 1) == 0) {
+      dg |= m;
+      j++;
+    }
+    *dig = dg;
     if (j >= lim) break;
     ch = s[j];
     if (iseol(ch)) {
       if (c->how != SMTPCODE_HOW_REPLY || !cont) break;
+      dg = 2; /* the next line's code */
       /* "550-...": the next line must carry the same code */
       m = j + 1;
       if (ch == '\r' && m < lim && s[m] == '\n') m++;
@@ -627,7 +642,7 @@ static void setenh(smtpcode_found *o, const cand *c) {
 */
 static int finish(const unsigned char *s, int lim, const cand *c,
                   smtpcode_found *o, smtpcode_found *in, cand *again) {
-  int raw, te, nl, codes_end;
+  int raw, te, nl, codes_end, dig = 2;
   scan z;
   cand d;
   empty(o);
@@ -637,7 +652,7 @@ static int finish(const unsigned char *s, int lim, const cand *c,
   o->code_off = c->code_off;
   o->start = c->how == SMTPCODE_HOW_REPLY ? c->code_off : c->enh_off;
   if (c->cls) setenh(o, c);
-  raw = span(s, lim, c, &nl);
+  raw = span(s, lim, c, &nl, &dig);
   o->nlines = nl;
   te = raw;
   while (te > c->text && isblank_(s[te - 1])) te--;
@@ -652,7 +667,7 @@ static int finish(const unsigned char *s, int lim, const cand *c,
   z.n = raw;
   z.i = c->after;
   z.depth = 0;
-  while (z.i < z.n && next(&z, &d)) {
+  while (dig && z.i < z.n && next(&z, &d)) {
     int want = o->cls ? o->cls : o->code / 100;
     int generic = o->cls == 0 || (o->subject == 0 && o->detail == 0);
     int adopt = d.cls == want && generic && !(d.sub == 0 && d.det == 0 && o->cls);

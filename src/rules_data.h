@@ -7,28 +7,34 @@
 
 #include <stddef.h>
 
-/* A goto edge of the automaton: byte class -> state. */
+/*
+** The automaton (data/gen_rules.lua explains it). States come in three
+** kinds, numbered in this order; state 0 is the root:
+**   [0, k0)  dense: the complete row smtpcode_rd_dense[s * ncls .. + ncls)
+**            (failure links resolved; class 0, a byte in no phrase, leads
+**            to the root);
+**   [k0, ks) sparse: class smtpcode_rd_chr[s] leads to smtpcode_rd_to[s],
+**            any other class c to the row of dense state smtpcode_rd_fb[s]
+**            (chr 255: no such class);
+**   [ks, nstates) states that end a phrase: smtpcode_rd_emit[s - ks].
+*/
+/* A class -> state. */
 typedef struct scr_edge {
   unsigned char cls;
   unsigned short to;
 } scr_edge;
 
-/* A state: its dense row (the complete transition function, failure links
-** resolved) when it has one; else its edges (sorted by class), failure link, dictionary link (the
-** nearest state on the failure chain that ends a phrase, 0 when none) and
-** the phrase that ends here (-1 when none). State 0 is the root. */
-typedef struct scr_state {
-  unsigned int edge;
-  unsigned short fail;
-  unsigned short dict;
-  unsigned short emit; /* this state when it ends a phrase, else dict */
-  short out;
-  unsigned short dense; /* row of smtpcode_rd_dense, 65535 when none */
-  unsigned char nedge;
-} scr_state;
+typedef struct scr_emit {
+  short out;            /* the phrase that ends here, -1 when none */
+  unsigned short dict;  /* next state on the failure chain that ends a
+                           phrase, 0 when none */
+  unsigned short dense; /* fallback: a dense state */
+  unsigned short exc;   /* classes whose next state differs from the */
+  unsigned char nexc;   /* fallback's: smtpcode_rd_edges[exc .. + nexc) */
+} scr_emit;
 
 /* Phrase flags: 1 word boundary before, 2 after; marker kind in bits 2-3
-** (1 recipient, 2 sender). */
+** (1 recipient, 2 sender); 16 some rule has this phrase. */
 typedef struct scr_phrase {
   unsigned short len;
   unsigned char flags;
@@ -75,15 +81,24 @@ typedef struct scr_reason {
 extern const unsigned char smtpcode_rd_cls[256];
 extern const unsigned short smtpcode_rd_dense[]; /* rows of ncls entries */
 extern const int smtpcode_rd_ncls;
+extern const unsigned smtpcode_rd_k0, smtpcode_rd_ks, smtpcode_rd_nstates;
+extern const unsigned char smtpcode_rd_chr[];  /* [ks] */
+extern const unsigned short smtpcode_rd_to[];  /* [ks] */
+extern const unsigned short smtpcode_rd_fb[];  /* [ks] */
+extern const scr_emit smtpcode_rd_emit[];      /* [nstates - ks] */
 extern const scr_edge smtpcode_rd_edges[];
-extern const scr_state smtpcode_rd_states[];
 extern const scr_phrase smtpcode_rd_phrases[];
 extern const unsigned short smtpcode_rd_first[];
 extern const unsigned short smtpcode_rd_rphrases[];
 extern const scr_cond smtpcode_rd_conds[];
 extern const scr_rule smtpcode_rd_rules[];
 extern const scr_enh smtpcode_rd_enh[];
+/* enhanced entries of subject s: [enhsub[s], enhsub[s + 1]), s < nsub */
+extern const unsigned char smtpcode_rd_enhsub[];
+extern const int smtpcode_rd_nsub;
 extern const scr_reply smtpcode_rd_reply[];
+/* reply code c: smtpcode_rd_reply[replyidx[c - 200] - 1], none when 0 */
+extern const unsigned char smtpcode_rd_replyidx[400];
 /* [0] success, [1..23] the reasons, [24] intermediate */
 extern const scr_reason smtpcode_rd_reasons[];
 extern const int smtpcode_rd_nrules;
