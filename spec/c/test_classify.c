@@ -12,22 +12,7 @@
 #include <unistd.h>
 
 #include "../../src/smtpcode.h"
-
-static int ntest = 0, nfail = 0;
-static char *page;
-static size_t pagesz;
-
-static void ok(int cond, const char *name) {
-  ntest++;
-  if (!cond) nfail++;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, name);
-}
-
-static const char *guard(const char *s, size_t n) {
-  if (n > pagesz) n = pagesz;
-  memcpy(page + pagesz - n, s, n);
-  return page + pagesz - n;
-}
+#include "tap.h"
 
 static smtpcode_verdict cl(const char *s) {
   smtpcode_verdict v;
@@ -182,15 +167,10 @@ static void test_bounds(void) {
 }
 
 int main(void) {
-  pagesz = (size_t)sysconf(_SC_PAGESIZE);
-  page = mmap(NULL, pagesz * 2, PROT_READ | PROT_WRITE,
-              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED) return 1;
-  mprotect(page + pagesz, pagesz, PROT_NONE);
+  if (guard_init() != 0) return 1;
   test_names();
   test_decisions();
   test_text();
   test_bounds();
-  printf("1..%d\n", ntest);
-  return nfail ? 1 : 0;
+  return done_testing();
 }

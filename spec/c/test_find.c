@@ -13,22 +13,7 @@
 #include <unistd.h>
 
 #include "../../src/smtpcode.h"
-
-static int ntest = 0, nfail = 0;
-static char *page;
-static size_t pagesz;
-
-static void ok(int cond, const char *name) {
-  ntest++;
-  if (!cond) nfail++;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, name);
-}
-
-static const char *guard(const char *s, size_t n) {
-  if (n > pagesz) n = pagesz;
-  memcpy(page + pagesz - n, s, n);
-  return page + pagesz - n;
-}
+#include "tap.h"
 
 /* Is f consistent and inside s[0..n)? (how NONE is consistent when empty) */
 static int sane(const char *s, int n, const smtpcode_found *f) {
@@ -237,17 +222,10 @@ static void test_large(void) {
 }
 
 int main(void) {
-  pagesz = (size_t)sysconf(_SC_PAGESIZE);
-  page = mmap(NULL, pagesz * 2, PROT_READ | PROT_WRITE,
-              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED || mprotect(page + pagesz, pagesz, PROT_NONE) != 0) {
-    printf("Bail out! cannot map a guard page\n");
-    return 1;
-  }
+  if (guard_init() != 0) return 1;
   test_cases();
   test_prefixes();
   test_random();
   test_large();
-  printf("1..%d\n", ntest);
-  return nfail != 0;
+  return done_testing();
 }

@@ -4,18 +4,9 @@
 ** every row is found again by its own lookup, fallbacks follow RFC 3463 §2,
 ** out-of-range arguments give NULL. Prints TAP.
 */
-#include <stdio.h>
-#include <string.h>
+#include "tap.h" /* first: it sets the feature macros */
 
 #include "../../src/smtpcode.h"
-
-static int ntest = 0, nfail = 0;
-
-static void ok(int cond, const char *name) {
-  ntest++;
-  if (!cond) nfail++;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, name);
-}
 
 static int streq(const char *a, const char *b) {
   return a != NULL && b != NULL && strcmp(a, b) == 0;
@@ -264,6 +255,5 @@ int main(void) {
   test_pairs();
   test_notes();
   test_names();
-  printf("1..%d\n", ntest);
-  return nfail != 0;
+  return done_testing();
 }

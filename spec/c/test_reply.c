@@ -10,23 +10,7 @@
 #include <unistd.h>
 
 #include "../../src/smtpcode.h"
-
-static int ntest = 0, nfail = 0;
-static char *page;
-static size_t pagesz;
-
-static void ok(int cond, const char *name) {
-  ntest++;
-  if (!cond) nfail++;
-  printf("%s %d - %s\n", cond ? "ok" : "not ok", ntest, name);
-}
-
-/* copy s to the end of the guarded page and return that pointer */
-static const char *guard(const char *s, size_t n) {
-  if (n > pagesz) n = pagesz;
-  memcpy(page + pagesz - n, s, n);
-  return page + pagesz - n;
-}
+#include "tap.h"
 
 static int reply(const char *s, const smtpcode_opts *o, smtpcode_reply *r,
                  smtpcode_line *lines, int cap) {
@@ -158,18 +142,11 @@ static void test_limits(void) {
 }
 
 int main(void) {
-  pagesz = (size_t)sysconf(_SC_PAGESIZE);
-  page = mmap(NULL, pagesz * 2, PROT_READ | PROT_WRITE,
-              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED || mprotect(page + pagesz, pagesz, PROT_NONE) != 0) {
-    printf("Bail out! cannot set up the guard page\n");
-    return 1;
-  }
+  if (guard_init() != 0) return 1;
   test_basic();
   test_status();
   test_names();
   test_prefixes();
   test_limits();
-  printf("1..%d\n", ntest);
-  return nfail != 0;
+  return done_testing();
 }
