@@ -11,13 +11,17 @@ description = {
    summary = "Parse and classify SMTP replies (RFC 5321 codes, RFC 3463 enhanced status codes)",
    detailed = [[
 smtpcode reads SMTP server replies, single or multi-line, and reports the
-reply code, its severity, the enhanced status code and the text. The parser
-is a small allocation-free C core; on LuaJIT it is called through the FFI,
-elsewhere through the Lua C API. Works with Lua 5.1 to 5.4 and LuaJIT.
+reply code, its severity, the enhanced status code and the text. It finds
+codes in log lines and bounce texts, describes every registered code,
+classifies failures (user unknown, greylisted, blocklisted, rate limited...),
+says whether to bounce, retry or suppress the address, and schedules retries
+(smtpcode.retry). The core is allocation-free C; on LuaJIT the hot functions
+are called through the FFI, elsewhere through the Lua C API. Works with Lua
+5.1 to 5.4 and LuaJIT. Installs the `smtpcode` command.
 ]],
    homepage = "https://github.com/smtpcode/smtpcode",
    license = "MIT",
-   labels = { "smtp", "email", "parser" },
+   labels = { "smtp", "email", "parser", "bounce" },
 }
 
 dependencies = {
