@@ -50,11 +50,32 @@
 **
 ** Work: one scan of at most SMTPCODE_MAX_TEXT bytes, plus a few scans of
 ** the chosen reply's span (bounded by the replacement limit); every
-** look-around is bounded.
+** look-around is bounded. The scans read 16 bytes at a time with SSE2
+** where the compiler has it (any x86-64), a byte at a time elsewhere or
+** with -DSMTPCODE_NO_SIMD (same results): they stop only at parentheses,
+** at ':' before '/' and at digit runs that may start a code, and a run is
+** judged only when its neighbours allow a code (cheap table tests before
+** the look-back of context()).
 */
 #include "smtpcode.h"
 
 #include <string.h>
+
+/* Index of the lowest set bit of m (m != 0). */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#define lowbit(m) __builtin_ctz(m)
+#else
+#define NOINLINE
+static int lowbit(unsigned m) {
+  int k = 0;
+  while ((m & 1u) == 0) {
+    m >>= 1;
+    k++;
+  }
+  return k;
+}
+#endif
 
 #define isdig(c) ((unsigned)((c) - '0') < 10u)
 
@@ -68,12 +89,6 @@ static int isalnum_(int c) { return isdig(c) || isalpha_(c); }
 static int isblank_(int c) { return c == ' ' || c == '\t'; }
 
 static int iseol(int c) { return c == '\n' || c == '\r'; }
-
-/* Bytes the main scan stops at: 1 digit, 2 '(', 3 ')', 4 ':' (URLs). */
-static const unsigned char hot[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['('] = 2, [')'] = 3,
-    [':'] = 4};
 
 /* Bytes that end a URL. */
 static const unsigned char urlend[256] = {
@@ -96,21 +111,6 @@ enum { L_REJECT = 0, L_BARE = 1, L_CTX = 2, L_ANCHOR = 3 };
 /* Keyword attributes: Q reports another server's words, R introduces a
    reply code, E may precede '=' ("dsn=5.1.1"), V a version number. */
 enum { K_Q = 1, K_R = 2, K_E = 4, K_V = 8 };
-
-static const struct {
-  const char *w;
-  int len, attr;
-} keywords[] = {
-    {"said", 4, K_Q | K_R},     {"returned", 8, K_Q | K_R},
-    {"replied", 7, K_Q | K_R},  {"answered", 8, K_Q | K_R},
-    {"error", 5, K_R},          {"errors", 6, K_R},
-    {"code", 4, K_R},           {"reply", 5, K_R},
-    {"response", 8, K_R},       {"smtp", 4, K_R},
-    {"esmtp", 5, K_R},          {"status", 6, K_R | K_E},
-    {"stat", 4, K_E},           {"dsn", 3, K_E},
-    {"version", 7, K_V},        {"release", 7, K_V},
-    {"ver", 3, K_V},            {"v", 1, K_V},
-    {"rev", 3, K_V}};
 
 typedef struct ctx {
   int level; /* L_* */
@@ -140,19 +140,46 @@ typedef struct scan {
   int depth; /* '(' minus ')' since the start of the range, never < 0 */
 } scan;
 
+/* Up to eight lower-case letters packed into one number (K8). */
+#define K8(a, b, c, d, e, f, g, h)                                          \
+  ((((((((0ULL | (a)) << 8 | (b)) << 8 | (c)) << 8 | (d)) << 8 | (e)) << 8 | \
+      (f)) << 8 | (g)) << 8 | (h))
+
 /* Attributes of the keyword whose last letter is at e, 0 if none. */
 static int keyword(const unsigned char *s, int e) {
-  char w[12];
-  int b = e, len, k;
-  size_t j;
+  unsigned long long v = 0;
+  int b = e, k;
   while (b >= 0 && e - b < 9 && isalpha_(s[b])) b--;
-  if (b >= 0 && isalpha_(s[b])) return 0; /* longer than any keyword */
-  len = e - b;
-  for (k = 0; k < len; k++) w[k] = (char)(s[b + 1 + k] | 0x20);
-  for (j = 0; j < sizeof keywords / sizeof keywords[0]; j++)
-    if (keywords[j].len == len && memcmp(w, keywords[j].w, (size_t)len) == 0)
-      return keywords[j].attr;
-  return 0;
+  if (e - b > 8 || (b >= 0 && isalpha_(s[b]))) return 0; /* too long */
+  for (k = b + 1; k <= e; k++) v = v << 8 | (unsigned)(s[k] | 0x20);
+  switch (v) {
+  case K8(0, 0, 0, 0, 's', 'a', 'i', 'd'):
+  case K8('r', 'e', 't', 'u', 'r', 'n', 'e', 'd'):
+  case K8(0, 'r', 'e', 'p', 'l', 'i', 'e', 'd'):
+  case K8('a', 'n', 's', 'w', 'e', 'r', 'e', 'd'):
+    return K_Q | K_R;
+  case K8(0, 0, 0, 'e', 'r', 'r', 'o', 'r'):
+  case K8(0, 0, 'e', 'r', 'r', 'o', 'r', 's'):
+  case K8(0, 0, 0, 0, 'c', 'o', 'd', 'e'):
+  case K8(0, 0, 0, 'r', 'e', 'p', 'l', 'y'):
+  case K8('r', 'e', 's', 'p', 'o', 'n', 's', 'e'):
+  case K8(0, 0, 0, 0, 's', 'm', 't', 'p'):
+  case K8(0, 0, 0, 'e', 's', 'm', 't', 'p'):
+    return K_R;
+  case K8(0, 0, 's', 't', 'a', 't', 'u', 's'):
+    return K_R | K_E;
+  case K8(0, 0, 0, 0, 's', 't', 'a', 't'):
+  case K8(0, 0, 0, 0, 0, 'd', 's', 'n'):
+    return K_E;
+  case K8(0, 'v', 'e', 'r', 's', 'i', 'o', 'n'):
+  case K8(0, 'r', 'e', 'l', 'e', 'a', 's', 'e'):
+  case K8(0, 0, 0, 0, 0, 'v', 'e', 'r'):
+  case K8(0, 0, 0, 0, 0, 0, 0, 'v'):
+  case K8(0, 0, 0, 0, 0, 'r', 'e', 'v'):
+    return K_V;
+  default:
+    return 0;
+  }
 }
 
 /*
@@ -164,7 +191,7 @@ static int keyword2(const unsigned char *s, int e) {
   if (a != 0) return a;
   for (b = e, k = 0; k < 10 && b > 0 && isalpha_(s[b - 1]); k++, b--) {
     if (s[b] >= 'A' && s[b] <= 'Z' && s[b - 1] >= 'a' && s[b - 1] <= 'z')
-      return keyword(s, e) | (keyword(s + b, e - b) & K_R);
+      return keyword(s + b, e - b) & K_R;
   }
   return 0;
 }
@@ -373,11 +400,24 @@ static int skipblanks(const unsigned char *s, int n, int j, int max) {
   return j;
 }
 
+/*
+** The only bytes that may follow a reply code that tryreply() takes:
+** what codeend() accepts (a '.' only before no letter or digit), ']' of
+** "[221]", and the separators before an enhanced code.
+*/
+static const unsigned char codeok[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [')'] = 1, [']'] = 1,
+    [';'] = 1, ['\''] = 1, ['"'] = 1, ['>'] = 1, ['`'] = 1, ['.'] = 1,
+    [':'] = 1, [','] = 1, ['-'] = 1, [0xE2] = 1, [0xC2] = 1};
+
 /* A reply code at i (three digits, not followed by a digit). */
 static int tryreply(const unsigned char *s, int n, int i, cand *c) {
   int k = i + 3, p, q, el = 0, bracket = 0, py = 0, hash = 0;
   ctx x;
   if (s[i] < '2' || s[i] > '5' || s[i + 1] > '5') return 0;
+  if (k < n && (!codeok[s[k]] ||
+                (s[k] == '.' && k + 1 < n && isalnum_(s[k + 1]))))
+    return 0; /* what follows rules it out: no need to judge the context */
   context(s, i, &x);
   if (x.level == L_REJECT || x.open == '=') return 0;
   memset(c, 0, sizeof *c);
@@ -482,54 +522,103 @@ static int trystatus(const unsigned char *s, int n, int i, cand *c) {
   return 1;
 }
 
-/* Next candidate in z's range, or 0 at its end. */
-static int next(scan *z, cand *c) {
-  const unsigned char *s = z->s;
-  int n = z->n, i = z->i, j;
-  while (i < n) {
-    for (; i + 4 <= n; i += 4) { /* to the next hot byte */
-      if (hot[s[i]]) break;
-      if (hot[s[i + 1]]) { i += 1; break; }
-      if (hot[s[i + 2]]) { i += 2; break; }
-      if (hot[s[i + 3]]) { i += 3; break; }
-    }
-    while (i < n && hot[s[i]] == 0) i++;
-    if (i >= n) break;
-    switch (hot[s[i]]) {
-    case 2:
-      z->depth++;
-      i++;
-      continue;
-    case 3:
-      if (z->depth > 0) z->depth--;
-      i++;
-      continue;
-    case 4: /* "://": skip the URL */
-      if (i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/') {
-        i += 3;
-        while (i < n && !urlend[s[i]]) i++;
-      } else {
-        i++;
-      }
-      continue;
-    default:
-      break;
-    }
-    j = i + 1;
-    while (j < n && isdig(s[j])) j++;
-    if ((j - i == 3 && tryreply(s, n, i, c)) ||
-        (j - i == 1 && j < n && s[j] == '.' && trystatus(s, n, i, c))) {
-      c->depth = z->depth;
-      z->i = c->after;
-      return 1;
-    }
-    i = j;
-  }
-  z->i = n;
-  return 0;
+/* May the byte before a digit run let it be a code? (context() rejects
+   every other left neighbour): line ends, blanks, openers, ':' and the
+   last bytes of the UTF-8 opening quotes. */
+static const unsigned char leftok[256] = {
+    ['\n'] = 1, ['\r'] = 1, [' '] = 1, ['\t'] = 1, ['('] = 1, ['['] = 1,
+    ['<'] = 1, ['{'] = 1, ['#'] = 1, [';'] = 1, ['='] = 1, ['\''] = 1,
+    ['"'] = 1, ['`'] = 1, [':'] = 1, [0x98] = 1, [0x9C] = 1, [0xAB] = 1};
+
+
+/*
+** The scan's stops in the 16 bytes at p: bit k of the result is set when
+** p[k] may matter -- '(' or ')', ':' that may start "://", or the first
+** digit of a run whose left neighbour is no digit or '.' (for p[0], *wd
+** says whether p[-1] is a letter, digit or '.') and whose second byte is
+** a digit or '.' (a code has three digits, an enhanced code one and a
+** '.'). That is a superset: next() checks each stop again. *dg receives
+** the digits, *wd whether p[15] is a digit or '.'.
+*/
+#if defined(__SSE2__) && !defined(SMTPCODE_NO_SIMD)
+#include <emmintrin.h>
+
+static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
+  __m128i x, v;
+  unsigned dm, am, cm, sm, pm, st;
+  x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  dm = (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+  am = dm | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+  cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+  sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
+  pm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+      _mm_and_si128(x, _mm_set1_epi8(-2)), _mm_set1_epi8('(')));
+  st = dm & ~((am << 1) | *wd) & ((am | 0xFFFF0000u) >> 1);
+  *dg = dm;
+  *wd = am >> 15;
+  return st | pm | (cm & ((sm >> 1) | 0x8000u));
 }
 
-static const char trailer[] = " (in reply to ";
+/*
+** The first byte at or after j (below lim) that may end a reply span:
+** a line end, '(' or ')', e1 or e2; lim if none. *dg becomes 2 when a
+** digit lies before it.
+*/
+static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
+                  int *dg) {
+  unsigned char tmp[16];
+  const unsigned char *p;
+  __m128i x, v, m;
+  unsigned sm, dm;
+  int t;
+  for (; j < lim; j += 16) {
+    p = s + j;
+    if (lim - j < 16) {
+      memset(tmp, 0, sizeof tmp);
+      memcpy(tmp, p, (size_t)(lim - j));
+      p = tmp;
+    }
+    x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8(-2)),
+                                       _mm_set1_epi8('(')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)e1)));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)e2)));
+    v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    dm = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+    sm = (unsigned)_mm_movemask_epi8(m);
+    if (sm) {
+      t = lowbit(sm);
+      if (dm & ((1u << t) - 1u)) *dg = 2;
+      return j + t < lim ? j + t : lim;
+    }
+    if (dm) *dg = 2;
+  }
+  return lim;
+}
+#else
+/* Bytes the main scan stops at: 1 digit, 2 '(', 3 ')', 4 ':' (URLs). */
+static const unsigned char hot[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['('] = 2, [')'] = 3,
+    [':'] = 4};
+
+static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
+  unsigned h = 0, d = 0;
+  int k, v;
+  for (k = 0; k < 16; k++) {
+    v = hot[p[k]];
+    h |= (unsigned)(v != 0) << k;
+    d |= (unsigned)(v == 1) << k;
+  }
+  *dg = d;
+  *wd = 0;
+  return h;
+}
 
 /* Bytes that may end a reply span (1): line ends, brackets, quotes; and
    digits (2), so that a span without one is not searched for codes. */
@@ -540,6 +629,98 @@ static const unsigned char spanstop[256] = {
     ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2};
 
 /*
+** The first byte at or after j (below lim) that may end a reply span, or
+** lim; *dg becomes 2 when a digit lies before it. (This stops at every
+** bracket and quote; span() passes over those that do not matter.)
+*/
+static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
+                  int *dg) {
+  int m;
+  (void)e1;
+  (void)e2;
+  while (j < lim && ((m = spanstop[s[j]]) & 1) == 0) {
+    *dg |= m;
+    j++;
+  }
+  return j;
+}
+#endif
+
+
+/* Is the byte before a digit run a letter, digit or '.'? */
+#define WORDY(c) (isalnum_(c) || (c) == '.')
+
+/*
+** Next candidate in z's range, or 0 at its end. The range is read 16 bytes
+** at a time (the last ones from a copy padded with NUL bytes, which are
+** not hot): h holds the stops of s[b .. b+16) not yet looked at, d its
+** digits.
+*/
+static int next(scan *z, cand *c) {
+  const unsigned char *s = z->s, *p;
+  unsigned char tmp[16];
+  int n = z->n, i, b = z->i, t, j, len;
+  unsigned h, d, wd = b > 0 && WORDY(s[b - 1]);
+  for (;;) {
+    if (b >= n) {
+      z->i = n;
+      return 0;
+    }
+    p = s + b;
+    if (n - b < 16) {
+      memset(tmp, 0, sizeof tmp);
+      memcpy(tmp, p, (size_t)(n - b));
+      p = tmp;
+    }
+    h = hotmask(p, &d, &wd);
+    while (h != 0) {
+      t = lowbit(h);
+      i = b + t;
+      if (((d >> t) & 1u) == 0) {
+        if (s[i] == '(') {
+          z->depth++;
+        } else if (s[i] == ')') {
+          if (z->depth > 0) z->depth--;
+        } else if (i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/') {
+          /* "://": skip the URL */
+          i += 3;
+          while (i < n && !urlend[s[i]]) i++;
+          break;
+        }
+        h &= h - 1;
+        continue;
+      }
+      /* a run of digits: its end j */
+      len = lowbit(~(d >> t));
+      j = i + len;
+      if (t + len == 16)
+        while (j < n && isdig(s[j])) j++;
+      len = j - i;
+      if ((i == 0 || leftok[s[i - 1]]) &&
+          ((len == 3 && tryreply(s, n, i, c)) ||
+           (len == 1 && j < n && s[j] == '.' && trystatus(s, n, i, c)))) {
+        c->depth = z->depth;
+        z->i = c->after;
+        return 1;
+      }
+      if (j - b >= 16) {
+        i = j;
+        break;
+      }
+      h &= ~0u << (j - b);
+    }
+    if (h != 0) { /* went past the block: go on from i */
+      b = i;
+      wd = b > 0 && WORDY(s[b - 1]);
+    } else {
+      b += 16;
+    }
+  }
+}
+
+static const char trailer[] = " (in reply to ";
+
+/*
 ** End of the reply c within [.., lim): end of its line (of its last line
 ** when it continues), the byte that closes its opener, or a Postfix
 ** trailer. *nl receives the number of lines, *dig whether a digit may
@@ -548,20 +729,20 @@ static const unsigned char spanstop[256] = {
 static int span(const unsigned char *s, int lim, const cand *c, int *nl,
                 int *dig) {
   int j = c->text, pd = 0, d = 0, cont = c->cont, cl = c->closer, ch, m;
-  int tl = (int)sizeof trailer - 1, dg = 0;
+  int tl = (int)sizeof trailer - 1, dg = 0, e1 = '\n', e2 = '\n';
   *nl = 1;
+  /* the bytes that may close it, besides line ends and parentheses */
+  switch (cl) {
+  case ']': e1 = '['; e2 = ']'; break;
+  case '>': e1 = '<'; e2 = '>'; break;
+  case '\'': case '"': case '`': e1 = cl; break;
+  case Q_RSQ: case Q_RDQ: e1 = 0xE2; break;
+  case Q_RAQ: e1 = 0xC2; break;
+  default: break;
+  }
   if (j < c->after) j = c->after;
   for (; j < lim; j++) {
-    while (j + 4 <= lim && ((m = spanstop[s[j]] | spanstop[s[j + 1]] |
-                                 spanstop[s[j + 2]] | spanstop[s[j + 3]]) &
-                            1) == 0) {
-      dg |= m;
-      j += 4;
-    }
-    while (j < lim && ((m = spanstop[s[j]]) & 1) == 0) {
-      dg |= m;
-      j++;
-    }
+    j = stopat(s, j, lim, e1, e2, &dg);
     *dig = dg;
     if (j >= lim) break;
     ch = s[j];
