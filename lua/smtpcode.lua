@@ -262,7 +262,6 @@ end
 
 M.status = core.status
 
--- ===== exports added by later features go below =====
 
 -- explain(x) (issue 4): a short text for a person and the classify table
 -- it used. Pure Lua in lua/smtpcode/explain.lua, loaded on first use.

@@ -333,7 +333,6 @@ static void pushlayout(lua_State *L) {
   LAYOUT(smtpcode_reply, enh_off);
   LAYOUT(smtpcode_reply, nlines);
   LAYOUT(smtpcode_reply, length);
-  /* ===== layout entries added by later features go below ===== */
 }
 
 /* Constants the front module needs (status and flag values). */
@@ -349,7 +348,6 @@ static void pushconstants(lua_State *L) {
 #undef CONST
 }
 
-/* ===== functions added by later features go below (registry, find, classify) ===== */
 
 /*
 ** {======================================================
@@ -887,7 +885,6 @@ static const luaL_Reg funcs[] = {
   {"parse", l_parse},
   {"scan", l_scan},
   {"status", l_status},
-  /* ===== registrations added by later features go below ===== */
   {"classify", l_classify},
   {"reasons", l_reasons},
   {"rule_count", l_rule_count},

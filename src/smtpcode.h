@@ -160,7 +160,11 @@ SMTPCODE_API const char *smtpcode_severity_name(int severity);
 
 SMTPCODE_API const char *smtpcode_version(void);
 
-/* ===== registry (issue 3): declarations below this line ===== */
+/*
+** {======================================================
+** Code registry (src/registry.c, tables in src/registry_data.c)
+** =======================================================
+*/
 
 /*
 ** The code registry: what every reply code and enhanced status code
@@ -283,7 +287,13 @@ SMTPCODE_API const char *smtpcode_standard_name(int standard);
 SMTPCODE_API const char *smtpcode_regkind_name(int kind);
 SMTPCODE_API const char *smtpcode_fallback_name(int fallback);
 
-/* ===== find / classify (issue 4): declarations below this line ===== */
+/* }====================================================== */
+
+/*
+** {======================================================
+** Free text: find (src/find.c) and classify (src/classify.c)
+** =======================================================
+*/
 
 /* Where smtpcode_find found the reply (smtpcode_found.how). */
 typedef enum smtpcode_how {
@@ -498,5 +508,7 @@ SMTPCODE_API int smtpcode_scope_of(const char *name, size_t n);
 SMTPCODE_API const char *smtpcode_verdict_description(
     const smtpcode_verdict *v);
 SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v);
+
+/* }====================================================== */
 
 #endif
