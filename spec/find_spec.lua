@@ -409,3 +409,30 @@ describe("find", function()
     end)
   end)
 end)
+
+describe("find on client-library exceptions that quote the expected code", function()
+  local smtpcode = require "smtpcode"
+  local cases = {
+    -- SwiftMailer / Symfony Mailer
+    { [[Expected response code "250" but got code "550", with message "550 5.7.1 Relaying denied".]],
+      550, "5.7.1", "Relaying denied" },
+    { [[Expected response code "250/251/252" but got code "550", with message "550 5.1.1 <bob@example.com>: ]]
+      .. [[Recipient address rejected: User unknown".]],
+      550, "5.1.1", "<bob@example.com>: Recipient address rejected: User unknown" },
+    { [[Expected response code 354 but got code "554", with message "554 5.5.1 Error: no valid recipients"]],
+      554, "5.5.1", "Error: no valid recipients" },
+  }
+  for _, c in ipairs(cases) do
+    it("takes the reply it got, not the code it expected: " .. c[1]:sub(1, 40), function()
+      local f = assert(smtpcode.find(c[1]))
+      assert.are.equal(c[2], f.code)
+      assert.are.equal(c[3], f.enhanced)
+      assert.are.equal(c[4], f.text)
+    end)
+  end
+
+  it("keeps a bare positive code when no failure follows", function()
+    local f = assert(smtpcode.find([[Expected response code "250"]]))
+    assert.are.equal(250, f.code)
+  end)
+end)

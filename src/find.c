@@ -856,6 +856,11 @@ static int finish(const unsigned char *s, int lim, const cand *c,
       if (adopt) setenh(o, &d); /* a further line of "550-5.0.0 ..." */
       continue;
     }
+    if (d.how == SMTPCODE_HOW_REPLY && again != NULL && c->code < 400 &&
+        d.code >= 400) { /* "354 ... but got code \"554\" ..." */
+      *again = d;
+      return 1;
+    }
     if (d.how == SMTPCODE_HOW_REPLY && !d.quoted && again != NULL &&
         (c->code < 400 || c->cont) && d.code != c->code) {
       if (d.code >= 400) {
@@ -910,7 +915,26 @@ SMTPCODE_API int smtpcode_find(const char *str, size_t len,
   z.depth = 0;
   while (next(&z, &c)) {
     if (c.how == SMTPCODE_HOW_REPLY) {
+      cand d, first;
+      int want, k = 0;
       answer(s, n, &c, out, inner);
+      if (out->cls || out->text_len > 0) return 0;
+      /* A bare code with nothing of its own is often what a client
+         expected, or a code quoted before the reply it names: 'Expected
+         response code "250" but got code "550", with message "550 5.7.1
+         ..."'. Look a few replies further: for a failure after a bare
+         positive code, or for the same code with its text. */
+      want = out->code;
+      while (k < 4 && next(&z, &d)) {
+        if (d.how != SMTPCODE_HOW_REPLY) continue;
+        if (want < 400 ? d.code < 400 : d.code != want) continue;
+        if (k++ == 0) first = d;
+        if (inner != NULL) empty(inner);
+        answer(s, n, &d, out, inner);
+        if (out->cls || out->text_len > 0) return 0;
+      }
+      if (inner != NULL) empty(inner);
+      answer(s, n, want < 400 && k > 0 ? &first : &c, out, inner);
       return 0;
     }
     if (!have || (best.level == L_BARE && c.level > L_BARE)) {
