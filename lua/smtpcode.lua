@@ -540,7 +540,8 @@ do
   end
 
   --- Describe a reply code (550, "550"), an enhanced code ("5.1.1",
-  -- "X.1.1") or a whole reply ("550 5.1.1 User unknown").
+  -- "X.1.1"), a whole reply ("550 5.1.1 User unknown") or a text holding
+  -- one (a log line, "smtp error [221] 2.0.0 bye": found as find does).
   -- Returns a table (see docs/codes.md), or nil, message, code with code
   -- "syntax" (not a code) or "unknown" (an enhanced code with nothing known).
   function M.describe(x)
@@ -563,8 +564,17 @@ do
     local code, rest = match(s, "^%[(%d%d%d)%]%s*(.*)$")
     if code then s = code .. " " .. rest end
     local p = core.parse(s, { lenient = true })
-    if not p then return nil, NOTCODE, "syntax" end
-    return reply_with_enhanced(p.code, p.class, p.subject, p.detail, p.text)
+    if p then return reply_with_enhanced(p.code, p.class, p.subject, p.detail, p.text) end
+    -- free text around a reply ("smtp error [221] 2.0.0 bye", a log line,
+    -- "Diagnostic-Code: smtp; 550 ...", "Status: 5.1.1"): what find sees
+    local f = core.find(s)
+    if f and not f.weak then
+      if f.code then
+        return reply_with_enhanced(f.code, f.class, f.subject, f.detail, f.text)
+      end
+      return enhanced_table(f.class, f.subject, f.detail)
+    end
+    return nil, NOTCODE, "syntax"
   end
 
   local KINDS = { reply = "reply", enhanced = "enhanced", pair = "pair" }
