@@ -1,42 +1,9 @@
 -- classify(x [, opts]), add_rule, clear_rules (issue 4).
 local sc = require "smtpcode"
 
-local function dirname(p) return (p:gsub("[/\\][^/\\]*$", "")) end
-local here = debug.getinfo(1, "S").source:gsub("^@", "")
-local specdir = here:find("[/\\]") and dirname(here) or "."
-local root = dirname(specdir)
-if root == specdir then root = "." end
-
-local function readable(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
-
--- CI keeps the shared material next to the clone; fall back to /work/shared.
-local shared
-for _, d in ipairs { root .. "/../shared", "/work/shared" } do
-  if readable(d .. "/reference/provider-replies.tsv") then shared = d break end
-end
-
-local function tsv(path)
-  local rows, hdr = {}, nil
-  for line in io.lines(path) do
-    line = line:gsub("\r$", "")
-    if line ~= "" and not line:match("^#") then
-      local c = {}
-      for f in (line .. "\t"):gmatch("([^\t]*)\t") do c[#c + 1] = f end
-      if not hdr then
-        hdr = c
-      else
-        local r = {}
-        for i, h in ipairs(hdr) do r[h] = c[i] or "" end
-        rows[#rows + 1] = r
-      end
-    end
-  end
-  return rows
-end
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
+local specdir, shared = helper.specdir, helper.shared
+local tsv = helper.tsv
 
 local REASONS = {
   "user_unknown", "mailbox_full", "mailbox_disabled", "bad_address",

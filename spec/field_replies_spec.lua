@@ -21,28 +21,8 @@ local sc = require "smtpcode"
 local REASON_FLOOR = 0.98
 local BOUNCE_FLOOR = 0.99
 
-local function dirname(p) return (p:gsub("[/\\][^/\\]*$", "")) end
-local here = debug.getinfo(1, "S").source:gsub("^@", "")
-local specdir = here:find("[/\\]") and dirname(here) or "."
-
-local function tsv(path)
-  local rows, hdr = {}, nil
-  for line in io.lines(path) do
-    line = line:gsub("\r$", "")
-    if line ~= "" and not line:match("^#") then
-      local c = {}
-      for f in (line .. "\t"):gmatch("([^\t]*)\t") do c[#c + 1] = f end
-      if not hdr then
-        hdr = c
-      else
-        local r = {}
-        for i, h in ipairs(hdr) do r[h] = c[i] or "" end
-        rows[#rows + 1] = r
-      end
-    end
-  end
-  return rows
-end
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
+local specdir, tsv = helper.specdir, helper.tsv
 
 local ROWS = tsv(specdir .. "/fixtures/field-replies.tsv")
 local HARD = { user_unknown = true, mailbox_disabled = true,

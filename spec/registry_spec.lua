@@ -8,31 +8,8 @@ local core = smtpcode._core
 
 local SHARED = "../shared/reference/"
 
--- Read a TSV file: '#' lines are comments, first other line the header.
--- Returns rows keyed by column name (empty fields are nil), or nil.
-local function readtsv(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local rows, header = {}, nil
-  for line in f:lines() do
-    line = line:gsub("\r$", "")
-    if line ~= "" and not line:find("^#") then
-      local fields = {}
-      for x in (line .. "\t"):gmatch("([^\t]*)\t") do fields[#fields + 1] = x end
-      if not header then
-        header = fields
-      else
-        local row = {}
-        for i, h in ipairs(header) do
-          if fields[i] ~= "" then row[h] = fields[i] end
-        end
-        rows[#rows + 1] = row
-      end
-    end
-  end
-  f:close()
-  return rows
-end
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
+local function readtsv(path) return helper.tsv(path, { empty_nil = true }) end
 
 local function data(name)
   local rows = readtsv("data/" .. name)

@@ -1,0 +1,55 @@
+-- Shared by the specs: where the repository and the shared material are,
+-- and a TSV reader. Load with `local helper = dofile("spec/helper.lua")`
+-- (busted runs from the repository root) or through the path of the spec.
+
+local H = {}
+
+local function dirname(p) return (p:gsub("[/\\][^/\\]*$", "")) end
+local here = debug.getinfo(1, "S").source:gsub("^@", "")
+H.specdir = here:find("[/\\]") and dirname(here) or "."
+H.root = dirname(H.specdir)
+if H.root == H.specdir then H.root = "." end
+
+function H.readable(p)
+  local f = io.open(p, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- CI keeps the shared material beside the clone; fall back to /work/shared.
+for _, d in ipairs { H.root .. "/../shared", "/work/shared" } do
+  if H.readable(d .. "/reference/provider-replies.tsv") then H.shared = d break end
+end
+
+-- Read a TSV file: '#' lines and blank lines are skipped, the first other
+-- line is the header. Rows are keyed by column name; an empty or missing
+-- field is "" (or nil with opts.empty_nil). Returns nil when the file
+-- cannot be opened.
+function H.tsv(path, opts)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local empty = not (opts and opts.empty_nil) and "" or nil
+  local rows, hdr = {}, nil
+  for line in f:lines() do
+    line = line:gsub("\r$", "")
+    if line ~= "" and not line:find("^#") then
+      local c = {}
+      for x in (line .. "\t"):gmatch("([^\t]*)\t") do c[#c + 1] = x end
+      if not hdr then
+        hdr = c
+      else
+        local r = {}
+        for i, h in ipairs(hdr) do
+          local v = c[i]
+          if v == nil or v == "" then v = empty end
+          r[h] = v
+        end
+        rows[#rows + 1] = r
+      end
+    end
+  end
+  f:close()
+  return rows
+end
+
+return H
