@@ -9,3 +9,6 @@ exclude_files = { "build/**", ".luarocks/**", ".install/**", "lua_modules/**" }
 files["spec"] = { std = "+busted" }
 files["**/*_spec.lua"] = { std = "+busted" }
 files[".busted"] = { std = "+busted" }
+
+-- rule files loaded by Rspamd get its configuration object
+files["examples/rspamd-*.lua"] = { read_globals = { "rspamd_config" } }

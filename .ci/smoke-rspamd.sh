@@ -54,6 +54,8 @@ rspamd_config:register_symbol({
     return false
   end,
 })
+-- the DSN rule of the README (examples/rspamd-dsn.lua)
+dofile("$ROOT/examples/rspamd-dsn.lua")
 LUA
 
 cat >"$R/local/override.d/worker-normal.inc" <<EOC
@@ -85,6 +87,23 @@ msg() {
 msg 1 "550 5.1.1 <user@example.com>: Recipient address rejected: User unknown" >"$R/bounce.eml"
 msg 2 "" >"$R/plain.eml"
 msg 3 "451 4.7.1 Greylisted, try again later" >"$R/defer.eml"
+# An RFC 3464 bounce: two recipients, one unknown, one over quota.
+dsn() {
+  printf 'From: MAILER-DAEMON@example.org\r\nTo: sender@example.com\r\n'
+  printf 'Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@example.org>\r\n'
+  printf 'Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\n'
+  printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+  printf -- '--B\r\nContent-Type: text/plain\r\n\r\nI could not deliver your message.\r\n\r\n'
+  printf -- '--B\r\nContent-Type: message/delivery-status\r\n\r\n'
+  printf 'Reporting-MTA: dns; mx.example.org\r\n\r\n'
+  printf 'Final-Recipient: rfc822; bob@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n'
+  printf 'Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>: Recipient address\r\n'
+  printf ' rejected: User unknown in local recipient table\r\n\r\n'
+  printf 'Final-Recipient: rfc822; carol@example.net\r\nAction: failed\r\nStatus: 5.2.2\r\n'
+  printf 'Diagnostic-Code: smtp; 552 5.2.2 <carol@example.net>: Mailbox full\r\n\r\n'
+  printf -- '--B\r\nContent-Type: text/rfc822-headers\r\n\r\nSubject: hello\r\n\r\n--B--\r\n'
+}
+dsn >"$R/dsn.eml"
 
 V=(--var="LOCAL_CONFDIR=$R/local" --var="DBDIR=$R/db" --var="RUNDIR=$R/run" --var="LOGDIR=$R/log")
 if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$R/log/configtest.txt" 2>&1; then
@@ -113,6 +132,20 @@ if printf '%s\n' "$out" | grep -q 'Symbol: SMTPCODE_REPLY (1.00)\[550 5.1.1 perm
 else
   nok "rspamc: SMTPCODE_REPLY fires with [550 5.1.1 permanent]"
   printf '%s\n' "$out" | head -30 | sed 's/^/#   /'
+fi
+
+out=$(rspamc -h "127.0.0.1:$normal" symbols "$R/dsn.eml" 2>&1)
+printf '%s\n' "$out" | grep -E 'SMTPCODE_DSN' | sed 's/^/# /'
+if printf '%s\n' "$out" | grep -q 'Symbol: SMTPCODE_DSN_HARD (0.00)\[user_unknown, 550 5.1.1, bob@example.net\]'; then
+  ok "rspamc: the DSN rule reports bob@example.net as a hard bounce (user_unknown)"
+else
+  nok "rspamc: the DSN rule reports bob@example.net as a hard bounce (user_unknown)"
+  printf '%s\n' "$out" | head -30 | sed 's/^/#   /'
+fi
+if printf '%s\n' "$out" | grep -q 'Symbol: SMTPCODE_DSN_SOFT (0.00)\[mailbox_full, 552 5.2.2, carol@example.net\]'; then
+  ok "rspamc: the DSN rule reports carol@example.net as a soft bounce (mailbox_full)"
+else
+  nok "rspamc: the DSN rule reports carol@example.net as a soft bounce (mailbox_full)"
 fi
 
 out=$(rspamc -h "127.0.0.1:$normal" symbols "$R/plain.eml" 2>&1)
