@@ -298,7 +298,6 @@ describe("smtpcode.codes", function()
 end)
 
 describe("describe on text around a reply", function()
-  local smtpcode = require "smtpcode"
   it("describes the reply that find locates in a log line or a DSN field", function()
     local t = assert(smtpcode.describe("smtp error [221] 2.0.0 bye"))
     assert.are.equal("221 2.0.0", t.code)

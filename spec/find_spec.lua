@@ -411,7 +411,6 @@ describe("find", function()
 end)
 
 describe("find on client-library exceptions that quote the expected code", function()
-  local smtpcode = require "smtpcode"
   local cases = {
     -- SwiftMailer / Symfony Mailer
     { [[Expected response code "250" but got code "550", with message "550 5.7.1 Relaying denied".]],
