@@ -44,7 +44,7 @@ http {
     proxy_temp_path logs/proxy;  fastcgi_temp_path logs/fastcgi;
     uwsgi_temp_path logs/uwsgi;  scgi_temp_path logs/scgi;
     lua_package_cpath "$ROOT/build/jit/?.so;;";
-    lua_package_path  "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;;";
+    lua_package_path  "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/examples/?.lua;;";
     server {
         listen 127.0.0.1:$port;
         location = /parse {
@@ -57,6 +57,19 @@ http {
                         " lines=", #r.lines, " backend=", smtpcode._BACKEND)
                 local i, e, c = smtpcode.parse("250-only a start\r\n")
                 ngx.say("incomplete=", tostring(i), " ", c)
+            }
+        }
+        location = /bounces {
+            default_type text/plain;
+            content_by_lua_block {
+                local cjson = require "cjson.safe"
+                ngx.req.read_body()
+                local payload = cjson.decode(ngx.req.get_body_data() or "")
+                if not payload then return ngx.exit(400) end
+                for _, d in ipairs(require("bounce-webhook").decide(payload)) do
+                    ngx.say(d.email, " ", d.action, " ", d.reason, " ",
+                            d.code or "-", " ", d.enhanced or "-")
+                end
             }
         }
         location = /scan {
@@ -98,6 +111,34 @@ if printf '%s\n' "$body" | grep -q '^incomplete=nil incomplete$'; then
 else
   nok "content_by_lua_block: incomplete reply gives nil, msg, \"incomplete\""
 fi
+# ESP webhook payloads (SES, SendGrid, Mailgun, Postmark) -> suppression decisions
+cat >"$P/bounces.json" <<'JSON'
+[
+ {"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[
+   {"emailAddress":"bob@example.net","action":"failed","status":"5.1.1",
+    "diagnosticCode":"smtp; 550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown"}]}},
+ {"event":"deferred","email":"carol@example.org",
+  "response":"451 4.7.1 Greylisting in action, please come back later","attempt":"1"},
+ {"event-data":{"event":"failed","severity":"permanent","recipient":"dave@example.com",
+   "delivery-status":{"code":552,"message":"5.2.2 The email account that you tried to reach is over quota.",
+   "description":""}}},
+ {"RecordType":"Bounce","Email":"erin@example.net",
+  "Details":"smtp;554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+  "Description":"The server was unable to deliver your message"}
+]
+JSON
+body=$(curl -sS --data-binary @"$P/bounces.json" "http://127.0.0.1:$port/bounces" 2>&1)
+printf '%s\n' "$body" | sed 's/^/# /'
+want='bob@example.net suppress user_unknown 550 5.1.1
+carol@example.org keep greylisted 451 4.7.1
+dave@example.com keep mailbox_full 552 5.2.2
+erin@example.net pause blocklisted 554 5.7.1'
+if [ "$body" = "$want" ]; then
+  ok "examples/bounce-webhook.lua: ESP bounce payloads become suppress/pause/keep decisions"
+else
+  nok "examples/bounce-webhook.lua: ESP bounce payloads become suppress/pause/keep decisions"
+fi
+
 body=$(curl -sS "http://127.0.0.1:$port/scan?line=451%204.7.1%20try%20later" 2>&1)
 printf '%s\n' "$body" | sed 's/^/# /'
 if [ "$body" = "scan=451 transient 4.7.1" ]; then
