@@ -7,6 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
+. .ci/nginx-conf.sh
 n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
@@ -28,23 +29,7 @@ trap cleanup EXIT
 mkdir -p "$P/conf" "$P/logs"
 port=$(free_port 18080)
 
-cat >"$P/conf/nginx.conf" <<NGINX
-load_module $MODDIR/ndk_http_module.so;
-load_module $MODDIR/ngx_http_lua_module.so;
-daemon off;
-master_process on;
-worker_processes 1;
-user root;
-pid logs/nginx.pid;
-error_log logs/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path logs/client_body;
-    proxy_temp_path logs/proxy;  fastcgi_temp_path logs/fastcgi;
-    uwsgi_temp_path logs/uwsgi;  scgi_temp_path logs/scgi;
-    lua_package_cpath "$ROOT/build/jit/?.so;;";
-    lua_package_path  "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/examples/?.lua;;";
+{ nginx_conf_head "$ROOT" 1; cat <<NGINX
     server {
         listen 127.0.0.1:$port;
         location = /parse {
@@ -83,6 +68,7 @@ http {
     }
 }
 NGINX
+} >"$P/conf/nginx.conf"
 
 if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
   ok "nginx -t accepts the config (port $port)"

@@ -18,6 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
+. "$ROOT/.ci/nginx-conf.sh"
 
 # free_port BASE: the first port >= BASE nobody listens on (loopback).
 free_port() {
@@ -186,23 +187,7 @@ P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-nginx.XXXXXX")
 mkdir -p "$P/conf" "$P/logs"
 HTTP_PORT=$(free_port $((CLOSED_PORT + 1)))
 
-cat >"$P/conf/nginx.conf" <<NGINX
-load_module $MODDIR/ndk_http_module.so;
-load_module $MODDIR/ngx_http_lua_module.so;
-daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid logs/nginx.pid;
-error_log logs/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path logs/client_body;
-    proxy_temp_path logs/proxy;  fastcgi_temp_path logs/fastcgi;
-    uwsgi_temp_path logs/uwsgi;  scgi_temp_path logs/scgi;
-    lua_package_cpath "$ROOT/build/jit/?.so;;";
-    lua_package_path  "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$ROOT/examples/?.lua;;";
+{ nginx_conf_head "$ROOT" 2; cat <<NGINX
     lua_shared_dict smtpcode_retry 1m;
     server {
         listen 127.0.0.1:$HTTP_PORT reuseport;   # connections spread over both workers
@@ -289,6 +274,7 @@ http {
     }
 }
 NGINX
+} >"$P/conf/nginx.conf"
 
 if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
   ok "nginx -t accepts the config (port $HTTP_PORT)"
