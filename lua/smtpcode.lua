@@ -310,24 +310,12 @@ do
     return true
   end
 
-  --- classify(x [, opts [, into]]): why a reply failed. x is a text (log
-  -- line, exception message, reply) or a parse/find result table. `into`:
-  -- a table to fill and return instead of a new one (hot loops).
-  function M.classify(x, opts, into)
-    local tx = type(x)
-    if tx ~= "string" and tx ~= "table" then
-      argerror(1, "classify", "string or table expected, got " .. tx)
-    end
-    if opts ~= nil and type(opts) ~= "table" then
-      argerror(2, "classify", "table expected, got " .. type(opts))
-    end
-    local r = cclassify(x, opts, into)
-    if urules[1] == nil or (opts and opts.user_rules == false)
-      or r.severity == "success" or r.severity == "intermediate" then
-      return r
-    end
+  -- The user rules, tried on a classify result r of a failure: the answer
+  -- of the first that holds, or r. The C core calls this hook only while
+  -- rules exist (core._set_hook), so classify costs nothing more without.
+  local function hook(x, opts, into, r)
     local text = x
-    if tx == "table" then text = x.text end
+    if type(x) == "table" then text = x.text end
     if type(text) ~= "string" then return r end
     local low = lower(text)
     for i, u in ipairs(urules) do
@@ -338,6 +326,12 @@ do
     end
     return r
   end
+
+  --- classify(x [, opts [, into]]): why a reply failed. x is a text (log
+  -- line, exception message, reply) or a parse/find result table. `into`:
+  -- a table to fill and return instead of a new one (hot loops). The C
+  -- function itself, argument checks included.
+  M.classify = cclassify
 
   --- add_rule{ reason = "blocklisted", match = "phrase" | {"a", "b"},
   -- code = 550?, class = 5?, scope = "destination"? }: a run-time rule
@@ -373,12 +367,14 @@ do
     local n = #urules + 1
     urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
       class = t.class, phrases = phrases, label = concat(phrases, " && ") }
+    core._set_hook(hook)
     return n
   end
 
   --- clear_rules(): drop every rule added with add_rule.
   function M.clear_rules()
     urules = {}
+    core._set_hook(nil)
   end
 end
 

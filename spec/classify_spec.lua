@@ -180,6 +180,43 @@ describe("classify", function()
     assert.equal("user_unknown", sc.classify("550 5.1.1 house rule").reason)
   end)
 
+  it("applies run-time rules through a classify captured before they were added", function()
+    -- classify is the C function itself; the rules reach it through a hook
+    local classify = sc.classify
+    assert.equal("user_unknown", classify("550 5.1.1 house rule").reason)
+    sc.add_rule { reason = "policy", match = "house rule" }
+    assert.equal("policy", classify("550 5.1.1 house rule").reason)
+    -- a parse result: the hook sees the table, and its text
+    local p = sc.parse("550 5.1.1 house rule\r\n")
+    local r = classify(p)
+    assert.equal("policy", r.reason)
+    assert.equal(550, r.code)
+    assert.equal("5.1.1", r.enhanced)
+    -- into is filled by the rule's answer too
+    local into = {}
+    assert.equal(into, classify("550 5.1.1 house rule", nil, into))
+    assert.equal("policy", into.reason)
+    -- success and intermediate replies are never re-judged
+    assert.is_nil(classify("250 house rule ok").reason)
+    sc.clear_rules()
+    assert.equal("user_unknown", classify("550 5.1.1 house rule").reason)
+  end)
+
+  it("gives the same strings on every call, past the string cache's bounds too", function()
+    for _ = 1, 3 do
+      local r = sc.classify("550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification")
+      assert.equal("5.7.509", r.enhanced)
+      r = sc.classify("550 5.1.1 user unknown")
+      assert.equal("5.1.1", r.enhanced)
+      r = sc.classify("451 4.4.12 x")
+      assert.equal("4.4.12", r.enhanced)
+      assert.equal("enhanced 4.4.x", sc.classify("Status: 4.4.77").matched)
+      assert.equal("enhanced 5.1.1", sc.classify("Status: 5.1.1").matched)
+      assert.equal("reply 421", sc.classify("421 x").matched)
+      assert.matches('^rule %d+: "', sc.classify("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown").matched)
+    end
+  end)
+
   it("validates run-time rules", function()
     assert.has_error(function() sc.add_rule { reason = "nope", match = "x" } end,
       "bad argument #1 to 'add_rule' (reason must be one of the reasons, got nope)")

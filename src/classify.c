@@ -113,7 +113,7 @@ static unsigned slowstep(scan *sc, const unsigned char *s, int n,
   } while (o != 0);
   for (k = 0; k < x->nexc; k++)
     if (ed[k].cls == c) return ed[k].to;
-  return smtpcode_rd_dense[(size_t)x->dense * (size_t)smtpcode_rd_ncls + c];
+  return smtpcode_rd_dense[((size_t)x->dense << SCR_SHIFT) + c];
 }
 
 /*
@@ -126,9 +126,9 @@ static unsigned slowstep(scan *sc, const unsigned char *s, int n,
   do {                                                                  \
     unsigned c_ = cls[s[j]];                                            \
     if (st < k0)                                                        \
-      st = dense[st * ncls + c_];                                       \
+      st = dense[((size_t)st << SCR_SHIFT) + c_];                              \
     else if (st < ks)                                                   \
-      st = c_ == chr[st] ? to[st] : dense[fb[st] * ncls + c_];          \
+      st = c_ == chr[st] ? to[st] : dense[((size_t)fb[st] << SCR_SHIFT) + c_]; \
     else                                                                \
       st = slowstep(sc, s, n, st, c_, (j) - 1);                         \
   } while (0)
@@ -137,7 +137,6 @@ static void run(scan *sc, const unsigned char *s, int n) {
   const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;
   const unsigned short *dense = smtpcode_rd_dense, *to = smtpcode_rd_to,
                        *fb = smtpcode_rd_fb;
-  const size_t ncls = (size_t)smtpcode_rd_ncls;
   const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks;
   unsigned st = 0;
   int i = 0;

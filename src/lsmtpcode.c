@@ -41,8 +41,23 @@ enum {
   K_LENIENT, K_MAX_LINE, K_MAX_LINES, K_MAX_REPLY,
   K_REASON, K_SCOPE, K_BOUNCE, K_RETRY, K_DESCRIPTION, K_ADVICE, K_MATCHED,
   K_TRUNCATED, K_HARD, K_SOFT,
-  K_COUNT = K_SOFT
+  K_COUNT = K_SOFT,
+  /* two tables follow the strings: classify's string cache and the slot
+     of the user-rule hook (see classify below) */
+  K_CACHE, K_USER,
+  K_NUP = K_USER
 };
+
+/*
+** classify has more upvalues after those: the reason names, scope names,
+** descriptions and advice the C core returns, as Lua strings (below).
+*/
+#define X_REASON(r) (K_NUP + (r))              /* r 1..23 */
+#define X_SCOPE(s) (X_REASON(SMTPCODE_REASON_COUNT - 1) + (s)) /* s 1..5 */
+#define X_DESC(row) (X_SCOPE(SMTPCODE_SCOPE_SESSION) + 1 + (row)) /* 0..24 */
+#define X_ADVT(row) (X_DESC(SMTPCODE_REASON_COUNT) + 1 + (row))
+#define X_ADVP(row) (X_ADVT(SMTPCODE_REASON_COUNT) + 1 + (row))
+#define X_NUP X_ADVP(SMTPCODE_REASON_COUNT)
 
 static const char *const keynames[K_COUNT] = {
   "code", "severity", "enhanced", "class", "subject", "detail", "text",
@@ -355,7 +370,8 @@ static void pushconstants(lua_State *L) {
 ** =======================================================
 */
 
-/* Fill f from a parse/find result table at idx; returns the text. */
+/* Fill f from a parse/find result table at idx; returns the text, whose
+** string is left on the top of the stack (keeping it alive). */
 static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
                                 size_t *len) {
   const char *s;
@@ -380,50 +396,96 @@ static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
   lua_getfield(L, idx, "text");
   if (lua_type(L, -1) == LUA_TSTRING) {
     s = lua_tolstring(L, -1, len);
-    lua_replace(L, idx); /* keep the string alive in the stack slot */
   } else {
     lua_pop(L, 1);
+    lua_pushliteral(L, "");
     s = "";
     *len = 0;
   }
   return s;
 }
 
-/* classify(x [, opts]): opts.reason / opts.scope / opts.matched settle the
-** verdict with a reason chosen by the caller (user rules). */
 /*
-** Strings that classify returns over and over (descriptions, advice, the
-** "matched" text of a rule) are made once and kept in a cache table in the
-** registry, keyed by the C string's address or the rule number.
+** Strings that classify returns over and over are made once and kept in
+** the K_CACHE upvalue: in its array part the "matched" text of every rule
+** (CL_RULE + rule) and of every reply code (CL_REPLY + code - 200); in its
+** hash part, keyed by the C string's address, reason and scope names,
+** descriptions and advice, and, keyed by negative numbers, enhanced codes
+** and their "matched" texts. Codes with a subject over 9 or a detail over
+** 99 (rare, and unbounded in number) are not kept.
 */
-static const char cachekey = 'c';
+#define CL_RULE 1
+#define CL_REPLY (CL_RULE + smtpcode_rule_count())
+#define CL_ENH 0         /* -(CL_ENH + key): "4.7.1" */
+#define CL_BYENH 1000000 /* -(CL_BYENH + key): "enhanced 4.7.1" */
+#define CL_BYCLS 2000000 /* -(CL_BYCLS + key): "enhanced 4.7.x" */
 
-static int cl_cache(lua_State *L) {
-  lua_pushlightuserdata(L, (void *)&cachekey);
-  lua_rawget(L, LUA_REGISTRYINDEX);
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushlightuserdata(L, (void *)&cachekey);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-  }
-  return lua_gettop(L);
+#define pushcache(L) lua_pushvalue((L), lua_upvalueindex(K_CACHE))
+
+static int cl_enhkey(int c, int sb, int d) {
+  if (c < 2 || c > 5 || sb < 0 || sb > 9 || d < 0 || d > 99) return -1;
+  return 1 + c * 1000 + sb * 100 + d;
 }
 
-static void cl_pushcached(lua_State *L, int cache, const char *p) {
-  if (p == NULL) {
+/*
+** The row of the reason table a verdict's description and advice come
+** from, and which advice: the same choice as smtpcode_verdict_description
+** and smtpcode_verdict_advice make (src/classify.c), over the strings
+** cl_pushtexts made from them when the module was opened.
+*/
+static int cl_row(const smtpcode_verdict *v) {
+  if (v->severity == SMTPCODE_SEV_SUCCESS) return 0;
+  if (v->severity == SMTPCODE_SEV_INTERMEDIATE) return SMTPCODE_REASON_COUNT;
+  if (v->reason < 1 || v->reason >= SMTPCODE_REASON_COUNT)
+    return SMTPCODE_REASON_UNKNOWN;
+  return v->reason;
+}
+
+static int cl_transient(const smtpcode_verdict *v) {
+  return v->severity == SMTPCODE_SEV_TRANSIENT ||
+         v->retry == SMTPCODE_RETRY_YES;
+}
+
+static void cl_pushreason(lua_State *L, const smtpcode_verdict *v) {
+  if (v->reason >= 1 && v->reason < SMTPCODE_REASON_COUNT)
+    lua_pushvalue(L, lua_upvalueindex(X_REASON(v->reason)));
+  else
     lua_pushnil(L);
-    return;
-  }
-  lua_pushlightuserdata(L, (void *)p);
-  lua_rawget(L, cache);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
+}
+
+static void cl_pushscope(lua_State *L, const smtpcode_verdict *v) {
+  if (v->scope >= 1 && v->scope <= SMTPCODE_SCOPE_SESSION)
+    lua_pushvalue(L, lua_upvalueindex(X_SCOPE(v->scope)));
+  else
+    lua_pushnil(L);
+}
+
+static void cl_pushstr(lua_State *L, const char *p) {
+  if (p)
     lua_pushstring(L, p);
-    lua_pushlightuserdata(L, (void *)p);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, cache);
+  else
+    lua_pushnil(L);
+}
+
+/* Push the strings of X_REASON(1) .. X_NUP, in that order. */
+static void cl_pushtexts(lua_State *L) {
+  smtpcode_verdict v;
+  int i, k;
+  for (i = 1; i < SMTPCODE_REASON_COUNT; i++)
+    cl_pushstr(L, smtpcode_reason_name(i));
+  for (i = 1; i <= SMTPCODE_SCOPE_SESSION; i++)
+    cl_pushstr(L, smtpcode_scope_name(i));
+  for (k = 0; k < 3; k++) { /* descriptions, transient, permanent advice */
+    for (i = 0; i <= SMTPCODE_REASON_COUNT; i++) {
+      memset(&v, 0, sizeof v);
+      v.reason = i > 0 && i < SMTPCODE_REASON_COUNT ? i : 0;
+      v.severity = i == 0 ? SMTPCODE_SEV_SUCCESS
+                   : i == SMTPCODE_REASON_COUNT ? SMTPCODE_SEV_INTERMEDIATE
+                   : k == 1 ? SMTPCODE_SEV_TRANSIENT : SMTPCODE_SEV_PERMANENT;
+      v.retry = k == 1 ? SMTPCODE_RETRY_YES : SMTPCODE_RETRY_NO;
+      cl_pushstr(L, k == 0 ? smtpcode_verdict_description(&v)
+                           : smtpcode_verdict_advice(&v));
+    }
   }
 }
 
@@ -435,15 +497,21 @@ static void cl_clear(lua_State *L, int t, int key) {
 }
 
 /* "d.d.d" without the cost of lua_pushfstring */
-static void cl_pushenhanced(lua_State *L, int c, int sb, int d) {
-  char buf[16];
+static void cl_pushenhanced(lua_State *L, const char *prefix, int c, int sb,
+                            int d, int xdetail) {
+  char buf[32];
   int n = 0, k, parts[3];
+  while (*prefix) buf[n++] = *prefix++;
   parts[0] = c;
   parts[1] = sb;
   parts[2] = d;
   for (k = 0; k < 3; k++) {
     int v = parts[k] < 0 ? 0 : parts[k] % 1000;
     if (k) buf[n++] = '.';
+    if (k == 2 && xdetail) {
+      buf[n++] = 'x';
+      break;
+    }
     if (v >= 100) buf[n++] = (char)('0' + v / 100);
     if (v >= 10) buf[n++] = (char)('0' + v / 10 % 10);
     buf[n++] = (char)('0' + v % 10);
@@ -451,62 +519,128 @@ static void cl_pushenhanced(lua_State *L, int c, int sb, int d) {
   lua_pushlstring(L, buf, (size_t)n);
 }
 
+/* An enhanced code as text, from the cache when it can be kept there;
+** base: CL_ENH, CL_BYENH or CL_BYCLS. */
+static void cl_pushenhcached(lua_State *L, int cache, int base,
+                             const smtpcode_verdict *v) {
+  static const char *const prefix[] = {"", "enhanced ", "enhanced "};
+  int k = cl_enhkey(v->cls, v->subject, v->detail), slot = base / 1000000;
+  if (k > 0) {
+    lua_rawgeti(L, cache, -(base + k));
+    if (!lua_isnil(L, -1)) return;
+    lua_pop(L, 1);
+  }
+  cl_pushenhanced(L, prefix[slot], v->cls, v->subject, v->detail,
+                  base == CL_BYCLS);
+  if (k > 0) {
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, cache, -(base + k));
+  }
+}
+
+/* "reply 550", from the cache */
+static void cl_pushreply(lua_State *L, int cache, int code) {
+  int slot = CL_REPLY + code - 200;
+  lua_rawgeti(L, cache, slot);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushfstring(L, "reply %d", code);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, cache, slot);
+  }
+}
+
+/* 'rule 12: "user unknown"', from the cache */
+static void cl_pushrule(lua_State *L, int cache, int rule) {
+  lua_rawgeti(L, cache, CL_RULE + rule);
+  if (lua_isnil(L, -1)) {
+    smtpcode_rule r;
+    lua_pop(L, 1);
+    smtpcode_rule_info(rule, &r);
+    lua_pushfstring(L, "rule %d: \"%s\"", r.line, r.match);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, cache, CL_RULE + rule);
+  }
+}
+
+/* t[key] = value on the top; with reuse, t[key] = nil when !has */
+#define cl_set(L, t, key, has, pushv)                                     \
+  do {                                                                    \
+    if (has) {                                                            \
+      pushkey(L, key);                                                    \
+      pushv;                                                              \
+      lua_rawset(L, t);                                                   \
+    } else if (reuse)                                                     \
+      cl_clear(L, t, key);                                                \
+  } while (0)
+
+/* The opts argument: opts.reason / opts.scope / opts.matched settle the
+** verdict with a reason chosen by the caller (user rules); opts.user_rules
+** = false skips the user rules. */
+static void cl_opts(lua_State *L, smtpcode_verdict *v, const char **umatched,
+                    int *ureason, int *skipuser) {
+  int uscope = 0;
+  lua_getfield(L, 2, "reason");
+  if (!lua_isnil(L, -1)) {
+    size_t n;
+    const char *r = lua_tolstring(L, -1, &n);
+    *ureason = r ? smtpcode_reason_of(r, n) : SMTPCODE_ESYNTAX;
+    if (*ureason < 0) sc_argerror(L, 2, "classify", "opts.reason is not a reason");
+  }
+  lua_getfield(L, 2, "scope");
+  if (!lua_isnil(L, -1)) {
+    size_t n;
+    const char *r = lua_tolstring(L, -1, &n);
+    uscope = r ? smtpcode_scope_of(r, n) : SMTPCODE_ESYNTAX;
+    if (uscope < 0) sc_argerror(L, 2, "classify", "opts.scope is not a scope");
+  }
+  lua_getfield(L, 2, "matched");
+  if (lua_type(L, -1) == LUA_TSTRING) *umatched = lua_tostring(L, -1);
+  lua_getfield(L, 2, "user_rules");
+  *skipuser = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (*ureason > 0) smtpcode_settle(v, *ureason, uscope);
+}
+
+/*
+** classify(x [, opts [, into]]): why a reply failed. x is a text or a
+** parse/find result table; into, a table to fill and return instead of a
+** new one. When rules were added at run time (smtpcode.add_rule), the
+** Lua module has put its hook in K_USER[1]: hook(x, opts, into, result)
+** gives the answer for failures.
+*/
 static int l_classify(lua_State *L) {
   size_t len;
   const char *s;
   smtpcode_found f;
   smtpcode_verdict v;
   const char *umatched = NULL;
-  int ureason = 0, uscope = 0, t, cache, reuse;
-  if (lua_type(L, 1) == LUA_TSTRING) {
+  int ureason = 0, skipuser = 0, t, cache, reuse, row, tx = lua_type(L, 1);
+  lua_settop(L, 3);
+  if (tx == LUA_TSTRING) {
     s = lua_tolstring(L, 1, &len);
     smtpcode_classify(s, len, NULL, &v);
-  } else if (lua_type(L, 1) == LUA_TTABLE) {
+  } else if (tx == LUA_TTABLE) {
     s = cl_fromtable(L, 1, &f, &len);
     smtpcode_classify(s, len, &f, &v);
   } else {
     return sc_typeerror(L, 1, "classify", "string or table");
   }
-  if (!lua_isnoneornil(L, 2)) {
+  if (!lua_isnil(L, 2)) {
     if (!lua_istable(L, 2)) sc_typeerror(L, 2, "classify", "table");
-    lua_getfield(L, 2, "reason");
-    if (!lua_isnil(L, -1)) {
-      size_t n;
-      const char *r = lua_tolstring(L, -1, &n);
-      ureason = r ? smtpcode_reason_of(r, n) : SMTPCODE_ESYNTAX;
-      if (ureason < 0) sc_argerror(L, 2, "classify", "opts.reason is not a reason");
-    }
-    lua_getfield(L, 2, "scope");
-    if (!lua_isnil(L, -1)) {
-      size_t n;
-      const char *r = lua_tolstring(L, -1, &n);
-      uscope = r ? smtpcode_scope_of(r, n) : SMTPCODE_ESYNTAX;
-      if (uscope < 0) sc_argerror(L, 2, "classify", "opts.scope is not a scope");
-    }
-    lua_getfield(L, 2, "matched");
-    if (lua_type(L, -1) == LUA_TSTRING) umatched = lua_tostring(L, -1);
-    if (ureason > 0) smtpcode_settle(&v, ureason, uscope);
+    cl_opts(L, &v, &umatched, &ureason, &skipuser);
   }
   reuse = lua_istable(L, 3);
-  if (!reuse && !lua_isnoneornil(L, 3)) sc_typeerror(L, 3, "classify", "table");
-  cache = cl_cache(L);
+  if (!reuse && !lua_isnil(L, 3)) sc_typeerror(L, 3, "classify", "table");
+  pushcache(L);
+  cache = lua_gettop(L);
   if (reuse)
     lua_pushvalue(L, 3);
   else
-    lua_createtable(L, 0, 14);
+    lua_createtable(L, 0, 12);
   t = lua_gettop(L);
-  if (v.code) {
-    pushkey(L, K_CODE);
-    lua_pushinteger(L, v.code);
-    lua_rawset(L, t);
-  } else if (reuse)
-    cl_clear(L, t, K_CODE);
-  if (v.cls) {
-    pushkey(L, K_ENHANCED);
-    cl_pushenhanced(L, v.cls, v.subject, v.detail);
-    lua_rawset(L, t);
-  } else if (reuse)
-    cl_clear(L, t, K_ENHANCED);
+  cl_set(L, t, K_CODE, v.code, lua_pushinteger(L, v.code));
+  cl_set(L, t, K_ENHANCED, v.cls, cl_pushenhcached(L, cache, CL_ENH, &v));
   pushkey(L, K_SEVERITY);
   switch (v.severity) {
   case SMTPCODE_SEV_SUCCESS: pushkey(L, K_SUCCESS); break;
@@ -516,58 +650,26 @@ static int l_classify(lua_State *L) {
   default: pushkey(L, K_UNKNOWN); break;
   }
   lua_rawset(L, t);
-  if (v.reason) {
-    pushkey(L, K_REASON);
-    cl_pushcached(L, cache, smtpcode_reason_name(v.reason));
-    lua_rawset(L, t);
-    pushkey(L, K_SCOPE);
-    cl_pushcached(L, cache, smtpcode_scope_name(v.scope));
-    lua_rawset(L, t);
-  } else if (reuse) {
-    cl_clear(L, t, K_REASON);
-    cl_clear(L, t, K_SCOPE);
-  }
-  if (v.bounce) {
-    pushkey(L, K_BOUNCE);
-    pushkey(L, v.bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT);
-    lua_rawset(L, t);
-  } else if (reuse)
-    cl_clear(L, t, K_BOUNCE);
-  if (v.retry) {
-    pushkey(L, K_RETRY);
-    lua_pushboolean(L, v.retry == SMTPCODE_RETRY_YES);
-    lua_rawset(L, t);
-  } else if (reuse)
-    cl_clear(L, t, K_RETRY);
+  cl_set(L, t, K_REASON, v.reason, cl_pushreason(L, &v));
+  cl_set(L, t, K_SCOPE, v.reason, cl_pushscope(L, &v));
+  cl_set(L, t, K_BOUNCE, v.bounce,
+         pushkey(L, v.bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT));
+  cl_set(L, t, K_RETRY, v.retry,
+         lua_pushboolean(L, v.retry == SMTPCODE_RETRY_YES));
+  row = cl_row(&v);
   pushkey(L, K_DESCRIPTION);
-  cl_pushcached(L, cache, smtpcode_verdict_description(&v));
+  lua_pushvalue(L, lua_upvalueindex(X_DESC(row)));
   lua_rawset(L, t);
   pushkey(L, K_ADVICE);
-  cl_pushcached(L, cache, smtpcode_verdict_advice(&v));
+  lua_pushvalue(L, lua_upvalueindex(cl_transient(&v) ? X_ADVT(row)
+                                                      : X_ADVP(row)));
   lua_rawset(L, t);
   pushkey(L, K_MATCHED);
   switch (v.by) {
-  case SMTPCODE_BY_TEXT: {
-    lua_rawgeti(L, cache, v.rule + 1);
-    if (lua_isnil(L, -1)) {
-      smtpcode_rule r;
-      lua_pop(L, 1);
-      smtpcode_rule_info(v.rule, &r);
-      lua_pushfstring(L, "rule %d: \"%s\"", r.line, r.match);
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, cache, v.rule + 1);
-    }
-    break;
-  }
-  case SMTPCODE_BY_ENHANCED:
-    lua_pushfstring(L, "enhanced %d.%d.%d", v.cls, v.subject, v.detail);
-    break;
-  case SMTPCODE_BY_CLASS:
-    lua_pushfstring(L, "enhanced %d.%d.x", v.cls, v.subject);
-    break;
-  case SMTPCODE_BY_REPLY:
-    lua_pushfstring(L, "reply %d", v.code);
-    break;
+  case SMTPCODE_BY_TEXT: cl_pushrule(L, cache, v.rule); break;
+  case SMTPCODE_BY_ENHANCED: cl_pushenhcached(L, cache, CL_BYENH, &v); break;
+  case SMTPCODE_BY_CLASS: cl_pushenhcached(L, cache, CL_BYCLS, &v); break;
+  case SMTPCODE_BY_REPLY: cl_pushreply(L, cache, v.code); break;
   case SMTPCODE_BY_USER:
     if (umatched)
       lua_pushstring(L, umatched);
@@ -576,27 +678,39 @@ static int l_classify(lua_State *L) {
     break;
   default:
     if (v.code)
-      lua_pushfstring(L, "reply %d", v.code);
+      cl_pushreply(L, cache, v.code);
     else if (v.cls)
-      lua_pushfstring(L, "enhanced %d.%d.%d", v.cls, v.subject, v.detail);
+      cl_pushenhcached(L, cache, CL_BYENH, &v);
     else
       lua_pushnil(L);
     break;
   }
   lua_rawset(L, t);
-  if (v.flags & SMTPCODE_V_MISMATCH) {
-    pushkey(L, K_MISMATCH);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, t);
-  } else if (reuse)
-    cl_clear(L, t, K_MISMATCH);
-  if (v.flags & SMTPCODE_V_TRUNCATED) {
-    pushkey(L, K_TRUNCATED);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, t);
-  } else if (reuse)
-    cl_clear(L, t, K_TRUNCATED);
+  cl_set(L, t, K_MISMATCH, v.flags & SMTPCODE_V_MISMATCH,
+         lua_pushboolean(L, 1));
+  cl_set(L, t, K_TRUNCATED, v.flags & SMTPCODE_V_TRUNCATED,
+         lua_pushboolean(L, 1));
+  if (ureason == 0 && !skipuser && v.reason != SMTPCODE_REASON_NONE) {
+    lua_rawgeti(L, lua_upvalueindex(K_USER), 1);
+    if (!lua_isnil(L, -1)) { /* hook(x, opts, into, result) */
+      lua_pushvalue(L, 1);
+      lua_pushvalue(L, 2);
+      lua_pushvalue(L, 3);
+      lua_pushvalue(L, t);
+      lua_call(L, 4, 1);
+    } else
+      lua_pop(L, 1);
+  }
   return 1;
+}
+
+/* _set_hook(fn | nil): the user-rule hook of classify (lua/smtpcode.lua) */
+static int l_set_hook(lua_State *L) {
+  if (!lua_isnoneornil(L, 1) && lua_type(L, 1) != LUA_TFUNCTION)
+    return sc_typeerror(L, 1, "_set_hook", "function or nil");
+  lua_settop(L, 1);
+  lua_rawseti(L, lua_upvalueindex(K_USER), 1);
+  return 0;
 }
 
 /* reasons() -> { "user_unknown", ... }, { "recipient", ... } */
@@ -886,6 +1000,7 @@ static const luaL_Reg funcs[] = {
   {"scan", l_scan},
   {"status", l_status},
   {"classify", l_classify},
+  {"_set_hook", l_set_hook},
   {"reasons", l_reasons},
   {"rule_count", l_rule_count},
   {"find", l_find},
@@ -906,10 +1021,22 @@ SMTPCODE_API int luaopen_smtpcode_core(lua_State *L);
 
 SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   int i;
-  luaL_checkstack(L, 2 * K_COUNT + 4, "smtpcode");
+  luaL_checkstack(L, 2 * K_NUP + 4, "smtpcode");
   lua_newtable(L);
   for (i = 0; i < K_COUNT; i++) lua_pushstring(L, keynames[i]);
-  sc_setfuncs(L, funcs, K_COUNT);
+  lua_createtable(L, smtpcode_rule_count() + 400, 64); /* K_CACHE */
+  lua_createtable(L, 1, 0);                            /* K_USER */
+  sc_setfuncs(L, funcs, K_NUP);
+  /* classify again, with its own strings after the shared upvalues */
+  luaL_checkstack(L, X_NUP + 4, "smtpcode");
+  lua_getfield(L, -1, "_set_hook"); /* a closure that has them all */
+  for (i = 1; i <= K_NUP; i++) {
+    lua_getupvalue(L, -i, i);
+  }
+  lua_remove(L, -(K_NUP + 1));
+  cl_pushtexts(L);
+  lua_pushcclosure(L, l_classify, X_NUP);
+  lua_setfield(L, -2, "classify");
   lua_pushliteral(L, SMTPCODE_VERSION);
   lua_setfield(L, -2, "_VERSION");
   pushlayout(L);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../src/smtpcode.h"
+#include "../../src/rules_data.h"
 #include "tap.h"
 
 static smtpcode_verdict cl(const char *s) {
@@ -164,6 +165,10 @@ static void test_bounds(void) {
   ok(smtpcode_rule_count() > 500 &&
      smtpcode_rule_info(smtpcode_rule_count(), NULL) == SMTPCODE_ENOTFOUND,
      "rule table size and bounds");
+  /* the generated rows and the scan's shift agree */
+  ok(smtpcode_rd_stride == 1 << SCR_SHIFT &&
+         smtpcode_rd_ncls <= smtpcode_rd_stride,
+     "dense rows are 1 << SCR_SHIFT entries apart");
 }
 
 int main(void) {
