@@ -14,6 +14,11 @@
 
 #include "rules_data.h"
 
+/* Texts (or blocks) of this many bytes or more are read by two streams. */
+#if !defined(SMTPCODE_SPLIT_MIN)
+#define SMTPCODE_SPLIT_MIN 64
+#endif
+
 /* Distinct phrases remembered per call; later new phrases are ignored. */
 #if !defined(SMTPCODE_MAX_HITS)
 #define SMTPCODE_MAX_HITS 64
@@ -98,59 +103,185 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
 }
 
 /*
-** State st (>= ks) ends phrases: record those ending at byte e, then
-** return the next state on class c.
+** State st (>= ks) ends phrases: record those ending at byte e that start
+** before byte limit. The chain runs from the longest phrase to the
+** shortest, so the first that starts at limit or later ends it.
 */
-static unsigned slowstep(scan *sc, const unsigned char *s, int n,
-                         unsigned st, unsigned c, int e) {
-  const scr_emit *x = &smtpcode_rd_emit[st - smtpcode_rd_ks];
-  const scr_edge *ed = &smtpcode_rd_edges[x->exc];
-  unsigned k, o = st;
+static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
+                 int limit) {
+  unsigned o = st;
   do {
     const scr_emit *y = &smtpcode_rd_emit[o - smtpcode_rd_ks];
-    if (y->out >= 0) record(sc, s, n, y->out, e);
+    if (y->out >= 0) {
+      if (e - (int)smtpcode_rd_phrases[y->out].len + 1 >= limit) break;
+      record(sc, s, n, y->out, e);
+    }
     o = y->dict;
   } while (o != 0);
+}
+
+/* The next state of an ending state st on class c. */
+static unsigned emitnext(unsigned st, unsigned c) {
+  const scr_emit *x = &smtpcode_rd_emit[st - smtpcode_rd_ks];
+  const scr_edge *ed = &smtpcode_rd_edges[x->exc];
+  unsigned k;
   for (k = 0; k < x->nexc; k++)
     if (ed[k].cls == c) return ed[k].to;
   return smtpcode_rd_dense[((size_t)x->dense << SCR_SHIFT) + c];
 }
 
 /*
-** One pass over s[0..n). Per byte: its class, then one compare says the
-** kind of state: dense (one lookup), sparse (one compare, then a lookup
-** or a dense lookup) or one that ends phrases (recorded when the next byte
-** is read, or after the last one).
+** One step of the automaton on byte j. Per byte: its class, then one
+** compare says the kind of state: dense (one lookup), sparse (one compare,
+** then a lookup or a dense lookup) or one that ends phrases (ENDS is run
+** for the phrases ending at j - 1, then the state's own table).
 */
-#define STEP(j)                                                         \
-  do {                                                                  \
-    unsigned c_ = cls[s[j]];                                            \
-    if (st < k0)                                                        \
-      st = dense[((size_t)st << SCR_SHIFT) + c_];                              \
-    else if (st < ks)                                                   \
-      st = c_ == chr[st] ? to[st] : dense[((size_t)fb[st] << SCR_SHIFT) + c_]; \
-    else                                                                \
-      st = slowstep(sc, s, n, st, c_, (j) - 1);                         \
+#define STEP(st, j, ENDS)                                                  \
+  do {                                                                     \
+    unsigned c_ = cls[s[j]];                                               \
+    if ((st) < k0)                                                         \
+      (st) = dense[((size_t)(st) << SCR_SHIFT) + c_];                      \
+    else if ((st) < ks)                                                    \
+      (st) = c_ == chr[st] ? to[st]                                        \
+                           : dense[((size_t)fb[st] << SCR_SHIFT) + c_];    \
+    else {                                                                 \
+      ENDS;                                                                \
+      (st) = emitnext((st), c_);                                           \
+    }                                                                      \
   } while (0)
 
-static void run(scan *sc, const unsigned char *s, int n) {
-  const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;
-  const unsigned short *dense = smtpcode_rd_dense, *to = smtpcode_rd_to,
-                       *fb = smtpcode_rd_fb;
-  const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks;
-  unsigned st = 0;
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
-    STEP(i);
-    STEP(i + 1);
-    STEP(i + 2);
-    STEP(i + 3);
+#define SCAN_LOCALS                                                        \
+  const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;      \
+  const unsigned short *dense = smtpcode_rd_dense, *to = smtpcode_rd_to,   \
+                       *fb = smtpcode_rd_fb;                               \
+  const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks
+
+#define RECORD(st, j) emit(sc, s, n, (st), (j) - 1, n)
+
+/* One stream over s[i..end) from state st; returns the state after it. */
+static unsigned run1(scan *sc, const unsigned char *s, int n, unsigned st,
+                     int i, int end) {
+  SCAN_LOCALS;
+  for (; i + 4 <= end; i += 4) {
+    STEP(st, i, RECORD(st, i));
+    STEP(st, i + 1, RECORD(st, i + 1));
+    STEP(st, i + 2, RECORD(st, i + 2));
+    STEP(st, i + 3, RECORD(st, i + 3));
   }
-  for (; i < n; i++) STEP(i);
-  if (st >= ks) (void)slowstep(sc, s, n, st, 0, n - 1);
+  for (; i < end; i++) STEP(st, i, RECORD(st, i));
+  return st;
+}
+
+/*
+** Four streams over s[b0..b1), interleaved so that the processor works on
+** all at once (each byte's lookup waits on the one before it, and that
+** wait, not the work, bounds one stream). Stream k reads the k-th quarter,
+** starting at m[k]: stream 0 goes on from state s0 and records as it goes;
+** streams 1-3 start at the root and keep the states that end phrases (at
+** most one per byte) to record later. Then streams 0-2 read on past their
+** quarter as long as their text may still hold a phrase begun in it (the
+** state's depth says so: at most SCR_MAXDEPTH bytes), keeping those ends
+** too. The phrases kept are recorded in the order one stream would have
+** seen them: by end, and at the same end the phrase begun earlier (in an
+** earlier quarter) first. No stream moves back. Returns the state after
+** s[b1 - 1]: that of the first stream still inside a phrase there (its
+** text is the longest), or else the last stream's.
+*/
+#define NSTREAM 4
+#define BLOCK 512 /* bytes per block */
+#define LISTMAX (BLOCK / NSTREAM + 1 + SCR_MAXDEPTH + 1)
+
+typedef struct pend {
+  unsigned short st;
+  unsigned short e; /* end - b0 + 1: the carried state may end a phrase
+                       at b0 - 1 */
+} pend;
+
+#define KEEP(k, st_, j)                                                    \
+  do {                                                                     \
+    ul[k][nl[k]].st = (unsigned short)(st_);                               \
+    ul[k][nl[k]].e = (unsigned short)((j) - b0);                           \
+    nl[k]++;                                                               \
+  } while (0)
+
+static unsigned runs(scan *sc, const unsigned char *s, int n, unsigned s0,
+                     int b0, int b1) {
+  SCAN_LOCALS;
+  pend ul[NSTREAM][LISTMAX];
+  int nl[NSTREAM], at[NSTREAM], m[NSTREAM + 1], st[NSTREAM];
+  int len = b1 - b0, h = len / NSTREAM, j, k;
+  unsigned s1 = 0, s2 = 0, s3 = 0, out;
+  for (k = 0; k <= NSTREAM; k++) m[k] = b0 + len * k / NSTREAM;
+  for (k = 0; k < NSTREAM; k++) nl[k] = at[k] = 0;
+  for (j = 0; j < h; j++) {
+    STEP(s0, m[0] + j, RECORD(s0, m[0] + j));
+    STEP(s1, m[1] + j, KEEP(1, s1, m[1] + j));
+    STEP(s2, m[2] + j, KEEP(2, s2, m[2] + j));
+    STEP(s3, m[3] + j, KEEP(3, s3, m[3] + j));
+  }
+  for (j = m[0] + h; j < m[1]; j++) STEP(s0, j, RECORD(s0, j));
+  for (j = m[1] + h; j < m[2]; j++) STEP(s1, j, KEEP(1, s1, j));
+  for (j = m[2] + h; j < m[3]; j++) STEP(s2, j, KEEP(2, s2, j));
+  for (j = m[3] + h; j < m[4]; j++) STEP(s3, j, KEEP(3, s3, j));
+  st[0] = (int)s0;
+  st[1] = (int)s1;
+  st[2] = (int)s2;
+  out = s3;
+  for (k = NSTREAM - 2; k >= 0; k--) { /* the tails, last first */
+    unsigned a = (unsigned)st[k];
+    int i, lim = m[k + 1];
+    for (i = lim;; i++) {
+      unsigned c;
+      if (i - (int)smtpcode_rd_depth[a] >= lim) break; /* text starts on */
+      if (i == b1) { /* still inside a phrase begun in quarter k */
+        out = a;
+        break;
+      }
+      c = cls[s[i]];
+      if (a >= ks) {
+        KEEP(k, a, i);
+        a = emitnext(a, c);
+      } else if (a < k0)
+        a = dense[((size_t)a << SCR_SHIFT) + c];
+      else
+        a = c == chr[a] ? to[a] : dense[((size_t)fb[a] << SCR_SHIFT) + c];
+    }
+  }
+  for (;;) { /* merge: least end first, then least k */
+    int best = -1, be = 0;
+    for (k = 0; k < NSTREAM; k++) {
+      if (at[k] < nl[k] && (best < 0 || (int)ul[k][at[k]].e < be)) {
+        best = k;
+        be = ul[k][at[k]].e;
+      }
+    }
+    if (best < 0) break;
+    emit(sc, s, n, ul[best][at[best]].st, b0 + be - 1, m[best + 1]);
+    at[best]++;
+  }
+  return out;
+}
+
+/* One pass over s[0..n): blocks of BLOCK bytes, four streams for a block
+** of split bytes or more. */
+static void run(scan *sc, const unsigned char *s, int n, int split) {
+  unsigned st = 0;
+  int b0 = 0;
+  while (b0 < n) {
+    int b1 = n - b0 > BLOCK ? b0 + BLOCK : n;
+    if (b1 - b0 >= split)
+      st = runs(sc, s, n, st, b0, b1);
+    else
+      st = run1(sc, s, n, st, b0, b1);
+    b0 = b1;
+  }
+  if (st >= smtpcode_rd_ks) emit(sc, s, n, st, n - 1, n);
 }
 
 #undef STEP
+#undef SCAN_LOCALS
+#undef RECORD
+#undef KEEP
 
 static const hit *findhit(const scan *sc, int pid) {
   int i;
@@ -308,6 +439,11 @@ static void settle(smtpcode_verdict *v) {
 SMTPCODE_API int smtpcode_classify(const char *s, size_t len,
                                    const smtpcode_found *f,
                                    smtpcode_verdict *out) {
+  return smtpcode_classify_split(s, len, f, out, SMTPCODE_SPLIT_MIN);
+}
+
+int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
+                            smtpcode_verdict *out, int split) {
   smtpcode_found ff;
   scan sc;
   int n, ri, exact = 0;
@@ -351,7 +487,7 @@ SMTPCODE_API int smtpcode_classify(const char *s, size_t len,
   sc.nhits = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
-  if (n > 0) run(&sc, (const unsigned char *)s, n);
+  if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
   ri = bestrule(&sc, v);
   if (ri >= 0) tprio = smtpcode_rd_rules[ri].prio;
@@ -379,6 +515,27 @@ SMTPCODE_API int smtpcode_classify(const char *s, size_t len,
   }
   settle(v);
   return 0;
+}
+
+unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
+  scan sc;
+  unsigned long h = 5381;
+  int i, n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY
+                                                 : (int)len;
+  sc.nhits = 0;
+  sc.mend[0] = sc.mend[1] = -1;
+  sc.mkind[0] = sc.mkind[1] = 0;
+  if (n > 0 && s != NULL) run(&sc, (const unsigned char *)s, n, split);
+  for (i = 0; i < sc.nhits; i++) {
+    const hit *x = &sc.hits[i];
+    h = h * 33 + (unsigned long)x->phrase;
+    h = h * 33 + (unsigned long)x->first;
+    h = h * 33 + (unsigned long)x->last;
+    h = h * 33 + (unsigned long)x->ctx;
+  }
+  for (i = 0; i < 2; i++)
+    h = h * 33 + (unsigned long)(sc.mend[i] + 1) * 4 + (unsigned long)sc.mkind[i];
+  return h;
 }
 
 SMTPCODE_API int smtpcode_settle(smtpcode_verdict *v, int reason, int scope) {

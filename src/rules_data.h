@@ -82,10 +82,12 @@ typedef struct scr_reason {
 
 extern const unsigned char smtpcode_rd_cls[256];
 #define SCR_SHIFT 7 /* data/gen_rules.lua fails when ncls is larger */
+#define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
 extern const unsigned short smtpcode_rd_dense[]; /* rows: 1 << SCR_SHIFT */
 extern const int smtpcode_rd_ncls;
 extern const int smtpcode_rd_stride; /* 1 << SCR_SHIFT, for the tests */
 extern const unsigned smtpcode_rd_k0, smtpcode_rd_ks, smtpcode_rd_nstates;
+extern const unsigned char smtpcode_rd_depth[]; /* [nstates] */
 extern const unsigned char smtpcode_rd_chr[];  /* [ks] */
 extern const unsigned short smtpcode_rd_to[];  /* [ks] */
 extern const unsigned short smtpcode_rd_fb[];  /* [ks] */
@@ -109,5 +111,17 @@ extern const int smtpcode_rd_nrules;
 extern const int smtpcode_rd_nphrases;
 extern const int smtpcode_rd_nenh;
 extern const int smtpcode_rd_nreply;
+
+/* smtpcode_classify with the scan's split point (src/classify.c): texts
+** of split bytes or more are read by two interleaved streams. The tests
+** compare splits; everyone else calls smtpcode_classify. */
+struct smtpcode_found;
+struct smtpcode_verdict;
+int smtpcode_classify_split(const char *s, size_t len,
+                            const struct smtpcode_found *f,
+                            struct smtpcode_verdict *out, int split);
+/* A digest of what the scan found in s (phrases, where, markers), for the
+** same comparison. */
+unsigned long smtpcode_scan_digest(const char *s, size_t len, int split);
 
 #endif

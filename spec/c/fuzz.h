@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../../src/smtpcode.h"
+#include "../../src/rules_data.h"
 
 static volatile int fz_sink;
 
@@ -694,6 +695,15 @@ static inline void check_classify(const uint8_t *data, size_t size) {
     }
     FZ_CHECK(memcmp(&v, &w, sizeof v) == 0);
     FZ_CHECK(v.code == 0 || (v.code >= 200 && v.code <= 599));
+    /* one stream or four (split anywhere): the same verdict */
+    memset(&w, 0x5a, sizeof w);
+    FZ_CHECK(smtpcode_classify_split(s, n, fp, &w, INT_MAX) == 0);
+    FZ_CHECK(memcmp(&v, &w, sizeof v) == 0);
+    memset(&w, 0x5a, sizeof w);
+    FZ_CHECK(smtpcode_classify_split(s, n, fp, &w, 1 + (int)(n % 61)) == 0);
+    FZ_CHECK(memcmp(&v, &w, sizeof v) == 0);
+    FZ_CHECK(smtpcode_scan_digest(s, n, INT_MAX) ==
+             smtpcode_scan_digest(s, n, 1 + (int)(n % 61)));
   }
   /* settle with a reason and scope from the mode byte (some invalid) */
   c = v;

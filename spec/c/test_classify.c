@@ -133,6 +133,64 @@ static void test_text(void) {
   ok(v.reason == SMTPCODE_REASON_RATE_LIMITED, "strong text vetoes 5.1.1");
 }
 
+/*
+** The scan reads long texts with two interleaved streams; where it splits
+** must not change anything. Texts with phrases across every split point,
+** sender and recipient markers on both sides, and every suffix of them.
+*/
+static void test_split(void) {
+  static const char *const texts[] = {
+    "Mar  4 08:16:56 mail postfix/smtp[21941]: 94147676F6: to=<peggy@example.net>, "
+    "relay=mx1.example.net[198.51.100.7]:25, dsn=5.1.1, status=bounced (host "
+    "mx1.example.net[198.51.100.7] said: 550 5.1.1 <peggy@example.net>: Recipient "
+    "address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))",
+    "553 5.1.8 <a@example.org>: Sender address rejected: Domain not found; also the "
+    "recipient mailbox is full and the message was blocked using zen.spamhaus.org, "
+    "greylisted, please try again later; too many connections from your IP address",
+    "550-5.7.26 This mail has been blocked because the sender is unauthenticated.\r\n"
+    "550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM.\r\n"
+    "550-5.7.26 Authentication results: DKIM = did not pass SPF [example.com] with ip: "
+    "[192.0.2.1] = did not pass\r\n550 5.7.26 For instructions see the help page",
+  };
+  static char all[2048]; /* all three: blocks end at every place */
+  size_t t, off, nall = 0;
+  int bad = 0, cases = 0, split;
+  for (t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+    size_t n = strlen(texts[t]);
+    memcpy(all + nall, texts[t], n);
+    nall += n;
+    all[nall++] = ' ';
+  }
+  for (t = 0; t <= sizeof texts / sizeof texts[0]; t++) {
+    const char *text = t < sizeof texts / sizeof texts[0] ? texts[t] : all;
+    size_t n = t < sizeof texts / sizeof texts[0] ? strlen(text) : nall;
+    for (off = 0; off < n; off++) {
+      smtpcode_verdict one, two;
+      const char *g = guard(text + off, n - off);
+      unsigned long d = smtpcode_scan_digest(g, n - off, 1 << 30);
+      smtpcode_classify_split(g, n - off, NULL, &one, 1 << 30);
+      for (split = 1; split <= 80; split += 13) { /* 1 << 30: one stream */
+        smtpcode_classify_split(g, n - off, NULL, &two, split);
+        bad += memcmp(&one, &two, sizeof one) != 0;
+        bad += smtpcode_scan_digest(g, n - off, split) != d;
+        cases++;
+      }
+    }
+  }
+  /* a last block of 1 to 3 bytes after a phrase that ends the first */
+  for (off = 0; off + 515 < nall; off++) {
+    for (t = 513; t <= 515; t++) {
+      const char *g = guard(all + off, t);
+      unsigned long d = smtpcode_scan_digest(g, t, 1 << 30);
+      for (split = 1; split <= 3; split++) {
+        bad += smtpcode_scan_digest(g, t, split) != d;
+        cases++;
+      }
+    }
+  }
+  ok(bad == 0 && cases > 1000, "one stream or four: the same phrases found, the same verdicts");
+}
+
 static void test_bounds(void) {
   static char big[SMTPCODE_MAX_CLASSIFY + 64];
   smtpcode_verdict v;
@@ -176,6 +234,7 @@ int main(void) {
   test_names();
   test_decisions();
   test_text();
+  test_split();
   test_bounds();
   return done_testing();
 }
