@@ -178,7 +178,8 @@ print(format("  %-28s %9.3f us/line  %12.0f lines/s", "smtpcode.classify", us_cl
 print(format("  %-28s %9.3f us/line  %12.0f lines/s", "  ... into a reused table", us_into, 1e6 / us_into))
 if best_s then
   local us_sisimai = best_s.per / best_s.lines * 1e6
-  print(format("  %-28s %9.3f us/line  %12.0f lines/s", "Sisimai->match " .. best_s.version, us_sisimai, 1e6 / us_sisimai))
+  print(format("  %-28s %9.3f us/line  %12.0f lines/s", "Sisimai->match " .. best_s.version,
+    us_sisimai, 1e6 / us_sisimai))
   print(format("  throughput ratio classify / Sisimai->match: %.0fx (into a reused table: %.0fx)",
     us_sisimai / us_classify, us_sisimai / us_into))
 else

@@ -207,7 +207,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return t
   end
 
-  return { parse = parse, scan = scan }
+  return { parse = parse, scan = scan, ffi = ffi, C = C }
 end
 
 -- }======================================================
@@ -240,6 +240,7 @@ function M._set_backend(name)
   end
   local prev = M._BACKEND
   M.parse, M.scan = impl.parse, impl.scan
+  M.classify = impl.classify
   M._BACKEND = name
   return prev
 end
@@ -289,6 +290,7 @@ do
     for _, s in ipairs(ss) do SCOPE[s] = true end
   end
   local urules = {}
+  local hooked = false -- rules were added: the C function calls the hook
 
   local function argerror(n, fname, msg)
     error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
@@ -313,7 +315,7 @@ do
   -- The user rules, tried on a classify result r of a failure: the answer
   -- of the first that holds, or r. The C core calls this hook only while
   -- rules exist (core._set_hook), so classify costs nothing more without.
-  local function hook(x, opts, into, r)
+  local function hook(x, _, into, r) -- (x, opts, into, result)
     local text = x
     if type(x) == "table" then text = x.text end
     if type(text) ~= "string" then return r end
@@ -330,8 +332,95 @@ do
   --- classify(x [, opts [, into]]): why a reply failed. x is a text (log
   -- line, exception message, reply) or a parse/find result table. `into`:
   -- a table to fill and return instead of a new one (hot loops). The C
-  -- function itself, argument checks included.
-  M.classify = cclassify
+  -- API backend is the C function itself, argument checks included.
+  capi.classify = cclassify
+
+  -- The FFI backend (LuaJIT): a text without opts is classified by the
+  -- exported C function into a reused verdict struct and the table is
+  -- built here, where the JIT compiles it; the strings come from caches
+  -- filled by the C API function on first sight (so both backends give the
+  -- same table, which spec/classify_spec.lua checks line by line).
+  -- Anything else (tables, opts, run-time rules) goes to the C function.
+  if ffiimpl then
+    local ffi, C = ffiimpl.ffi, ffiimpl.C
+    pcall(ffi.cdef, [[
+typedef struct smtpcode_verdict {
+  int code; int cls; int subject; int detail; int severity; int reason;
+  int bounce; int retry; int scope; int by; int rule; int flags;
+} smtpcode_verdict;
+int smtpcode_classify(const char *s, size_t len, const void *f,
+                      smtpcode_verdict *out);
+const char *smtpcode_verdict_description(const smtpcode_verdict *v);
+const char *smtpcode_verdict_advice(const smtpcode_verdict *v);
+]])
+    local v = ffi.new("smtpcode_verdict")
+    local uptr = ffi.typeof("uintptr_t")
+    local cast = ffi.cast
+    local SEVN = { [0] = "unknown", [2] = "success", [3] = "intermediate",
+      [4] = "transient", [5] = "permanent" }
+    local RN, SN = core.reasons()
+    local BOUNCE = { [1] = "soft", [2] = "hard" }
+    local RETRY = { [1] = false, [2] = true }
+    local TEXT = {}          -- C string address -> Lua string
+    local RULE = {}          -- rule index -> matched
+    local ENH, BYK = {}, {}  -- key -> "5.1.1"; key -> matched by a code
+    local function enhkey() return (v.cls * 1000 + v.subject) * 1000 + v.detail end
+    local function bykey()
+      return ((v.by * 1000 + v.code) * 10 + v.cls) * 1000000 + v.subject * 1000 + v.detail
+    end
+
+    -- the C API answer for x, and every string it names, into the caches
+    -- (codes with a subject over 9 or a detail over 99 are not kept: rare,
+    -- and too many)
+    local function learn(x, into)
+      local r = cclassify(x, nil, into)
+      if v.subject > 9 or v.detail > 99 then return r end
+      if v.cls ~= 0 then ENH[enhkey()] = r.enhanced end
+      if v.by == 1 then RULE[v.rule] = r.matched else BYK[bykey()] = r.matched end
+      TEXT[tonumber(cast(uptr, C.smtpcode_verdict_description(v)))] = r.description
+      TEXT[tonumber(cast(uptr, C.smtpcode_verdict_advice(v)))] = r.advice
+      return r
+    end
+
+    ffiimpl.classify = function(x, opts, into)
+      if type(x) ~= "string" or opts ~= nil or hooked then
+        return cclassify(x, opts, into)
+      end
+      if into ~= nil and type(into) ~= "table" then return cclassify(x, opts, into) end
+      C.smtpcode_classify(x, #x, nil, v)
+      local enh, matched = nil
+      if v.cls ~= 0 then
+        enh = ENH[enhkey()]
+        if enh == nil then return learn(x, into) end
+      end
+      if v.by == 1 then matched = RULE[v.rule] else matched = BYK[bykey()] end
+      local desc = TEXT[tonumber(cast(uptr, C.smtpcode_verdict_description(v)))]
+      local adv = TEXT[tonumber(cast(uptr, C.smtpcode_verdict_advice(v)))]
+      if desc == nil or adv == nil
+          or (matched == nil and (v.by ~= 0 or v.code ~= 0 or v.cls ~= 0)) then
+        return learn(x, into)
+      end
+      local code = v.code
+      if code == 0 then code = nil end
+      local reason, scope = nil, nil
+      if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
+      local flags = v.flags
+      local mismatch = flags % 2 == 1 or nil
+      local truncated = floor(flags / 2) % 2 == 1 or nil
+      if into == nil then
+        return { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
+          reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
+          retry = RETRY[v.retry], description = desc, advice = adv,
+          matched = matched, mismatch = mismatch, truncated = truncated }
+      end
+      into.code, into.enhanced, into.severity = code, enh, SEVN[v.severity] or "unknown"
+      into.reason, into.scope, into.bounce = reason, scope, BOUNCE[v.bounce]
+      into.retry, into.description, into.advice = RETRY[v.retry], desc, adv
+      into.matched, into.mismatch, into.truncated = matched, mismatch, truncated
+      return into
+    end
+  end
+  M._set_backend(M._BACKEND) -- classify of the backend in use
 
   --- add_rule{ reason = "blocklisted", match = "phrase" | {"a", "b"},
   -- code = 550?, class = 5?, scope = "destination"? }: a run-time rule
@@ -368,6 +457,7 @@ do
     urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
       class = t.class, phrases = phrases, label = concat(phrases, " && ") }
     core._set_hook(hook)
+    hooked = true
     return n
   end
 
@@ -375,6 +465,7 @@ do
   function M.clear_rules()
     urules = {}
     core._set_hook(nil)
+    hooked = false
   end
 end
 

@@ -213,7 +213,8 @@ describe("classify", function()
       assert.equal("enhanced 4.4.x", sc.classify("Status: 4.4.77").matched)
       assert.equal("enhanced 5.1.1", sc.classify("Status: 5.1.1").matched)
       assert.equal("reply 421", sc.classify("421 x").matched)
-      assert.matches('^rule %d+: "', sc.classify("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown").matched)
+      local line = "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown"
+      assert.matches('^rule %d+: "', sc.classify(line).matched)
     end
   end)
 
@@ -331,5 +332,53 @@ describe("classify into a reused table", function()
   it("raises when `into` is not a table", function()
     assert.has_error(function() smtpcode.classify("550 x", nil, "t") end,
       "bad argument #3 to 'classify' (table expected, got string)")
+  end)
+end)
+
+describe("classify on both backends", function()
+  local smtpcode = require "smtpcode"
+  -- On LuaJIT the FFI backend builds the table in Lua from the C verdict
+  -- and strings cached from the C API function: every field must be the
+  -- same as the C API function's, on first sight and after, fresh and into.
+  it("gives the same tables for the same lines", function()
+    local backends = smtpcode._backends()
+    if not backends[2] then
+      pending("only the capi backend is available here")
+      return
+    end
+    local lines = {}
+    for _, r in ipairs(tsv(shared .. "/corpus/sisimai5-bounces.tsv")) do lines[#lines + 1] = r.diagnostic end
+    for _, r in ipairs(tsv(shared .. "/reference/provider-replies.tsv")) do
+      lines[#lines + 1] = r.reply_code .. " " .. r.enhanced_code .. " " .. r.text
+    end
+    for l in io.lines(specdir .. "/../examples/maillog.txt") do lines[#lines + 1] = l end
+    for _, extra in ipairs({ "", "Status: 4.4.77", "451 4.4.123 x", "550 5.1.1\0user unknown",
+        "250 2.0.0 Ok", "354 go ahead", ("x"):rep(70000) .. " user unknown" }) do
+      lines[#lines + 1] = extra
+    end
+    assert.is_true(#lines > 1000)
+    local prev = smtpcode._BACKEND
+    local capi = smtpcode._core.classify
+    finally(function() smtpcode._set_backend(prev) end)
+    assert.truthy(smtpcode._set_backend("ffi"))
+    local n = 0
+    for _ = 1, 2 do -- first sight, then from the caches
+      for _, l in ipairs(lines) do
+        if type(l) == "string" then
+          assert.same(capi(l), smtpcode.classify(l), l)
+          local a, b = { stale = 1, code = 1, truncated = true }, { stale = 1, code = 1, truncated = true }
+          capi(l, nil, a)
+          assert.equal(b, smtpcode.classify(l, nil, b))
+          assert.same(a, b, l)
+          n = n + 1
+        end
+      end
+    end
+    assert.is_true(n > 2000)
+    -- a run-time rule applies on the FFI backend too
+    smtpcode.add_rule { reason = "policy", match = "house rule" }
+    assert.equal("policy", smtpcode.classify("550 5.1.1 house rule").reason)
+    smtpcode.clear_rules()
+    assert.equal("user_unknown", smtpcode.classify("550 5.1.1 house rule").reason)
   end)
 end)
