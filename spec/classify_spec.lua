@@ -218,6 +218,28 @@ describe("classify", function()
     end
   end)
 
+  it("reads qmail's trailing (#5.1.1) in a parse result as classify of the text does", function()
+    -- regression: parse leaves "(#5.1.1)" in the text, so classify(parse(s))
+    -- used to miss the enhanced code that classify(s) finds
+    for _, s in ipairs({
+      "550 Sorry, no mailbox here by that name. (#5.1.1)",
+      "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+      "451 qq temporary problem (#4.3.0)",
+    }) do
+      local p = assert(sc.parse(s .. "\r\n"))
+      assert.is_nil(p.enhanced)
+      local a, b = sc.classify(p), sc.classify(s)
+      assert.equal(b.enhanced, a.enhanced, s)
+      assert.is_string(a.enhanced)
+      assert.equal(b.reason, a.reason, s)
+      assert.equal(b.matched, a.matched, s)
+    end
+    -- the table's own enhanced code stays; a different reply code in the
+    -- text does not lend its enhanced code
+    assert.equal("5.2.2", sc.classify({ code = 552, enhanced = "5.2.2", text = "x (#5.1.1)" }).enhanced)
+    assert.is_nil(sc.classify({ code = 552, text = "said: 450 4.2.0 try later" }).enhanced)
+  end)
+
   it("validates run-time rules", function()
     assert.has_error(function() sc.add_rule { reason = "nope", match = "x" } end,
       "bad argument #1 to 'add_rule' (reason must be one of the reasons, got nope)")
