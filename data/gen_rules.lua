@@ -402,20 +402,25 @@ if num[1] ~= 0 then fail("root must be state 0") end
 
 -- Dense rows are STRIDE = 1 << SCR_SHIFT entries apart (src/rules_data.h),
 -- so that finding a row is a shift, not a multiplication (the scan's
--- critical path); the padding entries lead to the root and are never read.
+-- critical path). Each row is written up to its last entry that is not
+-- the root: C fills the rest (and the padding past ncls) with zeros.
 local STRIDE = 128
 if ncls > STRIDE then fail("%d byte classes: raise SCR_SHIFT in src/rules_data.h", ncls) end
-local dense = {}
+local rows = {}
 for i = 1, k0 do
-  local row = full[order[i]]
-  dense[#dense + 1] = "0"
-  for c = 1, ncls - 1 do dense[#dense + 1] = tostring(num[row[c]]) end
-  for _ = ncls + 1, STRIDE do dense[#dense + 1] = "0" end
+  local row, cells = full[order[i]], {}
+  local last = 0
+  for c = 1, ncls - 1 do
+    if num[row[c]] ~= 0 then last = c end
+  end
+  cells[1] = "0"
+  for c = 1, last do cells[#cells + 1] = tostring(num[row[c]]) end
+  rows[i] = "  {" .. table.concat(cells, ",") .. "},"
 end
 w(string.format("/* states: %d dense, %d sparse, %d ending a phrase */", k0,
   ks - k0, #order - ks))
-w(string.format("const unsigned short smtpcode_rd_dense[%d] = {", #dense))
-w(list(dense, 28))
+w(string.format("const unsigned short smtpcode_rd_dense[%d][%d] = {", k0, STRIDE))
+w(table.concat(rows, "\n"))
 w("};")
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
 w(string.format("const int smtpcode_rd_stride = %d; /* must be 1 << SCR_SHIFT */", STRIDE))

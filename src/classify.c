@@ -127,7 +127,7 @@ static unsigned emitnext(unsigned st, unsigned c) {
   unsigned k;
   for (k = 0; k < x->nexc; k++)
     if (ed[k].cls == c) return ed[k].to;
-  return smtpcode_rd_dense[((size_t)x->dense << SCR_SHIFT) + c];
+  return smtpcode_rd_dense[x->dense][c];
 }
 
 /*
@@ -140,10 +140,10 @@ static unsigned emitnext(unsigned st, unsigned c) {
   do {                                                                     \
     unsigned c_ = cls[s[j]];                                               \
     if ((st) < k0)                                                         \
-      (st) = dense[((size_t)(st) << SCR_SHIFT) + c_];                      \
+      (st) = dense[st][c_];                                                \
     else if ((st) < ks)                                                    \
       (st) = c_ == chr[st] ? to[st]                                        \
-                           : dense[((size_t)fb[st] << SCR_SHIFT) + c_];    \
+                           : dense[fb[st]][c_];                            \
     else {                                                                 \
       ENDS;                                                                \
       (st) = emitnext((st), c_);                                           \
@@ -152,8 +152,8 @@ static unsigned emitnext(unsigned st, unsigned c) {
 
 #define SCAN_LOCALS                                                        \
   const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;      \
-  const unsigned short *dense = smtpcode_rd_dense, *to = smtpcode_rd_to,   \
-                       *fb = smtpcode_rd_fb;                               \
+  const unsigned short(*dense)[1 << SCR_SHIFT] = smtpcode_rd_dense;       \
+  const unsigned short *to = smtpcode_rd_to, *fb = smtpcode_rd_fb;         \
   const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks
 
 #define RECORD(st, j) emit(sc, s, n, (st), (j) - 1, n)
@@ -242,9 +242,9 @@ static unsigned runs(scan *sc, const unsigned char *s, int n, unsigned s0,
         KEEP(k, a, i);
         a = emitnext(a, c);
       } else if (a < k0)
-        a = dense[((size_t)a << SCR_SHIFT) + c];
+        a = dense[a][c];
       else
-        a = c == chr[a] ? to[a] : dense[((size_t)fb[a] << SCR_SHIFT) + c];
+        a = c == chr[a] ? to[a] : dense[fb[a]][c];
     }
   }
   for (;;) { /* merge: least end first, then least k */

@@ -10,9 +10,10 @@
 /*
 ** The automaton (data/gen_rules.lua explains it). States come in three
 ** kinds, numbered in this order; state 0 is the root:
-**   [0, k0)  dense: the complete row smtpcode_rd_dense[(s << SCR_SHIFT)
-**            .. + ncls), rows 1 << SCR_SHIFT entries apart (a shift, not
-**            a multiplication, on the scan's critical path)
+**   [0, k0)  dense: the complete row smtpcode_rd_dense[s] (classes 0 ..
+**            ncls - 1; rows are 1 << SCR_SHIFT entries long, so finding
+**            one is a shift, not a multiplication, on the scan's critical
+**            path)
 **            (failure links resolved; class 0, a byte in no phrase, leads
 **            to the root);
 **   [k0, ks) sparse: class smtpcode_rd_chr[s] leads to smtpcode_rd_to[s],
@@ -83,7 +84,7 @@ typedef struct scr_reason {
 extern const unsigned char smtpcode_rd_cls[256];
 #define SCR_SHIFT 7 /* data/gen_rules.lua fails when ncls is larger */
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
-extern const unsigned short smtpcode_rd_dense[]; /* rows: 1 << SCR_SHIFT */
+extern const unsigned short smtpcode_rd_dense[][1 << SCR_SHIFT]; /* [k0] */
 extern const int smtpcode_rd_ncls;
 extern const int smtpcode_rd_stride; /* 1 << SCR_SHIFT, for the tests */
 extern const unsigned smtpcode_rd_k0, smtpcode_rd_ks, smtpcode_rd_nstates;
