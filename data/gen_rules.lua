@@ -430,7 +430,7 @@ w(string.format("const unsigned smtpcode_rd_nstates = %d;", #order))
 w("")
 
 -- The depth of every state (the length of the text it stands for), for
--- the two-stream scan of src/classify.c.
+-- the interleaved scan streams of src/classify.c.
 local depth = {}
 for i = 1, #order do depth[i] = tostring(states[order[i]].depth) end
 for i = 1, #order do -- SCR_MAXDEPTH in src/rules_data.h

@@ -3,7 +3,8 @@
 **
 ** One pass over the text with the Aho-Corasick automaton generated from
 ** data/rules.tsv (src/rules_data.c): bytes are folded to lower case and to
-** byte classes, the input pointer never moves back, nothing is allocated.
+** byte classes, no stream's input pointer moves back (long texts are read
+** by four interleaved streams, see runs()), nothing is allocated.
 ** Phrase hits are kept in a small bounded table; then every rule whose
 ** first phrase was hit is checked (its other phrases in order, its code
 ** conditions, who is refused) and the best one is weighed against the
@@ -14,7 +15,7 @@
 
 #include "rules_data.h"
 
-/* Texts (or blocks) of this many bytes or more are read by two streams. */
+/* Texts (or blocks) of this many bytes or more are read by four streams. */
 #if !defined(SMTPCODE_SPLIT_MIN)
 #define SMTPCODE_SPLIT_MIN 64
 #endif

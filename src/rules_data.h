@@ -114,7 +114,7 @@ extern const int smtpcode_rd_nenh;
 extern const int smtpcode_rd_nreply;
 
 /* smtpcode_classify with the scan's split point (src/classify.c): texts
-** of split bytes or more are read by two interleaved streams. The tests
+** of split bytes or more are read by four interleaved streams. The tests
 ** compare splits; everyone else calls smtpcode_classify. */
 struct smtpcode_found;
 struct smtpcode_verdict;
