@@ -887,13 +887,12 @@ static int finish(const unsigned char *s, int lim, const cand *c,
 /* finish the answer c; a bounded number of replacements keeps it linear */
 static void answer(const unsigned char *s, int n, cand *c, smtpcode_found *o,
                    smtpcode_found *in) {
-  smtpcode_found spare;
   cand d;
   int k;
-  if (in == NULL) in = &spare;
+  /* in NULL: the caller wants no inner reply; finish skips reading it */
   for (k = 0; k < 4 && finish(s, n, c, o, in, &d); k++) {
     *c = d;
-    empty(in);
+    if (in != NULL) empty(in);
   }
   if (k == 4) finish(s, n, c, o, in, NULL); /* the 4th replacement stays */
 }
