@@ -99,6 +99,20 @@ for v in 5.1 5.2 5.3 5.4 jit; do
     tail -n 15 "$tmp/make-$v.log" | sed 's/^/#   /'
     continue
   fi
+  # the module exports the C API (SMTPCODE_API) and luaopen only: the
+  # private headers hide the tables and test entry points of the core
+  so=$(find "$tree" -name core.so -path '*smtpcode*' | head -n 1)
+  if [ "$v" = 5.4 ] && [ -n "$so" ] && command -v nm >/dev/null; then
+    extra_syms=$(nm -D --defined-only "$so" | awk '{ print $3 }' |
+      grep -E '^(smtpcode_(rd|reg)_|smtpcode_classify_split$|smtpcode_scan_digest$)' || true)
+    api=$(nm -D --defined-only "$so" | awk '{ print $3 }' | grep -c '^smtpcode_classify$' || true)
+    if [ -z "$extra_syms" ] && [ "$api" = 1 ]; then
+      ok "core.so of the LuaRocks build exports the C API and nothing internal"
+    else
+      nok "core.so of the LuaRocks build exports the C API and nothing internal"
+      printf '%s\n' "$extra_syms" | head -n 5 | sed 's/^/#   /'
+    fi
+  fi
   if [ -f bin/smtpcode ] && [ "$v" = 5.4 ]; then
     if [ -x "$tree/bin/smtpcode" ]; then ok "install.bin: the tree has bin/smtpcode"
     else nok "install.bin: the tree has bin/smtpcode"; fi

@@ -7,6 +7,12 @@
 
 #include "smtpcode.h"
 
+/* Internal to the library, whatever the compiler flags (a LuaRocks build
+** does not pass -fvisibility=hidden): only SMTPCODE_API is exported. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(hidden)
+#endif
+
 /* A run of note keys [lo, hi] covered by the same notes. Key of a reply
 ** code r: r; of an enhanced subject s and detail d: 1000 + s * 1000 + d. */
 typedef struct smtpcode_reg_segment {
@@ -42,5 +48,9 @@ extern const int smtpcode_reg_nnote;
 extern const smtpcode_reg_segment smtpcode_reg_noteseg[];
 extern const int smtpcode_reg_nnoteseg;
 extern const short smtpcode_reg_noteidx[];
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #endif

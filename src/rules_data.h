@@ -7,6 +7,12 @@
 
 #include <stddef.h>
 
+/* Internal to the library, whatever the compiler flags (a LuaRocks build
+** does not pass -fvisibility=hidden): only SMTPCODE_API is exported. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(hidden)
+#endif
+
 /*
 ** The automaton (data/gen_rules.lua explains it). States come in three
 ** kinds, numbered in this order; state 0 is the root:
@@ -124,5 +130,9 @@ int smtpcode_classify_split(const char *s, size_t len,
 /* A digest of what the scan found in s (phrases, where, markers), for the
 ** same comparison. */
 unsigned long smtpcode_scan_digest(const char *s, size_t len, int split);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #endif
