@@ -348,6 +348,15 @@ static void pushlayout(lua_State *L) {
   LAYOUT(smtpcode_reply, enh_off);
   LAYOUT(smtpcode_reply, nlines);
   LAYOUT(smtpcode_reply, length);
+  lua_pushinteger(L, (lua_Integer)sizeof(smtpcode_verdict));
+  lua_setfield(L, -2, "smtpcode_verdict");
+  LAYOUT(smtpcode_verdict, code);
+  LAYOUT(smtpcode_verdict, cls);
+  LAYOUT(smtpcode_verdict, severity);
+  LAYOUT(smtpcode_verdict, reason);
+  LAYOUT(smtpcode_verdict, by);
+  LAYOUT(smtpcode_verdict, rule);
+  LAYOUT(smtpcode_verdict, flags);
 }
 
 /* Constants the front module needs (status and flag values). */
