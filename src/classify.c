@@ -141,10 +141,9 @@ static unsigned emitnext(unsigned st, unsigned c) {
   do {                                                                     \
     unsigned c_ = cls[s[j]];                                               \
     if ((st) < k0)                                                         \
-      (st) = dense[st][c_];                                                \
+      (st) = dense[(st)][c_];                                              \
     else if ((st) < ks)                                                    \
-      (st) = c_ == chr[st] ? to[st]                                        \
-                           : dense[fb[st]][c_];                            \
+      (st) = c_ == chr[(st)] ? to[(st)] : dense[fb[(st)]][c_];             \
     else {                                                                 \
       ENDS;                                                                \
       (st) = emitnext((st), c_);                                           \
