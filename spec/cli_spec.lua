@@ -146,6 +146,34 @@ describe("bin/smtpcode classify", function()
     assert.truthy(counted.user_unknown and counted.greylisted and counted.blocklisted)
   end)
 
+  it("reads qmail-send delivery lines, with their spaces and line breaks restored", function()
+    local S = "@4000000065e5c9d41c7a2b3c "
+    local log = table.concat({
+      S .. "new msg 4711",
+      S .. "info msg 4711: bytes 2345 from <bob@example.net> qp 123 uid 89",
+      S .. "starting delivery 4713: msg 4711 to remote ann@example.org",
+      S .. "delivery 4713: failure: 192.0.2.7_does_not_like_recipient./Remote_host_said:"
+        .. "_550_5.1.1_<ann@example.org>:_Recipient_address_rejected:_User_unknown/Giving_up_on_192.0.2.7./",
+      S .. "delivery 4714: deferral: Connected_to_192.0.2.7_but_connection_died._(#4.4.2)/",
+      S .. "delivery 4715: success: 192.0.2.7_accepted_message./Remote_host_said:_250_2.0.0_Ok:_queued_as_AB12/",
+      S .. "status: local 0/10 remote 1/20",
+      S .. "end msg 4711",
+      "Mar  4 09:12:01 mail qmail: 1709543521.123456 delivery 4717: failure:"
+        .. " 192.0.2.7_does_not_like_recipient./Remote_host_said:_552_5.2.2_Mailbox_full/Giving_up_on_192.0.2.7./",
+    }, "\n") .. "\n"
+    local o, e, st = run({ "classify" }, log)
+    assert.equal(0, st)
+    assert.equal("", e)
+    local got = {}
+    for _, l in ipairs(lines_of(o)) do
+      local f = split_tabs(l)
+      if f[1]:match("^%-:%d+$") then got[#got + 1] = f[1] .. " " .. f[2] .. " " .. f[3] .. " " .. f[4] end
+    end
+    assert.same({ "-:4 user_unknown permanent 550", "-:5 network transient -",
+      "-:6 - success 250", "-:9 mailbox_full permanent 552" }, got)
+    assert.truthy(o:find("9 lines read, 4 results, 5 skipped", 1, true))
+  end)
+
   it("reads stdin when no file is given, and for -", function()
     local input = "550 5.1.1 <bob@example.net>: User unknown\r\nhello world\n" ..
       "451 4.7.1 Greylisting in action, please come back later\n"
