@@ -148,9 +148,9 @@ for _, r in ipairs(rulerows) do
   if match == "" then fail("rules.tsv:%d: empty match", line) end
   local ids = {}
   for p in (match .. " && "):gmatch("(.-) && ") do ids[#ids + 1] = addphrase(p, line) end
-  if r.reason == "@sender" or r.reason == "@recipient" then
+  if r.reason == "@sender" or r.reason == "@recipient" or r.reason == "@sender-reply" then
     if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
-    phrases[ids[1]].marker = r.reason == "@sender" and 2 or 1
+    phrases[ids[1]].marker = r.reason == "@sender" and 2 or r.reason == "@recipient" and 1 or 3
   else
     local reason = REASON[r.reason]
     if not reason then fail("rules.tsv:%d: unknown reason %q", line, r.reason) end

@@ -40,6 +40,8 @@ typedef struct scan {
   hit hits[SMTPCODE_MAX_HITS];
   int nhits;
   int mend[2], mkind[2]; /* the last two markers: [1] is the latest */
+  int reply;             /* an @sender-reply phrase was seen: the reply
+                            answered MAIL FROM */
 } scan;
 
 #define isalnum_(c) \
@@ -95,7 +97,9 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
     }
   }
   kind = fl >> 2 & 3;
-  if (kind) {
+  if (kind == 3)
+    sc->reply = 1;
+  else if (kind) {
     sc->mend[0] = sc->mend[1];
     sc->mkind[0] = sc->mkind[1];
     sc->mend[1] = e;
@@ -319,8 +323,9 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
 static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
                   const smtpcode_verdict *v) {
   int k, pos;
-  if (r->who == 1 && h->ctx == 2) return 0;
-  if (r->who == 2 && h->ctx != 2) return 0;
+  int ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
+  if (r->who == 1 && ctx == 2) return 0;
+  if (r->who == 2 && ctx != 2) return 0;
   if (!condok(r, v)) return 0;
   pos = h->first + smtpcode_rd_phrases[h->phrase].len;
   for (k = 1; k < r->nphr; k++) {
@@ -487,6 +492,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   sc.nhits = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
+  sc.reply = 0;
   if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
   ri = bestrule(&sc, v);
@@ -525,6 +531,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   sc.nhits = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
+  sc.reply = 0;
   if (n > 0 && s != NULL) run(&sc, (const unsigned char *)s, n, split);
   for (i = 0; i < sc.nhits; i++) {
     const hit *x = &sc.hits[i];
@@ -535,6 +542,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   }
   for (i = 0; i < 2; i++)
     h = h * 33 + (unsigned long)(sc.mend[i] + 1) * 4 + (unsigned long)sc.mkind[i];
+  h = h * 33 + (unsigned long)sc.reply;
   return h;
 }
 
