@@ -240,6 +240,35 @@ describe("classify", function()
     assert.is_nil(sc.classify({ code = 552, text = "said: 450 4.2.0 try later" }).enhanced)
   end)
 
+  it("does not bounce the recipient hard for refusals of the sender", function()
+    -- regressions: each of these was a hard bounce of the recipient
+    local cases = {
+      { "host mx.example.net[198.51.100.7] said: 550 5.1.1 <news@example.org>... User unknown"
+        .. " (in reply to MAIL FROM command)", "sender_rejected" },
+      { "553 5.1.2 Unknown sender domain example.net", "sender_rejected" },
+      { "550 5.1.0 Address rejected: unknown sender", "sender_rejected" },
+      { "550 unknown user account in MAIL FROM", "sender_rejected" },
+      { "554 5.7.1 The user does not accept mail from your domain", "policy" },
+      { "550 5.7.1 Too many invalid recipients", "rate_limited" },
+    }
+    for _, c in ipairs(cases) do
+      local r = sc.classify(c[1])
+      assert.equal(c[2], r.reason, c[1])
+      assert.equal("soft", r.bounce, c[1])
+    end
+    -- the marker before a phrase still wins, and a recipient refusal at RCPT
+    -- TO stays a hard bounce
+    local r = sc.classify("host mx.example.net[198.51.100.7] said: 550 5.1.1 <ann@example.net>: Recipient"
+      .. " address rejected: User unknown (in reply to RCPT TO command)")
+    assert.equal("user_unknown", r.reason)
+    assert.equal("hard", r.bounce)
+    r = sc.classify("host mx.example.net[198.51.100.7] said: 550 5.1.1 Recipient address rejected:"
+      .. " User unknown (in reply to MAIL FROM command)")
+    assert.equal("user_unknown", r.reason)
+    -- a null MX is still a dead domain
+    assert.equal("host_unknown", sc.classify("556 5.1.10 Domain example.org does not accept mail").reason)
+  end)
+
   it("validates run-time rules", function()
     assert.has_error(function() sc.add_rule { reason = "nope", match = "x" } end,
       "bad argument #1 to 'add_rule' (reason must be one of the reasons, got nope)")
