@@ -265,6 +265,10 @@ describe("classify", function()
     r = sc.classify("host mx.example.net[198.51.100.7] said: 550 5.1.1 Recipient address rejected:"
       .. " User unknown (in reply to MAIL FROM command)")
     assert.equal("user_unknown", r.reason)
+    -- PHPMailer's most common error is a connection problem, retried
+    r = sc.classify("Mailer Error: SMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting")
+    assert.equal("network", r.reason)
+    assert.is_true(r.retry)
     -- a null MX is still a dead domain
     assert.equal("host_unknown", sc.classify("556 5.1.10 Domain example.org does not accept mail").reason)
   end)
