@@ -330,34 +330,37 @@ static int l_status(lua_State *L) {
     lua_setfield(L, -2, #T "." #F); \
   } while (0)
 
+#define SIZE(T) \
+  do { \
+    lua_pushinteger(L, (lua_Integer)sizeof(T)); \
+    lua_setfield(L, -2, #T); \
+  } while (0)
+
+/* The structs the FFI backend declares: sizes and some offsets. */
 static void pushlayout(lua_State *L) {
   lua_newtable(L);
-  lua_pushinteger(L, (lua_Integer)sizeof(smtpcode_opts));
-  lua_setfield(L, -2, "smtpcode_opts");
-  lua_pushinteger(L, (lua_Integer)sizeof(smtpcode_line));
-  lua_setfield(L, -2, "smtpcode_line");
-  lua_pushinteger(L, (lua_Integer)sizeof(smtpcode_reply));
-  lua_setfield(L, -2, "smtpcode_reply");
+  SIZE(smtpcode_opts);
   LAYOUT(smtpcode_opts, flags);
   LAYOUT(smtpcode_opts, max_reply);
+  SIZE(smtpcode_line);
   LAYOUT(smtpcode_line, code);
   LAYOUT(smtpcode_line, enh_off);
   LAYOUT(smtpcode_line, text_off);
   LAYOUT(smtpcode_line, length);
+  SIZE(smtpcode_reply);
   LAYOUT(smtpcode_reply, code);
   LAYOUT(smtpcode_reply, enh_off);
   LAYOUT(smtpcode_reply, nlines);
   LAYOUT(smtpcode_reply, length);
-  lua_pushinteger(L, (lua_Integer)sizeof(smtpcode_verdict));
-  lua_setfield(L, -2, "smtpcode_verdict");
-  LAYOUT(smtpcode_verdict, code);
+  SIZE(smtpcode_verdict);
   LAYOUT(smtpcode_verdict, cls);
   LAYOUT(smtpcode_verdict, severity);
-  LAYOUT(smtpcode_verdict, reason);
   LAYOUT(smtpcode_verdict, by);
   LAYOUT(smtpcode_verdict, rule);
   LAYOUT(smtpcode_verdict, flags);
 }
+
+#undef SIZE
 
 /* Constants the front module needs (status and flag values). */
 static void pushconstants(lua_State *L) {
