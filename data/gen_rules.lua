@@ -124,7 +124,8 @@ local function addphrase(text, line)
 end
 
 -- Condition tokens: 2xx..5xx (reply class, or enhanced class without a
--- reply), 550 (reply code), 5.2.2 / X.2.2 / X.2 (enhanced code).
+-- reply), 550 (reply code), 5.2.2 / X.2.2 / X.2 (enhanced code), nocode
+-- (neither code), noenh (no enhanced code).
 local function parsecond(tok, line)
   local c = tok:match("^([2345])xx$")
   if c then return { kind = 1, a = tonumber(c), b = 0, c = 0 } end
@@ -139,6 +140,7 @@ local function parsecond(tok, line)
     return { kind = 2, a = k == "X" and 0 or tonumber(k), b = tonumber(s), c = -1 }
   end
   if tok == "nocode" then return { kind = 3, a = 0, b = 0, c = 0 } end
+  if tok == "noenh" then return { kind = 4, a = 0, b = 0, c = 0 } end
   fail("rules.tsv:%d: bad condition %q", line, tok)
 end
 

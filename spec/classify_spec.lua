@@ -265,6 +265,15 @@ describe("classify", function()
     r = sc.classify("host mx.example.net[198.51.100.7] said: 550 5.1.1 Recipient address rejected:"
       .. " User unknown (in reply to MAIL FROM command)")
     assert.equal("user_unknown", r.reason)
+    -- "Recipient address rejected:" is Postfix's prefix for every
+    -- recipient restriction: with an enhanced code of another subject it is
+    -- not an unknown user (regression: it was a hard bounce)
+    r = sc.classify("550 5.7.1 <ann@example.org>: Recipient address rejected: This mailbox only accepts"
+      .. " mail from internal senders")
+    assert.equal("policy", r.reason)
+    assert.equal("soft", r.bounce)
+    assert.equal("user_unknown", sc.classify("550 <ann@example.org>: Recipient address rejected.").reason)
+    assert.equal("user_unknown", sc.classify("550 5.1.1 <ann@example.org>: Recipient address rejected: gone").reason)
     -- PHPMailer's most common error is a connection problem, retried
     r = sc.classify("Mailer Error: SMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting")
     assert.equal("network", r.reason)

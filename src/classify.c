@@ -311,8 +311,11 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
           (c->c < 0 || c->c == v->detail))
         return 1;
       break;
-    default:
+    case 3:
       if (v->code == 0 && v->cls == 0) return 1;
+      break;
+    default: /* 4: no enhanced code */
+      if (v->cls == 0) return 1;
       break;
     }
   }

@@ -53,7 +53,7 @@ typedef struct scr_phrase {
 
 /* Condition kinds: 0 reply code == a; 1 severity class == a; 2 enhanced
 ** code (a class or 0 for any, b subject, c detail or -1 for any); 3 no
-** code at all. */
+** code at all; 4 no enhanced code. */
 typedef struct scr_cond {
   unsigned char kind;
   short a, b, c;
