@@ -250,6 +250,9 @@ describe("classify", function()
       { "550 unknown user account in MAIL FROM", "sender_rejected" },
       { "554 5.7.1 The user does not accept mail from your domain", "policy" },
       { "550 5.7.1 Too many invalid recipients", "rate_limited" },
+      { "550 5.1.1 Sender unknown: <x@example.net>", "sender_rejected" },
+      { "501 5.1.7 Bad sender address syntax", "sender_rejected" },
+      { "550 5.7.1 Rejected: sender has no valid MX record", "sender_rejected" },
     }
     for _, c in ipairs(cases) do
       local r = sc.classify(c[1])
