@@ -27,42 +27,15 @@ end
 -- Reading TSV
 -- =======================================================
 
--- Read a TSV file: '#' lines are comments, the first other line is the
--- header. Returns a list of rows keyed by column name ("" becomes nil);
--- each row also has _line (its line number) and _file.
+-- The shared TSV reader, next to this script. Rows are keyed by column
+-- name ("" becomes nil), with _line and _file; every line has the header's
+-- number of fields, and the header has the columns in want.
+local tsv = dofile(((arg and arg[0] or ""):match("^(.*)[/\\]") or ".") .. "/tsv.lua")
+
 local function readtsv(name, want)
-  local path = root .. "/data/" .. name
-  local f = io.open(path, "rb")
-  if not f then fail("cannot open %s", path) end
-  local rows, header = {}, nil
-  local n = 0
-  for line in f:lines() do
-    n = n + 1
-    line = line:gsub("\r$", "")
-    if not (line:find("^#") or line == "") then -- skip comments and blanks
-      local fields = {}
-      for x in (line .. "\t"):gmatch("([^\t]*)\t") do fields[#fields + 1] = x end
-      if not header then
-        header = fields
-        for _, w in ipairs(want) do
-          local found = false
-          for _, h in ipairs(header) do if h == w then found = true end end
-          if not found then fail("%s: missing column %s", name, w) end
-        end
-      else
-        if #fields ~= #header then
-          fail("%s:%d: %d fields, header has %d", name, n, #fields, #header)
-        end
-        local row = { _line = n, _file = name }
-        for i, h in ipairs(header) do
-          local v = fields[i]
-          if v ~= "" then row[h] = v end
-        end
-        rows[#rows + 1] = row
-      end
-    end
-  end
-  f:close()
+  local rows, err = tsv.read(root .. "/data/" .. name,
+    { name = name, empty = false, lines = true, columns = "exact", want = want })
+  if not rows then fail("%s", err) end
   return rows
 end
 

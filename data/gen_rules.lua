@@ -21,29 +21,12 @@ local function fail(fmt, ...)
   os.exit(1)
 end
 
+-- The shared TSV reader, next to this script.
+local tsv = dofile(((arg and arg[0] or ""):match("^(.*)[/\\]") or ".") .. "/tsv.lua")
+
 local function readtsv(name)
-  local path = root .. "/data/" .. name
-  local f = io.open(path, "rb")
-  if not f then fail("cannot open %s", path) end
-  local rows, header = {}, nil
-  local ln = 0
-  for line in f:lines() do
-    ln = ln + 1
-    line = line:gsub("\r$", "")
-    if line ~= "" and not line:match("^#") then
-      local cols = {}
-      for c in (line .. "\t"):gmatch("([^\t]*)\t") do cols[#cols + 1] = c end
-      if not header then
-        header = cols
-      else
-        local row = { _line = ln }
-        for i, h in ipairs(header) do row[h] = cols[i] or "" end
-        if #cols > #header then fail("%s:%d: too many columns", name, ln) end
-        rows[#rows + 1] = row
-      end
-    end
-  end
-  f:close()
+  local rows, err = tsv.read(root .. "/data/" .. name, { name = name, lines = true, columns = "most" })
+  if not rows then fail("%s", err) end
   return rows
 end
 

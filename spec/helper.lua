@@ -21,35 +21,14 @@ for _, d in ipairs { H.root .. "/../shared", "/work/shared" } do
   if H.readable(d .. "/reference/provider-replies.tsv") then H.shared = d break end
 end
 
--- Read a TSV file: '#' lines and blank lines are skipped, the first other
--- line is the header. Rows are keyed by column name; an empty or missing
--- field is "" (or nil with opts.empty_nil). Returns nil when the file
--- cannot be opened.
+-- Read a TSV file with the reader of the generators (data/tsv.lua): '#'
+-- lines and blank lines are skipped, the first other line is the header.
+-- Rows are keyed by column name; an empty or missing field is "" (or nil
+-- with opts.empty_nil). Returns nil when the file cannot be opened.
+local reader = dofile(H.root .. "/data/tsv.lua")
+
 function H.tsv(path, opts)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local empty = not (opts and opts.empty_nil) and "" or nil
-  local rows, hdr = {}, nil
-  for line in f:lines() do
-    line = line:gsub("\r$", "")
-    if line ~= "" and not line:find("^#") then
-      local c = {}
-      for x in (line .. "\t"):gmatch("([^\t]*)\t") do c[#c + 1] = x end
-      if not hdr then
-        hdr = c
-      else
-        local r = {}
-        for i, h in ipairs(hdr) do
-          local v = c[i]
-          if v == nil or v == "" then v = empty end
-          r[h] = v
-        end
-        rows[#rows + 1] = r
-      end
-    end
-  end
-  f:close()
-  return rows
+  return (reader.read(path, { empty = not (opts and opts.empty_nil) and "" or false }))
 end
 
 return H
