@@ -9,6 +9,7 @@
 -- add it here when you add it to the module.
 
 local smtpcode = require "smtpcode"
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
 
 local type, pcall, tostring = type, pcall, tostring
 local pairs, ipairs = pairs, ipairs
@@ -241,14 +242,7 @@ local function catalogue(mod, sigs, nameof, names)
   return problems
 end
 
-local function each_backend(fn)
-  local prev = smtpcode._BACKEND
-  for _, b in ipairs(smtpcode._backends()) do
-    smtpcode._set_backend(b)
-    fn(b)
-  end
-  smtpcode._set_backend(prev)
-end
+local function each_backend(fn) return helper.each_backend(smtpcode, fn) end
 
 describe("the bad-input catalogue", function()
   it("knows the argument kinds of every public function of smtpcode", function()

@@ -31,4 +31,15 @@ function H.tsv(path, opts)
   return (reader.read(path, { empty = not (opts and opts.empty_nil) and "" or false }))
 end
 
+-- Run fn(name) once on every backend of the module m ("capi", and "ffi"
+-- where there is one), then switch back to the backend in use before.
+function H.each_backend(m, fn)
+  local prev = m._BACKEND
+  for _, b in ipairs(m._backends()) do
+    m._set_backend(b)
+    fn(b)
+  end
+  m._set_backend(prev)
+end
+
 return H

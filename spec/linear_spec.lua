@@ -11,19 +11,13 @@
 --     absolute time is ever compared.
 
 local smtpcode = require "smtpcode"
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
 
 local rep, format = string.rep, string.format
 local clock = os.clock
 local collect = collectgarbage
 
-local function each_backend(fn)
-  local prev = smtpcode._BACKEND
-  for _, b in ipairs(smtpcode._backends()) do
-    smtpcode._set_backend(b)
-    fn(b)
-  end
-  smtpcode._set_backend(prev)
-end
+local function each_backend(fn) return helper.each_backend(smtpcode, fn) end
 
 -- KB allocated by f(...) (collector stopped), and f's first result.
 local function allocated(f, ...)
