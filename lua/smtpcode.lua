@@ -350,6 +350,7 @@ typedef struct smtpcode_verdict {
 } smtpcode_verdict;
 int smtpcode_classify(const char *s, size_t len, const void *f,
                       smtpcode_verdict *out);
+int smtpcode_verdict_text(const smtpcode_verdict *v);
 ]])
     local v = ffi.new("smtpcode_verdict")
     local SEVN = { [0] = "unknown", [2] = "success", [3] = "intermediate",
@@ -357,18 +358,9 @@ int smtpcode_classify(const char *s, size_t len, const void *f,
     local RN, SN = core.reasons()
     local BOUNCE = { [1] = "soft", [2] = "hard" }
     local RETRY = { [1] = false, [2] = true }
-    -- description and advice by the row of the reason table they come from
-    -- (the choice smtpcode_verdict_description/_advice make in
-    -- src/classify.c; spec/classify_spec.lua compares both backends)
-    local DESC, ADVT, ADVP = {}, {}, {}
-    local NREASON = #RN + 1  -- SMTPCODE_REASON_COUNT
-    local function textrow()
-      local sev, r = v.severity, v.reason
-      if sev == 2 then return 0 end
-      if sev == 3 then return NREASON end
-      if r < 1 or r >= NREASON then return NREASON - 1 end -- unknown
-      return r
-    end
+    -- description and advice by smtpcode_verdict_text (which of them a
+    -- verdict gets)
+    local DESC, ADV = {}, {}
     local RULE = {}          -- rule index -> matched
     local ENH, BYK = {}, {}  -- key -> "5.1.1"; key -> matched by a code
     local function enhkey() return (v.cls * 1000 + v.subject) * 1000 + v.detail end
@@ -384,9 +376,8 @@ int smtpcode_classify(const char *s, size_t len, const void *f,
       if v.subject > 9 or v.detail > 99 then return r end
       if v.cls ~= 0 then ENH[enhkey()] = r.enhanced end
       if v.by == 1 then RULE[v.rule] = r.matched else BYK[bykey()] = r.matched end
-      local row = textrow()
-      DESC[row] = r.description
-      if v.severity == 4 or v.retry == 2 then ADVT[row] = r.advice else ADVP[row] = r.advice end
+      local t = C.smtpcode_verdict_text(v)
+      DESC[t], ADV[t] = r.description, r.advice
       return r
     end
 
@@ -402,10 +393,8 @@ int smtpcode_classify(const char *s, size_t len, const void *f,
         if enh == nil then return learn(x, into) end
       end
       if v.by == 1 then matched = RULE[v.rule] else matched = BYK[bykey()] end
-      local row = textrow()
-      local desc = DESC[row]
-      local adv
-      if v.severity == 4 or v.retry == 2 then adv = ADVT[row] else adv = ADVP[row] end
+      local t = C.smtpcode_verdict_text(v)
+      local desc, adv = DESC[t], ADV[t]
       if desc == nil or adv == nil
           or (matched == nil and (v.by ~= 0 or v.code ~= 0 or v.cls ~= 0)) then
         return learn(x, into)

@@ -619,24 +619,27 @@ SMTPCODE_API int smtpcode_scope_of(const char *name, size_t n) {
   return SMTPCODE_ESYNTAX;
 }
 
-static const scr_reason *reasonrow(const smtpcode_verdict *v) {
+SMTPCODE_API int smtpcode_verdict_text(const smtpcode_verdict *v) {
+  int row, transient = v->severity == SMTPCODE_SEV_TRANSIENT ||
+                       v->retry == SMTPCODE_RETRY_YES;
   if (v->severity == SMTPCODE_SEV_SUCCESS)
-    return &smtpcode_rd_reasons[RD_SUCCESS];
-  if (v->severity == SMTPCODE_SEV_INTERMEDIATE)
-    return &smtpcode_rd_reasons[RD_INTERMEDIATE];
-  if (v->reason < 1 || v->reason >= SMTPCODE_REASON_COUNT)
-    return &smtpcode_rd_reasons[SMTPCODE_REASON_UNKNOWN];
-  return &smtpcode_rd_reasons[v->reason];
+    row = RD_SUCCESS;
+  else if (v->severity == SMTPCODE_SEV_INTERMEDIATE)
+    row = RD_INTERMEDIATE;
+  else if (v->reason < 1 || v->reason >= SMTPCODE_REASON_COUNT)
+    row = SMTPCODE_REASON_UNKNOWN;
+  else
+    row = v->reason;
+  return row << 1 | transient;
 }
 
 SMTPCODE_API const char *smtpcode_verdict_description(
     const smtpcode_verdict *v) {
-  return reasonrow(v)->description;
+  return smtpcode_rd_reasons[smtpcode_verdict_text(v) >> 1].description;
 }
 
 SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v) {
-  const scr_reason *r = reasonrow(v);
-  if (v->severity == SMTPCODE_SEV_TRANSIENT || v->retry == SMTPCODE_RETRY_YES)
-    return r->advice_transient;
-  return r->advice_permanent;
+  int t = smtpcode_verdict_text(v);
+  const scr_reason *r = &smtpcode_rd_reasons[t >> 1];
+  return t & 1 ? r->advice_transient : r->advice_permanent;
 }

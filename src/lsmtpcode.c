@@ -49,15 +49,15 @@ enum {
 };
 
 /*
-** classify has more upvalues after those: the reason names, scope names,
-** descriptions and advice the C core returns, as Lua strings (below).
+** classify has more upvalues after those: the reason and scope names, and
+** the descriptions and advice the C core returns by smtpcode_verdict_text
+** (filled on first use), as Lua strings (below).
 */
 #define X_REASON(r) (K_NUP + (r))              /* r 1..23 */
 #define X_SCOPE(s) (X_REASON(SMTPCODE_REASON_COUNT - 1) + (s)) /* s 1..5 */
-#define X_DESC(row) (X_SCOPE(SMTPCODE_SCOPE_SESSION) + 1 + (row)) /* 0..24 */
-#define X_ADVT(row) (X_DESC(SMTPCODE_REASON_COUNT) + 1 + (row))
-#define X_ADVP(row) (X_ADVT(SMTPCODE_REASON_COUNT) + 1 + (row))
-#define X_NUP X_ADVP(SMTPCODE_REASON_COUNT)
+#define X_DESC(t) (X_SCOPE(SMTPCODE_SCOPE_SESSION) + 1 + (t))
+#define X_ADV(t) (X_DESC(SMTPCODE_VERDICT_TEXTS) + (t))
+#define X_NUP (X_ADV(SMTPCODE_VERDICT_TEXTS) - 1)
 
 static const char *const keynames[K_COUNT] = {
   "code", "severity", "enhanced", "class", "subject", "detail", "text",
@@ -451,25 +451,6 @@ static int cl_enhkey(int c, int sb, int d) {
   return 1 + c * 1000 + sb * 100 + d;
 }
 
-/*
-** The row of the reason table a verdict's description and advice come
-** from, and which advice: the same choice as smtpcode_verdict_description
-** and smtpcode_verdict_advice make (src/classify.c), over the strings
-** cl_pushtexts made from them when the module was opened.
-*/
-static int cl_row(const smtpcode_verdict *v) {
-  if (v->severity == SMTPCODE_SEV_SUCCESS) return 0;
-  if (v->severity == SMTPCODE_SEV_INTERMEDIATE) return SMTPCODE_REASON_COUNT;
-  if (v->reason < 1 || v->reason >= SMTPCODE_REASON_COUNT)
-    return SMTPCODE_REASON_UNKNOWN;
-  return v->reason;
-}
-
-static int cl_transient(const smtpcode_verdict *v) {
-  return v->severity == SMTPCODE_SEV_TRANSIENT ||
-         v->retry == SMTPCODE_RETRY_YES;
-}
-
 static void cl_pushreason(lua_State *L, const smtpcode_verdict *v) {
   if (v->reason >= 1 && v->reason < SMTPCODE_REASON_COUNT)
     lua_pushvalue(L, lua_upvalueindex(X_REASON(v->reason)));
@@ -491,25 +472,28 @@ static void cl_pushstr(lua_State *L, const char *p) {
     lua_pushnil(L);
 }
 
-/* Push the strings of X_REASON(1) .. X_NUP, in that order. */
+/* Push the strings of X_REASON(1) .. X_NUP, in that order: the names, then
+** nil for the texts (see cl_pushtext). */
 static void cl_pushtexts(lua_State *L) {
-  smtpcode_verdict v;
-  int i, k;
+  int i;
   for (i = 1; i < SMTPCODE_REASON_COUNT; i++)
     cl_pushstr(L, smtpcode_reason_name(i));
   for (i = 1; i <= SMTPCODE_SCOPE_SESSION; i++)
     cl_pushstr(L, smtpcode_scope_name(i));
-  for (k = 0; k < 3; k++) { /* descriptions, transient, permanent advice */
-    for (i = 0; i <= SMTPCODE_REASON_COUNT; i++) {
-      memset(&v, 0, sizeof v);
-      v.reason = i > 0 && i < SMTPCODE_REASON_COUNT ? i : 0;
-      v.severity = i == 0 ? SMTPCODE_SEV_SUCCESS
-                   : i == SMTPCODE_REASON_COUNT ? SMTPCODE_SEV_INTERMEDIATE
-                   : k == 1 ? SMTPCODE_SEV_TRANSIENT : SMTPCODE_SEV_PERMANENT;
-      v.retry = k == 1 ? SMTPCODE_RETRY_YES : SMTPCODE_RETRY_NO;
-      cl_pushstr(L, k == 0 ? smtpcode_verdict_description(&v)
-                           : smtpcode_verdict_advice(&v));
-    }
+  for (i = X_DESC(0); i <= X_NUP; i++) lua_pushnil(L);
+}
+
+/* The description (advice 0) or advice of v: upvalue up, made from the C
+** string the first time. */
+static void cl_pushtext(lua_State *L, int up, const smtpcode_verdict *v,
+                        int advice) {
+  lua_pushvalue(L, lua_upvalueindex(up));
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    cl_pushstr(L, advice ? smtpcode_verdict_advice(v)
+                         : smtpcode_verdict_description(v));
+    lua_pushvalue(L, -1);
+    lua_replace(L, lua_upvalueindex(up));
   }
 }
 
@@ -639,7 +623,7 @@ static int l_classify(lua_State *L) {
   smtpcode_found f;
   smtpcode_verdict v;
   const char *umatched = NULL;
-  int ureason = 0, skipuser = 0, t, cache, reuse, row, tx = lua_type(L, 1);
+  int ureason = 0, skipuser = 0, t, cache, reuse, text, tx = lua_type(L, 1);
   lua_settop(L, 3);
   if (tx == LUA_TSTRING) {
     s = lua_tolstring(L, 1, &len);
@@ -680,13 +664,12 @@ static int l_classify(lua_State *L) {
          pushkey(L, v.bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT));
   cl_set(L, t, K_RETRY, v.retry,
          lua_pushboolean(L, v.retry == SMTPCODE_RETRY_YES));
-  row = cl_row(&v);
+  text = smtpcode_verdict_text(&v);
   pushkey(L, K_DESCRIPTION);
-  lua_pushvalue(L, lua_upvalueindex(X_DESC(row)));
+  cl_pushtext(L, X_DESC(text), &v, 0);
   lua_rawset(L, t);
   pushkey(L, K_ADVICE);
-  lua_pushvalue(L, lua_upvalueindex(cl_transient(&v) ? X_ADVT(row)
-                                                      : X_ADVP(row)));
+  cl_pushtext(L, X_ADV(text), &v, 1);
   lua_rawset(L, t);
   pushkey(L, K_MATCHED);
   switch (v.by) {

@@ -509,6 +509,14 @@ SMTPCODE_API const char *smtpcode_verdict_description(
     const smtpcode_verdict *v);
 SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v);
 
+/*
+** Which of those texts v gets, as one number below SMTPCODE_VERDICT_TEXTS:
+** verdicts with the same number get the same description and advice, so
+** a binding can keep its strings by it.
+*/
+#define SMTPCODE_VERDICT_TEXTS (2 * (SMTPCODE_REASON_COUNT + 1))
+SMTPCODE_API int smtpcode_verdict_text(const smtpcode_verdict *v);
+
 /* }====================================================== */
 
 #endif

@@ -191,6 +191,40 @@ static void test_split(void) {
   ok(bad == 0 && cases > 1000, "one stream or four: the same phrases found, the same verdicts");
 }
 
+/* smtpcode_verdict_text names the texts a verdict gets: the same number,
+** the same description and advice, over every severity, reason and retry. */
+static void test_texts(void) {
+  const char *desc[SMTPCODE_VERDICT_TEXTS], *adv[SMTPCODE_VERDICT_TEXTS];
+  int sev, r, rt, bad = 0, seen = 0;
+  memset(desc, 0, sizeof desc);
+  memset(adv, 0, sizeof adv);
+  for (sev = 0; sev <= 5; sev++)
+    for (r = -1; r <= SMTPCODE_REASON_COUNT; r++)
+      for (rt = 0; rt <= 2; rt++) {
+        smtpcode_verdict v;
+        int t;
+        memset(&v, 0, sizeof v);
+        v.severity = sev;
+        v.reason = r;
+        v.retry = rt;
+        t = smtpcode_verdict_text(&v);
+        if (t < 0 || t >= SMTPCODE_VERDICT_TEXTS) {
+          bad++;
+          continue;
+        }
+        if (desc[t] == NULL) {
+          desc[t] = smtpcode_verdict_description(&v);
+          adv[t] = smtpcode_verdict_advice(&v);
+          seen++;
+        } else if (desc[t] != smtpcode_verdict_description(&v) ||
+                   adv[t] != smtpcode_verdict_advice(&v)) {
+          bad++;
+        }
+      }
+  ok(bad == 0 && seen > SMTPCODE_REASON_COUNT,
+     "smtpcode_verdict_text: one number per description and advice");
+}
+
 static void test_bounds(void) {
   static char big[SMTPCODE_MAX_CLASSIFY + 64];
   smtpcode_verdict v;
@@ -235,6 +269,7 @@ int main(void) {
   test_decisions();
   test_text();
   test_split();
+  test_texts();
   test_bounds();
   return done_testing();
 }
