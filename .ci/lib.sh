@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers sourced by the smoke-test scripts.
+# Helpers sourced by the smoke-test scripts and spec/integration/postfix.sh.
 
 # free_port BASE: print the first port >= BASE nobody listens on (loopback).
 free_port() {
@@ -11,14 +11,15 @@ free_port() {
 }
 
 # wait_until PID SECONDS CMD...: retry CMD every 0.1 s until it succeeds;
-# give up after SECONDS or as soon as process PID has exited.
+# give up after SECONDS or as soon as process PID has exited (PID 0: no
+# process to watch, e.g. a daemon that forked away).
 wait_until() {
   local pid=$1 limit=$(( $2 * 10 )) i=0
   shift 2
   until "$@" >/dev/null 2>&1; do
     i=$((i + 1))
     [ $i -ge $limit ] && return 1
-    kill -0 "$pid" 2>/dev/null || return 1
+    if [ "$pid" != 0 ]; then kill -0 "$pid" 2>/dev/null || return 1; fi
     sleep 0.1
   done
 }

@@ -18,31 +18,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
+. "$ROOT/.ci/lib.sh"
 . "$ROOT/.ci/nginx-conf.sh"
-
-# free_port BASE: the first port >= BASE nobody listens on (loopback).
-free_port() {
-  local p=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-  echo "$p"
-}
-# wait_until SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
-wait_until() {
-  local limit=$(( $1 * 10 )) i=0
-  shift
-  until "$@" >/dev/null 2>&1; do
-    i=$((i + 1)); [ $i -ge $limit ] && return 1; sleep 0.1
-  done
-}
-# stop_pid PID SIGNAL: signal a process started here, reap it (10 s, then KILL).
-stop_pid() {
-  local pid=$1 i=0
-  kill -"$2" "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do
-    i=$((i + 1)); [ $i -ge 100 ] && { kill -KILL "$pid" 2>/dev/null; break; }; sleep 0.1
-  done
-  wait "$pid" 2>/dev/null
-}
 
 n=0 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -148,7 +125,7 @@ else
   nok "private Postfix starts"; sed 's/^/#   /' "$PF"/check.log "$PF"/start.log "$PF/maillog" 2>/dev/null | tail -20
   finish
 fi
-if wait_until 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"; then
+if wait_until 0 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"; then
   ok "Postfix listens on 127.0.0.1:$SMTP_PORT"
 else
   nok "Postfix listens on 127.0.0.1:$SMTP_PORT"; tail -20 "$PF/maillog" | sed 's/^/#   /'; finish
@@ -283,7 +260,7 @@ else
 fi
 nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 </dev/null &
 NGX=$!
-if wait_until 20 curl -sf "http://127.0.0.1:$HTTP_PORT/pause?dest=x"; then
+if wait_until "$NGX" 20 curl -sf "http://127.0.0.1:$HTTP_PORT/pause?dest=x"; then
   ok "nginx answers on 127.0.0.1:$HTTP_PORT"
 else
   nok "nginx answers on 127.0.0.1:$HTTP_PORT"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'; finish
