@@ -46,9 +46,11 @@ CTEST_CFLAGS  = -std=c99 $(SAN_FLAGS) -Wall -Wextra -Werror \
                 -Wshadow -Wwrite-strings -Werror=implicit-function-declaration \
                 -Isrc $(CFLAGS)
 
-SRCS       = $(sort $(wildcard src/*.c))
-HDRS       = $(wildcard src/*.h)
-BINDING    = src/lsmtpcode.c
+# The Lua binding lives in src/lua/, the only folder that includes lua.h;
+# everything directly in src/ is the Lua-free core.
+SRCS       = $(sort $(wildcard src/*.c src/lua/*.c))
+HDRS       = $(wildcard src/*.h src/lua/*.h)
+BINDING    = $(wildcard src/lua/*.c)
 CORE_SRCS  = $(filter-out $(BINDING),$(SRCS))
 CTESTS     = $(sort $(wildcard spec/c/test_*.c))
 CTEST_BINS = $(patsubst spec/c/%.c,build/ctest/%,$(CTESTS))
@@ -120,7 +122,8 @@ lib-$(1): build/$(1)/smtpcode/core.so
 
 build/$(1)/obj/%.o: src/%.c | build/$(1)/obj/.dir
 	$$(call check_headers,$(1))
-	$$(CC) $$(MOD_CFLAGS) $$(call lua_cflags,$(1)) -MMD -MP -c $$< -o $$@
+	@mkdir -p $$(@D)
+	$$(CC) $$(MOD_CFLAGS) -Isrc $$(call lua_cflags,$(1)) -MMD -MP -c $$< -o $$@
 
 build/$(1)/smtpcode/core.so: $$(patsubst src/%.c,build/$(1)/obj/%.o,$$(SRCS)) | build/$(1)/smtpcode/.dir
 	@test -n "$$(SRCS)" || { echo "error: no C sources in src/" >&2; exit 1; }
@@ -128,7 +131,7 @@ build/$(1)/smtpcode/core.so: $$(patsubst src/%.c,build/$(1)/obj/%.o,$$(SRCS)) | 
 	$$(check_undefined)
 	@mv -f $$@.tmp $$@
 
--include $$(wildcard build/$(1)/obj/*.d)
+-include $$(wildcard build/$(1)/obj/*.d build/$(1)/obj/lua/*.d)
 endef
 $(foreach v,$(ALL_VERSIONS),$(eval $(call lua_rules,$(v))))
 

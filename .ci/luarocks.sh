@@ -23,7 +23,7 @@ for name, m in pairs(env.build.modules) do
   else lua[m] = name end
 end
 local problems = {}
-local p = io.popen("ls src/*.c lua/smtpcode.lua lua/smtpcode/*.lua 2>/dev/null")
+local p = io.popen("ls src/*.c src/lua/*.c lua/smtpcode.lua lua/smtpcode/*.lua 2>/dev/null")
 for f in p:lines() do
   if f:match("%.c$") and not listed[f] then problems[#problems + 1] = f .. " is not in smtpcode.core's sources" end
   if f:match("%.lua$") and not lua[f] then problems[#problems + 1] = f .. " is not in build.modules" end

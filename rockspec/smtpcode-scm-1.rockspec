@@ -31,12 +31,12 @@ dependencies = {
 build = {
    type = "builtin",
    modules = {
-      -- Every C file under src/ must be listed here: builtin does not glob.
+      -- Every C file under src/ and src/lua/ must be listed here: builtin does not glob.
       -- (`make test` checks that this list matches src/*.c.)
       ["smtpcode.core"] = {
          sources = {
             "src/reply.c",
-            "src/lsmtpcode.c",
+            "src/lua/lsmtpcode.c",
             "src/registry.c",
             "src/registry_data.c",
             "src/find.c",

@@ -1,6 +1,6 @@
 /*
 ** lsmtpcode.c: the Lua C API binding of the smtpcode core (module
-** "smtpcode.core"). This is the only file that includes Lua headers.
+** "smtpcode.core"). src/lua/ is the only folder that includes Lua headers.
 ** Written against the Lua 5.3/5.4 API, with a few private back-ports for
 ** Lua 5.1 and LuaJIT.
 */
