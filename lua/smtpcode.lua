@@ -475,6 +475,10 @@ end
 -- a table either way, so the FFI would not save the allocation.
 M.find = core.find
 
+-- reasons(): the record of every reason of classify, in the reasons' order
+-- (data/reasons.tsv, compiled into the core): a new table at each call.
+M.reasons = core.reason_records
+
 -- {======================================================
 -- Registry (issue 3): describe(x) and codes(kind)
 -- The tables come from the C core at each call (one source of truth).

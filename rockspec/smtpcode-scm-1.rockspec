@@ -42,6 +42,7 @@ build = {
             "src/find.c",
             "src/classify.c",
             "src/rules_data.c",
+            "src/reasons_data.c",
          },
          incdirs = { "src" },
       },

@@ -411,12 +411,6 @@ static const scr_reply *replyentry(int code) {
   return k ? &smtpcode_rd_reply[k - 1] : NULL;
 }
 
-static int hardreason(int r) {
-  return r == SMTPCODE_REASON_USER_UNKNOWN ||
-         r == SMTPCODE_REASON_MAILBOX_DISABLED ||
-         r == SMTPCODE_REASON_BAD_ADDRESS || r == SMTPCODE_REASON_HOST_UNKNOWN;
-}
-
 /* Bounce and retry from severity and reason. */
 static void settle(smtpcode_verdict *v) {
   int sev = v->severity;
@@ -437,9 +431,10 @@ static void settle(smtpcode_verdict *v) {
     v->retry = smtpcode_rd_reasons[v->reason].nocode_retry
                    ? SMTPCODE_RETRY_YES
                    : SMTPCODE_RETRY_NO;
-  v->bounce = hardreason(v->reason) && v->retry == SMTPCODE_RETRY_NO
-                  ? SMTPCODE_BOUNCE_HARD
-                  : SMTPCODE_BOUNCE_SOFT;
+  v->bounce =
+      smtpcode_rd_reasons[v->reason].hard && v->retry == SMTPCODE_RETRY_NO
+          ? SMTPCODE_BOUNCE_HARD
+          : SMTPCODE_BOUNCE_SOFT;
   if (v->scope == SMTPCODE_SCOPE_NONE)
     v->scope = smtpcode_rd_reasons[v->reason].scope;
 }
@@ -551,7 +546,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
 
 SMTPCODE_API int smtpcode_settle(smtpcode_verdict *v, int reason, int scope) {
   if (reason < 1 || reason >= SMTPCODE_REASON_COUNT || scope < 0 ||
-      scope > SMTPCODE_SCOPE_SESSION)
+      scope > smtpcode_rd_nscopes)
     return SMTPCODE_ESYNTAX;
   if (v->severity == SMTPCODE_SEV_SUCCESS ||
       v->severity == SMTPCODE_SEV_INTERMEDIATE)
@@ -582,18 +577,19 @@ SMTPCODE_API int smtpcode_rule_info(int i, smtpcode_rule *out) {
   return 0;
 }
 
-static const char *const scopenames[] = {
-  "recipient", "sender", "message", "destination", "session"
-};
-
 SMTPCODE_API const char *smtpcode_reason_name(int reason) {
   if (reason < 1 || reason >= SMTPCODE_REASON_COUNT) return NULL;
   return smtpcode_rd_reasons[reason].name;
 }
 
 SMTPCODE_API const char *smtpcode_scope_name(int scope) {
-  if (scope < 1 || scope > SMTPCODE_SCOPE_SESSION) return NULL;
-  return scopenames[scope - 1];
+  if (scope < 1 || scope > smtpcode_rd_nscopes) return NULL;
+  return smtpcode_rd_scopes[scope];
+}
+
+SMTPCODE_API const smtpcode_reason_info *smtpcode_reason_get(int reason) {
+  if (reason < 1 || reason >= SMTPCODE_REASON_COUNT) return NULL;
+  return &smtpcode_rd_reasons[reason];
 }
 
 static int sameword(const char *a, const char *s, size_t n) {
@@ -614,8 +610,8 @@ SMTPCODE_API int smtpcode_reason_of(const char *name, size_t n) {
 SMTPCODE_API int smtpcode_scope_of(const char *name, size_t n) {
   int i;
   if (name == NULL) return SMTPCODE_ESYNTAX;
-  for (i = 0; i < SMTPCODE_SCOPE_SESSION; i++)
-    if (sameword(scopenames[i], name, n)) return i + 1;
+  for (i = 1; i <= smtpcode_rd_nscopes; i++)
+    if (sameword(smtpcode_rd_scopes[i], name, n)) return i;
   return SMTPCODE_ESYNTAX;
 }
 

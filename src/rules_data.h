@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "reasons_data.h" /* smtpcode_rd_reasons, smtpcode_rd_scopes */
+
 /* Internal to the library, whatever the compiler flags (a LuaRocks build
 ** does not pass -fvisibility=hidden): only SMTPCODE_API is exported. */
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -78,15 +80,6 @@ typedef struct scr_reply {
   unsigned char reason, strength;
 } scr_reply;
 
-typedef struct scr_reason {
-  const char *name;
-  unsigned char scope;
-  unsigned char nocode_retry;
-  const char *description;
-  const char *advice_transient;
-  const char *advice_permanent;
-} scr_reason;
-
 extern const unsigned char smtpcode_rd_cls[256];
 #define SCR_SHIFT 7 /* data/gen_rules.lua fails when ncls is larger */
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
@@ -112,8 +105,6 @@ extern const int smtpcode_rd_nsub;
 extern const scr_reply smtpcode_rd_reply[];
 /* reply code c: smtpcode_rd_reply[replyidx[c - 200] - 1], none when 0 */
 extern const unsigned char smtpcode_rd_replyidx[400];
-/* [0] success, [1..23] the reasons, [24] intermediate */
-extern const scr_reason smtpcode_rd_reasons[];
 extern const int smtpcode_rd_nrules;
 extern const int smtpcode_rd_nphrases;
 extern const int smtpcode_rd_nenh;

@@ -378,7 +378,9 @@ SMTPCODE_API int smtpcode_find(const char *s, size_t len, smtpcode_found *out,
 #define SMTPCODE_MAX_CLASSIFY 65536
 #endif
 
-/* Why a failure happened. 0 (NONE) is the reason of success and 3xx. */
+/* Why a failure happened. 0 (NONE) is the reason of success and 3xx.
+** The rows of data/reasons.tsv in order; src/reasons_data.c (generated)
+** does not compile when these numbers differ from the TSV's. */
 typedef enum smtpcode_reason {
   SMTPCODE_REASON_NONE = 0,
   SMTPCODE_REASON_USER_UNKNOWN = 1,
@@ -407,7 +409,7 @@ typedef enum smtpcode_reason {
   SMTPCODE_REASON_COUNT = 24
 } smtpcode_reason;
 
-/* What a failure is about. */
+/* What a failure is about: the rows of data/scopes.tsv in order. */
 typedef enum smtpcode_scope {
   SMTPCODE_SCOPE_NONE = 0,
   SMTPCODE_SCOPE_RECIPIENT = 1,
@@ -500,6 +502,27 @@ SMTPCODE_API const char *smtpcode_scope_name(int scope);
 /* Reason from its name (n bytes); SMTPCODE_ESYNTAX when not a name. */
 SMTPCODE_API int smtpcode_reason_of(const char *name, size_t n);
 SMTPCODE_API int smtpcode_scope_of(const char *name, size_t n);
+
+/*
+** Everything the core knows about one reason (data/reasons.tsv): static
+** strings; who_nocode and todo_nocode are NULL when the reason has none
+** (the transient or permanent texts apply).
+*/
+typedef struct smtpcode_reason_info {
+  const char *name;         /* "user_unknown" */
+  int scope;                /* smtpcode_scope when no rule gives one */
+  int hard;                 /* 1: a permanent failure is a hard bounce */
+  int nocode_retry;         /* 1: a failure without any code is retried */
+  const char *label;        /* a few words, for a headline */
+  const char *description;  /* what happened */
+  const char *advice_transient, *advice_permanent; /* one-line advice */
+  const char *who_transient, *todo_transient;  /* who must act, what to */
+  const char *who_permanent, *todo_permanent;  /* do, when a retry can or */
+  const char *who_nocode, *todo_nocode;        /* cannot work; no code */
+} smtpcode_reason_info;
+
+/* The record of reason 1 .. SMTPCODE_REASON_COUNT - 1; NULL otherwise. */
+SMTPCODE_API const smtpcode_reason_info *smtpcode_reason_get(int reason);
 
 /*
 ** Plain-words text for a verdict: what happened, and who must act and

@@ -8,12 +8,13 @@
 --
 -- Pure Lua (common subset of 5.1-5.4 and LuaJIT). The reason, severity,
 -- bounce and retry come from smtpcode.classify; code titles from
--- smtpcode.describe. The sentences below are data: one row per reason, with
--- a transient and a permanent variant, plus rows for the success replies and
--- for enhanced codes whose meaning is more precise than the reason. All text
--- is written for this project.
+-- smtpcode.describe. The per-reason sentences (a transient and a permanent
+-- variant) come from the core (data/reasons.tsv); the rows below are for the
+-- success replies and for enhanced codes whose meaning is more precise than
+-- the reason. All text is written for this project.
 
 local type, error, tostring, setmetatable = type, error, tostring, setmetatable
+local ipairs = ipairs
 local format = string.format
 local concat = table.concat
 local require = require
@@ -24,199 +25,20 @@ local require = require
 
 local M = {}
 
--- Who must act, as shown on the "Who must act" line.
-local NOBODY = "nobody: your mail server retries by itself"
-local SENDER = "you, the sender"
-local SENDER_ADMIN = "you, the sender (or the administrator of your mail server or domain)"
-local RECIPIENT = "the recipient"
-local RCPT_ADMIN = "the recipient's mail administrator"
-local SOFTWARE = "the administrator of the sending software"
-
 --- Per reason: `label` (short name for the headline), and per severity
 -- (`transient` = a retry can work, `permanent` = it cannot) `who` and
 -- `todo`; `nocode` is used instead when the text has no code at all (an
 -- exception message of a mail program). What happened comes from classify.
-M.reasons = {
-  user_unknown = {
-    label = "the recipient address does not exist",
-    transient = { who = NOBODY .. " (for now)",
-      todo = "Wait for the retries. If the address keeps failing, it is probably wrong: check it with the recipient." },
-    permanent = { who = SENDER,
-      todo = "Check the address for typos. If it is right, the mailbox was removed: " ..
-        "stop mailing it and remove it from your lists." },
-  },
-  mailbox_full = {
-    label = "the recipient's mailbox is full",
-    transient = { who = RECIPIENT .. " (your server retries meanwhile)",
-      todo = "Nothing for you to do: the message goes through once the recipient frees space. Keep the address." },
-    permanent = { who = RECIPIENT,
-      todo = "The recipient must free space. Keep the address; send again later or reach them another way." },
-  },
-  mailbox_disabled = {
-    label = "the recipient's mailbox is disabled",
-    transient = { who = NOBODY .. " (for now)",
-      todo = "Wait for the retries; if the account stays disabled, treat the address as dead." },
-    permanent = { who = SENDER,
-      todo = "Stop mailing this address: the account is closed or suspended. Ask the recipient for a new address." },
-  },
-  bad_address = {
-    label = "the recipient address is malformed",
-    transient = { who = SENDER,
-      todo = "Correct the address (typo, missing domain, stray characters); retrying it unchanged will not help." },
-    permanent = { who = SENDER,
-      todo = "Correct the address (typo, missing domain, stray characters) and send again." },
-  },
-  host_unknown = {
-    label = "the recipient's domain does not exist or accepts no mail",
-    transient = { who = NOBODY .. " (for now)",
-      todo = "The domain did not resolve this time; your server retries. If it keeps failing, " ..
-        "check the domain part of the address." },
-    permanent = { who = SENDER,
-      todo = "Check the domain part of the address (spelling, e.g. a mistyped provider name). " ..
-        "If the domain really does not exist or takes no mail, stop mailing the address." },
-  },
-  sender_rejected = {
-    label = "the sender address or its domain was refused",
-    transient = { who = SENDER_ADMIN .. "; your server retries meanwhile",
-      todo = "Check that the domain of your sender address exists and resolves in DNS (MX or A record)." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "Send from an address whose domain exists and resolves in DNS (MX or A record) " ..
-        "and that the receiving server accepts; fix the sender address in your mail program or application." },
-  },
-  relay_denied = {
-    label = "relaying denied",
-    transient = { who = SENDER_ADMIN,
-      todo = "Send through your own provider's server with login (port 587 or 465), " ..
-        "or directly to the recipient domain's MX." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "This server does not take mail for that domain from you. Send through your own provider's " ..
-        "server with login (port 587 or 465), or directly to the recipient domain's MX." },
-  },
-  greylisted = {
-    label = "greylisting",
-    transient = { who = NOBODY,
-      todo = "Nothing but patience: the receiving server refuses the first attempt on purpose and " ..
-        "accepts the retry, usually within minutes. Do not resend by hand." },
-    permanent = { who = RCPT_ADMIN,
-      todo = "The message was still refused after greylisting; " ..
-        "ask the recipient's administrator to allow your server." },
-  },
-  rate_limited = {
-    label = "rate limited",
-    transient = { who = NOBODY .. "; if it happens often, you, the sender",
-      todo = "Your server retries later. If it repeats, send more slowly to this destination " ..
-        "(fewer messages and connections at once)." },
-    permanent = { who = SENDER,
-      todo = "Lower your sending rate or volume to this destination and send again later." },
-  },
-  blocklisted = {
-    label = "the sending server is on a block list or has a poor reputation",
-    transient = { who = SENDER_ADMIN,
-      todo = "Look up your sending IP address or domain on the block list named in the reply, " ..
-        "fix the cause (compromised account, spam complaints) and ask for delisting." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "Look up your sending IP address or domain on the block list named in the reply, " ..
-        "fix the cause (compromised account, spam complaints) and ask for delisting; then send again." },
-  },
-  spam = {
-    label = "the content was judged spam or malware",
-    transient = { who = SENDER,
-      todo = "Review the content, links and attachments; your server retries meanwhile." },
-    permanent = { who = SENDER,
-      todo = "Review the content, links and attachments; do not resend the same message unchanged." },
-  },
-  policy = {
-    label = "refused by the receiver's policy",
-    transient = { who = RCPT_ADMIN .. "; your server retries meanwhile",
-      todo = "Read the reply text; if it keeps failing, ask the recipient's administrator about their policy." },
-    permanent = { who = RCPT_ADMIN .. " (or you, if the reply names something you can change)",
-      todo = "Read the reply text for what the policy forbids; change it, or contact the recipient another way." },
-  },
-  sender_auth = {
-    label = "sender authentication (SPF, DKIM, DMARC or reverse DNS) failed",
-    transient = { who = SENDER_ADMIN,
-      todo = "Publish correct SPF, DKIM and DMARC records for your domain and a PTR record for the " ..
-        "sending IP; your server retries meanwhile." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "Publish correct SPF, DKIM and DMARC records for your domain and a PTR record for the " ..
-        "sending IP, then send again." },
-  },
-  auth_required = {
-    label = "authentication required or refused",
-    transient = { who = SENDER,
-      todo = "Check the user name, password (or app password) and authentication method, then try again." },
-    permanent = { who = SENDER,
-      todo = "Configure SMTP authentication with valid credentials (user name, password or app password)." },
-  },
-  tls_required = {
-    label = "encryption (TLS) required or failed",
-    transient = { who = SENDER_ADMIN,
-      todo = "Enable STARTTLS or TLS with a valid certificate on the sending side; your server retries meanwhile." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "Enable STARTTLS or TLS with a valid certificate on the sending side " ..
-        "(or fix DANE/MTA-STS), then resend." },
-  },
-  too_large = {
-    label = "the message is too large",
-    transient = { who = SENDER,
-      todo = "Send a smaller message if it keeps failing (compress attachments or share a link)." },
-    permanent = { who = SENDER,
-      todo = "Send a smaller message: compress the attachments or share them as a link." },
-  },
-  syntax = {
-    label = "SMTP protocol error",
-    transient = { who = SOFTWARE,
-      todo = "The sending program sent a command the server did not accept; fix the program or its settings." },
-    permanent = { who = SOFTWARE,
-      todo = "The sending program sent a command the server did not accept; fix the program or its settings." },
-  },
-  network = {
-    label = "network problem",
-    nocode = { who = "you or your network administrator (nobody refused the message: no server answered)",
-      todo = "Check the server name and port (25, 465 or 587), DNS, and firewalls; many providers " ..
-        "block outgoing port 25. A mail server retries such failures by itself." },
-    transient = { who = NOBODY .. "; if it persists, you or your network administrator",
-      todo = "No server answered, so nobody refused the message. If it persists, check the server name, " ..
-        "the port (25, 465 or 587), DNS, and firewalls (many providers block outgoing port 25)." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "Check the recipient domain's MX records and the network path to them." },
-  },
-  expired = {
-    label = "gave up after too long in the queue",
-    transient = { who = NOBODY .. " (for now)",
-      todo = "Your server keeps trying until the queue lifetime ends; the earlier deferrals tell why." },
-    permanent = { who = SENDER_ADMIN,
-      todo = "Look at the earlier deferral reason in the log (the real cause), fix it, then send again." },
-  },
-  loop = {
-    label = "mail loop",
-    transient = { who = "the mail administrators of the servers involved",
-      todo = "A forwarding or routing rule sends the message in circles; it must be fixed." },
-    permanent = { who = "the mail administrators of the servers involved",
-      todo = "A forwarding or routing rule sends the message in circles; fix it, then send again." },
-  },
-  service_unavailable = {
-    label = "the receiving server is busy or unavailable",
-    transient = { who = NOBODY,
-      todo = "Nothing: the receiving server is busy or restarting; the retry normally works." },
-    permanent = { who = RCPT_ADMIN,
-      todo = "The receiving server refused service; try later or contact its administrator." },
-  },
-  system_error = {
-    label = "error in the receiving mail system",
-    transient = { who = NOBODY,
-      todo = "Nothing for now: your server retries. If it persists, tell the recipient's administrator." },
-    permanent = { who = RCPT_ADMIN,
-      todo = "The receiving mail system is broken or misconfigured; tell the recipient another way." },
-  },
-  unknown = {
-    label = "not delivered, reason not stated",
-    transient = { who = NOBODY .. " (for now)",
-      todo = "Read the reply text for details; your server retries." },
-    permanent = { who = SENDER .. " or " .. RCPT_ADMIN,
-      todo = "Read the reply text for details; ask the recipient's administrator if it is unclear." },
-  },
-}
+-- Built from the core's records (smtpcode.reasons(), data/reasons.tsv).
+M.reasons = {}
+for _, r in ipairs(require("smtpcode").reasons()) do
+  M.reasons[r.name] = {
+    label = r.label,
+    transient = { who = r.who_transient, todo = r.todo_transient },
+    permanent = { who = r.who_permanent, todo = r.todo_permanent },
+    nocode = r.who_nocode and { who = r.who_nocode, todo = r.todo_nocode } or nil,
+  }
+end
 
 --- Non-failure replies (2yz, 3yz): what each common code means. Codes
 -- not listed here use describe()'s title and description.

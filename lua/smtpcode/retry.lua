@@ -75,27 +75,23 @@ M.pauses = {
   greylisted = false,
 }
 
--- The reason vocabulary of `classify` (issue 4), with the scope used when a
--- result carries none, and whether a permanent failure of it is "hard".
-local REASONS = {
-  user_unknown = "recipient", mailbox_full = "recipient",
-  mailbox_disabled = "recipient", bad_address = "recipient",
-  host_unknown = "recipient", relay_denied = "recipient",
-  sender_rejected = "sender", sender_auth = "sender",
-  greylisted = "destination", rate_limited = "destination",
-  blocklisted = "destination", service_unavailable = "destination",
-  network = "destination",
-  spam = "message", policy = "message", too_large = "message",
-  loop = "message", expired = "message", system_error = "message",
-  unknown = "message",
-  auth_required = "session", tls_required = "session", syntax = "session",
-}
+-- The reason vocabulary of `classify`, from the core's records
+-- (smtpcode.reasons(), data/reasons.tsv): the scope used when a result
+-- carries none, and whether a permanent failure is "hard". Without the C
+-- core (a policy with its own opts.classify) both are empty: results must
+-- then carry their scope and bounce.
+local SCOPE_OF, HARD = {}, {}
 M.reasons = {}
-for k in pairs(REASONS) do M.reasons[#M.reasons + 1] = k end
+do
+  local ok, sc = pcall(require, "smtpcode")
+  if ok and type(sc) == "table" and type(sc.reasons) == "function" then
+    for _, r in ipairs(sc.reasons()) do
+      SCOPE_OF[r.name], HARD[r.name] = r.scope, r.hard
+      M.reasons[#M.reasons + 1] = r.name
+    end
+  end
+end
 sort(M.reasons)
-
-local HARD = { user_unknown = true, mailbox_disabled = true,
-               bad_address = true, host_unknown = true }
 
 local SEVERITIES = { success = true, intermediate = true, transient = true,
                      permanent = true, unknown = true }
@@ -397,7 +393,7 @@ function Policy:decide(reply, state)
   if type(reason) ~= "string" then reason = "unknown" end
   d.reason = reason
   local scope = r.scope
-  if type(scope) ~= "string" then scope = REASONS[reason] or "message" end
+  if type(scope) ~= "string" then scope = SCOPE_OF[reason] or "message" end
   d.scope = scope
   d.destination = scope == "destination"
 
@@ -699,7 +695,7 @@ function Tracker:record(dest, x, now)
     return self:pause(dest, now)
   end
   local reason = x.reason or r.reason or "unknown"
-  local scope = x.scope or r.scope or REASONS[reason]
+  local scope = x.scope or r.scope or SCOPE_OF[reason]
   if scope ~= "destination" then
     return self:pause(dest, now)
   end

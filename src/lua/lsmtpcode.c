@@ -736,6 +736,49 @@ static int l_reasons(lua_State *L) {
   return 2;
 }
 
+/* reason_records() -> { { name = "user_unknown", scope = "recipient",
+** hard = true, ... }, ... }: smtpcode_reason_get of every reason, in
+** order; a text field is absent when the core has none. */
+static int l_reason_records(lua_State *L) {
+  static const char *const keys[] = {
+    "label", "description", "advice_transient", "advice_permanent",
+    "who_transient", "todo_transient", "who_permanent", "todo_permanent",
+    "who_nocode", "todo_nocode"
+  };
+  int i, k;
+  lua_createtable(L, SMTPCODE_REASON_COUNT - 1, 0);
+  for (i = 1; i < SMTPCODE_REASON_COUNT; i++) {
+    const smtpcode_reason_info *r = smtpcode_reason_get(i);
+    const char *texts[10];
+    texts[0] = r->label;
+    texts[1] = r->description;
+    texts[2] = r->advice_transient;
+    texts[3] = r->advice_permanent;
+    texts[4] = r->who_transient;
+    texts[5] = r->todo_transient;
+    texts[6] = r->who_permanent;
+    texts[7] = r->todo_permanent;
+    texts[8] = r->who_nocode;
+    texts[9] = r->todo_nocode;
+    lua_createtable(L, 0, 14);
+    lua_pushstring(L, r->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, smtpcode_scope_name(r->scope));
+    lua_setfield(L, -2, "scope");
+    lua_pushboolean(L, r->hard);
+    lua_setfield(L, -2, "hard");
+    lua_pushboolean(L, r->nocode_retry);
+    lua_setfield(L, -2, "nocode_retry");
+    for (k = 0; k < 10; k++) {
+      if (texts[k] == NULL) continue;
+      lua_pushstring(L, texts[k]);
+      lua_setfield(L, -2, keys[k]);
+    }
+    lua_rawseti(L, -2, i);
+  }
+  return 1;
+}
+
 /* rule_count() -> number of built-in text rules */
 static int l_rule_count(lua_State *L) {
   lua_pushinteger(L, smtpcode_rule_count());
@@ -1009,6 +1052,7 @@ static const luaL_Reg funcs[] = {
   {"classify", l_classify},
   {"_set_hook", l_set_hook},
   {"reasons", l_reasons},
+  {"reason_records", l_reason_records},
   {"rule_count", l_rule_count},
   {"find", l_find},
   {"registry_count", l_registry_count},
