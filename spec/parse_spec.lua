@@ -82,8 +82,13 @@ local cases = {
     { lenient = true } },
   -- more framing
   { "empty input", "", { err = "incomplete" } },
-  { "partial code", "25", { err = "incomplete" } },
-  { "a bare code without a line ending may still become a continuation", "250", { err = "incomplete" } },
+  { "a two-digit line is not a reply", "25", { err = "syntax" } },
+  -- a final line without its ending is complete as it stands (RFC 5321 4.2:
+  -- the text is optional); waiting for more bytes is a stream reader's job
+  { "a bare code without a line ending", "250", { code = 250, text = "", severity = "success" } },
+  { "a bare code and a lone CR", "250\r", { code = 250, text = "" } },
+  { "a bare final code after a continuation", "250-a\r\n250", { code = 250, text = "a\n" } },
+  { "a continuation line without its ending", "250-a", { err = "incomplete" } },
   { "a final line without its ending", "250 ok", { code = 250, text = "ok" } },
   { "blank line inside a reply", "250-a\r\n\r\n250 b\r\n", { err = "syntax" } },
   { "3yz carries no enhanced code", "354 2.0.0 go ahead\r\n",
@@ -191,8 +196,11 @@ for _, backend in ipairs(smtpcode._backends()) do
       assert.has_error(function() smtpcode.parse("250 ok", { max_line = "x" }) end)
     end)
 
-    -- A multi-line reply cut at every byte: cut before its last line it is
-    -- incomplete, never another reply.
+    -- A multi-line reply cut at every byte before its last line: a cut after
+    -- a line ending or after a "-" is incomplete; a cut that leaves a final
+    -- line of one or two digits is a syntax error, and one that leaves just
+    -- the code ("250") ends the reply there (a final line without its line
+    -- ending is complete) with the same code and the same earlier lines.
     local multi = {
       "250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n",
       "550-5.1.1 The email account that you tried to reach does not exist.\r\n" ..
@@ -201,13 +209,22 @@ for _, backend in ipairs(smtpcode._backends()) do
       "421-4.7.0 a\n421 4.7.0 b\n",
     }
     for n, reply in ipairs(multi) do
-      it("treats every cut of multi-line reply " .. n .. " before its last line as incomplete", function()
+      it("reads every cut of multi-line reply " .. n .. " as incomplete, a syntax error or a shorter reply", function()
         local full = assert(smtpcode.parse(reply))
         local last_start = #reply - #(reply:match("[^\n]*\n$")) -- 0-based offset of the last line
         for cut = 0, #reply - 1 do
           local prefix = reply:sub(1, cut)
           local r, msg, code = smtpcode.parse(prefix)
-          if cut <= last_start then
+          local partial = #(prefix:match("[^\n]*$"))
+          if partial == 1 or partial == 2 then
+            assert.is_nil(r, "cut " .. cut)
+            assert.are.equal("syntax", code, "cut " .. cut .. ": " .. tostring(msg))
+          elseif cut <= last_start and partial == 3 then
+            assert.is_table(r, "cut " .. cut .. ": " .. tostring(msg))
+            assert.are.equal(full.code, r.code)
+            assert.are.equal("", r.lines[#r.lines])
+            for i = 1, #r.lines - 1 do assert.are.equal(full.lines[i], r.lines[i]) end
+          elseif cut <= last_start then
             assert.is_nil(r, "cut " .. cut)
             assert.are.equal("incomplete", code, "cut " .. cut .. ": " .. tostring(msg))
           elseif r then
@@ -215,7 +232,7 @@ for _, backend in ipairs(smtpcode._backends()) do
             assert.are.equal(full.code, r.code)
             for i = 1, #full.lines - 1 do assert.are.equal(full.lines[i], r.lines[i]) end
           else
-            assert.are.equal("incomplete", code, "cut " .. cut)
+            assert.are.equal("incomplete", code, "cut " .. cut .. ": " .. tostring(msg))
           end
         end
       end)

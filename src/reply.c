@@ -74,20 +74,6 @@ SMTPCODE_API int smtpcode_severity_of(int code) {
   return (d >= 2 && d <= 5) ? d : SMTPCODE_SEV_UNKNOWN;
 }
 
-/*
-** Could the bytes s[0..n), a line with no ending yet, still become a
-** different reply line? True while the separator after the code has not
-** arrived ("", "2", "25", "250": the next byte may be "-").
-*/
-static int unfinished(const char *s, size_t n, int lenient) {
-  if (n > 0 && s[n - 1] == '\r') n--;
-  if (n > 3) return 0;
-  if (n >= 1 && (s[0] < '2' || s[0] > '5')) return 0;
-  if (n >= 2 && !(isdig(s[1]) && (lenient || s[1] <= '5'))) return 0;
-  if (n >= 3 && !isdig(s[2])) return 0;
-  return 1;
-}
-
 SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
                                      const smtpcode_opts *opts,
                                      smtpcode_line *out) {
@@ -173,7 +159,6 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
                                       smtpcode_reply *out,
                                       smtpcode_line *lines, int cap) {
   size_t maxreply = (size_t)limit(opts ? opts->max_reply : 0, SMTPCODE_MAX_REPLY);
-  int lenient = opts != NULL && (opts->flags & SMTPCODE_O_LENIENT);
   int maxlines = limit(opts ? opts->max_lines : 0, SMTPCODE_MAX_LINES);
   size_t pos = 0;
   smtpcode_line ln;
@@ -181,17 +166,15 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
 
   memset(out, 0, sizeof *out);
   if (s == NULL) return SMTPCODE_ESYNTAX;
+  out->nlines = 1;
+  if (len == 0) return SMTPCODE_EINCOMPLETE; /* no line yet */
   for (;;) {
     size_t avail = maxreply - pos, rest = len - pos;
     int cut = rest > avail;
     r = smtpcode_parse_line(s + pos, cut ? avail : rest, opts, &ln);
     out->nlines = n + 1;
-    if ((ln.flags & SMTPCODE_F_NOEOL) &&
-        unfinished(s + pos, cut ? avail : rest, lenient))
-      return cut ? SMTPCODE_ETOOLONG : SMTPCODE_EINCOMPLETE;
     /* a line that runs past the reply limit makes the reply too long */
-    if (cut && (r == SMTPCODE_EINCOMPLETE || (r >= 0 && (ln.flags & SMTPCODE_F_NOEOL))))
-      return SMTPCODE_ETOOLONG;
+    if (cut && (ln.flags & SMTPCODE_F_NOEOL)) return SMTPCODE_ETOOLONG;
     if (r < 0) return r;
     if (n == 0) {
       out->code = ln.code;

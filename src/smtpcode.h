@@ -130,9 +130,10 @@ SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
 /*
 ** smtpcode_parse_reply: parse one complete reply (one or more lines) at
 ** the start of s[0..len). Bytes after the reply (a pipelined next reply)
-** are left alone. The final line may lack its line ending, but a final
-** line that has not yet shown the byte after its code ("250", "25", "")
-** is SMTPCODE_EINCOMPLETE: it could still turn into a continuation line.
+** are left alone. The final line may lack its line ending: without one
+** it is complete as it stands ("250" and "250 ok" are replies, "25" is
+** SMTPCODE_ESYNTAX); waiting for more bytes is a stream reader's job.
+** SMTPCODE_EINCOMPLETE: empty input, or the last line is a continuation.
 ** Up to cap lines are stored in lines[] (lines may be NULL when cap is 0);
 ** out->nlines tells how many the reply has. Returns the bytes consumed or
 ** a negative status; on error out->nlines is the 1-based number of the

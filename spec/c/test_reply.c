@@ -34,8 +34,25 @@ static void test_basic(void) {
   ok(n == SMTPCODE_EINCONSISTENT && r.nlines == 2, "inconsistent at line 2");
   n = reply("250-a\r\n", NULL, &r, ln, 8);
   ok(n == SMTPCODE_EINCOMPLETE, "continuation last is incomplete");
+  /* a final line without its ending is complete as it stands (RFC 5321
+     4.2: the text is optional) */
   n = reply("250", NULL, &r, ln, 8);
-  ok(n == SMTPCODE_EINCOMPLETE, "bare code without ending is incomplete");
+  ok(n == 3 && r.code == 250 && r.nlines == 1 && ln[0].text_len == 0 &&
+         (r.flags & SMTPCODE_F_NOEOL),
+     "bare code without ending is a complete reply");
+  n = reply("250\r", NULL, &r, ln, 8);
+  ok(n == 4 && r.code == 250 && ln[0].text_len == 0,
+     "bare code and a lone CR is a complete reply");
+  n = reply("250-a\r\n250", NULL, &r, ln, 8);
+  ok(n == 10 && r.code == 250 && r.nlines == 2 && ln[1].text_len == 0,
+     "bare final code after a continuation ends the reply");
+  n = reply("25", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_ESYNTAX && r.nlines == 1, "a two-digit line is not a reply");
+  n = reply("250-a\r\n25", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_ESYNTAX && r.nlines == 2,
+     "a two-digit final line is a syntax error at line 2");
+  n = reply("250-a", NULL, &r, ln, 8);
+  ok(n == SMTPCODE_EINCOMPLETE, "continuation without ending is incomplete");
   n = reply("250\r\n", NULL, &r, ln, 8);
   ok(n == 5 && r.code == 250, "bare code with ending is complete");
   n = reply("550 4.7.1 x", NULL, &r, ln, 8);
