@@ -13,8 +13,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "200",
    .title = "Generic OK (obsolete)",
-   .description = "Generic success sent by some very old servers instead of 250"
-      ".",
+   .description = "Some very old servers send this generic success instead of 2"
+      "50.",
    .references = "RFC 876 (historical)",
    .remarks = "Treat by first digit.",
    .commands = "any",
@@ -27,7 +27,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "211",
    .title = "System status",
-   .description = "Status of the system, or a help reply.",
+   .description = "The server reports its system status, or answers a request f"
+      "or help.",
    .references = "RFC 5321 \302\2474.2.2, \302\2474.2.3",
    .commands = "HELP",
   },
@@ -38,8 +39,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "214",
    .title = "Help message",
-   .description = "Help text meant for a human reader (how to use the server or"
-      " a non-standard command).",
+   .description = "The server sends help text meant for a human reader, on how "
+      "to use the server or a non-standard command.",
    .references = "RFC 5321 \302\2474.2.3",
    .commands = "HELP",
   },
@@ -50,8 +51,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "220",
    .title = "Service ready",
-   .description = "Service ready; greeting that starts with the server's domain"
-      " name.",
+   .description = "The service is ready: this is the greeting, and its text sta"
+      "rts with the server's domain name.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.1, \302\2474.3.2",
    .remarks = "RFC 5321 \302\2474.2 lists 220 among replies whose text may need m"
       "achine parsing.",
@@ -77,7 +78,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "235",
    .title = "Authentication succeeded",
-   .description = "Authentication worked.",
+   .description = "The server accepted the client's credentials: the session is"
+      " now authenticated.",
    .references = "RFC 4954 \302\2476",
    .remarks = "Usually \"235 2.7.0 Authentication Succeeded\".",
    .commands = "AUTH",
@@ -89,7 +91,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "250",
    .title = "OK",
-   .description = "Requested action done / OK.",
+   .description = "The server completed the requested command; after the messag"
+      "e data it means the message was accepted for delivery.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .commands = "EHLO, HELO, MAIL, RCPT, DATA (after final dot), RSET, VRFY, "
       "EXPN, NOOP",
@@ -101,8 +104,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "251",
    .title = "User not local; will forward",
-   .description = "Recipient not hosted here, but the server will forward to th"
-      "e path named in the text.",
+   .description = "The recipient is not hosted here, but the server will forwar"
+      "d the message to the path named in the text.",
    .references = "RFC 5321 \302\2473.4, \302\2474.2.3, \302\2474.3.2",
    .remarks = "Text carries an address and is machine-parsed (RFC 5321 \302\2474."
       "2). RFC 6531 \302\2473.7.4.1: without SMTPUTF8 on MAIL a non-ASCII"
@@ -130,7 +133,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "253",
    .title = "Pending messages started (with count)",
-   .description = "ETRN: OK, <n> pending messages for the node started.",
+   .description = "The server accepted ETRN and started delivering the <n> mess"
+      "ages pending for the node.",
    .references = "RFC 1985",
    .remarks = "Listed as an associated basic code of X.5.0 in the IANA regi"
       "stry.",
@@ -143,8 +147,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "334",
    .title = "Authentication challenge",
-   .description = "AUTH server challenge; text is base64 data (may be empty, st"
-      "ill followed by a space).",
+   .description = "The server sends an AUTH challenge: the text is base64 data,"
+      " which may be empty but is still preceded by a space.",
    .references = "RFC 4954 \302\2474, \302\2478",
    .remarks = "Intermediate reply; no enhanced code.",
    .commands = "AUTH",
@@ -156,8 +160,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "354",
    .title = "Start mail input",
-   .description = "Ready for message data; the client ends it with a line holdi"
-      "ng a single dot.",
+   .description = "The server is ready for the message data; the client ends it"
+      " with a line holding a single dot.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .remarks = "Intermediate reply; RFC 2034 enhanced codes are not used on "
       "3xx replies.",
@@ -170,8 +174,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "355",
    .title = "Resume transfer at offset",
-   .description = "Checkpoint/restart: the text gives the octet offset at which"
-      " to resume the transaction.",
+   .description = "The server asks the client to resume a checkpointed transact"
+      "ion at the octet offset given in the text.",
    .references = "RFC 1845 (Experimental)",
    .commands = "DATA (restarted transaction)",
   },
@@ -182,7 +186,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "420",
    .title = "Timeout or connection problem",
-   .description = "Timeout or connection problem (per public code lists).",
+   .description = "Public code lists use this code for a timeout or a connectio"
+      "n problem.",
    .remarks = "Exchange emits \"420 4.2.0 RESOLVER.ADR.Ambiguous\" (per go-si"
       "simai lhost/via-exchange2007.go).",
    .commands = "any",
@@ -195,8 +200,9 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "421",
    .title = "Service not available, closing connection",
-   .description = "Service unavailable; the server closes the connection. Can a"
-      "nswer any command when the server is shutting down.",
+   .description = "The service is unavailable and the server closes the connect"
+      "ion; a server that is shutting down may send it in answer to"
+      " any command.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .remarks = "Text may be machine-parsed (RFC 5321 \302\2474.2). Commonly used f"
       "or rate limiting and connection throttling.",
@@ -209,8 +215,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "422",
    .title = "Password transition needed (registry only)",
-   .description = "Appears only as an associated basic code of X.7.12 (password"
-      " transition).",
+   .description = "This code appears only as the associated basic code of X.7.1"
+      "2 (password transition needed).",
    .references = "IANA SMTP Enhanced Status Codes registry (X.7.12 row); not d"
       "efined by RFC 5321",
    .remarks = "Some public code lists instead describe 422 as \"recipient ma"
@@ -224,7 +230,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "426",
    .title = "Connection timed out",
-   .description = "Connection timed out.",
+   .description = "The receiving server's connection to the next hop timed out,"
+      " so the message has not been delivered yet.",
    .remarks = "Seen as \"426 connection timed out\" in a real DSN sample (sis"
       "imai set-of-emails rfc3464-36).",
    .commands = "any",
@@ -237,8 +244,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "430",
    .title = "Invalid command (registry only)",
-   .description = "Appears only as an associated basic code of X.5.1 (invalid c"
-      "ommand).",
+   .description = "This code appears only as the associated basic code of X.5.1"
+      " (invalid command).",
    .references = "IANA SMTP Enhanced Status Codes registry (X.5.1 row); not de"
       "fined by RFC 5321",
   },
@@ -249,8 +256,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "431",
    .title = "Receiving server out of disk space",
-   .description = "Not enough disk space on the receiving server (mirrors 4.3.1"
-      ").",
+   .description = "The receiving server does not have enough disk space; this i"
+      "s the reply-code form of 4.3.1.",
    .remarks = "Public code lists only.",
    .commands = "any",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -293,7 +300,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "442",
    .title = "Connection dropped",
-   .description = "Connection dropped during transmission (mirrors 4.4.2).",
+   .description = "The connection was dropped while the message was being sent;"
+      " this is the reply-code form of 4.4.2.",
    .remarks = "Public code lists.",
    .commands = "any",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -305,7 +313,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "446",
    .title = "Too many hops (mail loop)",
-   .description = "Maximum hop count exceeded / loop (mirrors 4.4.6).",
+   .description = "The message exceeded the maximum hop count, usually because "
+      "of a mail loop; this is the reply-code form of 4.4.6.",
    .remarks = "Public code lists.",
    .commands = "any",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -317,8 +326,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "447",
    .title = "Delivery timed out",
-   .description = "Message timed out, often because of the receiving server (mi"
-      "rrors 4.4.7).",
+   .description = "The message timed out, often because of the receiving server"
+      "; this is the reply-code form of 4.4.7.",
    .remarks = "Public code lists.",
    .commands = "any",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -330,7 +339,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "449",
    .title = "Routing error",
-   .description = "Routing error (mirrors 4.4.9, an Exchange routing code).",
+   .description = "The server met a routing error; this is the reply-code form "
+      "of 4.4.9, an Exchange routing code.",
    .remarks = "Public code lists.",
    .commands = "any",
    .emitted_by = "public SMTP code lists; Microsoft Exchange routing errors",
@@ -342,8 +352,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "450",
    .title = "Mailbox unavailable (temporary)",
-   .description = "Mailbox unavailable for now (busy or temporarily blocked for"
-      " policy reasons); action not taken.",
+   .description = "The mailbox is unavailable for now (busy, or temporarily blo"
+      "cked for policy reasons), so the action was not taken.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .remarks = "Widely used for greylisting (e.g. Postfix+postgrey \"450 4.2."
       "0 ... Greylisted\").",
@@ -372,7 +382,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "452",
    .title = "Insufficient system storage",
-   .description = "Not done: the server lacks storage right now.",
+   .description = "The server lacks storage right now, so the action was not ta"
+      "ken.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2, \302\2474.5.3.1.10",
    .remarks = "Also the correct reply for \"too many recipients\" (RFC 5321 \302"
       "\2474.5.3.1.10).",
@@ -385,7 +396,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "453",
    .title = "No mail waiting (ATRN)",
-   .description = "ATRN: no mail is waiting for the client.",
+   .description = "The server has no mail waiting for the client that sent ATRN"
+      ".",
    .references = "RFC 2645",
    .remarks = "Listed as an associated basic code of X.3.2 in the IANA regi"
       "stry.",
@@ -398,7 +410,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "454",
    .title = "Temporary authentication failure",
-   .description = "AUTH failed because of a temporary server problem (4.7.0).",
+   .description = "Authentication failed because of a temporary problem on the "
+      "server (usually sent with 4.7.0).",
    .references = "RFC 4954 \302\2476",
    .remarks = "Usually with 4.7.0.",
    .commands = "AUTH",
@@ -421,8 +434,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "456",
    .title = "Retry over IPv4",
-   .description = "Retry the message over IPv4 (it failed SPF and DKIM over IPv"
-      "6).",
+   .description = "The server asks the client to retry the message over IPv4, b"
+      "ecause it failed SPF and DKIM over IPv6.",
    .references = "draft-martin-smtp-ipv6-to-ipv4-fallback (Internet-Draft, not"
       " standardised)",
    .remarks = "Cited in go-sisimai smtp/reply/lib.go; not verified against "
@@ -436,7 +449,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "458",
    .title = "Cannot start queue for node (ETRN)",
-   .description = "ETRN: the queue for that node cannot be started.",
+   .description = "The server cannot start the queue for the node named in ETRN"
+      ".",
    .references = "RFC 1985",
    .commands = "ETRN",
   },
@@ -447,7 +461,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "459",
    .title = "Node not allowed (ETRN)",
-   .description = "ETRN: the node is not permitted (reason in the text).",
+   .description = "The server does not permit ETRN for that node; the text give"
+      "s the reason.",
    .references = "RFC 1985",
    .commands = "ETRN",
   },
@@ -458,8 +473,9 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "471",
    .title = "Rejected by a filter (temporary)",
-   .description = "Error at the receiving side, typically a spam/anti-virus fil"
-      "ter deferring mail (mirrors 4.7.1).",
+   .description = "A filter on the receiving side, typically a spam or anti-vir"
+      "us filter, deferred the mail; this is the reply-code form of"
+      " 4.7.1.",
    .remarks = "A 2001 mailing-list post reports sites using 471/571 for spa"
       "m rejection and clients not understanding them.",
    .commands = "any",
@@ -472,7 +488,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "500",
    .title = "Syntax error, command unrecognized",
-   .description = "Command not recognised, or command line too long.",
+   .description = "The server did not recognise the command, or the command lin"
+      "e was too long.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.2.4, \302\2474.3.2",
    .remarks = "Use 500 when the command is not recognised at all (RFC 5321 "
       "\302\2474.2.4).",
@@ -496,7 +513,7 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "502",
    .title = "Command not implemented",
-   .description = "Command recognised but not implemented.",
+   .description = "The server recognises the command but does not implement it.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.2.4, \302\2474.3.2",
    .remarks = "Servers must not advertise in EHLO an extension they would a"
       "nswer with 500/502.",
@@ -509,7 +526,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "503",
    .title = "Bad sequence of commands",
-   .description = "Commands sent in the wrong order.",
+   .description = "The client sent commands in the wrong order, for example DAT"
+      "A before any accepted RCPT.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .remarks = "RFC 5321 \302\2474.5.3.1.10: may answer DATA after a recipient-cou"
       "nt limit.",
@@ -533,7 +551,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "510",
    .title = "Bad address",
-   .description = "Bad email address (mirrors 5.1.0).",
+   .description = "The address is bad in a way the server does not specify; thi"
+      "s is the reply-code form of 5.1.0.",
    .remarks = "Public code lists.",
    .commands = "RCPT",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -545,7 +564,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "511",
    .title = "Bad address (unknown user)",
-   .description = "Bad email address / unknown user (mirrors 5.1.1).",
+   .description = "The address is bad or the user is unknown; this is the reply"
+      "-code form of 5.1.1.",
    .remarks = "Public code lists.",
    .commands = "RCPT",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -557,7 +577,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "512",
    .title = "Recipient domain not found",
-   .description = "Recipient domain not found in DNS (mirrors 5.1.2).",
+   .description = "The recipient's domain was not found in DNS; this is the rep"
+      "ly-code form of 5.1.2.",
    .remarks = "Public code lists.",
    .commands = "RCPT",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -569,7 +590,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "513",
    .title = "Address syntax incorrect",
-   .description = "Address type or syntax incorrect (mirrors 5.1.3).",
+   .description = "The address has the wrong type or a syntax error; this is th"
+      "e reply-code form of 5.1.3.",
    .remarks = "Public code lists.",
    .commands = "RCPT",
    .emitted_by = "public SMTP code lists; no specific server documented",
@@ -581,8 +603,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "517",
    .title = "Address problem",
-   .description = "Listed as an address problem (mirrors 5.1.7); one help-desk "
-      "list groups it with unknown user.",
+   .description = "Code lists name this an address problem (the reply-code form"
+      " of 5.1.7); one help-desk list groups it with unknown users.",
    .remarks = "Public code lists; meaning inconsistent.",
    .commands = "MAIL, RCPT",
    .emitted_by = "public SMTP code lists; meaning varies between lists",
@@ -594,7 +616,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "520",
    .title = "Wrong QHLO ID",
-   .description = "Use the correct QHLO ID.",
+   .description = "The client gave the wrong QHLO identifier and must use the o"
+      "ne the server expects.",
    .references = "draft-fanf-smtp-quickstart (Internet-Draft, not standardised"
       ")",
    .remarks = "Cited in go-sisimai smtp/reply/lib.go; not verified against "
@@ -608,8 +631,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "521",
    .title = "Host does not accept mail",
-   .description = "Host does not accept mail at all (sent as the connection gre"
-      "eting).",
+   .description = "The host does not accept mail at all; it sends this code as "
+      "its connection greeting.",
    .references = "RFC 7504 \302\2473 (first proposed in RFC 1846, Experimental)",
    .remarks = "Listed for X.3.2 in the IANA registry. Postfix postscreen al"
       "so emits \"521 5.3.2 Service currently unavailable\".",
@@ -622,7 +645,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "522",
    .title = "Over quota",
-   .description = "Delivery failed: over quota.",
+   .description = "The recipient's mailbox is over its storage quota, so the se"
+      "rver did not deliver the message.",
    .remarks = "Seen as \"522 5.2.0 Delivery failed: Over quota\" in a Messagi"
       "ng Server bounce sample (sisimai set-of-emails lhost-messagi"
       "ngserver-02).",
@@ -636,8 +660,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "523",
    .title = "Encryption needed (registry only)",
-   .description = "Appears only as an associated basic code of X.7.10 (encrypti"
-      "on needed).",
+   .description = "This code appears only as the associated basic code of X.7.1"
+      "0 (encryption needed).",
    .references = "IANA SMTP Enhanced Status Codes registry (X.7.10 row); not d"
       "efined by RFC 5321",
    .remarks = "Gmail emits \"523 5.7.10 SMTP protocol violation, no commands"
@@ -651,8 +675,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "524",
    .title = "Encryption required for mechanism (registry only)",
-   .description = "Appears only as an associated basic code of X.7.11 (encrypti"
-      "on required for mechanism).",
+   .description = "This code appears only as the associated basic code of X.7.1"
+      "1 (encryption required for the mechanism).",
    .references = "IANA SMTP Enhanced Status Codes registry (X.7.11 row); not d"
       "efined by RFC 5321",
    .commands = "AUTH",
@@ -664,8 +688,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "525",
    .title = "Account disabled (registry only)",
-   .description = "Appears only as an associated basic code of X.7.13 (user acc"
-      "ount disabled).",
+   .description = "This code appears only as the associated basic code of X.7.1"
+      "3 (user account disabled).",
    .references = "IANA SMTP Enhanced Status Codes registry (X.7.13 row); not d"
       "efined by RFC 5321",
    .remarks = "Seen in the wild: \"525 5.7.13 Disabled recipient address\".",
@@ -678,7 +702,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "530",
    .title = "Authentication required",
-   .description = "The command needs an authenticated session (5.7.0).",
+   .description = "The command needs an authenticated session: the client must "
+      "log in with AUTH first (usually sent with 5.7.0).",
    .references = "RFC 4954 \302\2476",
    .remarks = "Usually with 5.7.0. Before RFC 2554/4954 some lists called i"
       "t an \"access denied\" Sendmailism.",
@@ -691,8 +716,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "533",
    .title = "Delivery not authorized (registry only)",
-   .description = "Appears only as an associated basic code of X.7.1 (delivery "
-      "not authorized).",
+   .description = "This code appears only as the associated basic code of X.7.1"
+      " (delivery not authorized).",
    .references = "IANA SMTP Enhanced Status Codes registry (X.7.1 row); not de"
       "fined by RFC 5321",
   },
@@ -715,7 +740,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "535",
    .title = "Authentication credentials invalid",
-   .description = "Credentials rejected (5.7.8).",
+   .description = "The server refused the credentials the client gave with AUTH"
+      " (usually sent with 5.7.8).",
    .references = "RFC 4954 \302\2474, \302\2476",
    .remarks = "Default when the server cannot authenticate the client.",
    .commands = "AUTH",
@@ -753,7 +779,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "542",
    .title = "Rejected",
-   .description = "Rejected.",
+   .description = "The receiving server refused the recipient or the message wi"
+      "thout saying why.",
    .remarks = "Seen as \"542 <addr> Rejected\" from a MessageLabs/Symantec re"
       "ceiver (sisimai set-of-emails rhost-messagelabs-03).",
    .commands = "RCPT",
@@ -766,9 +793,9 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "544",
    .title = "No standard meaning",
-   .description = "No standard or documented meaning; treat it as a permanent f"
-      "ailure. Some code lists pair it with 5.4.4 (host not found i"
-      "n DNS).",
+   .description = "The code has no standard or documented meaning, so treat it "
+      "as a permanent failure. Some code lists pair it with 5.4.4 ("
+      "host not found in DNS).",
    .remarks = "Treat by first digit only (permanent failure).",
    .emitted_by = "unknown: no server documented",
   },
@@ -779,8 +806,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "550",
    .title = "Mailbox unavailable",
-   .description = "Not done: the mailbox is unavailable (unknown, no access, or"
-      " refused by policy).",
+   .description = "The mailbox is unavailable (unknown, not accessible, or refu"
+      "sed by policy), so the action was not taken.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .remarks = "Most common permanent rejection; meaning depends heavily on "
       "the enhanced code and text.",
@@ -793,8 +820,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "551",
    .title = "User not local",
-   .description = "Recipient is not hosted here; the reply names where to send "
-      "instead.",
+   .description = "The recipient is not hosted here; the reply names where to s"
+      "end the message instead.",
    .references = "RFC 5321 \302\2473.4, \302\2474.2.3, \302\2474.3.2",
    .remarks = "Text carries an address and is machine-parsed (RFC 5321 \302\2474."
       "2).",
@@ -807,8 +834,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "552",
    .title = "Storage allocation exceeded",
-   .description = "Aborted: a storage allocation was exceeded (mailbox or size "
-      "limit).",
+   .description = "The server aborted the action because a storage allocation ("
+      "mailbox or size limit) was exceeded.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2, \302\2474.5.3.1.10",
    .remarks = "RFC 821 wrongly used 552 for too many recipients; clients sh"
       "ould treat 552 in that case as temporary (RFC 5321 \302\2474.5.3.1"
@@ -822,7 +849,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "553",
    .title = "Mailbox name not allowed",
-   .description = "Not done: the mailbox name is not allowed (e.g. malformed).",
+   .description = "The mailbox name is not allowed (for example it is malformed"
+      "), so the action was not taken.",
    .references = "RFC 5321 \302\2474.2.3, \302\2474.3.2",
    .commands = "MAIL, RCPT, VRFY",
   },
@@ -858,8 +886,9 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "556",
    .title = "Domain does not accept mail",
-   .description = "Domain does not accept mail (e.g. null MX); reported by an i"
-      "ntermediate server that cannot forward.",
+   .description = "The domain does not accept mail (for example it publishes a "
+      "null MX); an intermediate server that cannot forward reports"
+      " it.",
    .references = "RFC 7504 \302\2473",
    .remarks = "Paired with X.1.10 in the IANA registry. Postfix: \"556 5.1.1"
       "0 <...>: Recipient address rejected: Domain ... does not acc"
@@ -873,8 +902,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "557",
    .title = "Address-query draft code",
-   .description = "Defined in an address-query draft; some ESP code lists use i"
-      "t for \"too many duplicate messages\".",
+   .description = "An address-query draft defines this code; some ESP code list"
+      "s use it for \"too many duplicate messages\".",
    .references = "draft-moore-email-addrquery (Internet-Draft, not standardise"
       "d)",
    .remarks = "Cited in go-sisimai smtp/reply/lib.go; meaning not verified.",
@@ -886,7 +915,8 @@ const smtpcode_entry smtpcode_reg_reply[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "571",
    .title = "Delivery not authorized (non-standard)",
-   .description = "Delivery not authorized / message refused (mirrors 5.7.1).",
+   .description = "Delivery was not authorized and the message was refused; thi"
+      "s is the reply-code form of 5.7.1.",
    .remarks = "Seen: Orange \"571 5.7.1 Message refused, DMARC verification "
       "Failed\" (go-sisimai rhost/for-franceptt.go) and \"571 No PTR "
       "Record found. Reverse DNS required\" (sisimai lhost-exim-32);"
@@ -906,7 +936,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "220",
    .title = "Ready to start TLS",
-   .description = "Go ahead with the TLS handshake.",
+   .description = "The server is ready for the TLS handshake: the client starts"
+      " it right after this reply to STARTTLS.",
    .references = "RFC 3207 \302\2474",
    .commands = "STARTTLS",
   },
@@ -917,7 +948,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "250",
    .title = "Chunk received",
-   .description = "Each BDAT chunk received; final chunk accepted.",
+   .description = "The server received a BDAT chunk; after the LAST chunk it me"
+      "ans the whole message was accepted.",
    .references = "RFC 3030 \302\2472",
    .remarks = "A 250 is sent for every successful BDAT block.",
    .commands = "BDAT",
@@ -929,7 +961,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "250",
    .title = "Queue run started",
-   .description = "ETRN: queuing for the node started.",
+   .description = "The server started delivering the mail it had queued for the"
+      " node named in ETRN.",
    .references = "RFC 1985",
    .commands = "ETRN",
   },
@@ -940,7 +973,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "250",
    .title = "Turning the connection around",
-   .description = "ATRN: OK, the connection is being turned around.",
+   .description = "The server accepted ATRN and is turning the connection aroun"
+      "d.",
    .references = "RFC 2645",
    .commands = "ATRN",
   },
@@ -951,7 +985,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "251",
    .title = "No messages waiting",
-   .description = "ETRN: OK, no messages waiting for the node.",
+   .description = "The server accepted ETRN, but no messages are waiting for th"
+      "e node.",
    .references = "RFC 1985",
    .remarks = "Different meaning from the RFC 5321 251.",
    .commands = "ETRN",
@@ -963,7 +998,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "252",
    .title = "Pending messages started",
-   .description = "ETRN: OK, pending messages for the node started.",
+   .description = "The server accepted ETRN and started delivering the messages"
+      " pending for the node.",
    .references = "RFC 1985",
    .remarks = "Different meaning from the RFC 5321 252.",
    .commands = "ETRN",
@@ -975,7 +1011,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "450",
    .title = "ATRN refused",
-   .description = "ATRN: the request is refused.",
+   .description = "The server refused the ATRN request to turn the connection a"
+      "round for on-demand relay.",
    .references = "RFC 2645",
    .commands = "ATRN",
   },
@@ -986,7 +1023,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "451",
    .title = "ATRN cannot be processed now",
-   .description = "ATRN: unable to process the request now.",
+   .description = "The server cannot process the ATRN request at the moment; th"
+      "e client may try again later.",
    .references = "RFC 2645",
    .commands = "ATRN",
   },
@@ -997,8 +1035,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "452",
    .title = "Not enough storage for this size now",
-   .description = "SIZE: not enough storage right now for a message of the decl"
-      "ared size (try later).",
+   .description = "The server does not have enough storage right now for a mess"
+      "age of the declared SIZE; the client should try later.",
    .references = "RFC 1870 \302\2476.1, \302\2476.2, \302\2476.4",
    .commands = "MAIL, RCPT",
   },
@@ -1009,7 +1047,9 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "454",
    .title = "TLS not available (temporary)",
-   .description = "TLS cannot be started right now (temporary).",
+   .description = "The server cannot start TLS at the moment (for example its c"
+      "ertificate or TLS library is unavailable); a later attempt m"
+      "ay work.",
    .references = "RFC 3207 \302\2474",
    .commands = "STARTTLS",
   },
@@ -1020,8 +1060,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "500",
    .title = "Authentication line too long",
-   .description = "AUTH exchange line longer than the server buffer (with 5.5.6"
-      ").",
+   .description = "A line of the AUTH exchange was longer than the server's buf"
+      "fer (usually sent with 5.5.6).",
    .references = "RFC 4954 \302\2474, \302\2476",
    .commands = "AUTH",
   },
@@ -1032,9 +1072,10 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "501",
    .title = "Authentication exchange cancelled or malformed",
-   .description = "AUTH cancelled by client (\"*\"), response not valid base64 (5"
-      ".5.2), or initial response sent for a server-first mechanism"
-      " (5.7.0).",
+   .description = "The AUTH exchange failed: the client cancelled it with \"*\", "
+      "sent a response that is not valid base64 (5.5.2), or sent an"
+      " initial response for a mechanism where the server speaks fi"
+      "rst (5.7.0).",
    .references = "RFC 4954 \302\2474",
    .commands = "AUTH",
   },
@@ -1045,7 +1086,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "501",
    .title = "STARTTLS takes no parameters",
-   .description = "STARTTLS was given parameters.",
+   .description = "The client sent STARTTLS with parameters, but the command ta"
+      "kes none.",
    .references = "RFC 3207 \302\2474",
    .commands = "STARTTLS",
   },
@@ -1056,8 +1098,9 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "503",
    .title = "BDAT/DATA sequence error",
-   .description = "BDAT after BDAT LAST, DATA mixed with BDAT in one transactio"
-      "n, or DATA after MAIL BODY=BINARYMIME.",
+   .description = "The client mixed BDAT and DATA wrongly: BDAT after BDAT LAST"
+      ", DATA and BDAT in one transaction, or DATA after MAIL BODY="
+      "BINARYMIME.",
    .references = "RFC 3030 \302\2472, \302\2473",
    .commands = "BDAT, DATA",
   },
@@ -1068,8 +1111,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "503",
    .title = "AUTH not allowed now",
-   .description = "AUTH after a successful AUTH, or AUTH during a mail transact"
-      "ion.",
+   .description = "The client sent AUTH when it is not allowed: after a success"
+      "ful AUTH, or during a mail transaction.",
    .references = "RFC 4954 \302\2474",
    .commands = "AUTH",
   },
@@ -1080,7 +1123,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "504",
    .title = "Authentication mechanism not supported",
-   .description = "Requested AUTH mechanism unknown or not allowed (5.5.4).",
+   .description = "The server does not know or does not allow the requested AUT"
+      "H mechanism (usually sent with 5.5.4).",
    .references = "RFC 4954 \302\2474",
    .commands = "AUTH",
   },
@@ -1091,7 +1135,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "530",
    .title = "Must issue STARTTLS first",
-   .description = "TLS must be started (STARTTLS) before this command.",
+   .description = "The client must start TLS with STARTTLS before the server ac"
+      "cepts this command.",
    .references = "RFC 3207 \302\2474",
    .remarks = "Commonly \"530 5.7.0 Must issue a STARTTLS command first\".",
    .commands = "any command before STARTTLS",
@@ -1103,7 +1148,7 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "530",
    .title = "Authenticate before ATRN",
-   .description = "ATRN: the client must authenticate first.",
+   .description = "The client must authenticate before the server accepts ATRN.",
    .references = "RFC 2645",
    .commands = "ATRN",
   },
@@ -1114,9 +1159,9 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "550",
    .title = "Address must be ASCII, or UTF-8 reply not allowed",
-   .description = "SMTPUTF8: the MAIL address must be ASCII (with X.6.7); also "
-      "VRFY/EXPN when a UTF-8 reply is needed but not allowed (X.6."
-      "8).",
+   .description = "With SMTPUTF8, the MAIL address must be ASCII (X.6.7); VRFY "
+      "and EXPN also get this code when a UTF-8 reply is needed but"
+      " not allowed (X.6.8).",
    .references = "RFC 6531 \302\2473.5, \302\2473.7.4.2",
    .commands = "MAIL, VRFY, EXPN",
   },
@@ -1127,8 +1172,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "552",
    .title = "Message size exceeds fixed maximum",
-   .description = "SIZE: declared or actual message size exceeds the fixed maxi"
-      "mum.",
+   .description = "The declared or actual message size exceeds the server's fix"
+      "ed maximum (SIZE extension).",
    .references = "RFC 1870 \302\2476.1, \302\2476.3, \302\2476.4",
    .remarks = "RFC text: \"552 message size exceeds fixed maximium message s"
       "ize\" (typo in the RFC).",
@@ -1141,7 +1186,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "553",
    .title = "Recipient address must be ASCII",
-   .description = "SMTPUTF8: the RCPT address must be ASCII (with X.6.7).",
+   .description = "With SMTPUTF8, the RCPT address must be ASCII (usually sent "
+      "with X.6.7).",
    .references = "RFC 6531 \302\2473.5",
    .commands = "RCPT",
   },
@@ -1152,8 +1198,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "554",
    .title = "Internationalised message cannot be delivered",
-   .description = "SMTPUTF8: message with internationalised headers cannot reac"
-      "h one or more recipients (with X.6.9).",
+   .description = "A message with internationalised (SMTPUTF8) headers cannot r"
+      "each one or more recipients (usually sent with X.6.9).",
    .references = "RFC 6531 \302\2473.5",
    .remarks = "The IANA registry lists 550 (not 554) for X.6.9.",
    .commands = "DATA (after final dot)",
@@ -1165,8 +1211,8 @@ const smtpcode_entry smtpcode_reg_reply_alt[] = {
    .subject = -1, .detail = -1, .detail_hi = -1,
    .code = "554",
    .title = "BURL content unavailable",
-   .description = "BURL: URL content could not be fetched (5.6.6) or trust rela"
-      "tionship missing (5.7.14).",
+   .description = "The server could not fetch the content named by BURL (5.6.6)"
+      ", or lacks the trust relationship it needs (5.7.14).",
    .references = "RFC 4468; RFC 5248",
    .commands = "BURL",
   },
@@ -1215,9 +1261,9 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 16,
    .code = "4",
    .title = "Transient Negative Completion",
-   .description = "Not accepted and nothing happened, but the condition is temp"
-      "orary; the client should retry later, restarting the command"
-      " sequence.",
+   .description = "The command was not accepted and nothing happened, but the c"
+      "ondition is temporary: the client should retry later, restar"
+      "ting the command sequence.",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1227,8 +1273,8 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 32,
    .code = "5",
    .title = "Permanent Negative Completion",
-   .description = "Not accepted and nothing happened; the client should not rep"
-      "eat the same request unchanged.",
+   .description = "The command was not accepted and nothing happened; the clien"
+      "t should not repeat the same request unchanged.",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1238,9 +1284,10 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 961,
    .code = "0,6-9",
    .title = "(invalid)",
-   .description = "Out of range; without an extension servers must not send the"
-      "se and clients should treat them as fatal errors for the tra"
-      "nsaction. ABNF limits the first digit to 2-5.",
+   .description = "The first digit is out of range: without an extension server"
+      "s must not send these, and clients should treat them as fata"
+      "l errors for the transaction. The ABNF limits the first digi"
+      "t to 2-5.",
    .references = "RFC 5321 \302\2474.2, \302\2474.3.2",
   },
   {
@@ -1250,8 +1297,9 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 1,
    .code = "0",
    .title = "Syntax",
-   .description = "Syntax errors, syntactically correct commands fitting no fun"
-      "ctional group, unimplemented or superfluous commands.",
+   .description = "The reply is about syntax: a syntax error, a correct command"
+      " that fits no functional group, or an unimplemented or super"
+      "fluous command.",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1261,7 +1309,8 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 2,
    .code = "1",
    .title = "Information",
-   .description = "Replies to requests for information such as status or help.",
+   .description = "The reply answers a request for information, such as status "
+      "or help.",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1271,7 +1320,8 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 4,
    .code = "2",
    .title = "Connections",
-   .description = "Replies about the transmission channel.",
+   .description = "The reply is about the transmission channel, the connection "
+      "itself.",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1281,8 +1331,9 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 8,
    .code = "3",
    .title = "Unspecified",
-   .description = "No category assigned (used by extensions, e.g. 334 AUTH chal"
-      "lenge, 530-538 AUTH replies).",
+   .description = "RFC 5321 assigns this digit no category; extensions use it ("
+      "for example 334, the AUTH challenge, and 530-538, the AUTH r"
+      "eplies).",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1292,7 +1343,8 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 16,
    .code = "4",
    .title = "Unspecified",
-   .description = "No category assigned (used by extensions, e.g. 454).",
+   .description = "RFC 5321 assigns this digit no category; extensions use it ("
+      "for example 454, TLS not available).",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1302,8 +1354,8 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 32,
    .code = "5",
    .title = "Mail system",
-   .description = "Status of the receiving mail system with respect to the requ"
-      "ested transfer or other mail-system action.",
+   .description = "The reply gives the status of the receiving mail system for "
+      "the requested transfer or other mail-system action.",
    .references = "RFC 5321 \302\2474.2.1",
   },
   {
@@ -1323,8 +1375,8 @@ const smtpcode_entry smtpcode_reg_digit[] = {
    .mask = 1023,
    .code = "0-9",
    .title = "Detail",
-   .description = "Finer gradation within the category given by the second digi"
-      "t; any digit 0-9 is allowed.",
+   .description = "The third digit grades the reply more finely within the cate"
+      "gory of the second digit; any digit 0-9 is allowed.",
    .references = "RFC 5321 \302\2474.2, \302\2474.2.1",
   },
 };
@@ -1349,8 +1401,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 1, .detail = 0, .detail_hi = 0,
    .code = "X.1.0",
    .title = "Other address status",
-   .description = "Some problem with an address (sender or recipient) not cover"
-      "ed by a more specific code.",
+   .description = "Something is wrong with an address (sender or recipient) tha"
+      "t no more specific code covers.",
    .references = "RFC 3463 \302\2473.2",
    .basic_codes = "Not given",
   },
@@ -1453,9 +1505,9 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 1, .detail = 9, .detail_hi = 9,
    .code = "X.1.9",
    .title = "Message relayed to non-compliant mailer",
-   .description = "Address was valid but the message was handed to a system tha"
-      "t does not support delivery reporting, so no further status "
-      "exists.",
+   .description = "The address was valid, but the message was handed to a syste"
+      "m that does not support delivery reporting, so no further st"
+      "atus exists.",
    .references = "RFC 3886",
    .basic_codes = "Not given",
   },
@@ -1601,9 +1653,9 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 3, .detail = 6, .detail_hi = 6,
    .code = "X.3.6",
    .title = "Requested priority was changed",
-   .description = "Message accepted, but its requested transfer priority (MT-PR"
-      "IORITY) was not honoured; reply text carries the new priorit"
-      "y.",
+   .description = "The message was accepted, but its requested transfer priorit"
+      "y (MT-PRIORITY) was not honoured; the reply text carries the"
+      " new priority.",
    .references = "RFC 6710",
    .basic_codes = "250 or 251",
    .class_note = "success (250/251)",
@@ -1614,7 +1666,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 4, .detail = 0, .detail_hi = 0,
    .code = "X.4.0",
    .title = "Other or undefined network or routing status",
-   .description = "An unspecified networking or routing problem.",
+   .description = "Something went wrong in the network or in routing, and the s"
+      "erver does not say what.",
    .references = "RFC 3463 \302\2473.5",
    .basic_codes = "Not given",
   },
@@ -1662,8 +1715,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 4, .detail = 4, .detail_hi = 4,
    .code = "X.4.4",
    .title = "Unable to route",
-   .description = "No next hop could be found from routing or directory data (e"
-      ".g. domain with no usable MX/A).",
+   .description = "No next hop could be found from routing or directory data (f"
+      "or example a domain with no usable MX or A record).",
    .references = "RFC 3463 \302\2473.5",
    .basic_codes = "Not given",
    .class_note = "permanent or persistent transient",
@@ -1745,8 +1798,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 5, .detail = 3, .detail_hi = 3,
    .code = "X.5.3",
    .title = "Too many recipients",
-   .description = "More recipients than the protocol/transaction allows; the se"
-      "nder should split the delivery.",
+   .description = "The message has more recipients than the protocol or the tra"
+      "nsaction allows; the sender should split the delivery.",
    .references = "RFC 3463 \302\2473.6",
    .basic_codes = "451",
   },
@@ -1834,8 +1887,9 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 6, .detail = 4, .detail_hi = 4,
    .code = "X.6.4",
    .title = "Conversion with loss performed",
-   .description = "Delivered, but a conversion that lost data was applied (a wa"
-      "rning); a failure if lossy conversion was forbidden.",
+   .description = "The message was delivered, but a conversion that lost data w"
+      "as applied (a warning); it is a failure when lossy conversio"
+      "n was forbidden.",
    .references = "RFC 3463 \302\2473.7",
    .basic_codes = "250",
    .class_note = "success (warning) or permanent",
@@ -1857,8 +1911,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 6, .detail = 6, .detail_hi = 6,
    .code = "X.6.6",
    .title = "Message content not available",
-   .description = "Content referenced by URL (BURL) could not be fetched from t"
-      "he remote system.",
+   .description = "The content referenced by URL (BURL) could not be fetched fr"
+      "om the remote system.",
    .references = "RFC 4468",
    .basic_codes = "554",
    .class_note = "permanent or persistent transient",
@@ -1885,7 +1939,7 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .title = "UTF-8 string reply is required, but not permitted by the SMT"
       "P client",
    .description = "Showing the mailbox name needs a UTF-8 reply, but the client"
-      " did not permit UTF-8 replies (VRFY/EXPN).",
+      " did not permit UTF-8 replies (VRFY, EXPN).",
    .references = "RFC 6531 \302\2473.7.4.2, \302\2474.2",
    .remarks = "RFC 6531 \302\2473.7.4.2 names 252 or 550 for VRFY/EXPN; registry "
       "lists 252, 553, 550.",
@@ -1898,7 +1952,7 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .code = "X.6.9",
    .title = "UTF-8 header message cannot be transferred to one or more re"
       "cipients, so the message must be rejected",
-   .description = "After the end of DATA: a message with internationalised head"
+   .description = "After the end of DATA, a message with internationalised head"
       "ers cannot be delivered to one or more recipients, so it is "
       "refused.",
    .references = "RFC 6531 \302\2473.5, \302\2474.2",
@@ -1913,7 +1967,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 6, .detail = 10, .detail_hi = 10,
    .code = "X.6.10",
    .title = "Deprecated duplicate of X.6.8",
-   .description = "Deprecated duplicate of X.6.8; has no sample text.",
+   .description = "This code is a deprecated duplicate of X.6.8 and has no samp"
+      "le text.",
    .references = "RFC 6531 \302\2474.2",
    .remarks = "Registry row has empty sample text, basic code, submitter an"
       "d change controller.",
@@ -1959,8 +2014,8 @@ const smtpcode_entry smtpcode_reg_enhanced[] = {
    .subject = 7, .detail = 3, .detail_hi = 3,
    .code = "X.7.3",
    .title = "Security conversion required but not possible",
-   .description = "Conversion between secure messaging protocols was needed but"
-      " is not possible.",
+   .description = "A conversion between secure messaging protocols was needed b"
+      "ut is not possible.",
    .references = "RFC 3463 \302\2473.8",
    .basic_codes = "Not given",
    .class_note = "permanent only",
@@ -2349,8 +2404,8 @@ const smtpcode_entry smtpcode_reg_subject[] = {
    .subject = 1, .detail = -1, .detail_hi = -1,
    .code = "X.1.YYY",
    .title = "Addressing Status",
-   .description = "Problems with the sender or recipient address: syntax or val"
-      "idity. Usually fixable by the sender.",
+   .description = "The report is about the sender or recipient address, its syn"
+      "tax or validity; the sender can usually fix it.",
    .references = "RFC 3463 \302\2472",
    .control = "sender",
   },
@@ -2381,8 +2436,8 @@ const smtpcode_entry smtpcode_reg_subject[] = {
    .subject = 4, .detail = -1, .detail_hi = -1,
    .code = "X.4.YYY",
    .title = "Network and Routing Status",
-   .description = "Problems in the delivery infrastructure itself, including di"
-      "rectory (DNS) and routing services.",
+   .description = "The report is about the delivery infrastructure itself, incl"
+      "uding directory (DNS) and routing services.",
    .references = "RFC 3463 \302\2472",
    .control = "destination or intermediate system administrator",
   },
@@ -2392,8 +2447,8 @@ const smtpcode_entry smtpcode_reg_subject[] = {
    .subject = 5, .detail = -1, .detail_hi = -1,
    .code = "X.5.YYY",
    .title = "Mail Delivery Protocol Status",
-   .description = "Failures in the transfer protocol, from implementation error"
-      "s to unreliable connections.",
+   .description = "The report is about the transfer protocol, from implementati"
+      "on errors to unreliable connections.",
    .references = "RFC 3463 \302\2472",
   },
   {
@@ -2402,8 +2457,8 @@ const smtpcode_entry smtpcode_reg_subject[] = {
    .subject = 6, .detail = -1, .detail_hi = -1,
    .code = "X.6.YYY",
    .title = "Message Content or Media Status",
-   .description = "Failures tied to the message content: conversion, transcodin"
-      "g or unsupported media.",
+   .description = "The report is about the message content: conversion, transco"
+      "ding or unsupported media.",
    .references = "RFC 3463 \302\2472",
    .control = "sender and receiver",
   },
@@ -2413,8 +2468,8 @@ const smtpcode_entry smtpcode_reg_subject[] = {
    .subject = 7, .detail = -1, .detail_hi = -1,
    .code = "X.7.YYY",
    .title = "Security or Policy Status",
-   .description = "Policy or security failures: per-host/per-recipient filterin"
-      "g, authentication, cryptographic operations.",
+   .description = "The report is about policy or security: per-host or per-reci"
+      "pient filtering, authentication, cryptographic operations.",
    .references = "RFC 3463 \302\2472",
    .control = "sender and/or recipient",
   },
