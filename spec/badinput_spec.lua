@@ -36,6 +36,7 @@ local SIGS = {
   explain = { { "string", "table" }, good = { LINE } },
   add_rule = { { "table" }, good = { { reason = "blocklisted", match = "listed at" } } },
   clear_rules = { good = {} },
+  reasons = { good = {} },
 }
 
 local RETRY_SIGS = {

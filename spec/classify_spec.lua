@@ -449,3 +449,33 @@ describe("classify on both backends", function()
     assert.equal("user_unknown", smtpcode.classify("550 5.1.1 house rule").reason)
   end)
 end)
+
+-- classify of a table that is not a parse or find result raises, as
+-- retry's decide does: it used to answer "unknown" for {}.
+describe("classify of a table without code, enhanced or text", function()
+  local helper = dofile("spec/helper.lua")
+  local sc = require "smtpcode"
+  helper.each_backend(sc, function(backend)
+    it("raises a clear error (" .. backend .. ")", function()
+      for _, t in ipairs({ {}, { foo = 1 }, { code = "550" }, { text = 42 }, { enhanced = 5.11 } }) do
+        local ok, err = pcall(sc.classify, t)
+        assert.is_false(ok)
+        assert.equal("bad argument #1 to 'classify' (parse or find result expected, got a table "
+          .. "without a number 'code', a string 'enhanced' or a string 'text')", err)
+      end
+      local ok, err = pcall(sc.explain, {})
+      assert.is_false(ok)
+      assert.truthy(err:find("^bad argument #1 to 'explain' %(parse or find result expected"), err)
+      ok = pcall(require("smtpcode.retry").policy().decide, require("smtpcode.retry").policy(), {})
+      assert.is_false(ok)
+    end)
+
+    it("still reads a table with only a code, an enhanced code or a text (" .. backend .. ")", function()
+      assert.equal("permanent", sc.classify({ code = 550 }).severity)
+      assert.equal("user_unknown", sc.classify({ enhanced = "5.1.1" }).reason)
+      assert.equal("greylisted", sc.classify({ text = "Greylisted, please try again later" }).reason)
+      assert.equal("user_unknown", sc.classify(sc.parse("550 5.1.1 no such user\r\n")).reason)
+      assert.equal("user_unknown", sc.classify(sc.find("said: 550 5.1.1 no such user")).reason)
+    end)
+  end)
+end)

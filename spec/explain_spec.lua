@@ -156,11 +156,11 @@ for _, backend in ipairs(smtpcode._backends()) do
         for _, v in ipairs({ { nil, "nil" }, { 42, "number" }, { true, "boolean" } }) do
           local ok, err = pcall(explain, v[1])
           assert.is_false(ok)
-          assert.equal("bad argument #1 to 'explain' (string expected, got " .. v[2] .. ")", err)
+          assert.equal("bad argument #1 to 'explain' (string or table expected, got " .. v[2] .. ")", err)
         end
         local ok, err = pcall(explain)
         assert.is_false(ok)
-        assert.equal("bad argument #1 to 'explain' (string expected, got nil)", err)
+        assert.equal("bad argument #1 to 'explain' (string or table expected, got nil)", err)
       end)
     end)
   end)

@@ -13,7 +13,7 @@
 -- success replies and for enhanced codes whose meaning is more precise than
 -- the reason. All text is written for this project.
 
-local type, error, tostring, setmetatable = type, error, tostring, setmetatable
+local type, error, tostring, setmetatable, pcall = type, error, tostring, setmetatable, pcall
 local ipairs = ipairs
 local format = string.format
 local concat = table.concat
@@ -190,11 +190,21 @@ end
 function M.explain(x)
   local tx = type(x)
   if tx ~= "string" and tx ~= "table" then
-    error(format("bad argument #1 to 'explain' (string expected, got %s)", tx), 0)
+    error(format("bad argument #1 to 'explain' (string or table expected, got %s)", tx), 0)
   end
   if not classify then load() end
   local c = x
-  if tx == "string" or not is_verdict(x) then c = classify(x) end
+  if tx == "string" then
+    c = classify(x)
+  elseif not is_verdict(x) then
+    -- a parse or find result; classify's complaint about another table is
+    -- explain's own
+    local ok, r = pcall(classify, x)
+    if not ok then
+      error((tostring(r):gsub("^bad argument #1 to 'classify'", "bad argument #1 to 'explain'")), 0)
+    end
+    c = r
+  end
   local sev = c.severity
   local text
   if sev == "success" or sev == "intermediate" then

@@ -382,6 +382,25 @@ static void pushconstants(lua_State *L) {
 ** =======================================================
 */
 
+/* Does the table at idx carry what classify reads (a number code, a
+** string enhanced or a string text)? A table with none of them is not a
+** parse or find result: classify raises rather than answer "unknown". */
+static int cl_usable(lua_State *L, int idx) {
+  int ok;
+  lua_getfield(L, idx, "code");
+  ok = lua_type(L, -1) == LUA_TNUMBER;
+  lua_pop(L, 1);
+  if (ok) return 1;
+  lua_getfield(L, idx, "enhanced");
+  ok = lua_type(L, -1) == LUA_TSTRING;
+  lua_pop(L, 1);
+  if (ok) return 1;
+  lua_getfield(L, idx, "text");
+  ok = lua_type(L, -1) == LUA_TSTRING;
+  lua_pop(L, 1);
+  return ok;
+}
+
 /* Fill f from a parse/find result table at idx; returns the text, whose
 ** string is left on the top of the stack (keeping it alive). */
 static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
@@ -629,6 +648,11 @@ static int l_classify(lua_State *L) {
     s = lua_tolstring(L, 1, &len);
     smtpcode_classify(s, len, NULL, &v);
   } else if (tx == LUA_TTABLE) {
+    if (!cl_usable(L, 1))
+      return sc_argerror(L, 1, "classify",
+                         "parse or find result expected, got a table "
+                         "without a number 'code', a string 'enhanced' or "
+                         "a string 'text'");
     s = cl_fromtable(L, 1, &f, &len);
     smtpcode_classify(s, len, &f, &v);
   } else {
