@@ -26,6 +26,7 @@ versions=${LUA_VERSIONS:-5.1 5.2 5.3 5.4 jit}
 skip_list=" ${SMTPCODE_SKIP:-} "
 total_pass=0 total_fail=0 total_skip=0 stage_time=
 failed_stages=()
+skip_reasons=() # "stage: test - reason", printed above the totals line
 
 luabin() { case $1 in jit) echo luajit ;; *) echo "lua$1" ;; esac; }
 skipped() { [[ $skip_list == *" $1 "* ]]; }
@@ -49,6 +50,18 @@ tally() {
     extra=1
     echo "#   $name: exited with status $rc"
   fi
+  # Every skip says why ("ok N - name # SKIP reason"); one that does not
+  # counts as a failure.
+  local line reason
+  while IFS= read -r line; do
+    reason=$(printf '%s\n' "$line" | sed -E 's/^ok [0-9]+[[:space:]]*-?[[:space:]]*//; s/#[[:space:]]*[Ss][Kk][Ii][Pp]:?[[:space:]]*/ /; s/[[:space:]]+/ /g; s/^ //; s/ $//')
+    if [ -z "$(printf '%s\n' "$line" | sed -E 's/.*#[[:space:]]*[Ss][Kk][Ii][Pp]:?[[:space:]]*//')" ]; then
+      notok=$((notok + 1)); skip=$((skip - 1))
+      echo "#   $name: a skip without a reason: $line"
+    else
+      skip_reasons+=("$name: $reason")
+    fi
+  done < <(grep -iE '^ok [0-9]+.*#[[:space:]]*skip' "$log")
   notok=$((notok + extra))
   total_pass=$((total_pass + ok))
   total_fail=$((total_fail + notok))
@@ -201,6 +214,10 @@ fi
 echo "== done in $(( $(date +%s) - t_start )) s; logs in $LOGS/"
 if [ ${#failed_stages[@]} -gt 0 ]; then
   echo "# failing: ${failed_stages[*]}"
+fi
+if [ ${#skip_reasons[@]} -gt 0 ]; then
+  echo "# skipped, and why:"
+  printf '#   %s\n' "${skip_reasons[@]}"
 fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]

@@ -87,7 +87,8 @@ int main(void) {
       if (n == -2) {
         printf("not ok %d - %s: cannot open %s\n", k, targets[t].name, dir);
       } else if (n < 0) {
-        printf("ok %d - %s: no %s # SKIP\n", k, targets[t].name, dir);
+        printf("ok %d - %s: regression inputs # SKIP no %s directory\n", k,
+               targets[t].name, dir);
       } else {
         printf("ok %d - %s: %d %s inputs keep every invariant\n", k,
                targets[t].name, n, kinds[j]);
