@@ -264,14 +264,14 @@ end
 M.status = core.status
 
 
--- explain(x) (issue 4): a short text for a person and the classify table
+-- explain(x): a short text for a person and the classify table
 -- it used. Pure Lua in lua/smtpcode/explain.lua, loaded on first use.
 function M.explain(x)
   return require("smtpcode.explain").explain(x)
 end
 
 -- {======================================================
--- classify (issue 4): classify(x [, opts]), add_rule(r), clear_rules()
+-- classify: classify(x [, opts]), add_rule(r), clear_rules()
 -- The built-in rules are compiled into the C core (data/rules.tsv). Rules
 -- added at run time are plain substring tests over the lower-cased text,
 -- tried in the order they were added, before the built-in ones; the first
@@ -480,7 +480,7 @@ M.find = core.find
 M.reasons = core.reason_records
 
 -- {======================================================
--- Registry (issue 3): describe(x) and codes(kind)
+-- Registry (what every code means): describe(x) and codes(kind)
 -- The tables come from the C core at each call (one source of truth).
 -- =======================================================
 

@@ -1,4 +1,4 @@
--- classify(x [, opts]), add_rule, clear_rules (issue 4).
+-- classify(x [, opts]), add_rule, clear_rules.
 local sc = require "smtpcode"
 
 local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
@@ -16,7 +16,7 @@ local REASONS = {
 describe("classify", function()
   after_each(function() sc.clear_rules() end)
 
-  it("knows exactly the issue's reason vocabulary", function()
+  it("knows exactly the documented reason vocabulary", function()
     local rs, ss = sc._core.reasons()
     assert.same(REASONS, rs)
     assert.same({ "recipient", "sender", "message", "destination", "session" }, ss)

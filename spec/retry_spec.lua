@@ -1,13 +1,13 @@
 -- smtpcode.retry: retry decisions (policy:decide) and destination pauses
 -- (tracker). The policy is data-driven, so most cases feed it tables shaped
--- like classify results (issue 4 contract); the last block runs real reply
+-- like classify results (the fields README documents); the last block runs real reply
 -- strings through the real smtpcode.classify when it is available.
 
 local retry = require "smtpcode.retry"
 
 local DAY = 86400
 
--- The reason vocabulary of classify (issue 4) and, for a permanent failure,
+-- The reason vocabulary of classify and, for a permanent failure,
 -- whether the bounce is hard (the address itself is bad).
 local VOCAB = {
   user_unknown = true, mailbox_full = false, mailbox_disabled = true,
@@ -543,7 +543,7 @@ describe("retry.memory_store", function()
   end)
 end)
 
--- End to end with the real classifier (issue 4), once it exists.
+-- End to end with the real classifier, when the C core is there.
 local has_classify
 do
   local ok, sc = pcall(require, "smtpcode")

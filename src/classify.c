@@ -1,5 +1,5 @@
 /*
-** classify.c: say why an SMTP reply failed (issue 4).
+** classify.c: say why an SMTP reply failed: reason, scope, bounce, retry.
 **
 ** One pass over the text with the Aho-Corasick automaton generated from
 ** data/rules.tsv (src/rules_data.c): bytes are folded to lower case and to

@@ -52,7 +52,7 @@ static void test_names(void) {
     if (n == NULL || strcmp(n, names[i]) != 0) good = 0;
     if (smtpcode_reason_of(names[i], strlen(names[i])) != i + 1) good = 0;
   }
-  ok(good, "reason names are the issue's vocabulary, both ways");
+  ok(good, "reason names are the documented vocabulary, both ways");
   ok(smtpcode_reason_name(0) == NULL && smtpcode_reason_name(24) == NULL,
      "no name for NONE or out of range");
   ok(smtpcode_reason_of("user", 4) < 0 && smtpcode_reason_of("user_unknownx", 13) < 0,

@@ -378,7 +378,7 @@ static void pushconstants(lua_State *L) {
 
 /*
 ** {======================================================
-** classify (issue 4): classify(x [, opts]), rule_count(), reasons()
+** classify: classify(x [, opts]), rule_count(), reasons(), reason_records()
 ** =======================================================
 */
 
@@ -813,7 +813,7 @@ static int l_rule_count(lua_State *L) {
 
 /*
 ** {======================================================
-** find (issue 4, part A): locate a reply in free text
+** find: locate a reply in free text
 ** =======================================================
 */
 
@@ -924,7 +924,7 @@ static int l_find(lua_State *L) {
 
 /*
 ** {======================================================
-** Registry (issue 3): raw entries for lua/smtpcode.lua, which builds the
+** Registry (what every code means): raw entries for lua/smtpcode.lua, which builds the
 ** tables of describe() and codes(). Integer arguments come from the front
 ** module; anything that is not a number reads as -1 (no match).
 ** =======================================================
