@@ -14,6 +14,9 @@
 #   make gen        run every data/gen_*.lua into the tree
 #   make check-gen  fail when a generated file differs from its generator
 #   make install    PREFIX, DESTDIR, LUA_VERSION, LUA_LIBDIR, LUA_SHAREDIR, BINDIR
+#   make rock       build and install the release rock (the versioned rockspec)
+#                   from a clean copy into a temporary tree, require it
+#                   (LUA_VERSION, default 5.4); the .rock lands in build/rock/
 #   make print      show the resolved settings
 #   make deps       install missing Debian packages (root), or list them
 #
@@ -113,7 +116,7 @@ endef
 
 # ---------------------------------------------------------------- build
 .PHONY: all test demo bench fuzz lint gen check-gen install uninstall clean \
-        print deps deps-demo ctest-build $(addprefix lib-,$(ALL_VERSIONS))
+        print deps deps-demo ctest-build rock $(addprefix lib-,$(ALL_VERSIONS))
 
 all: $(foreach v,$(LUA_VERSIONS),build/$(v)/smtpcode/core.so)
 
@@ -223,6 +226,9 @@ install: build/$(LUA_VERSION)/smtpcode/core.so
 	  echo "$(INSTALL) -m 0755 bin/smtpcode $(DESTDIR)$(BINDIR)/smtpcode (for $(LUA_BIN_$(LUA_VERSION)))"; \
 	  sed '1s|^#!.*|#!/usr/bin/env $(LUA_BIN_$(LUA_VERSION))|' bin/smtpcode >$(DESTDIR)$(BINDIR)/smtpcode; \
 	  chmod 0755 $(DESTDIR)$(BINDIR)/smtpcode; fi
+
+rock:
+	@bash .ci/rock.sh $(LUA_VERSION)
 
 uninstall:
 	rm -f $(DESTDIR)$(LUA_LIBDIR)/smtpcode/core.so $(DESTDIR)$(LUA_SHAREDIR)/smtpcode.lua

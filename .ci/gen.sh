@@ -30,7 +30,7 @@ n=0 bad=0
 tap() { n=$((n + 1)); echo "$1 $n - $2"; }
 for g in "$@"; do
   root="$tmp/$(basename "$g" .lua)"
-  mkdir -p "$root/src" "$root/docs" "$root/lua" "$root/spec"
+  mkdir -p "$root/src" "$root/docs" "$root/lua" "$root/spec" "$root/rockspec"
   [ -d data ] && cp -R data "$root/data"
   if ! out=$("$lua" "$g" "$root" 2>"$tmp/err"); then
     tap "not ok" "$g runs"; bad=1

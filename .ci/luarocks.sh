@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # luarocks make of rockspec/smtpcode-scm-1.rockspec into a fresh tree for
 # Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT, then `require "smtpcode"` from that tree
-# with the matching interpreter. Works offline. Prints TAP.
+# with the matching interpreter; the release rockspec
+# (rockspec/smtpcode-<SMTPCODE_VERSION>-1.rockspec) is listed, linted and
+# built the same way by .ci/rock.sh (`make rock`), which checks _VERSION.
+# Works offline. Prints TAP.
 # The build runs in a copy of the sources so that luarocks' stray objects
 # (src/*.o, smtpcode/core.so) never land in the working tree.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROCKSPEC=rockspec/smtpcode-scm-1.rockspec
+VERSION=$(sed -n 's/^#define SMTPCODE_VERSION "\(.*\)"$/\1/p' src/smtpcode.h)
+RELEASE=rockspec/smtpcode-$VERSION-1.rockspec
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-rocks.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 n=0 bad=0
@@ -14,7 +19,9 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
 
 # 1. the rockspec lists every C source and every Lua module of the tree.
-if out=$(lua5.4 - "$ROCKSPEC" <<'LUA'
+for rs in "$ROCKSPEC" "$RELEASE"; do
+if [ ! -f "$rs" ]; then nok "$rs exists (SMTPCODE_VERSION $VERSION; run make gen)"; continue; fi
+if out=$(lua5.4 - "$rs" <<'LUA'
 local env = {}
 local chunk = assert(loadfile(arg[1], "t", env)); chunk()
 local listed, lua = {}, {}
@@ -41,17 +48,26 @@ io.write(table.concat(problems, "\n"))
 os.exit(#problems == 0 and 0 or 1)
 LUA
 ); then
-  ok "rockspec lists every src/*.c and lua/ module"
+  ok "$rs lists every src/*.c and lua/ module"
 else
-  nok "rockspec lists every src/*.c and lua/ module"
+  nok "$rs lists every src/*.c and lua/ module"
   printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
-if luarocks lint "$ROCKSPEC" >"$tmp/lint.log" 2>&1; then
-  ok "luarocks lint $ROCKSPEC"
+if luarocks lint "$rs" >"$tmp/lint.log" 2>&1; then
+  ok "luarocks lint $rs"
 else
-  nok "luarocks lint $ROCKSPEC"; sed 's/^/#   /' "$tmp/lint.log"
+  nok "luarocks lint $rs"; sed 's/^/#   /' "$tmp/lint.log"
 fi
+done
+
+# the release rock: built from the versioned rockspec, required, _VERSION checked
+if out=$(bash .ci/rock.sh 5.4 2>&1); then
+  ok "make rock: $RELEASE builds, installs and loads as smtpcode $VERSION"
+else
+  nok "make rock: $RELEASE builds, installs and loads as smtpcode $VERSION"
+fi
+printf '%s\n' "$out" | sed 's/^/# /'
 
 mkdir -p "$tmp/src"
 for d in src lua bin rockspec; do [ -d "$d" ] && cp -R "$d" "$tmp/src/"; done
