@@ -453,8 +453,6 @@ end)
 -- classify of a table that is not a parse or find result raises, as
 -- retry's decide does: it used to answer "unknown" for {}.
 describe("classify of a table without code, enhanced or text", function()
-  local helper = dofile("spec/helper.lua")
-  local sc = require "smtpcode"
   helper.each_backend(sc, function(backend)
     it("raises a clear error (" .. backend .. ")", function()
       for _, t in ipairs({ {}, { foo = 1 }, { code = "550" }, { text = 42 }, { enhanced = 5.11 } }) do
