@@ -210,7 +210,7 @@ build/bench/cclassify: bench/cclassify.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
 LINT_PATHS = $(wildcard lua spec bench examples bin/smtpcode)
 lint:
 	luacheck --no-color $(LINT_PATHS)
-	luarocks lint $(ROCKSPEC)
+	@set -e; for r in $(wildcard rockspec/*.rockspec); do echo "luarocks lint $$r"; luarocks lint $$r; done
 
 # ---------------------------------------------------------------- install
 install: build/$(LUA_VERSION)/smtpcode/core.so
