@@ -267,7 +267,6 @@ SMTPCODE_API int smtpcode_format(int code, const char *enh, size_t enhlen,
           after = p + k;
         } else {
           seen = 1;
-          if (brk > 0 && after < p) after = p; /* end of the run */
         }
         used += olen;
         p += k;

@@ -162,7 +162,9 @@ function M.read_reply(sock, opts)
       data, err = any(sock, CHUNK)
     else
       data, err, partial = recv(sock, "*l")
-      if data then data = data .. "\n" end
+      -- SMTP ends lines with CRLF (RFC 5321 2.3.8): give them back, so
+      -- that length counts the bytes of the wire
+      if data then data = data .. "\r\n" end
     end
     if data == nil and type(partial) == "string" and partial ~= "" then
       data = partial
