@@ -193,6 +193,46 @@ static int looks_enhanced(int code, const unsigned char *t, size_t a,
   return smtpcode_parse_line(buf, n, &o, &ln) > 0 && ln.cls != 0;
 }
 
+/*
+** Where the reply line that starts at t[a] ends: its text is t[a..*cut),
+** the next one starts at *resume. Greedy: as many units as fit in width
+** bytes; the line is cut at the last run of spaces that fits (the run is
+** dropped), or in a word longer than a line, or where a run of spaces
+** overflows.
+*/
+static void wrap(const unsigned char *t, size_t a, size_t e, size_t width,
+                 int utf8, size_t *cut, size_t *resume) {
+  size_t p = a, used = 0, brk = 0, after = 0;
+  int seen = 0; /* a non-space unit since the line start */
+  *cut = *resume = e;
+  while (p < e) {
+    size_t olen;
+    unsigned char ch;
+    size_t k = unit(t, p, e, utf8, &olen, &ch);
+    if (used + olen > width) {
+      if (ch == ' ') { /* wrap here, drop the run of spaces */
+        *cut = *resume = p;
+      } else if (brk > 0) {
+        *cut = brk;
+        *resume = after;
+      } else { /* a word longer than a line */
+        *cut = *resume = p;
+      }
+      while (*resume < e && (t[*resume] == ' ' || t[*resume] == '\t'))
+        (*resume)++;
+      return;
+    }
+    if (ch == ' ') {
+      if (seen && t[p - 1] != ' ' && t[p - 1] != '\t') brk = p;
+      after = p + k;
+    } else {
+      seen = 1;
+    }
+    used += olen;
+    p += k;
+  }
+}
+
 SMTPCODE_API int smtpcode_format(int code, const char *enh, size_t enhlen,
                                  const char *text, size_t len,
                                  const smtpcode_opts *opts, char *out,
@@ -218,9 +258,10 @@ SMTPCODE_API int smtpcode_format(int code, const char *enh, size_t enhlen,
   }
   if (text == NULL && len > 0) return SMTPCODE_ESYNTAX;
   prefix = 4 + (enhlen > 0 ? enhlen + 1 : 0);
-  /* without an enhanced code, room for the space that defuses a look-alike */
+  /* 4 bytes of text at least (a UTF-8 character), and without an enhanced
+     code one more for the space that defuses a look-alike */
   if (maxline < prefix + (enhlen > 0 ? 0 : 1) + 4) return SMTPCODE_ETOOLONG;
-  width = maxline - prefix - (enhlen > 0 ? 0 : 1);
+  width = maxline - prefix;
   head[0] = (char)('0' + code / 100);
   head[1] = (char)('0' + code / 10 % 10);
   head[2] = (char)('0' + code % 10);
@@ -242,34 +283,14 @@ SMTPCODE_API int smtpcode_format(int code, const char *enh, size_t enhlen,
       while (a < e && (t[a] == ' ' || t[a] == '\t')) a++;
     /* reply lines of this input line: [a, cut), then on from resume */
     while (first || a < e) {
-      size_t p = a, used = 0, cut = e, resume = e, brk = 0, after = 0;
-      int seen = 0; /* a non-space unit since the line start */
-      while (p < e) {
-        size_t olen;
-        unsigned char ch;
-        size_t k = unit(t, p, e, utf8, &olen, &ch);
-        if (used + olen > width) {
-          if (ch == ' ') { /* wrap here, drop the run of spaces */
-            cut = p;
-            resume = p;
-          } else if (brk > 0) {
-            cut = brk;
-            resume = after;
-          } else { /* a word longer than a line */
-            cut = resume = p;
-          }
-          while (resume < e && (t[resume] == ' ' || t[resume] == '\t'))
-            resume++;
-          break;
-        }
-        if (ch == ' ') {
-          if (seen && (p == 0 || (t[p - 1] != ' ' && t[p - 1] != '\t'))) brk = p;
-          after = p + k;
-        } else {
-          seen = 1;
-        }
-        used += olen;
-        p += k;
+      size_t cut, resume;
+      int defuse = 0;
+      wrap(t, a, e, width, utf8, &cut, &resume);
+      if (enhlen == 0 && cut > a && code / 100 != 3 &&
+          looks_enhanced(code, t, a, cut, utf8)) {
+        /* a space before the text: one byte less for it */
+        wrap(t, a, e, width - 1, utf8, &cut, &resume);
+        defuse = looks_enhanced(code, t, a, cut, utf8);
       }
       if (++nlines > maxlines) return SMTPCODE_ETOOLONG;
       lastsep = w.n + 3;
@@ -277,8 +298,7 @@ SMTPCODE_API int smtpcode_format(int code, const char *enh, size_t enhlen,
       if (enhlen > 0) {
         put(&w, enh, enhlen);
         if (cut > a) put(&w, " ", 1);
-      } else if (cut > a && code / 100 != 3 &&
-                 looks_enhanced(code, t, a, cut, utf8)) {
+      } else if (defuse) {
         put(&w, " ", 1);
       }
       puttext(&w, t, a, cut, utf8);
