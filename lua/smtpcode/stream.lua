@@ -143,7 +143,11 @@ function M.read_reply(sock, opts)
   else
     r = held[sock]
     if r == nil then
-      r = M.reader(opts)
+      local okr, res = pcall(M.reader, opts)
+      if not okr then -- the options are read_reply's second argument
+        argerror(2, "read_reply", tostring(res):match("%((.*)%)$") or tostring(res))
+      end
+      r = res
       held[sock] = r
     end
   end
