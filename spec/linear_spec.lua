@@ -187,7 +187,7 @@ end
 -- once (the C core remembers how far it has searched), and format's work
 -- follows the text.
 describe("smtpcode.reader and smtpcode.format", function()
-  local function lines(n)
+  local function nlines(n)
     return rep("250-" .. rep("x", 60) .. "\r\n", n - 1) .. "250 end\r\n"
   end
 
@@ -201,7 +201,7 @@ describe("smtpcode.reader and smtpcode.format", function()
     -- one long line and many lines
     grows_linearly("reader, one line", bytewise, "250 " .. rep("y", 6000) .. "\r\n",
       "250 " .. rep("y", 60000) .. "\r\n")
-    grows_linearly("reader, many lines", bytewise, lines(100), lines(1000))
+    grows_linearly("reader, many lines", bytewise, nlines(100), nlines(1000))
   end)
 
   it("write replies in time linear in the text", function()
