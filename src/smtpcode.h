@@ -542,6 +542,10 @@ typedef enum smtpcode_fmtflag {
 #endif
 
 /*
+** These functions are not in the FFI cdef of lua/smtpcode.lua: the Lua
+** reader and format use the C API on every backend (the replies are made
+** by the parse of the backend in use).
+**
 ** State of a reply reader, owned by the caller (no allocation). The bytes
 ** live in the caller's buffer; the state only says how far they have been
 ** read, so every byte is looked at once however the stream is cut.

@@ -43,7 +43,7 @@ SMTPCODE_API int smtpcode_stream_next(smtpcode_stream *st, const char *s,
   size_t maxline = lim(st->opts.max_line, SMTPCODE_MAX_LINE);
   size_t maxreply = lim(st->opts.max_reply, SMTPCODE_MAX_REPLY);
   int maxlines = (int)lim(st->opts.max_lines, SMTPCODE_MAX_LINES);
-  size_t line, pos;
+  size_t line, pos, scan = len;
   smtpcode_reply rp;
   smtpcode_line ln;
   int r;
@@ -56,11 +56,14 @@ SMTPCODE_API int smtpcode_stream_next(smtpcode_stream *st, const char *s,
     line = pos = 0;
     st->nlines = 0;
   }
-  while (pos < len) {
-    const char *nl = (const char *)memchr(s + pos, '\n', len - pos);
+  /* a reply ends within max_reply bytes or not at all: no need to look
+     further, however many bytes the caller holds */
+  if (scan > maxreply + 1) scan = maxreply + 1;
+  while (pos < scan) {
+    const char *nl = (const char *)memchr(s + pos, '\n', scan - pos);
     size_t end;
     if (nl == NULL) {
-      pos = len;
+      pos = scan;
       break;
     }
     end = (size_t)(nl - s) + 1;
@@ -80,8 +83,6 @@ SMTPCODE_API int smtpcode_stream_next(smtpcode_stream *st, const char *s,
     st->nlines++;
     line = pos = end;
   }
-  st->line = (int)line;
-  st->scanned = (int)pos;
   /* An unended line that can only be too long, or a reply past its size:
      what smtpcode_parse_reply says of it (too_long, or the syntax error
      it meets in the cut line first). */
@@ -90,6 +91,8 @@ SMTPCODE_API int smtpcode_stream_next(smtpcode_stream *st, const char *s,
     if (r >= 0 || r == SMTPCODE_EINCOMPLETE) r = SMTPCODE_ETOOLONG;
     return stop(st, r, rp.nlines > 0 ? rp.nlines : st->nlines + 1);
   }
+  st->line = (int)line; /* both <= len <= max_reply */
+  st->scanned = (int)pos;
   return 0;
 }
 
