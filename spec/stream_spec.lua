@@ -367,6 +367,18 @@ describe("smtpcode.read_reply", function()
     assert.are.equal("timeout", code)
   end)
 
+  it("takes an empty read with no error for the end of the stream (no endless loop)", function()
+    local calls = 0
+    local sock = { receive = function() end, receiveany = function()
+      calls = calls + 1
+      if calls > 5 then error("read_reply keeps reading an empty stream") end
+      return ""
+    end }
+    local r, _, code = smtpcode.read_reply(sock)
+    assert.is_nil(r)
+    assert.are.equal("closed", code)
+  end)
+
   it("uses the reader given in opts, and raises on a wrong argument", function()
     local rd = smtpcode.reader()
     local r = smtpcode.read_reply(cosocket("250 a\r\n251 b\r\n", { 100 }), { reader = rd })

@@ -173,6 +173,9 @@ function M.read_reply(sock, opts)
     if data == nil and type(partial) == "string" and partial ~= "" then
       data = partial
     end
+    if data == "" and any then -- nothing read, no error: take it as the end
+      data, err = nil, "closed"
+    end
     if data ~= nil then
       if type(data) ~= "string" then
         return nil, "receive returned a " .. type(data), "closed"
