@@ -8,7 +8,8 @@
 #                   smoke tests, spec/integration/*.sh; ends with one line
 #                   "N passed, N failed, N skipped"
 #   make demo       build for Lua 5.4 and parse examples/replies.txt
-#   make bench      Lua parsers vs smtpcode (lua5.4, luajit), C under callgrind
+#   make bench      Lua parsers vs smtpcode (lua5.4, luajit), C under callgrind;
+#                   bench/stream.sh: smtpcode.reader vs a Lua line loop
 #   make fuzz       spec/c/fuzz.sh, when present
 #   make lint       luacheck + luarocks lint
 #   make gen        run every data/gen_*.lua into the tree
@@ -190,6 +191,7 @@ bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
 	  echo "== $$lua bench/classify.lua"; \
 	  LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="build/$$v/?.so;;" $$lua bench/classify.lua || exit 1; \
 	done
+	@bash bench/stream.sh $(BENCH_LUAS)
 	@OPT="$(OPT)" bash .ci/cbench.sh build/bench/cbench
 	@if command -v valgrind >/dev/null; then \
 	  for fn in bench_find bench_classify; do \

@@ -29,20 +29,20 @@ local function lost(err)
   return tostring(err)
 end
 
+-- One complete reply (all its lines, pipelined ones kept for the next
+-- call) as the table smtpcode.parse gives; on failure a text classify can
+-- read ("connection timed out", "malformed reply: ...").
 local function read_reply(sock)
-  local lines = {}
-  repeat
-    local line, err = sock:receive("*l")
-    if not line then return nil, err end
-    lines[#lines + 1] = line
-    if #lines > 100 then return nil, "reply too long" end
-  until line:sub(4, 4) ~= "-"
-  return table.concat(lines, "\r\n") .. "\r\n"
+  local r, err, code = smtpcode.read_reply(sock)
+  if r then return r end
+  if code == "timeout" or code == "closed" then return nil, lost(code) end
+  return nil, "malformed reply: " .. tostring(err)
 end
 
 --- One SMTP transaction over a cosocket. msg = { from, to, body [, helo]
--- [, size] }. Returns the deciding reply (or a text standing in for it when
--- the connection failed) and the command it answered.
+-- [, size] }. Returns the deciding reply (a smtpcode.parse table, or a text
+-- standing in for it when the connection failed) and the command it
+-- answered.
 function M.attempt(host, port, msg, timeout_ms)
   local sock = ngx.socket.tcp()
   sock:settimeout(timeout_ms or 30000)
@@ -68,9 +68,9 @@ function M.attempt(host, port, msg, timeout_ms)
       if not sent then reply = lost(serr) .. " while sending " .. stage break end
     end
     local r, rerr = read_reply(sock)
-    if not r then reply = lost(rerr) .. " after " .. stage break end
+    if not r then reply = rerr .. " after " .. stage break end
     reply = r
-    if r:sub(1, 1) ~= step[3] then break end
+    if tostring(r.code):sub(1, 1) ~= step[3] then break end
   end
   sock:send("QUIT\r\n")
   read_reply(sock)
@@ -116,7 +116,7 @@ function Sender:run_once(now)
       local reply = M.attempt(self.host, self.port, msg)
       msg.attempts = msg.attempts + 1
       msg.first_attempt = msg.first_attempt or now
-      local d = self.policy:decide(smtpcode.parse(reply) or reply, {
+      local d = self.policy:decide(reply, {  -- a parse table or a text
         attempts = msg.attempts, first_attempt = msg.first_attempt, now = now })
       self.tracker:record(dest, d, now)
       made[#made + 1] = d

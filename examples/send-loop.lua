@@ -19,8 +19,6 @@ local retry = require "smtpcode.retry"
 
 local M = {}
 
--- Read one reply (all its lines) and return it with CRLF line ends, as it
--- was on the wire; nil and an error text ("timeout", "closed") on failure.
 -- A socket error as a phrase classify can read ("connection timed out").
 local function lost(err)
   if err == "timeout" then return "connection timed out" end
@@ -28,21 +26,20 @@ local function lost(err)
   return tostring(err)
 end
 
+-- One complete reply (all its lines, pipelined ones kept for the next
+-- call) as the table smtpcode.parse gives; on failure a text classify can
+-- read ("connection timed out", "malformed reply: ...").
 local function read_reply(sock)
-  local lines = {}
-  repeat
-    local line, err = sock:receive("*l")
-    if not line then return nil, err end
-    lines[#lines + 1] = line
-    if #lines > 100 then return nil, "reply too long" end
-  until line:sub(4, 4) ~= "-"
-  return table.concat(lines, "\r\n") .. "\r\n"
+  local r, err, code = smtpcode.read_reply(sock)
+  if r then return r end
+  if code == "timeout" or code == "closed" then return nil, lost(code) end
+  return nil, "malformed reply: " .. tostring(err)
 end
 
 -- One SMTP transaction for one message. `msg` = { from, to, body
 -- [, helo] [, size = true to announce SIZE=] }. Returns the reply that
 -- decides the attempt (the first one refusing, or the one accepting the
--- message) and the command it answered; when no reply came, a text such as
+-- message), as a smtpcode.parse table, and the command it answered; when no reply came, a text such as
 -- "connection refused" or "timeout" stands in for it: classify reads the
 -- text and retry schedules another try.
 function M.attempt(host, port, msg, timeout)
@@ -72,9 +69,9 @@ function M.attempt(host, port, msg, timeout)
       if not sent then reply = lost(serr) .. " while sending " .. stage break end
     end
     local r, rerr = read_reply(sock)
-    if not r then reply = lost(rerr) .. " after " .. stage break end
+    if not r then reply = rerr .. " after " .. stage break end
     reply = r
-    if r:sub(1, 1) ~= step[3] then break end
+    if tostring(r.code):sub(1, 1) ~= step[3] then break end
   end
   sock:send("QUIT\r\n")
   read_reply(sock)
@@ -111,9 +108,9 @@ function M.run(queue, opts)
         t = now()
         msg.attempts = msg.attempts + 1
         msg.first_attempt = msg.first_attempt or t
-        -- parse what looks like a reply; anything else is classified from its text
-        local input = smtpcode.parse(reply) or reply
-        local d = policy:decide(input, { attempts = msg.attempts,
+        -- a parse table, or a text such as "connection timed out": decide
+        -- takes either (a text is classified from its words)
+        local d = policy:decide(reply, { attempts = msg.attempts,
                                          first_attempt = msg.first_attempt, now = t })
         tracker:record(dest, d, t)
         if opts.on_decision then opts.on_decision(msg, d, reply) end

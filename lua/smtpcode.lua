@@ -263,6 +263,14 @@ end
 
 M.status = core.status
 
+-- Conversations: reader, read_reply and format, in
+-- lua/smtpcode/stream.lua over the C core (src/stream.c).
+do
+  local stream = require "smtpcode.stream"
+  stream._front = M
+  M.reader, M.read_reply, M.format = stream.reader, stream.read_reply, stream.format
+end
+
 
 -- explain(x): a short text for a person and the classify table
 -- it used. Pure Lua in lua/smtpcode/explain.lua, loaded on first use.

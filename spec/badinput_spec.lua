@@ -37,6 +37,12 @@ local SIGS = {
   add_rule = { { "table" }, good = { { reason = "blocklisted", match = "listed at" } } },
   clear_rules = { good = {} },
   reasons = { good = {} },
+  -- conversations: the socket is any value with a receive method
+  reader = { { "nil", "table" }, good = {} },
+  read_reply = { { "table", "userdata" }, { "nil", "table" },
+    good = { { receive = function() return nil, "closed", "" end } } },
+  format = { { "number" }, { "nil", "string" }, { "string" }, { "nil", "table" },
+    good = { 550, "5.1.1", "User unknown" } },
 }
 
 local RETRY_SIGS = {
@@ -309,6 +315,40 @@ describe("the methods of smtpcode.retry objects", function()
       assert.are.same({}, catalogue(mod, methods, nil, names))
     end)
   end
+end)
+
+describe("the methods of a smtpcode.reader", function()
+  it("answer every Lua type and hostile chunk with replies, nil + message + code, "
+    .. "or a clear argument error (every backend)", function()
+    local methods = {
+      feed = { { "string" }, good = { "250 ok\r\n" } },
+      pending = { good = {} },
+      reset = { good = {} },
+    }
+    each_backend(function(b)
+      local r = smtpcode.reader()
+      local mod, names = {}, {}
+      for m in pairs(methods) do
+        mod[m] = function(...) return r[m](r, ...) end
+        names[#names + 1] = m
+      end
+      sort(names)
+      assert.are.same({}, catalogue(mod, methods, nil, names), "backend " .. b)
+    end)
+  end)
+
+  it("holds no more than max_reply + 1 bytes whatever it is fed", function()
+    each_backend(function(b)
+      for _, h in ipairs(HOSTILE) do
+        local r = smtpcode.reader()
+        local s = h[2]
+        for i = 1, #s, 65536 do
+          r:feed(s:sub(i, i + 65535))
+          assert.is_true(r:pending() <= 65537, b .. ": " .. h[1])
+        end
+      end
+    end)
+  end)
 end)
 
 describe("parse", function()

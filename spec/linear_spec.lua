@@ -182,3 +182,36 @@ for _, name in ipairs { "find", "classify", "describe", "explain" } do
     end)
   end)
 end
+
+-- Conversations: a reader fed a byte at a time looks at each byte
+-- once (the C core remembers how far it has searched), and format's work
+-- follows the text.
+describe("smtpcode.reader and smtpcode.format", function()
+  local function nlines(n)
+    return rep("250-" .. rep("x", 60) .. "\r\n", n - 1) .. "250 end\r\n"
+  end
+
+  it("read a reply fed a byte at a time in linear time (worst case of a line loop)", function()
+    local function bytewise(s)
+      local r = smtpcode.reader({ max_reply = 10 * 1024 * 1024, max_lines = 1000000, max_line = 1000000 })
+      local got
+      for i = 1, #s do got = r:feed(s:sub(i, i)) end
+      return #got
+    end
+    -- one long line and many lines
+    grows_linearly("reader, one line", bytewise, "250 " .. rep("y", 6000) .. "\r\n",
+      "250 " .. rep("y", 60000) .. "\r\n")
+    grows_linearly("reader, many lines", bytewise, nlines(100), nlines(1000))
+  end)
+
+  it("write replies in time linear in the text", function()
+    local opts = { max_reply = 100 * 1024 * 1024, max_lines = 1000000 }
+    each_backend(function(b)
+      for _, unit in ipairs({ "word ", "x", "\0\r\n", "5.1.1 ", " " }) do
+        grows_linearly(b .. ": format of " .. format("%q", unit), function(t)
+          return smtpcode.format(550, nil, t, opts)
+        end, rep(unit, 3000), rep(unit, 30000))
+      end
+    end)
+  end)
+end)

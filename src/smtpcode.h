@@ -543,4 +543,96 @@ SMTPCODE_API int smtpcode_verdict_text(const smtpcode_verdict *v);
 
 /* }====================================================== */
 
+/*
+** {======================================================
+** Conversations: a reply reader for byte streams and a reply writer
+** (src/stream.c)
+** =======================================================
+*/
+
+/*
+** Extra bit of smtpcode_opts.flags for smtpcode_format: keep well-formed
+** UTF-8 in the text (RFC 6531 SMTPUTF8 sessions) instead of replacing
+** every byte above 0x7E. Parsing ignores it.
+*/
+typedef enum smtpcode_fmtflag {
+  SMTPCODE_O_UTF8 = 2
+} smtpcode_fmtflag;
+
+/* Default max_line of smtpcode_format: 512 octets with CRLF (RFC 5321
+   section 4.5.3.1.5). */
+#if !defined(SMTPCODE_FORMAT_LINE)
+#define SMTPCODE_FORMAT_LINE 510
+#endif
+
+/*
+** These functions are not in the FFI cdef of lua/smtpcode.lua: the Lua
+** reader and format use the C API on every backend (the replies are made
+** by the parse of the backend in use).
+**
+** State of a reply reader, owned by the caller (no allocation). The bytes
+** live in the caller's buffer; the state only says how far they have been
+** read, so every byte is looked at once however the stream is cut.
+*/
+typedef struct smtpcode_stream {
+  smtpcode_opts opts; /* flags and limits, as for smtpcode_parse_reply */
+  int line;    /* offset of the first byte of the unfinished line */
+  int scanned; /* bytes already searched for a line ending */
+  int nlines;  /* complete lines of the unfinished reply; on error, the
+                  1-based line at fault */
+  int code;    /* reply code of its first line */
+  int status;  /* 0, or the negative status that stopped the reader */
+} smtpcode_stream;
+
+/* Start (or restart) a reader; opts may be NULL (defaults). */
+SMTPCODE_API void smtpcode_stream_init(smtpcode_stream *st,
+                                       const smtpcode_opts *opts);
+
+/*
+** smtpcode_stream_next: s[0..len) are the bytes held, starting at the
+** first byte of a reply: the bytes of the previous call with more
+** appended. Returns r > 0 when s[0..r) is a complete reply, exactly the one
+** smtpcode_parse_reply reads at s (the caller drops those bytes and calls
+** again with the rest: the state now refers to s + r); 0 when more bytes
+** are needed; or a negative status, which stays until smtpcode_stream_init:
+** SMTPCODE_ESYNTAX, SMTPCODE_EINCONSISTENT as smtpcode_parse_reply gives
+** them, SMTPCODE_ETOOLONG as soon as the bytes held can no longer become a
+** reply within the limits (an unended line longer than max_line + 1 bytes,
+** or more than max_reply bytes): the caller never needs to hold more than
+** max_reply + 1 bytes. A reply is complete only when its last line has
+** its LF: a final line without one may still grow.
+*/
+SMTPCODE_API int smtpcode_stream_next(smtpcode_stream *st, const char *s,
+                                      size_t len);
+
+/*
+** smtpcode_format: write the reply (code, enhanced code enh[0..enhlen),
+** text[0..len)) as it goes on the wire, CRLF after every line, like
+** snprintf: at most cap bytes are written to out (out may be NULL when cap
+** is 0) and the return value is the length of the whole reply, or a
+** negative status: SMTPCODE_ESYNTAX for a code outside 200-599 (second
+** digit 0-5) or an enhanced code that smtpcode_parse_status refuses (enh
+** may be NULL when enhlen is 0); SMTPCODE_EINCONSISTENT when its class
+** differs from the code's first digit (a 3yz reply has no enhanced code);
+** SMTPCODE_ETOOLONG when the reply would exceed opts->max_lines or
+** opts->max_reply (defaults as for parsing), or when max_line (default
+** SMTPCODE_FORMAT_LINE, the line ending excluded) leaves fewer than 4
+** bytes of text per line.
+** The text: CRLF, LF and CR end a line (each line becomes reply lines of
+** its own); lines are wrapped at runs of spaces (dropped at the wrap; a
+** word longer than a line is cut); a TAB becomes a space; every other
+** byte outside 0x20-0x7E becomes '?' (with SMTPCODE_O_UTF8 well-formed
+** UTF-8 is kept, but not C1 controls). With an enhanced code the leading
+** spaces of a line are dropped (a reader skips them); without one, a line
+** whose text would read as an enhanced code ("5.1.1 x", "#5.1.1") gets a
+** space before it. So smtpcode_parse_reply reads the output back as one
+** reply with the same code and enhanced code on every line.
+*/
+SMTPCODE_API int smtpcode_format(int code, const char *enh, size_t enhlen,
+                                 const char *text, size_t len,
+                                 const smtpcode_opts *opts, char *out,
+                                 size_t cap);
+
+/* }====================================================== */
+
 #endif

@@ -7,7 +7,7 @@
 # grey@ and a rate-limit 450 for throttle@. Then:
 #  a) spec/integration/client.lua over LuaSocket, on every Lua that has
 #     lua-socket: one SMTP transaction per case, each reply through
-#     smtpcode.parse + smtpcode.retry (classify), plus the send loop of
+#     smtpcode.read_reply + smtpcode.retry (classify), plus the send loop of
 #     examples/send-loop.lua on a simulated clock;
 #  b) the same conversation inside nginx with the Lua module, over
 #     ngx.socket.tcp (examples/openresty-send.lua), the tracker on an
@@ -170,7 +170,7 @@ HTTP_PORT=$(free_port $((CLOSED_PORT + 1)))
         listen 127.0.0.1:$HTTP_PORT reuseport;   # connections spread over both workers
         default_type text/plain;
         # One SMTP transaction per case over a cosocket; every reply through
-        # smtpcode.parse + retry; destination failures into the shared dict.
+        # smtpcode.read_reply + retry; destination failures into the shared dict.
         location = /cases {
             content_by_lua_block {
                 local smtpcode = require "smtpcode"
@@ -197,8 +197,12 @@ HTTP_PORT=$(free_port $((CLOSED_PORT + 1)))
                     local reply, stage = send.attempt("127.0.0.1", $SMTP_PORT, {
                         from = "sender@client.test.invalid", to = c[2],
                         body = c[3] or body, size = true }, 10000)
-                    local d = policy:decide(smtpcode.parse(reply) or reply,
+                    local d = policy:decide(reply,
                                             { attempts = 1, first_attempt = now, now = now })
+                    if type(reply) == "table" then
+                        reply = reply.code .. " " .. (reply.enhanced and (reply.enhanced .. " ") or "")
+                            .. table.concat(reply.lines, "\r\n")
+                    end
                     local pause = tracker:record(D, d, now)
                     ngx.say(c[1], " action=", d.action, " reason=", tostring(d.reason),
                             " suppress=", tostring(d.suppress), " delay=", tostring(d.delay),

@@ -10,6 +10,7 @@
 #include "lauxlib.h"
 #include "lua.h"
 
+#include "lstream.h"
 #include "smtpcode.h"
 
 #if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM < 502
@@ -1118,5 +1119,6 @@ SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   lua_setfield(L, -2, "_layout");
   pushconstants(L);
   lua_setfield(L, -2, "_constants");
+  smtpcode_lstream_open(L); /* reader and format (lstream.c) */
   return 1;
 }
