@@ -155,9 +155,19 @@ for _, r in ipairs(rulerows) do
     if r.when ~= "" and r.when ~= "-" then
       for tok in r.when:gmatch("[^,%s]+") do conds[#conds + 1] = parsecond(tok, line) end
     end
-    local flags = 0
-    if r.flags == "rcpts552" then flags = 1
-    elseif r.flags ~= "" then fail("rules.tsv:%d: bad flags %q", line, r.flags) end
+    local flags, alone = 0, false
+    for tok in r.flags:gmatch("[^,%s]+") do
+      if tok == "rcpts552" then flags = flags | 1
+      elseif tok == "alone" then alone = true
+      else fail("rules.tsv:%d: bad flags %q", line, r.flags) end
+    end
+    -- A bare word (one phrase, no blank in it) never decides a failure on
+    -- its own: without a reply or enhanced code the rule does not hold,
+    -- unless the data says the token is proof alone (an errno name, a
+    -- provider's message id).
+    if #ids == 1 and not phrases[ids[1]].text:find(" ", 1, true) and not alone then
+      flags = flags | 2
+    end
     local total = 0
     for _, id in ipairs(ids) do total = total + #phrases[id].text end
     if #ids > 4 then fail("rules.tsv:%d: at most 4 phrases", line) end

@@ -330,6 +330,8 @@ static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
   if (r->who == 1 && ctx == 2) return 0;
   if (r->who == 2 && ctx != 2) return 0;
   if (!condok(r, v)) return 0;
+  if ((r->flags & 2) && v->code == 0 && v->cls == 0) return 0; /* a bare
+    word does not make a failure of a text without a code */
   pos = h->first + smtpcode_rd_phrases[h->phrase].len;
   for (k = 1; k < r->nphr; k++) {
     int pid = smtpcode_rd_rphrases[r->phr + k];
