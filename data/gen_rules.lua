@@ -133,7 +133,11 @@ for _, r in ipairs(rulerows) do
   if match == "" then fail("rules.tsv:%d: empty match", line) end
   local ids = {}
   for p in (match .. " && "):gmatch("(.-) && ") do ids[#ids + 1] = addphrase(p, line) end
-  if r.reason == "@sender" or r.reason == "@recipient" or r.reason == "@sender-reply" then
+  if r.reason == "@delayed" then
+    -- a delay notice: the text says delivery is late and will go on
+    if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
+    phrases[ids[1]].delayed = true
+  elseif r.reason == "@sender" or r.reason == "@recipient" or r.reason == "@sender-reply" then
     if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
     phrases[ids[1]].marker = r.reason == "@sender" and 2 or r.reason == "@recipient" and 1 or 3
   else
@@ -488,7 +492,7 @@ w("")
 local pr, firsts = {}, {}
 for _, p in ipairs(phrases) do
   local fl = (p.wbs and 1 or 0) + (p.wbe and 2 or 0) + p.marker * 4 +
-    (p.inrule and 16 or 0)
+    (p.inrule and 16 or 0) + (p.delayed and 32 or 0)
   pr[#pr + 1] = string.format("{%d, %d, %d, %d}", #p.text, fl, #firsts, #p.first)
   for _, r in ipairs(p.first) do firsts[#firsts + 1] = tostring(r) end
 end

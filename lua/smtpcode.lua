@@ -406,16 +406,19 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       local flags = v.flags
       local mismatch = flags % 2 == 1 or nil
       local truncated = floor(flags / 2) % 2 == 1 or nil
+      local delayed = floor(flags / 8) % 2 == 1 or nil
       if into == nil then
         return { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
           reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
           retry = RETRY[v.retry], description = desc, advice = adv,
-          matched = matched, mismatch = mismatch, truncated = truncated }
+          matched = matched, mismatch = mismatch, truncated = truncated,
+          delayed = delayed }
       end
       into.code, into.enhanced, into.severity = code, enh, SEVN[v.severity] or "unknown"
       into.reason, into.scope, into.bounce = reason, scope, BOUNCE[v.bounce]
       into.retry, into.description, into.advice = RETRY[v.retry], desc, adv
       into.matched, into.mismatch, into.truncated = matched, mismatch, truncated
+      into.delayed = delayed
       return into
     end
   end

@@ -42,6 +42,7 @@ typedef struct scan {
   int mend[2], mkind[2]; /* the last two markers: [1] is the latest */
   int reply;             /* an @sender-reply phrase was seen: the reply
                             answered MAIL FROM */
+  int delayed;           /* an @delayed phrase was seen */
 } scan;
 
 #define isalnum_(c) \
@@ -96,6 +97,7 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
       h->ctx = context(sc, start);
     }
   }
+  if (fl & 32) sc->delayed = 1;
   kind = fl >> 2 & 3;
   if (kind == 3)
     sc->reply = 1;
@@ -442,6 +444,7 @@ static void settle(smtpcode_verdict *v) {
   v->bounce = hardreason(v->reason) && v->retry == SMTPCODE_RETRY_NO
                   ? SMTPCODE_BOUNCE_HARD
                   : SMTPCODE_BOUNCE_SOFT;
+  if (v->flags & SMTPCODE_V_DELAYED) v->bounce = SMTPCODE_BOUNCE_NONE;
   if (v->scope == SMTPCODE_SCOPE_NONE)
     v->scope = smtpcode_rd_reasons[v->reason].scope;
 }
@@ -498,6 +501,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
+  sc.delayed = 0;
   if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
   ri = bestrule(&sc, v);
@@ -524,6 +528,19 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
     v->reason = rp->reason;
     v->by = SMTPCODE_BY_REPLY;
   }
+  /* A delay notice is not a failure yet: transient, retried, no bounce.
+     A permanent reply code says delivery has stopped, so it stays. */
+  if (sc.delayed && v->severity != SMTPCODE_SEV_PERMANENT) {
+    v->severity = SMTPCODE_SEV_TRANSIENT;
+    v->flags |= SMTPCODE_V_DELAYED;
+    if (v->reason == SMTPCODE_REASON_EXPIRED) {
+      /* X.4.7 or "expired" on a delay notice: the time is running, not
+         out yet */
+      v->reason = SMTPCODE_REASON_UNKNOWN;
+      v->by = SMTPCODE_BY_NONE;
+      v->rule = -1;
+    }
+  }
   settle(v);
   return 0;
 }
@@ -537,6 +554,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
+  sc.delayed = 0;
   if (n > 0 && s != NULL) run(&sc, (const unsigned char *)s, n, split);
   for (i = 0; i < sc.nhits; i++) {
     const hit *x = &sc.hits[i];
@@ -548,6 +566,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   for (i = 0; i < 2; i++)
     h = h * 33 + (unsigned long)(sc.mend[i] + 1) * 4 + (unsigned long)sc.mkind[i];
   h = h * 33 + (unsigned long)sc.reply;
+  h = h * 33 + (unsigned long)sc.delayed;
   return h;
 }
 

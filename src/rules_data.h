@@ -43,7 +43,8 @@ typedef struct scr_emit {
 } scr_emit;
 
 /* Phrase flags: 1 word boundary before, 2 after; marker kind in bits 2-3
-** (1 recipient, 2 sender); 16 some rule has this phrase. */
+** (1 recipient, 2 sender, 3 sender-reply); 16 some rule has this phrase;
+** 32 a delay notice (@delayed). */
 typedef struct scr_phrase {
   unsigned short len;
   unsigned char flags;

@@ -443,8 +443,11 @@ typedef enum smtpcode_evidence {
 typedef enum smtpcode_vflag {
   SMTPCODE_V_MISMATCH = 1,  /* enhanced class differs from the reply class */
   SMTPCODE_V_TRUNCATED = 2, /* text longer than SMTPCODE_MAX_CLASSIFY */
-  SMTPCODE_V_RCPTS552 = 4   /* 552 "too many recipients": transient (RFC
+  SMTPCODE_V_RCPTS552 = 4,  /* 552 "too many recipients": transient (RFC
                                5321 4.5.3.1.10) */
+  SMTPCODE_V_DELAYED = 8    /* a delay notice ("has been delayed", "will be
+                               retried until"): transient, retried, not a
+                               bounce (bounce is SMTPCODE_BOUNCE_NONE) */
 } smtpcode_vflag;
 
 typedef struct smtpcode_verdict {
