@@ -133,7 +133,11 @@ for _, r in ipairs(rulerows) do
   if match == "" then fail("rules.tsv:%d: empty match", line) end
   local ids = {}
   for p in (match .. " && "):gmatch("(.-) && ") do ids[#ids + 1] = addphrase(p, line) end
-  if r.reason == "@delayed" then
+  if r.reason == "@ignore" then
+    -- words that decide nothing: the phrases inside them do not count
+    if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
+    phrases[ids[1]].ignore = true
+  elseif r.reason == "@delayed" then
     -- a delay notice: the text says delivery is late and will go on
     if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
     phrases[ids[1]].delayed = true
@@ -492,7 +496,7 @@ w("")
 local pr, firsts = {}, {}
 for _, p in ipairs(phrases) do
   local fl = (p.wbs and 1 or 0) + (p.wbe and 2 or 0) + p.marker * 4 +
-    (p.inrule and 16 or 0) + (p.delayed and 32 or 0)
+    (p.inrule and 16 or 0) + (p.delayed and 32 or 0) + (p.ignore and 64 or 0)
   pr[#pr + 1] = string.format("{%d, %d, %d, %d}", #p.text, fl, #firsts, #p.first)
   for _, r in ipairs(p.first) do firsts[#firsts + 1] = tostring(r) end
 end

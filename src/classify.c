@@ -43,6 +43,8 @@ typedef struct scan {
   int reply;             /* an @sender-reply phrase was seen: the reply
                             answered MAIL FROM */
   int delayed;           /* an @delayed phrase was seen */
+  int ign[4][2];         /* spans [start, end) of @ignore phrases */
+  int nign;
 } scan;
 
 #define isalnum_(c) \
@@ -98,6 +100,11 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
     }
   }
   if (fl & 32) sc->delayed = 1;
+  if ((fl & 64) && sc->nign < 4) {
+    sc->ign[sc->nign][0] = start;
+    sc->ign[sc->nign][1] = e + 1;
+    sc->nign++;
+  }
   kind = fl >> 2 & 3;
   if (kind == 3)
     sc->reply = 1;
@@ -358,6 +365,15 @@ static int before(int a, int b) {
   return a < b;
 }
 
+/* Do all occurrences of hit h lie inside one @ignore phrase? */
+static int ignored(const scan *sc, const hit *h) {
+  int k, len = smtpcode_rd_phrases[h->phrase].len;
+  for (k = 0; k < sc->nign; k++)
+    if (h->first >= sc->ign[k][0] && h->last + len <= sc->ign[k][1])
+      return 1;
+  return 0;
+}
+
 /* Index of the best rule that holds, or -1. The rules of a first phrase
 ** are listed in order of precedence: the first that holds is its best. */
 static int bestrule(const scan *sc, const smtpcode_verdict *v) {
@@ -366,6 +382,7 @@ static int bestrule(const scan *sc, const smtpcode_verdict *v) {
     const hit *h = &sc->hits[i];
     const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
     const unsigned short *f = &smtpcode_rd_first[p->first];
+    if (sc->nign && ignored(sc, h)) continue;
     for (j = 0; j < p->nfirst; j++) {
       int ri = f[j];
       if (best >= 0 && !before(ri, best)) break;
@@ -502,6 +519,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
   sc.delayed = 0;
+  sc.nign = 0;
   if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
   ri = bestrule(&sc, v);
@@ -555,6 +573,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
   sc.delayed = 0;
+  sc.nign = 0;
   if (n > 0 && s != NULL) run(&sc, (const unsigned char *)s, n, split);
   for (i = 0; i < sc.nhits; i++) {
     const hit *x = &sc.hits[i];
@@ -567,6 +586,8 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
     h = h * 33 + (unsigned long)(sc.mend[i] + 1) * 4 + (unsigned long)sc.mkind[i];
   h = h * 33 + (unsigned long)sc.reply;
   h = h * 33 + (unsigned long)sc.delayed;
+  for (i = 0; i < sc.nign; i++)
+    h = h * 33 + (unsigned long)sc.ign[i][0] * 7 + (unsigned long)sc.ign[i][1];
   return h;
 }
 

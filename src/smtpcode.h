@@ -350,7 +350,9 @@ typedef enum smtpcode_findflag {
 **   to ... command)" and Exchange's trailing "##" are left out.
 ** - A reply code beats an enhanced code alone: for a Postfix line "dsn=5.1.1,
 **   status=bounced (host ... said: 550 5.1.1 ...)" out is the remote reply;
-**   dsn= is the answer only when no reply code is present.
+**   dsn= is the answer only when no reply code is present, or when a
+**   class 4 dsn=/status= code precedes a quoted 5xx reply (a deferral
+**   quoting the remote reply: the deferral is the answer, the reply inner).
 ** - When the reply has no enhanced code, or a generic X.0.0 one, an
 **   enhanced code of the same class later in the same reply is taken
 **   ("550 ... (#5.1.1)").
