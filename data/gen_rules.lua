@@ -86,6 +86,7 @@ end
 
 local rulerows = readtsv("rules.tsv")
 local phrases, phraseid = {}, {}  -- phrase objects, key -> id (1-based)
+local phrasetext = {}             -- text -> key
 local rules = {}
 
 local function addphrase(text, line)
@@ -96,6 +97,13 @@ local function addphrase(text, line)
   if text ~= text:lower() then fail("rules.tsv:%d: phrase not lower case: %s", line, text) end
   if text:find("[\t\r\n]") then fail("rules.tsv:%d: control byte in phrase", line) end
   local key = (wbs and "1" or "0") .. (wbe and "1" or "0") .. text
+  -- one automaton state ends one phrase: the same words with other word
+  -- boundaries would hide one of them
+  local other = phrasetext[text]
+  if other and other ~= key then
+    fail("rules.tsv:%d: phrase %q is also written with other \\b ends", line, text)
+  end
+  phrasetext[text] = key
   local id = phraseid[key]
   if not id then
     id = #phrases + 1
@@ -131,8 +139,23 @@ for _, r in ipairs(rulerows) do
   local line = r._line
   local match = r.match
   if match == "" then fail("rules.tsv:%d: empty match", line) end
-  local ids = {}
-  for p in (match .. " && "):gmatch("(.-) && ") do ids[#ids + 1] = addphrase(p, line) end
+  -- "a && b": b later in the text; "a ~ b": b later, within NEAR words of
+  -- a in the same sentence (src/classify.c, near())
+  local ids, near = {}, {}
+  do
+    local rest, op = match, false
+    while true do
+      local i, j, sep = rest:find(" (&&) ")
+      local i2, j2 = rest:find(" ~ ", 1, true)
+      if i2 and (not i or i2 < i) then i, j, sep = i2, j2, "~" end
+      local p = i and rest:sub(1, i - 1) or rest
+      ids[#ids + 1] = addphrase(p, line)
+      near[#ids] = op
+      if not i then break end
+      op = sep == "~"
+      rest = rest:sub(j + 1)
+    end
+  end
   if r.reason == "@ignore" then
     -- words that decide nothing: the phrases inside them do not count
     if #ids ~= 1 then fail("rules.tsv:%d: a marker has one phrase", line) end
@@ -180,7 +203,7 @@ for _, r in ipairs(rulerows) do
     for _, id in ipairs(ids) do total = total + #phrases[id].text end
     if #ids > 4 then fail("rules.tsv:%d: at most 4 phrases", line) end
     rules[#rules + 1] = { reason = reason, prio = prio, scope = scope, who = who,
-      conds = conds, flags = flags, ids = ids, line = line, match = match,
+      conds = conds, flags = flags, ids = ids, near = near, line = line, match = match,
       total = total }
   end
 end
@@ -513,7 +536,10 @@ w("")
 local rl, rp, rc = {}, {}, {}
 for _, r in ipairs(rules) do
   local pf, cf = #rp, #rc
-  for _, id in ipairs(r.ids) do rp[#rp + 1] = tostring(id - 1) end
+  for k, id in ipairs(r.ids) do
+    if id - 1 >= 32768 then fail("too many phrases") end
+    rp[#rp + 1] = tostring(id - 1 + (r.near[k] and 32768 or 0))
+  end
   for _, c in ipairs(r.conds) do
     rc[#rc + 1] = string.format("{%d, %d, %d, %d}", c.kind, c.a, c.b, c.c)
   end

@@ -36,7 +36,15 @@
 -- "address rejected" limited to X.1 or no enhanced code (condition
 -- noenh), and the @sender-reply marker: "(in reply to MAIL FROM command)"
 -- makes an unknown user the sender's), and they agree 182/183.
--- Now: 562/568 (98.9%), bounce 568/568. The floors are what the rules
+-- Session 4 (issue 12): 88 rows in five batches (A big receivers and
+-- gateways, B eleven languages, C delay notices, D benign log lines, E
+-- logs, exceptions, webhooks, vendor prefixes and rarer reasons), written
+-- and judged before the rules of that session's matching work (near words,
+-- languages, suspended and closed accounts, spam scores): with the rules
+-- as they stood then (bare words, delay notices and find's new contexts
+-- already in) 79/88 agreed as first judged (A 12/18, B 36/37, C 5/7, D 9/9,
+-- E 17/17); the rules of the session's start give 73/88; after: 88/88.
+-- Then: 562/568 (98.9%), bounce 568/568. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
 -- change in.
 local sc = require "smtpcode"
@@ -110,6 +118,22 @@ describe("classify on field replies", function()
     end
     print(table.concat(lines, "\n"))
     if #dis > 0 then print(table.concat(dis, "\n")) end
+    -- the untuned batches of session 4, by batch
+    local bt, bn = {}, {}
+    for _, r in ipairs(ROWS) do
+      local b = r.why:match("session 4 untuned check, batch (%u)")
+      if b then
+        local v = sc.classify(input(r))
+        bt[b] = bt[b] or { 0, 0 }
+        bt[b][2] = bt[b][2] + 1
+        if v.reason == want_reason(r) and bounce_ok(r, v) then bt[b][1] = bt[b][1] + 1 end
+      end
+    end
+    for b in pairs(bt) do bn[#bn + 1] = b end
+    table.sort(bn)
+    local parts = {}
+    for _, b in ipairs(bn) do parts[#parts + 1] = string.format("%s %d/%d", b, bt[b][1], bt[b][2]) end
+    print("session 4 untuned batches (reason and bounce): " .. table.concat(parts, ", "))
     assert.is_true(ok / n >= REASON_FLOOR)
     assert.is_true(okb / n >= BOUNCE_FLOOR)
   end)

@@ -45,7 +45,37 @@ typedef struct scan {
   int delayed;           /* an @delayed phrase was seen */
   int ign[4][2];         /* spans [start, end) of @ignore phrases */
   int nign;
+  const unsigned char *s; /* the text, n bytes read */
+  int n;
 } scan;
+
+/* "a ~ b" in a rule: b starts at most NEAR_WORDS words (NEAR_BYTES bytes)
+** after a ends, in the same sentence. */
+#define NEAR_WORDS 5
+#define NEAR_BYTES 64
+
+/* Is s[a..b) a short gap inside one sentence: at most NEAR_WORDS words, no
+** line end, no '.', ';', '!' or '?' that ends a sentence (followed by a
+** blank)? At most NEAR_BYTES bytes are read. */
+static int near(const scan *sc, int a, int b) {
+  const unsigned char *s = sc->s;
+  int i, words = 0, inword = 0;
+  if (b < a || b - a > NEAR_BYTES) return 0;
+  for (i = a; i < b; i++) {
+    int c = s[i];
+    if (c == '\n' || c == '\r') return 0;
+    if ((c == '.' || c == ';' || c == '!' || c == '?') &&
+        (i + 1 >= sc->n || s[i + 1] == ' ' || s[i + 1] == '\t'))
+      return 0;
+    if (c == ' ' || c == '\t') {
+      inword = 0;
+    } else if (!inword) {
+      inword = 1;
+      if (++words > NEAR_WORDS) return 0;
+    }
+  }
+  return 1;
+}
 
 #define isalnum_(c) \
   ((unsigned)(((c) | 32) - 'a') < 26u || (unsigned)((c) - '0') < 10u)
@@ -334,7 +364,7 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
 /* Does rule r hold, given that its first phrase was hit at h? */
 static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
                   const smtpcode_verdict *v) {
-  int k, pos;
+  int k, pos, alt;
   int ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
   if (r->who == 1 && ctx == 2) return 0;
   if (r->who == 2 && ctx != 2) return 0;
@@ -342,17 +372,30 @@ static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
   if ((r->flags & 2) && v->code == 0 && v->cls == 0) return 0; /* a bare
     word does not make a failure of a text without a code */
   pos = h->first + smtpcode_rd_phrases[h->phrase].len;
+  alt = h->last + smtpcode_rd_phrases[h->phrase].len;
   for (k = 1; k < r->nphr; k++) {
-    int pid = smtpcode_rd_rphrases[r->phr + k];
+    unsigned ent = smtpcode_rd_rphrases[r->phr + k];
+    int pid = (int)(ent & 0x7fffu);
     const hit *o = findhit(sc, pid);
     int len = smtpcode_rd_phrases[pid].len;
     if (o == NULL) return 0;
-    if (o->first >= pos)
+    if (ent & 0x8000u) { /* near the previous phrase: its first or last
+                            occurrence, then this one's first or last */
+      if (near(sc, pos, o->first))
+        pos = o->first + len;
+      else if (near(sc, pos, o->last))
+        pos = o->last + len;
+      else if (alt > pos && near(sc, alt, o->last))
+        pos = o->last + len;
+      else
+        return 0;
+    } else if (o->first >= pos)
       pos = o->first + len;
     else if (o->last >= pos)
       pos = o->last + len;
     else
       return 0;
+    alt = o->last + len;
   }
   return 1;
 }
@@ -520,6 +563,8 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   sc.reply = 0;
   sc.delayed = 0;
   sc.nign = 0;
+  sc.s = (const unsigned char *)s;
+  sc.n = n;
   if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
   ri = bestrule(&sc, v);

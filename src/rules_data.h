@@ -103,6 +103,8 @@ extern const scr_emit smtpcode_rd_emit[];      /* [nstates - ks] */
 extern const scr_edge smtpcode_rd_edges[];
 extern const scr_phrase smtpcode_rd_phrases[];
 extern const unsigned short smtpcode_rd_first[];
+/* a rule's phrases: the phrase id in bits 0-14; bit 15 set when the phrase
+   must lie near the one before it ("a ~ b", src/classify.c near()) */
 extern const unsigned short smtpcode_rd_rphrases[];
 extern const scr_cond smtpcode_rd_conds[];
 extern const scr_rule smtpcode_rd_rules[];

@@ -143,6 +143,17 @@ static void test_text(void) {
   v = cl("550 5.1.1 user unknown; it had been delayed");
   ok(v.severity == SMTPCODE_SEV_PERMANENT && !(v.flags & SMTPCODE_V_DELAYED) &&
      v.bounce == SMTPCODE_BOUNCE_HARD, "a permanent reply is not delayed");
+  v = cl("550 5.7.1 Your IP 192.0.2.7 has a poor sending reputation");
+  ok(v.reason == SMTPCODE_REASON_BLOCKLISTED, "near: poor ~ reputation, a word between");
+  v = cl("550 5.7.1 poor. Your reputation is fine");
+  ok(v.reason != SMTPCODE_REASON_BLOCKLISTED, "near: not across a sentence end");
+  v = cl("550 5.7.1 poor one two three four five six reputation");
+  ok(v.reason != SMTPCODE_REASON_BLOCKLISTED, "near: not past five words");
+  v = cl("550 5.7.1 poor one two three four reputation");
+  ok(v.reason == SMTPCODE_REASON_BLOCKLISTED, "near: four words between");
+  v = cl("5.3.0 - Other mail system problem 550-'Mailbox unavailable'");
+  ok(v.code == 550 && v.reason == SMTPCODE_REASON_USER_UNKNOWN,
+     "vendor prefix: the quoted reply, its title ignored");
 }
 
 /*
