@@ -89,12 +89,12 @@ local phrases, phraseid = {}, {}  -- phrase objects, key -> id (1-based)
 local phrasetext = {}             -- text -> key
 local rules = {}
 
-local function addphrase(text, line)
+local function addphrase(text, line, variant)
   local wbs, wbe = false, false
   if text:sub(1, 2) == "\\b" then wbs = true; text = text:sub(3) end
   if text:sub(-2) == "\\b" then wbe = true; text = text:sub(1, -3) end
   if text == "" then fail("rules.tsv:%d: empty phrase", line) end
-  if text ~= text:lower() then fail("rules.tsv:%d: phrase not lower case: %s", line, text) end
+  if text ~= text:lower() and not variant then fail("rules.tsv:%d: phrase not lower case: %s", line, text) end
   if text:find("[\t\r\n]") then fail("rules.tsv:%d: control byte in phrase", line) end
   local key = (wbs and "1" or "0") .. (wbe and "1" or "0") .. text
   -- one automaton state ends one phrase: the same words with other word
@@ -135,7 +135,56 @@ local function parsecond(tok, line)
   fail("rules.tsv:%d: bad condition %q", line, tok)
 end
 
+-- The matcher folds ASCII case only. A phrase in another script that
+-- starts a sentence is written with a capital ("Учётная запись
+-- заблокирована", "Ç...", "Ł..."): for a first phrase whose first letter
+-- is a lower-case Latin-1, Latin Extended-A, Greek or Cyrillic letter, the
+-- rule is also made with that letter in upper case.
+local function utf8enc(cp)
+  if cp < 0x80 then return string.char(cp) end
+  if cp < 0x800 then return string.char(0xC0 | (cp >> 6), 0x80 | (cp & 0x3F)) end
+  return string.char(0xE0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3F), 0x80 | (cp & 0x3F))
+end
+local function upperfirst(text)
+  local b1, b2 = text:byte(1, 2)
+  if not b1 or b1 < 0xC0 or b1 >= 0xE0 or not b2 then return nil end
+  local cp = ((b1 & 0x1F) << 6) | (b2 & 0x3F)
+  local up
+  if cp >= 0xE0 and cp <= 0xFE and cp ~= 0xF7 then up = cp - 0x20
+  elseif cp >= 0x430 and cp <= 0x44F then up = cp - 0x20
+  elseif cp >= 0x450 and cp <= 0x45F then up = cp - 0x50
+  elseif cp >= 0x3B1 and cp <= 0x3C9 and cp ~= 0x3C2 then up = cp - 0x20
+  elseif cp == 0x131 then up = 0x49 -- Turkish dotless i: I
+  elseif (cp >= 0x100 and cp <= 0x137) or (cp >= 0x14A and cp <= 0x177) then
+    if cp % 2 == 1 then up = cp - 1 end
+  elseif (cp >= 0x139 and cp <= 0x148) or (cp >= 0x179 and cp <= 0x17E) then
+    if cp % 2 == 0 then up = cp - 1 end
+  end
+  if not up then return nil end
+  return utf8enc(up) .. text:sub(3)
+end
+
+local expanded = {}
 for _, r in ipairs(rulerows) do
+  expanded[#expanded + 1] = r
+  if r.reason:sub(1, 1) ~= "@" or r.reason == "@delayed" then
+    local first, rest = r.match, ""
+    local i = r.match:find(" && ", 1, true)
+    local i2 = r.match:find(" ~ ", 1, true)
+    if i2 and (not i or i2 < i) then i = i2 end
+    if i then first, rest = r.match:sub(1, i - 1), r.match:sub(i) end
+    local wb = first:sub(1, 2) == "\\b" and "\\b" or ""
+    local up = upperfirst(first:sub(#wb + 1))
+    if up then
+      local c = {}
+      for k, v in pairs(r) do c[k] = v end
+      c.match, c.variant = wb .. up .. rest, true
+      expanded[#expanded + 1] = c
+    end
+  end
+end
+
+for _, r in ipairs(expanded) do
   local line = r._line
   local match = r.match
   if match == "" then fail("rules.tsv:%d: empty match", line) end
@@ -149,7 +198,7 @@ for _, r in ipairs(rulerows) do
       local i2, j2 = rest:find(" ~ ", 1, true)
       if i2 and (not i or i2 < i) then i, j, sep = i2, j2, "~" end
       local p = i and rest:sub(1, i - 1) or rest
-      ids[#ids + 1] = addphrase(p, line)
+      ids[#ids + 1] = addphrase(p, line, r.variant and #ids == 0)
       near[#ids] = op
       if not i then break end
       op = sep == "~"
