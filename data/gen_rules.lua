@@ -245,7 +245,10 @@ for _, r in ipairs(expanded) do
     -- its own: without a reply or enhanced code the rule does not hold,
     -- unless the data says the token is proof alone (an errno name, a
     -- provider's message id).
-    if #ids == 1 and not phrases[ids[1]].text:find(" ", 1, true) and not alone then
+    -- (Chinese and Japanese write no blanks: a phrase of theirs is words,
+    -- not one word, so it is not bare.)
+    local t1 = phrases[ids[1]].text
+    if #ids == 1 and not t1:find(" ", 1, true) and not t1:find("[\224-\239]") and not alone then
       flags = flags | 2
     end
     local total = 0

@@ -44,6 +44,14 @@
 -- as they stood then (bare words, delay notices and find's new contexts
 -- already in) 79/88 agreed as first judged (A 12/18, B 36/37, C 5/7, D 9/9,
 -- E 17/17); the rules of the session's start give 73/88; after: 88/88.
+-- A second set of 47 rows (F eleven languages without an enhanced code, G
+-- generic against specific wording, H benign lines and delay notices) was
+-- written after those rules and before the next ones: 29/47 as first
+-- judged (F 6/21, G 12/14, H 11/12: the languages had been matched as
+-- whole phrases, and the enhanced codes of batch B had hidden it); the
+-- rules then added ("does not exist", "full", "disabled" in each language,
+-- as words near each other, sender markers in each language, Yahoo GL01,
+-- IP not authorized for the sender's domain) give 47/47.
 -- Then: 562/568 (98.9%), bounce 568/568. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
 -- change in.
