@@ -82,3 +82,21 @@ describe("delay notices", function()
     assert.is_nil(v.bounce)
   end)
 end)
+
+describe("add_rule near", function()
+  local smtpcode = require "smtpcode"
+  after_each(function() smtpcode.clear_rules() end)
+  it("holds when the words are near each other in one sentence, on every backend", function()
+    smtpcode.add_rule { reason = "blocklisted", match = { "access", "blocked" }, near = 4 }
+    helper.each_backend(smtpcode, function(b)
+      assert.equal("blocklisted", smtpcode.classify("550 Access from 192.0.2.7 blocked").reason, b)
+      assert.are_not.equal("blocklisted", smtpcode.classify("550 Access granted. Later the sender was blocked").reason, b)
+      assert.are_not.equal("blocklisted", smtpcode.classify("550 access one two three four five blocked").reason, b)
+      assert.equal("blocklisted", smtpcode.classify("550 access ok. access from 192.0.2.7 is blocked").reason, b)
+    end)
+  end)
+  it("checks near", function()
+    assert.has_error(function() smtpcode.add_rule { reason = "spam", match = "x", near = -1 } end,
+      "bad argument #1 to 'add_rule' (near must be a number of words (0-20))")
+  end)
+end)
