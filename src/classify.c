@@ -400,10 +400,25 @@ static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
   return 1;
 }
 
-/* Does rule a come before rule b (prio, then total length, then line)? */
-static int before(int a, int b) {
+/*
+** Specificity (issue 12): a rule's weight is its prio, plus 3 when its
+** reason is the one the exact enhanced code names (the words and the code
+** agree), plus 1 when it needs several phrases (more words). BONUS_MAX is
+** the most a rule can gain.
+*/
+#define BONUS_MAX 4
+
+static int weight(int ri, int agree) {
+  const scr_rule *r = &smtpcode_rd_rules[ri];
+  return r->prio + (agree > 0 && r->reason == agree ? 3 : 0) +
+         (r->nphr > 1 ? 1 : 0);
+}
+
+/* Does rule a come before rule b (weight, then total length, then line)? */
+static int before(int a, int b, int agree) {
   const scr_rule *ra = &smtpcode_rd_rules[a], *rb = &smtpcode_rd_rules[b];
-  if (ra->prio != rb->prio) return ra->prio > rb->prio;
+  int wa = weight(a, agree), wb = weight(b, agree);
+  if (wa != wb) return wa > wb;
   if (ra->total != rb->total) return ra->total > rb->total;
   return a < b;
 }
@@ -418,8 +433,10 @@ static int ignored(const scan *sc, const hit *h) {
 }
 
 /* Index of the best rule that holds, or -1. The rules of a first phrase
-** are listed in order of precedence: the first that holds is its best. */
-static int bestrule(const scan *sc, const smtpcode_verdict *v) {
+** are listed by prio: once a rule's prio plus BONUS_MAX cannot reach the
+** best weight, none after it can. agree: the reason of the exact enhanced
+** code, 0 when none. */
+static int bestrule(const scan *sc, const smtpcode_verdict *v, int agree) {
   int i, j, best = -1;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
@@ -428,11 +445,12 @@ static int bestrule(const scan *sc, const smtpcode_verdict *v) {
     if (sc->nign && ignored(sc, h)) continue;
     for (j = 0; j < p->nfirst; j++) {
       int ri = f[j];
-      if (best >= 0 && !before(ri, best)) break;
-      if (ruleok(sc, h, &smtpcode_rd_rules[ri], v)) {
-        best = ri;
+      if (best >= 0 &&
+          smtpcode_rd_rules[ri].prio + BONUS_MAX < weight(best, agree))
         break;
-      }
+      if ((best < 0 || before(ri, best, agree)) &&
+          ruleok(sc, h, &smtpcode_rd_rules[ri], v))
+        best = ri;
     }
   }
   return best;
@@ -519,7 +537,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
                             smtpcode_verdict *out, int split) {
   smtpcode_found ff;
   scan sc;
-  int n, ri, exact = 0;
+  int n, ri, exact = 0, agree;
   int tprio = 0, eprio = 0, rprio = 0;
   const scr_enh *e;
   const scr_reply *rp;
@@ -567,10 +585,11 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   sc.n = n;
   if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
-  ri = bestrule(&sc, v);
-  if (ri >= 0) tprio = smtpcode_rd_rules[ri].prio;
   e = enhentry(v, &exact);
   if (e) eprio = e->strength;
+  agree = e && exact ? e->reason : 0;
+  ri = bestrule(&sc, v, agree);
+  if (ri >= 0) tprio = weight(ri, agree);
   rp = v->code ? replyentry(v->code) : NULL;
   if (rp) rprio = rp->strength;
 
