@@ -440,7 +440,13 @@ end
 -- bench/classify.lua (find + classify, C alone): depth 2, 1,285 dense
 -- rows, 660 ns/line; depth 4, 550; depth 6, 515; depth 8, 3,507 rows
 -- (0.9 MB), 450; deeper no faster (all 13,157 rows: 480).
-local DENSE_DEPTH = 8
+-- Issue 12 (more rules, other languages: 20,000 states): depth 8 would be
+-- 4,823 rows (1.2 MB, core.so 1.74 MB); depth 3 is 1,825 rows (0.47 MB,
+-- core.so 0.97 MB) for 1.5 % more instructions under callgrind
+-- (638,734 against 629,344 on examples/maillog.txt), and on this loaded
+-- two-core machine the smaller tables were not slower in alternating
+-- rounds (best of eight: 949 against 2,151 ns/line).
+local DENSE_DEPTH = 3
 local kind, fb, exc = {}, {}, {}
 local function decide(s)
   local x = states[s]
