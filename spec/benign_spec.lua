@@ -31,6 +31,7 @@ describe("benign lines", function()
         local v = sc.classify(line)
         assert.equal("unknown", v.reason, b .. ": " .. line .. " -> " .. tostring(v.matched))
         assert.is_nil(v.retry, b .. ": " .. line)
+        assert.is_nil(v.bounce, b .. ": " .. line)
         assert.is_nil(v.matched, b .. ": " .. line)
       end
     end)

@@ -57,6 +57,10 @@
 -- judged (I 11/12, J 15/18); two rows were re-judged in the rules' favour
 -- (they say so, with the first judgement), 28/30; rules for "content
 -- restrictions" and Exchange's SendAsDenied then give 30/30.
+-- The benign lines of batches D and H were judged unknown/soft, what
+-- classify then said of any code-less text it knew nothing about; classify
+-- now gives such a text no bounce (issue 10 item 8), and their bounce
+-- column says "-" (the reason is still unknown).
 -- Then: 562/568 (98.9%), bounce 568/568. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
 -- change in.
@@ -94,7 +98,8 @@ describe("classify on field replies", function()
         or r.bounce == "delayed", where)
       -- bounce follows from the reason: no failure, no bounce; hard only
       -- for the address reasons; a delay notice has a reason, no bounce
-      assert.equal(r.reason == "-", r.bounce == "-", where)
+      if r.reason == "-" then assert.equal("-", r.bounce, where) end
+      if r.bounce == "-" then assert.is_true(r.reason == "-" or r.reason == "unknown", where) end
       if r.bounce == "delayed" then assert.is_false(HARD[r.reason] == true, where) end
       if r.bounce == "hard" then assert.is_true(HARD[r.reason], where) end
       assert.is_true(r.kind ~= "" and r.why ~= "", where)

@@ -523,6 +523,10 @@ static void settle(smtpcode_verdict *v) {
                   ? SMTPCODE_BOUNCE_HARD
                   : SMTPCODE_BOUNCE_SOFT;
   if (v->flags & SMTPCODE_V_DELAYED) v->bounce = SMTPCODE_BOUNCE_NONE;
+  /* no code and nothing known: not a failure anyone reported (a log line,
+     a header), so no bounce either (issue 10 item 8) */
+  if (sev == SMTPCODE_SEV_UNKNOWN && v->reason == SMTPCODE_REASON_UNKNOWN)
+    v->bounce = SMTPCODE_BOUNCE_NONE;
   if (v->scope == SMTPCODE_SCOPE_NONE)
     v->scope = smtpcode_rd_reasons[v->reason].scope;
 }

@@ -420,7 +420,8 @@ typedef enum smtpcode_scope {
 } smtpcode_scope;
 
 typedef enum smtpcode_bounce {
-  SMTPCODE_BOUNCE_NONE = 0, /* not a failure */
+  SMTPCODE_BOUNCE_NONE = 0, /* not a failure (nor a code-less text
+                               nothing is known of, nor a delay notice) */
   SMTPCODE_BOUNCE_SOFT = 1,
   SMTPCODE_BOUNCE_HARD = 2  /* the address itself is bad */
 } smtpcode_bounce;
