@@ -6,9 +6,13 @@
 ** byte classes, no stream's input pointer moves back (long texts are read
 ** by four interleaved streams, see runs()), nothing is allocated.
 ** Phrase hits are kept in a small bounded table; then every rule whose
-** first phrase was hit is checked (its other phrases in order, its code
-** conditions, who is refused) and the best one is weighed against the
-** enhanced code and reply code tables (data/codes-reasons.tsv).
+** first phrase was hit is checked (its other phrases in order, or near the
+** one before for "a ~ b", at their first and last places; its code
+** conditions; who is refused; a bare word needs a code; phrases inside an
+** @ignore phrase do not count) and the best one, by weight (prio, agreement
+** with the enhanced code, several phrases), is weighed against the
+** enhanced code and reply code tables (data/codes-reasons.tsv). A delay
+** notice (@delayed) makes the verdict transient, retried, not a bounce.
 ** Precedence is documented in docs/classify.md and data/rules.tsv.
 */
 #include "smtpcode.h"
