@@ -33,7 +33,9 @@
 ** Text after "://" up to the next blank is a URL and is skipped.
 ** Codes not preceded by a blank (issue 12): after Sendmail's "reject="
 ** ("reject=550 5.1.1 ..."), at the start of a CSV field (after ',' that
-** does not follow a digit: "FAIL,550 5.1.1 ...", never "1,550,000"), and
+** does not follow a digit: "FAIL,550 5.1.1 ...", never "1,550,000"), as
+** a JSON number after a key that names a reply ("code":550, "smtpCode":421;
+** never "size":250), and
 ** a 4xx/5xx code a vendor quotes after its own status and a dash ("5.3.0
 ** - Other mail system problem 550-'5.1.1 ...'": the code, and an enhanced
 ** code right after the quote, are the reply).
@@ -291,7 +293,12 @@ static void context(const unsigned char *s, int i, ctx *x) {
   }
   if (s[b] == ':' && b > 0) { /* "RCPT TO:550 ...", "ERROR_CODE :550" */
     c = s[b - 1];
-    if (isblank_(c)) {
+    if (c == '"' && b >= 2 && isalpha_(s[b - 2])) {
+      /* a JSON key: "code":550, "status":"..." -- only a key that names a
+         reply ("code", "status", "reply", "response", "error", "smtp") */
+      x->kw = keyword2(s, b - 2);
+      if (x->kw & K_R) x->level = L_CTX;
+    } else if (isblank_(c)) {
       x->level = L_CTX;
     } else if (isalpha_(c)) { /* a word with a letter beyond a-f: no IPv6 */
       for (b--, k = 0; k < 16 && b >= 0 && isalpha_(s[b]); k++, b--)
