@@ -289,7 +289,7 @@ end
 
 do
   local cclassify = core.classify
-  local lower, sfind = string.lower, string.find
+  local lower, sfind, gmatch = string.lower, string.find, string.gmatch
   local ipairs, tonumber = ipairs, tonumber
   local REASON, SCOPE = {}, {}
   do
@@ -304,6 +304,36 @@ do
     error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
   end
 
+  -- near = n: each later phrase starts within n words of the one before,
+  -- in the same sentence (as "a ~ b" in data/rules.tsv): looked for in
+  -- the 64 bytes after it only, so the work stays linear in the text.
+  local function gapok(gap, n)
+    if sfind(gap, "[\r\n]") or sfind(gap, "[%.;!?][ \t]") then
+      return false
+    end
+    local words = 0
+    for _ in gmatch(gap, "[^ \t]+") do words = words + 1 end
+    return words <= n
+  end
+
+  local function holdsnear(u, low)
+    local ph, n = u.phrases, u.near
+    local start = 1
+    while true do
+      local a, b = sfind(low, ph[1], start, true)
+      if not a then return false end
+      local pos, ok = b + 1, true
+      for k = 2, #ph do
+        local w = sub(low, pos, pos + 63 + #ph[k])
+        local c, d = sfind(w, ph[k], 1, true)
+        if not c or not gapok(sub(w, 1, c - 1), n) then ok = false break end
+        pos = pos + d
+      end
+      if ok then return true end
+      start = a + 1
+    end
+  end
+
   local function holds(u, low, r)
     if u.code and r.code ~= u.code then return false end
     if u.class then
@@ -311,6 +341,7 @@ do
       if not c and r.enhanced then c = tonumber(sub(r.enhanced, 1, 1)) end
       if c ~= u.class then return false end
     end
+    if u.near then return holdsnear(u, low) end
     local pos = 1
     for _, p in ipairs(u.phrases) do
       local a, b = sfind(low, p, pos, true)
@@ -414,24 +445,29 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       local flags = v.flags
       local mismatch = flags % 2 == 1 or nil
       local truncated = floor(flags / 2) % 2 == 1 or nil
+      local delayed = floor(flags / 8) % 2 == 1 or nil
       if into == nil then
         return { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
           reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
           retry = RETRY[v.retry], description = desc, advice = adv,
-          matched = matched, mismatch = mismatch, truncated = truncated }
+          matched = matched, mismatch = mismatch, truncated = truncated,
+          delayed = delayed }
       end
       into.code, into.enhanced, into.severity = code, enh, SEVN[v.severity] or "unknown"
       into.reason, into.scope, into.bounce = reason, scope, BOUNCE[v.bounce]
       into.retry, into.description, into.advice = RETRY[v.retry], desc, adv
       into.matched, into.mismatch, into.truncated = matched, mismatch, truncated
+      into.delayed = delayed
       return into
     end
   end
   M._set_backend(M._BACKEND) -- classify of the backend in use
 
   --- add_rule{ reason = "blocklisted", match = "phrase" | {"a", "b"},
-  -- code = 550?, class = 5?, scope = "destination"? }: a run-time rule
-  -- that takes precedence over the built-in ones. Returns its number.
+  -- code = 550?, class = 5?, scope = "destination"?, near = 5? }: a
+  -- run-time rule that takes precedence over the built-in ones (near: each
+  -- later phrase within that many words of the one before, in the same
+  -- sentence, like "a ~ b" in data/rules.tsv). Returns its number.
   function M.add_rule(t)
     if type(t) ~= "table" then
       argerror(1, "add_rule", "table expected, got " .. type(t))
@@ -460,9 +496,14 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     if t.scope ~= nil and (type(t.scope) ~= "string" or not SCOPE[t.scope]) then
       argerror(1, "add_rule", "scope must be one of the scopes, got " .. tostring(t.scope))
     end
+    if t.near ~= nil and (type(t.near) ~= "number" or t.near % 1 ~= 0
+        or t.near < 0 or t.near > 20) then
+      argerror(1, "add_rule", "near must be a number of words (0-20)")
+    end
     local n = #urules + 1
     urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
-      class = t.class, phrases = phrases, label = concat(phrases, " && ") }
+      class = t.class, phrases = phrases, near = t.near,
+      label = concat(phrases, t.near and " ~ " or " && ") }
     core._set_hook(hook)
     hooked = true
     return n

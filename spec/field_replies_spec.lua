@@ -36,7 +36,32 @@
 -- "address rejected" limited to X.1 or no enhanced code (condition
 -- noenh), and the @sender-reply marker: "(in reply to MAIL FROM command)"
 -- makes an unknown user the sender's), and they agree 182/183.
--- Now: 562/568 (98.9%), bounce 568/568. The floors are what the rules
+-- Session 4 (issue 12): 88 rows in five batches (A big receivers and
+-- gateways, B eleven languages, C delay notices, D benign log lines, E
+-- logs, exceptions, webhooks, vendor prefixes and rarer reasons), written
+-- and judged before the rules of that session's matching work (near words,
+-- languages, suspended and closed accounts, spam scores): with the rules
+-- as they stood then (bare words, delay notices and find's new contexts
+-- already in) 79/88 agreed as first judged (A 12/18, B 36/37, C 5/7, D 9/9,
+-- E 17/17); the rules of the session's start give 73/88; after: 88/88.
+-- A second set of 47 rows (F eleven languages without an enhanced code, G
+-- generic against specific wording, H benign lines and delay notices) was
+-- written after those rules and before the next ones: 29/47 as first
+-- judged (F 6/21, G 12/14, H 11/12: the languages had been matched as
+-- whole phrases, and the enhanced codes of batch B had hidden it); the
+-- rules then added ("does not exist", "full", "disabled" in each language,
+-- as words near each other, sender markers in each language, Yahoo GL01,
+-- IP not authorized for the sender's domain) give 47/47.
+-- A third set of 30 rows (I client libraries and MTA logs, J Exchange and
+-- Office 365 codes and rarer reasons), written after those: 26/30 as first
+-- judged (I 11/12, J 15/18); two rows were re-judged in the rules' favour
+-- (they say so, with the first judgement), 28/30; rules for "content
+-- restrictions" and Exchange's SendAsDenied then give 30/30.
+-- The benign lines of batches D and H were judged unknown/soft, what
+-- classify then said of any code-less text it knew nothing about; classify
+-- now gives such a text no bounce (issue 10 item 8), and their bounce
+-- column says "-" (the reason is still unknown).
+-- Then: 562/568 (98.9%), bounce 568/568. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
 -- change in.
 local sc = require "smtpcode"
@@ -53,7 +78,12 @@ local HARD = { user_unknown = true, mailbox_disabled = true,
 
 local function input(r) return (r.text:gsub("\\n", "\r\n")) end
 local function want_reason(r) return r.reason ~= "-" and r.reason or nil end
-local function want_bounce(r) return r.bounce ~= "-" and r.bounce or nil end
+local function want_bounce(r) return (r.bounce == "hard" or r.bounce == "soft") and r.bounce or nil end
+-- bounce "delayed": a delay notice (issue 12): no bounce, delayed = true
+local function bounce_ok(r, v)
+  if r.bounce == "delayed" then return v.bounce == nil and v.delayed == true end
+  return v.bounce == want_bounce(r) and v.delayed == nil
+end
 
 describe("classify on field replies", function()
   it("has a well-formed fixture of a few hundred rows", function()
@@ -64,10 +94,13 @@ describe("classify on field replies", function()
       local where = "row " .. i .. ": " .. r.text:sub(1, 60)
       assert.is_true(r.text ~= "", where)
       assert.is_true(r.reason == "-" or known[r.reason] == true, where)
-      assert.is_true(r.bounce == "-" or r.bounce == "hard" or r.bounce == "soft", where)
+      assert.is_true(r.bounce == "-" or r.bounce == "hard" or r.bounce == "soft"
+        or r.bounce == "delayed", where)
       -- bounce follows from the reason: no failure, no bounce; hard only
-      -- for the address reasons
-      assert.equal(r.reason == "-", r.bounce == "-", where)
+      -- for the address reasons; a delay notice has a reason, no bounce
+      if r.reason == "-" then assert.equal("-", r.bounce, where) end
+      if r.bounce == "-" then assert.is_true(r.reason == "-" or r.reason == "unknown", where) end
+      if r.bounce == "delayed" then assert.is_false(HARD[r.reason] == true, where) end
       if r.bounce == "hard" then assert.is_true(HARD[r.reason], where) end
       assert.is_true(r.kind ~= "" and r.why ~= "", where)
     end
@@ -90,7 +123,7 @@ describe("classify on field replies", function()
         dis[#dis + 1] = string.format("  want %s, got %s [%s] %s", r.reason,
           tostring(got), tostring(v.matched), r.text:sub(1, 90))
       end
-      if v.bounce == want_bounce(r) then okb = okb + 1 end
+      if bounce_ok(r, v) then okb = okb + 1 end
     end
     local keys = {}
     for k in pairs(by) do keys[#keys + 1] = k end
@@ -103,6 +136,22 @@ describe("classify on field replies", function()
     end
     print(table.concat(lines, "\n"))
     if #dis > 0 then print(table.concat(dis, "\n")) end
+    -- the untuned batches of session 4, by batch
+    local bt, bn = {}, {}
+    for _, r in ipairs(ROWS) do
+      local b = r.why:match("session 4 untuned check, batch (%u)")
+      if b then
+        local v = sc.classify(input(r))
+        bt[b] = bt[b] or { 0, 0 }
+        bt[b][2] = bt[b][2] + 1
+        if v.reason == want_reason(r) and bounce_ok(r, v) then bt[b][1] = bt[b][1] + 1 end
+      end
+    end
+    for b in pairs(bt) do bn[#bn + 1] = b end
+    table.sort(bn)
+    local parts = {}
+    for _, b in ipairs(bn) do parts[#parts + 1] = string.format("%s %d/%d", b, bt[b][1], bt[b][2]) end
+    print("session 4 untuned batches (reason and bounce): " .. table.concat(parts, ", "))
     assert.is_true(ok / n >= REASON_FLOOR)
     assert.is_true(okb / n >= BOUNCE_FLOOR)
   end)

@@ -215,3 +215,19 @@ describe("smtpcode.reader and smtpcode.format", function()
     end)
   end)
 end)
+
+describe("classify with words near each other", function()
+  after_each(function() smtpcode.clear_rules() end)
+  it("a run-time near rule stays linear on many first words", function()
+    smtpcode.add_rule { reason = "spam", match = { "ab", "zz" }, near = 3 }
+    grows_linearly("near rule", smtpcode.classify,
+      "550 " .. rep("ab ", 2000), "550 " .. rep("ab ", 20000))
+  end)
+  it("the built-in near rules stay linear on their words repeated", function()
+    each_backend(function(b)
+      grows_linearly(b .. ": built-in near", smtpcode.classify,
+        "550 " .. rep("poor one two three four five six ", 150),
+        "550 " .. rep("poor one two three four five six ", 1500))
+    end)
+  end)
+end)

@@ -6,9 +6,13 @@
 ** byte classes, no stream's input pointer moves back (long texts are read
 ** by four interleaved streams, see runs()), nothing is allocated.
 ** Phrase hits are kept in a small bounded table; then every rule whose
-** first phrase was hit is checked (its other phrases in order, its code
-** conditions, who is refused) and the best one is weighed against the
-** enhanced code and reply code tables (data/codes-reasons.tsv).
+** first phrase was hit is checked (its other phrases in order, or near the
+** one before for "a ~ b", at their first and last places; its code
+** conditions; who is refused; a bare word needs a code; phrases inside an
+** @ignore phrase do not count) and the best one, by weight (prio, agreement
+** with the enhanced code, several phrases), is weighed against the
+** enhanced code and reply code tables (data/codes-reasons.tsv). A delay
+** notice (@delayed) makes the verdict transient, retried, not a bounce.
 ** Precedence is documented in docs/classify.md and data/rules.tsv.
 */
 #include "smtpcode.h"
@@ -42,7 +46,40 @@ typedef struct scan {
   int mend[2], mkind[2]; /* the last two markers: [1] is the latest */
   int reply;             /* an @sender-reply phrase was seen: the reply
                             answered MAIL FROM */
+  int delayed;           /* an @delayed phrase was seen */
+  int ign[4][2];         /* spans [start, end) of @ignore phrases */
+  int nign;
+  const unsigned char *s; /* the text, n bytes read */
+  int n;
 } scan;
+
+/* "a ~ b" in a rule: b starts at most NEAR_WORDS words (NEAR_BYTES bytes)
+** after a ends, in the same sentence. */
+#define NEAR_WORDS 5
+#define NEAR_BYTES 64
+
+/* Is s[a..b) a short gap inside one sentence: at most NEAR_WORDS words, no
+** line end, no '.', ';', '!' or '?' that ends a sentence (followed by a
+** blank)? At most NEAR_BYTES bytes are read. */
+static int near(const scan *sc, int a, int b) {
+  const unsigned char *s = sc->s;
+  int i, words = 0, inword = 0;
+  if (b < a || b - a > NEAR_BYTES) return 0;
+  for (i = a; i < b; i++) {
+    int c = s[i];
+    if (c == '\n' || c == '\r') return 0;
+    if ((c == '.' || c == ';' || c == '!' || c == '?') &&
+        (i + 1 >= sc->n || s[i + 1] == ' ' || s[i + 1] == '\t'))
+      return 0;
+    if (c == ' ' || c == '\t') {
+      inword = 0;
+    } else if (!inword) {
+      inword = 1;
+      if (++words > NEAR_WORDS) return 0;
+    }
+  }
+  return 1;
+}
 
 #define isalnum_(c) \
   ((unsigned)(((c) | 32) - 'a') < 26u || (unsigned)((c) - '0') < 10u)
@@ -95,6 +132,12 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
       h->first = h->last = start;
       h->ctx = context(sc, start);
     }
+  }
+  if (fl & 32) sc->delayed = 1;
+  if ((fl & 64) && sc->nign < 4) {
+    sc->ign[sc->nign][0] = start;
+    sc->ign[sc->nign][1] = e + 1;
+    sc->nign++;
   }
   kind = fl >> 2 & 3;
   if (kind == 3)
@@ -325,50 +368,93 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
 /* Does rule r hold, given that its first phrase was hit at h? */
 static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
                   const smtpcode_verdict *v) {
-  int k, pos;
+  int k, pos, alt;
   int ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
   if (r->who == 1 && ctx == 2) return 0;
   if (r->who == 2 && ctx != 2) return 0;
   if (!condok(r, v)) return 0;
+  if ((r->flags & 2) && v->code == 0 && v->cls == 0) return 0; /* a bare
+    word does not make a failure of a text without a code */
   pos = h->first + smtpcode_rd_phrases[h->phrase].len;
+  alt = h->last + smtpcode_rd_phrases[h->phrase].len;
   for (k = 1; k < r->nphr; k++) {
-    int pid = smtpcode_rd_rphrases[r->phr + k];
+    unsigned ent = smtpcode_rd_rphrases[r->phr + k];
+    int pid = (int)(ent & 0x7fffu);
     const hit *o = findhit(sc, pid);
     int len = smtpcode_rd_phrases[pid].len;
     if (o == NULL) return 0;
-    if (o->first >= pos)
+    if (ent & 0x8000u) { /* near the previous phrase: its first or last
+                            occurrence, then this one's first or last */
+      if (near(sc, pos, o->first))
+        pos = o->first + len;
+      else if (near(sc, pos, o->last))
+        pos = o->last + len;
+      else if (alt > pos && near(sc, alt, o->last))
+        pos = o->last + len;
+      else
+        return 0;
+    } else if (o->first >= pos)
       pos = o->first + len;
     else if (o->last >= pos)
       pos = o->last + len;
     else
       return 0;
+    alt = o->last + len;
   }
   return 1;
 }
 
-/* Does rule a come before rule b (prio, then total length, then line)? */
-static int before(int a, int b) {
+/*
+** Specificity: a rule's weight is its prio, plus 3 when its
+** reason is the one the exact enhanced code names (the words and the code
+** agree), plus 1 when it needs several phrases (more words). BONUS_MAX is
+** the most a rule can gain.
+*/
+#define BONUS_MAX 4
+
+static int weight(int ri, int agree) {
+  const scr_rule *r = &smtpcode_rd_rules[ri];
+  return r->prio + (agree > 0 && r->reason == agree ? 3 : 0) +
+         (r->nphr > 1 ? 1 : 0);
+}
+
+/* Does rule a come before rule b (weight, then total length, then line)? */
+static int before(int a, int b, int agree) {
   const scr_rule *ra = &smtpcode_rd_rules[a], *rb = &smtpcode_rd_rules[b];
-  if (ra->prio != rb->prio) return ra->prio > rb->prio;
+  int wa = weight(a, agree), wb = weight(b, agree);
+  if (wa != wb) return wa > wb;
   if (ra->total != rb->total) return ra->total > rb->total;
   return a < b;
 }
 
+/* Do all occurrences of hit h lie inside one @ignore phrase? */
+static int ignored(const scan *sc, const hit *h) {
+  int k, len = smtpcode_rd_phrases[h->phrase].len;
+  for (k = 0; k < sc->nign; k++)
+    if (h->first >= sc->ign[k][0] && h->last + len <= sc->ign[k][1])
+      return 1;
+  return 0;
+}
+
 /* Index of the best rule that holds, or -1. The rules of a first phrase
-** are listed in order of precedence: the first that holds is its best. */
-static int bestrule(const scan *sc, const smtpcode_verdict *v) {
+** are listed by prio: once a rule's prio plus BONUS_MAX cannot reach the
+** best weight, none after it can. agree: the reason of the exact enhanced
+** code, 0 when none. */
+static int bestrule(const scan *sc, const smtpcode_verdict *v, int agree) {
   int i, j, best = -1;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
     const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
     const unsigned short *f = &smtpcode_rd_first[p->first];
+    if (sc->nign && ignored(sc, h)) continue;
     for (j = 0; j < p->nfirst; j++) {
       int ri = f[j];
-      if (best >= 0 && !before(ri, best)) break;
-      if (ruleok(sc, h, &smtpcode_rd_rules[ri], v)) {
-        best = ri;
+      if (best >= 0 &&
+          smtpcode_rd_rules[ri].prio + BONUS_MAX < weight(best, agree))
         break;
-      }
+      if ((best < 0 || before(ri, best, agree)) &&
+          ruleok(sc, h, &smtpcode_rd_rules[ri], v))
+        best = ri;
     }
   }
   return best;
@@ -435,6 +521,11 @@ static void settle(smtpcode_verdict *v) {
       smtpcode_rd_reasons[v->reason].hard && v->retry == SMTPCODE_RETRY_NO
           ? SMTPCODE_BOUNCE_HARD
           : SMTPCODE_BOUNCE_SOFT;
+  if (v->flags & SMTPCODE_V_DELAYED) v->bounce = SMTPCODE_BOUNCE_NONE;
+  /* no code and nothing known: not a failure anyone reported (a log line,
+     a header), so no bounce either */
+  if (sev == SMTPCODE_SEV_UNKNOWN && v->reason == SMTPCODE_REASON_UNKNOWN)
+    v->bounce = SMTPCODE_BOUNCE_NONE;
   if (v->scope == SMTPCODE_SCOPE_NONE)
     v->scope = smtpcode_rd_reasons[v->reason].scope;
 }
@@ -449,7 +540,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
                             smtpcode_verdict *out, int split) {
   smtpcode_found ff;
   scan sc;
-  int n, ri, exact = 0;
+  int n, ri, exact = 0, agree;
   int tprio = 0, eprio = 0, rprio = 0;
   const scr_enh *e;
   const scr_reply *rp;
@@ -491,12 +582,17 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
+  sc.delayed = 0;
+  sc.nign = 0;
+  sc.s = (const unsigned char *)s;
+  sc.n = n;
   if (n > 0) run(&sc, (const unsigned char *)s, n, split);
 
-  ri = bestrule(&sc, v);
-  if (ri >= 0) tprio = smtpcode_rd_rules[ri].prio;
   e = enhentry(v, &exact);
   if (e) eprio = e->strength;
+  agree = e && exact ? e->reason : 0;
+  ri = bestrule(&sc, v, agree);
+  if (ri >= 0) tprio = weight(ri, agree);
   rp = v->code ? replyentry(v->code) : NULL;
   if (rp) rprio = rp->strength;
 
@@ -517,6 +613,19 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
     v->reason = rp->reason;
     v->by = SMTPCODE_BY_REPLY;
   }
+  /* A delay notice is not a failure yet: transient, retried, no bounce.
+     A permanent reply code says delivery has stopped, so it stays. */
+  if (sc.delayed && v->severity != SMTPCODE_SEV_PERMANENT) {
+    v->severity = SMTPCODE_SEV_TRANSIENT;
+    v->flags |= SMTPCODE_V_DELAYED;
+    if (v->reason == SMTPCODE_REASON_EXPIRED) {
+      /* X.4.7 or "expired" on a delay notice: the time is running, not
+         out yet */
+      v->reason = SMTPCODE_REASON_UNKNOWN;
+      v->by = SMTPCODE_BY_NONE;
+      v->rule = -1;
+    }
+  }
   settle(v);
   return 0;
 }
@@ -530,6 +639,8 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
+  sc.delayed = 0;
+  sc.nign = 0;
   if (n > 0 && s != NULL) run(&sc, (const unsigned char *)s, n, split);
   for (i = 0; i < sc.nhits; i++) {
     const hit *x = &sc.hits[i];
@@ -541,6 +652,9 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   for (i = 0; i < 2; i++)
     h = h * 33 + (unsigned long)(sc.mend[i] + 1) * 4 + (unsigned long)sc.mkind[i];
   h = h * 33 + (unsigned long)sc.reply;
+  h = h * 33 + (unsigned long)sc.delayed;
+  for (i = 0; i < sc.nign; i++)
+    h = h * 33 + (unsigned long)sc.ign[i][0] * 7 + (unsigned long)sc.ign[i][1];
   return h;
 }
 

@@ -31,6 +31,14 @@
 ** four-part numbers (4.16.55.1), ports (":25"), pids ("smtp[1234]"), queue
 ** ids, errnos ("(-44)"), "delay=1.2", addresses and host names are skipped.
 ** Text after "://" up to the next blank is a URL and is skipped.
+** Codes not preceded by a blank (issue 12): after Sendmail's "reject="
+** ("reject=550 5.1.1 ..."), at the start of a CSV field (after ',' that
+** does not follow a digit: "FAIL,550 5.1.1 ...", never "1,550,000"), as
+** a JSON number after a key that names a reply ("code":550, "smtpCode":421;
+** never "size":250), and
+** a 4xx/5xx code a vendor quotes after its own status and a dash ("5.3.0
+** - Other mail system problem 550-'5.1.1 ...'": the code, and an enhanced
+** code right after the quote, are the reply).
 **
 ** Which one is the answer. The first reply code in the text wins over any
 ** enhanced code alone (a Postfix "dsn=5.1.1, status=bounced (host ...
@@ -47,6 +55,10 @@
 ** failure: in a transcript ("220 ... 250 ... 451 4.3.0 Error") or a joined
 ** multi-line reply whose code changes ("220-laposte 421 4.2.1 ..."), the
 ** later 4xx/5xx reply is the answer (at most 4 such replacements).
+** One exception to "the first reply code wins": a class 4 code after
+** "dsn=" or "status=" before a quoted or reported 5xx reply ("dsn=4.1.1,
+** status=deferred (host ... said: 550 5.1.1 ...)", Postfix's soft_bounce):
+** the sender's own status is the answer and the remote reply the inner one.
 **
 ** Work: one scan of at most SMTPCODE_MAX_TEXT bytes, plus a few scans of
 ** the chosen reply's span (bounded by the replacement limit); every
@@ -131,6 +143,7 @@ typedef struct cand {
   int after;  /* the scan resumes here (just after the codes) */
   int text;   /* the reply text starts here */
   int depth;  /* '(' open before the candidate (in the scanned range) */
+  int eq;     /* an enhanced code alone after "dsn=", "status=" */
 } cand;
 
 typedef struct scan {
@@ -171,6 +184,8 @@ static int keyword(const unsigned char *s, int e) {
   case K8(0, 0, 0, 0, 's', 't', 'a', 't'):
   case K8(0, 0, 0, 0, 0, 'd', 's', 'n'):
     return K_E;
+  case K8(0, 0, 'r', 'e', 'j', 'e', 'c', 't'): /* Sendmail "reject=550 ..." */
+    return K_E | K_R;
   case K8(0, 'v', 'e', 'r', 's', 'i', 'o', 'n'):
   case K8(0, 'r', 'e', 'l', 'e', 'a', 's', 'e'):
   case K8(0, 0, 0, 0, 0, 'v', 'e', 'r'):
@@ -278,7 +293,12 @@ static void context(const unsigned char *s, int i, ctx *x) {
   }
   if (s[b] == ':' && b > 0) { /* "RCPT TO:550 ...", "ERROR_CODE :550" */
     c = s[b - 1];
-    if (isblank_(c)) {
+    if (c == '"' && b >= 2 && isalpha_(s[b - 2])) {
+      /* a JSON key: "code":550, "status":"..." -- only a key that names a
+         reply ("code", "status", "reply", "response", "error", "smtp") */
+      x->kw = keyword2(s, b - 2);
+      if (x->kw & K_R) x->level = L_CTX;
+    } else if (isblank_(c)) {
       x->level = L_CTX;
     } else if (isalpha_(c)) { /* a word with a letter beyond a-f: no IPv6 */
       for (b--, k = 0; k < 16 && b >= 0 && isalpha_(s[b]); k++, b--)
@@ -286,6 +306,13 @@ static void context(const unsigned char *s, int i, ctx *x) {
       if (b >= 0 && (isdig(s[b]) || s[b] == ':' || s[b] == '.'))
         x->level = L_REJECT; /* "fe80::abc:550", "host.example:550" */
     }
+    return;
+  }
+  if (s[b] == ',' && (b == 0 || !isdig(s[b - 1]))) {
+    /* a CSV field ("...,FAIL,550 5.1.1 ..."): not after a digit, so that
+       "1,550,000" stays a number */
+    x->level = L_CTX;
+    x->open = ',';
     return;
   }
   if (!isblank_(s[b])) return; /* glued to a word, number, '.', ':' ... */
@@ -419,7 +446,7 @@ static int tryreply(const unsigned char *s, int n, int i, cand *c) {
                 (s[k] == '.' && k + 1 < n && isalnum_(s[k + 1]))))
     return 0; /* what follows rules it out: no need to judge the context */
   context(s, i, &x);
-  if (x.level == L_REJECT || x.open == '=') return 0;
+  if (x.level == L_REJECT || (x.open == '=' && !(x.kw & K_R))) return 0;
   memset(c, 0, sizeof *c);
   c->closer = closer_of(x.open);
   if (x.open == '[' && k < n && s[k] == ']') { /* "[221]" */
@@ -480,6 +507,21 @@ static int tryreply(const unsigned char *s, int n, int i, cand *c) {
     return 1;
   }
   if (!codeend(s, n, k)) return 0;
+  if (x.level == L_BARE && !bracket && k + 1 < n && s[k] == '-' &&
+      (s[k + 1] == '\'' || s[k + 1] == '"') && s[i] >= '4') {
+    /* a vendor's quote of the reply: "5.3.0 - Other mail system problem
+       550-'Mailbox unavailable'" */
+    c->closer = s[k + 1];
+    c->after = k + 2;
+    el = enhanced(s, n, k + 2, &c->cls, &c->sub, &c->det);
+    if (el) {
+      c->enh_off = k + 2;
+      c->enh_len = el;
+      c->after = k + 2 + el;
+    }
+    c->text = skipblanks(s, n, c->after, n);
+    return 1;
+  }
   if (x.level != L_ANCHOR) {
     if (bracket || x.level != L_CTX || !known(c->code)) return 0;
   }
@@ -513,6 +555,7 @@ static int trystatus(const unsigned char *s, int n, int i, cand *c) {
   c->enh_off = i;
   c->enh_len = el;
   if (x.level == L_BARE) c->flags |= SMTPCODE_F_BARE;
+  c->eq = x.open == '=';
   c->closer = closer_of(x.open);
   c->quoted = isquote(x.open) || x.open == '<' || (x.kw & K_Q);
   c->after = i + el;
@@ -528,7 +571,8 @@ static int trystatus(const unsigned char *s, int n, int i, cand *c) {
 static const unsigned char leftok[256] = {
     ['\n'] = 1, ['\r'] = 1, [' '] = 1, ['\t'] = 1, ['('] = 1, ['['] = 1,
     ['<'] = 1, ['{'] = 1, ['#'] = 1, [';'] = 1, ['='] = 1, ['\''] = 1,
-    ['"'] = 1, ['`'] = 1, [':'] = 1, [0x98] = 1, [0x9C] = 1, [0xAB] = 1};
+    ['"'] = 1, ['`'] = 1, [':'] = 1, [',' ] = 1, [0x98] = 1, [0x9C] = 1,
+    [0xAB] = 1};
 
 
 /*
@@ -856,13 +900,14 @@ static int finish(const unsigned char *s, int lim, const cand *c,
       if (adopt) setenh(o, &d); /* a further line of "550-5.0.0 ..." */
       continue;
     }
-    if (d.how == SMTPCODE_HOW_REPLY && again != NULL && c->code < 400 &&
-        d.code >= 400) { /* "354 ... but got code \"554\" ..." */
+    if (d.how == SMTPCODE_HOW_REPLY && again != NULL &&
+        c->how == SMTPCODE_HOW_REPLY && c->code < 400 && d.code >= 400) { /* "354 ... but got code \"554\" ..." */
       *again = d;
       return 1;
     }
     if (d.how == SMTPCODE_HOW_REPLY && !d.quoted && again != NULL &&
-        (c->code < 400 || c->cont) && d.code != c->code) {
+        c->how == SMTPCODE_HOW_REPLY && (c->code < 400 || c->cont) &&
+        d.code != c->code) {
       if (d.code >= 400) {
         *again = d;
         return 1;
@@ -901,10 +946,11 @@ SMTPCODE_API int smtpcode_find(const char *str, size_t len,
                                smtpcode_found *out, smtpcode_found *inner) {
   const unsigned char *s = (const unsigned char *)str;
   int n = len > (size_t)SMTPCODE_MAX_TEXT ? SMTPCODE_MAX_TEXT : (int)len;
-  int have = 0;
+  int have = 0, defer = 0;
   scan z;
-  cand c, best;
+  cand c, best, dsn;
   memset(&best, 0, sizeof best);
+  memset(&dsn, 0, sizeof dsn);
   empty(out);
   if (inner != NULL) empty(inner);
   if (s == NULL) return SMTPCODE_ENOTFOUND;
@@ -913,6 +959,14 @@ SMTPCODE_API int smtpcode_find(const char *str, size_t len,
   z.i = 0;
   z.depth = 0;
   while (next(&z, &c)) {
+    if (c.how == SMTPCODE_HOW_REPLY && defer && c.quoted && c.code >= 500) {
+      /* "dsn=4.1.1, status=deferred (host ... said: 550 5.1.1 ...)": the
+         sender's own status says the failure is transient (Postfix's
+         soft_bounce, a deferral quoting the remote reply): the outer one
+         wins and the remote reply is the inner one */
+      answer(s, n, &dsn, out, inner);
+      return 0;
+    }
     if (c.how == SMTPCODE_HOW_REPLY) {
       cand d, first;
       int want, k = 0;
@@ -935,6 +989,10 @@ SMTPCODE_API int smtpcode_find(const char *str, size_t len,
       if (inner != NULL) empty(inner);
       answer(s, n, want < 400 && k > 0 ? &first : &c, out, inner);
       return 0;
+    }
+    if (c.eq && c.cls == 4 && !defer) {
+      dsn = c;
+      defer = 1;
     }
     if (!have || (best.level == L_BARE && c.level > L_BARE)) {
       best = c;

@@ -45,7 +45,8 @@ typedef struct scr_emit {
 } scr_emit;
 
 /* Phrase flags: 1 word boundary before, 2 after; marker kind in bits 2-3
-** (1 recipient, 2 sender); 16 some rule has this phrase. */
+** (1 recipient, 2 sender, 3 sender-reply); 16 some rule has this phrase;
+** 32 a delay notice (@delayed). */
 typedef struct scr_phrase {
   unsigned short len;
   unsigned char flags;
@@ -95,6 +96,8 @@ extern const scr_emit smtpcode_rd_emit[];      /* [nstates - ks] */
 extern const scr_edge smtpcode_rd_edges[];
 extern const scr_phrase smtpcode_rd_phrases[];
 extern const unsigned short smtpcode_rd_first[];
+/* a rule's phrases: the phrase id in bits 0-14; bit 15 set when the phrase
+   must lie near the one before it ("a ~ b", src/classify.c near()) */
 extern const unsigned short smtpcode_rd_rphrases[];
 extern const scr_cond smtpcode_rd_conds[];
 extern const scr_rule smtpcode_rd_rules[];

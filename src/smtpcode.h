@@ -351,7 +351,9 @@ typedef enum smtpcode_findflag {
 **   to ... command)" and Exchange's trailing "##" are left out.
 ** - A reply code beats an enhanced code alone: for a Postfix line "dsn=5.1.1,
 **   status=bounced (host ... said: 550 5.1.1 ...)" out is the remote reply;
-**   dsn= is the answer only when no reply code is present.
+**   dsn= is the answer only when no reply code is present, or when a
+**   class 4 dsn=/status= code precedes a quoted 5xx reply (a deferral
+**   quoting the remote reply: the deferral is the answer, the reply inner).
 ** - When the reply has no enhanced code, or a generic X.0.0 one, an
 **   enhanced code of the same class later in the same reply is taken
 **   ("550 ... (#5.1.1)").
@@ -421,7 +423,8 @@ typedef enum smtpcode_scope {
 } smtpcode_scope;
 
 typedef enum smtpcode_bounce {
-  SMTPCODE_BOUNCE_NONE = 0, /* not a failure */
+  SMTPCODE_BOUNCE_NONE = 0, /* not a failure (nor a code-less text
+                               nothing is known of, nor a delay notice) */
   SMTPCODE_BOUNCE_SOFT = 1,
   SMTPCODE_BOUNCE_HARD = 2  /* the address itself is bad */
 } smtpcode_bounce;
@@ -446,8 +449,11 @@ typedef enum smtpcode_evidence {
 typedef enum smtpcode_vflag {
   SMTPCODE_V_MISMATCH = 1,  /* enhanced class differs from the reply class */
   SMTPCODE_V_TRUNCATED = 2, /* text longer than SMTPCODE_MAX_CLASSIFY */
-  SMTPCODE_V_RCPTS552 = 4   /* 552 "too many recipients": transient (RFC
+  SMTPCODE_V_RCPTS552 = 4,  /* 552 "too many recipients": transient (RFC
                                5321 4.5.3.1.10) */
+  SMTPCODE_V_DELAYED = 8    /* a delay notice ("has been delayed", "will be
+                               retried until"): transient, retried, not a
+                               bounce (bounce is SMTPCODE_BOUNCE_NONE) */
 } smtpcode_vflag;
 
 typedef struct smtpcode_verdict {

@@ -616,7 +616,18 @@ static inline void fz_verdict_ok(const smtpcode_verdict *v) {
   FZ_CHECK(v->bounce >= 0 && v->bounce <= 2 && v->retry >= 0 && v->retry <= 2);
   FZ_CHECK(v->scope >= 0 && v->scope <= SMTPCODE_SCOPE_SESSION);
   FZ_CHECK(v->by >= 0 && v->by <= SMTPCODE_BY_USER);
-  FZ_CHECK((v->flags & ~7) == 0);
+  FZ_CHECK((v->flags & ~15) == 0);
+  /* a delay notice: transient, retried, no bounce, never "expired" */
+  if (v->flags & SMTPCODE_V_DELAYED) {
+    FZ_CHECK(v->severity == SMTPCODE_SEV_TRANSIENT &&
+             v->retry == SMTPCODE_RETRY_YES &&
+             v->bounce == SMTPCODE_BOUNCE_NONE);
+    if (v->by != SMTPCODE_BY_USER)
+      FZ_CHECK(v->reason != SMTPCODE_REASON_EXPIRED);
+  }
+  /* a bare word never decides a text without a code (issue 10 item 8) */
+  if (v->by == SMTPCODE_BY_TEXT && v->code == 0 && v->cls == 0)
+    FZ_CHECK(!(smtpcode_rd_rules[v->rule].flags & 2));
   if (v->severity == SMTPCODE_SEV_SUCCESS ||
       v->severity == SMTPCODE_SEV_INTERMEDIATE)
     FZ_CHECK(v->reason == SMTPCODE_REASON_NONE);

@@ -131,6 +131,29 @@ static void test_text(void) {
   ok(v.reason == SMTPCODE_REASON_UNKNOWN, "word boundary: spam in spammer is not spam");
   v = cl("550 5.1.1 <x>... 192.0.2.1 has sent to too many recipients this hour. IB607");
   ok(v.reason == SMTPCODE_REASON_RATE_LIMITED, "strong text vetoes 5.1.1");
+  v = cl("Received-SPF: Pass (mailfrom) identity=mailfrom");
+  ok(v.reason == SMTPCODE_REASON_UNKNOWN && v.by == SMTPCODE_BY_NONE &&
+     v.retry == SMTPCODE_RETRY_NA, "a bare word does not make a failure");
+  v = cl("550 5.7.1 SPF");
+  ok(v.reason == SMTPCODE_REASON_SENDER_AUTH, "a bare word refines a code");
+  v = cl("Delivery has been delayed to these recipients: 400 4.4.7 Message delayed");
+  ok(v.severity == SMTPCODE_SEV_TRANSIENT && v.retry == SMTPCODE_RETRY_YES &&
+     v.bounce == SMTPCODE_BOUNCE_NONE && (v.flags & SMTPCODE_V_DELAYED) &&
+     v.reason != SMTPCODE_REASON_EXPIRED, "a delay notice is delayed");
+  v = cl("550 5.1.1 user unknown; it had been delayed");
+  ok(v.severity == SMTPCODE_SEV_PERMANENT && !(v.flags & SMTPCODE_V_DELAYED) &&
+     v.bounce == SMTPCODE_BOUNCE_HARD, "a permanent reply is not delayed");
+  v = cl("550 5.7.1 Your IP 192.0.2.7 has a poor sending reputation");
+  ok(v.reason == SMTPCODE_REASON_BLOCKLISTED, "near: poor ~ reputation, a word between");
+  v = cl("550 5.7.1 poor. Your reputation is fine");
+  ok(v.reason != SMTPCODE_REASON_BLOCKLISTED, "near: not across a sentence end");
+  v = cl("550 5.7.1 poor one two three four five six reputation");
+  ok(v.reason != SMTPCODE_REASON_BLOCKLISTED, "near: not past five words");
+  v = cl("550 5.7.1 poor one two three four reputation");
+  ok(v.reason == SMTPCODE_REASON_BLOCKLISTED, "near: four words between");
+  v = cl("5.3.0 - Other mail system problem 550-'Mailbox unavailable'");
+  ok(v.code == 550 && v.reason == SMTPCODE_REASON_USER_UNKNOWN,
+     "vendor prefix: the quoted reply, its title ignored");
 }
 
 /*

@@ -42,7 +42,8 @@ enum {
   K_LENIENT, K_MAX_LINE, K_MAX_LINES, K_MAX_REPLY,
   K_REASON, K_SCOPE, K_BOUNCE, K_RETRY, K_DESCRIPTION, K_ADVICE, K_MATCHED,
   K_TRUNCATED, K_HARD, K_SOFT,
-  K_COUNT = K_SOFT,
+  K_DELAYED,
+  K_COUNT = K_DELAYED,
   /* two tables follow the strings: classify's string cache and the slot
      of the user-rule hook (see classify below) */
   K_CACHE, K_USER,
@@ -66,7 +67,8 @@ static const char *const keynames[K_COUNT] = {
   "success", "intermediate", "transient", "permanent", "unknown",
   "lenient", "max_line", "max_lines", "max_reply",
   "reason", "scope", "bounce", "retry", "description", "advice", "matched",
-  "truncated", "hard", "soft"
+  "truncated", "hard", "soft",
+  "delayed"
 };
 
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
@@ -721,6 +723,8 @@ static int l_classify(lua_State *L) {
   cl_set(L, t, K_MISMATCH, v.flags & SMTPCODE_V_MISMATCH,
          lua_pushboolean(L, 1));
   cl_set(L, t, K_TRUNCATED, v.flags & SMTPCODE_V_TRUNCATED,
+         lua_pushboolean(L, 1));
+  cl_set(L, t, K_DELAYED, v.flags & SMTPCODE_V_DELAYED,
          lua_pushboolean(L, 1));
   if (ureason == 0 && !skipuser && v.reason != SMTPCODE_REASON_NONE) {
     lua_rawgeti(L, lua_upvalueindex(K_USER), 1);

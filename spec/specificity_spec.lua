@@ -1,0 +1,67 @@
+-- Issue 12: matching that generalises. Each case failed with the rules and
+-- matcher of the session before (commit 862b17a).
+local sc = require "smtpcode"
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
+
+local CASES = {
+  -- a word inserted between the key words (family 1)
+  { "550 5.7.1 Your IP 192.0.2.7 has a poor sending reputation", "blocklisted" },
+  { "550 5.7.1 Message rejected: spam score 9.3 is over the limit of 5.0", "spam" },
+  { "550 5.7.1 Access from IP 192.0.2.7 has been blocked by our anti-spam policy", "blocklisted" },
+  -- generic or incidental words against specific ones (family 2)
+  { "421 4.7.0 Please try again slower", "rate_limited" },
+  { "550 5.7.1 Domain example.org is suspended. Please try later", "mailbox_disabled" },
+  { "550 5.1.1 bob: Command died with status 67: \"/usr/bin/procmail\". Command output: No such user", "user_unknown" },
+  { "421 4.7.1 Too many errors on this connection, closing transmission channel, please try again later", "syntax" },
+  -- a provider's code against the words (family 7)
+  { "550 5.4.6 Unusual sending activity detected from your account", "rate_limited" },
+  { "451 4.4.6 routing loop detected: too many messages sent from your account today", "rate_limited" },
+  -- suspended and closed, spam scores, sending IP not allowed (family 8)
+  { "550 5.7.1 Recipient domain example.org has been closed", "mailbox_disabled" },
+  { "550 5.7.1 Sending IP 192.0.2.7 is not allowed to send mail for domain example.com", "sender_auth" },
+  { "550 5.7.1 The domain example.com is not authorized to send from IP 192.0.2.7", "sender_auth" },
+  -- other languages, no enhanced code (family 5)
+  { "550 Получатель не существует", "user_unknown" },
+  { "550 Учётная запись заблокирована", "mailbox_disabled" },
+  { "550 该邮箱地址不存在", "user_unknown" },
+  { "550 このメールアドレスは存在しません", "user_unknown" },
+  { "550 Mailbox des Empfängers ist voll", "mailbox_full" },
+  { "550 Het e-mailadres bestaat niet", "user_unknown" },
+  { "550 Ce compte a été désactivé", "mailbox_disabled" },
+  { "550 A caixa postal do destinatário está cheia", "mailbox_full" },
+  { "550 Bu e-posta adresi mevcut değil", "user_unknown" },
+  { "550 La cuenta de correo no existe", "user_unknown" },
+  { "550 La casella di posta del destinatario è piena", "mailbox_full" },
+  { "550 Konto odbiorcy zostało zablokowane", "mailbox_disabled" },
+  { "550 迷惑メールと判定されたため拒否しました", "spam" },
+}
+
+describe("classify generalises (issue 12)", function()
+  it("gives the specific reason, on every backend", function()
+    helper.each_backend(sc, function(b)
+      local bad = {}
+      for _, c in ipairs(CASES) do
+        local v = sc.classify(c[1])
+        if v.reason ~= c[2] then
+          bad[#bad + 1] = string.format("%s: want %s, got %s (%s)", c[1], c[2], tostring(v.reason), tostring(v.matched))
+        end
+      end
+      assert.same({}, bad, b)
+    end)
+  end)
+
+  it("a domain that does not exist is the domain's, in other languages", function()
+    assert.equal("host_unknown", sc.classify("550 El dominio example.org no existe").reason)
+    assert.equal("host_unknown", sc.classify("550 Le domaine example.org n'existe pas").reason)
+  end)
+
+  it("a sender marker in another language keeps 'unknown' off the recipient", function()
+    local v = sc.classify("550 Absender unbekannt")
+    assert.are_not.equal("hard", v.bounce)
+  end)
+
+  it("the sender's own suspended account is not a dead recipient", function()
+    local v = sc.classify("550 5.7.1 Your account has been suspended")
+    assert.are_not.equal("hard", v.bounce)
+  end)
+end)
