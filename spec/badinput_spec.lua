@@ -42,7 +42,10 @@ local RETRY_SIGS = {
   policy = { { "nil", "table" }, good = {} },
   memory_store = { { "nil", "table" }, good = {} },
   tracker = { { "nil", "table" }, good = {} },
-  shdict_store = { { "table", "userdata" }, good = { {} } },
+  shdict_store = { { "table", "userdata" }, { "nil", "table" },
+    good = { { get = function() end, incr = function() end } } },
+  redis_store = { { "table", "userdata", "function" }, { "nil", "table" },
+    good = { function() return nil, "down" end, { log = function() end } } },
 }
 
 -- Methods of the objects retry hands out (self excluded from the numbers).

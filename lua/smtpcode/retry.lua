@@ -787,7 +787,7 @@ end
 
 local function lock(self, lk)
   local dict = self.dict
-  local add = dict.add
+  local add = dict.safe_add or dict.add   -- a lock never evicts a pause
   if not add then return false end
   local ok, err = add(dict, lk, true, LOCK_TTL)
   if ok then return true end
