@@ -179,18 +179,15 @@ function M.new(client, opts)
   return self
 end
 
--- lua-resty-redis objects have set_keepalive; redis-lua clients do not.
+-- A lua-resty-redis object holds its cosocket in the field _sock (its
+-- methods cannot tell: every unknown name becomes a Redis command).
 local function is_resty(c)
-  return c.set_keepalive ~= nil
+  return type(c) == "table" and rawget(c, "_sock") ~= nil
 end
 
 function Store:_prepare(c)
   if is_resty(c) then
-    if c.set_timeouts then
-      c:set_timeouts(self._timeout, self._timeout, self._timeout)
-    elseif c.set_timeout then
-      c:set_timeout(self._timeout)
-    end
+    c:set_timeout(self._timeout)
   else
     local net = type(c) == "table" and rawget(c, "network")
     local sock = net and net.socket
@@ -279,10 +276,11 @@ end
 local function call(c, cmd, ...)
   local ok, res, err = pcall(c[cmd], c, ...)
   if not ok then return nil, tostring(res) end
+  -- lua-resty-redis: nil, err on a socket error, false, err on an error
+  -- reply (NOSCRIPT ...), ngx.null for a missing value
+  if res == nil or (res == false and err ~= nil) then return nil, err or "no reply" end
   local ngx = rawget(_G, "ngx")
-  if res == nil or (type(ngx) == "table" and res == ngx.null) then
-    return nil, err
-  end
+  if type(ngx) == "table" and res == ngx.null then return nil end
   return res
 end
 

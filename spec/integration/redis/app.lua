@@ -1,0 +1,88 @@
+-- Handlers of the nginx instances of spec/integration/redis.sh: trackers
+-- over the worker's ngx.shared.DICT ("shdict") or the shared Redis
+-- ("redis", lua-resty-redis from Debian's lua-nginx-redis, keepalive
+-- pool), one store per worker. Query arguments: store, dest, n, reason,
+-- now, grow (1: the pause grows by a fifth per failure), prefix, count.
+local retry = require "smtpcode.retry"
+local redis = require "nginx.redis"
+local ngx = ngx -- luacheck: globals ngx
+
+local M = { port = nil }
+local GROW = { rate_limited = { first = 100, factor = 1.2, max = 1e6 } }
+local stores, trackers = {}, {}
+
+local function store(kind)
+  local s = stores[kind]
+  if s then return s end
+  if kind == "shdict" then
+    s = retry.shdict_store(ngx.shared.smtp)
+  elseif kind == "redis" then
+    s = retry.redis_store(function()
+      local red = redis:new()
+      red:set_timeout(200)
+      local ok, err = red:connect("127.0.0.1", M.port)
+      if not ok then return nil, err end
+      return red
+    end, { timeout = 200 })
+  else
+    error("store must be shdict or redis")
+  end
+  stores[kind] = s
+  return s
+end
+
+local function tracker(a)
+  local key = a.store .. (a.grow == "1" and ":grow" or "")
+  local t = trackers[key]
+  if not t then
+    t = retry.tracker{ store = store(a.store), pauses = a.grow == "1" and GROW or nil,
+                       clock = ngx.time }
+    trackers[key] = t
+  end
+  return t
+end
+
+local function decision(reason)
+  if reason == "success" then return { action = "done", result = { severity = "success" } } end
+  return { action = "retry", reason = reason or "rate_limited", scope = "destination" }
+end
+
+local function stats(t)
+  local s, out = t:stats(), {}
+  for _, k in ipairs({ "errors", "skipped", "noscript", "misses", "lock_waits" }) do
+    if s[k] then out[#out + 1] = k .. "=" .. s[k] end
+  end
+  return table.concat(out, " ")
+end
+
+function M.handle(what)
+  local a = ngx.req.get_uri_args()
+  a.store = a.store or "shdict"
+  local t = tracker(a)
+  local now = tonumber(a.now) or ngx.time()
+  if what == "rec" then
+    local d, wait = decision(a.reason), 0
+    for _ = 1, tonumber(a.n) or 1 do wait = t:record(a.dest, d, now) end
+    ngx.say("pause=", wait, " failures=", t:failures(a.dest), " pid=", ngx.worker.pid(), " ", stats(t))
+  elseif what == "pause" then
+    ngx.say("pause=", (t:pause(a.dest, now)), " failures=", t:failures(a.dest), " ", stats(t))
+  elseif what == "many" then
+    -- one failure for each of `count` destinations
+    local d = decision(a.reason)
+    for i = 1, tonumber(a.count) do t:record(a.prefix .. i, d, now) end
+    ngx.say("pid=", ngx.worker.pid(), " ", stats(t))
+  elseif what == "check" then
+    -- every destination prefix..i against the pause of a.seq (recorded
+    -- one after another) and n failures
+    local want = t:pause(a.seq, now)
+    local n, bad, short, worst = tonumber(a.n), 0, 0, 0
+    for i = 1, tonumber(a.count) do
+      local p, f = t:pause(a.prefix .. i, now), t:failures(a.prefix .. i)
+      if p ~= want or f ~= n then bad = bad + 1 end
+      if p < want then short = short + 1; worst = math.max(worst, want - p) end
+    end
+    ngx.say("want=", want, " bad=", bad, " short=", short, " worst=", worst)
+  end
+end
+
+return M
