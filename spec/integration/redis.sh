@@ -186,7 +186,7 @@ sleep 0.3
 out=$(curl -sS -w ' %{time_total}s\n' "$A/rec?store=redis&dest=slow.example&now=$NOW")
 check "Redis slow: the request answers with no pause, error counted" "$out" '^pause=0 .*errors=[1-9]'
 check "Redis slow: the error logged is a timeout" \
-  "$(grep -h 'redis_store:.*timeout' "$P/A/logs/error.log" | head -2 | cut -c1-160)" 'timeout'
+  "$(sleep 0.3; grep -h 'redis_store: timeout' "$P/A/logs/error.log" | head -1 | cut -c1-200)" 'timeout'
 wait "$sleeper" 2>/dev/null
 
 if grep -hE '\[(error|alert|crit|emerg)\]' "$P/A/logs/error.log" "$P/B/logs/error.log" >"$P/errors"; then
