@@ -74,7 +74,7 @@ nginx_start() {
     lua_socket_log_errors off;   # the store logs Redis trouble itself (warn)
     init_worker_by_lua_block { require("app").port = $rport }
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$port reuseport;   # connections spread over all workers
         default_type text/plain;
         location = /rec   { content_by_lua_block { require("app").handle("rec") } }
         location = /pause { content_by_lua_block { require("app").handle("pause") } }
@@ -100,6 +100,7 @@ if nginx_start B 2 "$bport"; then ok "nginx B (2 workers) answers on $bport"; el
 A="http://127.0.0.1:$aport" B="http://127.0.0.1:$bport"
 plain() { LUA_PATH="$ROOT/lua/?.lua;;" lua5.1 spec/integration/redis/plain.lua "$rport" "$@" 2>&1; }
 NOW=$(date +%s)
+CM=${SMTPCODE_CONC_DESTS:-2000}   # destinations in the concurrency check
 
 # ---------------------------------------------------------------- a
 check "machine A records a rate limit in Redis: paused 300 s" \
@@ -126,16 +127,18 @@ check "one hash per destination, key prefix{destination}, TTL the 4 h window" \
 parallel() { # parallel URL COUNT [URL2]: COUNT requests, alternating URL and URL2
   local i urls=()
   for i in $(seq 1 "$2"); do
-    if [ -n "${3:-}" ] && [ $((i % 2)) = 0 ]; then urls+=(-o /dev/null "$3"); else urls+=(-o /dev/null "$1"); fi
+    if [ -n "${3:-}" ] && [ $((i % 2)) = 0 ]; then urls+=("$3"); else urls+=("$1"); fi
   done
-  curl -sS --no-progress-meter --parallel --parallel-max 40 --max-time 120 "${urls[@]}"
+  curl -sS --no-progress-meter --parallel --parallel-immediate --parallel-max 40 --max-time 120 "${urls[@]}" >"$P/parallel.out"
+  echo "# answered by $(grep -o 'pid=[0-9]*' "$P/parallel.out" | sort -u | wc -l) worker processes;" \
+    "lock waits: $(grep -o 'lock_waits=[0-9]*' "$P/parallel.out" | sort -t= -k2 -n | tail -1)"
 }
 curl -sS -o /dev/null "$A/rec?store=shdict&grow=1&dest=seq.example&n=40&now=$NOW"
 t0=$SECONDS
-parallel "$A/many?store=shdict&grow=1&prefix=c&count=300&now=$NOW" 40
-echo "# 40 parallel requests x 300 destinations (shdict): $((SECONDS - t0)) s"
-check "ngx.shared.DICT, 4 workers: 40 concurrent failures of 300 destinations give the pause of 40 sequential ones" \
-  "$(curl -sS "$A/check?store=shdict&grow=1&prefix=c&count=300&n=40&seq=seq.example&now=$NOW")" \
+parallel "$A/many?store=shdict&grow=1&prefix=c&per=5&count=$CM&now=$NOW&barrier=c&k=8" 8
+echo "# 8 parallel requests x $CM destinations x 5 failures (shdict): $((SECONDS - t0)) s"
+check "ngx.shared.DICT, 4 workers: 40 concurrent failures of $CM destinations give the pause of 40 sequential ones" \
+  "$(curl -sS "$A/check?store=shdict&grow=1&prefix=c&count=$CM&n=40&seq=seq.example&now=$NOW")" \
   '^want=[0-9]+ bad=0 short=0 '
 curl -sS -o /dev/null "$A/rec?store=redis&grow=1&dest=seq.example&n=40&now=$NOW"
 t0=$SECONDS

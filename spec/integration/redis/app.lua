@@ -48,7 +48,7 @@ local function decision(reason)
 end
 
 local function stats(t)
-  local s, out = t:stats(), {}
+  local s, out = t.stats and t:stats() or {}, {}
   for _, k in ipairs({ "errors", "skipped", "noscript", "misses", "lock_waits" }) do
     if s[k] then out[#out + 1] = k .. "=" .. s[k] end
   end
@@ -67,9 +67,29 @@ function M.handle(what)
   elseif what == "pause" then
     ngx.say("pause=", (t:pause(a.dest, now)), " failures=", t:failures(a.dest), " ", stats(t))
   elseif what == "many" then
-    -- one failure for each of `count` destinations
-    local d = decision(a.reason)
-    for i = 1, tonumber(a.count) do t:record(a.prefix .. i, d, now) end
+    -- `per` failures (default 1) for each of `count` destinations
+    local d, per = decision(a.reason), tonumber(a.per) or 1
+    if a.barrier then
+      -- all `k` requests start together: wait (yielding) until all have
+      -- arrived, then spin until the common start time, so that the
+      -- workers record the same destinations at the same moments
+      local dict, k = ngx.shared.smtp, tonumber(a.k)
+      local here = dict:incr("barrier:" .. a.barrier, 1, 0)
+      if here == k then
+        ngx.update_time()
+        dict:set("barrier:go:" .. a.barrier, ngx.now() + 0.05)
+      end
+      local go
+      for _ = 1, 10000 do
+        go = dict:get("barrier:go:" .. a.barrier)
+        if go then break end
+        ngx.sleep(0.001)
+      end
+      repeat ngx.update_time() until ngx.now() >= (go or 0)
+    end
+    for i = 1, tonumber(a.count) do
+      for _ = 1, per do t:record(a.prefix .. i, d, now) end
+    end
     ngx.say("pid=", ngx.worker.pid(), " ", stats(t))
   elseif what == "check" then
     -- every destination prefix..i against the pause of a.seq (recorded
