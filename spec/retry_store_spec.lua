@@ -286,3 +286,26 @@ describe("retry.redis_store arguments", function()
     assert.truthy(logs[1]:find("connection refused", 1, true))
   end)
 end)
+
+describe("retry.tracker built per request", function()
+  it("follows a pause row of retry.pauses changed in place", function()
+    local row = retry.pauses.default
+    local saved = { row.first, row.factor, row.max }
+    assert.equal(60, (retry.tracker():record("d", { action = "retry", reason = "network",
+      scope = "destination" }, 0)))
+    row.first = 30
+    local ok, wait = pcall(function()
+      return retry.tracker():record("d", { action = "retry", reason = "network",
+        scope = "destination" }, 0)
+    end)
+    row.first, row.factor, row.max = saved[1], saved[2], saved[3]
+    assert.is_true(ok)
+    assert.equal(30, wait)
+  end)
+
+  it("gets the same shared-dict store for the same dict (its counters add up)", function()
+    local dict = fake_dict(function() return 0 end)
+    assert.equal(retry.shdict_store(dict), retry.shdict_store(dict))
+    assert.are_not.equal(retry.shdict_store(dict), retry.shdict_store(dict, {}))
+  end)
+end)

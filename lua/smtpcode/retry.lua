@@ -489,6 +489,19 @@ local function ladder(p)
   return t
 end
 
+-- Ladders by row table, checked against the row's numbers (a row changed
+-- in place gets a new one): a tracker built per request reuses them.
+local LADDERS = setmetatable({}, { __mode = "k" })
+local function ladder_of(p)
+  local c = LADDERS[p]
+  if c and c.first == p.first and c.factor == p.factor and c.max == p.max then
+    return c.ladder
+  end
+  local lad = ladder(p)
+  LADDERS[p] = { first = p.first, factor = p.factor, max = p.max, ladder = lad }
+  return lad
+end
+
 local function step(lad, k)
   local n = #lad
   return lad[k < n and k or n]
@@ -734,6 +747,8 @@ local LOCK_WAITS = 20   -- 1 ms waits (phases that may yield), then go on
 -- yield. A pause that does not fit is stored with set, which may evict
 -- the least recently used key. opts: log (function(message)), sleep
 -- (function(seconds), default ngx.sleep where the phase allows).
+local SHDICT_STORES = setmetatable({}, { __mode = "k" })
+
 function M.shdict_store(dict, opts)
   local t = type(dict)
   if (t ~= "table" and t ~= "userdata") or dict.get == nil or dict.incr == nil then
@@ -742,16 +757,22 @@ function M.shdict_store(dict, opts)
   if opts ~= nil and type(opts) ~= "table" then
     argerror(2, "shdict_store", "table expected, got " .. typename(opts))
   end
+  -- Without options, one store per dict in this worker (its counters add
+  -- up, and a store built per request costs nothing).
+  if opts == nil and SHDICT_STORES[dict] then return SHDICT_STORES[dict] end
+  local cache = opts == nil
   opts = opts or {}
   local ngx = rawget(_G, "ngx")
   local sleep = opts.sleep
   if sleep == nil and type(ngx) == "table" then sleep = ngx.sleep end
   local clock = (type(ngx) == "table" and ngx.now) or ostime
   local stats = { misses = 0, evictions = 0, lock_waits = 0, lock_timeouts = 0 }
-  return setmetatable({
+  local store = setmetatable({
     dict = dict, _stats = stats, _sleep = sleep,
     _note = make_note("shdict_store", stats, opts.log or default_log, clock),
   }, Shdict)
+  if cache then SHDICT_STORES[dict] = store end
+  return store
 end
 
 function Shdict:pause(key, now)
@@ -987,7 +1008,7 @@ function M.tracker(opts)
   end
   local ladders, rows = {}, {}
   for k, v in pairs(pauses) do
-    ladders[k] = v and ladder(v)
+    ladders[k] = v and ladder_of(v)
     rows[#rows + 1] = k
   end
   sort(rows)

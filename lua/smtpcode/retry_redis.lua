@@ -278,7 +278,7 @@ local function call(c, cmd, ...)
   if not ok then return nil, tostring(res) end
   -- lua-resty-redis: nil, err on a socket error, false, err on an error
   -- reply (NOSCRIPT ...), ngx.null for a missing value
-  if res == nil or (res == false and err ~= nil) then return nil, err or "no reply" end
+  if res == nil or (res == false and err ~= nil) then return nil, err end
   local ngx = rawget(_G, "ngx")
   if type(ngx) == "table" and res == ngx.null then return nil end
   return res
