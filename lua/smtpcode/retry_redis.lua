@@ -206,8 +206,10 @@ function Store:_error(err)
   st.errors = st.errors + 1
   local now = self._clock()
   self._down_until = now + self._retry_after
-  if not self._last_log or now - self._last_log >= 10 or st.errors == 1 then
-    self._last_log = now
+  -- a log line for each new kind of error, then at most one per 10 s
+  local kind = tostring(err):sub(1, 40)
+  if not self._last_log or now - self._last_log >= 10 or kind ~= self._last_kind then
+    self._last_log, self._last_kind = now, kind
     self._log(format("smtpcode.retry redis_store: %s (errors: %d); no pause assumed for %g s",
       tostring(err), st.errors, self._retry_after))
   end
