@@ -340,6 +340,11 @@ local function do_fail(self, c, key, args)
     if not sha then return nil, "SCRIPT LOAD: " .. tostring(lerr), true end
     M.SHA = sha
     res, err = call(c, "evalsha", sha, 1, key, unpack(args))
+    if res == nil and err and find(err, "NOSCRIPT", 1, true) then
+      -- a cluster client sent SCRIPT LOAD (which has no key) to another
+      -- node: EVAL goes where the key lives
+      res, err = call(c, "eval", M.SCRIPT, 1, key, unpack(args))
+    end
   end
   if type(res) ~= "table" then return nil, err or "unexpected reply", true end
   return res
