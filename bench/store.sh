@@ -33,6 +33,27 @@ for lua in luajit lua5.1; do
   LUA_PATH="$ROOT/lua/?.lua;;" LUA_CPATH="$ROOT/build/jit/?.so;;" $lua bench/store.lua "$rport"
 done
 
+# Instructions per decision through the in-process store (callgrind, no
+# clock involved): the run with 2N decisions minus the run with N, over N.
+if command -v valgrind >/dev/null; then
+  cat >"$P/ir.lua" <<'LUA'
+local retry = require "smtpcode.retry"
+local t, dec = retry.tracker(), { action = "retry", reason = "rate_limited", scope = "destination" }
+local dests = {}
+for i = 1, 1000 do dests[i] = "d" .. i .. ".bench.example" end
+for i = 1, tonumber(arg[1]) do local d = dests[i % 1000 + 1]; t:pause(d); t:record(d, dec) end
+LUA
+  for lua in lua5.4 luajit; do
+    ir() {
+      LUA_PATH="$ROOT/lua/?.lua;;" valgrind --tool=callgrind --callgrind-out-file="$P/cg.out" \
+        $lua "$P/ir.lua" "$1" >/dev/null 2>&1
+      awk '/^(summary|totals):/ { print $2; exit }' "$P/cg.out"
+    }
+    a=$(ir 20000); b=$(ir 40000)
+    echo "callgrind $lua: memory_store pause + record: $(( (b - a) / 20000 )) instructions per decision"
+  done
+fi
+
 port=$(free_port 18580)
 mkdir -p "$P/conf" "$P/logs"
 { nginx_conf_head "$ROOT" 1; cat <<NGINX

@@ -1014,24 +1014,36 @@ function M.tracker(opts)
   sort(rows)
   return setmetatable({ store = store, window = window, pauses = pauses,
                         prefix = prefix, _clock = clock, _ladders = ladders,
-                        _rows = rows }, Tracker)
+                        _rows = rows, _keys = {}, _nkeys = 0 }, Tracker)
 end
 
 local BRACES = { ["{"] = "%7B", ["}"] = "%7D" }
 
 -- The key of a destination: prefix .. "{" .. destination .. "}", the
 -- braces a Redis Cluster hash tag (all keys of a destination on one slot).
+local KEY_CACHE = 1024   -- destinations whose key a tracker remembers
+
 local function destkey(self, dest, fname)
   if type(dest) ~= "string" then
     argerror(1, fname, "string expected, got " .. typename(dest))
   end
+  local keys = self._keys
+  local key = keys[dest]
+  if key then return key end
   local n = #dest
   if n == 0 or n > 255 then
     argerror(1, fname, "destination must be 1 to 255 bytes")
   end
-  dest = lower(dest)
-  if find(dest, "[{}]") then dest = gsub(dest, "[{}]", BRACES) end
-  return self.prefix .. "{" .. dest .. "}"
+  local d = lower(dest)
+  if find(d, "[{}]") then d = gsub(d, "[{}]", BRACES) end
+  key = self.prefix .. "{" .. d .. "}"
+  if self._nkeys >= KEY_CACHE then
+    keys = {}
+    self._keys, self._nkeys = keys, 0
+  end
+  keys[dest] = key
+  self._nkeys = self._nkeys + 1
+  return key
 end
 
 local function checknow(self, now, n, fname)
