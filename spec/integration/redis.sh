@@ -42,12 +42,13 @@ command -v curl >/dev/null || missing="$missing curl"
 if [ -n "$missing" ]; then nok "needed parts are installed (missing:$missing)"; finish; fi
 
 P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-redis.XXXXXX")
-RDS= NGA= NGB=
+RDS= NGA= NGB= SRV=
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   [ -n "$NGA" ] && stop_pid "$NGA" QUIT
   [ -n "$NGB" ] && stop_pid "$NGB" QUIT
   [ -n "$RDS" ] && stop_pid "$RDS" TERM
+  [ -n "$SRV" ] && stop_pid "$SRV" TERM
   rm -rf "$P"
 }
 trap cleanup EXIT
@@ -56,7 +57,7 @@ rport=$(free_port 16379)
 start_redis() {
   redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
     --enable-debug-command local \
-    --dir "$P" --logfile "$P/redis.log" --daemonize no >/dev/null 2>&1 &
+    --dir "$P" --logfile "$P/redis.log" --daemonize no >/dev/null 2>&1 7>&- &
   RDS=$!
   wait_until "$RDS" 20 redis-cli -p "$rport" ping
 }
@@ -149,6 +150,23 @@ check "Redis, machines A and B together: 40 concurrent failures give the pause o
   "$(curl -sS "$B/check?store=redis&grow=1&prefix=r&count=100&n=40&seq=seq.example&now=$NOW")" \
   '^want=[0-9]+ bad=0 short=0 '
 
+# A long-lived plain-Lua process with one redis-lua client, kept across
+# the Redis restart below (commands through a FIFO, answers in a file).
+mkfifo "$P/serve.in"
+LUA_PATH="$ROOT/lua/?.lua;;" lua5.1 spec/integration/redis/plain.lua "$rport" serve \
+  <"$P/serve.in" >"$P/serve.out" 2>"$P/serve.err" &
+SRV=$!
+exec 7>"$P/serve.in"
+serve() { # serve COMMAND: send one command, print its answer
+  local before
+  before=$(wc -l <"$P/serve.out")
+  echo "$1" >&7
+  wait_until "$SRV" 10 test "$(wc -l <"$P/serve.out")" -gt "$before"
+  tail -n 1 "$P/serve.out"
+}
+check "long-lived redis-lua client: records before Redis stops" \
+  "$(serve "record long.example rate_limited $NOW")" '^pause=300 failures=1 errors=0'
+
 # ---------------------------------------------------------------- c
 stop_pid "$RDS" TERM; RDS=
 out=$(for i in 1 2 3 4 5 6; do curl -sS -w '# http=%{http_code} %{time_total}s\n' \
@@ -162,6 +180,8 @@ check "Redis stopped: machine B and the shared dict go on" \
   'pause=300 failures=1'
 check "Redis stopped: the plain-Lua process records without raising, error counted" \
   "$(plain record down.example rate_limited "$NOW")" '^pause=0 failures=0 errors=1'
+check "Redis stopped: the long-lived client answers no pause, error counted" \
+  "$(serve "record long.example rate_limited $NOW")" '^pause=0 failures=0 errors=1'
 check "Redis stopped: the errors are logged by nginx (warn)" \
   "$(grep -h 'redis_store:' "$P/A/logs/error.log" "$P/B/logs/error.log" | head -3 | cut -c1-160)" \
   'connection refused'
@@ -175,6 +195,12 @@ check "Redis back: failures recur on A and pause again (script reloaded after NO
 check "Redis back: B and plain Lua see the rebuilt state" \
   "$(curl -sS "$B/pause?store=redis&dest=back.example&now=$NOW"; plain pause back.example '' "$NOW")" \
   'pause=600 failures=2 errors=0'
+serve "sleep 1.1" >/dev/null
+check "Redis back: the long-lived redis-lua client connects again and records" \
+  "$(serve "record long.example rate_limited $NOW"; serve "record long.example rate_limited $NOW")" \
+  'pause=600 failures=2 errors=1'
+exec 7>&-
+stop_pid "$SRV" TERM; SRV=
 if grep -q 'noscript=[1-9]' <<<"$out$(for i in 1 2 3 4 5 6 7 8; do curl -sS "$A/rec?store=redis&dest=ns$i.example&now=$NOW"; done)"; then
   ok "a worker found the script gone (NOSCRIPT) and loaded it again"
 else

@@ -1,7 +1,8 @@
 -- The plain-Lua "machine" of spec/integration/redis.sh: redis-lua (Debian
 -- lua-redis) over LuaSocket. Usage: plain.lua PORT record|pause DEST
--- [REASON [NOW]]. Prints the same "pause=... failures=..." line as the
--- nginx handlers, and the store's counters.
+-- [REASON [NOW]], or plain.lua PORT serve (commands on stdin). Prints the
+-- same "pause=... failures=..." line as the nginx handlers, and the
+-- store's counters.
 local retry = require "smtpcode.retry"
 local redis = require "redis"
 local port, cmd, dest, reason, now = tonumber(arg[1]), arg[2], arg[3], arg[4], tonumber(arg[5])
@@ -19,6 +20,31 @@ else
   end, { timeout = 200 })
 end
 local t = retry.tracker{ store = store }
+
+local function show(wait, d)
+  local s = t:stats()
+  print(("pause=%d failures=%d errors=%d skipped=%d"):format(wait, t:failures(d), s.errors, s.skipped))
+  io.stdout:flush()
+end
+
+if cmd == "serve" then
+  -- one long-lived client: lines "record DEST REASON NOW" or "pause DEST NOW"
+  -- on stdin, one answer line each (the same client across a Redis restart)
+  for l in io.stdin:lines() do
+    local c, d, x, y = l:match("^(%S+) (%S+) ?(%S*) ?(%S*)")
+    if c == "record" then
+      show(t:record(d, { action = "retry", reason = x, scope = "destination" }, tonumber(y)), d)
+    elseif c == "pause" then
+      show(t:pause(d, tonumber(x)), d)
+    elseif c == "sleep" then
+      os.execute("sleep " .. d)
+      print("slept")
+      io.stdout:flush()
+    end
+  end
+  os.exit(0)
+end
+
 local wait
 if cmd == "record" then
   wait = t:record(dest, { action = "retry", reason = reason or "rate_limited",
