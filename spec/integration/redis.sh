@@ -116,6 +116,15 @@ check "plain Lua records a block listing; machine A holds mail 1800 s" \
 check "a second rate limit on B doubles the pause for everyone" \
   "$(curl -sS "$B/rec?store=redis&dest=mx.shared.example&now=$NOW"; plain pause mx.shared.example '' "$NOW")" \
   'pause=600 failures=2 errors=0'
+# the tracker's behaviour cases through Redis (plain Lua; flushes the db)
+while IFS= read -r line; do
+  case $line in
+    "ok - "*) ok "redis_store: ${line#ok - }" ;;
+    "not ok - "*) nok "redis_store: ${line#not ok - }" ;;
+    *) echo "# ${line#\# }" ;;
+  esac
+done < <(LUA_PATH="$ROOT/lua/?.lua;;" lua5.1 spec/integration/redis/behaviour.lua "$rport" 2>&1)
+curl -sS -o /dev/null "$A/rec?store=redis&dest=mx.shared.example&reason=rate_limited&n=2&now=$NOW"
 ttl=$(redis-cli -p "$rport" ttl 'smtpcode:{mx.shared.example}')
 check "one hash per destination, key prefix{destination}, TTL the 4 h window" \
   "key smtpcode:{mx.shared.example} type=$(redis-cli -p "$rport" type 'smtpcode:{mx.shared.example}') ttl=$ttl" \
