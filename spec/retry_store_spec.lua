@@ -133,6 +133,29 @@ describe("retry.shdict_store", function()
     assert.equal(expected(2), t:pause("d.example", now))
   end)
 
+  it("keeps the longer pause when a worker's lock expires while it is descheduled", function()
+    local dict = fake_dict(clock)
+    local function worker()
+      local t = retry.tracker{ store = retry.shdict_store(dict, { log = function() end }),
+                               clock = clock, pauses = GROW }
+      return t, coroutine.create(function(at) return t:record("d.example", RATE, at) end)
+    end
+    dict.yield_on = ":until"
+    local ta, a = worker()
+    local _, b = worker()
+    local t0 = now
+    assert(coroutine.resume(a, t0))              -- A holds the lock, read, descheduled
+    dict.yield_on = nil
+    now = now + 1                                -- A's lock (100 ms) expires meanwhile
+    assert(coroutine.resume(b, now))             -- B: k = 2, takes the lock, writes
+    assert.equal("dead", coroutine.status(b))
+    assert(coroutine.resume(a))                  -- A goes on: must not lower B's pause
+    assert.equal("dead", coroutine.status(a))
+    local t = retry.tracker{ store = retry.shdict_store(dict), clock = clock, pauses = GROW }
+    assert.equal(now + expected(2), select(2, t:pause("d.example", now)))
+    assert.equal(1, ta:stats().lock_expired)
+  end)
+
   it("gives N interleaved failures the pause of N sequential ones", function()
     local dict = fake_dict(clock)
     dict.yield_on, dict.yield_add = ":until", true

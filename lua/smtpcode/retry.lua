@@ -734,17 +734,19 @@ end
 local Shdict = {}
 Shdict.__index = Shdict
 
-local LOCK_TTL = 0.01   -- s; a lock outlives a worker that died holding it
+local LOCK_TTL = 0.1    -- s; a lock outlives a worker that died holding it
 local LOCK_SPIN = 2000  -- tries before waiting with ngx.sleep
-local LOCK_WAITS = 20   -- 1 ms waits (phases that may yield), then go on
+local LOCK_WAITS = 100  -- 1 ms waits (phases that may yield), then go on
 
 --- Adapter for an OpenResty `ngx.shared.DICT` (declared with
 -- `lua_shared_dict NAME SIZE;`): every nginx worker sees the same state.
 -- Counters are dict:incr (atomic); a new counter is added with safe_add,
 -- which never evicts another key; the pause's end is raised under a
--- per-destination lock taken with dict:add (atomic insert-if-absent,
--- expiring after 10 ms), held across one get and one set that never
--- yield. A pause that does not fit is stored with set, which may evict
+-- per-destination lock taken with dict:safe_add (atomic insert-if-absent,
+-- a token of this worker, expiring after 100 ms), held across a get, a
+-- check of the token and a set, none of which yields (docs/stores.md: what
+-- happens when the lock is lost). A pause that does not fit is stored with
+-- set, which may evict
 -- the least recently used key. opts: log (function(message)), sleep
 -- (function(seconds), default ngx.sleep where the phase allows).
 local SHDICT_STORES = setmetatable({}, { __mode = "k" })
@@ -766,9 +768,11 @@ function M.shdict_store(dict, opts)
   local sleep = opts.sleep
   if sleep == nil and type(ngx) == "table" then sleep = ngx.sleep end
   local clock = (type(ngx) == "table" and ngx.now) or ostime
-  local stats = { misses = 0, evictions = 0, lock_waits = 0, lock_timeouts = 0 }
+  local stats = { misses = 0, evictions = 0, lock_waits = 0, lock_timeouts = 0, lock_expired = 0 }
+  local id = type(ngx) == "table" and ngx.worker and ngx.worker.pid and ngx.worker.pid()
   local store = setmetatable({
-    dict = dict, _stats = stats, _sleep = sleep,
+    dict = dict, _stats = stats, _sleep = sleep, _tokens = 0,
+    _id = tostring(id or tostring(stats):match("0x%x+") or mrandom(1e9)),
     _note = make_note("shdict_store", stats, opts.log or default_log, clock),
   }, Shdict)
   if cache then SHDICT_STORES[dict] = store end
@@ -806,30 +810,42 @@ local function count(self, k, window)
   return nil
 end
 
+-- Take the lock `lk` with a token of this store (so that a lock that
+-- expired and was taken by another worker is not released by us): the
+-- token, or nil when the lock could not be had.
 local function lock(self, lk)
   local dict = self.dict
   local add = dict.safe_add or dict.add   -- a lock never evicts a pause
-  if not add then return false end
-  local ok, err = add(dict, lk, true, LOCK_TTL)
-  if ok then return true end
-  if err ~= "exists" then return false end
+  if not add then return nil end
+  local n = self._tokens + 1
+  self._tokens = n
+  local token = self._id .. ":" .. n
+  local ok, err = add(dict, lk, token, LOCK_TTL)
+  if ok then return token end
+  if err ~= "exists" then return nil end
   self._stats.lock_waits = self._stats.lock_waits + 1
   for _ = 1, LOCK_SPIN do
-    ok, err = add(dict, lk, true, LOCK_TTL)
-    if ok then return true end
-    if err ~= "exists" then return false end
+    ok, err = add(dict, lk, token, LOCK_TTL)
+    if ok then return token end
+    if err ~= "exists" then return nil end
   end
   local sleep = self._sleep
   if sleep then
     for _ = 1, LOCK_WAITS do
       if not pcall(sleep, 0.001) then break end  -- a phase that cannot yield
-      ok, err = add(dict, lk, true, LOCK_TTL)
-      if ok then return true end
-      if err ~= "exists" then return false end
+      ok, err = add(dict, lk, token, LOCK_TTL)
+      if ok then return token end
+      if err ~= "exists" then return nil end
     end
   end
   self._note("lock_timeouts", "lock " .. lk .. " still held; raising the pause without it")
-  return false
+  return nil
+end
+
+-- Release the lock if it is still ours.
+local function unlock(self, lk, token)
+  local dict = self.dict
+  if dict:get(lk) == token then dict:delete(lk) end
 end
 
 function Shdict:fail(key, row, lad, now, window)
@@ -840,22 +856,36 @@ function Shdict:fail(key, row, lad, now, window)
   local x = now + step(lad, k)
   local ukey = key .. ":until"
   local lk = key .. ":lock"
-  local locked = lock(self, lk)
-  local u = dict:get(ukey)
-  if type(u) ~= "number" or u < x then
-    local set = dict.safe_set or dict.set
-    local ok, err = set(dict, ukey, x, x - now)
-    if not ok and err == "no memory" and dict.safe_set then
-      local forcible
-      ok, err, forcible = dict:set(ukey, x, x - now)
-      if ok and forcible then
-        self._note("evictions", "pause of " .. key .. " evicted older keys")
+  local token = lock(self, lk)
+  local u
+  -- With the lock: read, write if higher, done. Without it (not had, or
+  -- expired while this worker was descheduled): read back after writing,
+  -- a few rounds, so that a crossing write is seen and raised again.
+  for _ = 1, 4 do
+    u = dict:get(ukey)
+    if type(u) == "number" and u >= x then break end
+    if token and dict:get(lk) ~= token then
+      self._note("lock_expired", "lock " .. lk .. " expired while held")
+      token = nil                        -- read again, then go on without it
+    else
+      local set = dict.safe_set or dict.set
+      local ok, err = set(dict, ukey, x, x - now)
+      if not ok and err == "no memory" and dict.safe_set then
+        local forcible
+        ok, err, forcible = dict:set(ukey, x, x - now)
+        if ok and forcible then
+          self._note("evictions", "pause of " .. key .. " evicted older keys")
+        end
       end
+      if not ok then
+        self._note("misses", "cannot keep the pause of " .. key .. ": " .. tostring(err))
+        break
+      end
+      u = x
+      if token then break end
     end
-    if not ok then self._note("misses", "cannot keep the pause of " .. key .. ": " .. tostring(err)) end
-    u = x
   end
-  if locked then dict:delete(lk) end
+  if token then unlock(self, lk, token) end
   return u, n
 end
 

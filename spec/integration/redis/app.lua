@@ -1,5 +1,6 @@
 -- Handlers of the nginx instances of spec/integration/redis.sh: trackers
--- over the worker's ngx.shared.DICT ("shdict") or the shared Redis
+-- over the worker's ngx.shared.DICT ("shdict", or "slowdict": the same
+-- dict with a slow read, see below) or the shared Redis
 -- ("redis", lua-resty-redis from Debian's lua-nginx-redis, keepalive
 -- pool), one store per worker. Query arguments: store, dest, n, reason,
 -- now, grow (1: the pause grows by a fifth per failure), prefix, count.
@@ -11,11 +12,37 @@ local M = { port = nil }
 local GROW = { rate_limited = { first = 100, factor = 1.2, max = 1e6 } }
 local stores, trackers = {}, {}
 
+-- The worker's shared dict with a slow read of a pause's end: after
+-- reading, get spins for about 20 us, so that other workers can act between
+-- a read and the write that follows it (fault injection: a lost update then
+-- shows in nearly every run instead of rarely).
+local slow_dict
+local function slowed(dict)
+  if slow_dict then return slow_dict end
+  local sink = 0
+  local d = {}
+  for _, m in ipairs({ "set", "safe_set", "add", "safe_add", "incr", "delete" }) do
+    d[m] = function(_, ...) return dict[m](dict, ...) end
+  end
+  function d.get(_, k)
+    local v, f = dict:get(k)
+    if k:sub(-6) == ":until" then
+      for i = 1, 20000 do sink = sink + i end
+    end
+    return v, f
+  end
+  d.sink = function() return sink end
+  slow_dict = d
+  return d
+end
+
 local function store(kind)
   local s = stores[kind]
   if s then return s end
   if kind == "shdict" then
     s = retry.shdict_store(ngx.shared.smtp)
+  elseif kind == "slowdict" then
+    s = retry.shdict_store(slowed(ngx.shared.smtp))
   elseif kind == "redis" then
     s = retry.redis_store(function()
       local red = redis:new()
@@ -49,7 +76,8 @@ end
 
 local function stats(t)
   local s, out = t.stats and t:stats() or {}, {}
-  for _, k in ipairs({ "errors", "skipped", "noscript", "misses", "lock_waits" }) do
+  for _, k in ipairs({ "errors", "skipped", "noscript", "misses", "lock_waits", "lock_timeouts",
+                       "lock_expired" }) do
     if s[k] then out[#out + 1] = k .. "=" .. s[k] end
   end
   return table.concat(out, " ")
