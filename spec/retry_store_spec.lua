@@ -293,6 +293,12 @@ describe("retry.redis_store arguments", function()
     ok, err = pcall(retry.redis_store, function() end, { timeot = 1 })
     assert.is_false(ok)
     assert.truthy(err:find("unknown option 'timeot'", 1, true))
+    for _, bad in ipairs({ { timeout = 0 }, { timeout = 0 / 0 }, { retry_after = -1 },
+                           { retry_after = 0 / 0 }, { log = "stderr" } }) do
+      ok, err = pcall(retry.redis_store, function() end, bad)
+      assert.is_false(ok)
+      assert.truthy(err:find("bad argument #2 to 'redis_store'", 1, true))
+    end
   end)
 
   it("answers no pause and counts the error when the client cannot connect", function()

@@ -6,7 +6,8 @@
 --   * a connected redis-lua client (Debian lua-redis: require "redis"
 --     .connect(host, port)); reconnected to the same address after an error;
 --   * a lua-resty-redis object (Debian lua-nginx-redis: require
---     "nginx.redis" or "resty.redis"), already connected;
+--     "nginx.redis" or "resty.redis"), already connected; it serves until
+--     its first error (it is closed then): pass a function to recover;
 --   * a function returning one of these (or nil, err): called for every
 --     step; a lua-resty-redis object it returns goes back to its keepalive
 --     pool afterwards (set_keepalive). After a failed step it is called
@@ -161,12 +162,14 @@ function M.new(client, opts)
   end
   local timeout = opts.timeout or 200
   if not (timeout > 0 and timeout < 1e9) then argerror(2, "timeout must be a positive number of ms") end
+  local ra = opts.retry_after or 1
+  if not (ra >= 0 and ra < 1e9) then argerror(2, "retry_after must be a number of seconds >= 0") end
   local ngx = rawget(_G, "ngx")
   local self = setmetatable({
     _fn = ct == "function" and client or nil,
     _client = ct ~= "function" and client or nil,
     _timeout = timeout,
-    _retry_after = opts.retry_after or 1,
+    _retry_after = ra,
     _log = opts.log or default_log,
     _clock = opts.clock or (type(ngx) == "table" and ngx.now) or ostime,
     _ka = opts.keepalive_timeout or 60000,
