@@ -735,7 +735,7 @@ local Shdict = {}
 Shdict.__index = Shdict
 
 local LOCK_TTL = 0.1    -- s; a lock outlives a worker that died holding it
-local LOCK_SPIN = 2000  -- tries before waiting with ngx.sleep
+local LOCK_SPIN = 200   -- tries before waiting with ngx.sleep
 local LOCK_WAITS = 100  -- 1 ms waits (phases that may yield), then go on
 
 --- Adapter for an OpenResty `ngx.shared.DICT` (declared with
