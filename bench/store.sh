@@ -19,7 +19,7 @@ ROOT=$(pwd)
 . .ci/nginx-conf.sh
 [ -f build/jit/smtpcode/core.so ] || make --no-print-directory lib-jit >/dev/null || exit 1
 P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-benchstore.XXXXXX")
-RDS= NGX=
+RDS='' NGX=''
 cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; [ -n "$RDS" ] && stop_pid "$RDS"; rm -rf "$P"; }
 trap cleanup EXIT
 

@@ -42,7 +42,7 @@ command -v curl >/dev/null || missing="$missing curl"
 if [ -n "$missing" ]; then nok "needed parts are installed (missing:$missing)"; finish; fi
 
 P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-redis.XXXXXX")
-RDS= NGA= NGB= SRV=
+RDS='' NGA='' NGB='' SRV=''
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   [ -n "$NGA" ] && stop_pid "$NGA" QUIT
