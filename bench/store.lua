@@ -58,6 +58,11 @@ line("redis_store (redis-lua): pause + record", per_call_wall(5000, function(i)
   local d = dests[i % 1000 + 1]
   rt:pause(d); rt:record(d, dec)
 end))
+local batch = {}
+for i = 1, 100 do batch[i] = dests[i] end
+line("redis_store: tracker:pause_many, 100 per round trip", per_call_wall(500, function()
+  rt:pause_many(batch)
+end) / 100)
 local R = require "smtpcode.retry_redis"
 local sha = c:script("load", R.SCRIPT)
 for _, pipe in ipairs({ 10, 100 }) do

@@ -86,6 +86,7 @@ curl -sS "$U/store?kind=shdict&n=200000"
 curl -sS "$U/store?kind=redis&n=5000"
 curl -sS "$U/store?kind=redis&n=20000&pipe=10"
 curl -sS "$U/store?kind=redis&n=50000&pipe=100"
+curl -sS "$U/store?kind=redis&n=50000&many=100"
 curl -sS "$U/mem?n=10000"
 echo "== nginx: requests over one keepalive connection (curl), best of 3 x 2000"
 for what in empty once naive; do

@@ -63,6 +63,7 @@ local METHOD_SIGS = {
       good = { "example.net", { action = "retry", reason = "rate_limited",
         scope = "destination" }, 0 } },
     failures = { { "string" }, good = { "example.net" } },
+    pause_many = { { "table" }, { "nil", "number" }, good = { { "example.net" }, 0 } },
   },
 }
 

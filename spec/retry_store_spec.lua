@@ -284,6 +284,17 @@ describe("retry.tracker over a store of the get/set/incr interface", function()
   end)
 end)
 
+describe("tracker:pause_many", function()
+  it("answers the pauses of a list of destinations, in order", function()
+    local t = retry.tracker()
+    t:record("b.example", RATE, 0)
+    assert.same({ 0, 200, 0 }, t:pause_many({ "a.example", "B.example", "c.example" }, 100))
+    assert.same({}, t:pause_many({}, 0))
+    assert.has_error(function() t:pause_many({ "a", 5 }, 0) end,
+      "bad argument #1 to 'pause_many' (string expected, got number)")
+  end)
+end)
+
 describe("retry.redis_store arguments", function()
   it("takes a client object or function, and rejects the rest clearly", function()
     assert.is_table(retry.redis_store(function() return nil, "down" end, { log = function() end }))

@@ -91,6 +91,18 @@ function M.handle(what)
     local dests = {}
     for i = 1, 1000 do dests[i] = "d" .. i .. ".bench.example" end
     local us
+    if kind == "redis" and tonumber(a.many) then
+      -- pause checks only, through the store: tracker:pause_many
+      local m = tonumber(a.many)
+      local t = retry.tracker{ store = retry.redis_store(resty_client(), { timeout = 1000 }),
+                               clock = ngx.time }
+      local batch = {}
+      for i = 1, m do batch[i] = dests[i] end
+      us = per_call(n / m, function() t:pause_many(batch) end) / m
+      ngx.say(string.format("redis tracker:pause_many by %d: %.2f us per pause check, %.0f checks/s",
+        m, us, 1e6 / us))
+      return
+    end
     if kind == "redis" and pipe > 0 then
       -- the store's own steps, batched: HGET (pause) + EVALSHA (record)
       local red = resty_client()

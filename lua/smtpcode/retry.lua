@@ -1092,6 +1092,33 @@ function Tracker:pause(dest, now)
   return 0
 end
 
+--- Seconds to hold mail for each destination of the list `dests` at time
+-- `now` (a list in the same order, 0 = send). One round trip for the
+-- whole list with a store that has pause_many (Redis), else one pause
+-- check each.
+function Tracker:pause_many(dests, now)
+  if type(dests) ~= "table" then
+    argerror(1, "pause_many", "table of destinations expected, got " .. typename(dests))
+  end
+  now = checknow(self, now, 2, "pause_many")
+  local n, keys, out = #dests, {}, {}
+  for i = 1, n do keys[i] = destkey(self, dests[i], "pause_many") end
+  local store = self.store
+  if store.pause_many then
+    local us = store:pause_many(keys, now)
+    for i = 1, n do
+      local u = tonumber(us[i])
+      out[i] = (u and u > now) and u - now or 0
+    end
+  else
+    for i = 1, n do
+      local u = tonumber((store:pause(keys[i], now)))
+      out[i] = (u and u > now) and u - now or 0
+    end
+  end
+  return out
+end
+
 --- Record the outcome of an attempt for `dest`: a decision of
 -- `policy:decide` or a classify result. A success clears the destination's
 -- failures; a failure with scope "destination" counts and may pause it (the

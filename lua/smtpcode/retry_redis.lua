@@ -315,6 +315,33 @@ function Store:pause(key, now)
   return nil
 end
 
+-- The pauses of many destinations in one round trip (a pipeline of HGET).
+local function do_hget_many(_, c, keys)
+  local n = #keys
+  if is_resty(c) then
+    c:init_pipeline(n)
+    for i = 1, n do c:hget(keys[i], "u") end
+    local res, err = c:commit_pipeline()
+    if not res then return nil, err, true end
+    return res
+  end
+  local ok, res = pcall(c.pipeline, c, function(p)
+    for i = 1, n do p:hget(keys[i], "u") end
+  end)
+  if not ok then return nil, tostring(res), true end
+  return res
+end
+
+function Store:pause_many(keys, now)
+  local out = {}
+  local res = self:_step(do_hget_many, keys)
+  for i = 1, #keys do
+    local u = res and tonumber(res[i])
+    out[i] = (u and u > now) and u or false
+  end
+  return out
+end
+
 function Store:failures(key)
   return tonumber((self:_step(do_hget, key, "n"))) or 0
 end

@@ -80,6 +80,7 @@ nginx_start() {
         location = /rec   { content_by_lua_block { require("app").handle("rec") } }
         location = /pause { content_by_lua_block { require("app").handle("pause") } }
         location = /many  { content_by_lua_block { require("app").handle("many") } }
+        location = /pauses { content_by_lua_block { require("app").handle("pauses") } }
         location = /check { content_by_lua_block { require("app").handle("check") } }
     }
 }
@@ -116,6 +117,10 @@ check "plain Lua records a block listing; machine A holds mail 1800 s" \
 check "a second rate limit on B doubles the pause for everyone" \
   "$(curl -sS "$B/rec?store=redis&dest=mx.shared.example&now=$NOW"; plain pause mx.shared.example '' "$NOW")" \
   'pause=600 failures=2 errors=0'
+check "machine A reads the pauses of three destinations in one pipeline (lua-resty-redis)" \
+  "$(curl -sS "$A/pauses?store=redis&dests=mx.shared.example,none.example,mx.listed.example&now=$NOW")" \
+  '^pauses=600,0,1800 errors=0'
+
 # the tracker's behaviour cases through Redis (plain Lua; flushes the db)
 while IFS= read -r line; do
   case $line in
@@ -199,6 +204,8 @@ if [ "$(printf '%s\n' "$out" | grep -c 'http=200')" = 6 ]; then ok "every answer
 check "Redis stopped: machine B and the shared dict go on" \
   "$(curl -sS "$B/rec?store=redis&dest=down.example&now=$NOW"; curl -sS "$B/rec?store=shdict&dest=down.example&now=$NOW")" \
   'pause=300 failures=1'
+check "Redis stopped: a list of pauses answers 0 for each, error counted" \
+  "$(serve "pauses long.example,other.example $NOW")" '^pauses=0,0 errors=[1-9]'
 check "Redis stopped: the plain-Lua process records without raising, error counted" \
   "$(plain record down.example rate_limited "$NOW")" '^pause=0 failures=0 errors=1'
 check "Redis stopped: the long-lived client answers no pause, error counted" \

@@ -94,6 +94,10 @@ function M.handle(what)
     ngx.say("pause=", wait, " failures=", t:failures(a.dest), " pid=", ngx.worker.pid(), " ", stats(t))
   elseif what == "pause" then
     ngx.say("pause=", (t:pause(a.dest, now)), " failures=", t:failures(a.dest), " ", stats(t))
+  elseif what == "pauses" then
+    local list = {}
+    for d in a.dests:gmatch("[^,]+") do list[#list + 1] = d end
+    ngx.say("pauses=", table.concat(t:pause_many(list, now), ","), " ", stats(t))
   elseif what == "many" then
     -- `per` failures (default 1) for each of `count` destinations
     local d, per = decision(a.reason), tonumber(a.per) or 1

@@ -72,3 +72,9 @@ long:record("f.example", BLOCK, now)
 local ttl = c:ttl("smtpcode:{f.example}")
 check("a pause longer than the window keeps the key until it ends",
   { ttl >= 1799 and ttl <= 1800 and "1800" or tostring(ttl) }, { "1800" })
+
+t = new()
+t:record("p1.example", RATE, now)
+t:record("p3.example", BLOCK, now)
+check("pauses of a list of destinations in one pipeline",
+  t:pause_many({ "p1.example", "p2.example", "P3.example" }, now + 100), { 200, 0, 1700 })

@@ -34,6 +34,12 @@ if cmd == "serve" then
     local c, d, x, y = l:match("^(%S+) (%S+) ?(%S*) ?(%S*)")
     if c == "record" then
       show(t:record(d, { action = "retry", reason = x, scope = "destination" }, tonumber(y)), d)
+    elseif c == "pauses" then
+      local list = {}
+      for x1 in d:gmatch("[^,]+") do list[#list + 1] = x1 end
+      local w = t:pause_many(list, tonumber(x))
+      print(("pauses=%s errors=%d"):format(table.concat(w, ","), t:stats().errors))
+      io.stdout:flush()
     elseif c == "pause" then
       show(t:pause(d, tonumber(x)), d)
     elseif c == "sleep" then
