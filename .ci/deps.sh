@@ -19,6 +19,7 @@ test_pkgs=(make gcc libc6-dev pkg-config
   liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev
   luajit2 libluajit2-5.1-dev
   lua-busted luarocks lua-cjson lua-socket lua-check
+  redis-server lua-redis lua-nginx-redis
   nginx libnginx-mod-http-lua rspamd postfix swaks
   valgrind clang libclang-rt-14-dev libsisimai-perl curl)
 

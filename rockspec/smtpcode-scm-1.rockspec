@@ -50,6 +50,7 @@ build = {
       },
       smtpcode = "lua/smtpcode.lua",
       ["smtpcode.retry"] = "lua/smtpcode/retry.lua",
+      ["smtpcode.retry_redis"] = "lua/smtpcode/retry_redis.lua",
       ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
       ["smtpcode.stream"] = "lua/smtpcode/stream.lua",
    },

@@ -49,7 +49,10 @@ local RETRY_SIGS = {
   policy = { { "nil", "table" }, good = {} },
   memory_store = { { "nil", "table" }, good = {} },
   tracker = { { "nil", "table" }, good = {} },
-  shdict_store = { { "table", "userdata" }, good = { {} } },
+  shdict_store = { { "table", "userdata" }, { "nil", "table" },
+    good = { { get = function() end, incr = function() end } } },
+  redis_store = { { "table", "userdata", "function" }, { "nil", "table" },
+    good = { function() return nil, "down" end, { log = function() end } } },
 }
 
 -- Methods of the objects retry hands out (self excluded from the numbers).
@@ -67,6 +70,7 @@ local METHOD_SIGS = {
       good = { "example.net", { action = "retry", reason = "rate_limited",
         scope = "destination" }, 0 } },
     failures = { { "string" }, good = { "example.net" } },
+    pause_many = { { "table" }, { "nil", "number" }, good = { { "example.net" }, 0 } },
   },
 }
 
