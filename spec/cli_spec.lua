@@ -86,12 +86,15 @@ describe("bin/smtpcode classify", function()
     local results, summary = {}, {}
     for _, l in ipairs(lines_of(out)) do
       if l:sub(1, 1) == "#" then summary[#summary + 1] = l
-      elseif l ~= "" then results[#results + 1] = l end
+      else results[#results + 1] = l end
     end
     assert.truthy(#results > 100)
+    assert.equal("# where\treason\tseverity\tcode\tenhanced\tbounce\tretry\tscope\ttext" ..
+      "\ttime\tdirection\tqueue_id\trecipient\tstatus\tmta", summary[1])
+    table.remove(summary, 1)
     for _, l in ipairs(results) do
       local f = split_tabs(l)
-      assert.equal(9, #f, l)
+      assert.equal(15, #f, l)
       local n = tonumber(f[1]:match("^" .. LOG:gsub("%.", "%%.") .. ":(%d+)$"))
       assert.truthy(n, l)
       assert.truthy(REASON[f[2]], l)
@@ -105,6 +108,23 @@ describe("bin/smtpcode classify", function()
       assert.equal(c.severity, f[3], l)
       assert.equal(c.reason or "-", f[2], l)
       assert.equal(c.code and tostring(c.code) or "-", f[4], l)
+      -- time, direction, queue id and recipient as the line has them
+      local line = log_lines[n]
+      assert.equal(line:sub(1, #f[10]), f[10], l)
+      assert.truthy(line:find("^%a%a%a [ %d]%d %d%d:%d%d:%d%d ") and #f[10] == 15
+        or line:find("^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d ") and #f[10] == 19, l)
+      assert.truthy(f[11] == "outbound" or f[11] == "inbound", l)
+      if f[12] ~= "-" then assert.truthy(line:find(" " .. f[12] .. ": ", 1, true), l) end
+      assert.truthy(f[13] ~= "-" or f[14] == "expired", l)
+      if f[13] ~= "-" then assert.truthy(line:find("to=<" .. f[13] .. ">", 1, true)
+        or line:find(" " .. f[13] .. " ", 1, true), l) end
+      if line:find("NOQUEUE: reject:", 1, true) then
+        assert.equal("inbound", f[11], l)
+        assert.equal("-", f[12], l)
+        assert.equal("reject", f[14], l)
+        -- Postfix's trailer is not part of the text
+        assert.falsy(f[9]:find("proto=", 1, true), l)
+      end
     end
     assert.truthy(summary[1]:find(format("^# summary: %d lines read, %d results", #log_lines, #results)))
     local total = out:match("\n# total +[%d%- ]- (%d+)\n")
@@ -134,7 +154,7 @@ describe("bin/smtpcode classify", function()
     local counted = {}
     for _, l in ipairs(lines_of(out)) do
       local f = split_tabs(l)
-      if #f == 9 and f[2] ~= "-" then counted[f[2]] = (counted[f[2]] or 0) + 1 end
+      if #f == 15 and f[2] ~= "-" and l:sub(1, 1) ~= "#" then counted[f[2]] = (counted[f[2]] or 0) + 1 end
     end
     for reason, n in pairs(counted) do
       if reason ~= "unknown" then
@@ -155,6 +175,7 @@ describe("bin/smtpcode classify", function()
       S .. "delivery 4713: failure: 192.0.2.7_does_not_like_recipient./Remote_host_said:"
         .. "_550_5.1.1_<ann@example.org>:_Recipient_address_rejected:_User_unknown/Giving_up_on_192.0.2.7./",
       S .. "delivery 4714: deferral: Connected_to_192.0.2.7_but_connection_died._(#4.4.2)/",
+      S .. "starting delivery 4715: msg 4712 to remote bob@example.org",
       S .. "delivery 4715: success: 192.0.2.7_accepted_message./Remote_host_said:_250_2.0.0_Ok:_queued_as_AB12/",
       S .. "status: local 0/10 remote 1/20",
       S .. "end msg 4711",
@@ -167,11 +188,17 @@ describe("bin/smtpcode classify", function()
     local got = {}
     for _, l in ipairs(lines_of(o)) do
       local f = split_tabs(l)
-      if f[1]:match("^%-:%d+$") then got[#got + 1] = f[1] .. " " .. f[2] .. " " .. f[3] .. " " .. f[4] end
+      if f[1]:match("^%-:%d+$") then
+        got[#got + 1] = table.concat({ f[1], f[2], f[3], f[4], f[12], f[13], f[14], f[15] }, " ")
+      end
     end
-    assert.same({ "-:4 user_unknown permanent 550", "-:5 network transient -",
-      "-:6 - success 250", "-:9 mailbox_full permanent 552" }, got)
-    assert.truthy(o:find("9 lines read, 4 results, 5 skipped", 1, true))
+    -- deliveries 4713 and 4715 were started on line 3 and 7 (message 4711
+    -- and 4712); 4714 and 4717 were not seen starting
+    assert.same({ "-:4 user_unknown permanent 550 4711 ann@example.org bounced qmail",
+      "-:5 network transient - - - deferred qmail",
+      "-:7 - success 250 4712 bob@example.org sent qmail",
+      "-:10 mailbox_full permanent 552 - - bounced qmail" }, got)
+    assert.truthy(o:find("10 lines read, 4 results, 6 skipped", 1, true))
   end)
 
   it("reads stdin when no file is given, and for -", function()
@@ -183,9 +210,9 @@ describe("bin/smtpcode classify", function()
       assert.equal("", e)
       local l = lines_of(o)
       assert.same({ "-:1", "user_unknown", "permanent", "550", "5.1.1", "hard", "no", "recipient",
-        "<bob@example.net>: User unknown" }, split_tabs(l[1]))
-      assert.equal("-:3", split_tabs(l[2])[1])
-      assert.equal("greylisted", split_tabs(l[2])[2])
+        "<bob@example.net>: User unknown", "-", "-", "-", "-", "-", "other" }, split_tabs(l[2]))
+      assert.equal("-:3", split_tabs(l[3])[1])
+      assert.equal("greylisted", split_tabs(l[3])[2])
       assert.truthy(o:find("# summary: 3 lines read, 2 results, 1 skipped", 1, true))
     end
   end)
