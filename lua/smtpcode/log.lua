@@ -74,33 +74,42 @@ end
 -- A reply's text with the codes of its continuation lines dropped: logs
 -- join the lines of a multi-line reply with spaces ("550-5.2.1 For more
 -- 550-5.2.1 information, go to 550 5.2.1 https://..."), and find's text
--- keeps the repeated "550-5.2.1" (find drops them only after line breaks).
--- A "550 " is dropped only after a "550-" was; the enhanced code only
--- right after a dropped reply code.
+-- keeps the repeated codes (find drops them only after line breaks).
+-- With an enhanced code, "550-5.2.1" and "550 5.2.1" are dropped; without,
+-- "550-" and the last "550 ". Only after a blank (or at the start).
 local function strip_repeats(t, code, enh)
-  if not code then return t end
   local c = tostring(code)
-  local first = find(t, c .. "-", 1, true)
-  if not first then return t end
-  local out, n, pos, seen = {}, 0, 1, false
-  local at = first
+  local out, n, pos = {}, 0, 1
+  local lastsp = nil -- the last "ddd " without an enhanced code
+  local at = find(t, c, 1, true)
   while at do
     local sep = byte(t, at + 3)
     local before = at == 1 and 32 or byte(t, at - 1)
-    local ok = (before == 32 or before == 10) and (sep == 45 or (sep == 32 and seen) or (sep == nil and seen))
-    if ok then
-      if sep == 45 then seen = true end
-      local q = at + 4
-      if enh and sub(t, q, q + #enh - 1) == enh then
-        local nb = byte(t, q + #enh)
-        if nb == nil or nb == 32 then q = q + #enh end
+    local q = nil
+    if before == 32 and (sep == 45 or sep == 32) then
+      if enh then
+        if sub(t, at + 4, at + 3 + #enh) == enh then
+          local nb = byte(t, at + 4 + #enh)
+          if nb == nil or nb == 32 then q = at + 4 + #enh end
+        end
+      elseif sep == 45 then
+        q = at + 4
+      else
+        lastsp = at
       end
-      local r = find(t, "[^ ]", q) or #t + 1
+    end
+    if q then
       n = n + 1
       out[n] = sub(t, pos, at - 1)
-      pos = r
+      pos = find(t, "[^ ]", q) or #t + 1
     end
     at = find(t, c, at + 3, true)
+  end
+  if n == 0 and not lastsp then return t end
+  if lastsp and lastsp >= pos and n > 0 then
+    n = n + 1
+    out[n] = sub(t, pos, lastsp - 1)
+    pos = find(t, "[^ ]", lastsp + 4) or #t + 1
   end
   n = n + 1
   out[n] = sub(t, pos)
@@ -203,7 +212,9 @@ local function exim(s, p, r)
     if st and byte(s, q + 2) == 32 then
       r.queue_id, r.status, r.direction = id, st, "outbound"
       local a = q + 3
-      r.recipient = address(s, a)
+      local rcpt = match(s, "^[^%s]+", a)
+      if rcpt and byte(rcpt, -1) == 58 then rcpt = sub(rcpt, 1, -2) end -- "a@b: Unrouteable address"
+      r.recipient = rcpt
       local host = find(s, " H=", a, true)
       if host then
         local e = find(s, "[]:] ", host + 3) or find(s, "[]:]$", host + 3)
@@ -384,8 +395,14 @@ local function judge(r, text, known)
   local dsn = r.dsn
   classify({ code = f and f.code, enhanced = enh, text = text }, nil, r)
   r.dsn = dsn
-  if f and f.code then
-    r.text = strip_repeats(gsub(f.text, "\n", " "), f.code, f.enhanced)
+  if f and (f.code or f.text ~= "") then
+    -- the reply's text after its codes ("5.7.1 Spam message rejected"
+    -- too), unless the code closes the text (qmail's "... (#4.4.1)")
+    r.text = gsub(f.text, "\n", " ")
+    -- a multi-line reply ("550-") whose lines the log joined with spaces
+    if f.code and byte(text, f.code_pos + 3) == 45 then
+      r.text = strip_repeats(r.text, f.code, f.enhanced)
+    end
   else
     r.text = gsub(text, "\n", " ")
   end
