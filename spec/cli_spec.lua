@@ -119,7 +119,7 @@ describe("bin/smtpcode classify", function()
       end
       assert.truthy(f[13] ~= "-" or f[14] == "expired", l)
       if f[13] ~= "-" then assert.truthy(line:find("to=<" .. f[13] .. ">", 1, true)
-        or line:find(" " .. f[13] .. " ", 1, true), l) end
+        or line:find(" " .. f[13], 1, true), l) end
       if line:find("NOQUEUE: reject:", 1, true) then
         assert.equal("inbound", f[11], l)
         assert.equal("-", f[12], l)
