@@ -485,6 +485,86 @@ end
 
 -- }======================================================
 
+-- {======================================================
+-- printable: text safe for a terminal or a JSON reader
+-- =======================================================
+
+local FFFD = "\239\191\189"
+
+-- The length of the valid UTF-8 sequence at i of r (a lead byte and its
+-- continuation bytes), or 0.
+local function seqlen(r, i, len)
+  local c = byte(r, i)
+  local need, lo, hi = 0, 128, 191
+  if c >= 194 and c <= 223 then need = 1
+  elseif c >= 224 and c <= 239 then
+    need = 2
+    if c == 224 then lo = 160 elseif c == 237 then hi = 159 end
+  elseif c >= 240 and c <= 244 then
+    need = 3
+    if c == 240 then lo = 144 elseif c == 244 then hi = 143 end
+  else
+    return 0
+  end
+  if i + need > len then return 0 end
+  local c1 = byte(r, i + 1)
+  if c1 < lo or c1 > hi then return 0 end
+  for k = 2, need do
+    local ck = byte(r, i + k)
+    if ck < 128 or ck > 191 then return 0 end
+  end
+  return need + 1
+end
+
+-- a C1 control or a bidi override or isolate at i (a valid sequence)
+local function unsafe(r, i)
+  local c, c1, c2 = byte(r, i, i + 2)
+  return (c == 194 and c1 <= 159)
+    or (c == 226 and c1 == 128 and c2 >= 170 and c2 <= 174) -- U+202A-202E
+    or (c == 226 and c1 == 129 and c2 >= 166 and c2 <= 169) -- U+2066-2069
+end
+
+-- gsub callback on one lead byte and the continuation bytes after it (or
+-- stray continuation bytes): nil (kept) when it is one safe character
+local function utf8_run(r)
+  local len = #r
+  local k = seqlen(r, 1, len)
+  if k == len and not unsafe(r, 1) then return nil end
+  local out, n, i = {}, 0, 1
+  while i <= len do
+    k = seqlen(r, i, len)
+    n = n + 1
+    if k == 0 then
+      out[n] = FFFD
+      i = i + 1
+    else
+      out[n] = unsafe(r, i) and FFFD or sub(r, i, i + k - 1)
+      i = i + k
+    end
+  end
+  return concat(out, "", 1, n)
+end
+
+--- printable(s [, keep_nl]): s safe to print to a terminal or to hand to a
+-- JSON encoder: invalid UTF-8, C1 controls (U+0080-U+009F, and raw bytes
+-- 0x80-0x9F) and bidi overrides and isolates (U+202A-U+202E,
+-- U+2066-U+2069) become U+FFFD; each run of ASCII controls becomes one
+-- space (keep_nl: line feeds stay).
+function M.printable(s, keep_nl)
+  if type(s) ~= "string" then
+    error("bad argument #1 to 'printable' (string expected, got " .. type(s) .. ")", 0)
+  end
+  if not find(s, "[%z\1-\31\127-\255]") then return s end
+  if keep_nl then
+    s = gsub(s, "[%z\1-\9\11-\31\127]+", " ")
+  else
+    s = gsub(s, "[%z\1-\31\127]+", " ")
+  end
+  return (gsub(s, "[\128-\255][\128-\191]*", utf8_run))
+end
+
+-- }======================================================
+
 -- For spec/linear_spec.lua: the scanners, to time each on its worst case.
 M._scan = { field = field, address = address, last = last, strip_repeats = strip_repeats,
   syslog = syslog }
