@@ -305,3 +305,174 @@ describe("bin/smtpcode", function()
     assert.truthy(e:find("unknown command 'frobnicate'", 1, true))
   end)
 end)
+
+describe("bin/smtpcode classify, what an operator asks", function()
+  -- one message to two recipients: carol deferred twice then delivered,
+  -- dave bounced; a second message deferred once; two refusals of
+  -- others' mail by our smtpd, one of them for a recipient twice
+  local LOG = table.concat({
+    "Mar 12 10:15:01 mx1 postfix/qmgr[1187]: 3F2A1C0D1B: from=<news@example.com>, size=2318, nrcpt=2 (queue active)",
+    "Mar 12 10:15:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+      .. "delay=2.1, delays=0.05/0.01/1.2/0.84, dsn=4.2.0, status=deferred (host mail.example.net[198.51.100.12] said: "
+      .. "450 4.2.0 <carol@example.net>: Recipient address rejected: Greylisted (in reply to RCPT TO command))",
+    "Mar 12 10:15:05 mx1 postfix/smtp[20415]: 3F2A1C0D1B: to=<dave@example.com>, relay=mx.example.com[203.0.113.27]:25, "
+      .. "delay=1.3, delays=0.1/0/0.62/0.58, dsn=5.1.1, status=bounced (host mx.example.com[203.0.113.27] said: "
+      .. "550 5.1.1 <dave@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
+    "Mar 12 10:20:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+      .. "delay=302, delays=300/0.01/1.2/0.84, dsn=4.2.0, status=deferred (host mail.example.net[198.51.100.12] said: "
+      .. "450 4.2.0 <carol@example.net>: Recipient address rejected: Greylisted (in reply to RCPT TO command))",
+    "Mar 12 10:25:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+      .. "delay=602, delays=600/0.01/1.2/0.84, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9C1B2A3D4E)",
+    "Mar 12 10:26:04 mx1 postfix/smtp[20416]: 5E6F7A8B9C: to=<Carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+      .. "delay=1, delays=0/0/1/0, dsn=4.2.0, status=deferred (host mail.example.net[198.51.100.12] said: "
+      .. "450 4.2.0 <carol@example.net>: Recipient address rejected: Greylisted (in reply to RCPT TO command))",
+    "Mar 12 10:40:03 mx1 postfix/smtpd[20700]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 Service "
+      .. "unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org; from=<promo@example.net> "
+      .. "to=<alice@example.com> proto=ESMTP helo=<mail.example.net>",
+    "Mar 12 10:41:03 mx1 postfix/smtpd[20701]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 Service "
+      .. "unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org; from=<promo@example.net> "
+      .. "to=<alice@example.com> proto=ESMTP helo=<mail.example.net>",
+  }, "\n") .. "\n"
+
+  it("counts attempts, messages and recipients, outbound and inbound apart", function()
+    local o, e, st = run({ "classify" }, LOG)
+    assert.equal(0, st)
+    assert.equal("", e)
+    local rows = {}
+    for dir, status, a, m, r in o:gmatch("\n# (%a+) +(%S+) +(%d+) +([%d%-]+) +([%d%-]+)") do
+      rows[#rows + 1] = table.concat({ dir, status, a, m, r }, " ")
+    end
+    assert.same({
+      "outbound bounced 1 1 1", "outbound deferred 3 2 1", "outbound sent 1 1 1", "outbound all 5 - -",
+      "inbound reject 2 0 1", "inbound all 2 - -",
+    }, rows)
+  end)
+
+  it("puts no blank line before the summary: grep -v '^#' leaves the results alone", function()
+    local o = run({ "classify" }, LOG)
+    local results = {}
+    for _, l in ipairs(lines_of(o)) do
+      assert.truthy(l ~= "", "a blank line in the output")
+      if l:sub(1, 1) ~= "#" then results[#results + 1] = l end
+    end
+    assert.equal(7, #results)
+    for _, l in ipairs(results) do assert.equal(15, #split_tabs(l), l) end
+  end)
+
+  it("carries time, direction, queue id, recipient and status in JSON, and the summary by direction", function()
+    local ok, cjson = pcall(require, "cjson")
+    if not ok then
+      pending("lua-cjson is not installed for " .. (jit and jit.version or _VERSION))
+      return
+    end
+    local o, _, st = run({ "classify", "--json" }, LOG)
+    assert.equal(0, st)
+    local l = lines_of(o)
+    local r = cjson.decode(l[2])
+    assert.same({ "Mar 12 10:15:05", "outbound", "3F2A1C0D1B", "dave@example.com", "bounced", "postfix",
+      "mx.example.com[203.0.113.27]:25", "5.1.1", "user_unknown" },
+      { r.time, r.direction, r.queue_id, r.recipient, r.status, r.mta, r.relay, r.dsn, r.reason })
+    r = cjson.decode(l[6])
+    assert.same({ "inbound", "alice@example.com", "reject" }, { r.direction, r.recipient, r.status })
+    assert.is_nil(r.queue_id)
+    assert.falsy(r.text:find("helo=", 1, true))
+    local s = cjson.decode(l[#l]).summary
+    assert.same({ attempts = 3, messages = 2, recipients = 1 }, s.directions.outbound.deferred)
+    assert.same({ attempts = 2, messages = 0, recipients = 1 }, s.directions.inbound.reject)
+  end)
+end)
+
+describe("bin/smtpcode output a terminal or a parser can trust", function()
+  -- a reply a remote server chose: C1 CSI as UTF-8 and as a raw byte, a
+  -- right-to-left override, an isolate, invalid UTF-8 and an ASCII escape
+  local EVIL = "550 5.1.1 <bob@example.org>: x\194\155[31my \155[2J \226\128\174gnp.exe \226\129\166z" ..
+    " \255\254 \27[0m User unknown"
+  local function trusted(s)
+    assert.falsy(s:find("\194[\128-\159]"), "a C1 control (UTF-8)")
+    assert.falsy(s:find("\226\128[\170-\174]"), "a bidi override")
+    assert.falsy(s:find("\226\129[\166-\169]"), "a bidi isolate")
+    assert.falsy(s:find("[%z\1-\8\11-\31\127]"), "an ASCII control")
+    -- valid UTF-8 throughout (no raw C1 byte either)
+    local i, n = 1, #s
+    while i <= n do
+      local c = s:byte(i)
+      local k = c < 128 and 1 or (c >= 194 and c <= 223) and 2 or (c >= 224 and c <= 239) and 3
+        or (c >= 240 and c <= 244) and 4 or nil
+      assert.truthy(k, "invalid UTF-8 at byte " .. i)
+      for j = i + 1, i + k - 1 do
+        local d = s:byte(j)
+        assert.truthy(d and d >= 128 and d <= 191, "invalid UTF-8 at byte " .. j)
+      end
+      i = i + k
+    end
+  end
+
+  it("replaces invalid UTF-8, C1 and bidi controls in the TSV", function()
+    local o, _, st = run({ "classify" }, EVIL .. "\n")
+    assert.equal(0, st)
+    trusted(o)
+    assert.truthy(o:find("\239\191\189gnp.exe", 1, true))
+    assert.truthy(o:find("user_unknown", 1, true))
+  end)
+
+  it("turns invalid UTF-8 into U+FFFD in JSON, which a JSON reader then accepts", function()
+    local ok, cjson = pcall(require, "cjson")
+    if not ok then
+      pending("lua-cjson is not installed for " .. (jit and jit.version or _VERSION))
+      return
+    end
+    local o = run({ "classify", "--json" }, EVIL .. "\n")
+    local r = cjson.decode(lines_of(o)[1])
+    trusted(r.text)
+    assert.truthy(r.text:find("\239\191\189\239\191\189 ", 1, true))
+    -- a file name is printed too
+    local name = os.tmpname() .. "\226\128\174"
+    local fh = assert(io.open(name, "wb"))
+    fh:write(EVIL, "\n")
+    fh:close()
+    o = run({ "classify", "--json", name })
+    os.remove(name)
+    r = cjson.decode(lines_of(o)[1])
+    trusted(r.where)
+  end)
+
+  it("replaces them in what describe and the usage errors echo, and in explain", function()
+    local _, e, st = run({ "describe", "\194\155[31m\226\128\174" })
+    assert.equal(1, st)
+    trusted(e)
+    _, e, st = run({ "frob\155[2J" })
+    assert.equal(2, st)
+    trusted(e)
+    local o = run({ "explain" }, EVIL .. "\n")
+    trusted(o)
+    o = run({ "explain", EVIL })
+    trusted(o)
+  end)
+end)
+
+describe("bin/smtpcode explain on a stream", function()
+  it("explains a multi-line reply once among other lines, and each other line alone", function()
+    local o, _, st = run({ "explain" }, "hello\n550-5.1.1 The email account that you tried to reach does not exist.\r\n" ..
+      "550 5.1.1 Please try double-checking the recipient's address.\r\n\n   \n" ..
+      "451 4.7.1 Greylisting in action, please come back later\n")
+    assert.equal(0, st)
+    local _, heads = o:gsub("What it means:", "")
+    assert.equal(3, heads)
+    assert.equal((smtpcode.explain("hello")) .. "\n\n" ..
+      (smtpcode.explain("550-5.1.1 The email account that you tried to reach does not exist.\r\n" ..
+        "550 5.1.1 Please try double-checking the recipient's address.\r\n")) .. "\n\n" ..
+      (smtpcode.explain("451 4.7.1 Greylisting in action, please come back later")) .. "\n", o)
+  end)
+
+  it("explains the lines of an unfinished multi-line reply each alone", function()
+    local o = run({ "explain" }, "550-5.1.1 first\n421 4.3.2 closing\n")
+    local _, heads = o:gsub("What it means:", "")
+    assert.equal(2, heads)
+  end)
+
+  it("says there is no text when stdin has only blanks", function()
+    local _, e, st = run({ "explain" }, "  \n\t\n\n")
+    assert.equal(2, st)
+    assert.truthy(e:find("no text", 1, true))
+  end)
+end)
