@@ -310,32 +310,40 @@ describe("bin/smtpcode classify, what an operator asks", function()
   -- one message to two recipients: carol deferred twice then delivered,
   -- dave bounced; a second message deferred once; two refusals of
   -- others' mail by our smtpd, one of them for a recipient twice
-  local LOG = table.concat({
-    "Mar 12 10:15:01 mx1 postfix/qmgr[1187]: 3F2A1C0D1B: from=<news@example.com>, size=2318, nrcpt=2 (queue active)",
-    "Mar 12 10:15:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+  local OPLOG = table.concat({
+    "Mar 12 10:15:01 mx1 postfix/qmgr[1187]: 3F2A1C0D1B: from=<news@example.com>, size=2318, nrcpt=2 "
+      .. "(queue active)",
+    "Mar 12 10:15:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: "
+      .. "to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
       .. "delay=2.1, delays=0.05/0.01/1.2/0.84, dsn=4.2.0, status=deferred (host mail.example.net[198.51.100.12] said: "
       .. "450 4.2.0 <carol@example.net>: Recipient address rejected: Greylisted (in reply to RCPT TO command))",
-    "Mar 12 10:15:05 mx1 postfix/smtp[20415]: 3F2A1C0D1B: to=<dave@example.com>, relay=mx.example.com[203.0.113.27]:25, "
+    "Mar 12 10:15:05 mx1 postfix/smtp[20415]: 3F2A1C0D1B: "
+      .. "to=<dave@example.com>, relay=mx.example.com[203.0.113.27]:25, "
       .. "delay=1.3, delays=0.1/0/0.62/0.58, dsn=5.1.1, status=bounced (host mx.example.com[203.0.113.27] said: "
       .. "550 5.1.1 <dave@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
-    "Mar 12 10:20:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+    "Mar 12 10:20:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: "
+      .. "to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
       .. "delay=302, delays=300/0.01/1.2/0.84, dsn=4.2.0, status=deferred (host mail.example.net[198.51.100.12] said: "
       .. "450 4.2.0 <carol@example.net>: Recipient address rejected: Greylisted (in reply to RCPT TO command))",
-    "Mar 12 10:25:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+    "Mar 12 10:25:04 mx1 postfix/smtp[20413]: 3F2A1C0D1B: "
+      .. "to=<carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
       .. "delay=602, delays=600/0.01/1.2/0.84, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9C1B2A3D4E)",
-    "Mar 12 10:26:04 mx1 postfix/smtp[20416]: 5E6F7A8B9C: to=<Carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
+    "Mar 12 10:26:04 mx1 postfix/smtp[20416]: 5E6F7A8B9C: "
+      .. "to=<Carol@example.net>, relay=mail.example.net[198.51.100.12]:25, "
       .. "delay=1, delays=0/0/1/0, dsn=4.2.0, status=deferred (host mail.example.net[198.51.100.12] said: "
       .. "450 4.2.0 <carol@example.net>: Recipient address rejected: Greylisted (in reply to RCPT TO command))",
-    "Mar 12 10:40:03 mx1 postfix/smtpd[20700]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 Service "
+    "Mar 12 10:40:03 mx1 postfix/smtpd[20700]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: "
+      .. "554 5.7.1 Service "
       .. "unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org; from=<promo@example.net> "
       .. "to=<alice@example.com> proto=ESMTP helo=<mail.example.net>",
-    "Mar 12 10:41:03 mx1 postfix/smtpd[20701]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 Service "
+    "Mar 12 10:41:03 mx1 postfix/smtpd[20701]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: "
+      .. "554 5.7.1 Service "
       .. "unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org; from=<promo@example.net> "
       .. "to=<alice@example.com> proto=ESMTP helo=<mail.example.net>",
   }, "\n") .. "\n"
 
   it("counts attempts, messages and recipients, outbound and inbound apart", function()
-    local o, e, st = run({ "classify" }, LOG)
+    local o, e, st = run({ "classify" }, OPLOG)
     assert.equal(0, st)
     assert.equal("", e)
     local rows = {}
@@ -349,7 +357,7 @@ describe("bin/smtpcode classify, what an operator asks", function()
   end)
 
   it("puts no blank line before the summary: grep -v '^#' leaves the results alone", function()
-    local o = run({ "classify" }, LOG)
+    local o = run({ "classify" }, OPLOG)
     local results = {}
     for _, l in ipairs(lines_of(o)) do
       assert.truthy(l ~= "", "a blank line in the output")
@@ -365,7 +373,7 @@ describe("bin/smtpcode classify, what an operator asks", function()
       pending("lua-cjson is not installed for " .. (jit and jit.version or _VERSION))
       return
     end
-    local o, _, st = run({ "classify", "--json" }, LOG)
+    local o, _, st = run({ "classify", "--json" }, OPLOG)
     assert.equal(0, st)
     local l = lines_of(o)
     local r = cjson.decode(l[2])
@@ -452,7 +460,8 @@ end)
 
 describe("bin/smtpcode explain on a stream", function()
   it("explains a multi-line reply once among other lines, and each other line alone", function()
-    local o, _, st = run({ "explain" }, "hello\n550-5.1.1 The email account that you tried to reach does not exist.\r\n" ..
+    local o, _, st = run({ "explain" }, "hello\n" ..
+      "550-5.1.1 The email account that you tried to reach does not exist.\r\n" ..
       "550 5.1.1 Please try double-checking the recipient's address.\r\n\n   \n" ..
       "451 4.7.1 Greylisting in action, please come back later\n")
     assert.equal(0, st)

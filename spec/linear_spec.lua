@@ -222,11 +222,13 @@ local LOG_ATTACKS = {
   { "qmail delivery line of _ and /", function(n) return fill(QM .. "delivery 1: failure: ", "_/", n) end },
   { "syslog qmail stamp of digits", function(n) return fill(SYS .. "qmail: ", "1", n) end },
   { "repeated status=a (", function(n) return fill(PF .. "to=<a@b>, ", "status=a (", n) end },
-  { "status=a ( in the text", function(n) return fill(PF .. "to=<a@b>, dsn=4.0.0, status=deferred (", "status=a (", n) end },
+  { "status=a ( in the text", function(n)
+    return fill(PF .. "to=<a@b>, dsn=4.0.0, status=deferred (", "status=a (", n) end },
   { "repeated , status=", function(n) return fill(PF .. "to=<a@b>", ", status=", n) end },
   { "repeated , dsn=", function(n) return fill(PF .. "to=<a@b>, status=sent", ", dsn=", n) end },
   { "to=< never closed", function(n) return fill(PF .. "to=<", "a", n, ", status=sent (x)") end },
-  { "Sendmail line quoting status=a (", function(n) return fill(SM .. "to=<a@b>, stat=Deferred: 451 ", "status=a (", n) end },
+  { "Sendmail line quoting status=a (", function(n)
+    return fill(SM .. "to=<a@b>, stat=Deferred: 451 ", "status=a (", n) end },
   { "Sendmail stat=Sent ( never closed", function(n) return fill(SM .. "to=<a@b>, stat=Sent (", "(", n) end },
   { "Sendmail repeated , stat=", function(n) return fill(SM .. "to=<a@b>", ", stat=", n) end },
   { "Sendmail repeated , reject=", function(n) return fill(SM .. "ruleset=check_rcpt", ", reject=", n) end },
@@ -245,8 +247,10 @@ local LOG_ATTACKS = {
   { "syslog host without a blank", function(n) return fill(SYS:sub(1, 16), "h", n) end },
   { "syslog tag without a colon", function(n) return fill(SYS, "t", n) end },
   { "syslog tag of [", function(n) return fill(SYS, "postfix[", n) end },
-  { "repeated 550-5.1.1 (codes to drop)", function(n) return fill(PF .. "to=<a@b>, status=bounced (", "550-5.1.1 ", n) end },
-  { "repeated 550- without an enhanced code", function(n) return fill(PF .. "to=<a@b>, status=bounced (", "550-x ", n) end },
+  { "repeated 550-5.1.1 (codes to drop)", function(n)
+    return fill(PF .. "to=<a@b>, status=bounced (", "550-5.1.1 ", n) end },
+  { "repeated 550- without an enhanced code", function(n)
+    return fill(PF .. "to=<a@b>, status=bounced (", "550-x ", n) end },
   { "repeated 550550", function(n) return fill(PF .. "to=<a@b>, status=bounced (550-", "550", n) end },
   { "blanks", function(n) return fill("", " ", n) end },
   { "blanks after a code", function(n) return fill("550-5.1.1 x", " ", n, "550 5.1.1 y") end },

@@ -38,10 +38,11 @@ M.MAX_LINE = 1048576
 -- from `from`: the text after the first ", key=" (or "key=" at `from`) up
 -- to the next ", " (or the end). nil when absent.
 local function field(s, key, from)
-  local a, b
+  local b
   if sub(s, from, from + #key) == key .. "=" then
-    a, b = from, from + #key
+    b = from + #key
   else
+    local a
     a, b = find(s, ", " .. key .. "=", from, true)
     if not a then return nil end
   end
@@ -495,7 +496,8 @@ local FFFD = "\239\191\189"
 -- continuation bytes), or 0.
 local function seqlen(r, i, len)
   local c = byte(r, i)
-  local need, lo, hi = 0, 128, 191
+  local need, lo, hi
+  lo, hi = 128, 191
   if c >= 194 and c <= 223 then need = 1
   elseif c >= 224 and c <= 239 then
     need = 2
