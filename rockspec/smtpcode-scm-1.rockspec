@@ -48,6 +48,7 @@ build = {
       smtpcode = "lua/smtpcode.lua",
       ["smtpcode.retry"] = "lua/smtpcode/retry.lua",
       ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
+      ["smtpcode.log"] = "lua/smtpcode/log.lua",
    },
    install = {
       bin = { smtpcode = "bin/smtpcode" },
