@@ -114,6 +114,15 @@ describe("log.read", function()
     assert(ok, err)
   end)
 
+  it("calls a delivery the log reports as made a success, reply logged or not", function()
+    local r = log.read("2024-03-12 10:15:02 1rZqAb-000Kx2-3F => bob@example.org R=dnslookup " ..
+      "T=remote_smtp H=mx.example.org [192.0.2.25]")
+    assert.same({ "sent", "success", "" }, { r.status, r.severity, r.text })
+    assert.is_nil(r.reason)
+    assert.is_nil(r.bounce)
+    assert.is_nil(r.code)
+  end)
+
   it("drops the codes repeated on a multi-line reply that the log joined with spaces", function()
     local r = log.read("Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, " ..
       "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=4.2.1, status=deferred " ..

@@ -396,6 +396,12 @@ local function judge(r, text, known)
   local dsn = r.dsn
   classify({ code = f and f.code, enhanced = enh, text = text }, nil, r)
   r.dsn = dsn
+  if r.status == "sent" and r.severity == "unknown" and not r.code and not r.enhanced then
+    -- a delivery the log reports as made, with no reply logged (Exim's
+    -- "=>" without C="..."): a success, with nothing to act on
+    r.severity, r.reason, r.scope, r.bounce, r.retry = "success", nil, nil, nil, nil
+    r.matched = nil
+  end
   if f and (f.code or f.text ~= "") then
     -- the reply's text after its codes ("5.7.1 Spam message rejected"
     -- too), unless the code closes the text (qmail's "... (#4.4.1)")
