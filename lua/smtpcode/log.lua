@@ -17,7 +17,7 @@
 
 local smtpcode = require "smtpcode"
 
-local type, error, setmetatable, tostring = type, error, setmetatable, tostring
+local type, error, setmetatable, tostring, ipairs = type, error, setmetatable, tostring, ipairs
 local find, match, sub, byte, gsub, lower =
   string.find, string.match, string.sub, string.byte, string.gsub, string.lower
 local concat = table.concat
@@ -37,13 +37,18 @@ M.MAX_LINE = 1048576
 -- The value of a "key=value" field of a comma-separated list, searched
 -- from `from`: the text after the first ", key=" (or "key=" at `from`) up
 -- to the next ", " (or the end). nil when absent.
+local EQ, SEP = {}, {} -- "key=", ", key="
+for _, k in ipairs { "relay", "dsn", "to", "ruleset", "arg1" } do
+  EQ[k], SEP[k] = k .. "=", ", " .. k .. "="
+end
+
 local function field(s, key, from)
   local b
-  if sub(s, from, from + #key) == key .. "=" then
+  if sub(s, from, from + #key) == EQ[key] then
     b = from + #key
   else
     local a
-    a, b = find(s, ", " .. key .. "=", from, true)
+    a, b = find(s, SEP[key], from, true)
     if not a then return nil end
   end
   local e = find(s, ", ", b + 1, true)
@@ -157,6 +162,8 @@ end
 -- helo=<h>", cleanup "QID: reject: header ... from h[ip]; from=<a> to=<b>
 -- proto=ESMTP helo=<h>: 5.7.1 TEXT", "milter-reject: ...".
 local function postfix(s, p, r)
+  -- most Postfix lines are about something else: two plain searches
+  if not find(s, "status=", p, true) and not find(s, "reject: ", p, true) then return nil end
   local qid, q = match(s, "^(%w+): ()", p)
   if not qid then return nil end
   if qid ~= "NOQUEUE" then r.queue_id = qid end
@@ -405,13 +412,15 @@ local function judge(r, text, known)
   if f and (f.code or f.text ~= "") then
     -- the reply's text after its codes ("5.7.1 Spam message rejected"
     -- too), unless the code closes the text (qmail's "... (#4.4.1)")
-    r.text = gsub(f.text, "\n", " ")
+    r.text = f.text
+    if find(r.text, "\n", 1, true) then r.text = gsub(r.text, "\n", " ") end
     -- a multi-line reply ("550-") whose lines the log joined with spaces
     if f.code and byte(text, f.code_pos + 3) == 45 then
       r.text = strip_repeats(r.text, f.code, f.enhanced)
     end
   else
-    r.text = gsub(text, "\n", " ")
+    r.text = text
+    if find(text, "\n", 1, true) then r.text = gsub(text, "\n", " ") end
   end
   if not known then
     -- a line of no known format counts only when it carries a reply or
