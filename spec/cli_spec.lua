@@ -390,6 +390,25 @@ describe("bin/smtpcode classify, what an operator asks", function()
   end)
 end)
 
+describe("bin/smtpcode classify on many distinct messages", function()
+  it("stops counting distinct messages and recipients at 200,000, the figures then lower bounds", function()
+    local path = os.tmpname()
+    local fh = assert(io.open(path, "wb"))
+    for i = 1, 110000 do
+      fh:write(format("Mar 12 10:15:04 mx1 postfix/smtp[1]: Q%X: to=<u%d@example.net>, relay=none, " ..
+        "dsn=4.4.1, status=deferred (connect to mx.example.net[192.0.2.1]:25: Connection refused)\n", i, i))
+    end
+    fh:close()
+    local o, _, st = run({ "classify", path })
+    os.remove(path)
+    assert.equal(0, st)
+    local a, m, r = o:match("\n# outbound  deferred +(%d+) +(%S+) +(%S+)\n")
+    assert.equal("110000", a)
+    assert.equal("100000+", m)
+    assert.equal("100000+", r)
+  end)
+end)
+
 describe("bin/smtpcode output a terminal or a parser can trust", function()
   -- a reply a remote server chose: C1 CSI as UTF-8 and as a raw byte, a
   -- right-to-left override, an isolate, invalid UTF-8 and an ASCII escape
