@@ -182,6 +182,36 @@ describe("log.read", function()
     end
   end)
 
+  it("never raises on lines made of random pieces of the formats it reads", function()
+    local PIECES = { "Mar 12 10:16:40 ", "mx1 ", "postfix/smtp[1]: ", "sm-mta[2]: ", "qmail: ", "exim[3]: ",
+      "2024-03-12 10:18:00 ", "@400000006654a1b20c8d3e14 ", "1rZqAe-000L02-5C ", "** ", "== ", "=> ", "H=",
+      "x [192.0.2.1]", " rejected ", "RCPT <", "a@b", ">", ": ", "NOQUEUE: ", "reject: ", "milter-reject: ",
+      "; from=<", "to=<", ", ", "status=", "sent", " (", "(", ")", "dsn=", "5.1.1", "550", "-", " ",
+      "550-5.1.1 ", "delivery 1: ", "failure: ", "success: ", "_", "/", "starting delivery 1: msg 2 to remote a@b",
+      "stat=", "Sent", "Deferred: ", "reject=", "ruleset=check_rcpt", "arg1=", "relay=", 'C="', '"', "\0",
+      "\255", "\194\155", "\r", "\n", "helo=<", "T", "1", "." }
+    local seed = 12345
+    local function rand(n) -- a small LCG: the same lines on every Lua
+      seed = (seed * 16807) % 2147483647
+      return seed % n + 1
+    end
+    each_backend(function(b)
+      local rd = log.reader()
+      for _ = 1, 5000 do
+        local parts = {}
+        for k = 1, rand(25) do parts[k] = PIECES[rand(#PIECES)] end
+        local line = table.concat(parts)
+        local ok, r = pcall(rd.read, rd, line)
+        assert(ok, b .. ": " .. tostring(r) .. " on " .. string.format("%q", line))
+        if r then
+          assert.is_string(r.text)
+          assert.is_string(r.mta)
+          assert.is_string(r.severity)
+        end
+      end
+    end)
+  end)
+
   it("reads the first MAX_LINE bytes of a longer line", function()
     local head = "Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=none, " ..
       "dsn=4.4.1, status=deferred ("
