@@ -392,6 +392,8 @@ local function parse(s, r, state)
   return s, false
 end
 
+local FIELDS = {}
+
 -- One search: find on the text, then classify from its fields into r.
 -- Without an enhanced code in the text, the log's own (Postfix's and
 -- Sendmail's dsn=) stands in when the text has no reply code either.
@@ -401,7 +403,10 @@ local function judge(r, text, known)
   local enh = f and f.enhanced
   if not enh and not (f and f.code) then enh = r.dsn end
   local dsn = r.dsn
-  classify({ code = f and f.code, enhanced = enh, text = text }, nil, r)
+  local x = FIELDS -- reused: classify does not keep it
+  x.code, x.enhanced, x.text = f and f.code, enh, text
+  classify(x, nil, r)
+  x.text = nil
   r.dsn = dsn
   if r.status == "sent" and r.severity == "unknown" and not r.code and not r.enhanced then
     -- a delivery the log reports as made, with no reply logged (Exim's
@@ -433,15 +438,31 @@ local function judge(r, text, known)
   return r
 end
 
+-- The fields parse may set: a line is parsed into SCRATCH, and only a
+-- line about a delivery gets a table of its own (most lines of a log are
+-- about something else).
+local KEYS = { "time", "program", "mta", "queue_id", "recipient", "relay", "status", "dsn", "direction" }
+local SCRATCH = {}
+
 local function read(line, state)
   if type(line) ~= "string" then
     error("bad argument #1 to 'read' (string expected, got " .. type(line) .. ")", 0)
   end
   if #line > M.MAX_LINE then line = sub(line, 1, M.MAX_LINE) end
   if byte(line, -1) == 13 then line = sub(line, 1, -2) end
-  local r = {}
-  local text, known = parse(line, r, state)
-  if not text then return nil end
+  local sc = SCRATCH
+  local text, known = parse(line, sc, state)
+  local r = nil
+  if text then r = {} end
+  for i = 1, #KEYS do
+    local k = KEYS[i]
+    local v = sc[k]
+    if v ~= nil then
+      if r then r[k] = v end
+      sc[k] = nil
+    end
+  end
+  if not r then return nil end
   return judge(r, text, known)
 end
 
