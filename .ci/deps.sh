@@ -21,7 +21,8 @@ test_pkgs=(make gcc libc6-dev pkg-config
   lua-busted luarocks lua-cjson lua-socket lua-check
   redis-server lua-redis lua-nginx-redis
   nginx libnginx-mod-http-lua rspamd postfix swaks
-  valgrind clang libclang-rt-14-dev libsisimai-perl curl)
+  valgrind clang libclang-rt-14-dev libsisimai-perl curl
+  time)
 
 case $set_name in
   demo) want=("${demo_pkgs[@]}") ;;

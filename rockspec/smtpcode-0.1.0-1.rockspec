@@ -52,8 +52,10 @@ build = {
       },
       smtpcode = "lua/smtpcode.lua",
       ["smtpcode.retry"] = "lua/smtpcode/retry.lua",
+      ["smtpcode.retry_redis"] = "lua/smtpcode/retry_redis.lua",
       ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
       ["smtpcode.stream"] = "lua/smtpcode/stream.lua",
+      ["smtpcode.log"] = "lua/smtpcode/log.lua",
    },
    install = {
       bin = { smtpcode = "bin/smtpcode" },

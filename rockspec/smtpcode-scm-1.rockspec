@@ -53,6 +53,7 @@ build = {
       ["smtpcode.retry_redis"] = "lua/smtpcode/retry_redis.lua",
       ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
       ["smtpcode.stream"] = "lua/smtpcode/stream.lua",
+      ["smtpcode.log"] = "lua/smtpcode/log.lua",
    },
    install = {
       bin = { smtpcode = "bin/smtpcode" },

@@ -231,3 +231,172 @@ describe("classify with words near each other", function()
     end)
   end)
 end)
+
+-- {======================================================
+-- smtpcode.log and bin/smtpcode: every pattern run on a log line, on its
+-- worst case. A remote server's reply is logged verbatim, so an attacker
+-- chooses these lines. Time per byte at 64 KB against 1 KB: about 1 when
+-- linear, about 64 when quadratic; the bound is 8.
+-- =======================================================
+
+local PER_BYTE = 8
+
+local function per_byte_linear(name, f, make)
+  local small, big = make(1024), make(65536)
+  f(small)
+  local a, b = cost(f, small) / #small, cost(f, big) / #big
+  local r = b / a
+  assert(r < PER_BYTE, format("%s: time per byte at %d bytes is %.1fx that at %d bytes",
+    name, #big, r, #small))
+end
+
+-- n bytes of s repeated (at least one copy), after head and before tail
+local function fill(head, s, n, tail)
+  return head .. rep(s, math.max(1, math.floor((n - #head - #(tail or "")) / #s))) .. (tail or "")
+end
+
+local SYS = "Mar 12 10:16:40 mx1 "
+local PF = SYS .. "postfix/smtp[20415]: 8D4E2F1A07: "
+local SM = SYS .. "sm-mta[12345]: 42CAF2Lk012345: "
+local EX = "2024-03-12 10:18:00 1rZqAe-000L02-5C "
+local QM = "@400000006654a1b20c8d3e14 "
+
+-- The attacks of issue 10 first, then one per pattern of smtpcode.log.
+local LOG_ATTACKS = {
+  { "64 KB of repeated postfix", function(n) return fill("", "postfix", n) end },
+  { "qmail x100 and digits", function(n) return fill(rep("qmail", 100), "1", n) end },
+  { "qmail repeated", function(n) return fill("", "qmail", n) end },
+  { "qmail[ repeated", function(n) return fill("", "qmail[", n) end },
+  { "qmail delivery line of _", function(n) return fill(QM .. "delivery 1: failure: ", "_", n) end },
+  { "qmail delivery line of _ and /", function(n) return fill(QM .. "delivery 1: failure: ", "_/", n) end },
+  { "syslog qmail stamp of digits", function(n) return fill(SYS .. "qmail: ", "1", n) end },
+  { "repeated status=a (", function(n) return fill(PF .. "to=<a@b>, ", "status=a (", n) end },
+  { "status=a ( in the text", function(n)
+    return fill(PF .. "to=<a@b>, dsn=4.0.0, status=deferred (", "status=a (", n) end },
+  { "repeated , status=", function(n) return fill(PF .. "to=<a@b>", ", status=", n) end },
+  { "repeated , dsn=", function(n) return fill(PF .. "to=<a@b>, status=sent", ", dsn=", n) end },
+  { "to=< never closed", function(n) return fill(PF .. "to=<", "a", n, ", status=sent (x)") end },
+  { "Sendmail line quoting status=a (", function(n)
+    return fill(SM .. "to=<a@b>, stat=Deferred: 451 ", "status=a (", n) end },
+  { "Sendmail stat=Sent ( never closed", function(n) return fill(SM .. "to=<a@b>, stat=Sent (", "(", n) end },
+  { "Sendmail repeated , stat=", function(n) return fill(SM .. "to=<a@b>", ", stat=", n) end },
+  { "Sendmail repeated , reject=", function(n) return fill(SM .. "ruleset=check_rcpt", ", reject=", n) end },
+  { "Sendmail repeated , arg1=", function(n) return fill(SM .. "ruleset=check_rcpt, reject=550 x", ", arg1=", n) end },
+  { "Postfix reject with repeated ; from=<", function(n)
+    return fill(SYS .. "postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 ", "; from=<", n) end },
+  { "Postfix reject with repeated helo=<", function(n)
+    return fill(SYS .. "postfix/smtpd[1]: NOQUEUE: reject: RCPT from x: 554 x; from=<a> to=<b>", " helo=<", n) end },
+  { "Exim ** with repeated : ", function(n) return fill(EX .. "** a@b ", "x: ", n) end },
+  { "Exim == with repeated H=", function(n) return fill(EX .. "== a@b", " H=x", n) end },
+  { "Exim => with repeated C=\"", function(n) return fill(EX .. "=> a@b", ' C="', n) end },
+  { "Exim H= with repeated rejected", function(n) return fill("2024-03-12 10:18:00 H=x", " rejected ", n) end },
+  { "Exim stamp and dots", function(n) return fill("2024-03-12 10:18:00", ".", n) end },
+  { "Exim id of dashes", function(n) return fill("2024-03-12 10:18:00 ", "a-", n) end },
+  { "ISO stamp without a blank", function(n) return fill("2024-03-12T", "1", n) end },
+  { "syslog host without a blank", function(n) return fill(SYS:sub(1, 16), "h", n) end },
+  { "syslog tag without a colon", function(n) return fill(SYS, "t", n) end },
+  { "syslog tag of [", function(n) return fill(SYS, "postfix[", n) end },
+  { "repeated 550-5.1.1 (codes to drop)", function(n)
+    return fill(PF .. "to=<a@b>, status=bounced (", "550-5.1.1 ", n) end },
+  { "repeated 550- without an enhanced code", function(n)
+    return fill(PF .. "to=<a@b>, status=bounced (", "550-x ", n) end },
+  { "repeated 550550", function(n) return fill(PF .. "to=<a@b>, status=bounced (550-", "550", n) end },
+  { "blanks", function(n) return fill("", " ", n) end },
+  { "blanks after a code", function(n) return fill("550-5.1.1 x", " ", n, "550 5.1.1 y") end },
+}
+
+describe("smtpcode.log", function()
+  local log = require "smtpcode.log"
+
+  it("reads every attack line in time linear in its length", function()
+    for _, a in ipairs(LOG_ATTACKS) do
+      per_byte_linear("log.read: " .. a[1], log.read, a[2])
+    end
+  end)
+
+  it("runs each scanner in linear time on its own worst case", function()
+    local S = log._scan
+    local unpack = table.unpack or unpack
+    local function f2(fn, ...) local args = { ... } return function(x) return fn(x, unpack(args)) end end
+    per_byte_linear("field", f2(S.field, "relay", 1), function(n) return fill("", ", relay", n) end)
+    per_byte_linear("address", f2(S.address, 1), function(n) return fill("<", "a", n) end)
+    per_byte_linear("last", f2(S.last, "; from=<", 1), function(n) return fill("", "; from=<", n) end)
+    per_byte_linear("strip_repeats", f2(S.strip_repeats, 550, "5.1.1"),
+      function(n) return fill("", "550-5.1.1 550 ", n) end)
+    per_byte_linear("strip_repeats without enhanced", f2(S.strip_repeats, 550, nil),
+      function(n) return fill("", "550-550 ", n) end)
+    per_byte_linear("syslog", S.syslog, function(n) return fill("Mar 12 10:16:40 ", "a", n) end)
+  end)
+
+  it("makes any bytes printable in linear time", function()
+    for _, s in ipairs { "\255", "\194\155", "\195\169", "\1", "\226\128", "\226\128\174", "\240\144\128",
+      "\128", " \1" } do
+      per_byte_linear(format("printable %q", s), log.printable, function(n) return fill("", s, n) end)
+    end
+  end)
+end)
+
+-- The command line: the same total input (8 MB) as lines of 1 KB and as
+-- lines of 64 KB of one attack; the time (user + system, of the whole
+-- process) may not grow with the length of the lines.
+describe("bin/smtpcode", function()
+  local TIME = "/usr/bin/time"
+  local LUA = (function()
+    local i, lua = -1, nil
+    while arg and arg[i] do lua = arg[i]; i = i - 1 end
+    return lua or (jit and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))
+  end)()
+  local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+  local function seconds(cmd, path)
+    local tm = os.tmpname()
+    os.execute(format("%s -o %s -f '%%U %%S' %s bin/smtpcode %s < %s > /dev/null 2>&1",
+      TIME, q(tm), q(LUA), cmd, q(path)))
+    local fh = assert(io.open(tm, "rb"))
+    local out = fh:read("*a")
+    fh:close()
+    os.remove(tm)
+    local u, s = out:match("([%d%.]+) ([%d%.]+)%s*$")
+    return tonumber(u) + tonumber(s)
+  end
+
+  local function input(make, len, total)
+    local path = os.tmpname()
+    local fh = assert(io.open(path, "wb"))
+    local line = make(len)
+    for _ = 1, math.floor(total / (#line + 1)) do fh:write(line, "\n") end
+    fh:close()
+    return path
+  end
+
+  for _, case in ipairs {
+    { "explain", "blanks", function(n) return fill("x", " ", n, "y") end },
+    { "explain", "a multi-line reply of 550-", function(n) return fill("550-", "5", n) end },
+    { "classify", "repeated postfix", LOG_ATTACKS[1][2] },
+    { "classify", "qmail x100 and digits", LOG_ATTACKS[2][2] },
+    { "classify", "qmail delivery line of _", LOG_ATTACKS[5][2] },
+    { "classify", "repeated status=a (", LOG_ATTACKS[8][2] },
+    { "classify", "Sendmail line quoting status=a (", LOG_ATTACKS[13][2] },
+    { "classify --json", "invalid UTF-8 and C1 controls", function(n) return fill("550 ", "\255\194\155", n) end },
+  } do
+    it(case[1] .. " takes no longer for long lines than for short ones: " .. case[2], function()
+      if not helper.readable(TIME) then
+        pending("no " .. TIME .. " (Debian package time)")
+        return
+      end
+      if case[1]:find("json", 1, true) and not pcall(require, "cjson") then
+        pending("lua-cjson is not installed for " .. (jit and jit.version or _VERSION))
+        return
+      end
+      local total = 8 * 1024 * 1024
+      local short, long = input(case[3], 1024, total), input(case[3], 65536, total)
+      local a, b = seconds(case[1], short), seconds(case[1], long)
+      os.remove(short)
+      os.remove(long)
+      -- 10 ms of clock resolution: compare with at least 0.05 s
+      local r = b / math.max(a, 0.05)
+      assert(r < PER_BYTE, format("%s on %s: %.2f s for 64 KB lines vs %.2f s for 1 KB lines",
+        case[1], case[2], b, a))
+    end)
+  end
+end)

@@ -1,0 +1,610 @@
+-- smtpcode.log: read mail log lines (Postfix, Exim, qmail-send, Sendmail)
+-- and say what each delivery result or refusal means.
+--
+--   local log = require "smtpcode.log"
+--   local r = log.read(line)      -- nil: the line is not about a delivery
+--   -- r.mta, r.time, r.queue_id, r.recipient, r.relay, r.status, r.dsn,
+--   -- r.direction, r.text, and the classify fields (r.reason, r.severity,
+--   -- r.code, r.enhanced, r.bounce, r.retry, r.scope, ...)
+--   local rd = log.reader()       -- the same, remembering qmail-send's
+--   r = rd:read(line)             -- "starting delivery" lines
+--
+-- Every pattern here runs on text a remote server chose (its reply is
+-- logged verbatim), so each one is anchored or plain: none can retry from
+-- every start position (spec/linear_spec.lua measures them). The reply is
+-- searched once per line (smtpcode.find) and classified from the fields
+-- found (smtpcode.classify of a table). Reference: docs/log.md.
+
+local smtpcode = require "smtpcode"
+
+local type, error, setmetatable, tostring, ipairs = type, error, setmetatable, tostring, ipairs
+local find, match, sub, byte, gsub, lower =
+  string.find, string.match, string.sub, string.byte, string.gsub, string.lower
+local concat = table.concat
+
+local sfind, classify = smtpcode.find, nil -- classify: looked up per call (backend switch)
+
+local M = {}
+
+-- Only the first MAX_LINE bytes of a line are read, as the command line
+-- reads them.
+M.MAX_LINE = 1048576
+
+-- {======================================================
+-- Small scanners (all linear)
+-- =======================================================
+
+-- The value of a "key=value" field of a comma-separated list, searched
+-- from `from`: the text after the first ", key=" (or "key=" at `from`) up
+-- to the next ", " (or the end). nil when absent.
+local EQ, SEP = {}, {} -- "key=", ", key="
+for _, k in ipairs { "relay", "dsn", "to", "ruleset", "arg1" } do
+  EQ[k], SEP[k] = k .. "=", ", " .. k .. "="
+end
+
+local function field(s, key, from)
+  local b
+  if sub(s, from, from + #key) == EQ[key] then
+    b = from + #key
+  else
+    local a
+    a, b = find(s, SEP[key], from, true)
+    if not a then return nil end
+  end
+  local e = find(s, ", ", b + 1, true)
+  return sub(s, b + 1, (e or #s + 1) - 1), b + 1
+end
+
+-- "<addr>" at position p: addr (without the brackets) and the position
+-- after ">"; or the bare word up to "," or " ".
+local function address(s, p)
+  if byte(s, p) == 60 then -- "<"
+    local e = find(s, ">", p + 1, true)
+    if e then return sub(s, p + 1, e - 1), e + 1 end
+    return sub(s, p + 1), #s + 1
+  end
+  local e = find(s, "[, ]", p)
+  return sub(s, p, (e or #s + 1) - 1), e or #s + 1
+end
+
+-- The last plain occurrence of `needle` in s at or after `from`.
+local function last(s, needle, from)
+  local at = nil
+  while true do
+    local a = find(s, needle, from, true)
+    if not a then return at end
+    at, from = a, a + 1
+  end
+end
+
+-- A reply's text with the codes of its continuation lines dropped: logs
+-- join the lines of a multi-line reply with spaces ("550-5.2.1 For more
+-- 550-5.2.1 information, go to 550 5.2.1 https://..."), and find's text
+-- keeps the repeated codes (find drops them only after line breaks).
+-- With an enhanced code, "550-5.2.1" and "550 5.2.1" are dropped; without,
+-- "550-" and the last "550 ". Only after a blank (or at the start).
+local function strip_repeats(t, code, enh)
+  local c = tostring(code)
+  local out, n, pos = {}, 0, 1
+  local lastsp = nil -- the last "ddd " without an enhanced code
+  local at = find(t, c, 1, true)
+  while at do
+    local sep = byte(t, at + 3)
+    local before = at == 1 and 32 or byte(t, at - 1)
+    local q = nil
+    if before == 32 and (sep == 45 or sep == 32) then
+      if enh then
+        if sub(t, at + 4, at + 3 + #enh) == enh then
+          local nb = byte(t, at + 4 + #enh)
+          if nb == nil or nb == 32 then q = at + 4 + #enh end
+        end
+      elseif sep == 45 then
+        q = at + 4
+      else
+        lastsp = at
+      end
+    end
+    if q then
+      n = n + 1
+      out[n] = sub(t, pos, at - 1)
+      pos = find(t, "[^ ]", q) or #t + 1
+    end
+    at = find(t, c, at + 3, true)
+  end
+  if n == 0 and not lastsp then return t end
+  if lastsp and lastsp >= pos and n > 0 then
+    n = n + 1
+    out[n] = sub(t, pos, lastsp - 1)
+    pos = find(t, "[^ ]", lastsp + 4) or #t + 1
+  end
+  n = n + 1
+  out[n] = sub(t, pos)
+  local s = concat(out, "", 1, n)
+  s = gsub(s, "  +", " ")
+  return (match(s, "^ ?(.-) ?$"))  -- anchored at both ends: one pass
+end
+
+-- }======================================================
+
+-- {======================================================
+-- Line headers: syslog (RFC 3164, ISO 8601 stamps), Exim's own stamp,
+-- multilog's TAI64N label
+-- =======================================================
+
+-- Time, host, tag (program), pid and the position of the message text, or
+-- nil when the line has no syslog header.
+local function syslog(s)
+  local time, p = match(s, "^(%a%a%a [ %d]%d %d%d:%d%d:%d%d) ()")
+  if not time then
+    time, p = match(s, "^(%d%d%d%d%-%d%d%-%d%dT[^ ]*) ()")
+    if not time then return nil end
+  end
+  local he = find(s, " ", p, true)
+  if not he then return nil end
+  local tag, pid, q = match(s, "^([^%s%[:]+)%[(%d+)%]: ()", he + 1)
+  if not tag then
+    tag, q = match(s, "^([^%s%[:]+): ()", he + 1)
+    if not tag then return nil end
+  end
+  return time, tag, pid, q
+end
+
+-- }======================================================
+
+-- {======================================================
+-- Per MTA: fill r (a new table) from the line, return the text to
+-- classify, or nil when the line is not about a delivery
+-- =======================================================
+
+-- Postfix: "QID: to=<a>, relay=..., dsn=5.1.1, status=bounced (TEXT)",
+-- "QID: from=<a>, status=expired, returned to sender", smtpd/postscreen
+-- "NOQUEUE: reject: RCPT from h[ip]: 550 ...; from=<a> to=<b> proto=ESMTP
+-- helo=<h>", cleanup "QID: reject: header ... from h[ip]; from=<a> to=<b>
+-- proto=ESMTP helo=<h>: 5.7.1 TEXT", "milter-reject: ...".
+local function postfix(s, p, r)
+  -- most Postfix lines are about something else: two plain searches
+  if not find(s, "status=", p, true) and not find(s, "reject: ", p, true) then return nil end
+  local qid, q = match(s, "^(%w+): ()", p)
+  if not qid then return nil end
+  if qid ~= "NOQUEUE" then r.queue_id = qid end
+  local rej = match(s, "^reject: ()", q) or match(s, "^milter%-reject: ()", q)
+  if rej then
+    r.direction = "inbound"
+    r.status = sub(s, q, rej - 3)
+    local tr = last(s, "; from=<", rej)
+    if not tr then return sub(s, rej) end
+    local to = find(s, " to=<", tr, true)
+    if to then r.recipient = address(s, to + 4) end
+    local text = sub(s, rej, tr - 1)
+    -- cleanup puts the trailer in the middle: "...; from=<a> to=<b>
+    -- proto=SMTP helo=<h>: 5.7.1 TEXT"
+    local h = find(s, "helo=<", tr, true)
+    local he = h and find(s, ">: ", h, true)
+    if he then text = text .. ": " .. sub(s, he + 3) end
+    return text
+  end
+  local st = find(s, ", status=", q, true) or (sub(s, q, q + 6) == "status=" and q - 2)
+  if not st then return nil end
+  r.direction = "outbound"
+  local word, w = match(s, "^(%a+)()", st + 9)
+  if not word then return nil end
+  r.status = word
+  local to = match(s, "^to=()", q)
+  if to then r.recipient = address(s, to) end
+  r.relay = field(s, "relay", q)
+  r.dsn = match(s, "^([245]%.%d+%.%d+)", (select(2, field(s, "dsn", q)) or #s + 1))
+  -- the text: "(...)" after the status word, or what follows ", "
+  if sub(s, w, w + 1) == " (" then
+    local e = #s
+    if byte(s, e) == 41 then e = e - 1 end -- ")"
+    return sub(s, w + 2, e)
+  end
+  -- qmgr's "status=expired, returned to sender": the whole phrase
+  if sub(s, w, w + 1) == ", " then return sub(s, st + 2) end
+  return ""
+end
+
+-- Exim: "ID ** a@b R=... T=... H=h [ip]: SMTP error ...: 550 5.1.1 ...",
+-- "ID == a@b R=... defer (-44) H=h [ip]: ...", "ID => a@b R=... C="250 ..."",
+-- "H=h [ip] F=<a> rejected RCPT <b>: TEXT" (and other "rejected" lines).
+local EXIM_FLAG = { ["=>"] = "sent", ["->"] = "sent", ["*>"] = "suppressed",
+  ["**"] = "bounced", ["=="] = "deferred" }
+
+local function exim(s, p, r)
+  local pid = match(s, "^%[%d+%] ()", p)
+  if pid then p = pid end
+  local id, q = match(s, "^(%w+%-%w+%-%w+) ()", p)
+  if id then
+    local flag = sub(s, q, q + 1)
+    local st = EXIM_FLAG[flag]
+    if st and byte(s, q + 2) == 32 then
+      r.queue_id, r.status, r.direction = id, st, "outbound"
+      local a = q + 3
+      local rcpt = match(s, "^[^%s]+", a)
+      if rcpt and byte(rcpt, -1) == 58 then rcpt = sub(rcpt, 1, -2) end -- "a@b: Unrouteable address"
+      r.recipient = rcpt
+      local host = find(s, " H=", a, true)
+      if host then
+        local e = find(s, "[]:] ", host + 3) or find(s, "[]:]$", host + 3)
+        r.relay = sub(s, host + 3, e or #s)
+        if byte(r.relay, -1) == 58 then r.relay = sub(r.relay, 1, -2) end
+      end
+      if st == "sent" or st == "suppressed" then
+        local c = find(s, ' C="', a, true)
+        if c then
+          local e = #s
+          if byte(s, e) == 34 then e = e - 1 end
+          return sub(s, c + 4, e)
+        end
+        return ""
+      end
+      local colon = find(s, ": ", a, true)
+      return colon and sub(s, colon + 2) or ""
+    end
+    p = q
+  end
+  -- refusals name the client first: "H=host [ip] F=<a> rejected ..."
+  if not match(s, "^H=", p) then return nil end
+  local rj = find(s, " rejected ", p, true)
+  if not rj then return nil end
+  r.queue_id, r.status, r.direction = id, "rejected", "inbound"
+  local rc = match(s, "^RCPT <()", rj + 10)
+  if rc then r.recipient = address(s, rc - 1) end
+  local colon = find(s, ": ", rj, true)
+  return colon and sub(s, colon + 2) or sub(s, rj + 10)
+end
+
+-- qmail-send: "delivery 4713: failure: TEXT", TEXT with "_" for spaces
+-- and "/" for line breaks. qmail-send's other lines say nothing about a
+-- result; "starting delivery N: msg M to remote a@b" is remembered by a
+-- reader (log.reader) to give the message and recipient of delivery N.
+local QMAIL_STATUS = { success = "sent", failure = "bounced", deferral = "deferred" }
+
+-- The text of a qmail-send line restored: "_" is a space, "/" a line
+-- break (qmail-send writes no others).
+function M.qmail_text(t)
+  return (gsub(gsub(t, "_", " "), "/", "\n"))
+end
+
+local function qmail(s, p, r, state)
+  local stamp = match(s, "^%d+%.%d+ ()", p)
+  if stamp then p = stamp end
+  local d, word, q = match(s, "^delivery (%d+): (%a+): ()", p)
+  if not d then
+    if state then
+      local sd, msg, rcpt = match(s, "^starting delivery (%d+): msg (%d+) to %a+ (%S+)$", p)
+      if sd then state:remember(sd, msg, rcpt) end
+    end
+    return nil
+  end
+  local st = QMAIL_STATUS[word]
+  if not st then return nil end
+  r.status, r.direction = st, "outbound"
+  if state then
+    local e = state:recall(d)
+    if e then r.queue_id, r.recipient = e[1], e[2] end
+  end
+  -- "Giving up on 192.0.2.7." and the trailing "/" are qmail's, not the reply's
+  local text = M.qmail_text(sub(s, q))
+  return (gsub(text, "\n+$", ""))
+end
+
+-- Sendmail: "QID: to=<a>, ..., relay=h. [ip], dsn=5.1.1, stat=User unknown",
+-- "QID: ruleset=check_rcpt, arg1=<a>, relay=..., reject=550 5.7.1 ...".
+local function sendmail(s, p, r)
+  local qid, q = match(s, "^(%w+): ()", p)
+  if qid then
+    if qid ~= "NOQUEUE" then r.queue_id = qid end
+  else
+    q = p
+  end
+  local rj = match(s, "^reject=()", q)
+  if not rj then
+    local a = find(s, ", reject=", q, true)
+    rj = a and a + 9
+  end
+  if rj then
+    r.direction, r.status = "inbound", "reject"
+    if field(s, "ruleset", q) == "check_rcpt" then
+      local a1 = field(s, "arg1", q)
+      if a1 then r.recipient = address(a1, 1) end
+    else
+      local to = field(s, "to", q)
+      if to then r.recipient = address(to, 1) end
+    end
+    r.relay = field(s, "relay", q)
+    return sub(s, rj)
+  end
+  local sa = find(s, ", stat=", q, true)
+  if not sa or not match(s, "^to=", q) then return nil end
+  r.direction = "outbound"
+  local to = field(s, "to", q)
+  r.recipient = to and address(to, 1)
+  r.relay = field(s, "relay", q)
+  r.dsn = match(field(s, "dsn", q) or "", "^([245]%.%d+%.%d+)$")
+  local stat = sub(s, sa + 7)
+  local w, rest = match(stat, "^(%a+)()")
+  w = w and lower(w)
+  if w == "sent" then
+    r.status = "sent"
+    local t = match(stat, "^ %((.*)%)$", rest) -- anchored at both ends
+    return t or sub(stat, rest)
+  elseif w == "deferred" then
+    r.status = "deferred"
+    return (gsub(sub(stat, rest), "^:? ?", ""))
+  elseif w == "queued" then
+    r.status = "queued"
+    return ""
+  end
+  r.status = "bounced"
+  return stat
+end
+
+-- }======================================================
+
+-- {======================================================
+-- read
+-- =======================================================
+
+local function maybe_qmail_tag(tag)
+  return sub(tag, 1, 5) == "qmail"
+end
+
+local function sendmail_tag(tag)
+  return tag == "sendmail" or sub(tag, 1, 3) == "sm-"
+end
+
+-- Fill r from line s; returns the text to classify, or nil (not about a
+-- delivery), and whether the line is of a known log format.
+local function parse(s, r, state)
+  local time, tag, _, p = syslog(s)
+  if time then
+    r.time, r.program = time, tag
+    if sub(tag, 1, 7) == "postfix" then
+      r.mta = "postfix"
+      return postfix(s, p, r), true
+    elseif sub(tag, 1, 4) == "exim" then
+      r.mta = "exim"
+      return exim(s, p, r), true
+    elseif sendmail_tag(tag) then
+      r.mta = "sendmail"
+      return sendmail(s, p, r), true
+    elseif maybe_qmail_tag(tag) then
+      r.mta = "qmail"
+      return qmail(s, p, r, state), true
+    end
+    return s, false
+  end
+  local et, ep = match(s, "^(%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d[%.%d]*) ()")
+  if et then
+    local tz = match(s, "^[%+%-]%d%d%d%d ()", ep)
+    if tz then
+      et, ep = sub(s, 1, tz - 2), tz
+    end
+    r.time, r.mta = et, "exim"
+    return exim(s, ep, r), true
+  end
+  local label, lp = match(s, "^(@4%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x) ()")
+  if label then
+    r.time, r.mta = label, "qmail"
+    return qmail(s, lp, r, state), true
+  end
+  return s, false
+end
+
+local FIELDS = {}
+
+-- One search: find on the text, then classify from its fields into r.
+-- Without an enhanced code in the text, the log's own (Postfix's and
+-- Sendmail's dsn=) stands in when the text has no reply code either.
+local function judge(r, text, known)
+  local f = sfind(text)
+  classify = smtpcode.classify
+  local enh = f and f.enhanced
+  if not enh and not (f and f.code) then enh = r.dsn end
+  local dsn = r.dsn
+  local x = FIELDS -- reused: classify does not keep it
+  x.code, x.enhanced, x.text = f and f.code, enh, text
+  classify(x, nil, r)
+  x.text = nil
+  r.dsn = dsn
+  if r.status == "sent" and r.severity == "unknown" and not r.code and not r.enhanced then
+    -- a delivery the log reports as made, with no reply logged (Exim's
+    -- "=>" without C="..."): a success, with nothing to act on
+    r.severity, r.reason, r.scope, r.bounce, r.retry = "success", nil, nil, nil, nil
+    r.matched = nil
+  end
+  if f and (f.code or f.text ~= "") then
+    -- the reply's text after its codes ("5.7.1 Spam message rejected"
+    -- too), unless the code closes the text (qmail's "... (#4.4.1)")
+    r.text = f.text
+    if find(r.text, "\n", 1, true) then r.text = gsub(r.text, "\n", " ") end
+    -- a multi-line reply ("550-") whose lines the log joined with spaces
+    if f.code and byte(text, f.code_pos + 3) == 45 then
+      r.text = strip_repeats(r.text, f.code, f.enhanced)
+    end
+  else
+    r.text = text
+    if find(text, "\n", 1, true) then r.text = gsub(text, "\n", " ") end
+  end
+  if not known then
+    -- a line of no known format counts only when it carries a reply or
+    -- a recognised failure
+    if not r.code and not r.enhanced and (r.reason == nil or r.reason == "unknown") then
+      return nil
+    end
+    r.mta = "other"
+  end
+  return r
+end
+
+-- The fields parse may set: a line is parsed into SCRATCH, and only a
+-- line about a delivery gets a table of its own (most lines of a log are
+-- about something else).
+local KEYS = { "time", "program", "mta", "queue_id", "recipient", "relay", "status", "dsn", "direction" }
+local SCRATCH = {}
+
+local function read(line, state)
+  if type(line) ~= "string" then
+    error("bad argument #1 to 'read' (string expected, got " .. type(line) .. ")", 0)
+  end
+  if #line > M.MAX_LINE then line = sub(line, 1, M.MAX_LINE) end
+  if byte(line, -1) == 13 then line = sub(line, 1, -2) end
+  local sc = SCRATCH
+  local text, known = parse(line, sc, state)
+  local r = nil
+  if text then r = {} end
+  for i = 1, #KEYS do
+    local k = KEYS[i]
+    local v = sc[k]
+    if v ~= nil then
+      if r then r[k] = v end
+      sc[k] = nil
+    end
+  end
+  if not r then return nil end
+  return judge(r, text, known)
+end
+
+--- read(line): the delivery result or refusal a mail log line reports, as
+-- a table (see docs/log.md), or nil when the line is about something else.
+function M.read(line)
+  return read(line, nil)
+end
+
+-- }======================================================
+
+-- {======================================================
+-- reader: read with memory of earlier lines (qmail-send names the message
+-- and recipient of a delivery on its "starting delivery" line only)
+-- =======================================================
+
+local Reader = {}
+Reader.__index = Reader
+
+-- At most this many deliveries in progress are remembered; past it the
+-- oldest half is forgotten (memory stays bounded on any input).
+M.MAX_PENDING = 10000
+
+function Reader:remember(d, msg, rcpt)
+  local p = self.pending
+  if not p[d] then
+    self.n = self.n + 1
+    if self.n > M.MAX_PENDING then
+      self.old, self.pending, self.n = p, {}, 1
+      p = self.pending
+    end
+  end
+  p[d] = { msg, rcpt }
+end
+
+function Reader:recall(d)
+  local e = self.pending[d]
+  if e then
+    self.pending[d] = nil
+    self.n = self.n - 1
+    return e
+  end
+  e = self.old and self.old[d]
+  if e then self.old[d] = nil end
+  return e
+end
+
+function Reader:read(line)
+  return read(line, self)
+end
+
+--- reader(): an object whose :read(line) is log.read that also remembers
+-- qmail-send's "starting delivery" lines to fill queue_id and recipient.
+function M.reader()
+  return setmetatable({ pending = {}, n = 0 }, Reader)
+end
+
+-- }======================================================
+
+-- {======================================================
+-- printable: text safe for a terminal or a JSON reader
+-- =======================================================
+
+local FFFD = "\239\191\189"
+
+-- The length of the valid UTF-8 sequence at i of r (a lead byte and its
+-- continuation bytes), or 0.
+local function seqlen(r, i, len)
+  local c = byte(r, i)
+  local need, lo, hi
+  lo, hi = 128, 191
+  if c >= 194 and c <= 223 then need = 1
+  elseif c >= 224 and c <= 239 then
+    need = 2
+    if c == 224 then lo = 160 elseif c == 237 then hi = 159 end
+  elseif c >= 240 and c <= 244 then
+    need = 3
+    if c == 240 then lo = 144 elseif c == 244 then hi = 143 end
+  else
+    return 0
+  end
+  if i + need > len then return 0 end
+  local c1 = byte(r, i + 1)
+  if c1 < lo or c1 > hi then return 0 end
+  for k = 2, need do
+    local ck = byte(r, i + k)
+    if ck < 128 or ck > 191 then return 0 end
+  end
+  return need + 1
+end
+
+-- a C1 control or a bidi override or isolate at i (a valid sequence)
+local function unsafe(r, i)
+  local c, c1, c2 = byte(r, i, i + 2)
+  return (c == 194 and c1 <= 159)
+    or (c == 226 and c1 == 128 and c2 >= 170 and c2 <= 174) -- U+202A-202E
+    or (c == 226 and c1 == 129 and c2 >= 166 and c2 <= 169) -- U+2066-2069
+end
+
+-- gsub callback on one lead byte and the continuation bytes after it (or
+-- stray continuation bytes): nil (kept) when it is one safe character
+local function utf8_run(r)
+  local len = #r
+  local k = seqlen(r, 1, len)
+  if k == len and not unsafe(r, 1) then return nil end
+  local out, n, i = {}, 0, 1
+  while i <= len do
+    k = seqlen(r, i, len)
+    n = n + 1
+    if k == 0 then
+      out[n] = FFFD
+      i = i + 1
+    else
+      out[n] = unsafe(r, i) and FFFD or sub(r, i, i + k - 1)
+      i = i + k
+    end
+  end
+  return concat(out, "", 1, n)
+end
+
+--- printable(s [, keep_nl]): s safe to print to a terminal or to hand to a
+-- JSON encoder: invalid UTF-8, C1 controls (U+0080-U+009F, and raw bytes
+-- 0x80-0x9F) and bidi overrides and isolates (U+202A-U+202E,
+-- U+2066-U+2069) become U+FFFD; each run of ASCII controls becomes one
+-- space (keep_nl: line feeds stay).
+function M.printable(s, keep_nl)
+  if type(s) ~= "string" then
+    error("bad argument #1 to 'printable' (string expected, got " .. type(s) .. ")", 0)
+  end
+  if not find(s, "[%z\1-\31\127-\255]") then return s end
+  if keep_nl then
+    s = gsub(s, "[%z\1-\9\11-\31\127]+", " ")
+  else
+    s = gsub(s, "[%z\1-\31\127]+", " ")
+  end
+  return (gsub(s, "[\128-\255][\128-\191]*", utf8_run))
+end
+
+-- }======================================================
+
+-- For spec/linear_spec.lua: the scanners, to time each on its worst case.
+M._scan = { field = field, address = address, last = last, strip_repeats = strip_repeats,
+  syslog = syslog }
+
+return M

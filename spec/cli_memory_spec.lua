@@ -1,0 +1,87 @@
+-- bin/smtpcode keeps its memory flat on any input: hundreds of MB through a
+-- pipe, as long lines, lines cut at 1 MiB, a line with no end, real log
+-- lines and the hostile lines of spec/linear_spec.lua. The peak resident
+-- set (VmHWM, as /usr/bin/time -f %M reports it) for 200 MB must stay
+-- within 1.5 times the peak for 10 MB. Only ratios, never absolute figures.
+
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
+
+local io, os = io, os
+local rep, format = string.rep, string.format
+local tonumber = tonumber
+
+local function interpreter()
+  local i, lua = -1, nil
+  while arg and arg[i] do
+    lua = arg[i]
+    i = i - 1
+  end
+  if lua then return lua end
+  if jit then return "luajit" end
+  return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
+local LUA = interpreter()
+local TIME = "/usr/bin/time"
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- A chunk of about 2 MB: real log lines, then hostile ones.
+local function make_chunk(path)
+  local fh = assert(io.open(path, "wb"))
+  local n = 0
+  for l in io.lines(helper.root .. "/examples/maillog.txt") do
+    fh:write(l, "\n")
+    n = n + 1
+    if n >= 150 then break end
+  end
+  fh:write("Mar 12 10:16:40 mx1 postfix/smtp[1]: ABC: to=<a@b>, status=deferred (",
+    rep("status=a (", 40000), ")\n")
+  fh:write(rep("postfix", 60000), "\n")
+  fh:write("@400000006654a1b20c8d3e14 delivery 1: failure: ", rep("_", 100000), "\n")
+  fh:write(rep("550-5.1.1 ", 20000), "\n")
+  fh:write(rep(" ", 1024 * 1024 + 10), "x\n")         -- a line past 1 MiB
+  fh:write(rep("\194\155\226\128\174\255", 20000), "\n")
+  fh:close()
+end
+
+-- Peak RSS in KB of `bin/smtpcode args` fed the chunk `times` times, then
+-- `tail_bytes` bytes without a line end.
+local function peak(args, chunk, times, tail_bytes)
+  local tm = os.tmpname()
+  local cmd = format("(for i in $(seq %d); do cat %s; done; head -c %d /dev/zero | tr '\\0' x) | " ..
+    "%s -o %s -f %%M %s bin/smtpcode %s > /dev/null 2>&1", times, q(chunk), tail_bytes,
+    TIME, q(tm), q(LUA), args)
+  os.execute(cmd)
+  local fh = assert(io.open(tm, "rb"))
+  local out = fh:read("*a")
+  fh:close()
+  os.remove(tm)
+  return tonumber(out:match("(%d+)%s*$")), out
+end
+
+describe("bin/smtpcode memory", function()
+  local chunk
+  setup(function()
+    chunk = os.tmpname()
+    make_chunk(chunk)
+  end)
+  teardown(function() os.remove(chunk) end)
+
+  for _, cmd in ipairs { "classify", "explain", "classify --json" } do
+    it("stays flat from 10 MB to 200 MB of input to " .. cmd, function()
+      if not helper.readable(TIME) then
+        pending("no " .. TIME .. " (Debian package time)")
+        return
+      end
+      if cmd:find("json", 1, true) and not pcall(require, "cjson") then
+        pending("lua-cjson is not installed for " .. (jit and jit.version or _VERSION))
+        return
+      end
+      local small, o1 = peak(cmd, chunk, 4, 2 * 1024 * 1024)
+      local big, o2 = peak(cmd, chunk, 95, 10 * 1024 * 1024)
+      assert.truthy(small, o1)
+      assert.truthy(big, o2)
+      assert(big < 1.5 * small, format("%s: peak RSS %d KB for 200 MB vs %d KB for 10 MB", cmd, big, small))
+    end)
+  end
+end)

@@ -1,0 +1,222 @@
+-- smtpcode.log: mail log lines of Postfix, Exim, qmail-send and Sendmail,
+-- as those MTAs write them (spec/fixtures/log-lines.tsv), on every backend.
+
+local smtpcode = require "smtpcode"
+local log = require "smtpcode.log"
+local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
+
+local ipairs, tostring, pcall = ipairs, tostring, pcall
+local rep = string.rep
+
+local function each_backend(fn) return helper.each_backend(smtpcode, fn) end
+
+local CASES = helper.tsv(helper.root .. "/spec/fixtures/log-lines.tsv")
+local COLS = { "direction", "status", "queue_id", "recipient", "code", "enhanced", "reason", "text" }
+
+describe("log.read", function()
+  it("reads each fixture line as written down (a reader, in file order)", function()
+    assert.truthy(#CASES >= 45)
+    each_backend(function(b)
+      local rd = log.reader()
+      for i, row in ipairs(CASES) do
+        local r = rd:read(row.line)
+        local where = b .. " line " .. i .. ": " .. row.line
+        if row.mta == "nil" then
+          assert.is_nil(r, where)
+        else
+          assert.is_table(r, where)
+          assert.equal(row.mta, r.mta, where)
+          for _, c in ipairs(COLS) do
+            local v = r[c]
+            assert.equal(row[c], v == nil and "-" or tostring(v), c .. " of " .. where)
+          end
+        end
+      end
+    end)
+  end)
+
+  it("gives every MTA and both directions among the fixtures", function()
+    local seen = {}
+    local rd = log.reader()
+    for _, row in ipairs(CASES) do
+      local r = rd:read(row.line)
+      if r then
+        seen[r.mta] = true
+        seen[r.direction or "-"] = true
+      end
+    end
+    for _, k in ipairs { "postfix", "exim", "qmail", "sendmail", "other", "outbound", "inbound" } do
+      assert.truthy(seen[k], k)
+    end
+  end)
+
+  it("carries the classify verdict's fields and the time as logged", function()
+    local line = "Mar 12 10:16:40 mx1 postfix/smtp[20415]: 8D4E2F1A07: to=<dave@example.com>, " ..
+      "relay=aspmx.l.example.com[203.0.113.27]:25, delay=1.3, delays=0.1/0/0.62/0.58, dsn=5.1.1, " ..
+      "status=bounced (host aspmx.l.example.com[203.0.113.27] said: 550 5.1.1 <dave@example.com>: " ..
+      "Recipient address rejected: User unknown (in reply to RCPT TO command))"
+    local r = log.read(line)
+    assert.same({ "Mar 12 10:16:40", "aspmx.l.example.com[203.0.113.27]:25", "5.1.1", "hard", false,
+      "recipient", "permanent" }, { r.time, r.relay, r.dsn, r.bounce, r.retry, r.scope, r.severity })
+    -- the time of RFC 3339 syslog stamps and Exim's zone
+    r = log.read("2024-03-12T10:16:40.123456+01:00 mx1 postfix/smtp[20415]: 8D4E2F1A07: " ..
+      "to=<dave@example.com>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred " ..
+      "(connect to mx.example.com[203.0.113.27]:25: Connection refused)")
+    assert.equal("2024-03-12T10:16:40.123456+01:00", r.time)
+    assert.equal("network", r.reason)
+    r = log.read("2024-03-12 10:18:00.123 +0100 1rZqAe-000L02-5C == carol@example.net R=dnslookup " ..
+      "T=remote_smtp defer (-44) H=mail.example.net [198.51.100.12]: SMTP error from remote mail " ..
+      "server after RCPT TO:<carol@example.net>: 451 4.7.1 Greylisted")
+    assert.equal("2024-03-12 10:18:00.123 +0100", r.time)
+    assert.equal("1rZqAe-000L02-5C", r.queue_id)
+    assert.equal("mail.example.net [198.51.100.12]", r.relay)
+  end)
+
+  it("agrees with classify on every delivery line of the sample log", function()
+    local n = 0
+    for l in io.lines(helper.root .. "/examples/maillog.txt") do
+      local r = log.read(l)
+      if r then
+        n = n + 1
+        local c = smtpcode.classify(l)
+        for _, k in ipairs { "reason", "severity", "code", "enhanced", "bounce", "retry", "scope" } do
+          assert.equal(c[k], r[k], k .. ": " .. l)
+        end
+      end
+    end
+    assert.truthy(n > 150)
+  end)
+
+  it("searches a line once and classifies from the fields found", function()
+    local finds, strings = 0, 0
+    local find0, classify0 = smtpcode.find, smtpcode.classify
+    smtpcode.find = function(...) finds = finds + 1 return find0(...) end
+    local spy = function(x, ...)
+      if type(x) == "string" then strings = strings + 1 end
+      return classify0(x, ...)
+    end
+    smtpcode.classify = spy
+    package.loaded["smtpcode.log"] = nil
+    local ok, err = pcall(function()
+      local fresh = require "smtpcode.log"
+      local rd, lines = fresh.reader(), 0
+      for _, row in ipairs(CASES) do
+        local before = finds
+        local r = rd:read(row.line)
+        assert.truthy(finds - before <= 1, row.line)
+        if r then lines = lines + 1 end
+      end
+      assert.equal(0, strings)
+      assert.truthy(lines > 30)
+    end)
+    smtpcode.find, smtpcode.classify = find0, classify0
+    package.loaded["smtpcode.log"] = log
+    assert(ok, err)
+  end)
+
+  it("calls a delivery the log reports as made a success, reply logged or not", function()
+    local r = log.read("2024-03-12 10:15:02 1rZqAb-000Kx2-3F => bob@example.org R=dnslookup " ..
+      "T=remote_smtp H=mx.example.org [192.0.2.25]")
+    assert.same({ "sent", "success", "" }, { r.status, r.severity, r.text })
+    assert.is_nil(r.reason)
+    assert.is_nil(r.bounce)
+    assert.is_nil(r.code)
+  end)
+
+  it("drops the codes repeated on a multi-line reply that the log joined with spaces", function()
+    local r = log.read("Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, " ..
+      "relay=mx.example.com[192.0.2.1]:25, delay=1, delays=0/0/1/0, dsn=4.2.1, status=deferred " ..
+      "(host mx.example.com[192.0.2.1] said: 450-4.2.1 The user you are trying to contact is " ..
+      "receiving mail 450-4.2.1 at a rate that prevents additional messages 450 4.2.1 from " ..
+      "being delivered. (in reply to RCPT TO command))")
+    assert.equal("The user you are trying to contact is receiving mail at a rate that prevents " ..
+      "additional messages from being delivered.", r.text)
+    -- a number in the text that is not a repeated code stays
+    r = log.read("Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=x, " ..
+      "dsn=5.2.2, status=bounced (host x said: 552-5.2.2 Quota 552 MB exceeded 552 5.2.2 bye " ..
+      "(in reply to RCPT TO command))")
+    assert.equal("Quota 552 MB exceeded bye", r.text)
+  end)
+
+  it("restores qmail-send's text: _ is a space, / a line break", function()
+    assert.equal("Remote host said: 550 no\nGiving up.\n",
+      log.qmail_text("Remote_host_said:_550_no/Giving_up./"))
+    local r = log.read("@400000006654a1b20c8d3e14 delivery 9: failure: x_said:_554-5.7.1_spam_" ..
+      "content/554_5.7.1_rejected/")
+    assert.equal("spam content rejected", r.text)
+    assert.equal("5.7.1", r.enhanced)
+  end)
+
+  it("remembers a bounded number of qmail deliveries in progress", function()
+    local rd = log.reader()
+    local S = "@400000006654a1b20c8d3e14 "
+    for i = 1, 3 * log.MAX_PENDING do
+      rd:read(S .. "starting delivery " .. i .. ": msg " .. i .. " to remote u" .. i .. "@example.com")
+    end
+    local n = 0
+    for _ in pairs(rd.pending) do n = n + 1 end
+    for _ in pairs(rd.old or {}) do n = n + 1 end
+    assert.truthy(n <= 2 * log.MAX_PENDING)
+    local r = rd:read(S .. "delivery " .. 3 * log.MAX_PENDING .. ": success: ok/Remote_host_said:_250_ok/")
+    assert.equal(tostring(3 * log.MAX_PENDING), r.queue_id)
+  end)
+
+  it("takes any string and raises a clear error on anything else", function()
+    for _, v in ipairs { 1, true, {}, print } do
+      assert.has_error(function() log.read(v) end,
+        "bad argument #1 to 'read' (string expected, got " .. type(v) .. ")")
+    end
+    assert.has_error(function() log.read() end, "bad argument #1 to 'read' (string expected, got nil)")
+    for _, s in ipairs {
+      "", "\0", "Mar 12 10:16:40 mx1 postfix/smtp[1]: \0: to=<\0>, status=\255 (\0",
+      "Mar 12 10:16:40 mx1 postfix/smtp[1]: ABC: status=", "2024-03-12 10:18:00 x-y-z ** ",
+      "2024-03-12 10:18:00 x-y-z == a@b: ", "2024-03-12 10:18:00 H=", "@4000 delivery",
+      "Mar 12 10:16:40 mx1 sm-mta[1]: reject=", "Mar 12 10:16:40 mx1 sm-mta[1]: A: to=<a, stat=",
+      "Mar 12 10:16:40 mx1 qmail: 1.2 delivery 1: failure: ",
+      "Mar 12 10:16:40 mx1 postfix/smtpd[1]: NOQUEUE: reject: ; from=<",
+      "550 " .. rep("\255\192\128", 1000),
+    } do
+      local ok, r = pcall(log.read, s)
+      assert.truthy(ok, r)
+      assert.truthy(r == nil or type(r) == "table")
+    end
+  end)
+
+  it("never raises on lines made of random pieces of the formats it reads", function()
+    local PIECES = { "Mar 12 10:16:40 ", "mx1 ", "postfix/smtp[1]: ", "sm-mta[2]: ", "qmail: ", "exim[3]: ",
+      "2024-03-12 10:18:00 ", "@400000006654a1b20c8d3e14 ", "1rZqAe-000L02-5C ", "** ", "== ", "=> ", "H=",
+      "x [192.0.2.1]", " rejected ", "RCPT <", "a@b", ">", ": ", "NOQUEUE: ", "reject: ", "milter-reject: ",
+      "; from=<", "to=<", ", ", "status=", "sent", " (", "(", ")", "dsn=", "5.1.1", "550", "-", " ",
+      "550-5.1.1 ", "delivery 1: ", "failure: ", "success: ", "_", "/", "starting delivery 1: msg 2 to remote a@b",
+      "stat=", "Sent", "Deferred: ", "reject=", "ruleset=check_rcpt", "arg1=", "relay=", 'C="', '"', "\0",
+      "\255", "\194\155", "\r", "\n", "helo=<", "T", "1", "." }
+    local seed = 12345
+    local function rand(n) -- a small LCG: the same lines on every Lua
+      seed = (seed * 16807) % 2147483647
+      return seed % n + 1
+    end
+    each_backend(function(b)
+      local rd = log.reader()
+      for _ = 1, 5000 do
+        local parts = {}
+        for k = 1, rand(25) do parts[k] = PIECES[rand(#PIECES)] end
+        local line = table.concat(parts)
+        local ok, r = pcall(rd.read, rd, line)
+        assert(ok, b .. ": " .. tostring(r) .. " on " .. string.format("%q", line))
+        if r then
+          assert.is_string(r.text)
+          assert.is_string(r.mta)
+          assert.is_string(r.severity)
+        end
+      end
+    end)
+  end)
+
+  it("reads the first MAX_LINE bytes of a longer line", function()
+    local head = "Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=none, " ..
+      "dsn=4.4.1, status=deferred ("
+    local r = log.read(head .. rep("x", log.MAX_LINE) .. ")")
+    assert.equal("postfix", r.mta)
+    assert.equal(log.MAX_LINE - #head, #r.text)
+  end)
+end)
