@@ -1025,6 +1025,7 @@ static const luaL_Reg funcs[] = {
 };
 
 SMTPCODE_API int luaopen_smtpcode_core(lua_State *L);
+int smtpcode_open_bounce(lua_State *L); /* src/lua/lbounce.c */
 
 SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   int i;
@@ -1050,5 +1051,6 @@ SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   lua_setfield(L, -2, "_layout");
   pushconstants(L);
   lua_setfield(L, -2, "_constants");
+  smtpcode_open_bounce(L);
   return 1;
 }

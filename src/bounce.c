@@ -1,0 +1,1197 @@
+/*
+** bounce.c: read a whole bounce message (smtpcode_bounce, src/bounce.h).
+**
+** 1. The MIME walk: headers, multiparts (delimiters matched exactly, with
+**    transport padding and a leading blank tolerated; end of input closes
+**    every open part), leaf parts decoded (base64, quoted-printable) into
+**    the caller's buffer when they matter: the DSN and feedback parts, the
+**    first text part, the returned headers. The returned message itself is
+**    never walked (a report inside it is not this report).
+** 2. DSN field groups (RFC 3464 2.1): per-message fields, then one group
+**    per recipient; a group also starts at a second Final-Recipient.
+** 3. Without a DSN part: DSN field lines in the text (a degraded DSN), or
+**    the free-text layout of a known system (data/bounce_formats.tsv): the
+**    error section between its start and end phrases, recipients as lines
+**    that start with an address, their reply the lines that follow.
+** 4. Every recipient's diagnostic goes through smtpcode_find and
+**    smtpcode_classify; the Status field and the codes in the text are
+**    reconciled first (a specific code beats a generic X.0.0 one).
+** Work: each multipart level scans its own body once (depth bounded);
+** phrase searches are plain and bounded by the phrase length.
+*/
+#include "bounce.h"
+
+#include <string.h>
+
+#include "bounce_data.h"
+#include "mime.h"
+
+#define lower(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
+#define isblank_(c) ((c) == ' ' || (c) == '\t')
+#define isdig(c) ((unsigned)((c) - '0') < 10u)
+
+#define MAX_DSN 4
+#define MAX_TEXT_SCAN (256 * 1024) /* bytes of the text part searched */
+
+typedef struct ctx {
+  const char *m;
+  size_t n;
+  char *buf;
+  size_t cap, used;
+  int max_depth, max_parts, max_header, max_rcpt;
+  int parts;
+  smtpcode_breport *out;
+  smtpcode_brcpt *r;
+  int rcap;
+  const char *hdr; /* top header block */
+  size_t hdrn;
+  const char *bnd; /* top boundary */
+  size_t bndn;
+  const char *dsn[MAX_DSN];
+  size_t dsnn[MAX_DSN];
+  int ndsn;
+  const char *fb, *text, *html, *ret;
+  size_t fbn, textn, htmln, retn;
+  int too_long;
+} ctx;
+
+/* {====================================================== spans */
+
+static smtpcode_span sp(const ctx *c, const char *p, size_t len) {
+  smtpcode_span s;
+  s.off = 0;
+  s.len = 0;
+  s.where = 0;
+  if (p == NULL || len == 0) return s;
+  if (p >= c->m && p <= c->m + c->n) {
+    s.off = (int)(p - c->m);
+  } else {
+    s.off = (int)(p - c->buf);
+    s.where = 1;
+  }
+  s.len = (int)len;
+  return s;
+}
+
+static const char *at(const ctx *c, smtpcode_span s) {
+  return (s.where ? c->buf : c->m) + s.off;
+}
+
+static size_t room(const ctx *c) { return c->cap - c->used; }
+static char *cur(ctx *c) { return c->buf + c->used; }
+
+/* }====================================================== */
+
+/* {====================================================== MIME walk */
+
+static int ctis(const char *v, size_t n, const char *z) {
+  size_t o = 0, l, k = 0;
+  while (k < n && v[k] != ';') k++;
+  l = k;
+  mime_trim(v, &o, &l);
+  return mime_ieq(v + o, l, z);
+}
+
+static int ctprefix(const char *v, size_t n, const char *z) {
+  size_t m = strlen(z), o = 0;
+  while (o < n && isblank_(v[o])) o++;
+  return n - o >= m && mime_ieq(v + o, m, z);
+}
+
+/* Decode a leaf body by its transfer encoding into the buffer. */
+static void decode(ctx *c, const char *p, size_t n, const char *cte,
+                   size_t cten, const char **op, size_t *on) {
+  int b64 = cte && ctis(cte, cten, "base64");
+  int qp = cte && ctis(cte, cten, "quoted-printable");
+  *op = p;
+  *on = n;
+  if (!b64 && !qp) return;
+  if (room(c) < n) {
+    c->out->flags |= SMTPCODE_BR_NOBUF;
+    return;
+  }
+  *op = cur(c);
+  *on = b64 ? mime_base64(p, n, cur(c), room(c)) : mime_qp(p, n, cur(c), room(c));
+  c->used += *on;
+}
+
+/* Length of the header block at p (up to and excluding the empty line),
+** and the start of the body. */
+static size_t hblock(const char *p, size_t n, size_t *body) {
+  size_t i = 0;
+  while (i < n) {
+    size_t e = mime_eol(p, n, i);
+    if (e == i) {
+      *body = mime_next(p, n, e);
+      return i;
+    }
+    i = mime_next(p, n, e);
+  }
+  *body = n;
+  return n;
+}
+
+static void entity(ctx *c, const char *p, size_t n, int depth);
+
+static int isdelim(const char *p, size_t n, size_t i, size_t e,
+                   const char *b, size_t bn, int *close) {
+  while (i < e && isblank_(p[i])) i++;
+  if (e - i < bn + 2 || p[i] != '-' || p[i + 1] != '-' ||
+      memcmp(p + i + 2, b, bn) != 0)
+    return 0;
+  i += bn + 2;
+  *close = 0;
+  if (i + 1 < e + 0 && p[i] == '-' && p[i + 1] == '-') {
+    *close = 1;
+    i += 2;
+  } else if (i + 1 == e && p[i] == '-') {
+    return 0;
+  }
+  while (i < e && isblank_(p[i])) i++;
+  (void)n;
+  return i == e;
+}
+
+/* Walk a multipart body; returns 0 when no delimiter was found. */
+static int multipart(ctx *c, const char *p, size_t n, const char *b,
+                     size_t bn, int depth) {
+  size_t i = 0, start = 0;
+  int open = 0, seen = 0;
+  while (i < n) {
+    size_t e = mime_eol(p, n, i), nx = mime_next(p, n, e);
+    int close;
+    if (e - i >= bn + 2 && isdelim(p, n, i, e, b, bn, &close)) {
+      if (open) {
+        size_t end = i;
+        if (end > start && p[end - 1] == '\n') end--;
+        if (end > start && p[end - 1] == '\r') end--;
+        if (c->parts++ < c->max_parts) entity(c, p + start, end - start, depth + 1);
+        else c->out->flags |= SMTPCODE_BR_PARTS;
+      }
+      seen = 1;
+      if (close) return 1;
+      open = 1;
+      start = nx;
+    }
+    i = nx;
+  }
+  if (open) {
+    c->out->flags |= SMTPCODE_BR_NO_CLOSE;
+    if (c->parts++ < c->max_parts) entity(c, p + start, n - start, depth + 1);
+    else c->out->flags |= SMTPCODE_BR_PARTS;
+  }
+  return seen;
+}
+
+static void entity(ctx *c, const char *p, size_t n, int depth) {
+  size_t i = 0, body, hn;
+  const char *ct = NULL, *cte = NULL, *bp;
+  size_t ctn = 0, cten = 0, bn;
+  hn = hblock(p, n, &body);
+  while (i < hn) {
+    size_t nm, nl, v, vl;
+    int tl = 0;
+    size_t nx = mime_field(p, hn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+    if (nx <= i) break;
+    if (nl == 12 && mime_ieq(p + nm, nl, "content-type")) {
+      ct = p + v;
+      ctn = vl;
+    } else if (nl == 25 && mime_ieq(p + nm, nl, "content-transfer-encoding")) {
+      cte = p + v;
+      cten = vl;
+    }
+    i = nx;
+  }
+  bp = p + body;
+  bn = n - body;
+  if (ct && ctprefix(ct, ctn, "multipart/")) {
+    size_t po, pl;
+    if (ctis(ct, ctn, "multipart/report") && mime_param(ct, ctn, "report-type", &po, &pl) &&
+        c->out->report_type.len == 0)
+      c->out->report_type = sp(c, ct + po, pl);
+    if (mime_param(ct, ctn, "boundary", &po, &pl) && pl > 0 && pl <= 200) {
+      if (c->bnd == NULL) {
+        c->bnd = ct + po;
+        c->bndn = pl;
+      }
+      if (depth >= c->max_depth) {
+        c->out->flags |= SMTPCODE_BR_PARTS;
+        return;
+      }
+      if (multipart(c, bp, bn, ct + po, pl, depth)) return;
+    }
+    /* no delimiter at all: the body is read as text below */
+    if (c->text == NULL) {
+      c->text = bp;
+      c->textn = bn;
+    }
+    return;
+  }
+  if (ct && (ctis(ct, ctn, "message/delivery-status") ||
+             ctis(ct, ctn, "message/global-delivery-status"))) {
+    if (c->ndsn < MAX_DSN) {
+      decode(c, bp, bn, cte, cten, &c->dsn[c->ndsn], &c->dsnn[c->ndsn]);
+      c->ndsn++;
+    }
+  } else if (ct && ctis(ct, ctn, "message/feedback-report")) {
+    if (c->fb == NULL) decode(c, bp, bn, cte, cten, &c->fb, &c->fbn);
+  } else if (ct && (ctis(ct, ctn, "message/rfc822") || ctis(ct, ctn, "message/global") ||
+                    ctis(ct, ctn, "text/rfc822-headers") ||
+                    ctis(ct, ctn, "message/global-headers") ||
+                    ctis(ct, ctn, "message/partial"))) {
+    if (c->ret == NULL) {
+      const char *q;
+      size_t qn, b2;
+      decode(c, bp, bn, cte, cten, &q, &qn);
+      c->ret = q;
+      c->retn = hblock(q, qn, &b2);
+    }
+  } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
+    if (c->text == NULL) decode(c, bp, bn, cte, cten, &c->text, &c->textn);
+  } else if (ctis(ct, ctn, "text/html")) {
+    if (c->html == NULL) decode(c, bp, bn, cte, cten, &c->html, &c->htmln);
+  }
+}
+
+/* }====================================================== */
+
+/* {====================================================== fields */
+
+/* Find the first field `name` (lowercase) of a header block. */
+static int hget(ctx *c, const char *h, size_t hn, const char *name,
+                const char **v, size_t *vn) {
+  size_t i = 0, ln = strlen(name);
+  while (i < hn) {
+    size_t nm, nl, vo, vl;
+    int tl = 0;
+    size_t nx = mime_field(h, hn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
+    if (nx <= i) break;
+    if (nl == ln && mime_ieq(h + nm, nl, name)) {
+      *v = h + vo;
+      *vn = vl;
+      return 1;
+    }
+    i = nx;
+  }
+  return 0;
+}
+
+/* Copy s[0..n) unfolded into the buffer; span of the copy (or the raw). */
+static smtpcode_span unfold_sp(ctx *c, const char *s, size_t n) {
+  size_t k;
+  if (room(c) < n) {
+    c->out->flags |= SMTPCODE_BR_NOBUF;
+    return sp(c, s, n);
+  }
+  k = (size_t)smtpcode_unfold(s, n, cur(c), room(c));
+  c->used += k;
+  return sp(c, cur(c) - k, k);
+}
+
+static int isatext(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || isdig(ch) ||
+         (ch != 0 && strchr("!#$%&'*+/=?^_`{|}~.-", ch) != NULL) || ch >= 0x80;
+}
+
+static int isdtext(unsigned char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || isdig(ch) ||
+         ch == '.' || ch == '-' || ch == '_' || ch >= 0x80;
+}
+
+/* An address at s[i..n): its length, or 0. Local part, '@', a domain with a
+** dot inside (or a bracketed IP). */
+static size_t addrlen(const char *s, size_t n, size_t i) {
+  size_t j = i, at0;
+  int dot = 0;
+  while (j < n && j - i < 256 && isatext((unsigned char)s[j]) && s[j] != '@') j++;
+  if (j == i || j >= n || s[j] != '@') return 0;
+  at0 = ++j;
+  if (j < n && s[j] == '[') {
+    while (j < n && j - at0 < 64 && s[j] != ']') j++;
+    return j < n && s[j] == ']' ? j + 1 - i : 0;
+  }
+  while (j < n && j - at0 < 255 && isdtext((unsigned char)s[j])) {
+    if (s[j] == '.' && j > at0 && j + 1 < n && isdtext((unsigned char)s[j + 1])) dot = 1;
+    j++;
+  }
+  while (j > at0 && (s[j - 1] == '.' || s[j - 1] == '-')) j--;
+  return dot && j > at0 ? j - i : 0;
+}
+
+/* The address of a typed value ("rfc822; <a@b>"): type removed, brackets
+** and blanks trimmed. */
+static void addrvalue(const char *v, size_t vn, size_t *o, size_t *l) {
+  size_t k = 0;
+  while (k < vn && v[k] != ';') k++;
+  if (k < vn) k++;
+  else k = 0;
+  *o = k;
+  *l = vn - k;
+  mime_trim(v, o, l);
+  if (*l >= 2 && v[*o] == '<') {
+    size_t e = 1;
+    while (e < *l && v[*o + e] != '>') e++;
+    (*o)++;
+    *l = e - 1;
+  }
+  mime_trim(v, o, l);
+  /* a trailing comment or text after a blank */
+  {
+    size_t e = 0;
+    while (e < *l && !isblank_(v[*o + e])) e++;
+    if (e > 0) *l = e;
+  }
+}
+
+static int actionof(const char *v, size_t n) {
+  size_t o = 0, l = n, k = 0;
+  mime_trim(v, &o, &l);
+  while (k < l && (v[o + k] >= 'A' || v[o + k] == '-') && !isblank_(v[o + k]) &&
+         v[o + k] != '(' && v[o + k] != ';')
+    k++;
+  if (mime_ieq(v + o, k, "failed") || mime_ieq(v + o, k, "expired") ||
+      mime_ieq(v + o, k, "undeliverable") || mime_ieq(v + o, k, "failure"))
+    return SMTPCODE_ACT_FAILED;
+  if (mime_ieq(v + o, k, "delayed")) return SMTPCODE_ACT_DELAYED;
+  if (mime_ieq(v + o, k, "delivered") || mime_ieq(v + o, k, "deliverable"))
+    return SMTPCODE_ACT_DELIVERED;
+  if (mime_ieq(v + o, k, "relayed")) return SMTPCODE_ACT_RELAYED;
+  if (mime_ieq(v + o, k, "expanded")) return SMTPCODE_ACT_EXPANDED;
+  return SMTPCODE_ACT_NONE;
+}
+
+/* The d.d.d of a Status value (comment and blanks around dropped). */
+static smtpcode_span statusvalue(ctx *c, const char *v, size_t n) {
+  size_t o = 0, l = n, k = 0;
+  int a, b, d;
+  mime_trim(v, &o, &l);
+  while (k < l && (isdig(v[o + k]) || v[o + k] == '.')) k++;
+  if (k > 0 && smtpcode_parse_status(v + o, k, &a, &b, &d) >= 0)
+    return sp(c, v + o, k);
+  return sp(c, NULL, 0);
+}
+
+/* }====================================================== */
+
+/* {====================================================== diagnostics */
+
+/*
+** The diagnostic of a recipient, unfolded into the buffer, with the
+** repeated "550-5.1.1 " prefixes of a multi-line reply left out.
+*/
+static smtpcode_span diagtext(ctx *c, const char *s, size_t n) {
+  char *d = cur(c);
+  size_t o = 0, i = 0, cap = room(c), enl = 0;
+  const char *code = NULL, *enh = NULL;
+  int linestart = 1;
+  if (cap < n) {
+    c->out->flags |= SMTPCODE_BR_NOBUF;
+    return sp(c, s, n);
+  }
+  while (i < n && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
+  while (i < n) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch == '\r' || ch == '\n' || isblank_(ch)) {
+      int brk = 0;
+      while (i < n && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) {
+        if (s[i] == '\r' || s[i] == '\n') brk = 1;
+        i++;
+      }
+      if (i < n) d[o++] = ' ';
+      linestart = brk ? 1 : 2;
+      continue;
+    }
+    if (linestart && i + 4 <= n && isdig(s[i]) && isdig(s[i + 1]) && isdig(s[i + 2]) &&
+        (s[i + 3] == '-' || s[i + 3] == ' ') && s[i] >= '2' && s[i] <= '5' &&
+        (i + 4 >= n || !isdig(s[i + 4]))) {
+      if (code == NULL) {
+        size_t j = i + 4;
+        code = s + i;
+        memcpy(d + o, s + i, 3);
+        o += 3;
+        d[o++] = ' ';
+        i = j;
+        enh = s + j;
+        while (j < n && (isdig(s[j]) || s[j] == '.')) j++;
+        enl = (size_t)(s + j - enh);
+        linestart = 0;
+        continue;
+      }
+      if (code && memcmp(s + i, code, 3) == 0 &&
+          (s[i + 3] == '-' || linestart == 1 ||
+           (enl > 0 && i + 4 + enl <= n && memcmp(s + i + 4, enh, enl) == 0))) {
+        size_t j = i + 4;
+        if (enl > 0 && j + enl <= n && memcmp(s + j, enh, enl) == 0 &&
+            (j + enl == n || s[j + enl] == ' ')) {
+          j += enl;
+          while (j < n && s[j] == ' ') j++;
+        }
+        i = j;
+        linestart = 0;
+        continue;
+      }
+    }
+    linestart = 0;
+    d[o++] = (char)ch;
+    i++;
+  }
+  while (o > 0 && d[o - 1] == ' ') o--;
+  c->used += o;
+  return sp(c, d, o);
+}
+
+static int commandof(const char *s, size_t n) {
+  static const struct {
+    const char *z;
+    int cmd;
+  } k[] = {{"rcpt to", SMTPCODE_CMD_RCPT},      {"rcpt command", SMTPCODE_CMD_RCPT},
+           {"[rcpt_to]", SMTPCODE_CMD_RCPT},    {"mail from", SMTPCODE_CMD_MAIL},
+           {"end of data", SMTPCODE_CMD_DATA},  {"final data", SMTPCODE_CMD_DATA},
+           {"data command", SMTPCODE_CMD_DATA}, {"after data", SMTPCODE_CMD_DATA},
+           {">>> data", SMTPCODE_CMD_DATA},     {"ehlo", SMTPCODE_CMD_EHLO},
+           {"helo", SMTPCODE_CMD_EHLO},         {"connection", SMTPCODE_CMD_CONN}};
+  long best = -1;
+  int cmd = SMTPCODE_CMD_NONE;
+  size_t i, lim = n > 8192 ? 8192 : n;
+  for (i = 0; i < sizeof k / sizeof k[0]; i++) {
+    long p = mime_ifind(s, lim, k[i].z, strlen(k[i].z));
+    if (p >= 0 && (best < 0 || p < best)) {
+      best = p;
+      cmd = k[i].cmd;
+    }
+  }
+  return cmd;
+}
+
+/* The verdict of a recipient: codes reconciled, then classify. */
+static void settle(ctx *c, smtpcode_brcpt *r) {
+  smtpcode_found f;
+  const char *d = r->diagnostic.len ? at(c, r->diagnostic) : "";
+  size_t dn = (size_t)r->diagnostic.len;
+  int sc = 0, ss = 0, sd = 0, has = 0;
+  if (r->status_raw.len &&
+      smtpcode_parse_status(at(c, r->status_raw), (size_t)r->status_raw.len, &sc, &ss, &sd) >= 0)
+    has = 1;
+  if (smtpcode_find(d, dn, &f, NULL) != 0) {
+    memset(&f, 0, sizeof f);
+    f.code_off = -1;
+  }
+  if (has) {
+    if (f.cls == 0) {
+      f.cls = sc;
+      f.subject = ss;
+      f.detail = sd;
+    } else if (f.cls != sc) {
+      /* the class the reply code agrees with wins */
+      if (!(f.code && f.code / 100 == f.cls)) {
+        f.cls = sc;
+        f.subject = ss;
+        f.detail = sd;
+      }
+    } else if (!(sd == 0 && (f.detail != 0 || (ss == 0 && f.subject != 0)))) {
+      /* the field unless it is generic and the text is more specific */
+      f.cls = sc;
+      f.subject = ss;
+      f.detail = sd;
+    }
+    if (f.how == SMTPCODE_HOW_NONE) f.how = SMTPCODE_HOW_STATUS;
+  }
+  if (r->command == SMTPCODE_CMD_NONE) r->command = commandof(d, dn);
+  smtpcode_classify(d, dn, &f, &r->v);
+  if (c->out->format == SMTPCODE_BF_TEXT && f.how == SMTPCODE_HOW_REPLY && f.start > 0 &&
+      f.start < r->diagnostic.len) { /* the remote reply, without the prose */
+    r->diagnostic.off += f.start;
+    r->diagnostic.len -= f.start;
+  }
+  if (r->action == SMTPCODE_ACT_NONE)
+    r->action = f.cls == 2 || (f.cls == 0 && f.code / 100 == 2) ? SMTPCODE_ACT_DELIVERED
+                                                               : SMTPCODE_ACT_FAILED;
+  switch (r->action) {
+  case SMTPCODE_ACT_DELIVERED:
+  case SMTPCODE_ACT_RELAYED:
+  case SMTPCODE_ACT_EXPANDED:
+  case SMTPCODE_ACT_COMPLAINED:
+    r->v.reason = SMTPCODE_REASON_NONE;
+    r->v.scope = SMTPCODE_SCOPE_NONE;
+    r->v.bounce = SMTPCODE_BOUNCE_NONE;
+    r->v.retry = SMTPCODE_RETRY_NA;
+    break;
+  case SMTPCODE_ACT_DELAYED: /* still being retried: never a hard bounce */
+    if (r->v.reason == SMTPCODE_REASON_NONE) r->v.reason = SMTPCODE_REASON_UNKNOWN;
+    r->v.bounce = SMTPCODE_BOUNCE_SOFT;
+    r->v.retry = SMTPCODE_RETRY_YES;
+    break;
+  default: /* failed: the message did not get through */
+    if (r->v.reason == SMTPCODE_REASON_NONE) {
+      r->v.reason = SMTPCODE_REASON_UNKNOWN;
+      r->v.scope = SMTPCODE_SCOPE_RECIPIENT;
+    }
+    if (r->v.bounce == SMTPCODE_BOUNCE_NONE) r->v.bounce = SMTPCODE_BOUNCE_SOFT;
+    break;
+  }
+}
+
+/* }====================================================== */
+
+/* {====================================================== recipients */
+
+
+static smtpcode_brcpt *newrcpt(ctx *c) {
+  smtpcode_brcpt *r;
+  c->out->total++;
+  if (c->out->nrcpt < c->rcap && c->out->nrcpt < c->max_rcpt) {
+    r = &c->r[c->out->nrcpt++];
+  } else {
+    c->out->flags |= SMTPCODE_BR_MORE_RCPTS;
+    return NULL;
+  }
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+static int sameaddr(const ctx *c, smtpcode_span a, const char *b, size_t bn) {
+  const char *p = at(c, a);
+  size_t i;
+  if ((size_t)a.len != bn) return 0;
+  for (i = 0; i < bn; i++)
+    if (lower(p[i]) != lower(b[i])) return 0;
+  return 1;
+}
+
+static int known(const ctx *c, const char *a, size_t an) {
+  int i;
+  for (i = 0; i < c->out->nrcpt; i++)
+    if (sameaddr(c, c->r[i].recipient, a, an)) return 1;
+  return 0;
+}
+
+/* Read DSN fields from p[0..n); returns the recipients added. */
+static int dsnfields(ctx *c, const char *p, size_t n) {
+  size_t i = 0;
+  int added = 0, group = 0; /* group: fields of the current recipient seen */
+  smtpcode_brcpt *r = NULL;
+  int blank = 1, hasfinal = 0, hasorig = 0, inrcpt = 0;
+  while (i < n) {
+    size_t e = mime_eol(p, n, i), k = i, nm, nl, v, vl, nx;
+    int tl = 0;
+    while (k < e && isblank_(p[k])) k++;
+    if (k == e) { /* an empty or blank line ends a group */
+      blank = 1;
+      i = mime_next(p, n, e);
+      continue;
+    }
+    nx = mime_field(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
+    if (nx <= i) {
+      i = mime_next(p, n, e);
+      continue;
+    }
+    i = nx;
+    if (nl == 0) continue;
+#define IS(z) (nl == sizeof(z) - 1 && mime_ieq(p + nm, nl, z))
+    if (IS("reporting-mta")) {
+      if (c->out->reporting_mta.len == 0) {
+        size_t o, l;
+        addrvalue(p + v, vl, &o, &l);
+        o = 0;
+        while (o < vl && p[v + o] != ';') o++;
+        o = o < vl ? o + 1 : 0;
+        l = vl - o;
+        mime_trim(p + v, &o, &l);
+        c->out->reporting_mta = sp(c, p + v + o, l);
+      }
+      continue;
+    }
+    if (IS("arrival-date") || IS("received-date")) {
+      if (c->out->arrival_date.len == 0) c->out->arrival_date = sp(c, p + v, vl);
+      continue;
+    }
+    {
+      int isfinal = IS("final-recipient"), isorig = IS("original-recipient");
+      int rfield = isfinal || isorig || IS("action") || IS("status") || IS("remote-mta") ||
+                   IS("diagnostic-code") || IS("last-attempt-date") || IS("will-retry-until") ||
+                   IS("x-actual-recipient");
+      if (!rfield) continue;
+      if (!inrcpt || (blank && group) || (isfinal && hasfinal) ||
+          (isorig && hasorig && hasfinal)) {
+        inrcpt = 1;
+        group = 0;
+        hasfinal = hasorig = 0;
+        r = newrcpt(c);
+        added++;
+      }
+      blank = 0;
+      group++;
+      if (isfinal) hasfinal = 1;
+      if (isorig) hasorig = 1;
+      if (r == NULL) continue;
+      if (isfinal || isorig) {
+        size_t o, l;
+        addrvalue(p + v, vl, &o, &l);
+        if (isfinal) r->recipient = sp(c, p + v + o, l);
+        else r->original = sp(c, p + v + o, l);
+      } else if (IS("action")) {
+        size_t o = 0, l = vl;
+        mime_trim(p + v, &o, &l);
+        r->action_raw = sp(c, p + v + o, l);
+        r->action = actionof(p + v, vl);
+      } else if (IS("status")) {
+        r->status_raw = statusvalue(c, p + v, vl);
+      } else if (IS("remote-mta")) {
+        size_t o = 0, l;
+        while (o < vl && p[v + o] != ';') o++;
+        o = o < vl ? o + 1 : 0;
+        l = vl - o;
+        mime_trim(p + v, &o, &l);
+        r->remote_mta = sp(c, p + v + o, l);
+      } else if (IS("diagnostic-code")) {
+        size_t o = 0, l;
+        while (o < vl && p[v + o] != ';' && o < 40) o++;
+        if (o < vl && p[v + o] == ';') {
+          size_t to = 0, tl2 = o;
+          mime_trim(p + v, &to, &tl2);
+          r->diag_type = sp(c, p + v + to, tl2);
+          o++;
+        } else
+          o = 0;
+        l = vl - o;
+        r->diagnostic = diagtext(c, p + v + o, l);
+      } else if (IS("last-attempt-date")) {
+        r->last_attempt = sp(c, p + v, vl);
+      } else if (IS("will-retry-until")) {
+        r->will_retry = sp(c, p + v, vl);
+      } else if (IS("x-actual-recipient")) {
+        if (r->recipient.len == 0) {
+          size_t o, l;
+          addrvalue(p + v, vl, &o, &l);
+          r->recipient = sp(c, p + v + o, l);
+        }
+      }
+#undef IS
+    }
+  }
+  return added;
+}
+
+/* Drop recipients without any address (from index from on). */
+static void compact(ctx *c, int from) {
+  int i, j = from;
+  for (i = from; i < c->out->nrcpt; i++) {
+    smtpcode_brcpt *r = &c->r[i];
+    if (r->recipient.len == 0 && r->original.len) r->recipient = r->original;
+    if (r->recipient.len == 0) {
+      c->out->total--;
+      continue;
+    }
+    if (j != i) c->r[j] = *r;
+    j++;
+  }
+  c->out->nrcpt = j;
+}
+
+/* }====================================================== */
+
+/* {====================================================== text reports */
+
+static int rulehit(const bf_rule *ru, const char *s, size_t n) {
+  if (ru->len == 0) return 1;
+  return mime_ifind(s, n, ru->text, ru->len) >= 0;
+}
+
+/* Match the detect/delayed rules of role against the headers and parts.
+** Returns the first rule index that matched, or -1. */
+static int matchrole(ctx *c, int role) {
+  int k;
+  for (k = 0; k < smtpcode_bf_nrules; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[k];
+    const char *v;
+    size_t vn;
+    if (ru->role != role) continue;
+    switch (ru->where) {
+    case BW_SUBJECT:
+      if (hget(c, c->hdr, c->hdrn, "subject", &v, &vn) && rulehit(ru, v, vn)) return k;
+      break;
+    case BW_FROM:
+      if (hget(c, c->hdr, c->hdrn, "from", &v, &vn) && rulehit(ru, v, vn)) return k;
+      break;
+    case BW_HEADER:
+      if (hget(c, c->hdr, c->hdrn, ru->header, &v, &vn) && rulehit(ru, v, vn)) return k;
+      break;
+    case BW_BOUNDARY:
+      if (c->bnd && rulehit(ru, c->bnd, c->bndn)) return k;
+      break;
+    case BW_DSN: {
+      int i;
+      for (i = 0; i < c->ndsn; i++)
+        if (rulehit(ru, c->dsn[i], c->dsnn[i])) return k;
+      break;
+    }
+    case BW_BODY:
+      if (c->text && rulehit(ru, c->text, c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn))
+        return k;
+      break;
+    case BW_RECEIVED: {
+      size_t i = 0;
+      while (i < c->hdrn) {
+        size_t nm, nl, vo, vl;
+        int tl = 0;
+        size_t nx = mime_field(c->hdr, c->hdrn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
+        if (nx <= i) break;
+        if (nl == 8 && mime_ieq(c->hdr + nm, nl, "received") && rulehit(ru, c->hdr + vo, vl))
+          return k;
+        i = nx;
+      }
+      break;
+    }
+    default:
+      break;
+    }
+  }
+  return -1;
+}
+
+/* A line that starts with an address: "<a@b>:", "a@b", "* a@b", "\"a@b\":". */
+static size_t lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
+  size_t k = i, l;
+  while (k < e && isblank_(s[k])) k++;
+  if (k + 1 < e && (s[k] == '*' || s[k] == '-') && isblank_(s[k + 1])) {
+    k += 2;
+    while (k < e && isblank_(s[k])) k++;
+  }
+  if (k < e && (s[k] == '<' || s[k] == '"')) k++;
+  l = addrlen(s, e, k);
+  if (l == 0) return 0;
+  if (k + l < e) {
+    char nx = s[k + l];
+    if (!(nx == '>' || nx == '"' || nx == ':' || isblank_(nx) || nx == ',' || nx == '(' ||
+          nx == '[' || nx == '.'))
+      return 0;
+  }
+  *ao = k;
+  return l;
+}
+
+/* The first address anywhere in s[0..n) (in <> preferred). */
+static size_t anyaddr(const char *s, size_t n, size_t *ao) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (s[i] == '@' && i > 0) {
+      size_t b = i, l;
+      while (b > 0 && i - b < 256 && isatext((unsigned char)s[b - 1])) b--;
+      l = addrlen(s, n, b);
+      if (l) {
+        *ao = b;
+        return l;
+      }
+    }
+  }
+  return 0;
+}
+
+/* The free-text section: [*so, *eo) of the text, and the mta of its start
+** rule. Returns 0 when no start phrase is in the text. */
+static int section(ctx *c, size_t *so, size_t *eo, int *mta) {
+  const char *t = c->text;
+  size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
+  long best = -1, end = -1;
+  int k, bm = 0;
+  if (t == NULL) return 0;
+  for (k = 0; k < smtpcode_bf_nrules; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[k];
+    long p;
+    if (ru->role != BF_START || ru->where != BW_BODY) continue;
+    p = mime_ifind(t, n, ru->text, ru->len);
+    if (p >= 0 && (best < 0 || p < best || (p == best && bm == 0 && ru->mta))) {
+      best = p;
+      bm = ru->mta;
+    }
+  }
+  if (best < 0) return 0;
+  for (k = 0; k < smtpcode_bf_nrules; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[k];
+    long p;
+    if (ru->role != BF_END || ru->where != BW_BODY) continue;
+    p = mime_ifind(t + best, n - (size_t)best, ru->text, ru->len);
+    if (p > 0 && (end < 0 || best + p < end)) end = best + p;
+  }
+  /* start at the beginning of the marker's line */
+  while (best > 0 && t[best - 1] != '\n' && t[best - 1] != '\r') best--;
+  *so = (size_t)best;
+  *eo = end < 0 ? n : (size_t)end;
+  *mta = bm;
+  return 1;
+}
+
+static void textrcpt(ctx *c, const char *a, size_t an, const char *b, size_t bn,
+                     int action) {
+  smtpcode_brcpt *r;
+  if (known(c, a, an)) return;
+  r = newrcpt(c);
+  if (r == NULL) return;
+  r->recipient = sp(c, a, an);
+  r->action = action;
+  while (bn > 0 && (*b == '>' || *b == '"' || *b == ':' || *b == ']' || isblank_(*b))) {
+    b++;
+    bn--;
+  }
+  r->diagnostic = diagtext(c, b, bn);
+}
+
+/* Recipients of the free-text section [so, eo) of the text. */
+static int textreport(ctx *c, size_t so, size_t eo, int action) {
+  const char *t = c->text;
+  size_t i = so, ao = 0, al = 0, bstart = 0;
+  const char *v;
+  size_t vn;
+  int before = c->out->nrcpt, any = 0;
+  /* X-Failed-Recipients names them (Exim, Gmail, Google Groups) */
+  if (hget(c, c->hdr, c->hdrn, "x-failed-recipients", &v, &vn)) {
+    size_t k = 0;
+    while (k < vn) {
+      size_t l = addrlen(v, vn, k);
+      if (l) {
+        textrcpt(c, v + k, l, t + so, eo - so, action);
+        k += l;
+      } else
+        k++;
+    }
+    if (c->out->nrcpt > before) {
+      /* the reply of each: the lines after its own address line */
+      int j;
+      for (j = before; j < c->out->nrcpt; j++) {
+        size_t x = so;
+        while (x < eo) {
+          size_t e = mime_eol(t, eo, x), o2 = 0, l2 = lineaddr(t, e, x, &o2);
+          if (l2 && sameaddr(c, c->r[j].recipient, t + o2, l2)) {
+            size_t y = mime_next(t, eo, e);
+            while (y < eo) {
+              size_t e2 = mime_eol(t, eo, y), o3;
+              if (lineaddr(t, e2, y, &o3)) break;
+              y = mime_next(t, eo, e2);
+            }
+            c->r[j].diagnostic = diagtext(c, t + o2 + l2, y - (o2 + l2));
+            break;
+          }
+          x = mime_next(t, eo, e);
+        }
+      }
+      return 1;
+    }
+  }
+  while (i < eo) {
+    size_t e = mime_eol(t, eo, i), o = 0, l = lineaddr(t, e, i, &o);
+    if (l) {
+      if (al) textrcpt(c, t + ao, al, t + bstart, i - bstart, action);
+      ao = o;
+      al = l;
+      bstart = o + l;
+      any = 1;
+    }
+    i = mime_next(t, eo, e);
+  }
+  if (al) textrcpt(c, t + ao, al, t + bstart, eo - bstart, action);
+  if (!any) {
+    size_t l = anyaddr(t + so, eo - so, &ao);
+    if (l) textrcpt(c, t + so + ao, l, t + so, eo - so, action);
+  }
+  if (c->out->nrcpt == before && c->ret) {
+    /* the returned message's To:, when it names one address */
+    if (hget(c, c->ret, c->retn, "to", &v, &vn)) {
+      size_t k = 0;
+      size_t l = anyaddr(v, vn, &k);
+      if (l && anyaddr(v + k + l, vn - k - l, &ao) == 0)
+        textrcpt(c, v + k, l, t + so, eo - so, action);
+    }
+  }
+  return c->out->nrcpt > before;
+}
+
+/* }====================================================== */
+
+/* {====================================================== ARF */
+
+static void feedback(ctx *c) {
+  size_t i = 0;
+  const char *p = c->fb;
+  size_t n = c->fbn;
+  smtpcode_breport *o = c->out;
+  while (i < n) {
+    size_t e = mime_eol(p, n, i), nm, nl, v, vl, nx;
+    int tl = 0;
+    if (e == i) {
+      i = mime_next(p, n, e);
+      continue;
+    }
+    nx = mime_field(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
+    if (nx <= i) break;
+    i = nx;
+#define IS(z) (nl == sizeof(z) - 1 && mime_ieq(p + nm, nl, z))
+    if (IS("feedback-type")) o->fb_type = sp(c, p + v, vl);
+    else if (IS("user-agent")) o->fb_user_agent = sp(c, p + v, vl);
+    else if (IS("version")) o->fb_version = sp(c, p + v, vl);
+    else if (IS("source-ip")) o->fb_source_ip = sp(c, p + v, vl);
+    else if (IS("original-mail-from")) o->fb_mail_from = sp(c, p + v, vl);
+    else if (IS("arrival-date") || IS("received-date")) o->fb_arrival = sp(c, p + v, vl);
+    else if (IS("reported-domain")) o->fb_domain = sp(c, p + v, vl);
+    else if (IS("reporting-mta")) o->reporting_mta = sp(c, p + v, vl);
+    else if (IS("original-rcpt-to")) {
+      size_t ao, al;
+      smtpcode_brcpt *r;
+      if (o->fb_rcpt_to.len == 0) o->fb_rcpt_to = sp(c, p + v, vl);
+      addrvalue(p + v, vl, &ao, &al);
+      if (al && !known(c, p + v + ao, al) && (r = newrcpt(c)) != NULL) {
+        r->recipient = sp(c, p + v + ao, al);
+        r->action = SMTPCODE_ACT_COMPLAINED;
+      }
+    }
+#undef IS
+  }
+  if (o->nrcpt == 0 && c->ret) {
+    const char *v;
+    size_t vn, k = 0, l;
+    if (hget(c, c->ret, c->retn, "to", &v, &vn) && (l = anyaddr(v, vn, &k)) != 0) {
+      smtpcode_brcpt *r = newrcpt(c);
+      if (r) {
+        r->recipient = sp(c, v + k, l);
+        r->action = SMTPCODE_ACT_COMPLAINED;
+      }
+    }
+  }
+}
+
+/* }====================================================== */
+
+static void returned(ctx *c) {
+  smtpcode_breport *o = c->out;
+  const char *v;
+  size_t vn;
+  if (c->ret == NULL) return;
+  o->headers = sp(c, c->ret, c->retn);
+  if (hget(c, c->ret, c->retn, "message-id", &v, &vn)) o->message_id = unfold_sp(c, v, vn);
+  if (hget(c, c->ret, c->retn, "from", &v, &vn)) o->from = unfold_sp(c, v, vn);
+  if (hget(c, c->ret, c->retn, "to", &v, &vn)) o->to = unfold_sp(c, v, vn);
+  if (hget(c, c->ret, c->retn, "date", &v, &vn)) o->date = unfold_sp(c, v, vn);
+  if (hget(c, c->ret, c->retn, "subject", &v, &vn)) {
+    if (room(c) >= 2 * vn) {
+      size_t k = mime_words(v, vn, cur(c), room(c));
+      c->used += k;
+      o->subject = sp(c, cur(c) - k, k);
+    } else
+      o->subject = sp(c, v, vn);
+  }
+}
+
+/* The returned headers of a free-text report: after its end phrase. */
+static void textreturned(ctx *c, size_t eo) {
+  const char *t = c->text;
+  size_t n = c->textn, i = mime_next(t, n, mime_eol(t, n, eo)), b;
+  /* skip blank lines and rulers up to the first header field */
+  while (i < n) {
+    size_t e = mime_eol(t, n, i), k = i;
+    while (k < e && (t[k] == '-' || isblank_(t[k]))) k++;
+    if (k < e) break;
+    i = mime_next(t, n, e);
+  }
+  if (i < n) {
+    size_t nm, nl, v, vl;
+    int tl = 0;
+    mime_field(t, n, i, 65536, &nm, &nl, &v, &vl, &tl);
+    if (nl == 0) return;
+    c->ret = t + i;
+    c->retn = hblock(t + i, n - i, &b);
+  }
+}
+
+SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
+                                 const smtpcode_bounce_opts *opts, char *buf,
+                                 size_t cap, smtpcode_breport *out,
+                                 smtpcode_brcpt *rcpts, int rcap) {
+  ctx cx, *c = &cx;
+  size_t body, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
+  int k, delayed, action, mta = 0;
+  memset(out, 0, sizeof *out);
+  memset(c, 0, sizeof *c);
+  c->max_depth = SMTPCODE_BOUNCE_MAX_DEPTH;
+  c->max_parts = SMTPCODE_BOUNCE_MAX_PARTS;
+  c->max_header = SMTPCODE_BOUNCE_MAX_HEADER;
+  c->max_rcpt = SMTPCODE_BOUNCE_MAX_RCPTS;
+  if (opts) {
+    if (opts->max_size > 0) max_size = (size_t)opts->max_size;
+    if (opts->max_recipients > 0) c->max_rcpt = opts->max_recipients;
+    if (opts->max_depth > 0) c->max_depth = opts->max_depth;
+    if (opts->max_parts > 0) c->max_parts = opts->max_parts;
+    if (opts->max_header > 0) c->max_header = opts->max_header;
+  }
+  if (len > max_size || len > SMTPCODE_LIMIT_CEILING) return SMTPCODE_ETOOLONG;
+  if (rcap < 0) rcap = 0;
+  c->out = out;
+  c->r = rcpts;
+  c->rcap = rcap;
+  c->buf = buf;
+  c->cap = buf ? cap : 0;
+  /* an mbox "From " line */
+  if (len >= 5 && memcmp(msg, "From ", 5) == 0) start = mime_next(msg, len, mime_eol(msg, len, 0));
+  c->m = msg;
+  c->n = len;
+  /* the top header block: at least one field, each within max_header */
+  c->hdr = msg + start;
+  c->hdrn = hblock(c->hdr, len - start, &body);
+  {
+    int fields = 0, nfields = 0;
+    i = 0;
+    while (i < c->hdrn) {
+      size_t nm, nl, v, vl;
+      int tl = 0;
+      size_t nx = mime_field(c->hdr, c->hdrn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+      if (nx <= i) break;
+      if (tl) return SMTPCODE_ETOOLONG;
+      if (nl) fields++;
+      if (++nfields > SMTPCODE_BOUNCE_MAX_FIELDS) return SMTPCODE_ETOOLONG;
+      i = nx;
+    }
+    if (fields == 0) return len - start == 0 ? SMTPCODE_ENOTBOUNCE : SMTPCODE_ESYNTAX;
+  }
+  entity(c, msg + start, len - start, 0);
+  if (c->ret) returned(c);
+
+  delayed = matchrole(c, BF_DELAYED) >= 0;
+  action = delayed ? SMTPCODE_ACT_DELAYED : SMTPCODE_ACT_FAILED;
+  k = matchrole(c, BF_DETECT);
+  if (k >= 0) mta = smtpcode_bf_rules[k].mta;
+
+  if (c->fb) {
+    out->format = SMTPCODE_BF_ARF;
+    feedback(c);
+  } else {
+    int j;
+    for (j = 0; j < c->ndsn; j++) dsnfields(c, c->dsn[j], c->dsnn[j]);
+    compact(c, 0);
+    if (out->nrcpt > 0 || (out->total > 0)) {
+      out->format = SMTPCODE_BF_DSN;
+    } else if (c->text) {
+      /* DSN field lines in a text part (boundaries lost, or pasted) */
+      long p = mime_ifind(c->text, c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn,
+                          "final-recipient:", 16);
+      if (p >= 0) {
+        long q = mime_ifind(c->text, c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn,
+                            "reporting-mta:", 14);
+        size_t from = (size_t)(q >= 0 && q < p ? q : p);
+        while (from > 0 && c->text[from - 1] != '\n' && c->text[from - 1] != '\r') from--;
+        dsnfields(c, c->text + from, c->textn - from);
+        compact(c, 0);
+        if (out->nrcpt > 0) {
+          out->format = SMTPCODE_BF_DSN;
+          out->flags |= SMTPCODE_BR_TEXT_DSN;
+        }
+      }
+    }
+    {
+      size_t so, eo;
+      int tm = 0, have = out->format == SMTPCODE_BF_DSN;
+      if (section(c, &so, &eo, &tm)) {
+        if (tm && !(have && mta)) mta = tm;
+        if (!have) {
+          out->format = SMTPCODE_BF_TEXT;
+          textreport(c, so, eo, action);
+          if (c->ret == NULL) {
+            textreturned(c, eo);
+            returned(c);
+          }
+        } else {
+          /* a DSN recipient without a diagnostic takes the text's reply */
+          int j2;
+          for (j2 = 0; j2 < out->nrcpt; j2++) {
+            smtpcode_brcpt *r = &c->r[j2];
+            size_t x = so;
+            if (r->diagnostic.len) continue;
+            while (x < eo) {
+              size_t e = mime_eol(c->text, eo, x), o2 = 0;
+              size_t l2 = lineaddr(c->text, e, x, &o2);
+              if (l2 && sameaddr(c, r->recipient, c->text + o2, l2)) {
+                r->diagnostic = diagtext(c, c->text + o2 + l2, e - (o2 + l2));
+                break;
+              }
+              x = mime_next(c->text, eo, e);
+            }
+          }
+        }
+      }
+    }
+    if (out->format == SMTPCODE_BF_NONE) {
+      if (out->report_type.len &&
+          mime_ieq(at(c, out->report_type), (size_t)out->report_type.len, "delivery-status"))
+        out->format = SMTPCODE_BF_DSN;
+      else
+        return SMTPCODE_ENOTBOUNCE;
+    }
+  }
+  out->mta = mta;
+  for (k = 0; k < out->nrcpt; k++) settle(c, &rcpts[k]);
+  return 0;
+}
+
+/* {====================================================== small API */
+
+SMTPCODE_API int smtpcode_header_next(const char *s, size_t len, int *name_off,
+                                      int *name_len, int *val_off,
+                                      int *val_len) {
+  size_t i = 0;
+  for (;;) {
+    size_t nm, nl, v, vl, nx;
+    int tl = 0;
+    if (len > SMTPCODE_LIMIT_CEILING) len = SMTPCODE_LIMIT_CEILING;
+    nx = mime_field(s, len, i, len, &nm, &nl, &v, &vl, &tl);
+    if (nx <= i) return 0;
+    if (nl) {
+      *name_off = (int)nm;
+      *name_len = (int)nl;
+      *val_off = (int)v;
+      *val_len = (int)vl;
+      return (int)nx;
+    }
+    i = nx;
+  }
+}
+
+SMTPCODE_API int smtpcode_unfold(const char *s, size_t len, char *dst,
+                                 size_t cap) {
+  size_t i = 0, o = 0;
+  while (i < len && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
+  while (i < len && o < cap) {
+    if (s[i] == '\r' || s[i] == '\n') {
+      while (o > 0 && isblank_(dst[o - 1])) o--;
+      while (i < len && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
+      if (i < len && o < cap) dst[o++] = ' ';
+      continue;
+    }
+    dst[o++] = s[i++];
+  }
+  while (o > 0 && isblank_(dst[o - 1])) o--;
+  return (int)o;
+}
+
+SMTPCODE_API const char *smtpcode_bformat_name(int format) {
+  static const char *const names[] = {NULL, "dsn", "arf", "text"};
+  return format >= 1 && format <= 3 ? names[format] : NULL;
+}
+
+SMTPCODE_API const char *smtpcode_action_name(int action) {
+  static const char *const names[] = {NULL,      "failed",  "delayed",   "delivered",
+                                      "relayed", "expanded", "complained"};
+  return action >= 1 && action <= 6 ? names[action] : NULL;
+}
+
+SMTPCODE_API const char *smtpcode_command_name(int command) {
+  static const char *const names[] = {NULL, "CONN", "EHLO", "MAIL", "RCPT", "DATA"};
+  return command >= 1 && command <= 5 ? names[command] : NULL;
+}
+
+SMTPCODE_API const char *smtpcode_bounce_mta_name(int mta) {
+  return mta >= 1 && mta < smtpcode_bf_nmtas ? smtpcode_bf_mtas[mta] : NULL;
+}
+
+SMTPCODE_API const char *smtpcode_bounce_status_name(int status) {
+  if (status == SMTPCODE_ENOTBOUNCE) return "not_bounce";
+  return smtpcode_status_name(status);
+}
+
+/* }====================================================== */

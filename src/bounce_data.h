@@ -1,0 +1,30 @@
+/*
+** bounce_data.h: the free-text report layouts of data/bounce_formats.tsv,
+** as compiled by data/gen_bounce.lua into src/bounce_data.c. Private to
+** src/bounce.c.
+*/
+#ifndef smtpcode_bounce_data_h
+#define smtpcode_bounce_data_h
+
+enum { BF_DETECT = 1, BF_START = 2, BF_END = 3, BF_DELAYED = 4 };
+enum {
+  BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4,
+  BW_BOUNDARY = 5, BW_DSN = 6, BW_HEADER = 7
+};
+
+typedef struct bf_rule {
+  unsigned char mta;   /* index into smtpcode_bf_mtas; 0 = any ("*") */
+  unsigned char role;  /* BF_* */
+  unsigned char where; /* BW_* */
+  unsigned char hlen;  /* length of header (BW_HEADER) */
+  unsigned short len;  /* length of text */
+  const char *header;  /* lowercase field name (BW_HEADER), else "" */
+  const char *text;    /* lowercase ASCII phrase (may be empty) */
+} bf_rule;
+
+extern const bf_rule smtpcode_bf_rules[];
+extern const int smtpcode_bf_nrules;
+extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
+extern const int smtpcode_bf_nmtas;
+
+#endif
