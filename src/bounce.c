@@ -694,7 +694,7 @@ static void compact(ctx *c, int from) {
 
 static int rulehit(const bf_rule *ru, const char *s, size_t n) {
   if (ru->len == 0) return 1;
-  return mime_ifind(s, n, ru->text, ru->len) >= 0;
+  return mime_wfind(s, n, ru->text, ru->len) >= 0;
 }
 
 /* Match the detect/delayed rules of role against the headers and parts.
@@ -799,18 +799,31 @@ static int section(ctx *c, size_t *so, size_t *eo, int *mta) {
     const bf_rule *ru = &smtpcode_bf_rules[k];
     long p;
     if (ru->role != BF_START || ru->where != BW_BODY) continue;
-    p = mime_ifind(t, n, ru->text, ru->len);
+    p = mime_wfind(t, n, ru->text, ru->len);
     if (p >= 0 && (best < 0 || p < best || (p == best && bm == 0 && ru->mta))) {
       best = p;
       bm = ru->mta;
     }
   }
-  if (best < 0) return 0;
+  if (best < 0) { /* a report by its subject: the whole text */
+    const char *v;
+    size_t vn;
+    if (!hget(c, c->hdr, c->hdrn, "subject", &v, &vn)) return 0;
+    for (k = 0; k < smtpcode_bf_nrules; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[k];
+      if (ru->role == BF_START && ru->where == BW_SUBJECT && rulehit(ru, v, vn)) {
+        best = 0;
+        bm = ru->mta;
+        break;
+      }
+    }
+    if (best < 0) return 0;
+  }
   for (k = 0; k < smtpcode_bf_nrules; k++) {
     const bf_rule *ru = &smtpcode_bf_rules[k];
     long p;
     if (ru->role != BF_END || ru->where != BW_BODY) continue;
-    p = mime_ifind(t + best, n - (size_t)best, ru->text, ru->len);
+    p = mime_wfind(t + best, n - (size_t)best, ru->text, ru->len);
     if (p > 0 && (end < 0 || best + p < end)) end = best + p;
   }
   /* start at the beginning of the marker's line */

@@ -161,12 +161,27 @@ const bf_rule smtpcode_bf_rules[] = {
   {0, BF_START, BW_BODY, 0, 39, "", "delivery has failed to these recipients"}, /* line 137 */
   {0, BF_START, BW_BODY, 0, 42, "", "there was an error delivering your mail to"}, /* line 138 */
   {0, BF_START, BW_BODY, 0, 21, "", "message not delivered"}, /* line 139 */
-  {0, BF_START, BW_BODY, 0, 28, "", "delivery status notification"}, /* line 140 */
   {0, BF_END, BW_BODY, 0, 29, "", "--- original message follows."}, /* line 141 */
   {0, BF_END, BW_BODY, 0, 28, "", "----- original message -----"}, /* line 142 */
   {0, BF_END, BW_BODY, 0, 25, "", "original message follows."}, /* line 143 */
   {0, BF_END, BW_BODY, 0, 45, "", "--- below this line is a copy of the message."}, /* line 144 */
   {0, BF_END, BW_BODY, 0, 41, "", "included is a copy of the message header:"}, /* line 145 */
   {0, BF_END, BW_BODY, 0, 36, "", "------ this is a copy of the message"}, /* line 146 */
+  {20, BF_START, BW_SUBJECT, 0, 18, "", "undeliverable mail"}, /* line 147 */
+  {0, BF_START, BW_SUBJECT, 0, 13, "", "undeliverable"}, /* line 148 */
+  {0, BF_START, BW_SUBJECT, 0, 16, "", "undelivered mail"}, /* line 149 */
+  {0, BF_START, BW_SUBJECT, 0, 13, "", "returned mail"}, /* line 150 */
+  {0, BF_START, BW_SUBJECT, 0, 20, "", "mail delivery failed"}, /* line 151 */
+  {0, BF_START, BW_SUBJECT, 0, 14, "", "failure notice"}, /* line 152 */
+  {0, BF_START, BW_SUBJECT, 0, 16, "", "delivery failure"}, /* line 153 */
+  {0, BF_START, BW_SUBJECT, 0, 28, "", "delivery status notification"}, /* line 154 */
+  {0, BF_START, BW_SUBJECT, 0, 17, "", "mail system error"}, /* line 155 */
+  {0, BF_START, BW_SUBJECT, 0, 22, "", "could not be delivered"}, /* line 156 */
+  {0, BF_START, BW_SUBJECT, 0, 23, "", "error sending your mail"}, /* line 157 */
+  {0, BF_START, BW_SUBJECT, 0, 11, "", "mail failed"}, /* line 158 */
+  {0, BF_START, BW_SUBJECT, 0, 9, "", "non remis"}, /* line 159 */
+  {0, BF_START, BW_SUBJECT, 0, 12, "", "unzustellbar"}, /* line 160 */
+  {0, BF_START, BW_SUBJECT, 0, 21, "", "delivery notification"}, /* line 161 */
+  {0, BF_START, BW_SUBJECT, 0, 18, "", "returned to sender"}, /* line 162 */
 };
-const int smtpcode_bf_nrules = 127;
+const int smtpcode_bf_nrules = 142;

@@ -46,6 +46,27 @@ long mime_ifind(const char *s, size_t n, const char *z, size_t m) {
   return -1;
 }
 
+long mime_wfind(const char *s, size_t n, const char *z, size_t m) {
+  size_t i, j, k;
+  unsigned char c0;
+  if (m == 0) return 0;
+  c0 = (unsigned char)z[0];
+  for (i = 0; i < n; i++) {
+    if (lower(s[i]) != c0) continue;
+    for (j = 1, k = i + 1; j < m && k < n; j++) {
+      if (z[j] == ' ') {
+        if (!(isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) break;
+        while (k < n && (isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) k++;
+      } else if (lower(s[k]) == (unsigned char)z[j]) {
+        k++;
+      } else
+        break;
+    }
+    if (j == m) return (long)i;
+  }
+  return -1;
+}
+
 void mime_trim(const char *s, size_t *o, size_t *l) {
   while (*l > 0 && (isblank_(s[*o]) || s[*o] == '\r' || s[*o] == '\n')) {
     (*o)++;

@@ -28,6 +28,10 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
                   size_t *name, size_t *name_len, size_t *val,
                   size_t *val_len, int *too_long);
 
+/* The same, where a space of z matches any run of blanks and line breaks
+** (phrases wrapped by the generator). Work O(n * m). */
+long mime_wfind(const char *s, size_t n, const char *z, size_t m);
+
 /* Trim blanks (SP, HT, CR, LF) at both ends of [*o, *o + *l). */
 void mime_trim(const char *s, size_t *o, size_t *l);
 
