@@ -488,8 +488,9 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
         f.subject = ss;
         f.detail = sd;
       }
-    } else if (!(sd == 0 && (f.detail != 0 || (ss == 0 && f.subject != 0)))) {
-      /* the field unless it is generic and the text is more specific */
+    } else if (f.detail == 0 && sd != 0) {
+      /* the remote reply's own code, unless it is generic (X.Y.0) and the
+         field is not */
       f.cls = sc;
       f.subject = ss;
       f.detail = sd;
