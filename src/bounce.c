@@ -402,8 +402,7 @@ static smtpcode_span diagtext(ctx *c, const char *s, size_t n) {
       continue;
     }
     if (linestart && i + 4 <= n && isdig(s[i]) && isdig(s[i + 1]) && isdig(s[i + 2]) &&
-        (s[i + 3] == '-' || s[i + 3] == ' ') && s[i] >= '2' && s[i] <= '5' &&
-        (i + 4 >= n || !isdig(s[i + 4]))) {
+        (s[i + 3] == '-' || s[i + 3] == ' ') && s[i] >= '2' && s[i] <= '5') {
       if (code == NULL) {
         size_t j = i + 4;
         code = s + i;
