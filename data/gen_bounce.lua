@@ -23,7 +23,7 @@ local ROLE = { detect = "BF_DETECT", start = "BF_START", ["end"] = "BF_END", del
 local WHERE = { body = "BW_BODY", subject = "BW_SUBJECT", from = "BW_FROM", received = "BW_RECEIVED",
   boundary = "BW_BOUNDARY", dsn = "BW_DSN" }
 
-local mtas, mtaidx = {}, {}
+local mtas, mtaidx, bodyhash = {}, {}, {}
 local out = {}
 local function cstr(s)
   return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[^\32-\126]", function(c)
@@ -57,8 +57,16 @@ for _, r in ipairs(rows) do
   local text = r.text:gsub("%u", string.lower)
   if text == "" and where ~= "BW_HEADER" then fail("bounce_formats.tsv:%d: empty text", r._line) end
   if #text > 200 then fail("bounce_formats.tsv:%d: text too long", r._line) end
-  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %s, %s}, /* line %d */",
-    m, role, where, #header, #text, cstr(header), cstr(text), r._line)
+  local hash = 0
+  if where == "BW_BODY" then
+    if #text < 3 then fail("bounce_formats.tsv:%d: a body phrase needs 3 bytes", r._line) end
+    local b = { text:byte(1, 3) }
+    for i = 1, 3 do if b[i] == 9 or b[i] == 10 or b[i] == 13 then b[i] = 32 end end
+    hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
+    bodyhash[hash] = true
+  end
+  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %s, %s}, /* line %d */",
+    m, role, where, #header, #text, hash, cstr(header), cstr(text), r._line)
 end
 
 local c = {}
@@ -75,6 +83,46 @@ c[#c + 1] = "const bf_rule smtpcode_bf_rules[] = {"
 for _, l in ipairs(out) do c[#c + 1] = l end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nrules = %d;", #out)
+if #out > 512 then fail("more than BF_MAX_RULES (512) rows") end
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {"
+local line = {}
+for i = 0, 511 do
+  local v = 0
+  for bit = 0, 7 do if bodyhash[i * 8 + bit] then v = v + 2 ^ bit end end
+  line[#line + 1] = string.format("%d,", math.floor(v))
+  if #line == 16 then c[#c + 1] = "  " .. table.concat(line, " "); line = {} end
+end
+c[#c + 1] = "};"
+
+-- body rules by hash: smtpcode_bf_byhash[smtpcode_bf_hashstart[h] ..
+-- smtpcode_bf_hashstart[h + 1] - 1] are the rule indexes of hash h
+local byhash = {}
+for k, l in ipairs(out) do
+  local h = tonumber(l:match("^  {%d+, [%w_]+, BW_BODY, %d+, %d+, (%d+),"))
+  if h then byhash[#byhash + 1] = { h = h, k = k - 1 } end
+end
+table.sort(byhash, function(a, b) return a.h < b.h or (a.h == b.h and a.k < b.k) end)
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_byhash[] = {"
+local row = {}
+for _, e in ipairs(byhash) do
+  row[#row + 1] = e.k .. ","
+  if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
+c[#c + 1] = "};"
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {"
+row = {}
+local j = 1
+for h = 0, 4096 do
+  while byhash[j] and byhash[j].h < h do j = j + 1 end
+  row[#row + 1] = (j - 1) .. ","
+  if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
+c[#c + 1] = "};"
 
 local path = root .. "/src/bounce_data.c"
 local f = assert(io.open(path, "wb"))

@@ -152,28 +152,38 @@ static int isdelim(const char *p, size_t n, size_t i, size_t e,
   return i == e;
 }
 
-/* Walk a multipart body; returns 0 when no delimiter was found. */
+/* Walk a multipart body; returns 0 when no delimiter was found. Only
+** "--boundary" occurrences are looked at (memchr for '-'), then checked to
+** stand alone on their line. */
 static int multipart(ctx *c, const char *p, size_t n, const char *b,
                      size_t bn, int depth) {
   size_t i = 0, start = 0;
   int open = 0, seen = 0;
-  while (i < n) {
-    size_t e = mime_eol(p, n, i), nx = mime_next(p, n, e);
+  while (i + bn + 2 <= n) {
+    const char *q = memchr(p + i, '-', n - i - bn - 1);
+    size_t d, ls, e;
     int close;
-    if (e - i >= bn + 2 && isdelim(p, n, i, e, b, bn, &close)) {
-      if (open) {
-        size_t end = i;
-        if (end > start && p[end - 1] == '\n') end--;
-        if (end > start && p[end - 1] == '\r') end--;
-        if (c->parts++ < c->max_parts) entity(c, p + start, end - start, depth + 1);
-        else c->out->flags |= SMTPCODE_BR_PARTS;
-      }
-      seen = 1;
-      if (close) return 1;
-      open = 1;
-      start = nx;
+    if (q == NULL) break;
+    d = (size_t)(q - p);
+    i = d + 1;
+    if (p[d + 1] != '-' || memcmp(p + d + 2, b, bn) != 0) continue;
+    ls = d; /* the line start: only blanks before the delimiter */
+    while (ls > 0 && isblank_(p[ls - 1])) ls--;
+    if (ls > 0 && p[ls - 1] != '\n' && p[ls - 1] != '\r') continue;
+    e = mime_eol(p, n, d);
+    if (!isdelim(p, n, ls, e, b, bn, &close)) continue;
+    if (open) {
+      size_t end = ls;
+      if (end > start && p[end - 1] == '\n') end--;
+      if (end > start && p[end - 1] == '\r') end--;
+      if (c->parts++ < c->max_parts) entity(c, p + start, end - start, depth + 1);
+      else c->out->flags |= SMTPCODE_BR_PARTS;
     }
-    i = nx;
+    seen = 1;
+    if (close) return 1;
+    open = 1;
+    start = mime_next(p, n, e);
+    i = start;
   }
   if (open) {
     c->out->flags |= SMTPCODE_BR_NO_CLOSE;
@@ -697,55 +707,81 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
   return mime_wfind(s, n, ru->text, ru->len) >= 0;
 }
 
-/* Match the detect/delayed rules of role against the headers and parts.
-** Returns the first rule index that matched, or -1. */
-static int matchrole(ctx *c, int role) {
-  int k;
+static unsigned char hfold(unsigned char ch) {
+  if (ch == '\t' || ch == '\r' || ch == '\n') return ' ';
+  return lower(ch);
+}
+
+/*
+** Every rule of data/bounce_formats.tsv against this message, at once:
+** hit[k] is the first offset of a body phrase in the text, 0 for a header,
+** boundary or DSN rule that matched, -1 otherwise. The text is scanned once
+** (positions filtered by the hash of their first three bytes); the header
+** block once.
+*/
+static void scanrules(ctx *c, long *hit) {
+  int k, hdr[BF_MAX_RULES], nh = 0;
+  size_t i;
   for (k = 0; k < smtpcode_bf_nrules; k++) {
     const bf_rule *ru = &smtpcode_bf_rules[k];
-    const char *v;
-    size_t vn;
-    if (ru->role != role) continue;
-    switch (ru->where) {
-    case BW_SUBJECT:
-      if (hget(c, c->hdr, c->hdrn, "subject", &v, &vn) && rulehit(ru, v, vn)) return k;
-      break;
-    case BW_FROM:
-      if (hget(c, c->hdr, c->hdrn, "from", &v, &vn) && rulehit(ru, v, vn)) return k;
-      break;
-    case BW_HEADER:
-      if (hget(c, c->hdr, c->hdrn, ru->header, &v, &vn) && rulehit(ru, v, vn)) return k;
-      break;
-    case BW_BOUNDARY:
-      if (c->bnd && rulehit(ru, c->bnd, c->bndn)) return k;
-      break;
-    case BW_DSN: {
-      int i;
-      for (i = 0; i < c->ndsn; i++)
-        if (rulehit(ru, c->dsn[i], c->dsnn[i])) return k;
-      break;
-    }
-    case BW_BODY:
-      if (c->text && rulehit(ru, c->text, c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn))
-        return k;
-      break;
-    case BW_RECEIVED: {
-      size_t i = 0;
-      while (i < c->hdrn) {
-        size_t nm, nl, vo, vl;
-        int tl = 0;
-        size_t nx = mime_field(c->hdr, c->hdrn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
-        if (nx <= i) break;
-        if (nl == 8 && mime_ieq(c->hdr + nm, nl, "received") && rulehit(ru, c->hdr + vo, vl))
-          return k;
-        i = nx;
+    hit[k] = -1;
+    if (ru->where == BW_BOUNDARY) {
+      if (c->bnd && rulehit(ru, c->bnd, c->bndn)) hit[k] = 0;
+    } else if (ru->where == BW_DSN) {
+      int j;
+      for (j = 0; j < c->ndsn && hit[k] < 0; j++)
+        if (rulehit(ru, c->dsn[j], c->dsnn[j])) hit[k] = 0;
+    } else if (ru->where != BW_BODY)
+      hdr[nh++] = k;
+  }
+  /* the header block */
+  i = 0;
+  while (nh > 0 && i < c->hdrn) {
+    size_t nm, nl, vo, vl;
+    int tl = 0, j;
+    size_t nx = mime_field(c->hdr, c->hdrn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
+    const char *name = c->hdr + nm;
+    if (nx <= i) break;
+    for (j = 0; j < nh; j++) {
+      const bf_rule *ru = &smtpcode_bf_rules[hdr[j]];
+      int want;
+      if (hit[hdr[j]] >= 0) continue;
+      switch (ru->where) {
+      case BW_SUBJECT: want = nl == 7 && mime_ieq(name, nl, "subject"); break;
+      case BW_FROM: want = nl == 4 && mime_ieq(name, nl, "from"); break;
+      case BW_RECEIVED: want = nl == 8 && mime_ieq(name, nl, "received"); break;
+      default: want = nl == ru->hlen && mime_ieq(name, nl, ru->header); break;
       }
-      break;
+      if (want && rulehit(ru, c->hdr + vo, vl)) hit[hdr[j]] = 0;
     }
-    default:
-      break;
+    i = nx;
+  }
+  /* the text */
+  if (c->text && c->textn >= 3) {
+    const unsigned char *t = (const unsigned char *)c->text;
+    size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
+    unsigned h1 = hfold(t[0]), h2 = hfold(t[1]);
+    for (i = 0; i + 2 < n; i++) {
+      unsigned h3 = hfold(t[i + 2]), h = ((h1 * 31 + h2) * 31 + h3) % BF_HASH;
+      if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
+        int x;
+        for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
+          const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_byhash[x]];
+          if (hit[smtpcode_bf_byhash[x]] < 0 && mime_wat(c->text, n, i, ru->text, ru->len))
+            hit[smtpcode_bf_byhash[x]] = (long)i;
+        }
+      }
+      h1 = h2;
+      h2 = h3;
     }
   }
+}
+
+/* The first rule of role that matched (file order), or -1. */
+static int matchrole(const long *hit, int role) {
+  int k;
+  for (k = 0; k < smtpcode_bf_nrules; k++)
+    if (smtpcode_bf_rules[k].role == role && hit[k] >= 0) return k;
   return -1;
 }
 
@@ -789,7 +825,7 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
 
 /* The free-text section: [*so, *eo) of the text, and the mta of its start
 ** rule. Returns 0 when no start phrase is in the text. */
-static int section(ctx *c, size_t *so, size_t *eo, int *mta) {
+static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
   const char *t = c->text;
   size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   long best = -1, end = -1;
@@ -797,21 +833,17 @@ static int section(ctx *c, size_t *so, size_t *eo, int *mta) {
   if (t == NULL) return 0;
   for (k = 0; k < smtpcode_bf_nrules; k++) {
     const bf_rule *ru = &smtpcode_bf_rules[k];
-    long p;
+    long p = hit[k];
     if (ru->role != BF_START || ru->where != BW_BODY) continue;
-    p = mime_wfind(t, n, ru->text, ru->len);
     if (p >= 0 && (best < 0 || p < best || (p == best && bm == 0 && ru->mta))) {
       best = p;
       bm = ru->mta;
     }
   }
   if (best < 0) { /* a report by its subject: the whole text */
-    const char *v;
-    size_t vn;
-    if (!hget(c, c->hdr, c->hdrn, "subject", &v, &vn)) return 0;
     for (k = 0; k < smtpcode_bf_nrules; k++) {
       const bf_rule *ru = &smtpcode_bf_rules[k];
-      if (ru->role == BF_START && ru->where == BW_SUBJECT && rulehit(ru, v, vn)) {
+      if (ru->role == BF_START && ru->where == BW_SUBJECT && hit[k] >= 0) {
         best = 0;
         bm = ru->mta;
         break;
@@ -821,10 +853,14 @@ static int section(ctx *c, size_t *so, size_t *eo, int *mta) {
   }
   for (k = 0; k < smtpcode_bf_nrules; k++) {
     const bf_rule *ru = &smtpcode_bf_rules[k];
-    long p;
-    if (ru->role != BF_END || ru->where != BW_BODY) continue;
-    p = mime_wfind(t + best, n - (size_t)best, ru->text, ru->len);
-    if (p > 0 && (end < 0 || best + p < end)) end = best + p;
+    long p = hit[k];
+    if (ru->role != BF_END || ru->where != BW_BODY || p < 0) continue;
+    if (p <= best) { /* seen before the start: look again after it */
+      p = mime_wfind(t + best + 1, n - (size_t)best - 1, ru->text, ru->len);
+      if (p < 0) continue;
+      p += best + 1;
+    }
+    if (end < 0 || p < end) end = p;
   }
   /* start at the beginning of the marker's line */
   while (best > 0 && t[best - 1] != '\n' && t[best - 1] != '\r') best--;
@@ -975,21 +1011,32 @@ static void feedback(ctx *c) {
 
 static void returned(ctx *c) {
   smtpcode_breport *o = c->out;
-  const char *v;
-  size_t vn;
+  size_t i = 0;
   if (c->ret == NULL) return;
   o->headers = sp(c, c->ret, c->retn);
-  if (hget(c, c->ret, c->retn, "message-id", &v, &vn)) o->message_id = unfold_sp(c, v, vn);
-  if (hget(c, c->ret, c->retn, "from", &v, &vn)) o->from = unfold_sp(c, v, vn);
-  if (hget(c, c->ret, c->retn, "to", &v, &vn)) o->to = unfold_sp(c, v, vn);
-  if (hget(c, c->ret, c->retn, "date", &v, &vn)) o->date = unfold_sp(c, v, vn);
-  if (hget(c, c->ret, c->retn, "subject", &v, &vn)) {
-    if (room(c) >= 2 * vn) {
-      size_t k = mime_words(v, vn, cur(c), room(c));
-      c->used += k;
-      o->subject = sp(c, cur(c) - k, k);
-    } else
-      o->subject = sp(c, v, vn);
+  while (i < c->retn) { /* one pass; the first of each field counts */
+    size_t nm, nl, v, vn;
+    int tl = 0;
+    size_t nx = mime_field(c->ret, c->retn, i, 65536, &nm, &nl, &v, &vn, &tl);
+    const char *name = c->ret + nm, *val = c->ret + v;
+    if (nx <= i) break;
+    i = nx;
+    if (nl == 10 && mime_ieq(name, nl, "message-id") && o->message_id.len == 0)
+      o->message_id = unfold_sp(c, val, vn);
+    else if (nl == 4 && mime_ieq(name, nl, "from") && o->from.len == 0)
+      o->from = unfold_sp(c, val, vn);
+    else if (nl == 2 && mime_ieq(name, nl, "to") && o->to.len == 0)
+      o->to = unfold_sp(c, val, vn);
+    else if (nl == 4 && mime_ieq(name, nl, "date") && o->date.len == 0)
+      o->date = unfold_sp(c, val, vn);
+    else if (nl == 7 && mime_ieq(name, nl, "subject") && o->subject.len == 0) {
+      if (room(c) >= 2 * vn) {
+        size_t k = mime_words(val, vn, cur(c), room(c));
+        c->used += k;
+        o->subject = sp(c, cur(c) - k, k);
+      } else
+        o->subject = sp(c, val, vn);
+    }
   }
 }
 
@@ -1021,6 +1068,7 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
   ctx cx, *c = &cx;
   size_t body, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
   int k, delayed, action, mta = 0;
+  long hit[BF_MAX_RULES];
   memset(out, 0, sizeof *out);
   memset(c, 0, sizeof *c);
   c->max_depth = SMTPCODE_BOUNCE_MAX_DEPTH;
@@ -1066,9 +1114,10 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
   entity(c, msg + start, len - start, 0);
   if (c->ret) returned(c);
 
-  delayed = matchrole(c, BF_DELAYED) >= 0;
+  scanrules(c, hit);
+  delayed = matchrole(hit, BF_DELAYED) >= 0;
   action = delayed ? SMTPCODE_ACT_DELAYED : SMTPCODE_ACT_FAILED;
-  k = matchrole(c, BF_DETECT);
+  k = matchrole(hit, BF_DETECT);
   if (k >= 0) mta = smtpcode_bf_rules[k].mta;
 
   if (c->fb) {
@@ -1100,7 +1149,7 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
     {
       size_t so, eo;
       int tm = 0, have = out->format == SMTPCODE_BF_DSN;
-      if (section(c, &so, &eo, &tm)) {
+      if (section(c, hit, &so, &eo, &tm)) {
         if (tm && !(have && mta)) mta = tm;
         if (!have) {
           out->format = SMTPCODE_BF_TEXT;

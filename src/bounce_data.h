@@ -12,18 +12,32 @@ enum {
   BW_BOUNDARY = 5, BW_DSN = 6, BW_HEADER = 7
 };
 
+/*
+** Hash of the first three bytes of a body phrase (ASCII lowercased; HT, CR
+** and LF read as a space): ((c0 * 31 + c1) * 31 + c2) % BF_HASH. A text is
+** scanned once; only positions whose hash bit is set in smtpcode_bf_bodyhash
+** are compared with the phrases of that hash.
+*/
+#define BF_HASH 4096
+#define BF_MAX_RULES 512
+
 typedef struct bf_rule {
   unsigned char mta;   /* index into smtpcode_bf_mtas; 0 = any ("*") */
   unsigned char role;  /* BF_* */
   unsigned char where; /* BW_* */
   unsigned char hlen;  /* length of header (BW_HEADER) */
   unsigned short len;  /* length of text */
+  unsigned short hash; /* BW_BODY: hash of the first three bytes */
   const char *header;  /* lowercase field name (BW_HEADER), else "" */
   const char *text;    /* lowercase ASCII phrase (may be empty) */
 } bf_rule;
 
 extern const bf_rule smtpcode_bf_rules[];
 extern const int smtpcode_bf_nrules;
+extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
+/* body rules by hash: byhash[hashstart[h] .. hashstart[h + 1] - 1] */
+extern const unsigned short smtpcode_bf_byhash[];
+extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 

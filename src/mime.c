@@ -46,24 +46,28 @@ long mime_ifind(const char *s, size_t n, const char *z, size_t m) {
   return -1;
 }
 
+int mime_wat(const char *s, size_t n, size_t i, const char *z, size_t m) {
+  size_t j, k;
+  for (j = 0, k = i; j < m; j++) {
+    if (k >= n) return 0;
+    if (z[j] == ' ') {
+      if (!(isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) return 0;
+      while (k < n && (isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) k++;
+    } else if (lower(s[k]) == (unsigned char)z[j]) {
+      k++;
+    } else
+      return 0;
+  }
+  return 1;
+}
+
 long mime_wfind(const char *s, size_t n, const char *z, size_t m) {
-  size_t i, j, k;
+  size_t i;
   unsigned char c0;
   if (m == 0) return 0;
   c0 = (unsigned char)z[0];
-  for (i = 0; i < n; i++) {
-    if (lower(s[i]) != c0) continue;
-    for (j = 1, k = i + 1; j < m && k < n; j++) {
-      if (z[j] == ' ') {
-        if (!(isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) break;
-        while (k < n && (isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) k++;
-      } else if (lower(s[k]) == (unsigned char)z[j]) {
-        k++;
-      } else
-        break;
-    }
-    if (j == m) return (long)i;
-  }
+  for (i = 0; i < n; i++)
+    if (lower(s[i]) == c0 && mime_wat(s, n, i, z, m)) return (long)i;
   return -1;
 }
 

@@ -31,6 +31,8 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
 /* The same, where a space of z matches any run of blanks and line breaks
 ** (phrases wrapped by the generator). Work O(n * m). */
 long mime_wfind(const char *s, size_t n, const char *z, size_t m);
+/* Whether z (length m, lowercase) matches at s[i..n) in that sense. */
+int mime_wat(const char *s, size_t n, size_t i, const char *z, size_t m);
 
 /* Trim blanks (SP, HT, CR, LF) at both ends of [*o, *o + *l). */
 void mime_trim(const char *s, size_t *o, size_t *l);
