@@ -58,8 +58,8 @@ for _, r in ipairs(rows) do
   if text == "" and where ~= "BW_HEADER" then fail("bounce_formats.tsv:%d: empty text", r._line) end
   if #text > 200 then fail("bounce_formats.tsv:%d: text too long", r._line) end
   local hash = 0
-  if where == "BW_BODY" then
-    if #text < 3 then fail("bounce_formats.tsv:%d: a body phrase needs 3 bytes", r._line) end
+  if where == "BW_BODY" and #text < 3 then fail("bounce_formats.tsv:%d: a body phrase needs 3 bytes", r._line) end
+  if #text >= 3 then
     local b = { text:byte(1, 3) }
     for i = 1, 3 do if b[i] == 9 or b[i] == 10 or b[i] == 13 then b[i] = 32 end end
     hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
@@ -95,12 +95,12 @@ for i = 0, 511 do
 end
 c[#c + 1] = "};"
 
--- body rules by hash: smtpcode_bf_byhash[smtpcode_bf_hashstart[h] ..
+-- rules of 3 bytes or more by hash: smtpcode_bf_byhash[smtpcode_bf_hashstart[h] ..
 -- smtpcode_bf_hashstart[h + 1] - 1] are the rule indexes of hash h
 local byhash = {}
 for k, l in ipairs(out) do
-  local h = tonumber(l:match("^  {%d+, [%w_]+, BW_BODY, %d+, %d+, (%d+),"))
-  if h then byhash[#byhash + 1] = { h = h, k = k - 1 } end
+  local len, h = l:match("^  {%d+, [%w_]+, [%w_]+, %d+, (%d+), (%d+),")
+  if tonumber(len) >= 3 then byhash[#byhash + 1] = { h = tonumber(h), k = k - 1 } end
 end
 table.sort(byhash, function(a, b) return a.h < b.h or (a.h == b.h and a.k < b.k) end)
 c[#c + 1] = ""

@@ -32,6 +32,10 @@
 
 #define MAX_DSN 4
 #define MAX_TEXT_SCAN (256 * 1024) /* bytes of the text part searched */
+#define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
+#define SCAN_HEAD 8192 /* bytes where any phrase is looked for */
+#define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
+#define RECEIVED_HEAD 3 /* Received fields (the newest) looked at */
 
 typedef struct ctx {
   const char *m;
@@ -50,8 +54,8 @@ typedef struct ctx {
   const char *dsn[MAX_DSN];
   size_t dsnn[MAX_DSN];
   int ndsn;
-  const char *fb, *text, *html, *ret;
-  size_t fbn, textn, htmln, retn;
+  const char *fb, *text, *html, *ret, *xfr;
+  size_t fbn, textn, htmln, retn, xfrn;
   int too_long;
 } ctx;
 
@@ -193,15 +197,24 @@ static int multipart(ctx *c, const char *p, size_t n, const char *b,
   return seen;
 }
 
+/* The body of an entity whose header gave ct and cte. */
+static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cten,
+                 const char *bp, size_t bn, int depth);
+
+/* Start of the body after a header block that ended at i (its empty
+** line, or the end of p). */
+static size_t bodystart(const char *p, size_t n, size_t i) {
+  return i < n ? mime_next(p, n, mime_eol(p, n, i)) : n;
+}
+
 static void entity(ctx *c, const char *p, size_t n, int depth) {
-  size_t i = 0, body, hn;
-  const char *ct = NULL, *cte = NULL, *bp;
-  size_t ctn = 0, cten = 0, bn;
-  hn = hblock(p, n, &body);
-  while (i < hn) {
+  size_t i = 0;
+  const char *ct = NULL, *cte = NULL;
+  size_t ctn = 0, cten = 0, b;
+  for (;;) {
     size_t nm, nl, v, vl;
     int tl = 0;
-    size_t nx = mime_field(p, hn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+    size_t nx = mime_field(p, n, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) break;
     if (nl == 12 && mime_ieq(p + nm, nl, "content-type")) {
       ct = p + v;
@@ -212,8 +225,12 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
     }
     i = nx;
   }
-  bp = p + body;
-  bn = n - body;
+  b = bodystart(p, n, i);
+  body(c, ct, ctn, cte, cten, p + b, n - b, depth);
+}
+
+static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cten,
+                 const char *bp, size_t bn, int depth) {
   if (ct && ctprefix(ct, ctn, "multipart/")) {
     size_t po, pl;
     if (ctis(ct, ctn, "multipart/report") && mime_param(ct, ctn, "report-type", &po, &pl) &&
@@ -249,13 +266,8 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
                     ctis(ct, ctn, "text/rfc822-headers") ||
                     ctis(ct, ctn, "message/global-headers") ||
                     ctis(ct, ctn, "message/partial"))) {
-    if (c->ret == NULL) {
-      const char *q;
-      size_t qn, b2;
-      decode(c, bp, bn, cte, cten, &q, &qn);
-      c->ret = q;
-      c->retn = hblock(q, qn, &b2);
-    }
+    if (c->ret == NULL) /* only its header block is read (returned()) */
+      decode(c, bp, bn > RET_MAX ? RET_MAX : bn, cte, cten, &c->ret, &c->retn);
   } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
     if (c->text == NULL) decode(c, bp, bn, cte, cten, &c->text, &c->textn);
   } else if (ctis(ct, ctn, "text/html")) {
@@ -449,27 +461,31 @@ static smtpcode_span diagtext(ctx *c, const char *s, size_t n) {
   return sp(c, d, o);
 }
 
+/* The SMTP command a diagnostic names ("in reply to RCPT TO command",
+** "after MAIL FROM:", ">>> DATA"): the earliest mention. One pass; only
+** positions whose byte starts a phrase are compared. */
 static int commandof(const char *s, size_t n) {
   static const struct {
     const char *z;
-    int cmd;
-  } k[] = {{"rcpt to", SMTPCODE_CMD_RCPT},      {"rcpt command", SMTPCODE_CMD_RCPT},
-           {"[rcpt_to]", SMTPCODE_CMD_RCPT},    {"mail from", SMTPCODE_CMD_MAIL},
-           {"end of data", SMTPCODE_CMD_DATA},  {"final data", SMTPCODE_CMD_DATA},
-           {"data command", SMTPCODE_CMD_DATA}, {"after data", SMTPCODE_CMD_DATA},
-           {">>> data", SMTPCODE_CMD_DATA},     {"ehlo", SMTPCODE_CMD_EHLO},
-           {"helo", SMTPCODE_CMD_EHLO},         {"connection", SMTPCODE_CMD_CONN}};
-  long best = -1;
-  int cmd = SMTPCODE_CMD_NONE;
-  size_t i, lim = n > 8192 ? 8192 : n;
-  for (i = 0; i < sizeof k / sizeof k[0]; i++) {
-    long p = mime_ifind(s, lim, k[i].z, strlen(k[i].z));
-    if (p >= 0 && (best < 0 || p < best)) {
-      best = p;
-      cmd = k[i].cmd;
-    }
+    unsigned char len, cmd;
+  } k[] = {{"rcpt to", 7, SMTPCODE_CMD_RCPT},      {"rcpt command", 12, SMTPCODE_CMD_RCPT},
+           {"[rcpt_to]", 9, SMTPCODE_CMD_RCPT},    {"mail from", 9, SMTPCODE_CMD_MAIL},
+           {"end of data", 11, SMTPCODE_CMD_DATA}, {"final data", 10, SMTPCODE_CMD_DATA},
+           {"data command", 12, SMTPCODE_CMD_DATA}, {"after data", 10, SMTPCODE_CMD_DATA},
+           {">>> data", 8, SMTPCODE_CMD_DATA},     {"ehlo", 4, SMTPCODE_CMD_EHLO},
+           {"helo", 4, SMTPCODE_CMD_EHLO},         {"connection", 10, SMTPCODE_CMD_CONN}};
+  size_t i, j, lim = n > 8192 ? 8192 : n;
+  for (i = 0; i < lim; i++) {
+    unsigned char ch = lower(s[i]);
+    if (!(ch == 'r' || ch == '[' || ch == 'm' || ch == 'e' || ch == 'f' || ch == 'd' ||
+          ch == 'a' || ch == '>' || ch == 'h' || ch == 'c'))
+      continue;
+    for (j = 0; j < sizeof k / sizeof k[0]; j++)
+      if ((unsigned char)k[j].z[0] == ch && lim - i >= k[j].len &&
+          mime_ieq(s + i, k[j].len, k[j].z))
+        return k[j].cmd;
   }
-  return cmd;
+  return SMTPCODE_CMD_NONE;
 }
 
 /* The verdict of a recipient: codes reconciled, then classify. */
@@ -712,68 +728,84 @@ static unsigned char hfold(unsigned char ch) {
   return lower(ch);
 }
 
+/* Whether rule ru applies to a text of kind where (a header named name). */
+static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
+  if (ru->where != where) return 0;
+  return where != BW_HEADER || (nl == ru->hlen && mime_ieq(name, nl, ru->header));
+}
+
 /*
-** Every rule of data/bounce_formats.tsv against this message, at once:
-** hit[k] is the first offset of a body phrase in the text, 0 for a header,
-** boundary or DSN rule that matched, -1 otherwise. The text is scanned once
-** (positions filtered by the hash of their first three bytes); the header
-** block once.
+** Match every rule of kind where against s[0..n) in one pass: positions are
+** filtered by the hash of their first three bytes, then compared with the
+** rules of that hash. hit[k] gets the first offset (+ base). Past head
+** bytes only BF_END rules are wanted, and the scan stops at the first.
 */
-static void scanrules(ctx *c, long *hit) {
-  int k, hdr[BF_MAX_RULES], nh = 0;
+static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
+                  long *hit, long base, size_t head) {
+  const unsigned char *t = (const unsigned char *)s;
+  unsigned h1, h2;
   size_t i;
-  for (k = 0; k < smtpcode_bf_nrules; k++) {
+  int k;
+  for (k = 0; k < smtpcode_bf_nrules; k++) { /* phrases under 3 bytes */
     const bf_rule *ru = &smtpcode_bf_rules[k];
-    hit[k] = -1;
-    if (ru->where == BW_BOUNDARY) {
-      if (c->bnd && rulehit(ru, c->bnd, c->bndn)) hit[k] = 0;
-    } else if (ru->where == BW_DSN) {
-      int j;
-      for (j = 0; j < c->ndsn && hit[k] < 0; j++)
-        if (rulehit(ru, c->dsn[j], c->dsnn[j])) hit[k] = 0;
-    } else if (ru->where != BW_BODY)
-      hdr[nh++] = k;
+    if (ru->where == where && ru->len < 3 && hit[k] < 0 && applies(ru, where, name, nl) &&
+        rulehit(ru, s, n))
+      hit[k] = base;
   }
-  /* the header block */
-  i = 0;
-  while (nh > 0 && i < c->hdrn) {
-    size_t nm, nl, vo, vl;
-    int tl = 0, j;
-    size_t nx = mime_field(c->hdr, c->hdrn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
-    const char *name = c->hdr + nm;
-    if (nx <= i) break;
-    for (j = 0; j < nh; j++) {
-      const bf_rule *ru = &smtpcode_bf_rules[hdr[j]];
-      int want;
-      if (hit[hdr[j]] >= 0) continue;
-      switch (ru->where) {
-      case BW_SUBJECT: want = nl == 7 && mime_ieq(name, nl, "subject"); break;
-      case BW_FROM: want = nl == 4 && mime_ieq(name, nl, "from"); break;
-      case BW_RECEIVED: want = nl == 8 && mime_ieq(name, nl, "received"); break;
-      default: want = nl == ru->hlen && mime_ieq(name, nl, ru->header); break;
-      }
-      if (want && rulehit(ru, c->hdr + vo, vl)) hit[hdr[j]] = 0;
-    }
-    i = nx;
-  }
-  /* the text */
-  if (c->text && c->textn >= 3) {
-    const unsigned char *t = (const unsigned char *)c->text;
-    size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
-    unsigned h1 = hfold(t[0]), h2 = hfold(t[1]);
-    for (i = 0; i + 2 < n; i++) {
-      unsigned h3 = hfold(t[i + 2]), h = ((h1 * 31 + h2) * 31 + h3) % BF_HASH;
-      if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
-        int x;
-        for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
-          const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_byhash[x]];
-          if (hit[smtpcode_bf_byhash[x]] < 0 && mime_wat(c->text, n, i, ru->text, ru->len))
-            hit[smtpcode_bf_byhash[x]] = (long)i;
+  if (n < 3) return;
+  h1 = hfold(t[0]);
+  h2 = hfold(t[1]);
+  for (i = 0; i + 2 < n; i++) {
+    unsigned h3 = hfold(t[i + 2]), h = ((h1 * 31 + h2) * 31 + h3) % BF_HASH;
+    h1 = h2;
+    h2 = h3;
+    if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
+      int x, found = 0;
+      for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
+        int r = smtpcode_bf_byhash[x];
+        const bf_rule *ru = &smtpcode_bf_rules[r];
+        if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || (i >= head && ru->role != BF_END) ||
+            !applies(ru, where, name, nl))
+          continue;
+        if (mime_wat(s, n, i, ru->text, ru->len)) {
+          hit[r] = base + (long)i;
+          found = 1;
         }
       }
-      h1 = h2;
-      h2 = h3;
+      if (found && i >= head) return;
     }
+  }
+}
+
+/*
+** The rules of data/bounce_formats.tsv on the boundary, the DSN parts and
+** the text (the header fields were matched while the header was read):
+** hit[k] is the first offset of a body phrase in the text, 0 for a
+** boundary or DSN rule that matched. The text is read once, every phrase in its first SCAN_HEAD bytes (an error
+** section starts near the top), past them only up to the first end phrase
+** (when a start phrase was seen and no end phrase yet).
+*/
+static void scanrules(ctx *c, long *hit) {
+  int k, started = 0, ended = 0;
+  if (c->bnd) hscan(c->bnd, c->bndn, BW_BOUNDARY, NULL, 0, hit, 0, (size_t)-1);
+  for (k = 0; k < c->ndsn; k++)
+    hscan(c->dsn[k], c->dsnn[k] > DSN_HEAD ? DSN_HEAD : c->dsnn[k], BW_DSN, NULL, 0, hit, 0,
+          (size_t)-1);
+  if (c->text == NULL) return;
+  {
+    size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
+    size_t head = n > SCAN_HEAD ? SCAN_HEAD : n;
+    hscan(c->text, head, BW_BODY, NULL, 0, hit, 0, (size_t)-1);
+    if (head == n) return;
+    for (k = 0; k < smtpcode_bf_nrules; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[k];
+      if (ru->where == BW_BODY && hit[k] >= 0) {
+        if (ru->role == BF_START) started = 1;
+        else if (ru->role == BF_END) ended = 1;
+      }
+    }
+    if (started && !ended) /* the rest, overlapping by a phrase's length */
+      hscan(c->text + head - 256, n - head + 256, BW_BODY, NULL, 0, hit, (long)head - 256, 0);
   }
 }
 
@@ -893,7 +925,9 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
   size_t vn;
   int before = c->out->nrcpt, any = 0;
   /* X-Failed-Recipients names them (Exim, Gmail, Google Groups) */
-  if (hget(c, c->hdr, c->hdrn, "x-failed-recipients", &v, &vn)) {
+  if (c->xfr) {
+    v = c->xfr;
+    vn = c->xfrn;
     size_t k = 0;
     while (k < vn) {
       size_t l = addrlen(v, vn, k);
@@ -1013,8 +1047,7 @@ static void returned(ctx *c) {
   smtpcode_breport *o = c->out;
   size_t i = 0;
   if (c->ret == NULL) return;
-  o->headers = sp(c, c->ret, c->retn);
-  while (i < c->retn) { /* one pass; the first of each field counts */
+  for (;;) { /* one pass; the first of each field counts */
     size_t nm, nl, v, vn;
     int tl = 0;
     size_t nx = mime_field(c->ret, c->retn, i, 65536, &nm, &nl, &v, &vn, &tl);
@@ -1038,6 +1071,8 @@ static void returned(ctx *c) {
         o->subject = sp(c, val, vn);
     }
   }
+  c->retn = i; /* the header block */
+  o->headers = sp(c, c->ret, c->retn);
 }
 
 /* The returned headers of a free-text report: after its end phrase. */
@@ -1066,7 +1101,7 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
                                  size_t cap, smtpcode_breport *out,
                                  smtpcode_brcpt *rcpts, int rcap) {
   ctx cx, *c = &cx;
-  size_t body, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
+  size_t bstart, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
   int k, delayed, action, mta = 0;
   long hit[BF_MAX_RULES];
   memset(out, 0, sizeof *out);
@@ -1093,25 +1128,59 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
   if (len >= 5 && memcmp(msg, "From ", 5) == 0) start = mime_next(msg, len, mime_eol(msg, len, 0));
   c->m = msg;
   c->n = len;
-  /* the top header block: at least one field, each within max_header */
+  /* the top header block, read once: at least one field, each within
+     max_header; the rules that look at header fields are matched here */
+  for (k = 0; k < smtpcode_bf_nrules; k++) hit[k] = -1;
   c->hdr = msg + start;
-  c->hdrn = hblock(c->hdr, len - start, &body);
   {
-    int fields = 0, nfields = 0;
+    int fields = 0, nfields = 0, nrecv = 0;
+    const char *ct = NULL, *cte = NULL, *h = c->hdr;
+    size_t ctn = 0, cten = 0, hn = len - start;
     i = 0;
-    while (i < c->hdrn) {
+    for (;;) {
       size_t nm, nl, v, vl;
-      int tl = 0;
-      size_t nx = mime_field(c->hdr, c->hdrn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+      int tl = 0, where = BW_HEADER;
+      size_t nx = mime_field(h, hn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+      const char *name = h + nm;
       if (nx <= i) break;
       if (tl) return SMTPCODE_ETOOLONG;
-      if (nl) fields++;
       if (++nfields > SMTPCODE_BOUNCE_MAX_FIELDS) return SMTPCODE_ETOOLONG;
       i = nx;
+      if (nl == 0) continue;
+      fields++;
+      if (nl == 12 && mime_ieq(name, nl, "content-type")) {
+        ct = h + v;
+        ctn = vl;
+        continue;
+      } else if (nl == 25 && mime_ieq(name, nl, "content-transfer-encoding")) {
+        cte = h + v;
+        cten = vl;
+        continue;
+      } else if (nl == 7 && mime_ieq(name, nl, "subject")) {
+        where = BW_SUBJECT;
+      } else if (nl == 4 && mime_ieq(name, nl, "from")) {
+        where = BW_FROM;
+      } else if (nl == 8 && mime_ieq(name, nl, "received")) {
+        if (++nrecv > RECEIVED_HEAD) continue;
+        where = BW_RECEIVED;
+      } else if (nl == 19 && mime_ieq(name, nl, "x-failed-recipients")) {
+        if (c->xfr == NULL) {
+          c->xfr = h + v;
+          c->xfrn = vl;
+        }
+      }
+      if (where == BW_HEADER) { /* a field that some rule names? */
+        for (k = 0; k < smtpcode_bf_nrules; k++)
+          if (applies(&smtpcode_bf_rules[k], BW_HEADER, name, nl)) break;
+        if (k == smtpcode_bf_nrules) continue;
+      }
+      hscan(h + v, vl, where, name, nl, hit, 0, (size_t)-1);
     }
     if (fields == 0) return len - start == 0 ? SMTPCODE_ENOTBOUNCE : SMTPCODE_ESYNTAX;
+    c->hdrn = i;
+    bstart = bodystart(h, hn, i);
+    body(c, ct, ctn, cte, cten, h + bstart, hn - bstart, 0);
   }
-  entity(c, msg + start, len - start, 0);
   if (c->ret) returned(c);
 
   scanrules(c, hit);
@@ -1131,11 +1200,10 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
       out->format = SMTPCODE_BF_DSN;
     } else if (c->text) {
       /* DSN field lines in a text part (boundaries lost, or pasted) */
-      long p = mime_ifind(c->text, c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn,
-                          "final-recipient:", 16);
+      size_t head = c->textn > SCAN_HEAD ? SCAN_HEAD : c->textn;
+      long p = mime_ifind(c->text, head, "final-recipient:", 16);
       if (p >= 0) {
-        long q = mime_ifind(c->text, c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn,
-                            "reporting-mta:", 14);
+        long q = mime_ifind(c->text, head, "reporting-mta:", 14);
         size_t from = (size_t)(q >= 0 && q < p ? q : p);
         while (from > 0 && c->text[from - 1] != '\n' && c->text[from - 1] != '\r') from--;
         dsnfields(c, c->text + from, c->textn - from);

@@ -13,7 +13,7 @@ enum {
 };
 
 /*
-** Hash of the first three bytes of a body phrase (ASCII lowercased; HT, CR
+** Hash of the first three bytes of a phrase of 3 bytes or more (ASCII lowercased; HT, CR
 ** and LF read as a space): ((c0 * 31 + c1) * 31 + c2) % BF_HASH. A text is
 ** scanned once; only positions whose hash bit is set in smtpcode_bf_bodyhash
 ** are compared with the phrases of that hash.
@@ -27,7 +27,7 @@ typedef struct bf_rule {
   unsigned char where; /* BW_* */
   unsigned char hlen;  /* length of header (BW_HEADER) */
   unsigned short len;  /* length of text */
-  unsigned short hash; /* BW_BODY: hash of the first three bytes */
+  unsigned short hash; /* len >= 3: hash of the first three bytes */
   const char *header;  /* lowercase field name (BW_HEADER), else "" */
   const char *text;    /* lowercase ASCII phrase (may be empty) */
 } bf_rule;
@@ -35,7 +35,7 @@ typedef struct bf_rule {
 extern const bf_rule smtpcode_bf_rules[];
 extern const int smtpcode_bf_nrules;
 extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
-/* body rules by hash: byhash[hashstart[h] .. hashstart[h + 1] - 1] */
+/* rules by hash (len >= 3): byhash[hashstart[h] .. hashstart[h + 1] - 1] */
 extern const unsigned short smtpcode_bf_byhash[];
 extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */

@@ -11,8 +11,22 @@
 #define lower(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
 #define isblank_(c) ((c) == ' ' || (c) == '\t')
 
+/* A word of 8 bytes has a CR or LF byte (the classic "has zero byte" test
+** on the word xor'ed with each). */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
+
 size_t mime_eol(const char *s, size_t n, size_t i) {
   const char *p = s + i, *e = s + n;
+  while (e - p >= 8) {
+    unsigned long long w, a, b;
+    memcpy(&w, p, 8);
+    a = w ^ (ONES * '\n');
+    b = w ^ (ONES * '\r');
+    if (haszero(a) | haszero(b)) break;
+    p += 8;
+  }
   while (p < e && *p != '\n' && *p != '\r') p++;
   return (size_t)(p - s);
 }
