@@ -55,6 +55,13 @@ for _, r in ipairs(rows) do
     end
   end
   local text = r.text:gsub("%u", string.lower)
+  -- a ruler ("----- Original message -----"): the phrase is the words, and
+  -- a '-' must come before them; the number of dashes varies by version
+  local dash = 0
+  if where == "BW_BODY" and text:match("^%-") then
+    text = text:gsub("^[%-%s]+", ""):gsub("[%-%s]+$", "")
+    dash = 1
+  end
   if text == "" and where ~= "BW_HEADER" then fail("bounce_formats.tsv:%d: empty text", r._line) end
   if #text > 200 then fail("bounce_formats.tsv:%d: text too long", r._line) end
   local hash = 0
@@ -65,8 +72,8 @@ for _, r in ipairs(rows) do
     hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
     bodyhash[hash] = true
   end
-  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %s, %s}, /* line %d */",
-    m, role, where, #header, #text, hash, cstr(header), cstr(text), r._line)
+  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s}, /* line %d */",
+    m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), r._line)
 end
 
 local c = {}
@@ -99,7 +106,7 @@ c[#c + 1] = "};"
 -- smtpcode_bf_hashstart[h + 1] - 1] are the rule indexes of hash h
 local byhash = {}
 for k, l in ipairs(out) do
-  local len, h = l:match("^  {%d+, [%w_]+, [%w_]+, %d+, (%d+), (%d+),")
+  local len, h = l:match("^  {%d+, [%w_]+, [%w_]+, %d+, %d+, (%d+), (%d+),")
   if tonumber(len) >= 3 then byhash[#byhash + 1] = { h = tonumber(h), k = k - 1 } end
 end
 table.sort(byhash, function(a, b) return a.h < b.h or (a.h == b.h and a.k < b.k) end)
@@ -122,6 +129,18 @@ for h = 0, 4096 do
   if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
 end
 if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
+c[#c + 1] = "};"
+
+-- the byte folding of the hash: ASCII lowercase, HT CR LF as a space
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned char smtpcode_bf_fold[256] = {"
+row = {}
+for b = 0, 255 do
+  local v = b
+  if b >= 65 and b <= 90 then v = b + 32 elseif b == 9 or b == 10 or b == 13 then v = 32 end
+  row[#row + 1] = v .. ","
+  if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
 c[#c + 1] = "};"
 
 local path = root .. "/src/bounce_data.c"

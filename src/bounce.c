@@ -33,7 +33,8 @@
 #define MAX_DSN 4
 #define MAX_TEXT_SCAN (256 * 1024) /* bytes of the text part searched */
 #define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
-#define SCAN_HEAD 8192 /* bytes where any phrase is looked for */
+#define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
+#define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
 #define RECEIVED_HEAD 3 /* Received fields (the newest) looked at */
 
@@ -723,9 +724,12 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
   return mime_wfind(s, n, ru->text, ru->len) >= 0;
 }
 
-static unsigned char hfold(unsigned char ch) {
-  if (ch == '\t' || ch == '\r' || ch == '\n') return ' ';
-  return lower(ch);
+#define hfold(ch) smtpcode_bf_fold[(unsigned char)(ch)]
+
+/* A '-' before s[i], blanks between (a ruler's words). */
+static int dashed(const char *s, size_t i) {
+  while (i > 0 && isblank_(s[i - 1])) i--;
+  return i > 0 && s[i - 1] == '-';
 }
 
 /* Whether rule ru applies to a text of kind where (a header named name). */
@@ -767,7 +771,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
         if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || (i >= head && ru->role != BF_END) ||
             !applies(ru, where, name, nl))
           continue;
-        if (mime_wat(s, n, i, ru->text, ru->len)) {
+        if (mime_wat(s, n, i, ru->text, ru->len) && (!ru->dash || dashed(s, i))) {
           hit[r] = base + (long)i;
           found = 1;
         }
@@ -785,7 +789,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
 ** section starts near the top), past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
-static void scanrules(ctx *c, long *hit) {
+static void scanrules(ctx *c, long *hit, size_t scanhead) {
   int k, started = 0, ended = 0;
   if (c->bnd) hscan(c->bnd, c->bndn, BW_BOUNDARY, NULL, 0, hit, 0, (size_t)-1);
   for (k = 0; k < c->ndsn; k++)
@@ -794,7 +798,7 @@ static void scanrules(ctx *c, long *hit) {
   if (c->text == NULL) return;
   {
     size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
-    size_t head = n > SCAN_HEAD ? SCAN_HEAD : n;
+    size_t head = n > scanhead ? scanhead : n;
     hscan(c->text, head, BW_BODY, NULL, 0, hit, 0, (size_t)-1);
     if (head == n) return;
     for (k = 0; k < smtpcode_bf_nrules; k++) {
@@ -1183,7 +1187,13 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
   }
   if (c->ret) returned(c);
 
-  scanrules(c, hit);
+  if (c->fb == NULL) {
+    int j;
+    for (j = 0; j < c->ndsn; j++) dsnfields(c, c->dsn[j], c->dsnn[j]);
+    compact(c, 0);
+  }
+  /* a DSN needs the text only for clues and missing diagnostics */
+  scanrules(c, hit, out->nrcpt > 0 ? SCAN_HEAD_DSN : SCAN_HEAD);
   delayed = matchrole(hit, BF_DELAYED) >= 0;
   action = delayed ? SMTPCODE_ACT_DELAYED : SMTPCODE_ACT_FAILED;
   k = matchrole(hit, BF_DETECT);
@@ -1193,9 +1203,6 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
     out->format = SMTPCODE_BF_ARF;
     feedback(c);
   } else {
-    int j;
-    for (j = 0; j < c->ndsn; j++) dsnfields(c, c->dsn[j], c->dsnn[j]);
-    compact(c, 0);
     if (out->nrcpt > 0 || (out->total > 0)) {
       out->format = SMTPCODE_BF_DSN;
     } else if (c->text) {

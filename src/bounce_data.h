@@ -26,6 +26,7 @@ typedef struct bf_rule {
   unsigned char role;  /* BF_* */
   unsigned char where; /* BW_* */
   unsigned char hlen;  /* length of header (BW_HEADER) */
+  unsigned char dash;  /* a ruler: a '-' (then blanks) must come before */
   unsigned short len;  /* length of text */
   unsigned short hash; /* len >= 3: hash of the first three bytes */
   const char *header;  /* lowercase field name (BW_HEADER), else "" */
@@ -38,6 +39,7 @@ extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
 /* rules by hash (len >= 3): byhash[hashstart[h] .. hashstart[h + 1] - 1] */
 extern const unsigned short smtpcode_bf_byhash[];
 extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
+extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 

@@ -105,6 +105,24 @@ static void pushheaders(lua_State *L, const char *h, size_t n) {
   }
 }
 
+/* __index of b.original: "headers" is built from the header block kept as
+** upvalue 1, stored in the table and returned; other keys are nil. */
+static int l_headers(lua_State *L) {
+  size_t n;
+  const char *h;
+  if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0) return 0;
+  h = lua_tolstring(L, lua_upvalueindex(1), &n);
+  if (h == NULL) {
+    h = "";
+    n = 0;
+  }
+  pushheaders(L, h, n);
+  lua_pushliteral(L, "headers");
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
 static void pushenh(lua_State *L, int c, int s, int d) {
   char b[32];
   int n = 0, parts[3], k;
@@ -251,8 +269,12 @@ static int l_bounce(lua_State *L) {
     setspan(L, &r, "to", out.to);
     setspan(L, &r, "subject", out.subject);
     setspan(L, &r, "date", out.date);
-    pushheaders(L, (out.headers.where ? buf : m) + out.headers.off, (size_t)out.headers.len);
-    lua_setfield(L, -2, "headers");
+    /* headers: made on first use (most callers never look) */
+    lua_createtable(L, 0, 1);
+    pushspan(L, &r, out.headers);
+    lua_pushcclosure(L, l_headers, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_setfield(L, -2, "original");
   }
   if (out.format == SMTPCODE_BF_ARF) {
