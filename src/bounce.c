@@ -432,6 +432,8 @@ static smtpcode_span diagtext(ctx *c, const char *s, size_t n) {
         memcpy(d + o, s + i, 3);
         o += 3;
         d[o++] = ' ';
+        /* the code written twice ("554 554 5.7.0 ..."), as Gmail quotes */
+        if (j + 4 <= n && memcmp(s + j, code, 3) == 0 && s[j + 3] == ' ') j += 4;
         i = j;
         enh = s + j;
         while (j < n && (isdig(s[j]) || s[j] == '.')) j++;
@@ -498,9 +500,24 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
   if (r->status_raw.len &&
       smtpcode_parse_status(at(c, r->status_raw), (size_t)r->status_raw.len, &sc, &ss, &sd) >= 0)
     has = 1;
-  if (smtpcode_find(d, dn, &f, NULL) != 0) {
+  smtpcode_found inner;
+  const char *fs = d;
+  size_t fn = dn;
+  if (r->block.len) { /* a free-text block: found with its line starts */
+    fs = at(c, r->block);
+    fn = (size_t)r->block.len;
+  }
+  if (r->diag_type.len == 6 && mime_ieq(at(c, r->diag_type), 6, "x-unix")) {
+    fn = 0; /* a pipe's exit status (sysexits), not an SMTP reply */
+  }
+  if (smtpcode_find(fs, fn, &f, &inner) != 0) {
     memset(&f, 0, sizeof f);
     f.code_off = -1;
+  } else if (inner.how == SMTPCODE_HOW_REPLY && inner.code &&
+             (f.how != SMTPCODE_HOW_REPLY || (f.cls == 4 && f.subject == 4 && f.detail == 7))) {
+    /* the remote reply quoted in a wrapper ("5.1.0 - Unknown address error
+       550 '5.7.1 ...'", "554 4.4.7 Message expired ... <421 4.4.2 ...>") */
+    f = inner;
   }
   if (has) {
     if (f.cls == 0) {
@@ -514,7 +531,7 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
         f.subject = ss;
         f.detail = sd;
       }
-    } else if (f.detail == 0 && sd != 0) {
+    } else if ((f.detail == 0 && sd != 0) || (f.subject == 4 && f.detail == 7)) {
       /* the remote reply's own code, unless it is generic (X.Y.0) and the
          field is not */
       f.cls = sc;
@@ -525,10 +542,17 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
   }
   if (r->command == SMTPCODE_CMD_NONE) r->command = commandof(d, dn);
   smtpcode_classify(d, dn, &f, &r->v);
-  if (c->out->format == SMTPCODE_BF_TEXT && f.how == SMTPCODE_HOW_REPLY && f.start > 0 &&
-      f.start < r->diagnostic.len) { /* the remote reply, without the prose */
-    r->diagnostic.off += f.start;
-    r->diagnostic.len -= f.start;
+  if (r->block.len && f.how == SMTPCODE_HOW_REPLY && f.code) {
+    /* the remote reply, without the prose before it */
+    size_t k;
+    for (k = 0; k + 3 <= dn; k++)
+      if (d[k] == (char)('0' + f.code / 100) && d[k + 1] == (char)('0' + f.code / 10 % 10) &&
+          d[k + 2] == (char)('0' + f.code % 10) && (k == 0 || !isdig(d[k - 1])) &&
+          (k + 3 == dn || !isdig(d[k + 3]))) {
+        r->diagnostic.off += (int)k;
+        r->diagnostic.len -= (int)k;
+        break;
+      }
   }
   if (r->action == SMTPCODE_ACT_NONE)
     r->action = f.cls == 2 || (f.cls == 0 && f.code / 100 == 2) ? SMTPCODE_ACT_DELIVERED
@@ -574,6 +598,13 @@ static smtpcode_brcpt *newrcpt(ctx *c) {
   }
   memset(r, 0, sizeof *r);
   return r;
+}
+
+static int mime_ieq_n(const char *a, const char *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (lower(a[i]) != lower(b[i])) return 0;
+  return 1;
 }
 
 static int sameaddr(const ctx *c, smtpcode_span a, const char *b, size_t bn) {
@@ -918,6 +949,7 @@ static void textrcpt(ctx *c, const char *a, size_t an, const char *b, size_t bn,
     b++;
     bn--;
   }
+  r->block = sp(c, b, bn);
   r->diagnostic = diagtext(c, b, bn);
 }
 
@@ -955,6 +987,7 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
               if (lineaddr(t, e2, y, &o3)) break;
               y = mime_next(t, eo, e2);
             }
+            c->r[j].block = sp(c, t + o2 + l2, y - (o2 + l2));
             c->r[j].diagnostic = diagtext(c, t + o2 + l2, y - (o2 + l2));
             break;
           }
@@ -966,6 +999,7 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
   }
   while (i < eo) {
     size_t e = mime_eol(t, eo, i), o = 0, l = lineaddr(t, e, i, &o);
+    if (l && al && l == al && mime_ieq_n(t + o, t + ao, l)) l = 0; /* named again */
     if (l) {
       if (al) textrcpt(c, t + ao, al, t + bstart, i - bstart, action);
       ao = o;

@@ -105,6 +105,7 @@ typedef struct smtpcode_brcpt {
   smtpcode_span remote_mta;
   smtpcode_span last_attempt;
   smtpcode_span will_retry;
+  smtpcode_span block;      /* free-text report: the lines of this recipient */
   int action;  /* smtpcode_action */
   int command; /* smtpcode_command */
   smtpcode_verdict v; /* classify of the diagnostic, with the chosen codes;
