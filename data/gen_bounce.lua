@@ -19,9 +19,18 @@ local rows, err = tsv.read(root .. "/data/bounce_formats.tsv",
   { name = "bounce_formats.tsv", lines = true, columns = "most", want = { "mta", "role", "where", "text" } })
 if not rows then fail("%s", err) end
 
-local ROLE = { detect = "BF_DETECT", start = "BF_START", ["end"] = "BF_END", delayed = "BF_DELAYED" }
+local ROLE = { detect = "BF_DETECT", start = "BF_START", ["end"] = "BF_END", delayed = "BF_DELAYED",
+  reason = "BF_REASON" }
 local WHERE = { body = "BW_BODY", subject = "BW_SUBJECT", from = "BW_FROM", received = "BW_RECEIVED",
-  boundary = "BW_BOUNDARY", dsn = "BW_DSN" }
+  boundary = "BW_BOUNDARY", dsn = "BW_DSN", mta = "BW_MTA" }
+
+-- reason rows name a reason of data/reasons.tsv
+local REASONS = {}
+do
+  local rr, e = tsv.read(root .. "/data/reasons.tsv", { name = "reasons.tsv", columns = "most" })
+  if not rr then fail("%s", e) end
+  for _, r in ipairs(rr) do REASONS[r.reason] = true end
+end
 
 local mtas, mtaidx, bodyhash = {}, {}, {}
 local out = {}
@@ -42,6 +51,12 @@ for _, r in ipairs(rows) do
     where = WHERE[where] or fail("bounce_formats.tsv:%d: unknown where %q", r._line, r.where)
   end
   local role = ROLE[r.role] or fail("bounce_formats.tsv:%d: unknown role %q", r._line, r.role)
+  if (role == "BF_REASON") ~= (where == "BW_MTA") then
+    fail("bounce_formats.tsv:%d: reason rows, and only they, have where = mta", r._line)
+  end
+  if role == "BF_REASON" and (not REASONS[r.text] or r.mta == "*") then
+    fail("bounce_formats.tsv:%d: %q is not a reason of data/reasons.tsv (or mta is *)", r._line, r.text)
+  end
   if not r.mta:match("^[%w_]+$") and r.mta ~= "*" then
     fail("bounce_formats.tsv:%d: bad mta name %q", r._line, r.mta)
   end
@@ -62,11 +77,12 @@ for _, r in ipairs(rows) do
     text = text:gsub("^[%-%s]+", ""):gsub("[%-%s]+$", "")
     dash = 1
   end
+  if role == "BF_REASON" then text = r.text end
   if text == "" and where ~= "BW_HEADER" then fail("bounce_formats.tsv:%d: empty text", r._line) end
   if #text > 200 then fail("bounce_formats.tsv:%d: text too long", r._line) end
   local hash = 0
   if where == "BW_BODY" and #text < 3 then fail("bounce_formats.tsv:%d: a body phrase needs 3 bytes", r._line) end
-  if #text >= 3 then
+  if #text >= 3 and role ~= "BF_REASON" then
     local b = { text:byte(1, 3) }
     for i = 1, 3 do if b[i] == 9 or b[i] == 10 or b[i] == 13 then b[i] = 32 end end
     hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
@@ -107,7 +123,7 @@ c[#c + 1] = "};"
 local byhash = {}
 for k, l in ipairs(out) do
   local len, h = l:match("^  {%d+, [%w_]+, [%w_]+, %d+, %d+, (%d+), (%d+),")
-  if tonumber(len) >= 3 then byhash[#byhash + 1] = { h = tonumber(h), k = k - 1 } end
+  if tonumber(len) >= 3 and not l:find("BF_REASON", 1, true) then byhash[#byhash + 1] = { h = tonumber(h), k = k - 1 } end
 end
 table.sort(byhash, function(a, b) return a.h < b.h or (a.h == b.h and a.k < b.k) end)
 c[#c + 1] = ""

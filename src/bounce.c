@@ -554,6 +554,18 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
         break;
       }
   }
+  if (r->v.by == SMTPCODE_BY_NONE && r->v.code == 0 && r->v.cls == 0 && c->out->mta) {
+    /* nothing to go by: what a report of this system means, if known */
+    int k;
+    for (k = 0; k < smtpcode_bf_nrules; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[k];
+      if (ru->role == BF_REASON && ru->mta == c->out->mta) {
+        int why = smtpcode_reason_of(ru->text, strlen(ru->text));
+        if (why > 0) smtpcode_settle(&r->v, why, 0);
+        break;
+      }
+    }
+  }
   if (r->action == SMTPCODE_ACT_NONE)
     r->action = f.cls == 2 || (f.cls == 0 && f.code / 100 == 2) ? SMTPCODE_ACT_DELIVERED
                                                                : SMTPCODE_ACT_FAILED;
@@ -744,6 +756,23 @@ static void compact(ctx *c, int from) {
     j++;
   }
   c->out->nrcpt = j;
+}
+
+/* A DSN recipient that is no address (Exim writes the file or pipe it
+** delivered to) takes the address X-Failed-Recipients gives in its place. */
+static void xfraddr(ctx *c) {
+  int i;
+  size_t k = 0;
+  if (c->xfr == NULL) return;
+  for (i = 0; i < c->out->nrcpt; i++) {
+    smtpcode_brcpt *r = &c->r[i];
+    size_t l = 0;
+    while (k < c->xfrn && (l = addrlen(c->xfr, c->xfrn, k)) == 0) k++;
+    if (l == 0) return;
+    if (memchr(at(c, r->recipient), '@', (size_t)r->recipient.len) == NULL)
+      r->recipient = sp(c, c->xfr + k, l);
+    k += l;
+  }
 }
 
 /* }====================================================== */
@@ -1239,6 +1268,7 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
   } else {
     if (out->nrcpt > 0 || (out->total > 0)) {
       out->format = SMTPCODE_BF_DSN;
+      xfraddr(c);
     } else if (c->text) {
       /* DSN field lines in a text part (boundaries lost, or pasted) */
       size_t head = c->textn > SCAN_HEAD ? SCAN_HEAD : c->textn;
@@ -1268,12 +1298,18 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
             returned(c);
           }
         } else {
-          /* a DSN recipient without a diagnostic takes the text's reply */
+          /* a DSN recipient without a diagnostic takes the text's reply:
+             the lines after its address, or the section when it is alone */
           int j2;
           for (j2 = 0; j2 < out->nrcpt; j2++) {
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;
             if (r->diagnostic.len) continue;
+            if (out->nrcpt == 1 && out->total == 1) {
+              r->block = sp(c, c->text + so, eo - so);
+              r->diagnostic = diagtext(c, c->text + so, eo - so);
+              continue;
+            }
             while (x < eo) {
               size_t e = mime_eol(c->text, eo, x), o2 = 0;
               size_t l2 = lineaddr(c->text, e, x, &o2);

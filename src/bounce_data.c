@@ -41,150 +41,152 @@ const char *const smtpcode_bf_mtas[] = {
 const int smtpcode_bf_nmtas = 35;
 
 const bf_rule smtpcode_bf_rules[] = {
-  {1, BF_DETECT, BW_DSN, 0, 0, 18, 2139, "", "x-postfix-queue-id"}, /* line 20 */
-  {1, BF_DETECT, BW_DSN, 0, 0, 16, 2139, "", "x-postfix-sender"}, /* line 21 */
-  {1, BF_DETECT, BW_DSN, 0, 0, 11, 467, "", "; x-postfix"}, /* line 22 */
-  {1, BF_START, BW_BODY, 0, 0, 31, 117, "", "this is the mail system at host"}, /* line 23 */
-  {1, BF_START, BW_BODY, 0, 0, 35, 117, "", "this is the postfix program at host"}, /* line 24 */
-  {1, BF_END, BW_BODY, 0, 1, 27, 1035, "", "delivery report unavailable"}, /* line 25 */
-  {2, BF_DETECT, BW_BOUNDARY, 0, 0, 9, 1440, "", "-eximdsn-"}, /* line 26 */
-  {2, BF_DETECT, BW_HEADER, 19, 0, 1, 0, "x-failed-recipients", "@"}, /* line 27 */
-  {2, BF_START, BW_BODY, 0, 0, 33, 113, "", "the following address(es) failed:"}, /* line 28 */
-  {2, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 29 */
-  {2, BF_START, BW_BODY, 0, 0, 55, 393, "", "could not be delivered to one or more of its recipients"}, /* line 30 */
-  {2, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 31 */
-  {2, BF_END, BW_BODY, 0, 1, 30, 117, "", "this is a copy of your message"}, /* line 32 */
-  {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is"}, /* line 33 */
-  {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message"}, /* line 34 */
-  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details"}, /* line 35 */
-  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;"}, /* line 36 */
-  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors"}, /* line 37 */
-  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows"}, /* line 38 */
-  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors"}, /* line 39 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows"}, /* line 40 */
-  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows"}, /* line 41 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 42 */
-  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past"}, /* line 43 */
-  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program"}, /* line 44 */
-  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail"}, /* line 45 */
-  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 46 */
-  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message."}, /* line 47 */
-  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo"}, /* line 48 */
-  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address."}, /* line 49 */
-  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 50 */
-  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-"}, /* line 51 */
-  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":"}, /* line 52 */
-  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", ""}, /* line 53 */
-  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange"}, /* line 54 */
-  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):"}, /* line 55 */
-  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:"}, /* line 56 */
-  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:"}, /* line 57 */
-  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:"}, /* line 58 */
-  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:"}, /* line 59 */
-  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered"}, /* line 60 */
-  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:"}, /* line 61 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com"}, /* line 62 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com"}, /* line 63 */
-  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com"}, /* line 64 */
-  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:"}, /* line 65 */
-  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:"}, /* line 66 */
-  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 67 */
-  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to"}, /* line 68 */
-  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 69 */
-  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 70 */
-  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 71 */
-  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)"}, /* line 72 */
-  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", ""}, /* line 73 */
-  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups"}, /* line 74 */
-  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 75 */
-  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at"}, /* line 76 */
-  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 77 */
-  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 78 */
-  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 79 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:"}, /* line 80 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:"}, /* line 81 */
-  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:"}, /* line 82 */
-  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons"}, /* line 83 */
-  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message"}, /* line 84 */
-  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)"}, /* line 85 */
-  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail."}, /* line 86 */
-  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message"}, /* line 87 */
-  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:"}, /* line 88 */
-  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed"}, /* line 89 */
-  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 90 */
-  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 91 */
-  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to"}, /* line 92 */
-  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:"}, /* line 93 */
-  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail"}, /* line 94 */
-  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent"}, /* line 95 */
-  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent"}, /* line 96 */
-  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow."}, /* line 97 */
-  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 98 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru"}, /* line 99 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru"}, /* line 100 */
-  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru"}, /* line 101 */
-  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx."}, /* line 102 */
-  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 103 */
-  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho"}, /* line 104 */
-  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail"}, /* line 105 */
-  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:"}, /* line 106 */
-  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:"}, /* line 107 */
-  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 108 */
-  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message"}, /* line 109 */
-  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 110 */
-  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:"}, /* line 111 */
-  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message"}, /* line 112 */
-  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 113 */
-  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 114 */
-  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:"}, /* line 115 */
-  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server."}, /* line 116 */
-  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled."}, /* line 117 */
-  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:"}, /* line 118 */
-  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:"}, /* line 119 */
-  {27, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda"}, /* line 120 */
-  {28, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", ""}, /* line 121 */
-  {29, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 122 */
-  {29, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 123 */
-  {30, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 124 */
-  {31, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 125 */
-  {32, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 126 */
-  {32, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 127 */
-  {33, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 128 */
-  {34, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 129 */
-  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 130 */
-  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 131 */
-  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 132 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 133 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 134 */
-  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 135 */
-  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 136 */
-  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 137 */
-  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 138 */
-  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 139 */
-  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 141 */
-  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 142 */
-  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 143 */
-  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 144 */
-  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 145 */
-  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 146 */
-  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 147 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 148 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 149 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 150 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 151 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 152 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 153 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 154 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 155 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 156 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 157 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 158 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 159 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 160 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 161 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 162 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 18, 2139, "", "x-postfix-queue-id"}, /* line 23 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 16, 2139, "", "x-postfix-sender"}, /* line 24 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 11, 467, "", "; x-postfix"}, /* line 25 */
+  {1, BF_START, BW_BODY, 0, 0, 31, 117, "", "this is the mail system at host"}, /* line 26 */
+  {1, BF_START, BW_BODY, 0, 0, 35, 117, "", "this is the postfix program at host"}, /* line 27 */
+  {1, BF_END, BW_BODY, 0, 1, 27, 1035, "", "delivery report unavailable"}, /* line 28 */
+  {2, BF_DETECT, BW_BOUNDARY, 0, 0, 9, 1440, "", "-eximdsn-"}, /* line 29 */
+  {2, BF_DETECT, BW_HEADER, 19, 0, 1, 0, "x-failed-recipients", "@"}, /* line 30 */
+  {2, BF_START, BW_BODY, 0, 0, 33, 113, "", "the following address(es) failed:"}, /* line 31 */
+  {2, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 32 */
+  {2, BF_START, BW_BODY, 0, 0, 55, 393, "", "could not be delivered to one or more of its recipients"}, /* line 33 */
+  {2, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 34 */
+  {2, BF_END, BW_BODY, 0, 1, 30, 117, "", "this is a copy of your message"}, /* line 35 */
+  {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is"}, /* line 36 */
+  {2, BF_START, BW_BODY, 0, 0, 59, 666, "", "has not yet been delivered to one or more of its recipients"}, /* line 37 */
+  {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message"}, /* line 38 */
+  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details"}, /* line 39 */
+  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;"}, /* line 40 */
+  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors"}, /* line 41 */
+  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows"}, /* line 42 */
+  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors"}, /* line 43 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows"}, /* line 44 */
+  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows"}, /* line 45 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 46 */
+  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past"}, /* line 47 */
+  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program"}, /* line 48 */
+  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail"}, /* line 49 */
+  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 50 */
+  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message."}, /* line 51 */
+  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo"}, /* line 52 */
+  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address."}, /* line 53 */
+  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 54 */
+  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-"}, /* line 55 */
+  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":"}, /* line 56 */
+  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", ""}, /* line 57 */
+  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange"}, /* line 58 */
+  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):"}, /* line 59 */
+  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:"}, /* line 60 */
+  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:"}, /* line 61 */
+  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:"}, /* line 62 */
+  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:"}, /* line 63 */
+  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered"}, /* line 64 */
+  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:"}, /* line 65 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com"}, /* line 66 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com"}, /* line 67 */
+  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com"}, /* line 68 */
+  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:"}, /* line 69 */
+  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:"}, /* line 70 */
+  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 71 */
+  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to"}, /* line 72 */
+  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 73 */
+  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 74 */
+  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 75 */
+  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)"}, /* line 76 */
+  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", ""}, /* line 77 */
+  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups"}, /* line 78 */
+  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 79 */
+  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected"}, /* line 80 */
+  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at"}, /* line 81 */
+  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 82 */
+  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 83 */
+  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 84 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:"}, /* line 85 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:"}, /* line 86 */
+  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:"}, /* line 87 */
+  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons"}, /* line 88 */
+  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message"}, /* line 89 */
+  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)"}, /* line 90 */
+  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail."}, /* line 91 */
+  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message"}, /* line 92 */
+  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:"}, /* line 93 */
+  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed"}, /* line 94 */
+  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 95 */
+  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 96 */
+  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to"}, /* line 97 */
+  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:"}, /* line 98 */
+  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail"}, /* line 99 */
+  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent"}, /* line 100 */
+  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent"}, /* line 101 */
+  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow."}, /* line 102 */
+  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 103 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru"}, /* line 104 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru"}, /* line 105 */
+  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru"}, /* line 106 */
+  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx."}, /* line 107 */
+  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 108 */
+  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho"}, /* line 109 */
+  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail"}, /* line 110 */
+  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:"}, /* line 111 */
+  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:"}, /* line 112 */
+  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 113 */
+  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message"}, /* line 114 */
+  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 115 */
+  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:"}, /* line 116 */
+  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message"}, /* line 117 */
+  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 118 */
+  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 119 */
+  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:"}, /* line 120 */
+  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server."}, /* line 121 */
+  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled."}, /* line 122 */
+  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:"}, /* line 123 */
+  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:"}, /* line 124 */
+  {27, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda"}, /* line 125 */
+  {28, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", ""}, /* line 126 */
+  {29, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 127 */
+  {29, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 128 */
+  {30, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 129 */
+  {31, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 130 */
+  {32, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 131 */
+  {32, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 132 */
+  {33, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 133 */
+  {34, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 134 */
+  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 135 */
+  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 136 */
+  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 137 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 138 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 139 */
+  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 140 */
+  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 141 */
+  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 142 */
+  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 143 */
+  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 144 */
+  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 146 */
+  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 147 */
+  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 148 */
+  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 149 */
+  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 150 */
+  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 151 */
+  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 152 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 153 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 154 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 155 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 156 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 157 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 158 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 159 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 160 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 161 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 162 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 163 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 164 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 165 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 166 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 167 */
 };
-const int smtpcode_bf_nrules = 142;
+const int smtpcode_bf_nrules = 144;
 
 const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 0,
@@ -192,7 +194,7 @@ const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
   1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 2, 0, 0, 8, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 10, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128,
@@ -222,15 +224,15 @@ const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
 };
 
 const unsigned short smtpcode_bf_byhash[] = {
-  8, 9, 13, 17, 19, 72, 83, 93, 97, 98, 103, 111, 115, 118, 3, 4,
-  11, 12, 66, 76, 99, 125, 44, 54, 81, 10, 56, 95, 112, 113, 135, 18,
-  2, 24, 25, 65, 5, 36, 37, 45, 46, 47, 51, 52, 58, 59, 60, 61,
-  69, 108, 117, 132, 133, 140, 40, 48, 105, 109, 116, 35, 102, 110, 57, 126,
-  127, 128, 86, 20, 139, 130, 134, 137, 75, 6, 22, 50, 77, 104, 107, 119,
-  96, 85, 94, 124, 0, 1, 16, 38, 39, 64, 129, 141, 27, 92, 106, 136,
-  67, 73, 70, 71, 74, 34, 138, 14, 23, 62, 63, 131, 100, 15, 91, 89,
-  26, 30, 68, 123, 79, 43, 82, 42, 29, 87, 80, 21, 41, 49, 55, 78,
-  88, 90, 120, 121, 122, 28, 114, 84,
+  8, 9, 13, 18, 20, 74, 85, 95, 99, 100, 105, 113, 117, 120, 3, 4,
+  11, 12, 68, 78, 101, 127, 45, 55, 83, 10, 58, 97, 114, 115, 137, 19,
+  2, 14, 25, 26, 67, 5, 37, 38, 46, 47, 48, 52, 53, 60, 61, 62,
+  63, 71, 110, 119, 134, 135, 142, 41, 49, 107, 111, 118, 36, 104, 112, 59,
+  128, 129, 130, 88, 21, 141, 132, 136, 139, 77, 6, 23, 51, 79, 106, 109,
+  121, 98, 87, 96, 126, 0, 1, 17, 39, 40, 66, 131, 143, 28, 94, 108,
+  138, 69, 75, 72, 73, 76, 35, 140, 15, 24, 64, 65, 133, 102, 16, 93,
+  91, 27, 31, 70, 125, 81, 44, 84, 43, 30, 89, 82, 22, 42, 50, 56,
+  80, 90, 92, 122, 123, 124, 29, 116, 86,
 };
 
 const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
@@ -275,222 +277,222 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
   33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
   33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
   33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33,
-  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 36, 36, 54, 54, 54, 54,
-  54, 54, 54, 54, 54, 54, 54, 54, 54, 54, 54, 54, 54, 54, 54, 54,
-  59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59,
-  59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59,
-  59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59,
-  59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59,
-  59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59,
-  59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59, 59,
-  60, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
-  61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
-  61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
-  61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
-  61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
-  61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
-  61, 61, 61, 61, 61, 61, 61, 61, 61, 62, 62, 62, 66, 66, 66, 66,
-  66, 66, 66, 67, 67, 67, 67, 67, 67, 67, 67, 68, 68, 68, 68, 68,
-  68, 68, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
-  69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
-  69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
-  69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
-  69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
-  69, 69, 69, 69, 69, 69, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
-  72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
-  72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
-  72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
-  72, 72, 72, 72, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
-  73, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74,
-  74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74,
-  74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74,
-  74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 81, 81, 81, 81, 81, 81, 81, 81,
+  33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 33, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34,
+  34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 34, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 37, 37, 55, 55, 55, 55,
+  55, 55, 55, 55, 55, 55, 55, 55, 55, 55, 55, 55, 55, 55, 55, 55,
+  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
+  61, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+  62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+  62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+  62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+  62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+  62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+  62, 62, 62, 62, 62, 62, 62, 62, 62, 63, 63, 63, 67, 67, 67, 67,
+  67, 67, 67, 68, 68, 68, 68, 68, 68, 68, 68, 69, 69, 69, 69, 69,
+  69, 69, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
+  70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
+  70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
+  70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
+  70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
+  70, 70, 70, 70, 70, 70, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+  73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+  73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+  73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+  73, 73, 73, 73, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74, 74,
+  74, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
+  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
+  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
+  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 81, 81, 81, 81,
   81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
   81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
   81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
   81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
   81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
   81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
-  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 82, 82,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 82, 82, 82, 82, 82, 82, 82, 82,
   82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82,
-  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84,
-  84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 84, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 87, 87, 87, 87, 87, 87, 87, 89, 89, 89, 89, 89, 89, 89, 89,
-  89, 89, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
-  92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
-  92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
-  92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 93, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94, 94,
-  94, 94, 94, 94, 94, 94, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96,
-  96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96,
-  96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96, 96,
-  96, 96, 96, 96, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98,
-  98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98,
-  98, 98, 98, 98, 98, 98, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
-  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
-  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
-  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
-  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
-  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
-  101, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
+  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82,
+  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82,
+  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82,
+  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82,
+  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82,
+  82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 83, 83,
+  83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83,
+  83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 83, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85,
+  85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 85, 87, 87, 87, 87,
+  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
+  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
+  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
+  87, 88, 88, 88, 88, 88, 88, 88, 90, 90, 90, 90, 90, 90, 90, 90,
+  90, 90, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 94, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97,
+  97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97,
+  97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97, 97,
+  97, 97, 97, 97, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+  99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+  99, 99, 99, 99, 99, 99, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
   102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
   102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
   102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
   102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
   102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 103, 103,
+  102, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
   103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
-  103, 103, 103, 103, 103, 103, 103, 103, 103, 105, 106, 106, 106, 106, 106, 106,
-  106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106,
-  106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 106, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 104, 104,
+  104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104,
+  104, 104, 104, 104, 104, 104, 104, 104, 104, 106, 107, 107, 107, 107, 107, 107,
+  107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
+  107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 109,
   109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
   109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
   109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
-  109, 109, 109, 109, 110, 110, 110, 110, 110, 110, 110, 110, 110, 111, 111, 111,
-  111, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112,
-  112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112,
-  112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 116, 116, 116, 116, 116, 116,
-  116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116,
-  116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 116, 117, 117, 117,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
+  109, 109, 109, 109, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 111, 111, 111, 111, 111, 111, 111, 111, 111, 112, 112, 112,
+  112, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113,
+  113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 113,
+  113, 113, 113, 113, 113, 113, 113, 113, 113, 113, 117, 117, 117, 117, 117, 117,
   117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
-  117, 117, 117, 117, 117, 117, 117, 119, 119, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120, 120,
-  120, 120, 120, 120, 120, 120, 120, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 120, 120, 121, 121, 121, 121, 121, 121, 121,
   121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
-  121, 121, 121, 121, 121, 121, 121, 121, 122, 122, 122, 122, 122, 122, 122, 122,
+  121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 121, 122, 122, 122, 122, 122, 122, 122, 122, 122,
   122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122,
-  122, 122, 122, 122, 122, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
+  122, 122, 122, 122, 122, 122, 122, 122, 123, 123, 123, 123, 123, 123, 123, 123,
   123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 133, 133, 133, 133, 134, 134, 134, 134, 134, 134, 134,
-  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
-  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
-  135, 135, 135, 135, 135, 135, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
+  123, 123, 123, 123, 123, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124, 124,
+  124, 124, 124, 124, 124, 124, 124, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  134, 134, 134, 134, 134, 134, 134, 134, 134, 135, 135, 135, 135, 135, 135, 135,
   136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
   136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136, 136,
-  136,
+  136, 136, 136, 136, 136, 136, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137, 137,
+  137,
 };
 
 const unsigned char smtpcode_bf_fold[256] = {
