@@ -55,8 +55,8 @@ typedef struct ctx {
   const char *dsn[MAX_DSN];
   size_t dsnn[MAX_DSN];
   int ndsn;
-  const char *fb, *text, *html, *ret, *xfr;
-  size_t fbn, textn, htmln, retn, xfrn;
+  const char *fb, *text, *html, *ret, *xfr, *retall;
+  size_t fbn, textn, htmln, retn, xfrn, retalln;
   int too_long;
 } ctx;
 
@@ -267,8 +267,11 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
                     ctis(ct, ctn, "text/rfc822-headers") ||
                     ctis(ct, ctn, "message/global-headers") ||
                     ctis(ct, ctn, "message/partial"))) {
-    if (c->ret == NULL) /* only its header block is read (returned()) */
+    if (c->ret == NULL) { /* only its header block is read (returned()) */
       decode(c, bp, bn > RET_MAX ? RET_MAX : bn, cte, cten, &c->ret, &c->retn);
+      c->retall = c->ret;
+      c->retalln = c->retn;
+    }
   } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
     if (c->text == NULL) decode(c, bp, bn, cte, cten, &c->text, &c->textn);
   } else if (ctis(ct, ctn, "text/html")) {
@@ -502,6 +505,7 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
     has = 1;
   smtpcode_found inner;
   const char *fs = d;
+  memset(&inner, 0, sizeof inner);
   size_t fn = dn;
   if (r->block.len) { /* a free-text block: found with its line starts */
     fs = at(c, r->block);
@@ -513,8 +517,17 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
   if (smtpcode_find(fs, fn, &f, &inner) != 0) {
     memset(&f, 0, sizeof f);
     f.code_off = -1;
-  } else if (inner.how == SMTPCODE_HOW_REPLY && inner.code &&
-             (f.how != SMTPCODE_HOW_REPLY || (f.cls == 4 && f.subject == 4 && f.detail == 7))) {
+  } else if (fs != d && f.cls == 0 && dn > 0) {
+    /* the unfolded text may show what the lines hid ("550 550 5.1.1") */
+    smtpcode_found g;
+    if (smtpcode_find(d, dn, &g, NULL) == 0 && g.cls && (g.code == 0 || g.code == f.code)) {
+      f.cls = g.cls;
+      f.subject = g.subject;
+      f.detail = g.detail;
+    }
+  }
+  if (f.how != SMTPCODE_HOW_NONE && inner.how == SMTPCODE_HOW_REPLY && inner.code &&
+      (f.how != SMTPCODE_HOW_REPLY || (f.cls == 4 && f.subject == 4 && f.detail == 7))) {
     /* the remote reply quoted in a wrapper ("5.1.0 - Unknown address error
        550 '5.7.1 ...'", "554 4.4.7 Message expired ... <421 4.4.2 ...>") */
     f = inner;
@@ -1163,10 +1176,68 @@ static void textreturned(ctx *c, size_t eo) {
   }
 }
 
+/* Move a span of a nested read (of the message at in, with the buffer
+** from used on) into the outer message's and buffer's terms. */
+static void remap(smtpcode_span *s, const char *in, const char *msg, size_t len,
+                  const char *buf, size_t used) {
+  if (s->len == 0) return;
+  if (s->where == 1) {
+    s->off += (int)used;
+  } else if (in >= msg && in <= msg + len) {
+    s->off += (int)(in - msg);
+  } else {
+    s->off += (int)(in - buf);
+    s->where = 1;
+  }
+}
+
+static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts, char *buf,
+                   size_t cap, smtpcode_breport *out, smtpcode_brcpt *rcpts, int rcap,
+                   int nested);
+
+/* A report forwarded inside a message/rfc822 part by a gateway or a
+** postmaster (the outer message has no report of its own): read the inner
+** message, once. */
+static int forwarded(ctx *c, const char *msg, size_t len, const smtpcode_bounce_opts *opts,
+                     smtpcode_brcpt *rcpts, int rcap) {
+  const char *v, *in = c->retall;
+  size_t vn, used = c->used;
+  int st, i;
+  smtpcode_breport *o = c->out;
+  if (in == NULL || !hget(c, c->hdr, c->hdrn, "from", &v, &vn) ||
+      (mime_ifind(v, vn, "mailer-daemon", 13) < 0 && mime_ifind(v, vn, "postmaster", 10) < 0))
+    return SMTPCODE_ENOTBOUNCE;
+  st = readmsg(in, c->retalln, opts, c->buf + used, c->cap - used, o, rcpts, rcap, 1);
+  if (st != 0) return st;
+  {
+    smtpcode_span *os[] = {&o->reporting_mta, &o->arrival_date, &o->report_type, &o->headers,
+                           &o->message_id, &o->from, &o->to, &o->subject, &o->date,
+                           &o->fb_type, &o->fb_user_agent, &o->fb_version, &o->fb_source_ip,
+                           &o->fb_mail_from, &o->fb_rcpt_to, &o->fb_arrival, &o->fb_domain};
+    size_t k;
+    for (k = 0; k < sizeof os / sizeof os[0]; k++) remap(os[k], in, msg, len, c->buf, used);
+  }
+  for (i = 0; i < o->nrcpt; i++) {
+    smtpcode_brcpt *r = &rcpts[i];
+    smtpcode_span *rs[] = {&r->recipient, &r->original, &r->action_raw, &r->status_raw,
+                           &r->diagnostic, &r->diag_type, &r->remote_mta, &r->last_attempt,
+                           &r->will_retry, &r->block};
+    size_t k;
+    for (k = 0; k < sizeof rs / sizeof rs[0]; k++) remap(rs[k], in, msg, len, c->buf, used);
+  }
+  return 0;
+}
+
 SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
-                                 const smtpcode_bounce_opts *opts, char *buf,
-                                 size_t cap, smtpcode_breport *out,
-                                 smtpcode_brcpt *rcpts, int rcap) {
+                                      const smtpcode_bounce_opts *opts, char *buf,
+                                      size_t cap, smtpcode_breport *out,
+                                      smtpcode_brcpt *rcpts, int rcap) {
+  return readmsg(msg, len, opts, buf, cap, out, rcpts, rcap, 0);
+}
+
+static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts, char *buf,
+                   size_t cap, smtpcode_breport *out, smtpcode_brcpt *rcpts, int rcap,
+                   int nested) {
   ctx cx, *c = &cx;
   size_t bstart, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
   int k, delayed, action, mta = 0;
@@ -1305,11 +1376,6 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;
             if (r->diagnostic.len) continue;
-            if (out->nrcpt == 1 && out->total == 1) {
-              r->block = sp(c, c->text + so, eo - so);
-              r->diagnostic = diagtext(c, c->text + so, eo - so);
-              continue;
-            }
             while (x < eo) {
               size_t e = mime_eol(c->text, eo, x), o2 = 0;
               size_t l2 = lineaddr(c->text, e, x, &o2);
@@ -1318,6 +1384,11 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
                 break;
               }
               x = mime_next(c->text, eo, e);
+            }
+            if (r->diagnostic.len == 0 && out->nrcpt == 1 && out->total == 1) {
+              /* alone: the whole section speaks of it */
+              r->block = sp(c, c->text + so, eo - so);
+              r->diagnostic = diagtext(c, c->text + so, eo - so);
             }
           }
         }
@@ -1328,7 +1399,7 @@ SMTPCODE_API int smtpcode_bounce_read(const char *msg, size_t len,
           mime_ieq(at(c, out->report_type), (size_t)out->report_type.len, "delivery-status"))
         out->format = SMTPCODE_BF_DSN;
       else
-        return SMTPCODE_ENOTBOUNCE;
+        return nested ? SMTPCODE_ENOTBOUNCE : forwarded(c, msg, len, opts, rcpts, rcap);
     }
   }
   out->mta = mta;
