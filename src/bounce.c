@@ -1404,6 +1404,15 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   }
   out->mta = mta;
   for (k = 0; k < out->nrcpt; k++) settle(c, &rcpts[k]);
+  if (!nested && out->format == SMTPCODE_BF_TEXT && c->retall) {
+    /* a text notice with no code at all around a forwarded DSN: the DSN */
+    int coded = 0;
+    for (k = 0; k < out->nrcpt; k++) coded |= rcpts[k].v.code | rcpts[k].v.cls;
+    if (!coded && mime_ifind(c->retall, c->retalln > 4096 ? 4096 : c->retalln,
+                             "delivery-status", 15) >= 0 &&
+        forwarded(c, msg, len, opts, rcpts, rcap) != 0) /* no: the notice again */
+      return readmsg(msg, len, opts, buf, cap, out, rcpts, rcap, 1);
+  }
   return 0;
 }
 
