@@ -898,6 +898,10 @@ static int matchrole(const long *hit, int role) {
 static size_t lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
   size_t k = i, l;
   while (k < e && isblank_(s[k])) k++;
+  /* Sendmail's "550 <addr>... User unknown": a reply code, then <addr> */
+  if (k + 5 < e && s[k] >= '2' && s[k] <= '5' && isdig(s[k + 1]) && isdig(s[k + 2]) &&
+      s[k + 3] == ' ' && s[k + 4] == '<')
+    k += 4;
   if (k + 1 < e && (s[k] == '*' || s[k] == '-') && isblank_(s[k + 1])) {
     k += 2;
     while (k < e && isblank_(s[k])) k++;
@@ -1043,11 +1047,23 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
     size_t e = mime_eol(t, eo, i), o = 0, l = lineaddr(t, e, i, &o);
     if (l && al && l == al && mime_ieq_n(t + o, t + ao, l)) l = 0; /* named again */
     if (l) {
+      size_t k0 = i;
       if (al) textrcpt(c, t + ao, al, t + bstart, i - bstart, action);
       ao = o;
       al = l;
       bstart = o + l;
       any = 1;
+      while (k0 < o && isblank_(t[k0])) k0++;
+      if (isdig(t[k0])) {
+        /* Sendmail's one-line summary "554 <addr>... 550 Host unknown": the
+           reply quoted after "... " if any, else the line with its code */
+        size_t q = o + l;
+        if (q + 5 < e && t[q] == '>' && t[q + 1] == '.' && t[q + 2] == '.' && t[q + 3] == '.' &&
+            t[q + 4] == ' ' && isdig(t[q + 5]))
+          k0 = q + 5;
+        textrcpt(c, t + ao, al, t + k0, e - k0, action);
+        al = 0;
+      }
     }
     i = mime_next(t, eo, e);
   }
