@@ -1352,6 +1352,25 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   if (c->fb) {
     out->format = SMTPCODE_BF_ARF;
     feedback(c);
+  } else if (c->ndsn == 0 && (k = matchrole(hit, BF_FEEDBACK)) >= 0) {
+    /* a complaint in a provider's own layout: the complainant is the
+       returned message's recipient, or the sender of an unsubscribe mail */
+    const char *v;
+    size_t vn, ao = 0, l = 0;
+    smtpcode_brcpt *r;
+    out->format = SMTPCODE_BF_ARF;
+    mta = smtpcode_bf_rules[k].mta;
+    if (c->ret && (hget(c, c->ret, c->retn, "x-hmxmroriginalrecipient", &v, &vn) ||
+                   hget(c, c->ret, c->retn, "to", &v, &vn)))
+      l = anyaddr(v, vn, &ao);
+    if (l == 0 && hget(c, c->hdr, c->hdrn, "x-hmxmroriginalrecipient", &v, &vn))
+      l = anyaddr(v, vn, &ao);
+    if (l == 0 && c->ret == NULL && hget(c, c->hdr, c->hdrn, "from", &v, &vn))
+      l = anyaddr(v, vn, &ao);
+    if (l && (r = newrcpt(c)) != NULL) {
+      r->recipient = sp(c, v + ao, l);
+      r->action = SMTPCODE_ACT_COMPLAINED;
+    }
   } else {
     if (out->nrcpt > 0 || (out->total > 0)) {
       out->format = SMTPCODE_BF_DSN;

@@ -6,7 +6,9 @@
 #ifndef smtpcode_bounce_data_h
 #define smtpcode_bounce_data_h
 
-enum { BF_DETECT = 1, BF_START = 2, BF_END = 3, BF_DELAYED = 4, BF_REASON = 5 };
+enum {
+  BF_DETECT = 1, BF_START = 2, BF_END = 3, BF_DELAYED = 4, BF_REASON = 5, BF_FEEDBACK = 6
+};
 enum {
   BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4,
   BW_BOUNDARY = 5, BW_DSN = 6, BW_HEADER = 7, BW_MTA = 8
