@@ -526,6 +526,36 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
       f.detail = g.detail;
     }
   }
+  if (f.how == SMTPCODE_HOW_REPLY && f.cls == 0 && f.code_off >= 0) {
+    /* an enhanced code the reply quotes right after its code ("550 '5.7.1") */
+    size_t q = (size_t)f.code_off + 3, e;
+    int a, b, x;
+    while (q < fn && q < (size_t)f.code_off + 6 && strchr(" '\"-#(", fs[q]) && fs[q]) q++;
+    for (e = q; e < fn && (isdig(fs[e]) || fs[e] == '.'); e++) {
+    }
+    while (e > q && fs[e - 1] == '.') e--;
+    if (e > q && smtpcode_parse_status(fs + q, e - q, &a, &b, &x) >= 0 && a == f.code / 100) {
+      f.cls = a;
+      f.subject = b;
+      f.detail = x;
+    }
+  }
+  if (f.how == SMTPCODE_HOW_STATUS && f.enh_len > 0 && (size_t)(f.enh_off + f.enh_len) < fn) {
+    /* an enhanced code alone first ("5.3.0 - Other mail system problem"):
+       a reply code of the same class after it is the remote reply */
+    smtpcode_found g;
+    size_t from = (size_t)(f.enh_off + f.enh_len);
+    if (smtpcode_find(fs + from, fn - from, &g, NULL) == 0 &&
+        g.how == SMTPCODE_HOW_REPLY && g.code / 100 == f.cls) {
+      f.code = g.code;
+      if (g.cls) {
+        f.cls = g.cls;
+        f.subject = g.subject;
+        f.detail = g.detail;
+      }
+      f.how = SMTPCODE_HOW_REPLY;
+    }
+  }
   if (f.how != SMTPCODE_HOW_NONE && inner.how == SMTPCODE_HOW_REPLY && inner.code &&
       (f.how != SMTPCODE_HOW_REPLY || (f.cls == 4 && f.subject == 4 && f.detail == 7))) {
     /* the remote reply quoted in a wrapper ("5.1.0 - Unknown address error
@@ -1029,8 +1059,8 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
           if (l2 && sameaddr(c, c->r[j].recipient, t + o2, l2)) {
             size_t y = mime_next(t, eo, e);
             while (y < eo) {
-              size_t e2 = mime_eol(t, eo, y), o3;
-              if (lineaddr(t, e2, y, &o3)) break;
+              size_t e2 = mime_eol(t, eo, y), o3 = 0, l3 = lineaddr(t, e2, y, &o3);
+              if (l3 && !(l3 == l2 && mime_ieq_n(t + o3, t + o2, l2))) break;
               y = mime_next(t, eo, e2);
             }
             c->r[j].block = sp(c, t + o2 + l2, y - (o2 + l2));
