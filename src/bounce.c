@@ -1116,6 +1116,117 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
 
 /* }====================================================== */
 
+/* {====================================================== SES JSON */
+
+/*
+** Amazon SES notifications sent by mail (SNS): a JSON body, maybe escaped
+** once more inside the SNS envelope. Keys are found as plain text; a value
+** is what follows `":"` (or `\":\"`) up to the next quote. Enough for the
+** flat fields of bouncedRecipients, complainedRecipients and delivery.
+*/
+static int jval(const char *s, size_t n, size_t from, const char *key, size_t *vo, size_t *vl) {
+  size_t m = strlen(key), k;
+  long p;
+  if (from >= n) return 0;
+  p = mime_ifind(s + from, n - from, key, m);
+  if (p < 0) return 0;
+  k = from + (size_t)p + m;
+  while (k < n && k < from + (size_t)p + m + 8 && (s[k] == '"' || s[k] == '\\' || s[k] == ':' ||
+                                                   isblank_(s[k])))
+    k++;
+  *vo = k;
+  while (k < n && s[k] != '"' && s[k] != ',' && s[k] != '}' && s[k] != ']') k++;
+  if (k > *vo && s[k - 1] == '\\') k--;
+  *vl = k - *vo;
+  return 1;
+}
+
+/* Returns 1 when the text is an SES notification (recipients added). */
+static int sesjson(ctx *c) {
+  const char *t = c->text;
+  size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn, vo, vl, ro, rl, k, end;
+  long a;
+  int action, cx;
+  if (t == NULL || !jval(t, n > 4096 ? 4096 : n, 0, "notificationtype", &vo, &vl)) return 0;
+  if (mime_ieq(t + vo, vl, "bounce")) {
+    a = mime_ifind(t, n, "bouncedrecipients", 17);
+    action = SMTPCODE_ACT_FAILED;
+    c->out->format = SMTPCODE_BF_DSN;
+  } else if (mime_ieq(t + vo, vl, "complaint")) {
+    a = mime_ifind(t, n, "complainedrecipients", 20);
+    action = SMTPCODE_ACT_COMPLAINED;
+    c->out->format = SMTPCODE_BF_ARF;
+    if (jval(t, n, 0, "complaintfeedbacktype", &ro, &rl)) c->out->fb_type = sp(c, t + ro, rl);
+    if (jval(t, n, 0, "useragent", &ro, &rl)) c->out->fb_user_agent = sp(c, t + ro, rl);
+  } else if (mime_ieq(t + vo, vl, "delivery")) {
+    a = mime_ifind(t, n, "\"delivery\"", 10);
+    if (a < 0) a = mime_ifind(t, n, "delivery\\\":", 11);
+    action = SMTPCODE_ACT_DELIVERED;
+    c->out->format = SMTPCODE_BF_DSN;
+  } else
+    return 0;
+  if (a < 0) return 1;
+  if (action == SMTPCODE_ACT_DELIVERED) { /* "recipients":["a","b"], "smtpResponse" */
+    size_t d0 = (size_t)a, r0, dl = 0, doff = 0;
+    long q = mime_ifind(t + d0, n - d0, "recipients", 10);
+    if (q < 0) return 1;
+    r0 = d0 + (size_t)q;
+    for (end = r0; end < n && t[end] != ']'; end++) {
+    }
+    if (jval(t, n, d0, "smtpresponse", &vo, &vl)) {
+      doff = vo;
+      dl = vl;
+    }
+    for (k = r0 + 10; k < end; k++) {
+      size_t l = addrlen(t, end, k);
+      smtpcode_brcpt *r;
+      if (l == 0) continue;
+      if ((r = newrcpt(c)) != NULL) {
+        r->recipient = sp(c, t + k, l);
+        r->action = action;
+        if (dl) r->diagnostic = diagtext(c, t + doff, dl);
+      }
+      k += l;
+    }
+    return 1;
+  }
+  for (end = (size_t)a; end < n && t[end] != ']'; end++) {
+  }
+  k = (size_t)a;
+  for (cx = 0; cx < 1000; cx++) {
+    size_t next, l;
+    long q;
+    smtpcode_brcpt *r;
+    if (!jval(t, end, k, "emailaddress", &ro, &rl)) break;
+    q = mime_ifind(t + ro, end - ro, "emailaddress", 12);
+    next = q < 0 ? end : ro + (size_t)q;
+    l = addrlen(t, ro + rl, ro);
+    if (l && (r = newrcpt(c)) != NULL) {
+      r->recipient = sp(c, t + ro, l);
+      r->action = action;
+      if (jval(t, next, ro, "status", &vo, &vl)) r->status_raw = statusvalue(c, t + vo, vl);
+      if (jval(t, next, ro, "action", &vo, &vl)) {
+        r->action_raw = sp(c, t + vo, vl);
+        if (actionof(t + vo, vl)) r->action = actionof(t + vo, vl);
+      }
+      if (jval(t, next, ro, "diagnosticcode", &vo, &vl)) {
+        size_t o = 0;
+        while (o < vl && o < 40 && t[vo + o] != ';') o++;
+        if (o < vl && t[vo + o] == ';') {
+          r->diag_type = sp(c, t + vo, o);
+          o++;
+        } else
+          o = 0;
+        r->diagnostic = diagtext(c, t + vo + o, vl - o);
+      }
+    }
+    k = next;
+  }
+  return 1;
+}
+
+/* }====================================================== */
+
 /* {====================================================== ARF */
 
 static void feedback(ctx *c) {
@@ -1382,6 +1493,10 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   if (c->fb) {
     out->format = SMTPCODE_BF_ARF;
     feedback(c);
+  } else if (c->ndsn == 0 && sesjson(c)) {
+    mta = 0;
+    for (k = 1; k < smtpcode_bf_nmtas; k++)
+      if (strcmp(smtpcode_bf_mtas[k], "amazonses") == 0) mta = k;
   } else if (c->ndsn == 0 && (k = matchrole(hit, BF_FEEDBACK)) >= 0) {
     /* a complaint in a provider's own layout: the complainant is the
        returned message's recipient, or the sender of an unsubscribe mail */
