@@ -361,6 +361,15 @@ static void addrvalue(const char *v, size_t vn, size_t *o, size_t *l) {
     *l = e - 1;
   }
   mime_trim(v, o, l);
+  while (*l > 0 && v[*o + *l - 1] == '>') (*l)--; /* "a@b>" without its '<' */
+  if (*l > 1 && v[*o] == '@') { /* a source route "@relay:a@b" */
+    size_t e = 0;
+    while (e < *l && v[*o + e] != ':') e++;
+    if (e < *l) {
+      *o += e + 1;
+      *l -= e + 1;
+    }
+  }
   /* a trailing comment or text after a blank */
   {
     size_t e = 0;
@@ -954,9 +963,13 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
   size_t i;
   for (i = 0; i < n; i++) {
     if (s[i] == '@' && i > 0) {
-      size_t b = i, l;
+      size_t b = i, l, q;
       while (b > 0 && i - b < 256 && isatext((unsigned char)s[b - 1])) b--;
       l = addrlen(s, n, b);
+      /* not a message or queue id ("SMTP id x@y", "Message-ID: <x@y>") */
+      q = b;
+      while (q > 0 && (s[q - 1] == '<' || isblank_(s[q - 1]) || s[q - 1] == ':')) q--;
+      if (q >= 2 && lower(s[q - 2]) == 'i' && lower(s[q - 1]) == 'd') l = 0;
       if (l) {
         *ao = b;
         return l;
