@@ -64,8 +64,9 @@ end
 local read = run(msgs)
 local t = best(function() run(msgs) end)
 local us = t / #msgs * 1e6
-print(format("bounce: %d messages (%d read as reports), %.1f KiB; %.2f us per message, %.1f ns per byte (%s, %s backend)",
-  #msgs, read, bytes / 1024, us, t / bytes * 1e9, jit and jit.version or _VERSION, smtpcode._BACKEND))
+print(format("bounce: %d messages (%d read as reports), %.1f KiB; %.2f us per message, %.1f ns per byte"
+  .. " (%s, %s backend)", #msgs, read, bytes / 1024, us, t / bytes * 1e9,
+  jit and jit.version or _VERSION, smtpcode._BACKEND))
 
 -- Sisimai on the same files
 local list = os.tmpname()

@@ -52,7 +52,7 @@ function M.decide(raw)
 end
 
 function M.handle()
-  local ngx = ngx
+  local ngx = ngx -- luacheck: ignore 113 (OpenResty's global)
   local cjson = require "cjson.safe"
   ngx.req.read_body()
   local raw = ngx.req.get_body_data()

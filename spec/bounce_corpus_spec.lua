@@ -59,13 +59,16 @@ describe("bounce on the Sisimai corpus", function()
           used[i] = true
         end
         local ra = g ~= nil
+        -- Sisimai gives no status (complaints): nothing to compare; a pseudo
+        -- code X.0.9NN: its class only; no reply code: nothing to compare
         local st = w.status
         local sa
-        if st == "" then sa = not g or g.status == nil or true
-        elseif st:match("^%d%.0%.9%d%d$") then sa = g and (g.status == nil or g.status:sub(1, 1) == st:sub(1, 1))
+        if st == "" then sa = g ~= nil
+        elseif st:match("^%d%.0%.9%d%d$") then
+          sa = g and (g.status == nil or g.status:sub(1, 1) == st:sub(1, 1))
         else sa = g and g.status == st end
         local ca
-        if w.reply_code == "" then ca = g ~= nil and (g.code == nil or true)
+        if w.reply_code == "" then ca = g ~= nil
         else ca = g and tostring(g.code) == w.reply_code end
         sa, ca = not not sa, not not ca
         if ra then rok = rok + 1 end
@@ -73,12 +76,13 @@ describe("bounce on the Sisimai corpus", function()
         if ca then cok = cok + 1 end
         if ra and sa and ca then allok = allok + 1 end
         local m = cw[w.reason]
-        local gr = g and (g.action == "complained" and "feedback" or g.action == "delivered" and "delivered" or g.reason) or "-"
+        local gr = g and (g.action == "complained" and "feedback"
+          or g.action == "delivered" and "delivered" or g.reason) or "-"
         local ro = true
         if m and m.one_to_one == "yes" then
           n1 = n1 + 1
           local mapped = m.reason
-          if w.reason == "feedback" then mapped = "feedback" elseif w.reason == "delivered" then mapped = "delivered" end
+          if w.reason == "feedback" or w.reason == "delivered" then mapped = w.reason end
           ro = gr == mapped
           if ro then ok1 = ok1 + 1 end
         end
@@ -95,7 +99,8 @@ describe("bounce on the Sisimai corpus", function()
     os.execute("mkdir -p build")
     local f = io.open("build/bounce-corpus.txt", "wb")
     if f then f:write(table.concat(dis, "\n"), "\n") f:close() end
-    print(string.format("\nbounce corpus: %d/%d messages read; %d rows: recipient %d (%.1f%%), status %d (%.1f%%), code %d (%.1f%%), all three %d (%.1f%%); one-to-one reasons %d/%d (%.1f%%)",
+    print(string.format("\nbounce corpus: %d/%d messages read; %d rows: recipient %d (%.1f%%), "
+      .. "status %d (%.1f%%), code %d (%.1f%%), all three %d (%.1f%%); one-to-one reasons %d/%d (%.1f%%)",
       readn, nfiles, nrows, rok, 100 * rok / nrows, sok, 100 * sok / nrows, cok, 100 * cok / nrows,
       allok, 100 * allok / nrows, ok1, n1, 100 * ok1 / n1))
     -- Floors at the figures measured when this spec was written (a

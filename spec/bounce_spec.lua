@@ -130,9 +130,11 @@ describe("bounce", function()
   end)
 
   it("raises on wrong argument types", function()
-    assert.has_error(function() smtpcode.bounce(nil) end, "bad argument #1 to 'bounce' (string expected, got nil)")
+    assert.has_error(function() smtpcode.bounce(nil) end,
+      "bad argument #1 to 'bounce' (string expected, got nil)")
     assert.has_error(function() smtpcode.bounce({}) end)
-    assert.has_error(function() smtpcode.bounce("x", "y") end, "bad argument #2 to 'bounce' (table expected, got string)")
+    assert.has_error(function() smtpcode.bounce("x", "y") end,
+      "bad argument #2 to 'bounce' (table expected, got string)")
     assert.has_error(function() smtpcode.bounce("x", { max_size = "big" }) end)
   end)
 

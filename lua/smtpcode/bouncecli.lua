@@ -11,8 +11,8 @@
 -- not reports print "source - not_bounce ..." lines only with --all.
 local smtpcode = require "smtpcode"
 
-local io, os, string, table = io, os, string, table
-local ipairs, pairs, tostring, type, pcall = ipairs, pairs, tostring, type, pcall
+local io, string, table = io, string, table
+local ipairs, pairs, tostring, type = ipairs, pairs, tostring, type
 local format, concat = string.format, table.concat
 
 local M = {}
