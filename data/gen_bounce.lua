@@ -147,6 +147,21 @@ end
 if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
 c[#c + 1] = "};"
 
+-- rules under 3 bytes (no hash): their indexes
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_short[] = {"
+local nshort = 0
+for k, l in ipairs(out) do
+  local len = tonumber(l:match("^  {%d+, [%w_]+, [%w_]+, %d+, %d+, (%d+),"))
+  if len < 3 and not l:find("BF_REASON", 1, true) then
+    c[#c + 1] = "  " .. (k - 1) .. ","
+    nshort = nshort + 1
+  end
+end
+if nshort == 0 then c[#c + 1] = "  0," end
+c[#c + 1] = "};"
+c[#c + 1] = string.format("const int smtpcode_bf_nshort = %d;", nshort)
+
 -- the byte folding of the hash: ASCII lowercase, HT CR LF as a space
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned char smtpcode_bf_fold[256] = {"

@@ -55,8 +55,8 @@ typedef struct ctx {
   const char *dsn[MAX_DSN];
   size_t dsnn[MAX_DSN];
   int ndsn;
-  const char *fb, *text, *html, *ret, *xfr, *retall;
-  size_t fbn, textn, htmln, retn, xfrn, retalln;
+  const char *fb, *text, *html, *ret, *xfr, *retall, *htmlcte;
+  size_t fbn, textn, htmln, retn, xfrn, retalln, htmlcten;
   int too_long;
 } ctx;
 
@@ -275,7 +275,12 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
   } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
     if (c->text == NULL) decode(c, bp, bn, cte, cten, &c->text, &c->textn);
   } else if (ctis(ct, ctn, "text/html")) {
-    if (c->html == NULL) decode(c, bp, bn, cte, cten, &c->html, &c->htmln);
+    if (c->html == NULL) { /* decoded only when no text/plain part exists */
+      c->html = bp;
+      c->htmln = bn;
+      c->htmlcte = cte;
+      c->htmlcten = cten;
+    }
   }
 }
 
@@ -838,6 +843,26 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
 
 #define hfold(ch) smtpcode_bf_fold[(unsigned char)(ch)]
 
+/* mime_wat with the hash's folding: z (lowercase, single spaces) at
+** s[i..n), a space of z matching any run of blanks and line breaks. */
+static int wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
+  size_t j = 0, k = i;
+  while (j < m) {
+    unsigned char zc = (unsigned char)z[j];
+    if (k >= n) return 0;
+    if (zc != ' ') {
+      if (hfold(s[k]) != zc) return 0;
+      j++;
+      k++;
+      continue;
+    }
+    if (hfold(s[k]) != ' ') return 0;
+    while (k < n && hfold(s[k]) == ' ') k++;
+    j++;
+  }
+  return 1;
+}
+
 /* A '-' before s[i], blanks between (a ruler's words). */
 static int dashed(const char *s, size_t i) {
   while (i > 0 && isblank_(s[i - 1])) i--;
@@ -862,11 +887,11 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
   unsigned h1, h2;
   size_t i;
   int k;
-  for (k = 0; k < smtpcode_bf_nrules; k++) { /* phrases under 3 bytes */
-    const bf_rule *ru = &smtpcode_bf_rules[k];
-    if (ru->where == where && ru->len < 3 && hit[k] < 0 && applies(ru, where, name, nl) &&
+  for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
+    const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_short[k]];
+    if (ru->where == where && hit[smtpcode_bf_short[k]] < 0 && applies(ru, where, name, nl) &&
         rulehit(ru, s, n))
-      hit[k] = base;
+      hit[smtpcode_bf_short[k]] = base;
   }
   if (n < 3) return;
   h1 = hfold(t[0]);
@@ -876,14 +901,20 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
     h1 = h2;
     h2 = h3;
     if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
-      int x, found = 0;
+      int x, found = 0, same = -1;
+      const char *last = NULL;
       for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
         int r = smtpcode_bf_byhash[x];
         const bf_rule *ru = &smtpcode_bf_rules[r];
         if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || (i >= head && ru->role != BF_END) ||
             !applies(ru, where, name, nl))
           continue;
-        if (mime_wat(s, n, i, ru->text, ru->len) && (!ru->dash || dashed(s, i))) {
+        /* rules of one phrase (file order keeps them together) compare once */
+        if (last == NULL || strcmp(last, ru->text) != 0) {
+          last = ru->text;
+          same = wat(t, n, i, ru->text, ru->len);
+        }
+        if (same && (!ru->dash || dashed(s, i))) {
           hit[r] = base + (long)i;
           found = 1;
         }
@@ -897,8 +928,9 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
 ** The rules of data/bounce_formats.tsv on the boundary, the DSN parts and
 ** the text (the header fields were matched while the header was read):
 ** hit[k] is the first offset of a body phrase in the text, 0 for a
-** boundary or DSN rule that matched. The text is read once, every phrase in its first SCAN_HEAD bytes (an error
-** section starts near the top), past them only up to the first end phrase
+** boundary or DSN rule that matched. The text is read once, every phrase
+** in its first SCAN_HEAD bytes (an error section starts near the top),
+** past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
 static void scanrules(ctx *c, long *hit, size_t scanhead) {
@@ -1160,7 +1192,10 @@ static int sesjson(ctx *c) {
   size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn, vo, vl, ro, rl, k, end;
   long a;
   int action, cx;
-  if (t == NULL || !jval(t, n > 4096 ? 4096 : n, 0, "notificationtype", &vo, &vl)) return 0;
+  for (k = 0; k < n && k < 64 && (isblank_(t[k]) || t[k] == '\r' || t[k] == '\n'); k++) {
+  }
+  if (t == NULL || k >= n || t[k] != '{') return 0; /* a JSON object, or nothing */
+  if (!jval(t, n > 4096 ? 4096 : n, 0, "notificationtype", &vo, &vl)) return 0;
   if (mime_ieq(t + vo, vl, "bounce")) {
     a = mime_ifind(t, n, "bouncedrecipients", 17);
     action = SMTPCODE_ACT_FAILED;
@@ -1490,6 +1525,8 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     body(c, ct, ctn, cte, cten, h + bstart, hn - bstart, 0);
   }
   if (c->ret) returned(c);
+  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all */
+    decode(c, c->html, c->htmln, c->htmlcte, c->htmlcten, &c->text, &c->textn);
 
   if (c->fb == NULL) {
     int j;

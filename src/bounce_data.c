@@ -43,153 +43,153 @@ const char *const smtpcode_bf_mtas[] = {
 const int smtpcode_bf_nmtas = 37;
 
 const bf_rule smtpcode_bf_rules[] = {
-  {1, BF_DETECT, BW_DSN, 0, 0, 18, 2139, "", "x-postfix-queue-id"}, /* line 25 */
-  {1, BF_DETECT, BW_DSN, 0, 0, 16, 2139, "", "x-postfix-sender"}, /* line 26 */
-  {1, BF_DETECT, BW_DSN, 0, 0, 11, 467, "", "; x-postfix"}, /* line 27 */
-  {1, BF_START, BW_BODY, 0, 0, 31, 117, "", "this is the mail system at host"}, /* line 28 */
-  {1, BF_START, BW_BODY, 0, 0, 35, 117, "", "this is the postfix program at host"}, /* line 29 */
-  {1, BF_END, BW_BODY, 0, 1, 27, 1035, "", "delivery report unavailable"}, /* line 30 */
-  {2, BF_DETECT, BW_BOUNDARY, 0, 0, 9, 1440, "", "-eximdsn-"}, /* line 31 */
-  {2, BF_DETECT, BW_HEADER, 19, 0, 1, 0, "x-failed-recipients", "@"}, /* line 32 */
-  {2, BF_START, BW_BODY, 0, 0, 33, 113, "", "the following address(es) failed:"}, /* line 33 */
-  {2, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 34 */
-  {2, BF_START, BW_BODY, 0, 0, 55, 393, "", "could not be delivered to one or more of its recipients"}, /* line 35 */
-  {2, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 36 */
-  {2, BF_END, BW_BODY, 0, 1, 30, 117, "", "this is a copy of your message"}, /* line 37 */
-  {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is"}, /* line 38 */
-  {2, BF_START, BW_BODY, 0, 0, 59, 666, "", "has not yet been delivered to one or more of its recipients"}, /* line 39 */
-  {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message"}, /* line 40 */
-  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details"}, /* line 41 */
-  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;"}, /* line 42 */
-  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors"}, /* line 43 */
-  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows"}, /* line 44 */
-  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors"}, /* line 45 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows"}, /* line 46 */
-  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows"}, /* line 47 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 48 */
-  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past"}, /* line 49 */
-  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program"}, /* line 50 */
-  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail"}, /* line 51 */
-  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 52 */
-  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message."}, /* line 53 */
-  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo"}, /* line 54 */
-  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address."}, /* line 55 */
-  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 56 */
-  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-"}, /* line 57 */
-  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":"}, /* line 58 */
-  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", ""}, /* line 59 */
-  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange"}, /* line 60 */
-  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):"}, /* line 61 */
-  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:"}, /* line 62 */
-  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:"}, /* line 63 */
-  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:"}, /* line 64 */
-  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:"}, /* line 65 */
-  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered"}, /* line 66 */
-  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:"}, /* line 67 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com"}, /* line 68 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com"}, /* line 69 */
-  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com"}, /* line 70 */
-  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:"}, /* line 71 */
-  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:"}, /* line 72 */
-  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 73 */
-  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to"}, /* line 74 */
-  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 75 */
-  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 76 */
-  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 77 */
-  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)"}, /* line 78 */
-  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", ""}, /* line 79 */
-  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups"}, /* line 80 */
-  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 81 */
-  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected"}, /* line 82 */
-  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at"}, /* line 83 */
-  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 84 */
-  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 85 */
-  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 86 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:"}, /* line 87 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:"}, /* line 88 */
-  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:"}, /* line 89 */
-  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons"}, /* line 90 */
-  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message"}, /* line 91 */
-  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)"}, /* line 92 */
-  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail."}, /* line 93 */
-  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message"}, /* line 94 */
-  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:"}, /* line 95 */
-  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed"}, /* line 96 */
-  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 97 */
-  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 98 */
-  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to"}, /* line 99 */
-  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:"}, /* line 100 */
-  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail"}, /* line 101 */
-  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent"}, /* line 102 */
-  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent"}, /* line 103 */
-  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow."}, /* line 104 */
-  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 105 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru"}, /* line 106 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru"}, /* line 107 */
-  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru"}, /* line 108 */
-  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx."}, /* line 109 */
-  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 110 */
-  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho"}, /* line 111 */
-  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail"}, /* line 112 */
-  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:"}, /* line 113 */
-  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:"}, /* line 114 */
-  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 115 */
-  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message"}, /* line 116 */
-  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 117 */
-  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:"}, /* line 118 */
-  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message"}, /* line 119 */
-  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 120 */
-  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 121 */
-  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:"}, /* line 122 */
-  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server."}, /* line 123 */
-  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled."}, /* line 124 */
-  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:"}, /* line 125 */
-  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:"}, /* line 126 */
-  {27, BF_FEEDBACK, BW_BODY, 0, 0, 38, 117, "", "this is a microsoft email abuse report"}, /* line 127 */
-  {27, BF_FEEDBACK, BW_SUBJECT, 0, 0, 28, 385, "", "complaint about message from"}, /* line 128 */
-  {28, BF_FEEDBACK, BW_HEADER, 19, 0, 4, 439, "x-apple-unsubscribe", "true"}, /* line 129 */
-  {29, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda"}, /* line 130 */
-  {30, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", ""}, /* line 131 */
-  {31, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 132 */
-  {31, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 133 */
-  {32, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 134 */
-  {33, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 135 */
-  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 136 */
-  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 137 */
-  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 138 */
-  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 139 */
-  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 140 */
-  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 141 */
-  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 142 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 143 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 144 */
-  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 145 */
-  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 146 */
-  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 147 */
-  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 148 */
-  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 149 */
-  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 151 */
-  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 152 */
-  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 153 */
-  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 154 */
-  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 155 */
-  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 156 */
-  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 157 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 158 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 159 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 160 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 161 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 162 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 163 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 164 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 165 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 166 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 167 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 168 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 169 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 170 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 171 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 172 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 18, 2139, "", "x-postfix-queue-id"}, /* line 28 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 16, 2139, "", "x-postfix-sender"}, /* line 29 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 11, 467, "", "; x-postfix"}, /* line 30 */
+  {1, BF_START, BW_BODY, 0, 0, 31, 117, "", "this is the mail system at host"}, /* line 31 */
+  {1, BF_START, BW_BODY, 0, 0, 35, 117, "", "this is the postfix program at host"}, /* line 32 */
+  {1, BF_END, BW_BODY, 0, 1, 27, 1035, "", "delivery report unavailable"}, /* line 33 */
+  {2, BF_DETECT, BW_BOUNDARY, 0, 0, 9, 1440, "", "-eximdsn-"}, /* line 34 */
+  {2, BF_DETECT, BW_HEADER, 19, 0, 1, 0, "x-failed-recipients", "@"}, /* line 35 */
+  {2, BF_START, BW_BODY, 0, 0, 33, 113, "", "the following address(es) failed:"}, /* line 36 */
+  {2, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 37 */
+  {2, BF_START, BW_BODY, 0, 0, 55, 393, "", "could not be delivered to one or more of its recipients"}, /* line 38 */
+  {2, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 39 */
+  {2, BF_END, BW_BODY, 0, 1, 30, 117, "", "this is a copy of your message"}, /* line 40 */
+  {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is"}, /* line 41 */
+  {2, BF_START, BW_BODY, 0, 0, 59, 666, "", "has not yet been delivered to one or more of its recipients"}, /* line 42 */
+  {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message"}, /* line 43 */
+  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details"}, /* line 44 */
+  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;"}, /* line 45 */
+  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors"}, /* line 46 */
+  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows"}, /* line 47 */
+  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors"}, /* line 48 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows"}, /* line 49 */
+  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows"}, /* line 50 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 51 */
+  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past"}, /* line 52 */
+  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program"}, /* line 53 */
+  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail"}, /* line 54 */
+  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 55 */
+  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message."}, /* line 56 */
+  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo"}, /* line 57 */
+  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address."}, /* line 58 */
+  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 59 */
+  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-"}, /* line 60 */
+  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":"}, /* line 61 */
+  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", ""}, /* line 62 */
+  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange"}, /* line 63 */
+  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):"}, /* line 64 */
+  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:"}, /* line 65 */
+  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:"}, /* line 66 */
+  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:"}, /* line 67 */
+  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:"}, /* line 68 */
+  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered"}, /* line 69 */
+  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:"}, /* line 70 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com"}, /* line 71 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com"}, /* line 72 */
+  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com"}, /* line 73 */
+  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:"}, /* line 74 */
+  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:"}, /* line 75 */
+  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 76 */
+  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to"}, /* line 77 */
+  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 78 */
+  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 79 */
+  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 80 */
+  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)"}, /* line 81 */
+  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", ""}, /* line 82 */
+  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups"}, /* line 83 */
+  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 84 */
+  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected"}, /* line 85 */
+  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at"}, /* line 86 */
+  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 87 */
+  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 88 */
+  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 89 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:"}, /* line 90 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:"}, /* line 91 */
+  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:"}, /* line 92 */
+  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons"}, /* line 93 */
+  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message"}, /* line 94 */
+  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)"}, /* line 95 */
+  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail."}, /* line 96 */
+  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message"}, /* line 97 */
+  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:"}, /* line 98 */
+  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed"}, /* line 99 */
+  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 100 */
+  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 101 */
+  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to"}, /* line 102 */
+  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:"}, /* line 103 */
+  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail"}, /* line 104 */
+  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent"}, /* line 105 */
+  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent"}, /* line 106 */
+  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow."}, /* line 107 */
+  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 108 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru"}, /* line 109 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru"}, /* line 110 */
+  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru"}, /* line 111 */
+  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx."}, /* line 112 */
+  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 113 */
+  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho"}, /* line 114 */
+  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail"}, /* line 115 */
+  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:"}, /* line 116 */
+  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:"}, /* line 117 */
+  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 118 */
+  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message"}, /* line 119 */
+  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 120 */
+  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:"}, /* line 121 */
+  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message"}, /* line 122 */
+  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 123 */
+  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 124 */
+  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:"}, /* line 125 */
+  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server."}, /* line 126 */
+  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled."}, /* line 127 */
+  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:"}, /* line 128 */
+  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:"}, /* line 129 */
+  {27, BF_FEEDBACK, BW_BODY, 0, 0, 38, 117, "", "this is a microsoft email abuse report"}, /* line 130 */
+  {27, BF_FEEDBACK, BW_SUBJECT, 0, 0, 28, 385, "", "complaint about message from"}, /* line 131 */
+  {28, BF_FEEDBACK, BW_HEADER, 19, 0, 4, 439, "x-apple-unsubscribe", "true"}, /* line 132 */
+  {29, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda"}, /* line 133 */
+  {30, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", ""}, /* line 134 */
+  {31, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 135 */
+  {31, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 136 */
+  {32, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 137 */
+  {33, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 138 */
+  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 139 */
+  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 140 */
+  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 141 */
+  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 142 */
+  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 143 */
+  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 144 */
+  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 145 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 146 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 147 */
+  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 148 */
+  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 149 */
+  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 150 */
+  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 151 */
+  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 152 */
+  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 154 */
+  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 155 */
+  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 156 */
+  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 157 */
+  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 158 */
+  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 159 */
+  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 160 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 161 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 162 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 163 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 164 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 165 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 166 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 167 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 168 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 169 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 170 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 171 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 172 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 173 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 174 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 175 */
 };
 const int smtpcode_bf_nrules = 147;
 
@@ -499,6 +499,16 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
   140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
   140,
 };
+
+const unsigned short smtpcode_bf_short[] = {
+  7,
+  32,
+  33,
+  34,
+  54,
+  106,
+};
+const int smtpcode_bf_nshort = 6;
 
 const unsigned char smtpcode_bf_fold[256] = {
   0, 1, 2, 3, 4, 5, 6, 7, 8, 32, 32, 11, 12, 32, 14, 15,

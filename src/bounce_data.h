@@ -42,6 +42,9 @@ extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
 extern const unsigned short smtpcode_bf_byhash[];
 extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
 extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
+/* rules whose phrase is under 3 bytes (matched apart from the hash) */
+extern const unsigned short smtpcode_bf_short[];
+extern const int smtpcode_bf_nshort;
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 
