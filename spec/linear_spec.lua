@@ -182,3 +182,46 @@ for _, name in ipairs { "find", "classify", "describe", "explain" } do
     end)
   end)
 end
+
+describe("bounce", function()
+  -- Worst cases of the message walk: a free-text report whose text is one
+  -- phrase prefix after another ("The following ..." never completed) with
+  -- no end phrase; nested multiparts without end; a DSN of many groups;
+  -- blank runs inside a phrase.
+  local function text_report(k)
+    return "From: MAILER-DAEMON@example.net\nSubject: failure notice\n\n" ..
+      "Hi. This is the qmail-send program at example.net.\n" ..
+      rep("The following addresses had The following recipient <a@example.org>: 550 x\n", k)
+  end
+  local function nested(k)
+    local t = { "From: x@example.org\n" }
+    for i = 1, k do
+      t[#t + 1] = "Content-Type: multipart/mixed; boundary=b" .. i .. "\n\n--b" .. i .. "\n"
+    end
+    return table.concat(t)
+  end
+  local function dsn(k)
+    return "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n" ..
+      "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n" ..
+      rep("Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n" ..
+        "Diagnostic-Code: smtp; 550-5.1.1 no\n 550 5.1.1 such user\n\n", k)
+  end
+  local function blanks(k)
+    return "Subject: Undelivered Mail Returned to Sender\n\n" ..
+      rep("the" .. rep(" ", 60) .. "following\t\t\n", k)
+  end
+  local bounce = function(m) return smtpcode.bounce(m) end
+
+  it("takes about ten times the time for 10x hostile messages (generous factor)", function()
+    grows_linearly("bounce text report", bounce, text_report(200), text_report(2000))
+    grows_linearly("bounce nested parts", bounce, nested(400), nested(4000))
+    grows_linearly("bounce DSN groups", bounce, dsn(100), dsn(1000))
+    grows_linearly("bounce blank runs", bounce, blanks(200), blanks(2000))
+  end)
+
+  it("allocates at most a few times the message for a 1 MB message", function()
+    local m = text_report(14000)
+    local kb = allocated(bounce, m)
+    assert.is_true(kb < 8 * #m / 1024, format("%.0f KB for a %.0f KB message", kb, #m / 1024))
+  end)
+end)
