@@ -1050,8 +1050,10 @@ static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
     }
     if (end < 0 || p < end) end = p;
   }
-  /* start at the beginning of the marker's line */
+  /* start at the beginning of the marker's line; end before the end
+     phrase's line (a ruler's dashes included) */
   while (best > 0 && t[best - 1] != '\n' && t[best - 1] != '\r') best--;
+  while (end > best && t[end - 1] != '\n' && t[end - 1] != '\r') end--;
   *so = (size_t)best;
   *eo = end < 0 ? n : (size_t)end;
   *mta = bm;
