@@ -36,6 +36,9 @@ local SIGS = {
   explain = { { "string", "table" }, good = { LINE } },
   add_rule = { { "table" }, good = { { reason = "blocklisted", match = "listed at" } } },
   clear_rules = { good = {} },
+  bounce = { { "string" }, { "nil", "table" }, good = { "Content-Type: multipart/report; boundary=b\r\n\r\n"
+    .. "--b\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\n"
+    .. "Action: failed\r\nStatus: 5.1.1\r\n--b--\r\n" } },
 }
 
 local RETRY_SIGS = {

@@ -19,15 +19,17 @@ local function run(args)
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = q(a) end
   local errf = os.tmpname()
-  local p = io.popen(q(LUA) .. " bin/smtpcode bounce " .. table.concat(quoted, " ") .. " 2>" .. errf)
+  -- the exit status through the shell: io.popen's close gives none on 5.1
+  local p = io.popen(q(LUA) .. " bin/smtpcode bounce " .. table.concat(quoted, " ") .. " 2>" .. errf
+    .. " </dev/null; echo \"exit=$?\"")
   local out = p:read("*a")
-  local ok, _, status = p:close()
+  p:close()
   local fh = io.open(errf, "rb")
   local err = fh:read("*a")
   fh:close()
   os.remove(errf)
-  if type(ok) == "number" then status = ok end -- Lua 5.1
-  return out, err, status
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  return (out:gsub("exit=%d+\n$", "")), err, status
 end
 
 local function write(path, s)

@@ -842,6 +842,10 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
 }
 
 #define hfold(ch) smtpcode_bf_fold[(unsigned char)(ch)]
+/* A byte of a word: a letter, a digit, '-', or part of a UTF-8 sequence. */
+#define isword(ch)                                                             \
+  ((unsigned)(((unsigned char)(ch) | 32) - 'a') < 26u || isdig(ch) || (ch) == '-' || \
+   (unsigned char)(ch) >= 0x80)
 
 /* mime_wat with the hash's folding: z (lowercase, single spaces) at
 ** s[i..n), a space of z matching any run of blanks and line breaks. */
@@ -1001,7 +1005,9 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
       /* not a message or queue id ("SMTP id x@y", "Message-ID: <x@y>") */
       q = b;
       while (q > 0 && (s[q - 1] == '<' || isblank_(s[q - 1]) || s[q - 1] == ':')) q--;
-      if (q >= 2 && lower(s[q - 2]) == 'i' && lower(s[q - 1]) == 'd') l = 0;
+      if (q >= 2 && lower(s[q - 2]) == 'i' && lower(s[q - 1]) == 'd' &&
+          (q == 2 || !isword(s[q - 3])))
+        l = 0;
       if (l) {
         *ao = b;
         return l;
