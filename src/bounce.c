@@ -83,6 +83,7 @@ static const char *at(const ctx *c, smtpcode_span s) {
 }
 
 static size_t room(const ctx *c) { return c->cap - c->used; }
+/* Only called once room() said there is some: buf is then not NULL. */
 static char *cur(ctx *c) { return c->buf + c->used; }
 
 /* }====================================================== */
@@ -111,7 +112,7 @@ static void decode(ctx *c, const char *p, size_t n, const char *cte,
   *op = p;
   *on = n;
   if (!b64 && !qp) return;
-  if (room(c) < n) {
+  if (room(c) < n || room(c) == 0) {
     c->out->flags |= SMTPCODE_BR_NOBUF;
     return;
   }
@@ -310,7 +311,7 @@ static int hget(ctx *c, const char *h, size_t hn, const char *name,
 /* Copy s[0..n) unfolded into the buffer; span of the copy (or the raw). */
 static smtpcode_span unfold_sp(ctx *c, const char *s, size_t n) {
   size_t k;
-  if (room(c) < n) {
+  if (room(c) < n || room(c) == 0) {
     c->out->flags |= SMTPCODE_BR_NOBUF;
     return sp(c, s, n);
   }
@@ -420,14 +421,15 @@ static smtpcode_span statusvalue(ctx *c, const char *v, size_t n) {
 ** repeated "550-5.1.1 " prefixes of a multi-line reply left out.
 */
 static smtpcode_span diagtext(ctx *c, const char *s, size_t n) {
-  char *d = cur(c);
+  char *d;
   size_t o = 0, i = 0, cap = room(c), enl = 0;
   const char *code = NULL, *enh = NULL;
   int linestart = 1;
-  if (cap < n) {
+  if (cap < n || cap == 0) {
     c->out->flags |= SMTPCODE_BR_NOBUF;
     return sp(c, s, n);
   }
+  d = cur(c);
   while (i < n && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
   while (i < n) {
     unsigned char ch = (unsigned char)s[i];
@@ -1356,7 +1358,7 @@ static void returned(ctx *c) {
     else if (nl == 4 && mime_ieq(name, nl, "date") && o->date.len == 0)
       o->date = unfold_sp(c, val, vn);
     else if (nl == 7 && mime_ieq(name, nl, "subject") && o->subject.len == 0) {
-      if (room(c) >= 2 * vn) {
+      if (room(c) >= 2 * vn && room(c) > 0) {
         size_t k = mime_words(val, vn, cur(c), room(c));
         c->used += k;
         o->subject = sp(c, cur(c) - k, k);

@@ -105,6 +105,11 @@ int main(void) {
     ok(st == 0 && O.format == SMTPCODE_BF_DSN && O.nrcpt == 0, "base64 garbage and NUL bytes: a DSN with no recipient");
   }
 
+  /* no buffer at all, no recipient array */
+  st = smtpcode_bounce_read(dsn, sizeof dsn - 1, NULL, NULL, 0, &O, NULL, 0);
+  ok(st == 0 && O.nrcpt == 0 && O.total == 2 && (O.flags & SMTPCODE_BR_MORE_RCPTS),
+     "no buffer and no recipient array: counts, never writes");
+
   /* a small buffer: raw spans, never an overflow */
   st = rd(dsn, sizeof dsn - 1, buf, 16);
   ok(st == 0 && O.nrcpt == 2 && (O.flags & SMTPCODE_BR_NOBUF), "a small buffer degrades, never overflows");
