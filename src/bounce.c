@@ -1616,14 +1616,33 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;
             if (r->diagnostic.len) continue;
-            while (x < eo) {
+            const char *best = NULL;
+            size_t bestn = 0;
+            while (x < eo) { /* its lines; the first that holds a reply code wins */
               size_t e = mime_eol(c->text, eo, x), o2 = 0;
               size_t l2 = lineaddr(c->text, e, x, &o2);
               if (l2 && sameaddr(c, r->recipient, c->text + o2, l2)) {
-                r->diagnostic = diagtext(c, c->text + o2 + l2, e - (o2 + l2));
-                break;
+                smtpcode_found g;
+                const char *rest = c->text + o2 + l2;
+                size_t restn = e - (o2 + l2);
+                if (smtpcode_find(rest, restn, &g, NULL) == 0 && g.how == SMTPCODE_HOW_REPLY) {
+                  best = rest;
+                  bestn = restn;
+                  break;
+                }
+                if (best == NULL) {
+                  best = rest;
+                  bestn = restn;
+                }
               }
               x = mime_next(c->text, eo, e);
+            }
+            if (best) {
+              while (bestn > 0 && (*best == '>' || *best == '.' || *best == ':' || isblank_(*best))) {
+                best++;
+                bestn--;
+              }
+              r->diagnostic = diagtext(c, best, bestn);
             }
             if (r->diagnostic.len == 0 && out->nrcpt == 1 && out->total == 1) {
               /* alone: the whole section speaks of it */
