@@ -1080,6 +1080,21 @@ static void textrcpt(ctx *c, const char *a, size_t an, const char *b, size_t bn,
     b++;
     bn--;
   }
+  { /* the recipient's paragraph (up to an empty line), when it holds a
+       reply code: what follows is other matter */
+    size_t i = 0, p = bn;
+    smtpcode_found g;
+    while (i < bn) {
+      size_t e = mime_eol(b, bn, i), k = i;
+      while (k < e && isblank_(b[k])) k++;
+      if (k == e && i > 0) {
+        p = i;
+        break;
+      }
+      i = mime_next(b, bn, e);
+    }
+    if (p < bn && smtpcode_find(b, p, &g, NULL) == 0 && g.how == SMTPCODE_HOW_REPLY) bn = p;
+  }
   r->block = sp(c, b, bn);
   r->diagnostic = diagtext(c, b, bn);
 }
