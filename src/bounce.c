@@ -269,7 +269,10 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
                     ctis(ct, ctn, "message/global-headers") ||
                     ctis(ct, ctn, "message/partial"))) {
     if (c->ret == NULL) { /* only its header block is read (returned()) */
-      decode(c, bp, bn > RET_MAX ? RET_MAX : bn, cte, cten, &c->ret, &c->retn);
+      size_t lim = bn > RET_MAX ? RET_MAX : bn, b2;
+      if (cte && ctis(cte, cten, "quoted-printable")) /* the header, not the body */
+        lim = hblock(bp, lim, &b2) + 2;
+      decode(c, bp, lim > bn ? bn : lim, cte, cten, &c->ret, &c->retn);
       c->retall = c->ret;
       c->retalln = c->retn;
     }
