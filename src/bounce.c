@@ -933,6 +933,14 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
   }
 }
 
+/* The first rule of role that matched (file order), or -1. */
+static int matchrole(const long *hit, int role) {
+  int k;
+  for (k = 0; k < smtpcode_bf_nrules; k++)
+    if (smtpcode_bf_rules[k].role == role && hit[k] >= 0) return k;
+  return -1;
+}
+
 /*
 ** The rules of data/bounce_formats.tsv on the boundary, the DSN parts and
 ** the text (the header fields were matched while the header was read):
@@ -949,6 +957,13 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
     hscan(c->dsn[k], c->dsnn[k] > DSN_HEAD ? DSN_HEAD : c->dsnn[k], BW_DSN, NULL, 0, hit, 0,
           (size_t)-1);
   if (c->text == NULL) return;
+  if (c->out->nrcpt > 0 && matchrole(hit, BF_DETECT) >= 0) {
+    /* a DSN whose writer is known and whose recipients all have their
+       diagnostic needs nothing from the text */
+    for (k = 0; k < c->out->nrcpt && c->r[k].diagnostic.len > 0; k++) {
+    }
+    if (k == c->out->nrcpt) return;
+  }
   {
     size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
     size_t head = n > scanhead ? scanhead : n;
@@ -966,13 +981,6 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
   }
 }
 
-/* The first rule of role that matched (file order), or -1. */
-static int matchrole(const long *hit, int role) {
-  int k;
-  for (k = 0; k < smtpcode_bf_nrules; k++)
-    if (smtpcode_bf_rules[k].role == role && hit[k] >= 0) return k;
-  return -1;
-}
 
 /* A line that starts with an address: "<a@b>:", "a@b", "* a@b", "\"a@b\":". */
 static size_t lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
