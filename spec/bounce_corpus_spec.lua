@@ -103,12 +103,12 @@ describe("bounce on the Sisimai corpus", function()
       .. "status %d (%.1f%%), code %d (%.1f%%), all three %d (%.1f%%); one-to-one reasons %d/%d (%.1f%%)",
       readn, nfiles, nrows, rok, 100 * rok / nrows, sok, 100 * sok / nrows, cok, 100 * cok / nrows,
       allok, 100 * allok / nrows, ok1, n1, 100 * ok1 / n1))
-    -- Floors at the figures measured when this spec was written (a
-    -- regression guard). They are BELOW the issue's targets (every message
-    -- read, 97% and 90%): docs/bounce.md lists what is still missing.
+    -- Floors at the figures measured (a regression guard). Reasons meet the
+    -- issue's 90%; messages read (all) and recipient+status+code (97%) are
+    -- still below its targets: docs/bounce.md lists what is missing.
     assert.is_true(readn / nfiles >= 0.99)
-    assert.is_true(allok / nrows >= 0.94)
-    assert.is_true(ok1 / n1 >= 0.89)
+    assert.is_true(allok / nrows >= 0.95)
+    assert.is_true(ok1 / n1 >= 0.90)
   end)
 
   it("answers not_bounce for the maildir/not messages", function()

@@ -108,6 +108,20 @@ describe("bounce", function()
     assert.are.equal("<q@example.com>", b.original.message_id)
   end)
 
+  it("gives one stated reason to every recipient of the list after it", function()
+    local m = "From: postmaster@example.net\nSubject: Undeliverable Mail: \"hello\"\n\n" ..
+      "Your message:\n   From:    news@example.com\n   Subject: hello\n\n" ..
+      "Could not be delivered because of\n\n550 5.1.1 User unknown\n\n" ..
+      "The following recipients were affected:\n    ann@example.org\n    bob@example.org\n"
+    local b = assert(smtpcode.bounce(m))
+    assert.are.equal(2, #b.recipients)
+    for _, r in ipairs(b.recipients) do
+      assert.are.equal("5.1.1", r.status)
+      assert.are.equal(550, r.code)
+      assert.are.equal("user_unknown", r.reason) -- not the sender named in the lines before
+    end
+  end)
+
   it("answers not_bounce for ordinary mail and auto-replies", function()
     local b, msg, code = smtpcode.bounce("From: ann@example.org\nSubject: Automatic reply: hello\n" ..
       "Auto-Submitted: auto-replied\n\nI am out of the office until Monday.\n")

@@ -1113,7 +1113,7 @@ static void textrcpt(ctx *c, const char *a, size_t an, const char *b, size_t bn,
 /* Recipients of the free-text section [so, eo) of the text. */
 static int textreport(ctx *c, size_t so, size_t eo, int action) {
   const char *t = c->text;
-  size_t i = so, ao = 0, al = 0, bstart = 0;
+  size_t i = so, ao = 0, al = 0, bstart = 0, first = so;
   const char *v;
   size_t vn;
   int before = c->out->nrcpt, any = 0;
@@ -1157,6 +1157,7 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
   while (i < eo) {
     size_t e = mime_eol(t, eo, i), o = 0, l = lineaddr(t, e, i, &o);
     if (l && al && l == al && mime_ieq_n(t + o, t + ao, l)) l = 0; /* named again */
+    if (l && !any) first = i;
     if (l) {
       size_t k0 = i;
       if (al) textrcpt(c, t + ao, al, t + bstart, i - bstart, action);
@@ -1179,6 +1180,23 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
     i = mime_next(t, eo, e);
   }
   if (al) textrcpt(c, t + ao, al, t + bstart, eo - bstart, action);
+  if (any && first > so) {
+    /* one reason for a list of addresses ("Could not be delivered because
+       of 550 5.1.1 User unknown. The following recipients were affected:"):
+       recipients whose own lines hold no code take the text before them */
+    smtpcode_found g;
+    int j;
+    if (smtpcode_find(t + so, first - so, &g, NULL) == 0 && g.how != SMTPCODE_HOW_NONE)
+      for (j = before; j < c->out->nrcpt; j++) {
+        smtpcode_brcpt *r = &c->r[j];
+        smtpcode_found h;
+        if (r->block.len && smtpcode_find(at(c, r->block), (size_t)r->block.len, &h, NULL) == 0)
+          continue;
+        /* from the reply on: the lines before it name the message */
+        r->block = sp(c, t + so + g.start, first - so - (size_t)g.start);
+        r->diagnostic = diagtext(c, t + so + g.start, first - so - (size_t)g.start);
+      }
+  }
   if (!any) {
     size_t l = anyaddr(t + so, eo - so, &ao);
     if (l) textrcpt(c, t + so + ao, l, t + so, eo - so, action);
