@@ -530,7 +530,7 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
     fs = at(c, r->block);
     fn = (size_t)r->block.len;
   }
-  if (r->diag_type.len == 6 && mime_ieq(at(c, r->diag_type), 6, "x-unix")) {
+  if (fs == d && r->diag_type.len == 6 && mime_ieq(at(c, r->diag_type), 6, "x-unix")) {
     fn = 0; /* a pipe's exit status (sysexits), not an SMTP reply */
   }
   if (smtpcode_find(fs, fn, &f, &inner) != 0) {
@@ -593,7 +593,8 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
         f.subject = ss;
         f.detail = sd;
       }
-    } else if ((f.detail == 0 && sd != 0) || (f.subject == 4 && f.detail == 7)) {
+    } else if ((f.detail == 0 && (sd != 0 || (f.subject == 0 && ss != 0))) ||
+               (f.subject == 4 && f.detail == 7)) {
       /* the remote reply's own code, unless it is generic (X.Y.0) and the
          field is not */
       f.cls = sc;
@@ -960,7 +961,9 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
   if (c->out->nrcpt > 0 && matchrole(hit, BF_DETECT) >= 0) {
     /* a DSN whose writer is known and whose recipients all have their
        diagnostic needs nothing from the text */
-    for (k = 0; k < c->out->nrcpt && c->r[k].diagnostic.len > 0; k++) {
+    for (k = 0; k < c->out->nrcpt && c->r[k].diagnostic.len > 0 &&
+                !(c->r[k].diag_type.len == 6 && mime_ieq(at(c, c->r[k].diag_type), 6, "x-unix"));
+         k++) {
     }
     if (k == c->out->nrcpt) return;
   }
@@ -986,10 +989,18 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
 static size_t lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
   size_t k = i, l;
   while (k < e && isblank_(s[k])) k++;
-  /* Sendmail's "550 <addr>... User unknown": a reply code, then <addr> */
-  if (k + 5 < e && s[k] >= '2' && s[k] <= '5' && isdig(s[k + 1]) && isdig(s[k + 2]) &&
-      s[k + 3] == ' ' && s[k + 4] == '<')
-    k += 4;
+  /* Sendmail's "550 <addr>... User unknown" (or "550 5.1.1 <addr>..."): a
+     reply code at the start of the line, maybe an enhanced code, then
+     <addr> (indented, such a line is a reply quoted under a recipient) */
+  if (k == i && k + 5 < e && s[k] >= '2' && s[k] <= '5' && isdig(s[k + 1]) && isdig(s[k + 2]) &&
+      s[k + 3] == ' ') {
+    size_t q = k + 4;
+    if (q < e && s[q] >= '2' && s[q] <= '5' && q + 1 < e && s[q + 1] == '.') {
+      while (q < e && (isdig(s[q]) || s[q] == '.')) q++;
+      if (q < e && s[q] == ' ') q++;
+    }
+    if (q < e && s[q] == '<') k = q;
+  }
   if (k + 1 < e && (s[k] == '*' || s[k] == '-') && isblank_(s[k + 1])) {
     k += 2;
     while (k < e && isblank_(s[k])) k++;
@@ -1659,8 +1670,14 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
           for (j2 = 0; j2 < out->nrcpt; j2++) {
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;
-            if (r->diagnostic.len) continue;
             const char *best = NULL;
+            smtpcode_found g0;
+            int xunix = r->diag_type.len == 6 && mime_ieq(at(c, r->diag_type), 6, "x-unix");
+            /* a diagnostic with a reply, or one of another kind than x-unix, stays */
+            if (r->diagnostic.len &&
+                (!xunix || (smtpcode_find(at(c, r->diagnostic), (size_t)r->diagnostic.len, &g0,
+                                          NULL) == 0 && g0.how == SMTPCODE_HOW_REPLY)))
+              continue;
             size_t bestn = 0;
             while (x < eo) { /* its lines; the first that holds a reply code wins */
               size_t e = mime_eol(c->text, eo, x), o2 = 0;
@@ -1668,7 +1685,12 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
               if (l2 && sameaddr(c, r->recipient, c->text + o2, l2)) {
                 smtpcode_found g;
                 const char *rest = c->text + o2 + l2;
-                size_t restn = e - (o2 + l2);
+                size_t restn = e - (o2 + l2), ls = x;
+                while (ls < o2 && isblank_(c->text[ls])) ls++;
+                if (isdig(c->text[ls])) { /* "550 5.0.0 <addr>... text": the line */
+                  rest = c->text + ls;
+                  restn = e - ls;
+                }
                 if (smtpcode_find(rest, restn, &g, NULL) == 0 && g.how == SMTPCODE_HOW_REPLY) {
                   best = rest;
                   bestn = restn;
@@ -1686,7 +1708,11 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
                 best++;
                 bestn--;
               }
-              r->diagnostic = diagtext(c, best, bestn);
+              smtpcode_found g1;
+              if (r->diagnostic.len == 0)
+                r->diagnostic = diagtext(c, best, bestn);
+              else if (smtpcode_find(best, bestn, &g1, NULL) == 0 && g1.how == SMTPCODE_HOW_REPLY)
+                r->block = sp(c, best, bestn); /* x-unix: the text's reply gives the codes */
             }
             if (r->diagnostic.len == 0 && out->nrcpt == 1 && out->total == 1) {
               /* alone: the whole section speaks of it */
