@@ -225,3 +225,29 @@ describe("bounce", function()
     assert.is_true(kb < 8 * #m / 1024, format("%.0f KB for a %.0f KB message", kb, #m / 1024))
   end)
 end)
+
+describe("bounce with many recipients", function()
+  -- X-Failed-Recipients naming many addresses over a long text with none of
+  -- them on a line of its own; and a DSN of many recipients without
+  -- diagnostics beside a long text: the per-recipient look-ups are bounded.
+  local function xfailed(k)
+    local a = {}
+    for i = 1, 800 do a[i] = "u" .. i .. "@example.org" end
+    return "From: Mailer-Daemon@example.net\nSubject: Mail delivery failed\n" ..
+      "X-Failed-Recipients: " .. table.concat(a, ",\n ") .. "\n\n" ..
+      "The following address(es) failed:\n" .. rep("  the error text goes on and on\n", k)
+  end
+  local function dsn_text(k)
+    local g = {}
+    for i = 1, 800 do g[i] = "Final-Recipient: rfc822; u" .. i .. "@example.org\nAction: failed\nStatus: 5.0.0\n" end
+    return "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n" ..
+      "--B\nContent-Type: text/plain\n\nThis is the mail system at host x.\n" ..
+      rep("<nobody@example.net>: no reply here\n", k) ..
+      "--B\nContent-Type: message/delivery-status\n\n" .. table.concat(g, "\n") .. "--B--\n"
+  end
+  local bounce = function(m) return smtpcode.bounce(m) end
+  it("takes about ten times the time for 10x text", function()
+    grows_linearly("bounce X-Failed-Recipients", bounce, xfailed(500), xfailed(5000))
+    grows_linearly("bounce DSN without diagnostics", bounce, dsn_text(500), dsn_text(5000))
+  end)
+end)

@@ -33,6 +33,7 @@
 #define MAX_DSN 4
 #define MAX_TEXT_SCAN (256 * 1024) /* bytes of the text part searched */
 #define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
+#define MERGE_MAX 64 /* recipients whose own lines are looked for in a text */
 #define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
 #define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
@@ -76,6 +77,10 @@ static smtpcode_span sp(const ctx *c, const char *p, size_t len) {
   }
   s.len = (int)len;
   return s;
+}
+
+static int samespan(smtpcode_span a, smtpcode_span b) {
+  return a.off == b.off && a.len == b.len && a.where == b.where;
 }
 
 static const char *at(const ctx *c, smtpcode_span s) {
@@ -1133,19 +1138,24 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
     v = c->xfr;
     vn = c->xfrn;
     size_t k = 0;
+    smtpcode_span whole = {0, 0, 0}, wblock;
     while (k < vn) {
       size_t l = addrlen(v, vn, k);
       if (l) {
-        textrcpt(c, v + k, l, t + so, eo - so, action);
+        textrcpt(c, v + k, l, t + so, 0, action);
         k += l;
       } else
         k++;
     }
     if (c->out->nrcpt > before) {
-      /* the reply of each: the lines after its own address line */
+      /* the reply of each: the lines after its own address line (for the
+         first MERGE_MAX of them: the work stays linear), else the section,
+         unfolded once for all */
       int j;
+      wblock = sp(c, t + so, eo - so);
       for (j = before; j < c->out->nrcpt; j++) {
         size_t x = so;
+        if (j - before >= MERGE_MAX) x = eo;
         while (x < eo) {
           size_t e = mime_eol(t, eo, x), o2 = 0, l2 = lineaddr(t, e, x, &o2);
           if (l2 && sameaddr(c, c->r[j].recipient, t + o2, l2)) {
@@ -1160,6 +1170,11 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
             break;
           }
           x = mime_next(t, eo, e);
+        }
+        if (c->r[j].block.len == 0) {
+          if (whole.len == 0) whole = diagtext(c, t + so, eo - so);
+          c->r[j].block = wblock;
+          c->r[j].diagnostic = whole;
         }
       }
       return 1;
@@ -1196,17 +1211,22 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
        of 550 5.1.1 User unknown. The following recipients were affected:"):
        recipients whose own lines hold no code take the text before them */
     smtpcode_found g;
+    smtpcode_span pre = {0, 0, 0}, pblock;
     int j;
-    if (smtpcode_find(t + so, first - so, &g, NULL) == 0 && g.how != SMTPCODE_HOW_NONE)
+    if (smtpcode_find(t + so, first - so, &g, NULL) == 0 && g.how != SMTPCODE_HOW_NONE) {
+      /* from the reply on: the lines before it name the message; unfolded
+         once, shared */
+      pblock = sp(c, t + so + g.start, first - so - (size_t)g.start);
       for (j = before; j < c->out->nrcpt; j++) {
         smtpcode_brcpt *r = &c->r[j];
         smtpcode_found h;
         if (r->block.len && smtpcode_find(at(c, r->block), (size_t)r->block.len, &h, NULL) == 0)
           continue;
-        /* from the reply on: the lines before it name the message */
-        r->block = sp(c, t + so + g.start, first - so - (size_t)g.start);
-        r->diagnostic = diagtext(c, t + so + g.start, first - so - (size_t)g.start);
+        if (pre.len == 0) pre = diagtext(c, t + so + g.start, first - so - (size_t)g.start);
+        r->block = pblock;
+        r->diagnostic = pre;
       }
+    }
   }
   if (!any) {
     size_t l = anyaddr(t + so, eo - so, &ao);
@@ -1667,7 +1687,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
           /* a DSN recipient without a diagnostic takes the text's reply:
              the lines after its address, or the section when it is alone */
           int j2;
-          for (j2 = 0; j2 < out->nrcpt; j2++) {
+          for (j2 = 0; j2 < out->nrcpt && j2 < MERGE_MAX; j2++) {
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;
             const char *best = NULL;
@@ -1732,7 +1752,21 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     }
   }
   out->mta = mta;
-  for (k = 0; k < out->nrcpt; k++) settle(c, &rcpts[k]);
+  for (k = 0; k < out->nrcpt; k++) {
+    smtpcode_brcpt *r = &rcpts[k], *p = k > 0 ? &rcpts[k - 1] : NULL;
+    if (p && samespan(r->block, p->block) &&
+        (r->block.len > 0 || samespan(r->diagnostic, p->diagnostic)) &&
+        samespan(r->diag_type, p->diag_type) && r->action == p->action &&
+        r->status_raw.len == 0 && p->status_raw.len == 0 && r->command == SMTPCODE_CMD_NONE) {
+      /* the same text as the previous recipient (a shared section): the
+         same verdict, without reading it again */
+      r->v = p->v;
+      r->command = p->command;
+      r->diagnostic = p->diagnostic;
+      continue;
+    }
+    settle(c, r);
+  }
   if (!nested && out->format == SMTPCODE_BF_TEXT && c->retall) {
     /* a text notice with no code at all around a forwarded DSN: the DSN */
     int coded = 0;
