@@ -33,7 +33,7 @@
 #define MAX_DSN 4
 #define MAX_TEXT_SCAN (256 * 1024) /* bytes of the text part searched */
 #define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
-#define MERGE_MAX 64 /* recipients whose own lines are looked for in a text */
+#define MERGE_MAX 16 /* recipients whose own lines are looked for in a text */
 #define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
 #define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */

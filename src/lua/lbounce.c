@@ -139,7 +139,7 @@ static void pushenh(lua_State *L, int c, int s, int d) {
   lua_pushlstring(L, b, (size_t)n);
 }
 
-static void pushrcpt(lua_State *L, const res *r, const smtpcode_brcpt *x) {
+static void pushrcpt(lua_State *L, const res *r, const smtpcode_brcpt *x, int prevsame) {
   const smtpcode_verdict *v = &x->v;
   lua_createtable(L, 0, 18);
   setspan(L, r, "recipient", x->recipient);
@@ -155,7 +155,7 @@ static void pushrcpt(lua_State *L, const res *r, const smtpcode_brcpt *x) {
     lua_pushinteger(L, v->code);
     lua_setfield(L, -2, "code");
   }
-  setspan(L, r, "diagnostic", x->diagnostic);
+  if (!(prevsame && x->diagnostic.len > 256)) setspan(L, r, "diagnostic", x->diagnostic);
   setspan(L, r, "diagnostic_type", x->diag_type);
   setspan(L, r, "remote_mta", x->remote_mta);
   setstr(L, "command", smtpcode_command_name(x->command));
@@ -258,7 +258,17 @@ static int l_bounce(lua_State *L) {
   }
   lua_createtable(L, out.nrcpt, 0);
   for (i = 0; i < out.nrcpt; i++) {
-    pushrcpt(L, &r, &rc[i]);
+    int same = i > 0 && rc[i].diagnostic.off == rc[i - 1].diagnostic.off &&
+               rc[i].diagnostic.len == rc[i - 1].diagnostic.len &&
+               rc[i].diagnostic.where == rc[i - 1].diagnostic.where;
+    pushrcpt(L, &r, &rc[i], same);
+    if (same && rc[i].diagnostic.len > 256) {
+      /* a long text shared with the previous recipient: the same string */
+      lua_rawgeti(L, -2, i);
+      lua_getfield(L, -1, "diagnostic");
+      lua_setfield(L, -3, "diagnostic");
+      lua_pop(L, 1);
+    }
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "recipients");
