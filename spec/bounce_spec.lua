@@ -122,6 +122,24 @@ describe("bounce", function()
     end
   end)
 
+  it("reads RFC 6533 global DSNs: raw UTF-8 and \\x{HEX} addresses", function()
+    local m = "From: MAILER-DAEMON@mx.example.net\r\n" ..
+      "Content-Type: multipart/report; report-type=global-delivery-status; boundary=G\r\n\r\n" ..
+      "--G\r\nContent-Type: message/global-delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n" ..
+      "Final-Recipient: utf-8; j\195\182rg@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n" ..
+      "Diagnostic-Code: smtp; 550 5.1.1 mailbox unknown\r\nLocalized-Diagnostic: de; Postfach unbekannt\r\n\r\n" ..
+      "Final-Recipient: utf-8; j\\x{F6}rn@example.org\r\nOriginal-Recipient: rfc822; user+12@example.org\r\n" ..
+      "Action: delayed\r\nStatus: 4.4.1\r\n--G--\r\n"
+    local b = assert(smtpcode.bounce(m))
+    assert.are.equal("dsn", b.format)
+    assert.are.equal("j\195\182rg@example.org", b.recipients[1].recipient)
+    assert.are.equal("user_unknown", b.recipients[1].reason)
+    assert.are.equal("j\195\182rn@example.org", b.recipients[2].recipient)
+    assert.are.equal("user+12@example.org", b.recipients[2].original_recipient)
+    assert.are.equal("delayed", b.recipients[2].action)
+    assert.are.equal("soft", b.recipients[2].bounce)
+  end)
+
   it("answers not_bounce for ordinary mail and auto-replies", function()
     local b, msg, code = smtpcode.bounce("From: ann@example.org\nSubject: Automatic reply: hello\n" ..
       "Auto-Submitted: auto-replied\n\nI am out of the office until Monday.\n")

@@ -703,6 +703,58 @@ static int known(const ctx *c, const char *a, size_t an) {
   return 0;
 }
 
+static int hexdig(unsigned char ch) {
+  if (isdig(ch)) return ch - '0';
+  ch = lower(ch);
+  return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/*
+** An address of a DSN field. With the "utf-8" address type (RFC 6533
+** section 3), "\\x{HEX}" escapes are decoded to UTF-8; as written otherwise
+** (xtext "+HH" is left alone: "user+12@" is a plus address).
+*/
+static smtpcode_span addrspan(ctx *c, const char *v, size_t vn, const char *a, size_t n) {
+  size_t i, o = 0, t = 0;
+  char *d;
+  int enc = 0;
+  while (t < vn && isblank_(v[t])) t++;
+  if (!(vn - t >= 5 && mime_ieq(v + t, 5, "utf-8"))) return sp(c, a, n);
+  for (i = 0; i + 2 < n; i++)
+    if (a[i] == '\\' && a[i + 1] == 'x' && a[i + 2] == '{') enc = 1;
+  if (!enc || room(c) < 2 * n || room(c) == 0) return sp(c, a, n);
+  d = cur(c);
+  for (i = 0; i < n;) {
+    if (a[i] == '\\' && i + 3 < n && a[i + 1] == 'x' && a[i + 2] == '{') {
+      size_t j = i + 3;
+      unsigned long cp = 0;
+      while (j < n && j < i + 10 && hexdig((unsigned char)a[j]) >= 0)
+        cp = cp * 16 + (unsigned long)hexdig((unsigned char)a[j++]);
+      if (j < n && a[j] == '}' && j > i + 3 && cp <= 0x10ffff) {
+        if (cp < 0x80) d[o++] = (char)cp;
+        else if (cp < 0x800) {
+          d[o++] = (char)(0xc0 | (cp >> 6));
+          d[o++] = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+          d[o++] = (char)(0xe0 | (cp >> 12));
+          d[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+          d[o++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+          d[o++] = (char)(0xf0 | (cp >> 18));
+          d[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+          d[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+          d[o++] = (char)(0x80 | (cp & 0x3f));
+        }
+        i = j + 1;
+        continue;
+      }
+    }
+    d[o++] = a[i++];
+  }
+  c->used += o;
+  return sp(c, d, o);
+}
+
 /* Read DSN fields from p[0..n); returns the recipients added. */
 static int dsnfields(ctx *c, const char *p, size_t n) {
   size_t i = 0;
@@ -765,8 +817,8 @@ static int dsnfields(ctx *c, const char *p, size_t n) {
       if (isfinal || isorig) {
         size_t o, l;
         addrvalue(p + v, vl, &o, &l);
-        if (isfinal) r->recipient = sp(c, p + v + o, l);
-        else r->original = sp(c, p + v + o, l);
+        if (isfinal) r->recipient = addrspan(c, p + v, vl, p + v + o, l);
+        else r->original = addrspan(c, p + v, vl, p + v + o, l);
       } else if (IS("action")) {
         size_t o = 0, l = vl;
         mime_trim(p + v, &o, &l);
@@ -801,7 +853,7 @@ static int dsnfields(ctx *c, const char *p, size_t n) {
         if (r->recipient.len == 0) {
           size_t o, l;
           addrvalue(p + v, vl, &o, &l);
-          r->recipient = sp(c, p + v + o, l);
+          r->recipient = addrspan(c, p + v, vl, p + v + o, l);
         }
       }
 #undef IS
