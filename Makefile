@@ -116,7 +116,7 @@ fi
 endef
 
 # ---------------------------------------------------------------- build
-.PHONY: all test demo bench fuzz lint gen check-gen install uninstall clean \
+.PHONY: all test demo bench bench-bounce fuzz lint gen check-gen install uninstall clean \
         print deps deps-demo ctest-build rock $(addprefix lib-,$(ALL_VERSIONS))
 
 all: $(foreach v,$(LUA_VERSIONS),build/$(v)/smtpcode/core.so)
@@ -201,6 +201,25 @@ bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
 	    n=$$(awk '/lines/ { for (i = 1; i <= NF; i++) if ($$i ~ /^[0-9]+$$/) { print $$i; exit } }' build/bench/cclassify.$$fn.txt); \
 	    echo "callgrind: $$fn $$ir instructions for $$n lines"; \
 	  done; fi
+	@$(MAKE) --no-print-directory bench-bounce
+
+# Whole bounce messages (issue 13): bench/bounce.lua per message on the
+# shared corpus next to Sisimai, then the C walk under callgrind.
+BOUNCE_CORPUS ?= $(firstword $(wildcard ../shared/corpus/emails /work/shared/corpus/emails))
+bench-bounce: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbounce
+	@for v in $(BENCH_LUAS); do \
+	  case $$v in jit) lua=luajit;; *) lua=lua$$v;; esac; \
+	  echo "== $$lua bench/bounce.lua"; \
+	  LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="build/$$v/?.so;;" $$lua bench/bounce.lua || exit 1; \
+	done
+	@if command -v valgrind >/dev/null && [ -n "$(BOUNCE_CORPUS)" ]; then \
+	  valgrind --tool=callgrind --toggle-collect=bench_bounce --callgrind-out-file=build/bench/cg.bench_bounce \
+	    build/bench/cbounce 1 $(BOUNCE_CORPUS)/maildir/bsd/*.eml >build/bench/cbounce.txt 2>/dev/null; \
+	  ir=$$(awk '/^(summary|totals):/ { print $$2; exit }' build/bench/cg.bench_bounce); \
+	  echo "callgrind: bench_bounce $$ir instructions for $$(cat build/bench/cbounce.txt)"; fi
+
+build/bench/cbounce: bench/cbounce.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
+	$(CC) -std=c99 -D_DEFAULT_SOURCE $(OPT) -g $(WARNINGS) -Isrc -o $@ bench/cbounce.c $(CORE_SRCS)
 
 build/bench/cbench: bench/cbench.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
 	$(CC) -std=c99 -D_DEFAULT_SOURCE $(OPT) -g $(WARNINGS) -Isrc -o $@ bench/cbench.c $(CORE_SRCS)

@@ -523,6 +523,9 @@ end
 -- lines, exception messages, DSN fields), or nil. C API only: it returns
 -- a table either way, so the FFI would not save the allocation.
 M.find = core.find
+-- bounce(message [, opts]) (issue 13): a whole bounce message, read by the C
+-- core (src/bounce.c); the C API function on every backend.
+M.bounce = core.bounce
 
 -- reasons(): the record of every reason of classify, in the reasons' order
 -- (data/reasons.tsv, compiled into the core): a new table at each call.

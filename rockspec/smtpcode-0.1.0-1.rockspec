@@ -47,6 +47,10 @@ build = {
             "src/reasons_data.c",
             "src/stream.c",
             "src/lua/lstream.c",
+            "src/mime.c",
+            "src/bounce.c",
+            "src/bounce_data.c",
+            "src/lua/lbounce.c",
          },
          incdirs = { "src" },
       },
@@ -56,6 +60,7 @@ build = {
       ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
       ["smtpcode.stream"] = "lua/smtpcode/stream.lua",
       ["smtpcode.log"] = "lua/smtpcode/log.lua",
+      ["smtpcode.bouncecli"] = "lua/smtpcode/bouncecli.lua",
    },
    install = {
       bin = { smtpcode = "bin/smtpcode" },

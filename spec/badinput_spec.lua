@@ -43,6 +43,9 @@ local SIGS = {
     good = { { receive = function() return nil, "closed", "" end } } },
   format = { { "number" }, { "nil", "string" }, { "string" }, { "nil", "table" },
     good = { 550, "5.1.1", "User unknown" } },
+  bounce = { { "string" }, { "nil", "table" }, good = { "Content-Type: multipart/report; boundary=b\r\n\r\n"
+    .. "--b\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a@example.org\r\n"
+    .. "Action: failed\r\nStatus: 5.1.1\r\n--b--\r\n" } },
 }
 
 local RETRY_SIGS = {

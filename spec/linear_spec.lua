@@ -400,3 +400,72 @@ describe("bin/smtpcode", function()
     end)
   end
 end)
+
+describe("bounce", function()
+  -- Worst cases of the message walk: a free-text report whose text is one
+  -- phrase prefix after another ("The following ..." never completed) with
+  -- no end phrase; nested multiparts without end; a DSN of many groups;
+  -- blank runs inside a phrase.
+  local function text_report(k)
+    return "From: MAILER-DAEMON@example.net\nSubject: failure notice\n\n" ..
+      "Hi. This is the qmail-send program at example.net.\n" ..
+      rep("The following addresses had The following recipient <a@example.org>: 550 x\n", k)
+  end
+  local function nested(k)
+    local t = { "From: x@example.org\n" }
+    for i = 1, k do
+      t[#t + 1] = "Content-Type: multipart/mixed; boundary=b" .. i .. "\n\n--b" .. i .. "\n"
+    end
+    return table.concat(t)
+  end
+  local function dsn(k)
+    return "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n" ..
+      "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n" ..
+      rep("Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n" ..
+        "Diagnostic-Code: smtp; 550-5.1.1 no\n 550 5.1.1 such user\n\n", k)
+  end
+  local function blanks(k)
+    return "Subject: Undelivered Mail Returned to Sender\n\n" ..
+      rep("the" .. rep(" ", 60) .. "following\t\t\n", k)
+  end
+  local bounce = function(m) return smtpcode.bounce(m) end
+
+  it("takes about ten times the time for 10x hostile messages (generous factor)", function()
+    grows_linearly("bounce text report", bounce, text_report(200), text_report(2000))
+    grows_linearly("bounce nested parts", bounce, nested(400), nested(4000))
+    grows_linearly("bounce DSN groups", bounce, dsn(100), dsn(1000))
+    grows_linearly("bounce blank runs", bounce, blanks(200), blanks(2000))
+  end)
+
+  it("allocates at most a few times the message for a 1 MB message", function()
+    local m = text_report(14000)
+    local kb = allocated(bounce, m)
+    assert.is_true(kb < 8 * #m / 1024, format("%.0f KB for a %.0f KB message", kb, #m / 1024))
+  end)
+end)
+
+describe("bounce with many recipients", function()
+  -- X-Failed-Recipients naming many addresses over a long text with none of
+  -- them on a line of its own; and a DSN of many recipients without
+  -- diagnostics beside a long text: the per-recipient look-ups are bounded.
+  local function xfailed(k)
+    local a = {}
+    for i = 1, 800 do a[i] = "u" .. i .. "@example.org" end
+    return "From: Mailer-Daemon@example.net\nSubject: Mail delivery failed\n" ..
+      "X-Failed-Recipients: " .. table.concat(a, ",\n ") .. "\n\n" ..
+      "The following address(es) failed:\n" .. rep("  the error text goes on and on\n", k)
+  end
+  local function dsn_text(k)
+    local g = {}
+    for i = 1, 800 do g[i] = "Final-Recipient: rfc822; u" .. i .. "@example.org\nAction: failed\nStatus: 5.0.0\n" end
+    return "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n" ..
+      "--B\nContent-Type: text/plain\n\nThis is the mail system at host x.\n" ..
+      rep("<nobody@example.net>: no reply here\n", k) ..
+      "--B\nContent-Type: message/delivery-status\n\n" .. table.concat(g, "\n") .. "--B--\n"
+  end
+  local bounce = function(m) return smtpcode.bounce(m) end
+  it("takes about ten times the time for 10x text", function()
+    grows_linearly("bounce X-Failed-Recipients", bounce, xfailed(500), xfailed(5000))
+    grows_linearly("bounce DSN without diagnostics", bounce, dsn_text(500), dsn_text(5000))
+  end)
+end)

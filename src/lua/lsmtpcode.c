@@ -1098,6 +1098,7 @@ static const luaL_Reg funcs[] = {
 };
 
 SMTPCODE_API int luaopen_smtpcode_core(lua_State *L);
+int smtpcode_open_bounce(lua_State *L); /* src/lua/lbounce.c */
 
 SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   int i;
@@ -1124,5 +1125,6 @@ SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   pushconstants(L);
   lua_setfield(L, -2, "_constants");
   smtpcode_lstream_open(L); /* reader and format (lstream.c) */
+  smtpcode_open_bounce(L);
   return 1;
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Integration: examples/openresty-bounce.lua in a real nginx with Debian's
+# Lua module: raw bounces of ../shared/corpus are POSTed and the JSON
+# suppression decisions checked. Loopback only; nginx started and stopped
+# by pid. Prints TAP.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
+. .ci/lib.sh
+. .ci/nginx-conf.sh
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+finish() { echo "1..$n"; exit $bad; }
+
+C=
+for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
+  [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
+done
+if [ -z "$C" ]; then skip "openresty bounce endpoint" "the shared corpus is not beside the checkout"; finish; fi
+MODDIR=/usr/share/nginx/modules
+if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+  nok "nginx and libnginx-mod-http-lua are installed"; finish
+fi
+[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+
+P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-bounce-nginx.XXXXXX")
+NGX=
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
+trap cleanup EXIT
+mkdir -p "$P/conf" "$P/logs"
+port=$(free_port 18180)
+{ nginx_conf_head "$ROOT" 1; cat <<NGINX
+    server {
+        listen 127.0.0.1:$port;
+        client_max_body_size 10m;
+        client_body_buffer_size 1m;
+        location = /bounce {
+            content_by_lua_block { require("openresty-bounce").handle() }
+        }
+    }
+}
+NGINX
+} >"$P/conf/nginx.conf"
+
+if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
+  ok "nginx -t accepts the config (port $port)"
+else
+  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
+fi
+nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
+NGX=$!
+if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/bounce"; then
+  ok "nginx answers on 127.0.0.1:$port"
+else
+  nok "nginx answers"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'; finish
+fi
+
+# post FILE NAME STATUS PATTERN...: the answer's status and substrings
+post() {
+  local file=$1 name=$2 want=$3 body status p miss=0
+  shift 3
+  body=$(curl -sS -o "$P/out.json" -w '%{http_code}' --data-binary @"$C/$file" "http://127.0.0.1:$port/bounce")
+  status=$body
+  body=$(cat "$P/out.json")
+  printf '# %s %s\n' "$status" "$body" | cut -c1-400
+  [ "$status" = "$want" ] || { miss=1; echo "#   status $status, want $want"; }
+  for p in "$@"; do
+    printf '%s' "$body" | grep -qF -- "$p" || { miss=1; echo "#   missing: $p"; }
+  done
+  if [ $miss -eq 0 ]; then ok "$name"; else nok "$name"; fi
+}
+post bsd/lhost-postfix-02.eml "a Postfix DSN: both unknown users are suppressed" 200 \
+  '"format":"dsn"' '"mta":"postfix"' \
+  '"recipient":"userunknown@example.co.jp"' '"decision":"suppress"'
+post bsd/rfc3464-35.eml "a delayed recipient is retried, never suppressed" 200 \
+  '"recipient":"sabatora@cat.example.net"' '"action":"delayed"' '"decision":"retry"'
+post bsd/arf-01.eml "a complaint is suppressed" 200 '"format":"arf"' '"action":"complained"' '"decision":"suppress"'
+post not/is-not-bounce-01.eml "ordinary mail: 422 not_bounce" 422 '"error":"not_bounce"'
+
+if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
+  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
+else
+  ok "nginx error log has no errors"
+fi
+stop_pid "$NGX" QUIT
+if ! kill -0 "$NGX" 2>/dev/null; then ok "nginx stopped (pid $NGX)"; else nok "nginx stopped (pid $NGX)"; fi
+NGX=
+finish

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Integration: examples/rspamd-bounce.lua and examples/rspamd-dsn.lua in a
+# real Rspamd (Debian's stock config redirected to a private folder with
+# --var), checked with rspamc on real bounces of ../shared/corpus: a Postfix
+# DSN, a DSN mixing failed and delayed recipients, an ARF complaint, a qmail
+# free-text report and a message that is not a bounce. Loopback only, DNS
+# on 127.0.0.1, started and stopped by pid. Prints TAP.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
+. .ci/lib.sh
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+finish() { echo "1..$n"; exit $bad; }
+
+C=
+for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
+  [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
+done
+if [ -z "$C" ]; then skip "rspamd bounce rule" "the shared corpus is not beside the checkout"; finish; fi
+if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
+  nok "rspamd is installed"; finish
+fi
+[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+
+R=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-bounce-rspamd.XXXXXX")
+RSP=
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }
+trap cleanup EXIT
+mkdir -p "$R/local/override.d" "$R/db" "$R/run" "$R/log"
+chmod 755 "$R"
+normal=$(free_port 22333)
+controller=$(free_port $((normal + 1)))
+proxy=$(free_port $((controller + 1)))
+
+cat >"$R/local/rspamd.local.lua" <<LUA
+package.cpath = "$ROOT/build/jit/?.so;" .. package.cpath
+package.path = "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;" .. package.path
+dofile("$ROOT/examples/rspamd-bounce.lua")
+dofile("$ROOT/examples/rspamd-dsn.lua")
+LUA
+cat >"$R/local/override.d/worker-normal.inc" <<EOC
+bind_socket = "127.0.0.1:$normal"; count = 1;
+EOC
+cat >"$R/local/override.d/worker-controller.inc" <<EOC
+bind_socket = "127.0.0.1:$controller"; count = 1;
+EOC
+cat >"$R/local/override.d/worker-proxy.inc" <<EOC
+enabled = false; bind_socket = "127.0.0.1:$proxy";
+EOC
+cat >"$R/local/override.d/logging.inc" <<'EOC'
+type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info";
+EOC
+cat >"$R/local/override.d/options.inc" <<'EOC'
+url_tld = "$LOCAL_CONFDIR/tld.dat";
+dns { nameserver = ["127.0.0.1:53"]; timeout = 0.2s; retransmits = 0; }
+EOC
+printf 'com\norg\nnet\njp\n' >"$R/local/tld.dat"
+
+V=(--var="LOCAL_CONFDIR=$R/local" --var="DBDIR=$R/db" --var="RUNDIR=$R/run" --var="LOGDIR=$R/log")
+if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$R/log/configtest.txt" 2>&1; then
+  ok "rspamadm configtest (ports $normal/$controller)"
+else
+  nok "rspamadm configtest"; tail -20 "$R/log/configtest.txt" | sed 's/^/#   /'
+  finish
+fi
+rspamd -f -i -c /etc/rspamd/rspamd.conf "${V[@]}" >"$R/log/stdout.txt" 2>&1 </dev/null &
+RSP=$!
+if wait_until "$RSP" 60 bash -c "curl -sf http://127.0.0.1:$normal/ping | grep -q pong"; then
+  ok "rspamd answers /ping"
+else
+  nok "rspamd answers /ping"
+  tail -30 "$R/log/rspamd.log" "$R/log/stdout.txt" 2>/dev/null | sed 's/^/#   /'
+  finish
+fi
+
+# expect FILE NAME PATTERN...: every pattern is a line of rspamc's output
+expect() {
+  local file=$1 name=$2 out p miss=0
+  shift 2
+  out=$(rspamc -h "127.0.0.1:$normal" symbols "$C/$file" 2>&1)
+  printf '%s\n' "$out" | grep -E 'SMTPCODE' | sed 's/^/# /'
+  for p in "$@"; do
+    printf '%s\n' "$out" | grep -qF -- "$p" || { miss=1; echo "#   missing: $p"; }
+  done
+  if [ $miss -eq 0 ]; then ok "$name"; else nok "$name"; fi
+}
+
+expect bsd/lhost-postfix-02.eml "a Postfix DSN of two unknown users: SMTPCODE_BOUNCE_HARD" \
+  'Symbol: SMTPCODE_BOUNCE_HARD (0.00)[filtered@example.co.jp user_unknown, userunknown@example.co.jp user_unknown]' \
+  'Symbol: SMTPCODE_DSN_HARD (0.00)[user_unknown, 550 5.2.1, filtered@example.co.jp, 550 5.1.1, userunknown@example.co.jp]'
+expect bsd/rfc3464-35.eml "a DSN mixing failed and delayed recipients" \
+  'Symbol: SMTPCODE_BOUNCE_DELAYED (0.00)[sabatora@cat.example.net unknown]' \
+  'Symbol: SMTPCODE_BOUNCE_HARD (0.00)[mikeneko@neko.example.or.jp user_unknown]' \
+  'Symbol: SMTPCODE_BOUNCE_SOFT (0.00)[kijitora@nyaan.example.com unknown]'
+expect bsd/arf-01.eml "an ARF complaint: SMTPCODE_BOUNCE_FEEDBACK" \
+  'Symbol: SMTPCODE_BOUNCE_FEEDBACK (0.00)[redacted@example.net abuse]'
+expect bsd/lhost-qmail-01.eml "a qmail free-text report: SMTPCODE_BOUNCE_HARD" \
+  'Symbol: SMTPCODE_BOUNCE_HARD (0.00)[kijitora@example.ne.jp user_unknown]'
+
+out=$(rspamc -h "127.0.0.1:$normal" symbols "$C/not/is-not-bounce-01.eml" 2>&1)
+if printf '%s\n' "$out" | grep -q '^Action' && ! printf '%s\n' "$out" | grep -q 'SMTPCODE_BOUNCE_\|SMTPCODE_DSN_'; then
+  ok "a message that is not a bounce gets no bounce symbol"
+else
+  nok "a message that is not a bounce gets no bounce symbol"; printf '%s\n' "$out" | head -20 | sed 's/^/#   /'
+fi
+
+if grep -q 'smtpcode bounce: format dsn, mta postfix, 2 recipients' "$R/log/rspamd.log"; then
+  ok "the rule logged the format and the mail system"
+else
+  nok "the rule logged the format and the mail system"; grep -iE 'smtpcode|error' "$R/log/rspamd.log" | tail -10 | sed 's/^/#   /'
+fi
+
+stop_pid "$RSP" TERM
+if ! kill -0 "$RSP" 2>/dev/null; then ok "rspamd stopped (pid $RSP)"; else nok "rspamd stopped (pid $RSP)"; fi
+RSP=
+finish

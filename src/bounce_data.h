@@ -1,0 +1,51 @@
+/*
+** bounce_data.h: the free-text report layouts of data/bounce_formats.tsv,
+** as compiled by data/gen_bounce.lua into src/bounce_data.c. Private to
+** src/bounce.c.
+*/
+#ifndef smtpcode_bounce_data_h
+#define smtpcode_bounce_data_h
+
+enum {
+  BF_DETECT = 1, BF_START = 2, BF_END = 3, BF_DELAYED = 4, BF_REASON = 5, BF_FEEDBACK = 6
+};
+enum {
+  BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4,
+  BW_BOUNDARY = 5, BW_DSN = 6, BW_HEADER = 7, BW_MTA = 8
+};
+
+/*
+** Hash of the first three bytes of a phrase of 3 bytes or more (ASCII lowercased; HT, CR
+** and LF read as a space): ((c0 * 31 + c1) * 31 + c2) % BF_HASH. A text is
+** scanned once; only positions whose hash bit is set in smtpcode_bf_bodyhash
+** are compared with the phrases of that hash.
+*/
+#define BF_HASH 4096
+#define BF_MAX_RULES 512
+
+typedef struct bf_rule {
+  unsigned char mta;   /* index into smtpcode_bf_mtas; 0 = any ("*") */
+  unsigned char role;  /* BF_* */
+  unsigned char where; /* BW_* */
+  unsigned char hlen;  /* length of header (BW_HEADER) */
+  unsigned char dash;  /* a ruler: a '-' (then blanks) must come before */
+  unsigned short len;  /* length of text */
+  unsigned short hash; /* len >= 3: hash of the first three bytes */
+  const char *header;  /* lowercase field name (BW_HEADER), else "" */
+  const char *text;    /* lowercase ASCII phrase (may be empty) */
+} bf_rule;
+
+extern const bf_rule smtpcode_bf_rules[];
+extern const int smtpcode_bf_nrules;
+extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
+/* rules by hash (len >= 3): byhash[hashstart[h] .. hashstart[h + 1] - 1] */
+extern const unsigned short smtpcode_bf_byhash[];
+extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
+extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
+/* rules whose phrase is under 3 bytes (matched apart from the hash) */
+extern const unsigned short smtpcode_bf_short[];
+extern const int smtpcode_bf_nshort;
+extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
+extern const int smtpcode_bf_nmtas;
+
+#endif

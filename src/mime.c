@@ -1,0 +1,363 @@
+/*
+** mime.c: MIME primitives for the bounce reader (RFC 5322 header fields,
+** RFC 2045 parameters and transfer encodings, RFC 2047 encoded words).
+** Lines may end in CRLF, LF or CR alone. Every function is one forward
+** pass over its input with bounded look-ahead; nothing is allocated.
+*/
+#include "mime.h"
+
+#include <string.h>
+
+#define lower(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
+#define isblank_(c) ((c) == ' ' || (c) == '\t')
+
+/* A word of 8 bytes has a CR or LF byte (the classic "has zero byte" test
+** on the word xor'ed with each). */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
+
+size_t mime_eol(const char *s, size_t n, size_t i) {
+  const char *p = s + i, *e = s + n;
+  while (e - p >= 8) {
+    unsigned long long w, a, b;
+    memcpy(&w, p, 8);
+    a = w ^ (ONES * '\n');
+    b = w ^ (ONES * '\r');
+    if (haszero(a) | haszero(b)) break;
+    p += 8;
+  }
+  while (p < e && *p != '\n' && *p != '\r') p++;
+  return (size_t)(p - s);
+}
+
+size_t mime_next(const char *s, size_t n, size_t e) {
+  if (e < n && s[e] == '\r') e++;
+  else if (e < n && s[e] == '\n') return e + 1;
+  if (e < n && s[e] == '\n' && e > 0 && s[e - 1] == '\r') e++;
+  return e;
+}
+
+int mime_ieq(const char *s, size_t n, const char *z) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (z[i] == '\0' || lower(s[i]) != (unsigned char)z[i]) return 0;
+  return z[n] == '\0';
+}
+
+long mime_ifind(const char *s, size_t n, const char *z, size_t m) {
+  size_t i, j;
+  unsigned char c0;
+  if (m == 0) return 0;
+  if (m > n) return -1;
+  c0 = (unsigned char)z[0];
+  for (i = 0; i + m <= n; i++) {
+    if (lower(s[i]) != c0) continue;
+    for (j = 1; j < m && lower(s[i + j]) == (unsigned char)z[j]; j++) {
+    }
+    if (j == m) return (long)i;
+  }
+  return -1;
+}
+
+int mime_wat(const char *s, size_t n, size_t i, const char *z, size_t m) {
+  size_t j, k;
+  for (j = 0, k = i; j < m; j++) {
+    if (k >= n) return 0;
+    if (z[j] == ' ') {
+      if (!(isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) return 0;
+      while (k < n && (isblank_(s[k]) || s[k] == '\r' || s[k] == '\n')) k++;
+    } else if (lower(s[k]) == (unsigned char)z[j]) {
+      k++;
+    } else
+      return 0;
+  }
+  return 1;
+}
+
+long mime_wfind(const char *s, size_t n, const char *z, size_t m) {
+  size_t i;
+  unsigned char c0;
+  if (m == 0) return 0;
+  c0 = (unsigned char)z[0];
+  for (i = 0; i < n; i++)
+    if (lower(s[i]) == c0 && mime_wat(s, n, i, z, m)) return (long)i;
+  return -1;
+}
+
+void mime_trim(const char *s, size_t *o, size_t *l) {
+  while (*l > 0 && (isblank_(s[*o]) || s[*o] == '\r' || s[*o] == '\n')) {
+    (*o)++;
+    (*l)--;
+  }
+  while (*l > 0 && (isblank_(s[*o + *l - 1]) || s[*o + *l - 1] == '\r' ||
+                    s[*o + *l - 1] == '\n'))
+    (*l)--;
+}
+
+size_t mime_field(const char *s, size_t n, size_t i, size_t max,
+                  size_t *name, size_t *name_len, size_t *val,
+                  size_t *val_len, int *too_long) {
+  size_t e = mime_eol(s, n, i), j = i, end;
+  *name = i;
+  *name_len = 0;
+  *val = i;
+  *val_len = 0;
+  if (i >= n || e == i) return i; /* empty line: end of the block */
+  while (j < e && s[j] != ':' && (unsigned char)s[j] > ' ') j++;
+  end = j;
+  while (j < e && isblank_(s[j])) j++; /* "Name :" */
+  if (j < e && s[j] == ':' && end > i) {
+    *name_len = end - i;
+    j++;
+    while (j < e && isblank_(s[j])) j++;
+    *val = j;
+  } else {
+    j = e; /* not a field: skipped */
+    *val = e;
+  }
+  /* continuation lines */
+  for (;;) {
+    size_t nx = mime_next(s, n, e);
+    if (nx >= n || !isblank_(s[nx])) {
+      *val_len = e - *val;
+      if (*val_len > max) {
+        *val_len = max;
+        *too_long = 1;
+      }
+      return nx;
+    }
+    e = mime_eol(s, n, nx);
+    if (e - *val > max) { /* keep scanning but report it */
+      *too_long = 1;
+    }
+  }
+}
+
+int mime_param(const char *v, size_t n, const char *pname, size_t *po,
+               size_t *pl) {
+  size_t i = 0, m = strlen(pname);
+  int inq = 0;
+  /* skip the type, then each ";" parameter */
+  while (i < n) {
+    size_t a, b;
+    while (i < n && (inq || v[i] != ';')) {
+      if (v[i] == '"') inq = !inq;
+      else if (v[i] == '\\' && inq && i + 1 < n) i++;
+      i++;
+    }
+    if (i >= n) return 0;
+    i++;
+    while (i < n && (isblank_(v[i]) || v[i] == '\r' || v[i] == '\n')) i++;
+    a = i;
+    while (i < n && v[i] != '=' && v[i] != ';' && !isblank_(v[i])) i++;
+    b = i;
+    while (i < n && isblank_(v[i])) i++;
+    if (i >= n || v[i] != '=') continue;
+    i++;
+    while (i < n && isblank_(v[i])) i++;
+    if (b - a == m && mime_ieq(v + a, m, pname)) {
+      if (i < n && v[i] == '"') {
+        size_t s0 = ++i;
+        while (i < n && v[i] != '"') {
+          if (v[i] == '\\' && i + 1 < n) i++;
+          i++;
+        }
+        *po = s0;
+        *pl = i - s0;
+      } else {
+        size_t s0 = i;
+        while (i < n && v[i] != ';' && !isblank_(v[i]) && v[i] != '\r' &&
+               v[i] != '\n')
+          i++;
+        *po = s0;
+        *pl = i - s0;
+      }
+      return 1;
+    }
+    if (i < n && v[i] == '"') {
+      i++;
+      while (i < n && v[i] != '"') {
+        if (v[i] == '\\' && i + 1 < n) i++;
+        i++;
+      }
+      if (i < n) i++;
+    }
+  }
+  return 0;
+}
+
+static int b64val(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+size_t mime_base64(const char *s, size_t n, char *dst, size_t cap) {
+  size_t i, o = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  for (i = 0; i < n; i++) {
+    int v = b64val((unsigned char)s[i]);
+    if (s[i] == '=') break;
+    if (v < 0) continue; /* outside the alphabet: ignored (RFC 2045 6.8) */
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (o >= cap) return o;
+      dst[o++] = (char)((acc >> bits) & 0xff);
+    }
+    acc &= 0xffffu;
+  }
+  return o;
+}
+
+static int hexval(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = (unsigned char)lower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
+  size_t i = 0, o = 0;
+  while (i < n && o < cap) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '=') {
+      size_t j = i + 1;
+      int h, l;
+      while (j < n && isblank_(s[j])) j++;
+      if (j >= n || s[j] == '\r' || s[j] == '\n') { /* soft line break */
+        i = mime_next(s, n, j);
+        continue;
+      }
+      if (i + 2 < n + 0 && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+          (l = hexval((unsigned char)s[i + 2])) >= 0) {
+        dst[o++] = (char)(h * 16 + l);
+        i += 3;
+        continue;
+      }
+      dst[o++] = '='; /* malformed: kept as written */
+      i++;
+      continue;
+    }
+    if (isblank_(c)) { /* trailing blanks of a line are dropped */
+      size_t j = i;
+      while (j < n && isblank_(s[j])) j++;
+      if (j >= n || s[j] == '\r' || s[j] == '\n') {
+        i = j;
+        continue;
+      }
+    }
+    dst[o++] = (char)c;
+    i++;
+  }
+  return o;
+}
+
+/* Copy one decoded word's bytes, converting ISO-8859-1 to UTF-8. */
+static size_t putword(const char *w, size_t n, int latin1, char *dst,
+                      size_t o, size_t cap) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)w[i];
+    if (latin1 && c >= 0x80) {
+      if (o + 2 > cap) return o;
+      dst[o++] = (char)(0xc0 | (c >> 6));
+      dst[o++] = (char)(0x80 | (c & 0x3f));
+    } else {
+      if (o >= cap) return o;
+      dst[o++] = (char)c;
+    }
+  }
+  return o;
+}
+
+/*
+** One encoded word at s[i..n): "=?charset?B|Q?text?=". On success the
+** word is decoded at dst + o and *end is set past it. Returns the new o,
+** or (size_t)-1 when s[i..] is no decodable word.
+*/
+static size_t word(const char *s, size_t n, size_t i, size_t *end, char *dst,
+                   size_t o, size_t cap) {
+  size_t cs, csl, j = i + 2, t, enc, k, lim = i + 200 < n ? i + 200 : n;
+  int latin1;
+  char tmp[200];
+  size_t tl = 0;
+  if (i + 2 > n || s[i] != '=' || s[i + 1] != '?') return (size_t)-1;
+  cs = j;
+  while (j < lim && s[j] != '?' && s[j] != '*' && (unsigned char)s[j] > ' ')
+    j++;
+  csl = j - cs;
+  while (j < lim && s[j] != '?' && (unsigned char)s[j] > ' ') j++; /* *lang */
+  if (j + 3 >= lim || s[j] != '?' || s[j + 2] != '?') return (size_t)-1;
+  enc = (size_t)lower(s[j + 1]);
+  t = j + 3;
+  k = t;
+  while (k + 1 < lim && !(s[k] == '?' && s[k + 1] == '=') &&
+         (unsigned char)s[k] > ' ')
+    k++;
+  if (k + 1 >= lim || s[k] != '?' || s[k + 1] != '=') return (size_t)-1;
+  if (mime_ieq(s + cs, csl, "utf-8") || mime_ieq(s + cs, csl, "us-ascii"))
+    latin1 = 0;
+  else if (mime_ieq(s + cs, csl, "iso-8859-1") ||
+           mime_ieq(s + cs, csl, "latin1"))
+    latin1 = 1;
+  else
+    return (size_t)-1; /* other charsets: left as written */
+  if (enc == 'b') {
+    tl = mime_base64(s + t, k - t, tmp, sizeof tmp);
+  } else if (enc == 'q') {
+    size_t x;
+    for (x = t; x < k && tl < sizeof tmp; x++) {
+      int h, l;
+      if (s[x] == '_') tmp[tl++] = ' ';
+      else if (s[x] == '=' && x + 2 < k + 1 &&
+               (h = hexval((unsigned char)s[x + 1])) >= 0 &&
+               (l = hexval((unsigned char)s[x + 2])) >= 0) {
+        tmp[tl++] = (char)(h * 16 + l);
+        x += 2;
+      } else
+        tmp[tl++] = s[x];
+    }
+  } else
+    return (size_t)-1;
+  *end = k + 2;
+  return putword(tmp, tl, latin1, dst, o, cap);
+}
+
+size_t mime_words(const char *s, size_t n, char *dst, size_t cap) {
+  size_t i = 0, o = 0;
+  int lastword = 0;
+  while (i < n && o < cap) {
+    if (s[i] == '=' && i + 1 < n && s[i + 1] == '?') {
+      size_t end, r = word(s, n, i, &end, dst, o, cap);
+      if (r != (size_t)-1) {
+        o = r;
+        i = end;
+        lastword = 1;
+        continue;
+      }
+    }
+    if (lastword && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) {
+      /* whitespace between two encoded words is dropped (RFC 2047 6.2) */
+      size_t j = i, end;
+      while (j < n && (isblank_(s[j]) || s[j] == '\r' || s[j] == '\n')) j++;
+      if (j < n && word(s, n, j, &end, NULL, 0, 0) != (size_t)-1) {
+        i = j;
+        continue;
+      }
+    }
+    lastword = 0;
+    if (s[i] == '\r' || s[i] == '\n') { /* unfold */
+      while (i < n && (s[i] == '\r' || s[i] == '\n')) i++;
+      continue;
+    }
+    dst[o++] = s[i++];
+  }
+  return o;
+}
