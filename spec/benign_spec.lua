@@ -94,3 +94,15 @@ describe("benign lines", function()
     assert.same({}, bad)
   end)
 end)
+
+describe("a bare word after a failure word", function()
+  it("names the cause of a code-less line once another rule says it failed", function()
+    -- an Exim rejection logged without a code: "rejected" says it failed,
+    -- "spam" says why (it used to be generic policy)
+    local v = sc.classify("H=mail.example.net [198.51.100.3] rejected after DATA: "
+      .. "Your message scored 14.2 spam points and was rejected")
+    assert.equal("spam", v.reason)
+    -- the bare word alone still decides nothing
+    assert.is_nil(sc.classify("Your message scored 14.2 spam points").bounce)
+  end)
+end)

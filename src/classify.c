@@ -367,14 +367,15 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
 
 /* Does rule r hold, given that its first phrase was hit at h? */
 static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
-                  const smtpcode_verdict *v) {
+                  const smtpcode_verdict *v, int bare) {
   int k, pos, alt;
   int ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
   if (r->who == 1 && ctx == 2) return 0;
   if (r->who == 2 && ctx != 2) return 0;
   if (!condok(r, v)) return 0;
-  if ((r->flags & 2) && v->code == 0 && v->cls == 0) return 0; /* a bare
-    word does not make a failure of a text without a code */
+  if ((r->flags & 2) && !bare && v->code == 0 && v->cls == 0)
+    return 0; /* a bare word does not make a failure of a text without a
+                 code (it may name the cause once another rule has) */
   pos = h->first + smtpcode_rd_phrases[h->phrase].len;
   alt = h->last + smtpcode_rd_phrases[h->phrase].len;
   for (k = 1; k < r->nphr; k++) {
@@ -440,8 +441,9 @@ static int ignored(const scan *sc, const hit *h) {
 ** are listed by prio: once a rule's prio plus BONUS_MAX cannot reach the
 ** best weight, none after it can. agree: the reason of the exact enhanced
 ** code, 0 when none. */
-static int bestrule(const scan *sc, const smtpcode_verdict *v, int agree) {
-  int i, j, best = -1;
+static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
+                  int best, int bare) {
+  int i, j;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
     const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
@@ -453,10 +455,20 @@ static int bestrule(const scan *sc, const smtpcode_verdict *v, int agree) {
           smtpcode_rd_rules[ri].prio + BONUS_MAX < weight(best, agree))
         break;
       if ((best < 0 || before(ri, best, agree)) &&
-          ruleok(sc, h, &smtpcode_rd_rules[ri], v))
+          ruleok(sc, h, &smtpcode_rd_rules[ri], v, bare))
         best = ri;
     }
   }
+  return best;
+}
+
+/* In a text without a code, bare words take part only once a rule that
+** is more than a bare word holds: "rejected ... 14.2 spam points" is spam,
+** "spam" alone in a log line is nothing. */
+static int bestrule(const scan *sc, const smtpcode_verdict *v, int agree) {
+  int best = bestof(sc, v, agree, -1, 0);
+  if (best >= 0 && v->code == 0 && v->cls == 0)
+    best = bestof(sc, v, agree, best, 1);
   return best;
 }
 
