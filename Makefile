@@ -12,6 +12,7 @@
 #                   bench/stream.sh: smtpcode.reader vs a Lua line loop
 #   make fuzz       spec/c/fuzz.sh, when present
 #   make lint       luacheck + luarocks lint
+#   make docs       the HTML reference (LDoc: lua/ and docs/*.md) into build/docs/
 #   make gen        run every data/gen_*.lua into the tree
 #   make check-gen  fail when a generated file differs from its generator
 #   make install    PREFIX, DESTDIR, LUA_VERSION, LUA_LIBDIR, LUA_SHAREDIR, BINDIR
@@ -116,7 +117,7 @@ fi
 endef
 
 # ---------------------------------------------------------------- build
-.PHONY: all test demo bench fuzz lint gen check-gen install uninstall clean \
+.PHONY: all test demo bench fuzz lint gen check-gen install uninstall clean docs \
         print deps deps-demo ctest-build rock $(addprefix lib-,$(ALL_VERSIONS))
 
 all: $(foreach v,$(LUA_VERSIONS),build/$(v)/smtpcode/core.so)
@@ -213,6 +214,10 @@ LINT_PATHS = $(wildcard lua spec bench examples bin/smtpcode)
 lint:
 	luacheck --no-color $(LINT_PATHS)
 	@set -e; for r in $(wildcard rockspec/*.rockspec); do echo "luarocks lint $$r"; luarocks lint $$r; done
+
+# ---------------------------------------------------------------- docs
+docs:
+	@bash .ci/docs.sh
 
 # ---------------------------------------------------------------- install
 install: build/$(LUA_VERSION)/smtpcode/core.so

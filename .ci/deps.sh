@@ -20,7 +20,8 @@ test_pkgs=(make gcc libc6-dev pkg-config
   luajit2 libluajit2-5.1-dev
   lua-busted luarocks lua-cjson lua-socket lua-check
   nginx libnginx-mod-http-lua rspamd postfix swaks
-  valgrind clang libclang-rt-14-dev libsisimai-perl curl)
+  valgrind clang libclang-rt-14-dev libsisimai-perl curl
+  lua-ldoc lua-discount)
 
 case $set_name in
   demo) want=("${demo_pkgs[@]}") ;;
