@@ -27,9 +27,10 @@
 --   <!-- example: skip REASON -->         not run; reported as skipped with REASON
 --   <!-- example: needs smtpcode.log -->  run once lua/smtpcode/log.lua exists,
 --                                         skipped with that reason until then
---   <!-- example: continues -->           runs after the previous block of the page,
---                                         in the same environment
 --
+-- A block runs after the page's earlier blocks that run (in one scope, as a
+-- reader reads the page): it may use their variables. Errors name the line
+-- of the page.
 -- A block without a marker that does not compile fails: it must run, or say
 -- why it cannot.
 
@@ -271,8 +272,12 @@ local function instrument(b, first_line)
   local last_code, last_locals = nil, nil
   local i = 1
   local function at(k) return string.format("%q", b.page .. ":" .. (first_line + k)) end
-  local function emit(s) src[#src + 1] = s end
+  local start = 1
+  -- what line k of the block becomes stays on line k, so that errors name
+  -- the page's line
+  local function emit(s) src[start] = src[start] and src[start] .. " " .. s or s end
   while i <= #lines do
+    start = i
     local line = lines[i]
     local code, comment, d = split(line)
     local top = depth == 0 and d == 0
@@ -336,7 +341,7 @@ local function instrument(b, first_line)
         local lname = expr:match("^local%s+([%a_][%w_]*)%s*=")
         if lname then subject = lname
         elseif expr ~= "" and is_expr(expr) then
-          src[#src] = "local __e = " .. expr
+          src[start] = "local __e = " .. expr
           subject = "__e"
         end
         -- a table literal may continue on the comment lines below
@@ -372,7 +377,18 @@ local function instrument(b, first_line)
     depth = depth + d
     i = i + 1
   end
-  return table.concat(src, "\n")
+  for k = 1, #lines do src[k] = src[k] or "" end
+  return src
+end
+
+-- The blocks of a chain as one chunk whose line numbers are the page's.
+local function chunk_of(chain)
+  local out = {}
+  for _, c in ipairs(chain) do
+    while #out < c.line do out[#out + 1] = "" end
+    for _, l in ipairs(instrument(c, c.line)) do out[#out + 1] = l end
+  end
+  return table.concat(out, "\n")
 end
 
 local function compile(chunk, name, env)
@@ -406,20 +422,18 @@ describe("the Lua examples of README.md and docs/*.md", function()
     assert.is_true(n >= 5, "README.md has " .. n .. " lua blocks")
   end)
 
-  local prev = {}
+  -- The runnable blocks of a page so far: a block runs after them, in one
+  -- scope, as a reader reads the page.
+  local before = {}
   for _, b in ipairs(all) do
     local where = b.page .. ":" .. b.line
     local marker = b.marker or ""
     local reason = marker:match("^skip:?%s*(.*)$")
     local needs = marker:match("^needs%s+([%w_%.]+)")
-    local continues = marker:match("^continues")
     local chain = {}
-    if continues and prev[b.page] then
-      for _, p in ipairs(prev[b.page]) do chain[#chain + 1] = p end
-    end
+    for _, p in ipairs(before[b.page] or {}) do chain[#chain + 1] = p end
     chain[#chain + 1] = b
-    prev[b.page] = chain
-    if b.marker and not (reason or needs or continues) then
+    if b.marker and not (reason or needs) then
       it(where .. " has a known marker", function()
         error(where .. ": unknown example marker '" .. marker .. "'")
       end)
@@ -435,6 +449,7 @@ describe("the Lua examples of README.md and docs/*.md", function()
       if missing then
         pending(where .. ": needs " .. needs .. " (" .. missing .. " is not in this tree yet)")
       else
+        before[b.page] = chain
         it(where .. " runs and says what the code does", function()
           local state = { checks = 0, out = {}, out_mark = 0 }
           local env = setmetatable({
@@ -446,11 +461,7 @@ describe("the Lua examples of README.md and docs/*.md", function()
               state.out[#state.out + 1] = table.concat(t, "\t")
             end,
           }, { __index = _G })
-          -- blocks chained with "continues" share one scope
-          local body = {}
-          for _, c in ipairs(chain) do body[#body + 1] = instrument(c, c.line) end
-          local chunk = table.concat(body, "\n")
-          local f, err = compile(chunk, "=" .. where, env)
+          local f, err = compile(chunk_of(chain), "=" .. b.page, env)
           assert(f, where .. ": does not compile (mark it <!-- example: skip REASON -->): "
             .. tostring(err))
           local path, cpath = package.path, package.cpath
@@ -474,7 +485,7 @@ describe("the docs' checker", function()
     local state = { checks = 0, out = {}, out_mark = 0 }
     local env = setmetatable({ smtpcode = smtpcode, __rt = runtime(state),
       print = function(s) state.out[#state.out + 1] = tostring(s) end }, { __index = _G })
-    local f = assert(compile(instrument(b, 0), "=test", env))
+    local f = assert(compile(chunk_of { b }, "=test", env))
     local ok, err = pcall(f)
     return ok, err, state.checks
   end
