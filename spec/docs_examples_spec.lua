@@ -59,9 +59,9 @@ local function pages()
   return list
 end
 
--- Blocks of one page: { page, line, source, marker }.
+-- Blocks of one page: { page, line (of the fence), lines, marker }.
 local function blocks(page)
-  local out, cur, marker, prev = {}, nil, nil, nil
+  local out, cur, prev = {}, nil, nil
   local n = 0
   for line in (read(root .. "/" .. page) .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
@@ -73,7 +73,7 @@ local function blocks(page)
         cur.lines[#cur.lines + 1] = line
       end
     elseif line:match("^%s*```lua%s*$") then
-      marker = prev and prev:match("^%s*<!%-%-%s*example:%s*(.-)%s*%-%->%s*$")
+      local marker = prev and prev:match("^%s*<!%-%-%s*example:%s*(.-)%s*%-%->%s*$")
       cur = { page = page, line = n, lines = {}, marker = marker }
     end
     if line:match("%S") then prev = line end
