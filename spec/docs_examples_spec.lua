@@ -364,6 +364,9 @@ local function instrument(b, first_line)
               if name then
                 emit(string.format("__rt.field(%s, %s, %q, %q, %s)", at(i), name,
                   var ~= "" and var or expr, key, rest))
+              else -- "-- .key value" with nothing to check it on: say so
+                emit(string.format("error(%s .. %q, 0)", at(i),
+                  ": ." .. key .. " states a field of what? (write `x.key value` on the next line)"))
               end
             end
           end
@@ -508,6 +511,10 @@ describe("the docs' checker", function()
     assert.is_false((run { 'local a, b = smtpcode.status("2.0.0")', '--> 2, 1' }))
     assert.is_true((run { 'print("a\\nb")', '--> a', '--> b' }))
     assert.is_false((run { 'print("a\\nb")', '--> a', '--> c' }))
+  end)
+
+  it("fails on a stated field it cannot attribute", function()
+    assert.is_false((run { 'local a, b = smtpcode.explain("550 5.1.1 User unknown") -- .reason "user_unknown"' }))
   end)
 
   it("leaves prose alone", function()
