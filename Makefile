@@ -7,6 +7,7 @@
 #                   API backends), luarocks make per Lua, nginx and Rspamd
 #                   smoke tests, spec/integration/*.sh; ends with one line
 #                   "N passed, N failed, N skipped"
+#   make docs       the HTML reference (LDoc: lua/ and docs/*.md) into build/docs/
 #   make demo       build for Lua 5.4 and parse examples/replies.txt
 #   make bench      Lua parsers vs smtpcode (lua5.4, luajit), C under callgrind;
 #                   bench/stream.sh: smtpcode.reader vs a Lua line loop
@@ -116,7 +117,7 @@ fi
 endef
 
 # ---------------------------------------------------------------- build
-.PHONY: all test demo bench bench-bounce fuzz lint gen check-gen install uninstall clean \
+.PHONY: all test demo bench bench-bounce fuzz lint gen check-gen install uninstall clean docs \
         print deps deps-demo ctest-build rock $(addprefix lib-,$(ALL_VERSIONS))
 
 all: $(foreach v,$(LUA_VERSIONS),build/$(v)/smtpcode/core.so)
@@ -278,3 +279,7 @@ print:
 	@echo "LUA_SHAREDIR = $(LUA_SHAREDIR)"
 	@echo "BINDIR       = $(BINDIR)"
 	@echo "ROCKSPEC     = $(ROCKSPEC)"
+
+# ---------------------------------------------------------------- docs
+docs:
+	@bash .ci/docs.sh

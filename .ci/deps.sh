@@ -22,7 +22,7 @@ test_pkgs=(make gcc libc6-dev pkg-config
   redis-server lua-redis lua-nginx-redis
   nginx libnginx-mod-http-lua rspamd postfix swaks
   valgrind clang libclang-rt-14-dev libsisimai-perl curl
-  time)
+  time lua-ldoc lua-discount)
 
 case $set_name in
   demo) want=("${demo_pkgs[@]}") ;;

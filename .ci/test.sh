@@ -6,6 +6,7 @@
 #   b  C tests               spec/c/test_*.c + Lua-free src/*.c, ASan+UBSan
 #   c  busted                lua5.1 5.2 5.3 5.4 luajit (FFI) luajit (C API)
 #   c2 valgrind              the busted suite once under memcheck (lua5.4)
+#   c3 docs                  LDoc builds the reference (.ci/docs.sh)
 #   d  luarocks make         fresh tree per Lua, then require from it
 #   e  smoke tests           nginx + lua module, Rspamd rule
 #   f  integration           every executable spec/integration/*.sh
@@ -162,6 +163,16 @@ if skipped valgrind; then
   echo "# skipped (SMTPCODE_SKIP)"
 elif [[ " ${built[*]} " == *" 5.4 "* ]]; then
   run_tap "valgrind busted lua5.4" timeout 1800 bash spec/c/valgrind.sh
+fi
+
+# ---------------------------------------------------------------- c3
+# The examples of README.md and docs/*.md run in busted
+# (spec/docs_examples_spec.lua); here LDoc builds the HTML reference.
+echo "== c3. docs (LDoc)"
+if skipped docs; then
+  echo "# skipped (SMTPCODE_SKIP)"
+else
+  run_tap "docs: ldoc" bash .ci/docs.sh
 fi
 
 # ---------------------------------------------------------------- d

@@ -1,5 +1,6 @@
 -- The reason vocabulary has one source, data/reasons.tsv (and the scope
--- names, data/scopes.tsv): smtpcode.reasons(), the README's table, retry's
+-- names, data/scopes.tsv): smtpcode.reasons(), the reason table of the docs
+-- (docs/reasons.md, where the README's reference moved), retry's
 -- defaults and explain's texts must all say what it says.
 
 local helper = dofile("spec/helper.lua")
@@ -80,9 +81,9 @@ describe("smtpcode.reasons()", function()
   end)
 end)
 
-describe("the README's reason table", function()
+describe("the reason table of docs/reasons.md", function()
   it("lists every reason of smtpcode.reasons() with its scope, hard flag and label", function()
-    local f = assert(io.open(helper.root .. "/README.md", "rb"))
+    local f = assert(io.open(helper.root .. "/docs/reasons.md", "rb"))
     local text = f:read("*a")
     f:close()
     local seen = {}
