@@ -1,4 +1,4 @@
--- smtpcode.bouncecli: the `smtpcode bounce` command (bin/smtpcode hands
+--- smtpcode.bouncecli: the `smtpcode bounce` command (bin/smtpcode hands
 -- over to main). One line per recipient of every bounce read from files,
 -- maildirs (a directory: its files, and those of cur/ and new/) or mbox
 -- files (split at "From " lines), then a summary.
@@ -91,6 +91,8 @@ local function field(v)
   return (tostring(v):gsub("[%c]+", " "))
 end
 
+--- main(args): run `smtpcode bounce` with the command's arguments (after
+-- the word `bounce`); prints to stdout and returns the exit status.
 function M.main(args)
   local asjson, all, inputs = false, false, {}
   for _, a in ipairs(args) do
