@@ -10,6 +10,7 @@
 local core = require "smtpcode.core"
 
 local type, error, tostring, pcall = type, error, tostring, pcall
+local rawget, rawset = rawget, rawset
 local floor = math.floor
 local concat = table.concat
 local sub = string.sub
@@ -91,8 +92,11 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     argerror(n, fname, expected .. " expected, got " .. type(v))
   end
 
+  -- Tables passed in are read with rawget and written with rawset, as the
+  -- C API does: metatables are ignored, so no caller code runs inside a
+  -- call (see "Tables" in docs/security.md).
   local function limit(o, key, fname)
-    local v = o[key]
+    local v = rawget(o, key)
     if v == nil then return 0 end
     if type(v) ~= "number" then
       argerror(2, fname, format("opts.%s must be a number, got %s", key, type(v)))
@@ -107,7 +111,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
   local function getopts(o, fname)
     if o == nil then return nil end
     if type(o) ~= "table" then typeerror(2, fname, "table", o) end
-    obuf.flags = o.lenient and O_LENIENT or 0
+    obuf.flags = rawget(o, "lenient") and O_LENIENT or 0
     obuf.max_line = limit(o, "max_line", fname)
     obuf.max_lines = limit(o, "max_lines", fname)
     obuf.max_reply = limit(o, "max_reply", fname)
@@ -136,15 +140,18 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     if opts ~= nil then o = getopts(opts, "scan") end
     local r = C.smtpcode_parse_line(s, #s, o, line)
     if r < 0 then return fail(r, 1) end
-    local code = line.code
+    -- every field out of the shared struct before anything allocates (a
+    -- finalizer run by the collector may call scan again)
+    local code, cls, eo, el = line.code, line.cls, line.enh_off, line.enh_len
+    local to, tl, flags = line.text_off, line.text_len, line.flags
     local enh = nil
-    if line.cls ~= 0 then
-      enh = sub(s, line.enh_off + 1, line.enh_off + line.enh_len)
-    end
-    local to = line.text_off
-    return code, SEV[code], enh, sub(s, to + 1, to + line.text_len),
-      line.flags % 2 == 1
+    if cls ~= 0 then enh = sub(s, eo + 1, eo + el) end
+    return code, SEV[code], enh, sub(s, to + 1, to + tl), flags % 2 == 1
   end
+
+  -- parse's line buffer is shared; a call made while another is still
+  -- reading it (from a finalizer) gets its own
+  local busy = false
 
   local function parse(s, opts, into)
     if type(s) ~= "string" then typeerror(1, "parse", "string", s) end
@@ -153,21 +160,26 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     if into ~= nil and type(into) ~= "table" then
       typeerror(3, "parse", "table", into)
     end
-    local buf = lines
-    local r = C.smtpcode_parse_reply(s, #s, o, reply, buf, STACK)
-    if r < 0 then return fail(r, reply.nlines) end
-    local n = reply.nlines
+    local rp, buf = reply, lines
+    if busy then
+      rp, buf = ffi.new("smtpcode_reply"), ffi.new("smtpcode_line[?]", STACK)
+    end
+    local r = C.smtpcode_parse_reply(s, #s, o, rp, buf, STACK)
+    local n = rp.nlines
+    if r < 0 then return fail(r, n) end
     if n > STACK then
       buf = ffi.new("smtpcode_line[?]", n)
-      r = C.smtpcode_parse_reply(s, #s, o, reply, buf, n)
+      r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
     end
-    local code, cls, flags = reply.code, reply.cls, reply.flags
-    local enh, subj, det = nil, nil, nil
+    local code, cls, flags = rp.code, rp.cls, rp.flags
+    local eo, el, subj, det = rp.enh_off, rp.enh_len, rp.subject, rp.detail
+    local mine = buf ~= lines -- the shared buffer is still to be read
+    if not mine then busy = true end
+    local enh = nil
     if cls ~= 0 then
-      enh = sub(s, reply.enh_off + 1, reply.enh_off + reply.enh_len)
-      subj, det = reply.subject, reply.detail
+      enh = sub(s, eo + 1, eo + el)
     else
-      cls = nil
+      cls, subj, det = nil, nil, nil
     end
     local mismatch = floor(flags / 2) % 2 == 1 or nil
     local nonstd = floor(flags / 4) % 2 == 1 or nil
@@ -181,28 +193,35 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
             mismatch = mismatch, nonstandard = nonstd,
             enhanced_varies = varies, length = r }
     else
-      t.code, t.severity, t.enhanced = code, SEV[code], enh
-      t.class, t.subject, t.detail = cls, subj, det
-      t.mismatch, t.nonstandard, t.enhanced_varies = mismatch, nonstd, varies
-      t.length = r
-      ls = t.lines
+      rawset(t, "code", code)
+      rawset(t, "severity", SEV[code])
+      rawset(t, "enhanced", enh)
+      rawset(t, "class", cls)
+      rawset(t, "subject", subj)
+      rawset(t, "detail", det)
+      rawset(t, "mismatch", mismatch)
+      rawset(t, "nonstandard", nonstd)
+      rawset(t, "enhanced_varies", varies)
+      rawset(t, "length", r)
+      ls = rawget(t, "lines")
       if type(ls) ~= "table" then
         ls = {}
-        t.lines = ls
+        rawset(t, "lines", ls)
       end
     end
     local pos = 0
     for i = 0, n - 1 do
       local l = buf[i]
       local a = pos + l.text_off
-      ls[i + 1] = sub(s, a + 1, a + l.text_len)
+      rawset(ls, i + 1, sub(s, a + 1, a + l.text_len))
       pos = pos + l.length
     end
-    for i = n + 1, #ls do ls[i] = nil end
+    if not mine then busy = false end
+    for i = n + 1, #ls do rawset(ls, i, nil) end
     if n == 1 then
-      t.text = ls[1]
+      rawset(t, "text", rawget(ls, 1))
     else
-      t.text = concat(ls, "\n", 1, n)
+      rawset(t, "text", concat(ls, "\n", 1, n))
     end
     return t
   end
@@ -291,6 +310,10 @@ do
   end
   local urules = {}
   local hooked = false -- rules were added: the C function calls the hook
+  local MAX_CLASSIFY = core._constants.MAX_CLASSIFY
+  -- at most this many run-time rules: each costs a pass over the text of
+  -- every failure classified
+  local MAX_RULES = 1000
 
   local function argerror(n, fname, msg)
     error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
@@ -317,8 +340,10 @@ do
   -- rules exist (core._set_hook), so classify costs nothing more without.
   local function hook(x, _, into, r) -- (x, opts, into, result)
     local text = x
-    if type(x) == "table" then text = x.text end
+    if type(x) == "table" then text = rawget(x, "text") end
     if type(text) ~= "string" then return r end
+    -- the same prefix the built-in rules read (SMTPCODE_MAX_CLASSIFY)
+    if #text > MAX_CLASSIFY then text = sub(text, 1, MAX_CLASSIFY) end
     local low = lower(text)
     for i, u in ipairs(urules) do
       if holds(u, low, r) then
@@ -363,21 +388,30 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     local DESC, ADV = {}, {}
     local RULE = {}          -- rule index -> matched
     local ENH, BYK = {}, {}  -- key -> "5.1.1"; key -> matched by a code
-    local function enhkey() return (v.cls * 1000 + v.subject) * 1000 + v.detail end
-    local function bykey()
-      return ((v.by * 1000 + v.code) * 10 + v.cls) * 1000000 + v.subject * 1000 + v.detail
-    end
+    -- BYK is keyed by every field a "matched" text may depend on, so
+    -- distinct codes add keys: it is emptied when it reaches BYK_MAX
+    -- entries (ENH holds at most 4 x 10 x 100 keys, RULE one per rule).
+    local BYK_MAX, nbyk = 4096, 0
 
     -- the C API answer for x, and every string it names, into the caches
     -- (codes with a subject over 9 or a detail over 99 are not kept: rare,
-    -- and too many)
-    local function learn(x, into)
+    -- and too many). ek, bk: the cache keys of the verdict, by: v.by,
+    -- rule: v.rule, vt: smtpcode_verdict_text(v), all read before any
+    -- allocation.
+    local function learn(x, into, ek, bk, by, rule, vt, big)
       local r = cclassify(x, nil, into)
-      if v.subject > 9 or v.detail > 99 then return r end
-      if v.cls ~= 0 then ENH[enhkey()] = r.enhanced end
-      if v.by == 1 then RULE[v.rule] = r.matched else BYK[bykey()] = r.matched end
-      local t = C.smtpcode_verdict_text(v)
-      DESC[t], ADV[t] = r.description, r.advice
+      if big then return r end
+      if ek then ENH[ek] = rawget(r, "enhanced") end
+      if by == 1 then
+        RULE[rule] = rawget(r, "matched")
+      else
+        if BYK[bk] == nil then
+          if nbyk >= BYK_MAX then BYK, nbyk = {}, 0 end
+          nbyk = nbyk + 1
+        end
+        BYK[bk] = rawget(r, "matched")
+      end
+      DESC[vt], ADV[vt] = rawget(r, "description"), rawget(r, "advice")
       return r
     end
 
@@ -387,35 +421,51 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       end
       if into ~= nil and type(into) ~= "table" then return cclassify(x, opts, into) end
       C.smtpcode_classify(x, #x, nil, v)
+      -- the verdict out of the shared struct before anything allocates or
+      -- calls out (a finalizer run by the collector may classify again)
+      local vt = C.smtpcode_verdict_text(v)
+      local code, cls, subj, det = v.code, v.cls, v.subject, v.detail
+      local sev, rsn, bnc, rty = v.severity, v.reason, v.bounce, v.retry
+      local scp, by, rule, flags = v.scope, v.by, v.rule, v.flags
+      local ek = nil
+      if cls ~= 0 then ek = (cls * 1000 + subj) * 1000 + det end
+      local bk = ((by * 1000 + code) * 10 + cls) * 1000000 + subj * 1000 + det
+      local big = subj > 9 or det > 99
       local enh, matched = nil
-      if v.cls ~= 0 then
-        enh = ENH[enhkey()]
-        if enh == nil then return learn(x, into) end
+      if ek then
+        enh = ENH[ek]
+        if enh == nil then return learn(x, into, ek, bk, by, rule, vt, big) end
       end
-      if v.by == 1 then matched = RULE[v.rule] else matched = BYK[bykey()] end
-      local t = C.smtpcode_verdict_text(v)
-      local desc, adv = DESC[t], ADV[t]
+      if by == 1 then matched = RULE[rule] else matched = BYK[bk] end
+      local desc, adv = DESC[vt], ADV[vt]
       if desc == nil or adv == nil
-          or (matched == nil and (v.by ~= 0 or v.code ~= 0 or v.cls ~= 0)) then
-        return learn(x, into)
+          or (matched == nil and (by ~= 0 or code ~= 0 or cls ~= 0)) then
+        return learn(x, into, ek, bk, by, rule, vt, big)
       end
-      local code = v.code
       if code == 0 then code = nil end
       local reason, scope = nil, nil
-      if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
-      local flags = v.flags
+      if rsn ~= 0 then reason, scope = RN[rsn], SN[scp] end
       local mismatch = flags % 2 == 1 or nil
       local truncated = floor(flags / 2) % 2 == 1 or nil
+      local severity = SEVN[sev] or "unknown"
       if into == nil then
-        return { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
-          reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
-          retry = RETRY[v.retry], description = desc, advice = adv,
+        return { code = code, enhanced = enh, severity = severity,
+          reason = reason, scope = scope, bounce = BOUNCE[bnc],
+          retry = RETRY[rty], description = desc, advice = adv,
           matched = matched, mismatch = mismatch, truncated = truncated }
       end
-      into.code, into.enhanced, into.severity = code, enh, SEVN[v.severity] or "unknown"
-      into.reason, into.scope, into.bounce = reason, scope, BOUNCE[v.bounce]
-      into.retry, into.description, into.advice = RETRY[v.retry], desc, adv
-      into.matched, into.mismatch, into.truncated = matched, mismatch, truncated
+      rawset(into, "code", code)
+      rawset(into, "enhanced", enh)
+      rawset(into, "severity", severity)
+      rawset(into, "reason", reason)
+      rawset(into, "scope", scope)
+      rawset(into, "bounce", BOUNCE[bnc])
+      rawset(into, "retry", RETRY[rty])
+      rawset(into, "description", desc)
+      rawset(into, "advice", adv)
+      rawset(into, "matched", matched)
+      rawset(into, "mismatch", mismatch)
+      rawset(into, "truncated", truncated)
       return into
     end
   end
@@ -453,6 +503,10 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       argerror(1, "add_rule", "scope must be one of the scopes, got " .. tostring(t.scope))
     end
     local n = #urules + 1
+    if n > MAX_RULES then
+      argerror(1, "add_rule", format("too many rules (at most %d; clear_rules drops them)",
+        MAX_RULES))
+    end
     urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
       class = t.class, phrases = phrases, label = concat(phrases, " && ") }
     core._set_hook(hook)
@@ -510,7 +564,7 @@ do
     local first, second = core.reply_digit(1, d1), core.reply_digit(2, d2)
     local e = core.reply_info(code)
     local t = {
-      kind = "reply", code = tostring(code), severity = SEVERITY[d1],
+      kind = "reply", code = format("%d", code), severity = SEVERITY[d1],
       class = part(first, d1 .. "yz"), subject = part(second, "x" .. d2 .. "z"),
       notes = notes_of(core.notes(code, nil, -1, -1)),
     }
@@ -612,15 +666,21 @@ do
   local NOTCODE = "not an SMTP reply code or enhanced status code"
 
   -- Trim blanks in linear time (the pattern "^%s*(.-)%s*$" is quadratic on
-  -- long runs of blanks) and look at no more than a reply can hold.
-  local sbyte = string.byte
+  -- long runs of blanks) and look at no more than a reply can hold: at
+  -- most MAXREAD bytes of leading blanks are skipped (more: nil, the text
+  -- holds no code there), then at most MAXREAD bytes are read.
+  local sbyte, sfind = string.byte, string.find
+  local MAXREAD = 65536
   local function blank(b) return b == 32 or (b >= 9 and b <= 13) end
   local function trim(x)
     local n = #x
-    local a = 1
-    while a <= n and blank(sbyte(x, a)) do a = a + 1 end
+    local a = sfind(n > MAXREAD and sub(x, 1, MAXREAD + 1) or x, "[^ \t-\r]")
+    if not a then
+      if n > MAXREAD then return nil end
+      return ""
+    end
     local b = n
-    if b - a >= 65536 then b = a + 65535 end
+    if b - a >= MAXREAD then b = a + MAXREAD - 1 end
     while b >= a and blank(sbyte(x, b)) do b = b - 1 end
     return sub(x, a, b)
   end
@@ -640,6 +700,7 @@ do
       error(format("bad argument #1 to 'describe' (string expected, got %s)", tx), 0)
     end
     local s = trim(x)
+    if not s then return nil, NOTCODE, "syntax" end
     if match(s, "^%d%d%d$") then return reply_table(tonumber(s)) end
     if match(s, "^[%dXx]+%.%d+%.%d+$") then
       local c, sb, d = parse_enhanced(s)
@@ -665,6 +726,18 @@ do
 
   local KINDS = { reply = "reply", enhanced = "enhanced", pair = "pair" }
 
+  -- s for an error message: its first 40 bytes in quotes, bytes outside
+  -- printable ASCII (and the quote and backslash) as \ddd.
+  local gsub = string.gsub
+  local function quoted(s)
+    local more = #s > 40 and "..." or ""
+    local q = gsub(sub(s, 1, 40), ".", function(c)
+      local b = sbyte(c)
+      if b < 32 or b > 126 or b == 39 or b == 92 then return format("\\%03d", b) end
+    end)
+    return "'" .. q .. "'" .. more
+  end
+
   --- Iterate over the registry: for code, t in smtpcode.codes("reply") do.
   -- kind: "reply" (every reply code with a meaning), "enhanced" (the
   -- registry X.s.d entries) or "pair" (the common reply/enhanced pairs).
@@ -674,7 +747,7 @@ do
       error(format("bad argument #1 to 'codes' (string expected, got %s)", type(kind)), 0)
     end
     if not KINDS[kind] then
-      error(format("bad argument #1 to 'codes' (invalid kind '%s')", kind), 0)
+      error(format("bad argument #1 to 'codes' (invalid kind %s)", quoted(kind)), 0)
     end
     local i, n = 0, core.registry_count(kind)
     return function()
