@@ -349,6 +349,7 @@ describe("the public functions on their worst cases", function()
   end
 
   it("classify with run-time rules takes linear time per byte", function()
+    finally(function() smtpcode.clear_rules() end)
     smtpcode.add_rule { reason = "blocklisted", match = { "aaaaaaaaaaaaaaab", "listed" } }
     smtpcode.add_rule { reason = "spam", match = "rul" }
     each_backend(function(b)
