@@ -160,26 +160,31 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     if into ~= nil and type(into) ~= "table" then
       typeerror(3, "parse", "table", into)
     end
+    -- the shared structs, unless a call still reading them was interrupted
+    -- (by a finalizer that calls parse): then structs of this call's own
+    local mine = busy
     local rp, buf = reply, lines
-    if busy then
+    if mine then
       rp, buf = ffi.new("smtpcode_reply"), ffi.new("smtpcode_line[?]", STACK)
     end
+    busy = true
     local r = C.smtpcode_parse_reply(s, #s, o, rp, buf, STACK)
+    if r < 0 then
+      busy = mine
+      return fail(r, rp.nlines)
+    end
     local n = rp.nlines
-    if r < 0 then return fail(r, n) end
     if n > STACK then
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
     end
     local code, cls, flags = rp.code, rp.cls, rp.flags
-    local eo, el, subj, det = rp.enh_off, rp.enh_len, rp.subject, rp.detail
-    local mine = buf ~= lines -- the shared buffer is still to be read
-    if not mine then busy = true end
-    local enh = nil
+    local enh, subj, det = nil, nil, nil
     if cls ~= 0 then
-      enh = sub(s, eo + 1, eo + el)
+      enh = sub(s, rp.enh_off + 1, rp.enh_off + rp.enh_len)
+      subj, det = rp.subject, rp.detail
     else
-      cls, subj, det = nil, nil, nil
+      cls = nil
     end
     local mismatch = floor(flags / 2) % 2 == 1 or nil
     local nonstd = floor(flags / 4) % 2 == 1 or nil
@@ -216,7 +221,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       rawset(ls, i + 1, sub(s, a + 1, a + l.text_len))
       pos = pos + l.length
     end
-    if not mine then busy = false end
+    busy = mine
     for i = n + 1, #ls do rawset(ls, i, nil) end
     if n == 1 then
       rawset(t, "text", rawget(ls, 1))
@@ -393,14 +398,24 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     -- entries (ENH holds at most 4 x 10 x 100 keys, RULE one per rule).
     local BYK_MAX, nbyk = 4096, 0
 
+    local function enhkey() return (v.cls * 1000 + v.subject) * 1000 + v.detail end
+    local function bykey()
+      return ((v.by * 1000 + v.code) * 10 + v.cls) * 1000000 + v.subject * 1000 + v.detail
+    end
+
+    -- v is shared: a call interrupted by a finalizer that classifies again
+    -- finds gen changed and answers with the C API (below)
+    local gen = 0
+
     -- the C API answer for x, and every string it names, into the caches
     -- (codes with a subject over 9 or a detail over 99 are not kept: rare,
-    -- and too many). ek, bk: the cache keys of the verdict, by: v.by,
-    -- rule: v.rule, vt: smtpcode_verdict_text(v), all read before any
-    -- allocation.
-    local function learn(x, into, ek, bk, by, rule, vt, big)
+    -- and too many). The keys are taken from v before anything allocates.
+    local function learn(x, into)
+      if v.subject > 9 or v.detail > 99 then return cclassify(x, nil, into) end
+      local ek, bk, by, rule = nil, bykey(), v.by, v.rule
+      if v.cls ~= 0 then ek = enhkey() end
+      local vt = C.smtpcode_verdict_text(v)
       local r = cclassify(x, nil, into)
-      if big then return r end
       if ek then ENH[ek] = rawget(r, "enhanced") end
       if by == 1 then
         RULE[rule] = rawget(r, "matched")
@@ -421,51 +436,48 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       end
       if into ~= nil and type(into) ~= "table" then return cclassify(x, opts, into) end
       C.smtpcode_classify(x, #x, nil, v)
-      -- the verdict out of the shared struct before anything allocates or
-      -- calls out (a finalizer run by the collector may classify again)
-      local vt = C.smtpcode_verdict_text(v)
-      local code, cls, subj, det = v.code, v.cls, v.subject, v.detail
-      local sev, rsn, bnc, rty = v.severity, v.reason, v.bounce, v.retry
-      local scp, by, rule, flags = v.scope, v.by, v.rule, v.flags
-      local ek = nil
-      if cls ~= 0 then ek = (cls * 1000 + subj) * 1000 + det end
-      local bk = ((by * 1000 + code) * 10 + cls) * 1000000 + subj * 1000 + det
-      local big = subj > 9 or det > 99
+      local my = gen + 1
+      gen = my
       local enh, matched = nil
-      if ek then
-        enh = ENH[ek]
-        if enh == nil then return learn(x, into, ek, bk, by, rule, vt, big) end
+      if v.cls ~= 0 then
+        enh = ENH[enhkey()]
+        if enh == nil then return learn(x, into) end
       end
-      if by == 1 then matched = RULE[rule] else matched = BYK[bk] end
-      local desc, adv = DESC[vt], ADV[vt]
+      if v.by == 1 then matched = RULE[v.rule] else matched = BYK[bykey()] end
+      local t = C.smtpcode_verdict_text(v)
+      local desc, adv = DESC[t], ADV[t]
       if desc == nil or adv == nil
-          or (matched == nil and (by ~= 0 or code ~= 0 or cls ~= 0)) then
-        return learn(x, into, ek, bk, by, rule, vt, big)
+          or (matched == nil and (v.by ~= 0 or v.code ~= 0 or v.cls ~= 0)) then
+        return learn(x, into)
       end
+      local code = v.code
       if code == 0 then code = nil end
       local reason, scope = nil, nil
-      if rsn ~= 0 then reason, scope = RN[rsn], SN[scp] end
+      if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
+      local flags = v.flags
       local mismatch = flags % 2 == 1 or nil
       local truncated = floor(flags / 2) % 2 == 1 or nil
-      local severity = SEVN[sev] or "unknown"
       if into == nil then
-        return { code = code, enhanced = enh, severity = severity,
-          reason = reason, scope = scope, bounce = BOUNCE[bnc],
-          retry = RETRY[rty], description = desc, advice = adv,
+        local r = { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
+          reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
+          retry = RETRY[v.retry], description = desc, advice = adv,
           matched = matched, mismatch = mismatch, truncated = truncated }
+        if gen ~= my then return cclassify(x, nil, nil) end
+        return r
       end
       rawset(into, "code", code)
       rawset(into, "enhanced", enh)
-      rawset(into, "severity", severity)
+      rawset(into, "severity", SEVN[v.severity] or "unknown")
       rawset(into, "reason", reason)
       rawset(into, "scope", scope)
-      rawset(into, "bounce", BOUNCE[bnc])
-      rawset(into, "retry", RETRY[rty])
+      rawset(into, "bounce", BOUNCE[v.bounce])
+      rawset(into, "retry", RETRY[v.retry])
       rawset(into, "description", desc)
       rawset(into, "advice", adv)
       rawset(into, "matched", matched)
       rawset(into, "mismatch", mismatch)
       rawset(into, "truncated", truncated)
+      if gen ~= my then return cclassify(x, nil, into) end
       return into
     end
   end
