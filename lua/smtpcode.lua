@@ -94,7 +94,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
 
   -- Tables passed in are read with rawget and written with rawset, as the
   -- C API does: metatables are ignored, so no caller code runs inside a
-  -- call (see "Tables" in docs/security.md).
+  -- call (see "Tables you pass" in SECURITY.md).
   local function limit(o, key, fname)
     local v = rawget(o, key)
     if v == nil then return 0 end
