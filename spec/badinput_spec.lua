@@ -392,7 +392,7 @@ end)
 -- failed before its fix; each runs on every backend of every runtime.
 -- =======================================================
 
-local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
+local setmetatable, rawget = setmetatable, rawget
 local cocreate, coresume, yield = coroutine.create, coroutine.resume, coroutine.yield
 
 -- a table whose metamethods raise: it must never be consulted

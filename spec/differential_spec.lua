@@ -12,7 +12,7 @@
 local smtpcode = require "smtpcode"
 local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
 
-local type, pcall, tostring, next = type, pcall, tostring, next
+local type, tostring, next = type, tostring, next
 local rawget, rawset, setmetatable = rawget, rawset, setmetatable
 local char, rep, format, sub = string.char, string.rep, string.format, string.sub
 local concat = table.concat
@@ -206,7 +206,8 @@ end
 -- yield). Returns { ok, results... } and the number of yields.
 local function run(f, args, n)
   local co = cocreate(function() return f(unpack(args, 1, n)) end)
-  local out, yields = nil, 0
+  local out
+  local yields = 0
   while true do
     local res = { coresume(co) }
     if costatus(co) == "dead" then

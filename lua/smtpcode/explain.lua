@@ -13,7 +13,7 @@
 -- for enhanced codes whose meaning is more precise than the reason. All text
 -- is written for this project.
 
-local type, error, tostring, setmetatable = type, error, tostring, setmetatable
+local type, error, setmetatable = type, error, setmetatable
 local rawget = rawget
 local format = string.format
 local concat = table.concat
