@@ -11,6 +11,8 @@ local core = require "smtpcode.core"
 
 local type, error, tostring, pcall = type, error, tostring, pcall
 local rawget, rawset = rawget, rawset
+-- LuaJIT built with LUA52COMPAT honours __len on tables: use rawlen there
+local rawlen = rawget(_G, "rawlen") or function(t) return #t end
 local floor = math.floor
 local concat = table.concat
 local sub = string.sub
@@ -222,7 +224,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       pos = pos + l.length
     end
     busy = mine
-    for i = n + 1, #ls do rawset(ls, i, nil) end
+    for i = n + 1, rawlen(ls) do rawset(ls, i, nil) end
     if n == 1 then
       rawset(t, "text", rawget(ls, 1))
     else
