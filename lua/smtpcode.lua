@@ -177,6 +177,11 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     end
     local n = rp.nlines
     if n > STACK then
+      -- the options copied first: obuf is shared too, and ffi.new may run
+      -- a finalizer that calls parse with options of its own
+      if o ~= nil then
+        o = ffi.new("smtpcode_opts", o.flags, o.max_line, o.max_lines, o.max_reply)
+      end
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
     end
@@ -437,9 +442,9 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
         return cclassify(x, opts, into)
       end
       if into ~= nil and type(into) ~= "table" then return cclassify(x, opts, into) end
-      C.smtpcode_classify(x, #x, nil, v)
       local my = gen + 1
       gen = my
+      C.smtpcode_classify(x, #x, nil, v)
       local enh, matched = nil
       if v.cls ~= 0 then
         enh = ENH[enhkey()]

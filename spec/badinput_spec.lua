@@ -621,7 +621,8 @@ describe("tables with metatables", function()
       local mt = { __gc = function()
         smtpcode.classify("451 4.7.1 greylisted, try again later")
         smtpcode.parse("421-a\r\n421 4.3.2 " .. rep("y", 30) .. "\r\n")
-        smtpcode.scan("421 4.3.2 zzz")
+        smtpcode.scan("421 4.3.2 zzz", { max_line = 3 })
+        smtpcode.parse("421 x\r\n", { lenient = true, max_lines = 1, max_reply = 8 })
       end }
       if newproxy then
         debug.setmetatable(newproxy(false), mt)
@@ -629,10 +630,12 @@ describe("tables with metatables", function()
         setmetatable({}, mt)
       end
     end
+    local LONG = rep("250-a line of a long reply\r\n", 39)
+    local LONG_OPTS = { max_lines = 50, max_reply = 4096 }
     each_backend(function(b)
       local bad = 0
       local into = {}
-      for i = 1, 30000 do
+      for i = 1, 20000 do
         garbage()
         local c = smtpcode.classify("550 5.1.1 user unknown")
         if c.bounce ~= "hard" or c.retry ~= false or c.reason ~= "user_unknown" then bad = bad + 1 end
@@ -642,6 +645,12 @@ describe("tables with metatables", function()
         if r.text ~= "first line\nsecond\nthird " .. i then bad = bad + 1 end
         local code, _, enh, text = smtpcode.scan("550 5.1.1 hello " .. i)
         if code ~= 550 or enh ~= "5.1.1" or text ~= "hello " .. i then bad = bad + 1 end
+        -- more lines than the FFI keeps on its stack: parsed twice, with opts
+        for _ = 1, 4 do
+          garbage()
+          r = smtpcode.parse(LONG .. "250 end " .. i .. "\r\n", LONG_OPTS)
+          if not r or #r.lines ~= 40 or r.lines[40] ~= "end " .. i then bad = bad + 1 end
+        end
       end
       collectgarbage()
       assert.are.equal(0, bad, b)
