@@ -24,6 +24,23 @@ local M = {
   _core = core,
 }
 
+-- s for an error message: its first 40 bytes, bytes outside printable
+-- ASCII (and the quote and backslash) as \ddd, "..." when cut.
+local function escaped(s)
+  local q = string.gsub(sub(s, 1, 40), ".", function(c)
+    local b = string.byte(c)
+    if b < 32 or b > 126 or b == 39 or b == 92 then return format("\\%03d", b) end
+  end)
+  if #s > 40 then q = q .. "..." end
+  return q
+end
+
+-- any value for an error message: a string escaped, else its tostring
+local function shown(v)
+  if type(v) == "string" then return escaped(v) end
+  return tostring(v)
+end
+
 -- The C API implementations are always available.
 local capi = {
   parse = core.parse,
@@ -497,37 +514,44 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     if type(t) ~= "table" then
       argerror(1, "add_rule", "table expected, got " .. type(t))
     end
-    if type(t.reason) ~= "string" or not REASON[t.reason] then
-      argerror(1, "add_rule", "reason must be one of the reasons, got " .. tostring(t.reason))
+    -- read raw, as every table passed in
+    local reason, m, code = rawget(t, "reason"), rawget(t, "match"), rawget(t, "code")
+    local class, scope = rawget(t, "class"), rawget(t, "scope")
+    if type(reason) ~= "string" or not REASON[reason] then
+      argerror(1, "add_rule", "reason must be one of the reasons, got " .. shown(reason))
     end
-    local m, phrases = t.match, {}
+    local phrases = {}
     if type(m) == "string" then m = { m } end
-    if type(m) ~= "table" or m[1] == nil then
+    if type(m) ~= "table" or rawget(m, 1) == nil then
       argerror(1, "add_rule", "match must be a string or a list of strings")
     end
-    for i, p in ipairs(m) do
+    local i = 1
+    while true do
+      local p = rawget(m, i)
+      if p == nil then break end
       if type(p) ~= "string" or p == "" then
         argerror(1, "add_rule", "match must be a string or a list of strings")
       end
       phrases[i] = lower(p)
+      i = i + 1
     end
-    if t.code ~= nil and (type(t.code) ~= "number" or t.code % 1 ~= 0
-        or t.code < 200 or t.code > 599) then
+    if code ~= nil and (type(code) ~= "number" or code % 1 ~= 0
+        or code < 200 or code > 599) then
       argerror(1, "add_rule", "code must be a reply code (200-599)")
     end
-    if t.class ~= nil and t.class ~= 4 and t.class ~= 5 then
+    if class ~= nil and class ~= 4 and class ~= 5 then
       argerror(1, "add_rule", "class must be 4 or 5")
     end
-    if t.scope ~= nil and (type(t.scope) ~= "string" or not SCOPE[t.scope]) then
-      argerror(1, "add_rule", "scope must be one of the scopes, got " .. tostring(t.scope))
+    if scope ~= nil and (type(scope) ~= "string" or not SCOPE[scope]) then
+      argerror(1, "add_rule", "scope must be one of the scopes, got " .. shown(scope))
     end
     local n = #urules + 1
     if n > MAX_RULES then
       argerror(1, "add_rule", format("too many rules (at most %d; clear_rules drops them)",
         MAX_RULES))
     end
-    urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
-      class = t.class, phrases = phrases, label = concat(phrases, " && ") }
+    urules[n] = { reason = reason, scope = scope, code = code,
+      class = class, phrases = phrases, label = concat(phrases, " && ") }
     core._set_hook(hook)
     hooked = true
     return n
@@ -745,18 +769,6 @@ do
 
   local KINDS = { reply = "reply", enhanced = "enhanced", pair = "pair" }
 
-  -- s for an error message: its first 40 bytes in quotes, bytes outside
-  -- printable ASCII (and the quote and backslash) as \ddd.
-  local gsub = string.gsub
-  local function quoted(s)
-    local more = #s > 40 and "..." or ""
-    local q = gsub(sub(s, 1, 40), ".", function(c)
-      local b = sbyte(c)
-      if b < 32 or b > 126 or b == 39 or b == 92 then return format("\\%03d", b) end
-    end)
-    return "'" .. q .. "'" .. more
-  end
-
   --- Iterate over the registry: for code, t in smtpcode.codes("reply") do.
   -- kind: "reply" (every reply code with a meaning), "enhanced" (the
   -- registry X.s.d entries) or "pair" (the common reply/enhanced pairs).
@@ -766,7 +778,7 @@ do
       error(format("bad argument #1 to 'codes' (string expected, got %s)", type(kind)), 0)
     end
     if not KINDS[kind] then
-      error(format("bad argument #1 to 'codes' (invalid kind %s)", quoted(kind)), 0)
+      error(format("bad argument #1 to 'codes' (invalid kind '%s')", escaped(kind)), 0)
     end
     local i, n = 0, core.registry_count(kind)
     return function()

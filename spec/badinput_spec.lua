@@ -392,7 +392,7 @@ end)
 -- failed before its fix; each runs on every backend of every runtime.
 -- =======================================================
 
-local setmetatable, rawget = setmetatable, rawget
+local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
 local cocreate, coresume, yield = coroutine.create, coroutine.resume, coroutine.yield
 
 -- a table whose metamethods raise: it must never be consulted
@@ -574,6 +574,54 @@ describe("tables with metatables", function()
       -- explain of such a table, and of a raising one
       assert.is_string((smtpcode.explain(raising())), b)
     end)
+  end)
+
+  it("never run their metamethods, in any table argument of any function", function()
+    -- every table position of every public function, given tables whose
+    -- metamethods raise: a value, nil + message + code, or bad argument
+    local function tables()
+      return {
+        raising(),
+        setmetatable({ reason = "spam", match = "x" }, getmetatable(raising())),
+        setmetatable({}, { __index = { reason = "spam", match = "x", lenient = true,
+          code = 550, text = "user unknown", advice = "a", description = "d",
+          severity = "permanent" } }),
+      }
+    end
+    each_backend(function(b)
+      local problems = {}
+      for name, sig in pairs(SIGS) do
+        for pos = 1, #sig do
+          if accepts(sig[pos], "table") then
+            for k, t in ipairs(tables()) do
+              local args = {}
+              for i = 1, #sig do args[i] = sig.good[i] end
+              args[pos] = t
+              local p = judge(name, smtpcode[name], args, #sig, pos, false, sig.bare_nil)
+              if p then problems[#problems + 1] = format("%s table %d: %s", b, k, p) end
+            end
+          end
+        end
+      end
+      smtpcode.clear_rules()
+      assert.are.same({}, problems)
+    end)
+  end)
+
+  it("as add_rule's rule are read raw, and a bad value is named escaped", function()
+    finally(function() smtpcode.clear_rules() end)
+    local r = setmetatable({ match = "zz-house-zz" }, { __index = { reason = "spam" } })
+    local ok, msg = pcall(smtpcode.add_rule, r)
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'add_rule' (reason must be one of the reasons, got nil)", msg)
+    ok, msg = pcall(smtpcode.add_rule, { reason = "\27[2J" .. rep("\155", 100), match = "x" })
+    assert.is_false(ok)
+    assert.is_nil(msg:find("[^\32-\126]"), msg)
+    assert.truthy(msg:find("got \\027[2J\\155", 1, true), msg)
+    -- a match list with a raising __index: its raw entries
+    local m = setmetatable({ "zz-house-zz" }, getmetatable(raising()))
+    assert.are.equal(1, smtpcode.add_rule { reason = "policy", match = m })
+    assert.are.equal("policy", smtpcode.classify("550 zz-house-zz").reason)
   end)
 
   it("with a yielding __newindex, in interleaved coroutines, give each call its own answer",
