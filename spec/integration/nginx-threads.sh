@@ -144,6 +144,6 @@ else
   ok "nginx error log has no errors"
 fi
 
-stop_pid "$NGX" QUIT && ok "nginx stopped (pid $NGX)" || nok "nginx stopped"
+if stop_pid "$NGX" QUIT; then ok "nginx stopped (pid $NGX)"; else nok "nginx stopped"; fi
 NGX=
 finish
