@@ -184,6 +184,10 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     local mine = busy
     local rp, buf = reply, lines
     if mine then
+      -- (the options too: ffi.new may run yet another finalizer)
+      if o ~= nil then
+        o = ffi.new("smtpcode_opts", o.flags, o.max_line, o.max_lines, o.max_reply)
+      end
       rp, buf = ffi.new("smtpcode_reply"), ffi.new("smtpcode_line[?]", STACK)
     end
     busy = true

@@ -681,27 +681,39 @@ describe("tables with metatables", function()
     local LONG = rep("250-a line of a long reply\r\n", 39)
     local LONG_OPTS = { max_lines = 50, max_reply = 4096 }
     each_backend(function(b)
-      local bad = 0
+      local bad, first = 0, nil
+      local function wrong(what)
+        bad = bad + 1
+        first = first or what
+      end
+      local function verdict(c, what)
+        if c.bounce ~= "hard" or c.retry ~= false or c.reason ~= "user_unknown" then
+          wrong(format("%s: %s %s %s", what, tostring(c.reason), tostring(c.bounce),
+            tostring(c.retry)))
+        end
+      end
       local into = {}
       for i = 1, 20000 do
         garbage()
-        local c = smtpcode.classify("550 5.1.1 user unknown")
-        if c.bounce ~= "hard" or c.retry ~= false or c.reason ~= "user_unknown" then bad = bad + 1 end
-        c = smtpcode.classify("550 5.1.1 user unknown", nil, into)
-        if c.bounce ~= "hard" or c.retry ~= false or c.reason ~= "user_unknown" then bad = bad + 1 end
+        verdict(smtpcode.classify("550 5.1.1 user unknown"), "classify")
+        verdict(smtpcode.classify("550 5.1.1 user unknown", nil, into), "classify into")
         local r = smtpcode.parse("250-first line\r\n250-second\r\n250 third " .. i .. "\r\n")
-        if r.text ~= "first line\nsecond\nthird " .. i then bad = bad + 1 end
+        if r.text ~= "first line\nsecond\nthird " .. i then wrong("parse: " .. r.text) end
         local code, _, enh, text = smtpcode.scan("550 5.1.1 hello " .. i)
-        if code ~= 550 or enh ~= "5.1.1" or text ~= "hello " .. i then bad = bad + 1 end
+        if code ~= 550 or enh ~= "5.1.1" or text ~= "hello " .. i then
+          wrong("scan: " .. tostring(code) .. " " .. tostring(text))
+        end
         -- more lines than the FFI keeps on its stack: parsed twice, with opts
         for _ = 1, 4 do
           garbage()
-          r = smtpcode.parse(LONG .. "250 end " .. i .. "\r\n", LONG_OPTS)
-          if not r or #r.lines ~= 40 or r.lines[40] ~= "end " .. i then bad = bad + 1 end
+          local r2, msg = smtpcode.parse(LONG .. "250 end " .. i .. "\r\n", LONG_OPTS)
+          if not r2 or #r2.lines ~= 40 or r2.lines[40] ~= "end " .. i then
+            wrong("long parse: " .. tostring(msg or r2.lines[40]))
+          end
         end
       end
       collectgarbage()
-      assert.are.equal(0, bad, b)
+      assert.are.equal(0, bad, b .. ": " .. tostring(first))
     end)
   end)
 end)
