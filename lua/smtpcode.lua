@@ -127,14 +127,11 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return floor(v)
   end
 
-  local function getopts(o, fname)
-    if o == nil then return nil end
+  -- The options as values: flags, max_line, max_lines, max_reply (checked).
+  local function optvalues(o, fname)
     if type(o) ~= "table" then typeerror(2, fname, "table", o) end
-    obuf.flags = rawget(o, "lenient") and O_LENIENT or 0
-    obuf.max_line = limit(o, "max_line", fname)
-    obuf.max_lines = limit(o, "max_lines", fname)
-    obuf.max_reply = limit(o, "max_reply", fname)
-    return obuf
+    return rawget(o, "lenient") and O_LENIENT or 0, limit(o, "max_line", fname),
+      limit(o, "max_lines", fname), limit(o, "max_reply", fname)
   end
 
   local function fail(status, n)
@@ -153,56 +150,62 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return nil, msg, M.status_names[status]
   end
 
+  -- The structs above are shared by the calls of scan and parse. A call
+  -- can be interrupted anywhere by a finalizer (the collector runs them at
+  -- allocations and when a trace exits), and the finalizer may call scan or
+  -- parse: a call that starts while another holds the structs (busy) gets
+  -- structs of its own.
+  local busy = false
+
   local function scan(s, opts)
     if type(s) ~= "string" then typeerror(1, "scan", "string", s) end
+    local f, ml, mls, mr
+    if opts ~= nil then f, ml, mls, mr = optvalues(opts, "scan") end
+    local mine = busy
+    local ob, ln = obuf, line
+    if mine then ob, ln = ffi.new("smtpcode_opts"), ffi.new("smtpcode_line") end
+    busy = true
     local o = nil
-    if opts ~= nil then o = getopts(opts, "scan") end
-    local r = C.smtpcode_parse_line(s, #s, o, line)
+    if f then
+      ob.flags, ob.max_line, ob.max_lines, ob.max_reply = f, ml, mls, mr
+      o = ob
+    end
+    local r = C.smtpcode_parse_line(s, #s, o, ln)
+    local code, cls, eo, el = ln.code, ln.cls, ln.enh_off, ln.enh_len
+    local to, tl, flags = ln.text_off, ln.text_len, ln.flags
+    busy = mine
     if r < 0 then return fail(r, 1) end
-    -- every field out of the shared struct before anything allocates (a
-    -- finalizer run by the collector may call scan again)
-    local code, cls, eo, el = line.code, line.cls, line.enh_off, line.enh_len
-    local to, tl, flags = line.text_off, line.text_len, line.flags
     local enh = nil
     if cls ~= 0 then enh = sub(s, eo + 1, eo + el) end
     return code, SEV[code], enh, sub(s, to + 1, to + tl), flags % 2 == 1
   end
 
-  -- parse's line buffer is shared; a call made while another is still
-  -- reading it (from a finalizer) gets its own
-  local busy = false
-
   local function parse(s, opts, into)
     if type(s) ~= "string" then typeerror(1, "parse", "string", s) end
-    local o = nil
-    if opts ~= nil then o = getopts(opts, "parse") end
+    local f, ml, mls, mr
+    if opts ~= nil then f, ml, mls, mr = optvalues(opts, "parse") end
     if into ~= nil and type(into) ~= "table" then
       typeerror(3, "parse", "table", into)
     end
-    -- the shared structs, unless a call still reading them was interrupted
-    -- (by a finalizer that calls parse): then structs of this call's own
     local mine = busy
-    local rp, buf = reply, lines
+    local ob, rp, buf = obuf, reply, lines
     if mine then
-      -- (the options too: ffi.new may run yet another finalizer)
-      if o ~= nil then
-        o = ffi.new("smtpcode_opts", o.flags, o.max_line, o.max_lines, o.max_reply)
-      end
-      rp, buf = ffi.new("smtpcode_reply"), ffi.new("smtpcode_line[?]", STACK)
+      ob, rp = ffi.new("smtpcode_opts"), ffi.new("smtpcode_reply")
+      buf = ffi.new("smtpcode_line[?]", STACK)
     end
     busy = true
+    local o = nil
+    if f then
+      ob.flags, ob.max_line, ob.max_lines, ob.max_reply = f, ml, mls, mr
+      o = ob
+    end
     local r = C.smtpcode_parse_reply(s, #s, o, rp, buf, STACK)
+    local n = rp.nlines
     if r < 0 then
       busy = mine
-      return fail(r, rp.nlines)
+      return fail(r, n)
     end
-    local n = rp.nlines
     if n > STACK then
-      -- the options copied first: obuf is shared too, and ffi.new may run
-      -- a finalizer that calls parse with options of its own
-      if o ~= nil then
-        o = ffi.new("smtpcode_opts", o.flags, o.max_line, o.max_lines, o.max_reply)
-      end
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
     end
@@ -431,18 +434,21 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       return ((v.by * 1000 + v.code) * 10 + v.cls) * 1000000 + v.subject * 1000 + v.detail
     end
 
-    -- v is shared: a call interrupted by a finalizer that classifies again
-    -- finds gen changed and answers with the C API (below)
+    -- v is shared, and a call can be interrupted anywhere by a finalizer
+    -- (at an allocation, or when a trace exits) that classifies again: each
+    -- call counts itself in gen before it fills v, and a call that finds
+    -- gen changed answers with the C API and caches nothing.
     local gen = 0
 
     -- the C API answer for x, and every string it names, into the caches
     -- (codes with a subject over 9 or a detail over 99 are not kept: rare,
-    -- and too many). The keys are taken from v before anything allocates.
-    local function learn(x, into)
+    -- and too many), unless v may belong to another call (gen ~= my).
+    local function learn(x, into, my)
       if v.subject > 9 or v.detail > 99 then return cclassify(x, nil, into) end
       local ek, bk, by, rule = nil, bykey(), v.by, v.rule
       if v.cls ~= 0 then ek = enhkey() end
       local vt = C.smtpcode_verdict_text(v)
+      if gen ~= my then return cclassify(x, nil, into) end -- the keys may be another's
       local r = cclassify(x, nil, into)
       if ek then ENH[ek] = rawget(r, "enhanced") end
       if by == 1 then
@@ -469,14 +475,14 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       local enh, matched = nil
       if v.cls ~= 0 then
         enh = ENH[enhkey()]
-        if enh == nil then return learn(x, into) end
+        if enh == nil then return learn(x, into, my) end
       end
       if v.by == 1 then matched = RULE[v.rule] else matched = BYK[bykey()] end
       local t = C.smtpcode_verdict_text(v)
       local desc, adv = DESC[t], ADV[t]
       if desc == nil or adv == nil
           or (matched == nil and (v.by ~= 0 or v.code ~= 0 or v.cls ~= 0)) then
-        return learn(x, into)
+        return learn(x, into, my)
       end
       local code = v.code
       if code == 0 then code = nil end

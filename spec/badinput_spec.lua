@@ -716,6 +716,71 @@ describe("tables with metatables", function()
       assert.are.equal(0, bad, b .. ": " .. tostring(first))
     end)
   end)
+
+  it("give the C API's answers while finalizers call smtpcode at random points", function()
+    -- a finalizer runs at an allocation or when a trace exits, so anywhere
+    -- in a call; random calls of parse, scan and classify (options, into)
+    -- with finalizers making random calls of their own, each answer
+    -- compared with the C functions' (which share nothing)
+    local core = smtpcode._core
+    local seed = 7
+    local function rnd(n)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return math.floor(seed / 65536) % n + 1
+    end
+    local TEXTS = { "550 5.1.1 user unknown", "451 4.7.1 greylisted, try again later",
+      "552 5.2.2 mailbox full", "554 5.7.1 blocked using zen.spamhaus.org", "421 4.3.2 try later",
+      "250 2.0.0 ok", "Connection timed out", "550 5.7.26 DMARC policy", "553 5.1.8 sender domain",
+      "530 5.7.0 Authentication required", "550 5.1.10 RecipientNotFound", "450 4.2.1 slow down" }
+    local REPLIES = { "250-a\r\n250-b\r\n250 c\r\n", "550-5.1.1 x\r\n550 5.1.1 y\r\n",
+      rep("250-a line of a long reply\r\n", 39) .. "250 end\r\n", "421 4.3.2 z\r\n",
+      "571 x\r\n", "250-only\r\n" }
+    local OPTS = { false, { lenient = true }, { max_lines = 50, max_reply = 4096 },
+      { max_lines = 2 }, { max_line = 5 } }
+    local function pickcall()
+      local k = rnd(4)
+      if k <= 2 then return "classify", TEXTS[rnd(#TEXTS)], k == 2 end
+      return k == 3 and "parse" or "scan", REPLIES[rnd(#REPLIES)], OPTS[rnd(#OPTS)] or nil
+    end
+    local function same(a, b)
+      if type(a) ~= type(b) then return false end
+      if type(a) ~= "table" then return a == b end
+      for k, x in pairs(a) do if not same(x, b[k]) then return false end end
+      for k in pairs(b) do if a[k] == nil then return false end end
+      return true
+    end
+    local newproxy = rawget(_G, "newproxy")
+    local mt = { __gc = function()
+      for _ = 1, 3 do
+        local f, x, o = pickcall()
+        if f == "classify" then smtpcode.classify(x, nil, o and {} or nil) else smtpcode[f](x, o) end
+      end
+    end }
+    local function garbage()
+      if newproxy then debug.setmetatable(newproxy(false), mt) else setmetatable({}, mt) end
+    end
+    each_backend(function(b)
+      local bad, first = 0, nil
+      for _ = 1, 50000 do
+        for _ = 1, rnd(3) do garbage() end
+        local f, x, o = pickcall()
+        local got, want
+        if f == "classify" then
+          got = { smtpcode.classify(x, nil, o and {} or nil) }
+          want = { core.classify(x, nil, o and {} or nil) }
+        else
+          got = { smtpcode[f](x, o) }
+          want = { core[f](x, o) }
+        end
+        if not same(got, want) then
+          bad = bad + 1
+          first = first or format("%s(%q)", f, x:sub(1, 40))
+        end
+      end
+      collectgarbage()
+      assert.are.equal(0, bad, b .. ": " .. tostring(first))
+    end)
+  end)
 end)
 
 -- }======================================================
