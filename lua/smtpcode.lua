@@ -10,9 +10,10 @@
 local core = require "smtpcode.core"
 
 local type, error, tostring, pcall = type, error, tostring, pcall
-local rawget, rawset = rawget, rawset
--- LuaJIT built with LUA52COMPAT honours __len on tables: use rawlen there
-local rawlen = rawget(_G, "rawlen") or function(t) return #t end
+local rawget, rawset, getmetatable = rawget, rawset, getmetatable
+-- LuaJIT built with LUA52COMPAT honours __len on tables and has rawlen;
+-- elsewhere # on a table is raw (the length the C API's lua_objlen gives)
+local rawlen = rawget(_G, "rawlen")
 local floor = math.floor
 local concat = table.concat
 local sub = string.sub
@@ -180,35 +181,79 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return code, SEV[code], enh, sub(s, to + 1, to + tl), flags % 2 == 1
   end
 
-  local function parse(s, opts, into)
+  -- parse's result written with rawset and rawget only, into a table t
+  -- (or its lines table) that has a metatable; rp, buf: the parsed reply
+  -- of n lines and r bytes in s.
+  local function fill_raw(s, t, rp, buf, n, r)
+    local code, cls, flags = rp.code, rp.cls, rp.flags
+    local enh, subj, det = nil, nil, nil
+    if cls ~= 0 then
+      enh = sub(s, rp.enh_off + 1, rp.enh_off + rp.enh_len)
+      subj, det = rp.subject, rp.detail
+    else
+      cls = nil
+    end
+    rawset(t, "code", code)
+    rawset(t, "severity", SEV[code])
+    rawset(t, "enhanced", enh)
+    rawset(t, "class", cls)
+    rawset(t, "subject", subj)
+    rawset(t, "detail", det)
+    rawset(t, "mismatch", floor(flags / 2) % 2 == 1 or nil)
+    rawset(t, "nonstandard", floor(flags / 4) % 2 == 1 or nil)
+    rawset(t, "enhanced_varies", floor(flags / 16) % 2 == 1 or nil)
+    rawset(t, "length", r)
+    local ls = rawget(t, "lines")
+    if type(ls) ~= "table" then
+      ls = {}
+      rawset(t, "lines", ls)
+    end
+    local pos = 0
+    for i = 0, n - 1 do
+      local l = buf[i]
+      local a = pos + l.text_off
+      rawset(ls, i + 1, sub(s, a + 1, a + l.text_len))
+      pos = pos + l.length
+    end
+    local len
+    if rawlen then len = rawlen(ls) else len = #ls end
+    for i = n + 1, len do rawset(ls, i, nil) end
+    if n == 1 then
+      rawset(t, "text", rawget(ls, 1))
+    else
+      rawset(t, "text", concat(ls, "\n", 1, n))
+    end
+    return t
+  end
+
+  -- parse into the structs rp, buf, ob: the shared ones (shared = true,
+  -- marked busy meanwhile) or a nested call's own
+  local function parse_with(s, opts, into, rp, buf, ob, shared)
     if type(s) ~= "string" then typeerror(1, "parse", "string", s) end
-    local f, ml, mls, mr
-    if opts ~= nil then f, ml, mls, mr = optvalues(opts, "parse") end
-    if into ~= nil and type(into) ~= "table" then
-      typeerror(3, "parse", "table", into)
-    end
-    local mine = busy
-    local ob, rp, buf = obuf, reply, lines
-    if mine then
-      ob, rp = ffi.new("smtpcode_opts"), ffi.new("smtpcode_reply")
-      buf = ffi.new("smtpcode_line[?]", STACK)
-    end
-    busy = true
     local o = nil
-    if f then
-      ob.flags, ob.max_line, ob.max_lines, ob.max_reply = f, ml, mls, mr
-      o = ob
+    do
+      local f, ml, mls, mr
+      if opts ~= nil then f, ml, mls, mr = optvalues(opts, "parse") end
+      if into ~= nil and type(into) ~= "table" then
+        typeerror(3, "parse", "table", into)
+      end
+      if shared then busy = true end
+      if f then
+        ob.flags, ob.max_line, ob.max_lines, ob.max_reply = f, ml, mls, mr
+        o = ob
+      end
     end
     local r = C.smtpcode_parse_reply(s, #s, o, rp, buf, STACK)
     local n = rp.nlines
     if r < 0 then
-      busy = mine
+      if shared then busy = false end
       return fail(r, n)
     end
     if n > STACK then
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
     end
+    if not shared then return fill_raw(s, into or {}, rp, buf, n, r) end
     local code, cls, flags = rp.code, rp.cls, rp.flags
     local enh, subj, det = nil, nil, nil
     if cls ~= 0 then
@@ -229,16 +274,10 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
             mismatch = mismatch, nonstandard = nonstd,
             enhanced_varies = varies, length = r }
     else
-      rawset(t, "code", code)
-      rawset(t, "severity", SEV[code])
-      rawset(t, "enhanced", enh)
-      rawset(t, "class", cls)
-      rawset(t, "subject", subj)
-      rawset(t, "detail", det)
-      rawset(t, "mismatch", mismatch)
-      rawset(t, "nonstandard", nonstd)
-      rawset(t, "enhanced_varies", varies)
-      rawset(t, "length", r)
+      t.code, t.severity, t.enhanced = code, SEV[code], enh
+      t.class, t.subject, t.detail = cls, subj, det
+      t.mismatch, t.nonstandard, t.enhanced_varies = mismatch, nonstd, varies
+      t.length = r
       ls = rawget(t, "lines")
       if type(ls) ~= "table" then
         ls = {}
@@ -249,17 +288,37 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     for i = 0, n - 1 do
       local l = buf[i]
       local a = pos + l.text_off
-      rawset(ls, i + 1, sub(s, a + 1, a + l.text_len))
+      ls[i + 1] = sub(s, a + 1, a + l.text_len)
       pos = pos + l.length
     end
-    busy = mine
-    for i = n + 1, rawlen(ls) do rawset(ls, i, nil) end
+    if shared then busy = false end
+    local len
+    if rawlen then len = rawlen(ls) else len = #ls end
+    for i = n + 1, len do rawset(ls, i, nil) end
     if n == 1 then
       rawset(t, "text", rawget(ls, 1))
     else
       rawset(t, "text", concat(ls, "\n", 1, n))
     end
     return t
+  end
+
+  -- own structs and raw stores: for a call that interrupts another (busy)
+  -- and for an into (or into.lines) with a metatable
+  local function parse_slow(s, opts, into)
+    return parse_with(s, opts, into, ffi.new("smtpcode_reply"),
+      ffi.new("smtpcode_line[?]", STACK), ffi.new("smtpcode_opts"), false)
+  end
+
+  local function parse(s, opts, into)
+    if busy then return parse_slow(s, opts, into) end
+    if type(into) == "table" then
+      local ls = rawget(into, "lines")
+      if getmetatable(into) ~= nil or (type(ls) == "table" and getmetatable(ls) ~= nil) then
+        return parse_slow(s, opts, into)
+      end
+    end
+    return parse_with(s, opts, into, reply, lines, obuf, true)
   end
 
   return { parse = parse, scan = scan, ffi = ffi, C = C }
