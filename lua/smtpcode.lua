@@ -158,27 +158,41 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
   -- structs of its own.
   local busy = false
 
+  -- scan counts its calls in sgen: one that finds the count changed after
+  -- reading the shared structs was interrupted by another (a finalizer)
+  -- and answers with the C API
+  local sgen = 0
+  local capiscan = core.scan
+
   local function scan(s, opts)
     if type(s) ~= "string" then typeerror(1, "scan", "string", s) end
-    local f, ml, mls, mr
-    if opts ~= nil then f, ml, mls, mr = optvalues(opts, "scan") end
-    local mine = busy
-    local ob, ln = obuf, line
-    if mine then ob, ln = ffi.new("smtpcode_opts"), ffi.new("smtpcode_line") end
-    busy = true
     local o = nil
-    if f then
-      ob.flags, ob.max_line, ob.max_lines, ob.max_reply = f, ml, mls, mr
-      o = ob
+    local my
+    if opts ~= nil then
+      local f, ml, mls, mr = optvalues(opts, "scan")
+      my = sgen + 1
+      sgen = my
+      obuf.flags, obuf.max_line, obuf.max_lines, obuf.max_reply = f, ml, mls, mr
+      o = obuf
+    else
+      my = sgen + 1
+      sgen = my
     end
-    local r = C.smtpcode_parse_line(s, #s, o, ln)
-    local code, cls, eo, el = ln.code, ln.cls, ln.enh_off, ln.enh_len
-    local to, tl, flags = ln.text_off, ln.text_len, ln.flags
-    busy = mine
-    if r < 0 then return fail(r, 1) end
+    local r = C.smtpcode_parse_line(s, #s, o, line)
+    if r < 0 then
+      if sgen ~= my then return capiscan(s, opts) end
+      return fail(r, 1)
+    end
+    local code = line.code
     local enh = nil
-    if cls ~= 0 then enh = sub(s, eo + 1, eo + el) end
-    return code, SEV[code], enh, sub(s, to + 1, to + tl), flags % 2 == 1
+    if line.cls ~= 0 then
+      enh = sub(s, line.enh_off + 1, line.enh_off + line.enh_len)
+    end
+    local to = line.text_off
+    local text = sub(s, to + 1, to + line.text_len)
+    local cont = line.flags % 2 == 1
+    if sgen ~= my then return capiscan(s, opts) end
+    return code, SEV[code], enh, text, cont
   end
 
   -- parse's result written with rawset and rawget only, into a table t
