@@ -102,7 +102,8 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
   local line = ffi.new("smtpcode_line")
   local reply = ffi.new("smtpcode_reply")
   local lines = ffi.new("smtpcode_line[?]", STACK)
-  local obuf = ffi.new("smtpcode_opts")
+  local obuf = ffi.new("smtpcode_opts")  -- parse's
+  local sobuf = ffi.new("smtpcode_opts") -- scan's
 
   local function argerror(n, fname, msg)
     error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
@@ -151,11 +152,11 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return nil, msg, M.status_names[status]
   end
 
-  -- The structs above are shared by the calls of scan and parse. A call
-  -- can be interrupted anywhere by a finalizer (the collector runs them at
-  -- allocations and when a trace exits), and the finalizer may call scan or
-  -- parse: a call that starts while another holds the structs (busy) gets
-  -- structs of its own.
+  -- The structs above are shared by the calls of scan (line, sobuf) and
+  -- of parse (reply, lines, obuf). A call can be interrupted anywhere by a
+  -- finalizer (the collector runs them at allocations and when a trace
+  -- exits), and the finalizer may call scan or parse again: a parse that
+  -- starts while another holds the structs (busy) gets structs of its own.
   local busy = false
 
   -- scan counts its calls in sgen: one that finds the count changed after
@@ -172,8 +173,8 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       local f, ml, mls, mr = optvalues(opts, "scan")
       my = sgen + 1
       sgen = my
-      obuf.flags, obuf.max_line, obuf.max_lines, obuf.max_reply = f, ml, mls, mr
-      o = obuf
+      sobuf.flags, sobuf.max_line, sobuf.max_lines, sobuf.max_reply = f, ml, mls, mr
+      o = sobuf
     else
       my = sgen + 1
       sgen = my
