@@ -241,39 +241,68 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return t
   end
 
-  -- parse into the structs rp, buf, ob: the shared ones (shared = true,
-  -- marked busy meanwhile) or a nested call's own
-  local function parse_with(s, opts, into, rp, buf, ob, shared)
+  -- The checks of parse's arguments; returns the options' values.
+  local function parseargs(s, opts, into)
     if type(s) ~= "string" then typeerror(1, "parse", "string", s) end
-    local o = nil
-    do
-      local f, ml, mls, mr
-      if opts ~= nil then f, ml, mls, mr = optvalues(opts, "parse") end
-      if into ~= nil and type(into) ~= "table" then
-        typeerror(3, "parse", "table", into)
-      end
-      if shared then busy = true end
-      if f then
-        ob.flags, ob.max_line, ob.max_lines, ob.max_reply = f, ml, mls, mr
-        o = ob
-      end
+    local f, ml, mls, mr
+    if opts ~= nil then f, ml, mls, mr = optvalues(opts, "parse") end
+    if into ~= nil and type(into) ~= "table" then
+      typeerror(3, "parse", "table", into)
     end
+    return f, ml, mls, mr
+  end
+
+  -- parse with structs of its own and raw stores: for a call that
+  -- interrupts another (busy) and for an into (or into.lines) with a
+  -- metatable
+  local function parse_slow(s, opts, into)
+    local f, ml, mls, mr = parseargs(s, opts, into)
+    local rp, buf = ffi.new("smtpcode_reply"), ffi.new("smtpcode_line[?]", STACK)
+    local o = nil
+    if f then o = ffi.new("smtpcode_opts", f, ml, mls, mr) end
     local r = C.smtpcode_parse_reply(s, #s, o, rp, buf, STACK)
     local n = rp.nlines
-    if r < 0 then
-      if shared then busy = false end
-      return fail(r, n)
-    end
+    if r < 0 then return fail(r, n) end
     if n > STACK then
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
     end
-    if not shared then return fill_raw(s, into or {}, rp, buf, n, r) end
-    local code, cls, flags = rp.code, rp.cls, rp.flags
+    return fill_raw(s, into or {}, rp, buf, n, r)
+  end
+
+  local function parse(s, opts, into)
+    if busy then return parse_slow(s, opts, into) end
+    if type(into) == "table" then
+      local ls = rawget(into, "lines")
+      if getmetatable(into) ~= nil or (type(ls) == "table" and getmetatable(ls) ~= nil) then
+        return parse_slow(s, opts, into)
+      end
+    end
+    local o = nil
+    do
+      local f, ml, mls, mr = parseargs(s, opts, into)
+      busy = true -- until the shared structs are read
+      if f then
+        obuf.flags, obuf.max_line, obuf.max_lines, obuf.max_reply = f, ml, mls, mr
+        o = obuf
+      end
+    end
+    local buf = lines
+    local r = C.smtpcode_parse_reply(s, #s, o, reply, buf, STACK)
+    local n = reply.nlines
+    if r < 0 then
+      busy = false
+      return fail(r, n)
+    end
+    if n > STACK then
+      buf = ffi.new("smtpcode_line[?]", n)
+      r = C.smtpcode_parse_reply(s, #s, o, reply, buf, n)
+    end
+    local code, cls, flags = reply.code, reply.cls, reply.flags
     local enh, subj, det = nil, nil, nil
     if cls ~= 0 then
-      enh = sub(s, rp.enh_off + 1, rp.enh_off + rp.enh_len)
-      subj, det = rp.subject, rp.detail
+      enh = sub(s, reply.enh_off + 1, reply.enh_off + reply.enh_len)
+      subj, det = reply.subject, reply.detail
     else
       cls = nil
     end
@@ -293,12 +322,13 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       t.class, t.subject, t.detail = cls, subj, det
       t.mismatch, t.nonstandard, t.enhanced_varies = mismatch, nonstd, varies
       t.length = r
-      ls = rawget(t, "lines")
+      ls = t.lines
       if type(ls) ~= "table" then
         ls = {}
-        rawset(t, "lines", ls)
+        t.lines = ls
       end
     end
+    -- (neither t nor ls has a metatable here: plain stores are raw)
     local pos = 0
     for i = 0, n - 1 do
       local l = buf[i]
@@ -306,34 +336,14 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       ls[i + 1] = sub(s, a + 1, a + l.text_len)
       pos = pos + l.length
     end
-    if shared then busy = false end
-    local len
-    if rawlen then len = rawlen(ls) else len = #ls end
-    for i = n + 1, len do rawset(ls, i, nil) end
+    busy = false
+    for i = n + 1, #ls do ls[i] = nil end
     if n == 1 then
-      rawset(t, "text", rawget(ls, 1))
+      t.text = ls[1]
     else
-      rawset(t, "text", concat(ls, "\n", 1, n))
+      t.text = concat(ls, "\n", 1, n)
     end
     return t
-  end
-
-  -- own structs and raw stores: for a call that interrupts another (busy)
-  -- and for an into (or into.lines) with a metatable
-  local function parse_slow(s, opts, into)
-    return parse_with(s, opts, into, ffi.new("smtpcode_reply"),
-      ffi.new("smtpcode_line[?]", STACK), ffi.new("smtpcode_opts"), false)
-  end
-
-  local function parse(s, opts, into)
-    if busy then return parse_slow(s, opts, into) end
-    if type(into) == "table" then
-      local ls = rawget(into, "lines")
-      if getmetatable(into) ~= nil or (type(ls) == "table" and getmetatable(ls) ~= nil) then
-        return parse_slow(s, opts, into)
-      end
-    end
-    return parse_with(s, opts, into, reply, lines, obuf, true)
   end
 
   return { parse = parse, scan = scan, ffi = ffi, C = C }
