@@ -10,6 +10,10 @@
 local core = require "smtpcode.core"
 
 local type, error, tostring, pcall = type, error, tostring, pcall
+local rawget, rawset, getmetatable = rawget, rawset, getmetatable
+-- LuaJIT built with LUA52COMPAT honours __len on tables and has rawlen;
+-- elsewhere # on a table is raw (the length the C API's lua_objlen gives)
+local rawlen = rawget(_G, "rawlen")
 local floor = math.floor
 local concat = table.concat
 local sub = string.sub
@@ -20,6 +24,23 @@ local M = {
   _VERSION = core._VERSION,
   _core = core,
 }
+
+-- s for an error message: its first 40 bytes, bytes outside printable
+-- ASCII (and the quote and backslash) as \ddd, "..." when cut.
+local function escaped(s)
+  local q = string.gsub(sub(s, 1, 40), ".", function(c)
+    local b = string.byte(c)
+    if b < 32 or b > 126 or b == 39 or b == 92 then return format("\\%03d", b) end
+  end)
+  if #s > 40 then q = q .. "..." end
+  return q
+end
+
+-- any value for an error message: a string escaped, else its tostring
+local function shown(v)
+  if type(v) == "string" then return escaped(v) end
+  return tostring(v)
+end
 
 -- The C API implementations are always available.
 local capi = {
@@ -81,7 +102,8 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
   local line = ffi.new("smtpcode_line")
   local reply = ffi.new("smtpcode_reply")
   local lines = ffi.new("smtpcode_line[?]", STACK)
-  local obuf = ffi.new("smtpcode_opts")
+  local obuf = ffi.new("smtpcode_opts")  -- parse's
+  local sobuf = ffi.new("smtpcode_opts") -- scan's
 
   local function argerror(n, fname, msg)
     error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
@@ -91,8 +113,11 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     argerror(n, fname, expected .. " expected, got " .. type(v))
   end
 
+  -- Tables passed in are read with rawget and written with rawset, as the
+  -- C API does: metatables are ignored, so no caller code runs inside a
+  -- call (see "Tables you pass" in SECURITY.md).
   local function limit(o, key, fname)
-    local v = o[key]
+    local v = rawget(o, key)
     if v == nil then return 0 end
     if type(v) ~= "number" then
       argerror(2, fname, format("opts.%s must be a number, got %s", key, type(v)))
@@ -104,14 +129,11 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return floor(v)
   end
 
-  local function getopts(o, fname)
-    if o == nil then return nil end
+  -- The options as values: flags, max_line, max_lines, max_reply (checked).
+  local function optvalues(o, fname)
     if type(o) ~= "table" then typeerror(2, fname, "table", o) end
-    obuf.flags = o.lenient and O_LENIENT or 0
-    obuf.max_line = limit(o, "max_line", fname)
-    obuf.max_lines = limit(o, "max_lines", fname)
-    obuf.max_reply = limit(o, "max_reply", fname)
-    return obuf
+    return rawget(o, "lenient") and O_LENIENT or 0, limit(o, "max_line", fname),
+      limit(o, "max_lines", fname), limit(o, "max_reply", fname)
   end
 
   local function fail(status, n)
@@ -130,33 +152,148 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
     return nil, msg, M.status_names[status]
   end
 
+  -- The structs above are shared by the calls of scan (line, sobuf) and
+  -- of parse (reply, lines, obuf). A call can be interrupted anywhere by a
+  -- finalizer (the collector runs them at allocations and when a trace
+  -- exits), and the finalizer may call scan or parse again: a parse that
+  -- starts while another holds the structs (busy) gets structs of its own.
+  local busy = false
+
+  -- scan counts its calls in sgen: one that finds the count changed after
+  -- reading the shared structs was interrupted by another (a finalizer)
+  -- and answers with the C API
+  local sgen = 0
+  local capiscan = core.scan
+
   local function scan(s, opts)
     if type(s) ~= "string" then typeerror(1, "scan", "string", s) end
     local o = nil
-    if opts ~= nil then o = getopts(opts, "scan") end
+    local my
+    if opts ~= nil then
+      local f, ml, mls, mr = optvalues(opts, "scan")
+      my = sgen + 1
+      sgen = my
+      sobuf.flags, sobuf.max_line, sobuf.max_lines, sobuf.max_reply = f, ml, mls, mr
+      o = sobuf
+    else
+      my = sgen + 1
+      sgen = my
+    end
     local r = C.smtpcode_parse_line(s, #s, o, line)
-    if r < 0 then return fail(r, 1) end
+    if r < 0 then
+      if sgen ~= my then return capiscan(s, opts) end
+      return fail(r, 1)
+    end
     local code = line.code
     local enh = nil
     if line.cls ~= 0 then
       enh = sub(s, line.enh_off + 1, line.enh_off + line.enh_len)
     end
     local to = line.text_off
-    return code, SEV[code], enh, sub(s, to + 1, to + line.text_len),
-      line.flags % 2 == 1
+    local text = sub(s, to + 1, to + line.text_len)
+    local cont = line.flags % 2 == 1
+    if sgen ~= my then return capiscan(s, opts) end
+    return code, SEV[code], enh, text, cont
   end
 
-  local function parse(s, opts, into)
+  -- parse's result written with rawset and rawget only, into a table t
+  -- (or its lines table) that has a metatable; rp, buf: the parsed reply
+  -- of n lines and r bytes in s.
+  local function fill_raw(s, t, rp, buf, n, r)
+    local code, cls, flags = rp.code, rp.cls, rp.flags
+    local enh, subj, det = nil, nil, nil
+    if cls ~= 0 then
+      enh = sub(s, rp.enh_off + 1, rp.enh_off + rp.enh_len)
+      subj, det = rp.subject, rp.detail
+    else
+      cls = nil
+    end
+    rawset(t, "code", code)
+    rawset(t, "severity", SEV[code])
+    rawset(t, "enhanced", enh)
+    rawset(t, "class", cls)
+    rawset(t, "subject", subj)
+    rawset(t, "detail", det)
+    rawset(t, "mismatch", floor(flags / 2) % 2 == 1 or nil)
+    rawset(t, "nonstandard", floor(flags / 4) % 2 == 1 or nil)
+    rawset(t, "enhanced_varies", floor(flags / 16) % 2 == 1 or nil)
+    rawset(t, "length", r)
+    local ls = rawget(t, "lines")
+    if type(ls) ~= "table" then
+      ls = {}
+      rawset(t, "lines", ls)
+    end
+    local pos = 0
+    for i = 0, n - 1 do
+      local l = buf[i]
+      local a = pos + l.text_off
+      rawset(ls, i + 1, sub(s, a + 1, a + l.text_len))
+      pos = pos + l.length
+    end
+    local len
+    if rawlen then len = rawlen(ls) else len = #ls end
+    for i = n + 1, len do rawset(ls, i, nil) end
+    if n == 1 then
+      rawset(t, "text", rawget(ls, 1))
+    else
+      rawset(t, "text", concat(ls, "\n", 1, n))
+    end
+    return t
+  end
+
+  -- The checks of parse's arguments; returns the options' values.
+  local function parseargs(s, opts, into)
     if type(s) ~= "string" then typeerror(1, "parse", "string", s) end
-    local o = nil
-    if opts ~= nil then o = getopts(opts, "parse") end
+    local f, ml, mls, mr
+    if opts ~= nil then f, ml, mls, mr = optvalues(opts, "parse") end
     if into ~= nil and type(into) ~= "table" then
       typeerror(3, "parse", "table", into)
     end
+    return f, ml, mls, mr
+  end
+
+  -- parse with structs of its own and raw stores: for a call that
+  -- interrupts another (busy) and for an into (or into.lines) with a
+  -- metatable
+  local function parse_slow(s, opts, into)
+    local f, ml, mls, mr = parseargs(s, opts, into)
+    local rp, buf = ffi.new("smtpcode_reply"), ffi.new("smtpcode_line[?]", STACK)
+    local o = nil
+    if f then o = ffi.new("smtpcode_opts", f, ml, mls, mr) end
+    local r = C.smtpcode_parse_reply(s, #s, o, rp, buf, STACK)
+    local n = rp.nlines
+    if r < 0 then return fail(r, n) end
+    if n > STACK then
+      buf = ffi.new("smtpcode_line[?]", n)
+      r = C.smtpcode_parse_reply(s, #s, o, rp, buf, n)
+    end
+    return fill_raw(s, into or {}, rp, buf, n, r)
+  end
+
+  local function parse(s, opts, into)
+    if busy then return parse_slow(s, opts, into) end
+    if type(into) == "table" then
+      local ls = rawget(into, "lines")
+      if getmetatable(into) ~= nil or (type(ls) == "table" and getmetatable(ls) ~= nil) then
+        return parse_slow(s, opts, into)
+      end
+    end
+    local o = nil
+    do
+      local f, ml, mls, mr = parseargs(s, opts, into)
+      busy = true -- until the shared structs are read
+      if f then
+        obuf.flags, obuf.max_line, obuf.max_lines, obuf.max_reply = f, ml, mls, mr
+        o = obuf
+      end
+    end
     local buf = lines
     local r = C.smtpcode_parse_reply(s, #s, o, reply, buf, STACK)
-    if r < 0 then return fail(r, reply.nlines) end
     local n = reply.nlines
+    if r < 0 then
+      busy = false
+      return fail(r, n)
+    end
     if n > STACK then
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, o, reply, buf, n)
@@ -191,6 +328,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
         t.lines = ls
       end
     end
+    -- (neither t nor ls has a metatable here: plain stores are raw)
     local pos = 0
     for i = 0, n - 1 do
       local l = buf[i]
@@ -198,6 +336,7 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       ls[i + 1] = sub(s, a + 1, a + l.text_len)
       pos = pos + l.length
     end
+    busy = false
     for i = n + 1, #ls do ls[i] = nil end
     if n == 1 then
       t.text = ls[1]
@@ -299,6 +438,10 @@ do
   end
   local urules = {}
   local hooked = false -- rules were added: the C function calls the hook
+  local MAX_CLASSIFY = core._constants.MAX_CLASSIFY
+  -- at most this many run-time rules: each costs a pass over the text of
+  -- every failure classified
+  local MAX_RULES = 1000
 
   local function argerror(n, fname, msg)
     error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 0)
@@ -356,8 +499,10 @@ do
   -- rules exist (core._set_hook), so classify costs nothing more without.
   local function hook(x, _, into, r) -- (x, opts, into, result)
     local text = x
-    if type(x) == "table" then text = x.text end
+    if type(x) == "table" then text = rawget(x, "text") end
     if type(text) ~= "string" then return r end
+    -- the same prefix the built-in rules read (SMTPCODE_MAX_CLASSIFY)
+    if #text > MAX_CLASSIFY then text = sub(text, 1, MAX_CLASSIFY) end
     local low = lower(text)
     for i, u in ipairs(urules) do
       if holds(u, low, r) then
@@ -402,21 +547,43 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     local DESC, ADV = {}, {}
     local RULE = {}          -- rule index -> matched
     local ENH, BYK = {}, {}  -- key -> "5.1.1"; key -> matched by a code
+    -- BYK is keyed by every field a "matched" text may depend on, so
+    -- distinct codes add keys: it is emptied when it reaches BYK_MAX
+    -- entries (ENH holds at most 4 x 10 x 100 keys, RULE one per rule).
+    local BYK_MAX, nbyk = 4096, 0
+
     local function enhkey() return (v.cls * 1000 + v.subject) * 1000 + v.detail end
     local function bykey()
       return ((v.by * 1000 + v.code) * 10 + v.cls) * 1000000 + v.subject * 1000 + v.detail
     end
 
+    -- v is shared, and a call can be interrupted anywhere by a finalizer
+    -- (at an allocation, or when a trace exits) that classifies again: each
+    -- call counts itself in gen before it fills v, and a call that finds
+    -- gen changed answers with the C API and caches nothing.
+    local gen = 0
+
     -- the C API answer for x, and every string it names, into the caches
     -- (codes with a subject over 9 or a detail over 99 are not kept: rare,
-    -- and too many)
-    local function learn(x, into)
+    -- and too many), unless v may belong to another call (gen ~= my).
+    local function learn(x, into, my)
+      if v.subject > 9 or v.detail > 99 then return cclassify(x, nil, into) end
+      local ek, bk, by, rule = nil, bykey(), v.by, v.rule
+      if v.cls ~= 0 then ek = enhkey() end
+      local vt = C.smtpcode_verdict_text(v)
+      if gen ~= my then return cclassify(x, nil, into) end -- the keys may be another's
       local r = cclassify(x, nil, into)
-      if v.subject > 9 or v.detail > 99 then return r end
-      if v.cls ~= 0 then ENH[enhkey()] = r.enhanced end
-      if v.by == 1 then RULE[v.rule] = r.matched else BYK[bykey()] = r.matched end
-      local t = C.smtpcode_verdict_text(v)
-      DESC[t], ADV[t] = r.description, r.advice
+      if ek then ENH[ek] = rawget(r, "enhanced") end
+      if by == 1 then
+        RULE[rule] = rawget(r, "matched")
+      else
+        if BYK[bk] == nil then
+          if nbyk >= BYK_MAX then BYK, nbyk = {}, 0 end
+          nbyk = nbyk + 1
+        end
+        BYK[bk] = rawget(r, "matched")
+      end
+      DESC[vt], ADV[vt] = rawget(r, "description"), rawget(r, "advice")
       return r
     end
 
@@ -425,18 +592,20 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
         return cclassify(x, opts, into)
       end
       if into ~= nil and type(into) ~= "table" then return cclassify(x, opts, into) end
+      local my = gen + 1
+      gen = my
       C.smtpcode_classify(x, #x, nil, v)
       local enh, matched = nil
       if v.cls ~= 0 then
         enh = ENH[enhkey()]
-        if enh == nil then return learn(x, into) end
+        if enh == nil then return learn(x, into, my) end
       end
       if v.by == 1 then matched = RULE[v.rule] else matched = BYK[bykey()] end
       local t = C.smtpcode_verdict_text(v)
       local desc, adv = DESC[t], ADV[t]
       if desc == nil or adv == nil
           or (matched == nil and (v.by ~= 0 or v.code ~= 0 or v.cls ~= 0)) then
-        return learn(x, into)
+        return learn(x, into, my)
       end
       local code = v.code
       if code == 0 then code = nil end
@@ -447,17 +616,28 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       local truncated = floor(flags / 2) % 2 == 1 or nil
       local delayed = floor(flags / 8) % 2 == 1 or nil
       if into == nil then
-        return { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
+        local r = { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
           reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
           retry = RETRY[v.retry], description = desc, advice = adv,
           matched = matched, mismatch = mismatch, truncated = truncated,
           delayed = delayed }
+        if gen ~= my then return cclassify(x, nil, nil) end
+        return r
       end
-      into.code, into.enhanced, into.severity = code, enh, SEVN[v.severity] or "unknown"
-      into.reason, into.scope, into.bounce = reason, scope, BOUNCE[v.bounce]
-      into.retry, into.description, into.advice = RETRY[v.retry], desc, adv
-      into.matched, into.mismatch, into.truncated = matched, mismatch, truncated
-      into.delayed = delayed
+      rawset(into, "code", code)
+      rawset(into, "enhanced", enh)
+      rawset(into, "severity", SEVN[v.severity] or "unknown")
+      rawset(into, "reason", reason)
+      rawset(into, "scope", scope)
+      rawset(into, "bounce", BOUNCE[v.bounce])
+      rawset(into, "retry", RETRY[v.retry])
+      rawset(into, "description", desc)
+      rawset(into, "advice", adv)
+      rawset(into, "matched", matched)
+      rawset(into, "mismatch", mismatch)
+      rawset(into, "truncated", truncated)
+      rawset(into, "delayed", delayed)
+      if gen ~= my then return cclassify(x, nil, into) end
       return into
     end
   end
@@ -472,38 +652,50 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     if type(t) ~= "table" then
       argerror(1, "add_rule", "table expected, got " .. type(t))
     end
-    if type(t.reason) ~= "string" or not REASON[t.reason] then
-      argerror(1, "add_rule", "reason must be one of the reasons, got " .. tostring(t.reason))
+    -- read raw, as every table passed in
+    local reason, m, code = rawget(t, "reason"), rawget(t, "match"), rawget(t, "code")
+    local class, scope = rawget(t, "class"), rawget(t, "scope")
+    local near = rawget(t, "near")
+    if type(reason) ~= "string" or not REASON[reason] then
+      argerror(1, "add_rule", "reason must be one of the reasons, got " .. shown(reason))
     end
-    local m, phrases = t.match, {}
+    local phrases = {}
     if type(m) == "string" then m = { m } end
-    if type(m) ~= "table" or m[1] == nil then
+    if type(m) ~= "table" or rawget(m, 1) == nil then
       argerror(1, "add_rule", "match must be a string or a list of strings")
     end
-    for i, p in ipairs(m) do
+    local i = 1
+    while true do
+      local p = rawget(m, i)
+      if p == nil then break end
       if type(p) ~= "string" or p == "" then
         argerror(1, "add_rule", "match must be a string or a list of strings")
       end
       phrases[i] = lower(p)
+      i = i + 1
     end
-    if t.code ~= nil and (type(t.code) ~= "number" or t.code % 1 ~= 0
-        or t.code < 200 or t.code > 599) then
+    if code ~= nil and (type(code) ~= "number" or code % 1 ~= 0
+        or code < 200 or code > 599) then
       argerror(1, "add_rule", "code must be a reply code (200-599)")
     end
-    if t.class ~= nil and t.class ~= 4 and t.class ~= 5 then
+    if class ~= nil and class ~= 4 and class ~= 5 then
       argerror(1, "add_rule", "class must be 4 or 5")
     end
-    if t.scope ~= nil and (type(t.scope) ~= "string" or not SCOPE[t.scope]) then
-      argerror(1, "add_rule", "scope must be one of the scopes, got " .. tostring(t.scope))
+    if scope ~= nil and (type(scope) ~= "string" or not SCOPE[scope]) then
+      argerror(1, "add_rule", "scope must be one of the scopes, got " .. shown(scope))
     end
-    if t.near ~= nil and (type(t.near) ~= "number" or t.near % 1 ~= 0
-        or t.near < 0 or t.near > 20) then
+    if near ~= nil and (type(near) ~= "number" or near % 1 ~= 0
+        or near < 0 or near > 20) then
       argerror(1, "add_rule", "near must be a number of words (0-20)")
     end
     local n = #urules + 1
-    urules[n] = { reason = t.reason, scope = t.scope, code = t.code,
-      class = t.class, phrases = phrases, near = t.near,
-      label = concat(phrases, t.near and " ~ " or " && ") }
+    if n > MAX_RULES then
+      argerror(1, "add_rule", format("too many rules (at most %d; clear_rules drops them)",
+        MAX_RULES))
+    end
+    urules[n] = { reason = reason, scope = scope, code = code,
+      class = class, phrases = phrases, near = near,
+      label = concat(phrases, near and " ~ " or " && ") }
     core._set_hook(hook)
     hooked = true
     return n
@@ -566,7 +758,7 @@ do
     local first, second = core.reply_digit(1, d1), core.reply_digit(2, d2)
     local e = core.reply_info(code)
     local t = {
-      kind = "reply", code = tostring(code), severity = SEVERITY[d1],
+      kind = "reply", code = format("%d", code), severity = SEVERITY[d1],
       class = part(first, d1 .. "yz"), subject = part(second, "x" .. d2 .. "z"),
       notes = notes_of(core.notes(code, nil, -1, -1)),
     }
@@ -668,15 +860,21 @@ do
   local NOTCODE = "not an SMTP reply code or enhanced status code"
 
   -- Trim blanks in linear time (the pattern "^%s*(.-)%s*$" is quadratic on
-  -- long runs of blanks) and look at no more than a reply can hold.
-  local sbyte = string.byte
+  -- long runs of blanks) and look at no more than a reply can hold: at
+  -- most MAXREAD bytes of leading blanks are skipped (more: nil, the text
+  -- holds no code there), then at most MAXREAD bytes are read.
+  local sbyte, sfind = string.byte, string.find
+  local MAXREAD = 65536
   local function blank(b) return b == 32 or (b >= 9 and b <= 13) end
   local function trim(x)
     local n = #x
-    local a = 1
-    while a <= n and blank(sbyte(x, a)) do a = a + 1 end
+    local a = sfind(n > MAXREAD and sub(x, 1, MAXREAD + 1) or x, "[^ \t-\r]")
+    if not a then
+      if n > MAXREAD then return nil end
+      return ""
+    end
     local b = n
-    if b - a >= 65536 then b = a + 65535 end
+    if b - a >= MAXREAD then b = a + MAXREAD - 1 end
     while b >= a and blank(sbyte(x, b)) do b = b - 1 end
     return sub(x, a, b)
   end
@@ -696,6 +894,7 @@ do
       error(format("bad argument #1 to 'describe' (string expected, got %s)", tx), 0)
     end
     local s = trim(x)
+    if not s then return nil, NOTCODE, "syntax" end
     if match(s, "^%d%d%d$") then return reply_table(tonumber(s)) end
     if match(s, "^[%dXx]+%.%d+%.%d+$") then
       local c, sb, d = parse_enhanced(s)
@@ -730,7 +929,7 @@ do
       error(format("bad argument #1 to 'codes' (string expected, got %s)", type(kind)), 0)
     end
     if not KINDS[kind] then
-      error(format("bad argument #1 to 'codes' (invalid kind '%s')", kind), 0)
+      error(format("bad argument #1 to 'codes' (invalid kind '%s')", escaped(kind)), 0)
     end
     local i, n = 0, core.registry_count(kind)
     return function()

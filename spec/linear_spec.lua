@@ -469,3 +469,228 @@ describe("bounce with many recipients", function()
     grows_linearly("bounce DSN without diagnostics", bounce, dsn_text(500), dsn_text(5000))
   end)
 end)
+
+-- {======================================================
+-- Every Lua pattern of the library run on untrusted text, on its
+-- worst case, as time per byte at 1 KB and at 64 KB. Linear work gives a
+-- ratio near 1 (or below: a bounded scan); quadratic work gives about 64.
+-- No absolute time is compared.
+-- =======================================================
+
+local sfind, smatch, sgsub = string.find, string.match, string.gsub
+local KB = 1024
+-- PER_BYTE (8, above) is generous: about 1 when linear, about 64 when quadratic
+
+-- Seconds per call of f(x): repeat until 10 ms have passed, best of 2
+-- (one trial when a single call is already slow: it is failing anyway).
+local function quick_cost(f, x)
+  local best = math.huge
+  for _ = 1, 2 do
+    local n, t0 = 0, clock()
+    local t
+    repeat
+      for _ = 1, 1 + n do f(x) end
+      n = n + 1 + n
+      t = clock() - t0
+    until t >= 0.01
+    if t / n < best then best = t / n end
+    if t > 0.2 then break end
+  end
+  return best
+end
+
+-- time per byte of f(make(n)) at 64 KB over the same at 1 KB
+local function per_byte_ratio(f, make)
+  local small, big = make(KB), make(64 * KB)
+  f(small)
+  f(big) -- warm up
+  return (quick_cost(f, big) / #big) / (quick_cost(f, small) / #small)
+end
+
+-- n bytes made of unit, then tail
+local function repeated(unit, tail)
+  return function(n)
+    return rep(unit, math.floor(n / #unit)) .. (tail or "")
+  end
+end
+
+-- Every pattern literal of these files (the files whose code runs on
+-- untrusted text; the CLI and its log module have their own entries),
+-- how it is applied, and its worst cases. A pattern added to one of the
+-- files without an entry here fails the first test.
+local FILES = { "lua/smtpcode.lua", "lua/smtpcode/explain.lua", "lua/smtpcode/retry.lua",
+  "lua/smtpcode/retry_redis.lua" }
+local PATTERNS = {
+  -- lua/smtpcode.lua, describe: the whole text is a code?
+  [ [==[^%d%d%d$]==] ] = { "match", repeated("5"), repeated("5", "x") },
+  [ [==[^[%dXx]+%.%d+%.%d+$]==] ] = { "match", repeated("5"), repeated("5.5"), repeated("5", ".5.5x"),
+    function(n) return "5." .. rep("5", n / 2) .. "." .. rep("5", n / 2) .. "x" end },
+  [ [==[^[Xx](%..*)$]==] ] = { "match", repeated(".", ""), function(n) return "X" .. rep(".", n) end,
+    function(n) return "X." .. rep("\n", n) end },
+  -- describe: "[221] 2.0.0 bye"
+  [ [==[^%[(%d%d%d)%]%s*(.*)$]==] ] = { "match", function(n) return "[550]" .. rep(" ", n) end,
+    function(n) return "[550]" .. rep(" ", n) .. "x" end, repeated("[550]") },
+  -- describe: the first non-blank byte
+  [ [==[[^ \t-\r]]==] ] = { "find", repeated(" "), repeated("\t\r\n") },
+  -- codes: the bad kind escaped for the error message (of 40 bytes)
+  [ [==[.]==] ] = { "gsub", repeated("\255"), repeated("a") },
+  -- lua/smtpcode/explain.lua: on enhanced codes
+  [ [==[^%d%.0%.0$]==] ] = { "find", repeated("5"), function(n) return "5.0.0" .. rep("0", n) end },
+  [ [==[^%d%.(%d+%.%d+)$]==] ] = { "match", function(n) return "5." .. rep("5", n) end,
+    function(n) return "5.5." .. rep("5", n) .. "x" end,
+    function(n) return "5." .. rep("5", n / 2) .. "." .. rep("5", n / 2) .. "x" end },
+  -- explain: was it a text rule? (plain)
+  [ [==[rule]==] ] = { "plain", repeated("rul"), repeated("r") },
+  -- explain: classify's complaint made explain's own
+  [ [==[^bad argument #1 to 'classify']==] ] = { "gsub", repeated("bad argument #1 to "),
+    repeated("b") },
+  -- lua/smtpcode.lua, run-time near rules: the gap between two words
+  [ [==[[\r\n]]==] ] = { "find", repeated("a"), repeated(" ") },
+  [ [==[[%.;!?][ \t]]==] ] = { "find", repeated("."), repeated("a ") },
+  [ [==[[^ \t]+]==] ] = { "gsub", repeated("a "), repeated("a"), repeated(" ") },
+  -- lua/smtpcode/retry.lua: a store's id, and braces in a destination
+  [ [==[0x%x+]==] ] = { "match", repeated("0"), repeated("0x", "g"), repeated("x") },
+  [ [==[[{}]]==] ] = { "gsub", repeated("{"), repeated("a") },
+  -- lua/smtpcode/retry_redis.lua: Redis's error text (plain)
+  [ [==[NOSCRIPT]==] ] = { "plain", repeated("NOSCRIP"), repeated("N") },
+}
+
+-- The pattern literals of a Lua file: the first string literal of each
+-- call of find / match / gmatch / gsub (and their local aliases) on a
+-- line that is not a comment.
+local function literals(path)
+  local out = {}
+  local f = assert(io.open(helper.root .. "/" .. path, "rb"))
+  for line in f:lines() do
+    if not line:find("^%s*%-%-") then
+      local code = line:gsub("%s%-%-%s.*$", "")
+      for rest in code:gmatch("[%w_]*[fF]ind%s*(%(.*)") do out[#out + 1] = rest end
+      for rest in code:gmatch("[%w_]*[mM]atch%s*(%(.*)") do out[#out + 1] = rest end
+      for rest in code:gmatch("gsub%s*(%(.*)") do out[#out + 1] = rest end
+    end
+  end
+  f:close()
+  local pats = {}
+  for _, rest in ipairs(out) do
+    local lit = rest:match('^[^"]-"(.-[^\\])"') or rest:match('^[^"]-"()"') and ""
+    if lit and lit ~= "" then pats[lit] = true end
+  end
+  return pats
+end
+
+describe("the Lua patterns of the library", function()
+  it("each has its worst cases listed here", function()
+    local missing = {}
+    for _, path in ipairs(FILES) do
+      for lit in pairs(literals(path)) do
+        if not PATTERNS[lit] then missing[#missing + 1] = path .. ": " .. lit end
+      end
+    end
+    table.sort(missing)
+    assert.are.same({}, missing)
+  end)
+
+  it("each takes linear time on its worst cases (time per byte, 64 KB vs 1 KB)", function()
+    for lit, entry in pairs(PATTERNS) do
+      -- the source text of the literal, read as Lua reads it
+      local pat = assert(loadstring or load)("return \"" .. lit .. "\"")()
+      local how = entry[1]
+      local f
+      if how == "match" then
+        f = function(s) return smatch(s, pat) end
+      elseif how == "find" then
+        f = function(s) return sfind(s, pat) end
+      elseif how == "plain" then
+        f = function(s) return sfind(s, pat, 1, true) end
+      else
+        f = function(s) return sgsub(s, pat, function() end) end
+      end
+      for i = 2, #entry do
+        local r = per_byte_ratio(f, entry[i])
+        if os.getenv("SMTPCODE_SHOW_RATIOS") then
+          io.stderr:write(format("%-24s case %d: %.2f\n", lit, i - 1, r))
+        end
+        assert(r < PER_BYTE, format("pattern %q, worst case %d: time per byte x%.1f at 64 KB",
+          lit, i - 1, r))
+      end
+    end
+  end)
+end)
+
+describe("the public functions on their worst cases", function()
+  local retry = require "smtpcode.retry"
+  local policy = retry.policy()
+
+  local FILLERS = {
+    repeated(" "), repeated("5"), repeated("5."), repeated("[550]"), repeated("X.5."), repeated("\0"),
+    repeated("said: 550 5.1.1 ((("), repeated("550-5.1.1 "), repeated("\255\254\192"),
+    function(n) return rep(" ", n - 3) .. "550" end,
+    function(n) return "550 5.1.1 " .. rep("a", n) end,
+  }
+  local FUNCS = {
+    describe = smtpcode.describe,
+    explain = smtpcode.explain,
+    classify = smtpcode.classify,
+    ["policy:decide"] = function(s) return policy:decide(s, { attempts = 1, first_attempt = 0, now = 0 }) end,
+  }
+
+  for name, f in pairs(FUNCS) do
+    it(name .. " takes linear time per byte (64 KB vs 1 KB, every filler)", function()
+      each_backend(function(b)
+        for i, make in ipairs(FILLERS) do
+          local r = per_byte_ratio(f, make)
+          if os.getenv("SMTPCODE_SHOW_RATIOS") then
+            io.stderr:write(format("%s %s filler %d: %.2f\n", name, b, i, r))
+          end
+          assert(r < PER_BYTE, format("%s %s filler %d: time per byte x%.1f at 64 KB", name, b, i, r))
+        end
+      end)
+    end)
+  end
+
+  it("classify with run-time rules takes linear time per byte", function()
+    finally(function() smtpcode.clear_rules() end)
+    smtpcode.add_rule { reason = "blocklisted", match = { "aaaaaaaaaaaaaaab", "listed" } }
+    smtpcode.add_rule { reason = "spam", match = "rul" }
+    each_backend(function(b)
+      for i, make in ipairs { repeated("a"), repeated("aaaaaaaaaaaaaaab"), repeated("rulru"),
+        function(n) return "550 5.7.1 " .. rep("a", n) end } do
+        local r = per_byte_ratio(smtpcode.classify, make)
+        assert(r < PER_BYTE, format("%s filler %d: time per byte x%.1f at 64 KB", b, i, r))
+      end
+    end)
+    smtpcode.clear_rules()
+  end)
+end)
+
+describe("the FFI verdict cache", function()
+  it("keeps the heap flat over 240,000 distinct CODE C.S.D replies", function()
+    -- every reply code 200-599 with enhanced classes 2, 4 and 5, subjects
+    -- 0-1 and details 0-99: 240,000 distinct codes, each a new key to a
+    -- cache keyed by the codes (before the bound: +7 MB on LuaJIT)
+    each_backend(function(b)
+      smtpcode.classify("550 5.1.1 warm up")
+      collect("collect")
+      collect("collect")
+      local k0 = collect("count")
+      local n = 0
+      for code = 200, 599 do
+        for _, c in ipairs { 2, 4, 5 } do
+          for sj = 0, 1 do
+            for d = 0, 99 do
+              smtpcode.classify(format("%d %d.%d.%d x", code, c, sj, d))
+              n = n + 1
+            end
+          end
+        end
+      end
+      collect("collect")
+      collect("collect")
+      local grown = collect("count") - k0
+      assert.are.equal(240000, n)
+      assert(grown < 1024, format("%s: the heap grew by %.0f KB", b, grown))
+    end)
+  end)
+end)
+
+-- }======================================================

@@ -14,7 +14,7 @@
 -- the reason. All text is written for this project.
 
 local type, error, tostring, setmetatable, pcall = type, error, tostring, setmetatable, pcall
-local ipairs = ipairs
+local ipairs, rawget = ipairs, rawget
 local format = string.format
 local concat = table.concat
 local require = require
@@ -80,22 +80,62 @@ local SEVERITY_WORD = {
 
 -- }======================================================
 
-local classify, describe
+local classify, describe, status
 
 local function load()
   local smtpcode = require "smtpcode"
-  classify, describe = smtpcode.classify, smtpcode.describe
+  classify, describe, status = smtpcode.classify, smtpcode.describe, smtpcode.status
 end
 
 -- A classify result table has advice and description; parse and find
--- results do not.
+-- results do not. Tables are read raw (metatables ignored), as the C
+-- functions read them.
 local function is_verdict(t)
-  return type(t.advice) == "string" and type(t.description) == "string"
-    and type(t.severity) == "string"
+  return type(rawget(t, "advice")) == "string" and type(rawget(t, "description")) == "string"
+    and type(rawget(t, "severity")) == "string"
+end
+
+local SEVERITIES = { success = true, intermediate = true, transient = true,
+  permanent = true, unknown = true }
+
+local function badfield(k, why)
+  error(format("bad argument #1 to 'explain' (classify result with a bad '%s' field: %s)",
+    k, why), 0)
+end
+
+local function optfield(t, k, want)
+  local v = rawget(t, k)
+  if v ~= nil and type(v) ~= want then
+    badfield(k, format("%s or nil expected, got %s", want, type(v)))
+  end
+  return v
+end
+
+-- The fields of a classify result this module reads, checked, in a table
+-- of their own.
+local function checked(t)
+  local c = {
+    severity = rawget(t, "severity"), description = rawget(t, "description"),
+    advice = rawget(t, "advice"),
+    code = optfield(t, "code", "number"), enhanced = optfield(t, "enhanced", "string"),
+    reason = optfield(t, "reason", "string"), bounce = optfield(t, "bounce", "string"),
+    retry = optfield(t, "retry", "boolean"), matched = optfield(t, "matched", "string"),
+  }
+  if not SEVERITIES[c.severity] then
+    badfield("severity", "not a severity")
+  end
+  local code = c.code
+  if code and not (code >= 200 and code <= 599 and code % 1 == 0) then
+    badfield("code", "not a reply code (200-599)")
+  end
+  if c.enhanced and not status(c.enhanced) then
+    badfield("enhanced", "not an enhanced status code")
+  end
+  return c
 end
 
 local function codes_of(c)
-  local s = c.code and tostring(c.code) or ""
+  local s = c.code and format("%d", c.code) or ""
   if c.enhanced then s = (s == "" and "" or s .. " ") .. c.enhanced end
   return s
 end
@@ -110,7 +150,7 @@ local function titles(c)
   local out = {}
   if c.code then
     local t = title_of(c.code)
-    if t then out[#out + 1] = c.code .. " " .. t end
+    if t then out[#out + 1] = format("%d %s", c.code, t) end
   end
   if c.enhanced and not c.enhanced:find("^%d%.0%.0$") then
     local t = title_of(c.enhanced)
@@ -123,10 +163,15 @@ end
 local function explain_ok(c)
   local lines = {}
   local code = c.code
-  local meaning = M.success[code]
+  local meaning = code and M.success[code]
   if not meaning then
-    local d = describe(code)
+    -- a success may carry only an enhanced code ("Status: 2.0.0")
+    local d = (code or c.enhanced) and describe(code or c.enhanced)
     meaning = d and d.description or c.description
+    -- X.0.0 says only the class: its meaning is the class's
+    if d and not code and d.class and c.enhanced:find("^%d%.0%.0$") then
+      meaning = d.class.description
+    end
   end
   local word = c.severity == "success" and "not an error" or "not an error (in progress)"
   lines[1] = format("%s: %s.", codes_of(c), word)
@@ -199,6 +244,7 @@ function M.explain(x)
   local c = x
   if tx == "string" then
     c = classify(x)
+    x = c
   elseif not is_verdict(x) then
     -- a parse or find result; classify's complaint about another table is
     -- explain's own
@@ -207,7 +253,9 @@ function M.explain(x)
       error((tostring(r):gsub("^bad argument #1 to 'classify'", "bad argument #1 to 'explain'")), 0)
     end
     c = r
+    x = c
   end
+  c = checked(c)
   local sev = c.severity
   local text
   if sev == "success" or sev == "intermediate" then
@@ -217,7 +265,7 @@ function M.explain(x)
   else
     text = explain_failure(c)
   end
-  return text, c
+  return text, x
 end
 
 setmetatable(M, { __call = function(_, x) return M.explain(x) end })

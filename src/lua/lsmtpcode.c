@@ -375,6 +375,7 @@ static void pushconstants(lua_State *L) {
   CONST(ENOTFOUND); CONST(F_CONTINUED); CONST(F_MISMATCH);
   CONST(F_NONSTANDARD); CONST(F_NOEOL); CONST(F_ENH_VARIES); CONST(O_LENIENT);
   CONST(MAX_LINE); CONST(MAX_LINES); CONST(MAX_REPLY);
+  CONST(MAX_TEXT); CONST(MAX_CLASSIFY);
 #undef CONST
 }
 
@@ -385,20 +386,28 @@ static void pushconstants(lua_State *L) {
 ** =======================================================
 */
 
+/* Push t[k] without metamethods; t at the absolute index idx. Tables
+** passed in (opts, parse/find results) are read raw, as into is written:
+** no caller code runs inside a call, on either backend. */
+static void rawfield(lua_State *L, int idx, const char *k) {
+  lua_pushstring(L, k);
+  lua_rawget(L, idx);
+}
+
 /* Does the table at idx carry what classify reads (a number code, a
 ** string enhanced or a string text)? A table with none of them is not a
 ** parse or find result: classify raises rather than answer "unknown". */
 static int cl_usable(lua_State *L, int idx) {
   int ok;
-  lua_getfield(L, idx, "code");
+  rawfield(L, idx, "code");
   ok = lua_type(L, -1) == LUA_TNUMBER;
   lua_pop(L, 1);
   if (ok) return 1;
-  lua_getfield(L, idx, "enhanced");
+  rawfield(L, idx, "enhanced");
   ok = lua_type(L, -1) == LUA_TSTRING;
   lua_pop(L, 1);
   if (ok) return 1;
-  lua_getfield(L, idx, "text");
+  rawfield(L, idx, "text");
   ok = lua_type(L, -1) == LUA_TSTRING;
   lua_pop(L, 1);
   return ok;
@@ -411,13 +420,13 @@ static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
   const char *s;
   memset(f, 0, sizeof *f);
   f->code_off = -1;
-  lua_getfield(L, idx, "code");
+  rawfield(L, idx, "code");
   if (lua_type(L, -1) == LUA_TNUMBER) {
     lua_Number c = lua_tonumber(L, -1);
     if (c >= 200 && c <= 599) f->code = (int)c;
   }
   lua_pop(L, 1);
-  lua_getfield(L, idx, "enhanced");
+  rawfield(L, idx, "enhanced");
   if (lua_type(L, -1) == LUA_TSTRING) {
     size_t n;
     const char *e = lua_tolstring(L, -1, &n);
@@ -427,7 +436,7 @@ static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
   lua_pop(L, 1);
   f->how = f->code ? SMTPCODE_HOW_REPLY
                    : (f->cls ? SMTPCODE_HOW_STATUS : SMTPCODE_HOW_NONE);
-  lua_getfield(L, idx, "text");
+  rawfield(L, idx, "text");
   if (lua_type(L, -1) == LUA_TSTRING) {
     s = lua_tolstring(L, -1, len);
     if (f->cls == 0) {
@@ -610,23 +619,23 @@ static void cl_pushrule(lua_State *L, int cache, int rule) {
 static void cl_opts(lua_State *L, smtpcode_verdict *v, const char **umatched,
                     int *ureason, int *skipuser) {
   int uscope = 0;
-  lua_getfield(L, 2, "reason");
+  rawfield(L, 2, "reason");
   if (!lua_isnil(L, -1)) {
     size_t n;
     const char *r = lua_tolstring(L, -1, &n);
     *ureason = r ? smtpcode_reason_of(r, n) : SMTPCODE_ESYNTAX;
     if (*ureason < 0) sc_argerror(L, 2, "classify", "opts.reason is not a reason");
   }
-  lua_getfield(L, 2, "scope");
+  rawfield(L, 2, "scope");
   if (!lua_isnil(L, -1)) {
     size_t n;
     const char *r = lua_tolstring(L, -1, &n);
     uscope = r ? smtpcode_scope_of(r, n) : SMTPCODE_ESYNTAX;
     if (uscope < 0) sc_argerror(L, 2, "classify", "opts.scope is not a scope");
   }
-  lua_getfield(L, 2, "matched");
+  rawfield(L, 2, "matched");
   if (lua_type(L, -1) == LUA_TSTRING) *umatched = lua_tostring(L, -1);
-  lua_getfield(L, 2, "user_rules");
+  rawfield(L, 2, "user_rules");
   *skipuser = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
   lua_pop(L, 1);
   if (*ureason > 0) smtpcode_settle(v, *ureason, uscope);
