@@ -82,6 +82,16 @@ describe("smtpcode bounce", function()
     assert.truthy(out:find("not_bounce", 1, true))
   end)
 
+  it("runs nothing a directory name spells (a maildir named with $(...))", function()
+    local md = dir .. "/md$(touch " .. dir .. "/ran)`touch " .. dir .. "/ran2`"
+    os.execute("mkdir -p " .. q(md .. "/new") .. " " .. q(md .. "/cur"))
+    write(md .. "/new/1", qmail)
+    local out = run { md }
+    assert.is_nil(io.open(dir .. "/ran"), "a shell ran $(...) from the directory name")
+    assert.is_nil(io.open(dir .. "/ran2"), "a shell ran `...` from the directory name")
+    assert.truthy(out:find("ann@example.org", 1, true), out)
+  end)
+
   it("writes JSON objects with --json", function()
     write(dir .. "/q.eml", qmail)
     local out = run { "--json", dir .. "/q.eml" }

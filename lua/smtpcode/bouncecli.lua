@@ -33,7 +33,8 @@ end
 
 local function listdir(p)
   local out = {}
-  local h = io.popen('ls -1 "' .. p:gsub('"', '\\"') .. '" 2>/dev/null')
+  -- single quotes: the shell expands nothing inside them ($, `, \)
+  local h = io.popen("ls -1 '" .. p:gsub("'", "'\\''") .. "' 2>/dev/null")
   if h then
     for name in h:lines() do out[#out + 1] = name end
     h:close()
