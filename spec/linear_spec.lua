@@ -552,7 +552,7 @@ local PATTERNS = {
   [ [==[0x%x+]==] ] = { "match", repeated("0"), repeated("0x", "g"), repeated("x") },
   [ [==[[{}]]==] ] = { "gsub", repeated("{"), repeated("a") },
   -- lua/smtpcode/retry_redis.lua: Redis's error text (plain)
-  [ [==[NOSCRIPT]==] ] = { "plain", repeated("NOSCRIP"), repeated("N") },
+  [ [==[NOSCRIPT]==] ] = { "plain", repeated("NOSCRIP") },
 }
 
 -- The pattern literals of a Lua file: the first string literal of each

@@ -120,6 +120,7 @@ local function checked(t)
     code = optfield(t, "code", "number"), enhanced = optfield(t, "enhanced", "string"),
     reason = optfield(t, "reason", "string"), bounce = optfield(t, "bounce", "string"),
     retry = optfield(t, "retry", "boolean"), matched = optfield(t, "matched", "string"),
+    delayed = optfield(t, "delayed", "boolean"),
   }
   if not SEVERITIES[c.severity] then
     badfield("severity", "not a severity")

@@ -49,8 +49,9 @@ function M.reader(opts)
   end
   local popts = nil
   if opts ~= nil then
-    popts = { lenient = opts.lenient, max_line = opts.max_line,
-              max_lines = opts.max_lines, max_reply = opts.max_reply }
+    -- read raw, as every table passed in: no caller code runs here
+    popts = { lenient = rawget(opts, "lenient"), max_line = rawget(opts, "max_line"),
+              max_lines = rawget(opts, "max_lines"), max_reply = rawget(opts, "max_reply") }
   end
   return setmetatable({ _c = new(popts), _opts = popts, _queue = {} }, Reader)
 end
@@ -135,7 +136,7 @@ function M.read_reply(sock, opts)
   if opts ~= nil and type(opts) ~= "table" then
     argerror(2, "read_reply", "table expected, got " .. type(opts))
   end
-  local r = opts and opts.reader
+  local r = opts and rawget(opts, "reader")
   if r ~= nil then
     if getmetatable(r) ~= Reader then
       argerror(2, "read_reply", "opts.reader must be a reader")

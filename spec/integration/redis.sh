@@ -208,8 +208,10 @@ check "Redis stopped: a list of pauses answers 0 for each, error counted" \
   "$(serve "pauses long.example,other.example $NOW")" '^pauses=0,0 errors=[1-9]'
 check "Redis stopped: the plain-Lua process records without raising, error counted" \
   "$(plain record down.example rate_limited "$NOW")" '^pause=0 failures=0 errors=1'
+# (errors: how many calls found Redis down; the pauses call before may
+# count one or two, as the store's 1 s back-off falls on a busy machine)
 check "Redis stopped: the long-lived client answers no pause, error counted" \
-  "$(serve "record long.example rate_limited $NOW")" '^pause=0 failures=0 errors=1'
+  "$(serve "record long.example rate_limited $NOW")" '^pause=0 failures=0 errors=[1-9]'
 check "Redis stopped: the errors are logged by nginx (warn)" \
   "$(grep -h 'redis_store:' "$P/A/logs/error.log" "$P/B/logs/error.log" | head -3 | cut -c1-160)" \
   'connection refused'
@@ -226,7 +228,7 @@ check "Redis back: B and plain Lua see the rebuilt state" \
 serve "sleep 1.1" >/dev/null
 check "Redis back: the long-lived redis-lua client connects again and records" \
   "$(serve "record long.example rate_limited $NOW"; serve "record long.example rate_limited $NOW")" \
-  'pause=600 failures=2 errors=1'
+  'pause=600 failures=2 errors=[1-9]'
 exec 7>&-
 stop_pid "$SRV" TERM; SRV=
 if grep -q 'noscript=[1-9]' <<<"$out$(for i in 1 2 3 4 5 6 7 8; do curl -sS "$A/rec?store=redis&dest=ns$i.example&now=$NOW"; done)"; then

@@ -35,7 +35,8 @@ static int b_typeerror(lua_State *L, int arg, const char *expected) {
 
 static int optint(lua_State *L, int arg, const char *name) {
   lua_Number v;
-  lua_getfield(L, arg, name);
+  lua_pushstring(L, name); /* read raw, as every table passed in */
+  lua_rawget(L, arg);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     return 0;
