@@ -204,7 +204,7 @@ bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
 	  done; fi
 	@$(MAKE) --no-print-directory bench-bounce
 
-# Whole bounce messages (issue 13): bench/bounce.lua per message on the
+# Whole bounce messages: bench/bounce.lua per message on the
 # shared corpus next to Sisimai, then the C walk under callgrind.
 BOUNCE_CORPUS ?= $(firstword $(wildcard ../shared/corpus/emails /work/shared/corpus/emails))
 bench-bounce: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbounce

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/store.sh: figures of the destination tracker's stores (issue 15).
+# bench/store.sh: figures of the destination tracker's stores.
 #  - plain Lua (bench/store.lua, luajit and lua5.1): the in-process store,
 #    Redis through redis-lua with and without pipelining, memory per
 #    destination;

@@ -410,7 +410,7 @@ end
 -- bench/classify.lua (find + classify, C alone): depth 2, 1,285 dense
 -- rows, 660 ns/line; depth 4, 550; depth 6, 515; depth 8, 3,507 rows
 -- (0.9 MB), 450; deeper no faster (all 13,157 rows: 480).
--- Issue 12 (more rules, other languages: 20,000 states): depth 8 would be
+-- With the rules of eleven languages (more rules: 20,000 states): depth 8 would be
 -- 4,823 rows (1.2 MB, core.so 1.74 MB); depth 3 is 1,825 rows (0.47 MB,
 -- core.so 0.97 MB) for 1.5 % more instructions under callgrind
 -- (638,734 against 629,344 on examples/maillog.txt), and on this loaded

@@ -436,7 +436,7 @@ describe("scan", function()
 end)
 
 -- {======================================================
--- Issue 10, round two: the Lua layer and the FFI backend. Each case
+-- Hostile input, round two: the Lua layer and the FFI backend. Each case
 -- failed before its fix; each runs on every backend of every runtime.
 -- =======================================================
 

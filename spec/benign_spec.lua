@@ -1,4 +1,4 @@
--- Lines that report no failure (issue 10 item 8, issue 12): a bare word,
+-- Lines that report no failure: a bare word,
 -- a header name, a MIME type or a DSN field name never decides a failure.
 local sc = require "smtpcode"
 local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")

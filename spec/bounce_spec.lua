@@ -1,4 +1,4 @@
--- bounce_spec.lua: smtpcode.bounce(message [, opts]) (issue 13), on
+-- bounce_spec.lua: smtpcode.bounce(message [, opts]), on
 -- messages written from how Postfix and qmail lay out their reports.
 local smtpcode = require "smtpcode"
 

@@ -1,4 +1,4 @@
--- Delay notices (issue 12): transient, retried, not a bounce, delayed = true.
+-- Delay notices: transient, retried, not a bounce, delayed = true.
 local sc = require "smtpcode"
 local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
 

@@ -36,7 +36,7 @@
 -- "address rejected" limited to X.1 or no enhanced code (condition
 -- noenh), and the @sender-reply marker: "(in reply to MAIL FROM command)"
 -- makes an unknown user the sender's), and they agree 182/183.
--- Session 4 (issue 12): 88 rows in five batches (A big receivers and
+-- Session 4: 88 rows in five batches (A big receivers and
 -- gateways, B eleven languages, C delay notices, D benign log lines, E
 -- logs, exceptions, webhooks, vendor prefixes and rarer reasons), written
 -- and judged before the rules of that session's matching work (near words,
@@ -59,7 +59,7 @@
 -- restrictions" and Exchange's SendAsDenied then give 30/30.
 -- The benign lines of batches D and H were judged unknown/soft, what
 -- classify then said of any code-less text it knew nothing about; classify
--- now gives such a text no bounce (issue 10 item 8), and their bounce
+-- now gives such a text no bounce, and their bounce
 -- column says "-" (the reason is still unknown).
 -- Then: 562/568 (98.9%), bounce 568/568. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
@@ -79,7 +79,7 @@ local HARD = { user_unknown = true, mailbox_disabled = true,
 local function input(r) return (r.text:gsub("\\n", "\r\n")) end
 local function want_reason(r) return r.reason ~= "-" and r.reason or nil end
 local function want_bounce(r) return (r.bounce == "hard" or r.bounce == "soft") and r.bounce or nil end
--- bounce "delayed": a delay notice (issue 12): no bounce, delayed = true
+-- bounce "delayed": a delay notice: no bounce, delayed = true
 local function bounce_ok(r, v)
   if r.bounce == "delayed" then return v.bounce == nil and v.delayed == true end
   return v.bounce == want_bounce(r) and v.delayed == nil

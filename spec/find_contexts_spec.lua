@@ -1,5 +1,5 @@
 -- Codes not preceded by a space, vendor prefixes, and the outer reply of a
--- deferral (issue 12, families 3 and 6). Each failed before the fix.
+-- deferral. Each failed before the fix.
 local sc = require "smtpcode"
 local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
 

@@ -261,7 +261,7 @@ local SM = SYS .. "sm-mta[12345]: 42CAF2Lk012345: "
 local EX = "2024-03-12 10:18:00 1rZqAe-000L02-5C "
 local QM = "@400000006654a1b20c8d3e14 "
 
--- The attacks of issue 10 first, then one per pattern of smtpcode.log.
+-- The reported attacks first, then one per pattern of smtpcode.log.
 local LOG_ATTACKS = {
   { "64 KB of repeated postfix", function(n) return fill("", "postfix", n) end },
   { "qmail x100 and digits", function(n) return fill(rep("qmail", 100), "1", n) end },

@@ -1,4 +1,4 @@
--- smtpcode.retry stores (issue 15): the shared-dict store under concurrent
+-- smtpcode.retry stores: the shared-dict store under concurrent
 -- updates and when full, the in-process store's eviction order, stores of
 -- the earlier get/set/incr interface. The real nginx with 4 workers and a
 -- real Redis are driven by spec/integration/redis.sh.

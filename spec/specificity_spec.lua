@@ -1,4 +1,4 @@
--- Issue 12: matching that generalises. Each case failed with the rules and
+-- Matching that generalises. Each case failed with the rules and
 -- matcher of the session before (commit 862b17a).
 local sc = require "smtpcode"
 local helper = dofile((debug.getinfo(1, "S").source:gsub("^@", ""):gsub("[^/\\]*$", "")) .. "helper.lua")
@@ -36,7 +36,7 @@ local CASES = {
   { "550 迷惑メールと判定されたため拒否しました", "spam" },
 }
 
-describe("classify generalises (issue 12)", function()
+describe("classify generalises", function()
   it("gives the specific reason, on every backend", function()
     helper.each_backend(sc, function(b)
       local bad = {}

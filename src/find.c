@@ -31,7 +31,7 @@
 ** four-part numbers (4.16.55.1), ports (":25"), pids ("smtp[1234]"), queue
 ** ids, errnos ("(-44)"), "delay=1.2", addresses and host names are skipped.
 ** Text after "://" up to the next blank is a URL and is skipped.
-** Codes not preceded by a blank (issue 12): after Sendmail's "reject="
+** Codes not preceded by a blank: after Sendmail's "reject="
 ** ("reject=550 5.1.1 ..."), at the start of a CSV field (after ',' that
 ** does not follow a digit: "FAIL,550 5.1.1 ...", never "1,550,000"), as
 ** a JSON number after a key that names a reply ("code":550, "smtpCode":421;

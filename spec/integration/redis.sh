@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Destination state shared across workers and machines (issue 15): a real
+# Destination state shared across workers and machines: a real
 # redis-server, two nginx instances with the Lua module standing in for two
 # sending machines (4 and 2 workers, lua-resty-redis from Debian's
 # lua-nginx-redis over a keepalive pool) and a plain-Lua process (lua5.1,
