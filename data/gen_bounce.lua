@@ -33,7 +33,7 @@ do
 end
 
 local mtas, mtaidx, bodyhash = {}, {}, {}
-local out = {}
+local out, texts = {}, {}
 local function cstr(s)
   return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[^\32-\126]", function(c)
     return string.format("\\%03o", c:byte())
@@ -88,6 +88,7 @@ for _, r in ipairs(rows) do
     hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
     bodyhash[hash] = true
   end
+  texts[#out + 1] = (#text >= 3 and role ~= "BF_REASON") and text or false
   out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s}, /* line %d */",
     m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), r._line)
 end
@@ -161,6 +162,47 @@ end
 if nshort == 0 then c[#c + 1] = "  0," end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nshort = %d;", nshort)
+
+-- a first filter of the scan: bit (x << 8 | y) is set when the raw bytes x, y
+-- fold to the first two bytes of a hashed phrase
+local function fold(b)
+  if b >= 65 and b <= 90 then return b + 32 elseif b == 9 or b == 10 or b == 13 then return 32 end
+  return b
+end
+local firsttwo = {}
+for k = 1, #out do
+  if texts[k] then
+    local b1, b2 = texts[k]:byte(1, 2)
+    firsttwo[fold(b1) * 256 + fold(b2)] = true
+  end
+end
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned char smtpcode_bf_pair[65536 / 8] = {"
+row = {}
+for i = 0, 8191 do
+  local v = 0
+  for bit = 0, 7 do
+    local x = i * 8 + bit
+    if firsttwo[fold(math.floor(x / 256)) * 256 + fold(x % 256)] then v = v + 2 ^ bit end
+  end
+  row[#row + 1] = string.format("%d,", math.floor(v))
+  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+c[#c + 1] = "};"
+
+-- rules that look at a named header field: their indexes
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_hdr[] = {"
+local nhdr = 0
+for k, l in ipairs(out) do
+  if l:find(", BW_HEADER, ", 1, true) then
+    c[#c + 1] = "  " .. (k - 1) .. ","
+    nhdr = nhdr + 1
+  end
+end
+if nhdr == 0 then c[#c + 1] = "  0," end
+c[#c + 1] = "};"
+c[#c + 1] = string.format("const int smtpcode_bf_nhdr = %d;", nhdr)
 
 -- the byte folding of the hash: ASCII lowercase, HT CR LF as a space
 c[#c + 1] = ""

@@ -35,6 +35,7 @@
 #define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
 #define MERGE_MAX 16 /* recipients whose own lines are looked for in a text */
 #define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
+#define MAX_HTML (64 * 1024) /* bytes of an HTML-only report's part decoded */
 #define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
 #define RECEIVED_HEAD 3 /* Received fields (the newest) looked at */
@@ -961,12 +962,13 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       hit[smtpcode_bf_short[k]] = base;
   }
   if (n < 3) return;
-  h1 = hfold(t[0]);
-  h2 = hfold(t[1]);
   for (i = 0; i + 2 < n; i++) {
-    unsigned h3 = hfold(t[i + 2]), h = ((h1 * 31 + h2) * 31 + h3) % BF_HASH;
-    h1 = h2;
-    h2 = h3;
+    unsigned h, pr = (unsigned)t[i] << 8 | t[i + 1];
+    /* most positions fail the pair filter: one load, no hashing */
+    if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) continue;
+    h1 = hfold(t[i + 1]);
+    h2 = hfold(t[i + 2]);
+    h = ((hfold(t[i]) * 31 + h1) * 31 + h2) % BF_HASH;
     if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
       int x, found = 0, same = -1;
       const char *last = NULL;
@@ -1650,9 +1652,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         }
       }
       if (where == BW_HEADER) { /* a field that some rule names? */
-        for (k = 0; k < smtpcode_bf_nrules; k++)
-          if (applies(&smtpcode_bf_rules[k], BW_HEADER, name, nl)) break;
-        if (k == smtpcode_bf_nrules) continue;
+        for (k = 0; k < smtpcode_bf_nhdr; k++)
+          if (applies(&smtpcode_bf_rules[smtpcode_bf_hdr[k]], BW_HEADER, name, nl)) break;
+        if (k == smtpcode_bf_nhdr) continue;
       }
       hscan(h + v, vl, where, name, nl, hit, 0, (size_t)-1);
     }
@@ -1662,8 +1664,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     body(c, ct, ctn, cte, cten, h + bstart, hn - bstart, 0);
   }
   if (c->ret) returned(c);
-  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all */
-    decode(c, c->html, c->htmln, c->htmlcte, c->htmlcten, &c->text, &c->textn);
+  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all, */
+    decode(c, c->html, c->htmln > MAX_HTML ? MAX_HTML : c->htmln, c->htmlcte, c->htmlcten,
+           &c->text, &c->textn); /* as far as an error section can be */
 
   if (c->fb == NULL) {
     int j;

@@ -45,6 +45,12 @@ extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
 /* rules whose phrase is under 3 bytes (matched apart from the hash) */
 extern const unsigned short smtpcode_bf_short[];
 extern const int smtpcode_bf_nshort;
+/* a filter before the hash: bit (x << 8 | y) set when raw bytes x, y fold
+   to the first two bytes of a hashed phrase */
+extern const unsigned char smtpcode_bf_pair[65536 / 8];
+/* rules that look at a named header field (BW_HEADER) */
+extern const unsigned short smtpcode_bf_hdr[];
+extern const int smtpcode_bf_nhdr;
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 
