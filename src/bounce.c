@@ -863,12 +863,29 @@ static int dsnfields(ctx *c, const char *p, size_t n) {
   return added;
 }
 
-/* Drop recipients without any address (from index from on). */
+/* Whether s[0..n) is one whole address (a local part, '@', a domain with a
+** dot or a bracketed IP). */
+static int fulladdr(const char *s, size_t n) { return n > 0 && addrlen(s, n, 0) == n; }
+
+/* Drop recipients without any address (from index from on). A
+** Final-Recipient that was source-routed ("@relay:user@server") or has no
+** local part ("@mx.example.org") and is no whole address gives way to a
+** whole Original-Recipient. */
 static void compact(ctx *c, int from) {
   int i, j = from;
   for (i = from; i < c->out->nrcpt; i++) {
     smtpcode_brcpt *r = &c->r[i];
     if (r->recipient.len == 0 && r->original.len) r->recipient = r->original;
+    if (r->recipient.len && r->original.len && !r->recipient.where) {
+      const char *a = at(c, r->recipient);
+      size_t l = (size_t)r->recipient.len;
+      const char *q = a - 1; /* a source route: "@relay:" before the address */
+      while (q > c->m && a - q < 256 && isdtext((unsigned char)q[-1]) && q[-1] != '@') q--;
+      if ((a[0] == '@' || (a > c->m && a[-1] == ':' && q > c->m && q[-1] == '@')) &&
+          !fulladdr(a, l) &&
+          fulladdr(at(c, r->original), (size_t)r->original.len))
+        r->recipient = r->original;
+    }
     if (r->recipient.len == 0) {
       c->out->total--;
       continue;

@@ -1,0 +1,66 @@
+-- bounce_layouts_spec.lua: report layouts bounce() reads since the second
+-- pass on issue 13, on messages written from how those systems phrase
+-- their reports (../shared/docs/bounces.md), not copied from the corpus.
+local smtpcode = require "smtpcode"
+
+local function msg(lines) return table.concat(lines, "\r\n") .. "\r\n" end
+
+local function dsn(fields)
+  local l = {
+    "From: Mail Delivery System <MAILER-DAEMON@mta.example.net>",
+    "To: <ann@example.com>",
+    "Subject: Delivery Notification: Delivery has failed",
+    "MIME-Version: 1.0",
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"",
+    "",
+    "--b1",
+    "Content-Type: text/plain",
+    "",
+    "This report relates to a message you sent.",
+    "",
+    "--b1",
+    "Content-Type: message/delivery-status",
+    "",
+    "Reporting-MTA: dns;mta.example.net",
+    "",
+  }
+  for _, f in ipairs(fields) do l[#l + 1] = f end
+  l[#l + 1] = ""
+  l[#l + 1] = "--b1--"
+  return msg(l)
+end
+
+describe("bounce layouts", function()
+  it("takes the Original-Recipient when the Final-Recipient is source-routed to a bare host", function()
+    local b = assert(smtpcode.bounce(dsn {
+      "Original-recipient: rfc822;carl@example.org",
+      "Final-recipient: rfc822;@smtp.example.org:carl@store01",
+      "Action: failed",
+      "Status: 5.2.0",
+      "Diagnostic-code: smtp;522 5.2.0 Delivery failed: Over quota",
+    }))
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("carl@example.org", b.recipients[1].recipient)
+    assert.are.equal("5.2.0", b.recipients[1].status)
+    assert.are.equal(522, b.recipients[1].code)
+    -- the same with the fields the other way round
+    b = assert(smtpcode.bounce(dsn {
+      "Final-Recipient: rfc822; @mx.example.org",
+      "Original-Recipient: rfc822; dora@example.org",
+      "Action: failed",
+      "Status: 5.1.2",
+    }))
+    assert.are.equal("dora@example.org", b.recipients[1].recipient)
+  end)
+
+  it("keeps a Final-Recipient at a bare host that an alias led to", function()
+    local b = assert(smtpcode.bounce(dsn {
+      "Final-Recipient: rfc822; eve@mailhub0",
+      "Original-Recipient: rfc822;eve.smith@example.org",
+      "Action: failed",
+      "Status: 5.2.0",
+      "Diagnostic-Code: x-unix; procmail: Lock failure",
+    }))
+    assert.are.equal("eve@mailhub0", b.recipients[1].recipient)
+  end)
+end)
