@@ -63,4 +63,41 @@ describe("bounce layouts", function()
     }))
     assert.are.equal("eve@mailhub0", b.recipients[1].recipient)
   end)
+
+  it("reads Zoho's bracketed status line under its fatal-errors heading", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: mailer-daemon@mail.zoho.com",
+      "To: fred@zoho.example.com",
+      "Subject: Undelivered Mail Returned to Sender",
+      "Content-Type: multipart/mixed; boundary=\"zz\"",
+      "",
+      "--zz",
+      "Content-Type: text/plain; charset=\"UTF-8\"",
+      "",
+      "This message was created automatically by mail delivery system.",
+      "",
+      "THIS IS A WARNING MESSAGE ONLY.",
+      "",
+      "The original message was received at Mon, 3 Mar 2025 09:10:11 -0800",
+      "from fred@zoho.example.com [fred@zoho.example.com]",
+      "",
+      "----- The following addresses had fatal errors -----",
+      "[Status: Error, Address: <gina@example.org>, ResponseCode 421, , Host not reachable.]",
+      "",
+      "Message will be retried for 4 more day(s)",
+      "",
+      "----- Transcript of session follows -----",
+      "",
+      "From:\"Fred\" <fred@zoho.example.com>",
+      "To:<gina@example.org>",
+      "Subject:Hello",
+      "--zz--",
+    }))
+    assert.are.equal("text", b.format)
+    assert.are.equal("zoho", b.mta)
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("gina@example.org", b.recipients[1].recipient)
+    assert.are.equal(421, b.recipients[1].code)
+    assert.are.equal("delayed", b.recipients[1].action)
+  end)
 end)
