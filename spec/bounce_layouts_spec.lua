@@ -100,4 +100,52 @@ describe("bounce layouts", function()
     assert.are.equal(421, b.recipients[1].code)
     assert.are.equal("delayed", b.recipients[1].action)
   end)
+
+  it("takes the recipient from the RCPT TO of Apache James's message details", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: postmaster@james.example.net",
+      "To: hal@example.com",
+      "Subject: Delivery failure",
+      "Content-Type: text/plain; charset=us-ascii",
+      "",
+      "Error: Invalid user address",
+      "",
+      "Error message below:",
+      "550 - Requested action not taken: no such user here",
+      "",
+      "Message details:",
+      "  Subject: Lunch",
+      "  Sent date: Mon Mar 03 10:00:00 GMT 2025",
+      "  MAIL FROM: hal@example.com",
+      "  RCPT TO: ivy@sms.example.org",
+      "  From: Hal <hal@example.com>",
+      "  Size (in bytes): 120",
+    }))
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("ivy@sms.example.org", b.recipients[1].recipient)
+    assert.are.equal(550, b.recipients[1].code)
+    assert.are.equal("user_unknown", b.recipients[1].reason)
+  end)
+
+  it("takes the recipient from the original's headers quoted after the section", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: postmaster@mms.example.net",
+      "To: jo@example.com",
+      "Subject: Undeliverable Message",
+      "Content-Type: text/plain; charset=US-ASCII",
+      "",
+      "Message could not be delivered to mobile.",
+      "Error: No valid recipients for this MM",
+      "",
+      "",
+      "Original Message:",
+      "From: Jo <jo@example.com>",
+      "To: 5550100@mms.example.net",
+      "Subject: photo",
+      "Date: Mon, 3 Mar 2025 10:00:00 +0000",
+    }))
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("5550100@mms.example.net", b.recipients[1].recipient)
+    assert.are.equal("photo", b.original.subject)
+  end)
 end)

@@ -35,6 +35,7 @@
 #define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
 #define MERGE_MAX 16 /* recipients whose own lines are looked for in a text */
 #define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
+#define RCPT_AFTER 1024 /* bytes after a section where "RCPT TO:" is looked for */
 #define MAX_HTML (64 * 1024) /* bytes of an HTML-only report's part decoded */
 #define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
@@ -1300,7 +1301,17 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
     }
   }
   if (!any) {
-    size_t l = anyaddr(t + so, eo - so, &ao);
+    /* the envelope stated in the section or in a details block just after
+       it ("RCPT TO: a@b"), else the first address of the section */
+    size_t lim = c->textn - eo > RCPT_AFTER ? eo + RCPT_AFTER : c->textn, l = 0;
+    long p = mime_ifind(t + so, lim - so, "rcpt to:", 8);
+    if (p >= 0) {
+      size_t k = so + (size_t)p + 8, e = mime_eol(t, lim, k);
+      while (k < e && (isblank_(t[k]) || t[k] == '<')) k++;
+      l = addrlen(t, e, k);
+      ao = k - so;
+    }
+    if (l == 0) l = anyaddr(t + so, eo - so, &ao);
     if (l) textrcpt(c, t + so + ao, l, t + so, eo - so, action);
   }
   if (c->out->nrcpt == before && c->ret) {
@@ -1749,12 +1760,13 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
       if (section(c, hit, &so, &eo, &tm)) {
         if (tm && !(have && mta)) mta = tm;
         if (!have) {
+          /* the original's headers quoted after the section first: its To:
+             names the recipient when the section does not */
+          int hadret = c->ret != NULL;
           out->format = SMTPCODE_BF_TEXT;
+          if (!hadret) textreturned(c, eo);
           textreport(c, so, eo, action);
-          if (c->ret == NULL) {
-            textreturned(c, eo);
-            returned(c);
-          }
+          if (!hadret) returned(c);
         } else {
           /* a DSN recipient without a diagnostic takes the text's reply:
              the lines after its address, or the section when it is alone */

@@ -155,45 +155,46 @@ const bf_rule smtpcode_bf_rules[] = {
   {31, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 137 */
   {31, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 138 */
   {32, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 139 */
-  {33, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 140 */
-  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 141 */
-  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 142 */
-  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 143 */
-  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 144 */
-  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 145 */
-  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 146 */
-  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 147 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 148 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 149 */
-  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 150 */
-  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 151 */
-  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 152 */
-  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 153 */
-  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 154 */
-  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 156 */
-  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 157 */
-  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 158 */
-  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 159 */
-  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 160 */
-  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 161 */
-  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 162 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 163 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 164 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 165 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 166 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 167 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 168 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 169 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 170 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 171 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 172 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 173 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 174 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 175 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 176 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 177 */
+  {32, BF_END, BW_BODY, 0, 0, 17, 3814, "", "original message:"}, /* line 140 */
+  {33, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 141 */
+  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 142 */
+  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 143 */
+  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 144 */
+  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 145 */
+  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 146 */
+  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 147 */
+  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 148 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 149 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 150 */
+  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 151 */
+  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 152 */
+  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 153 */
+  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 154 */
+  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 155 */
+  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 157 */
+  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 158 */
+  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 159 */
+  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 160 */
+  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 161 */
+  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 162 */
+  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 163 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 164 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 165 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 166 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 167 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 168 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 169 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 170 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 171 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 172 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 173 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 174 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 175 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 176 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 177 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 178 */
 };
-const int smtpcode_bf_nrules = 149;
+const int smtpcode_bf_nrules = 150;
 
 const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 0,
@@ -231,15 +232,15 @@ const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
 };
 
 const unsigned short smtpcode_bf_byhash[] = {
-  8, 9, 13, 18, 20, 75, 86, 88, 97, 101, 102, 110, 118, 122, 125, 3,
-  4, 11, 12, 25, 69, 79, 103, 104, 132, 46, 56, 84, 105, 10, 59, 99,
-  119, 120, 142, 19, 106, 2, 14, 26, 27, 68, 5, 38, 39, 47, 48, 49,
-  53, 54, 61, 62, 63, 64, 72, 115, 124, 139, 140, 147, 42, 50, 112, 116,
-  123, 37, 109, 117, 60, 133, 134, 135, 90, 21, 146, 137, 141, 144, 78, 6,
-  23, 52, 80, 111, 114, 126, 100, 89, 98, 131, 0, 1, 17, 40, 41, 67,
-  136, 148, 29, 96, 113, 143, 70, 76, 73, 74, 77, 36, 145, 15, 24, 65,
-  66, 138, 107, 16, 95, 93, 28, 32, 71, 130, 82, 45, 85, 44, 31, 91,
-  83, 22, 43, 51, 57, 81, 92, 94, 127, 128, 129, 30, 121, 87,
+  8, 9, 13, 18, 20, 75, 86, 88, 97, 101, 102, 110, 119, 123, 126, 3,
+  4, 11, 12, 25, 69, 79, 103, 104, 133, 46, 56, 84, 105, 10, 59, 99,
+  120, 121, 143, 19, 106, 2, 14, 26, 27, 68, 5, 38, 39, 47, 48, 49,
+  53, 54, 61, 62, 63, 64, 72, 116, 125, 140, 141, 148, 42, 50, 113, 117,
+  124, 37, 109, 118, 60, 134, 135, 136, 90, 21, 147, 138, 142, 145, 78, 6,
+  23, 52, 80, 111, 115, 127, 100, 89, 98, 132, 0, 1, 17, 40, 41, 67,
+  137, 149, 29, 96, 114, 144, 70, 76, 73, 74, 77, 36, 146, 15, 24, 65,
+  66, 139, 107, 16, 95, 93, 28, 32, 71, 131, 82, 45, 85, 44, 31, 91,
+  83, 22, 43, 51, 57, 81, 92, 94, 112, 128, 129, 130, 30, 122, 87,
 };
 
 const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
@@ -481,25 +482,25 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
   129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
   129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
   129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 139, 139, 139, 139, 139, 139, 139, 139, 139,
-  139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139,
-  139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139,
-  139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139,
-  139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139,
-  139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139, 139,
-  139, 139, 139, 139, 139, 139, 139, 139, 139, 140, 140, 140, 140, 140, 140, 140,
-  141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141,
-  141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141, 141,
-  141, 141, 141, 141, 141, 141, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
+  129, 129, 129, 129, 129, 129, 129, 140, 140, 140, 140, 140, 140, 140, 140, 140,
+  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
+  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
+  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
+  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
+  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
+  140, 140, 140, 140, 140, 140, 140, 140, 140, 141, 141, 141, 141, 141, 141, 141,
   142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
   142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142,
+  142, 142, 142, 142, 142, 142, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
+  143,
 };
 
 const unsigned short smtpcode_bf_short[] = {
