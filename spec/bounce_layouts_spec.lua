@@ -148,4 +148,32 @@ describe("bounce layouts", function()
     assert.are.equal("5550100@mms.example.net", b.recipients[1].recipient)
     assert.are.equal("photo", b.original.subject)
   end)
+
+  it("gives a Sendmail summary line the remote reply of the transcript above it", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>",
+      "To: kim@example.net",
+      "Subject: Returned mail: Remote protocol error",
+      "",
+      "   ----- Transcript of session follows -----",
+      "While talking to mx.example.org:",
+      ">>> MAIL From:<kim@example.net>",
+      "<<< 550 Relaying denied for your host",
+      "554 <lee@example.org>... Remote protocol error",
+      "While talking to mx.example.com:",
+      ">>> RCPT To:<max@example.com>",
+      "<<< 451 Try again later",
+      "554 <max@example.com>... 550 Host unknown (Authoritative answer from name server)",
+      "",
+      "   ----- Unsent message follows -----",
+      "Subject: hi",
+    }))
+    assert.are.equal(2, #b.recipients)
+    assert.are.equal("lee@example.org", b.recipients[1].recipient)
+    assert.are.equal(550, b.recipients[1].code)
+    -- a reply quoted on the summary line itself wins
+    assert.are.equal("max@example.com", b.recipients[2].recipient)
+    assert.are.equal(550, b.recipients[2].code)
+    assert.are.equal("host_unknown", b.recipients[2].reason)
+  end)
 end)

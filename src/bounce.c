@@ -1201,7 +1201,7 @@ static void textrcpt(ctx *c, const char *a, size_t an, const char *b, size_t bn,
 /* Recipients of the free-text section [so, eo) of the text. */
 static int textreport(ctx *c, size_t so, size_t eo, int action) {
   const char *t = c->text;
-  size_t i = so, ao = 0, al = 0, bstart = 0, first = so;
+  size_t i = so, ao = 0, al = 0, bstart = 0, first = so, rs = 0, re = 0;
   const char *v;
   size_t vn;
   int before = c->out->nrcpt, any = 0;
@@ -1254,6 +1254,18 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
   }
   while (i < eo) {
     size_t e = mime_eol(t, eo, i), o = 0, l = lineaddr(t, e, i, &o);
+    {
+      /* a Sendmail transcript: ">>> COMMAND" sent, "<<< reply" received */
+      size_t k = i;
+      while (k < e && isblank_(t[k])) k++;
+      if (e - k > 4 && t[k] == '>' && t[k + 1] == '>' && t[k + 2] == '>' && t[k + 3] == ' ')
+        rs = 0;
+      else if (e - k > 5 && t[k] == '<' && t[k + 1] == '<' && t[k + 2] == '<' && t[k + 3] == ' ' &&
+               isdig(t[k + 4])) {
+        rs = k + 4;
+        re = e;
+      }
+    }
     if (l && al && l == al && mime_ieq_n(t + o, t + ao, l)) l = 0; /* named again */
     if (l && !any) first = i;
     if (l) {
@@ -1266,13 +1278,19 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
       while (k0 < o && isblank_(t[k0])) k0++;
       if (isdig(t[k0])) {
         /* Sendmail's one-line summary "554 <addr>... 550 Host unknown": the
-           reply quoted after "... " if any, else the line with its code */
-        size_t q = o + l;
+           reply quoted after "... " if any, else the remote reply of the
+           transcript just above ("<<< 550 ..."), else the line with its code */
+        size_t q = o + l, ke = e;
         if (q + 5 < e && t[q] == '>' && t[q + 1] == '.' && t[q + 2] == '.' && t[q + 3] == '.' &&
             t[q + 4] == ' ' && isdig(t[q + 5]))
           k0 = q + 5;
-        textrcpt(c, t + ao, al, t + k0, e - k0, action);
+        else if (rs) {
+          k0 = rs;
+          ke = re;
+        }
+        textrcpt(c, t + ao, al, t + k0, ke - k0, action);
         al = 0;
+        rs = 0;
       }
     }
     i = mime_next(t, eo, e);
