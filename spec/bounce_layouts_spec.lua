@@ -176,4 +176,69 @@ describe("bounce layouts", function()
     assert.are.equal(550, b.recipients[2].code)
     assert.are.equal("host_unknown", b.recipients[2].reason)
   end)
+
+  it("reads Exim's notice of a malformed recipient address, the bracketed address", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: Mail Delivery System <Mailer-Daemon@mx.example.net>",
+      "To: nat@example.net",
+      "Subject: Mail failure - malformed recipient address",
+      "Auto-Submitted: auto-replied",
+      "",
+      "A message that you sent contained one or more recipient addresses that were",
+      "incorrectly constructed:",
+      "",
+      "  olga@example.com <pat@example.org>: malformed address: <pat@example.org> may not follow olga@example.com",
+      "",
+      "This address has been ignored. The other addresses in the message were",
+      "syntactically valid and have been passed on for an attempt at delivery.",
+      "",
+      "------ This is a copy of your message, including all the headers. ------",
+      "",
+      "To: olga@example.com <pat@example.org>",
+      "Subject: hello",
+    }))
+    assert.are.equal("exim", b.mta)
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("pat@example.org", b.recipients[1].recipient)
+    assert.are.equal("failed", b.recipients[1].action)
+  end)
+
+  it("reads fml's notices to a poster: not a member, a duplicated Message-ID", function()
+    local head = {
+      "From: cats-admin@lists.example.org",
+      "To: quin@example.com",
+      "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]",
+    }
+    local function with(lines)
+      local l = {}
+      for _, x in ipairs(head) do l[#l + 1] = x end
+      for _, x in ipairs(lines) do l[#l + 1] = x end
+      return msg(l)
+    end
+    local b = assert(smtpcode.bounce(with {
+      "Subject: You quin@example.com are not member (cats ML)",
+      "",
+      "You are not a member of this mailing list <cats@lists.example.org>.",
+      "",
+      "If you know the general guide of this list, please send mail with",
+      "the mail body",
+      "",
+      "\tguide",
+    }))
+    assert.are.equal("fml", b.mta)
+    assert.are.equal("cats@lists.example.org", b.recipients[1].recipient)
+    b = assert(smtpcode.bounce(with {
+      "Subject: Loop Alert: Duplicated Message-ID (cats ML)",
+      "",
+      "Duplicated Message-ID in <cats@lists.example.org>.",
+      "",
+      "",
+      "Original mail as follows:",
+      "",
+      "   From: quin@example.com",
+      "   To: cats@lists.example.org",
+    }))
+    assert.are.equal("fml", b.mta)
+    assert.are.equal("cats@lists.example.org", b.recipients[1].recipient)
+  end)
 end)

@@ -1085,6 +1085,17 @@ static size_t lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
   if (k < e && (s[k] == '<' || s[k] == '"')) k++;
   l = addrlen(s, e, k);
   if (l == 0) return 0;
+  if (k == 0 || s[k - 1] != '<') {
+    /* "a@b <c@d>": an address-like display name; the address is the
+       bracketed one */
+    size_t q = k + l, l2;
+    while (q < e && isblank_(s[q])) q++;
+    if (q > k + l && q + 1 < e && s[q] == '<' && (l2 = addrlen(s, e, q + 1)) > 0 &&
+        q + 1 + l2 < e && s[q + 1 + l2] == '>') {
+      k = q + 1;
+      l = l2;
+    }
+  }
   if (k + l < e) {
     char nx = s[k + l];
     if (!(nx == '>' || nx == '"' || nx == ':' || isblank_(nx) || nx == ',' || nx == '(' ||

@@ -59,148 +59,153 @@ const bf_rule smtpcode_bf_rules[] = {
   {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is"}, /* line 41 */
   {2, BF_START, BW_BODY, 0, 0, 59, 666, "", "has not yet been delivered to one or more of its recipients"}, /* line 42 */
   {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message"}, /* line 43 */
-  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details"}, /* line 44 */
-  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;"}, /* line 45 */
-  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors"}, /* line 46 */
-  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows"}, /* line 47 */
-  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors"}, /* line 48 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows"}, /* line 49 */
-  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows"}, /* line 50 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 51 */
-  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past"}, /* line 52 */
-  {0, BF_DELAYED, BW_BODY, 0, 0, 30, 117, "", "this is a warning message only"}, /* line 53 */
-  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program"}, /* line 54 */
-  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail"}, /* line 55 */
-  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 56 */
-  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message."}, /* line 57 */
-  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo"}, /* line 58 */
-  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address."}, /* line 59 */
-  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 60 */
-  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-"}, /* line 61 */
-  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":"}, /* line 62 */
-  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", ""}, /* line 63 */
-  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange"}, /* line 64 */
-  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):"}, /* line 65 */
-  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:"}, /* line 66 */
-  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:"}, /* line 67 */
-  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:"}, /* line 68 */
-  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:"}, /* line 69 */
-  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered"}, /* line 70 */
-  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:"}, /* line 71 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com"}, /* line 72 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com"}, /* line 73 */
-  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com"}, /* line 74 */
-  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:"}, /* line 75 */
-  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:"}, /* line 76 */
-  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 77 */
-  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to"}, /* line 78 */
-  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 79 */
-  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 80 */
-  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 81 */
-  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)"}, /* line 82 */
-  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", ""}, /* line 83 */
-  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups"}, /* line 84 */
-  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 85 */
-  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected"}, /* line 86 */
-  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at"}, /* line 87 */
-  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 88 */
-  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 89 */
-  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 90 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:"}, /* line 91 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:"}, /* line 92 */
-  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:"}, /* line 93 */
-  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons"}, /* line 94 */
-  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message"}, /* line 95 */
-  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)"}, /* line 96 */
-  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail."}, /* line 97 */
-  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message"}, /* line 98 */
-  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:"}, /* line 99 */
-  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed"}, /* line 100 */
-  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 101 */
-  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 102 */
-  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to"}, /* line 103 */
-  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:"}, /* line 104 */
-  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail"}, /* line 105 */
-  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent"}, /* line 106 */
-  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent"}, /* line 107 */
-  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow."}, /* line 108 */
-  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 109 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru"}, /* line 110 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru"}, /* line 111 */
-  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru"}, /* line 112 */
-  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx."}, /* line 113 */
-  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 114 */
-  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho"}, /* line 115 */
-  {19, BF_START, BW_BODY, 0, 1, 40, 113, "", "the following addresses had fatal errors"}, /* line 116 */
-  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail"}, /* line 117 */
-  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:"}, /* line 118 */
-  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:"}, /* line 119 */
-  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 120 */
-  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message"}, /* line 121 */
-  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 122 */
-  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:"}, /* line 123 */
-  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message"}, /* line 124 */
-  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 125 */
-  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 126 */
-  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:"}, /* line 127 */
-  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server."}, /* line 128 */
-  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled."}, /* line 129 */
-  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:"}, /* line 130 */
-  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:"}, /* line 131 */
-  {27, BF_FEEDBACK, BW_BODY, 0, 0, 38, 117, "", "this is a microsoft email abuse report"}, /* line 132 */
-  {27, BF_FEEDBACK, BW_SUBJECT, 0, 0, 28, 385, "", "complaint about message from"}, /* line 133 */
-  {28, BF_FEEDBACK, BW_HEADER, 19, 0, 4, 439, "x-apple-unsubscribe", "true"}, /* line 134 */
-  {29, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda"}, /* line 135 */
-  {30, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", ""}, /* line 136 */
-  {31, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 137 */
-  {31, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 138 */
-  {32, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 139 */
-  {32, BF_END, BW_BODY, 0, 0, 17, 3814, "", "original message:"}, /* line 140 */
-  {33, BF_START, BW_BODY, 0, 0, 42, 1055, "", "you are not a member of this mailing list."}, /* line 141 */
-  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 142 */
-  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 143 */
-  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 144 */
-  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 145 */
-  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 146 */
-  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 147 */
-  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 148 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 149 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 150 */
-  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 151 */
-  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 152 */
-  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 153 */
-  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 154 */
-  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 155 */
-  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 157 */
-  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 158 */
-  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 159 */
-  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 160 */
-  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 161 */
-  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 162 */
-  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 163 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 164 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 165 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 166 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 167 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 168 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 169 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 170 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 171 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 172 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 173 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 174 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 175 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 176 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 177 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 178 */
+  {2, BF_START, BW_BODY, 0, 0, 76, 386, "", "contained one or more recipient addresses that were incorrectly constructed:"}, /* line 44 */
+  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details"}, /* line 45 */
+  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;"}, /* line 46 */
+  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors"}, /* line 47 */
+  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows"}, /* line 48 */
+  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors"}, /* line 49 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows"}, /* line 50 */
+  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows"}, /* line 51 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 52 */
+  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past"}, /* line 53 */
+  {0, BF_DELAYED, BW_BODY, 0, 0, 30, 117, "", "this is a warning message only"}, /* line 54 */
+  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program"}, /* line 55 */
+  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail"}, /* line 56 */
+  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 57 */
+  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message."}, /* line 58 */
+  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo"}, /* line 59 */
+  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address."}, /* line 60 */
+  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 61 */
+  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-"}, /* line 62 */
+  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":"}, /* line 63 */
+  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", ""}, /* line 64 */
+  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange"}, /* line 65 */
+  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):"}, /* line 66 */
+  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:"}, /* line 67 */
+  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:"}, /* line 68 */
+  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:"}, /* line 69 */
+  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:"}, /* line 70 */
+  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered"}, /* line 71 */
+  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:"}, /* line 72 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com"}, /* line 73 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com"}, /* line 74 */
+  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com"}, /* line 75 */
+  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:"}, /* line 76 */
+  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:"}, /* line 77 */
+  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 78 */
+  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to"}, /* line 79 */
+  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 80 */
+  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows"}, /* line 81 */
+  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:"}, /* line 82 */
+  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)"}, /* line 83 */
+  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", ""}, /* line 84 */
+  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups"}, /* line 85 */
+  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 86 */
+  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected"}, /* line 87 */
+  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at"}, /* line 88 */
+  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 89 */
+  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 90 */
+  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail"}, /* line 91 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:"}, /* line 92 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:"}, /* line 93 */
+  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:"}, /* line 94 */
+  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons"}, /* line 95 */
+  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message"}, /* line 96 */
+  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)"}, /* line 97 */
+  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail."}, /* line 98 */
+  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message"}, /* line 99 */
+  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:"}, /* line 100 */
+  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed"}, /* line 101 */
+  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 102 */
+  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com"}, /* line 103 */
+  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to"}, /* line 104 */
+  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:"}, /* line 105 */
+  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail"}, /* line 106 */
+  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent"}, /* line 107 */
+  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent"}, /* line 108 */
+  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow."}, /* line 109 */
+  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 110 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru"}, /* line 111 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru"}, /* line 112 */
+  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru"}, /* line 113 */
+  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx."}, /* line 114 */
+  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 115 */
+  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho"}, /* line 116 */
+  {19, BF_START, BW_BODY, 0, 1, 40, 113, "", "the following addresses had fatal errors"}, /* line 117 */
+  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail"}, /* line 118 */
+  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:"}, /* line 119 */
+  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:"}, /* line 120 */
+  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 121 */
+  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message"}, /* line 122 */
+  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 123 */
+  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:"}, /* line 124 */
+  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message"}, /* line 125 */
+  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:"}, /* line 126 */
+  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 127 */
+  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:"}, /* line 128 */
+  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server."}, /* line 129 */
+  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled."}, /* line 130 */
+  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:"}, /* line 131 */
+  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:"}, /* line 132 */
+  {27, BF_FEEDBACK, BW_BODY, 0, 0, 38, 117, "", "this is a microsoft email abuse report"}, /* line 133 */
+  {27, BF_FEEDBACK, BW_SUBJECT, 0, 0, 28, 385, "", "complaint about message from"}, /* line 134 */
+  {28, BF_FEEDBACK, BW_HEADER, 19, 0, 4, 439, "x-apple-unsubscribe", "true"}, /* line 135 */
+  {29, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda"}, /* line 136 */
+  {30, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", ""}, /* line 137 */
+  {31, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung"}, /* line 138 */
+  {31, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following."}, /* line 139 */
+  {32, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile."}, /* line 140 */
+  {32, BF_END, BW_BODY, 0, 0, 17, 3814, "", "original message:"}, /* line 141 */
+  {33, BF_DETECT, BW_HEADER, 10, 0, 3, 3205, "x-mlserver", "fml"}, /* line 142 */
+  {33, BF_START, BW_BODY, 0, 0, 41, 1055, "", "you are not a member of this mailing list"}, /* line 143 */
+  {33, BF_END, BW_BODY, 0, 0, 42, 1699, "", "if you know the general guide of this list"}, /* line 144 */
+  {33, BF_START, BW_BODY, 0, 0, 24, 1535, "", "duplicated message-id in"}, /* line 145 */
+  {33, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original mail as follows:"}, /* line 146 */
+  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:"}, /* line 147 */
+  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:"}, /* line 148 */
+  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:"}, /* line 149 */
+  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:"}, /* line 150 */
+  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address"}, /* line 151 */
+  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors"}, /* line 152 */
+  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient"}, /* line 153 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients"}, /* line 154 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message"}, /* line 155 */
+  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:"}, /* line 156 */
+  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered"}, /* line 157 */
+  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients"}, /* line 158 */
+  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to"}, /* line 159 */
+  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered"}, /* line 160 */
+  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows."}, /* line 162 */
+  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message"}, /* line 163 */
+  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows."}, /* line 164 */
+  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message."}, /* line 165 */
+  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:"}, /* line 166 */
+  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message"}, /* line 167 */
+  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail"}, /* line 168 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable"}, /* line 169 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail"}, /* line 170 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail"}, /* line 171 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed"}, /* line 172 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice"}, /* line 173 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure"}, /* line 174 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification"}, /* line 175 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error"}, /* line 176 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered"}, /* line 177 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail"}, /* line 178 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed"}, /* line 179 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis"}, /* line 180 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar"}, /* line 181 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification"}, /* line 182 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender"}, /* line 183 */
 };
-const int smtpcode_bf_nrules = 150;
+const int smtpcode_bf_nrules = 155;
 
 const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 0,
   128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  2, 2, 0, 0, 8, 0, 128, 0, 0, 0, 8, 0, 0, 0, 0, 0,
+  6, 2, 0, 0, 8, 0, 128, 0, 0, 0, 8, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0,
@@ -208,9 +213,9 @@ const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
   0, 10, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 128,
   1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 4, 4,
   2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 0, 0,
-  0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0,
+  0, 0, 8, 0, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 128,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 64, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0,
@@ -222,7 +227,7 @@ const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
   0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 8, 16, 1, 0, 0, 0,
-  0, 2, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  32, 2, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 64, 0, 0, 0, 128, 0, 0, 0, 16, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -232,15 +237,16 @@ const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {
 };
 
 const unsigned short smtpcode_bf_byhash[] = {
-  8, 9, 13, 18, 20, 75, 86, 88, 97, 101, 102, 110, 119, 123, 126, 3,
-  4, 11, 12, 25, 69, 79, 103, 104, 133, 46, 56, 84, 105, 10, 59, 99,
-  120, 121, 143, 19, 106, 2, 14, 26, 27, 68, 5, 38, 39, 47, 48, 49,
-  53, 54, 61, 62, 63, 64, 72, 116, 125, 140, 141, 148, 42, 50, 113, 117,
-  124, 37, 109, 118, 60, 134, 135, 136, 90, 21, 147, 138, 142, 145, 78, 6,
-  23, 52, 80, 111, 115, 127, 100, 89, 98, 132, 0, 1, 17, 40, 41, 67,
-  137, 149, 29, 96, 114, 144, 70, 76, 73, 74, 77, 36, 146, 15, 24, 65,
-  66, 139, 107, 16, 95, 93, 28, 32, 71, 131, 82, 45, 85, 44, 31, 91,
-  83, 22, 43, 51, 57, 81, 92, 94, 112, 128, 129, 130, 30, 122, 87,
+  8, 9, 13, 19, 21, 76, 87, 89, 98, 102, 103, 111, 124, 128, 131, 3,
+  4, 11, 12, 26, 70, 80, 104, 105, 138, 47, 57, 85, 106, 16, 10, 60,
+  100, 125, 126, 148, 20, 107, 2, 14, 27, 28, 69, 5, 39, 40, 48, 49,
+  50, 54, 55, 62, 63, 64, 65, 73, 121, 130, 145, 146, 153, 43, 51, 115,
+  122, 129, 38, 110, 123, 61, 139, 140, 141, 91, 22, 152, 143, 147, 150, 79,
+  6, 24, 53, 81, 112, 120, 132, 117, 116, 101, 90, 99, 137, 0, 1, 18,
+  41, 42, 68, 142, 154, 30, 97, 119, 149, 71, 77, 74, 75, 78, 37, 151,
+  15, 25, 66, 67, 144, 108, 17, 96, 94, 114, 29, 33, 72, 136, 83, 46,
+  86, 45, 32, 92, 84, 23, 44, 52, 58, 82, 93, 95, 113, 118, 133, 134,
+  135, 31, 127, 88,
 };
 
 const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
@@ -268,24 +274,12 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
   28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
   28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
   28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
-  28, 28, 29, 29, 29, 29, 29, 29, 29, 29, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35,
-  35, 35, 35, 35, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
-  36, 36, 36, 36, 36, 36, 36, 36, 37, 37, 37, 37, 37, 37, 37, 37,
-  37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37,
-  37, 37, 37, 37, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
+  28, 28, 29, 30, 30, 30, 30, 30, 30, 30, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36, 36,
+  36, 36, 36, 36, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37, 37,
+  37, 37, 37, 37, 37, 37, 37, 37, 38, 38, 38, 38, 38, 38, 38, 38,
   38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38,
-  38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 38, 39, 39, 39, 39, 39,
+  38, 38, 38, 38, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
   39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
   39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
   39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
@@ -296,220 +290,232 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
   39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
   39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
   39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
-  39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
-  41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 42, 42, 60, 60, 60, 60,
-  60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60, 60,
-  65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-  65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-  65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-  65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-  65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-  65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
-  66, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
-  67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
-  67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
-  67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
-  67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
-  67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
-  67, 67, 67, 67, 67, 67, 67, 67, 67, 68, 68, 68, 72, 72, 72, 72,
-  72, 72, 72, 73, 73, 73, 73, 73, 73, 73, 73, 74, 74, 74, 74, 74,
-  74, 74, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
-  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
-  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
-  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
-  75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75, 75,
-  75, 75, 75, 75, 75, 75, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78,
-  78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78,
-  78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78,
-  78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78, 78,
-  78, 78, 78, 78, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
-  79, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
-  80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86, 86,
-  86, 86, 86, 86, 86, 86, 86, 86, 87, 87, 87, 87, 87, 87, 87, 87,
+  39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39,
+  39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 39, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 42,
+  42, 42, 42, 42, 42, 42, 42, 42, 42, 42, 43, 43, 61, 61, 61, 61,
+  61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61, 61,
+  66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+  66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+  66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+  66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+  66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+  66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+  67, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+  68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+  68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+  68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+  68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+  68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+  68, 68, 68, 68, 68, 68, 68, 68, 68, 69, 69, 69, 73, 73, 73, 73,
+  73, 73, 73, 74, 74, 74, 74, 74, 74, 74, 74, 75, 75, 75, 75, 75,
+  75, 75, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76,
+  76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76,
+  76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76,
+  76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76,
+  76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76, 76,
+  76, 76, 76, 76, 76, 76, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
+  79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
+  79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
+  79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79, 79,
+  79, 79, 79, 79, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80, 80,
+  80, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81,
+  81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 81, 87, 87, 87, 87,
   87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
   87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
-  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
-  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
-  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
-  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87,
-  87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 87, 88, 88,
   88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
-  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 90,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88, 88,
+  88, 88, 88, 88, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89, 89,
+  89, 89, 89, 89, 89, 89, 89, 89, 90, 90, 90, 90, 90, 90, 90, 90,
   90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
   90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
   90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
   90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
   90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
   90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
-  90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90,
-  90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 92, 92, 92, 92,
-  92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
-  92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
-  92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92, 92,
-  92, 93, 93, 93, 93, 93, 93, 93, 95, 95, 95, 95, 95, 95, 95, 95,
-  95, 95, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98,
-  98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98,
-  98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98,
-  98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 98, 99, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,
-  100, 100, 100, 100, 100, 100, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102, 102,
-  102, 102, 102, 102, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104,
-  104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104, 104,
-  104, 104, 104, 104, 104, 104, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
+  90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 90, 91, 91,
+  91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91,
+  91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 91, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93,
+  93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 93, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95, 95,
+  95, 96, 96, 96, 96, 96, 96, 96, 98, 98, 98, 98, 98, 98, 98, 98,
+  98, 98, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
+  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
+  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101,
+  101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 101, 102, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103, 103,
+  103, 103, 103, 103, 103, 103, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105,
+  105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105,
+  105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105, 105,
+  105, 105, 105, 105, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
   107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
-  107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
-  107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
-  107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
-  107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107, 107,
-  107, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108,
-  108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 108, 109, 109,
-  109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109, 109,
-  109, 109, 109, 109, 109, 109, 109, 109, 109, 111, 112, 112, 112, 112, 112, 112,
+  107, 107, 107, 107, 107, 107, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110, 110,
+  110, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111,
+  111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 111, 112, 112,
   112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112,
-  112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114, 114,
-  114, 114, 114, 114, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115,
+  112, 112, 112, 112, 112, 112, 112, 112, 112, 114, 115, 115, 115, 115, 115, 115,
   115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115,
-  115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115,
-  115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115,
-  115, 115, 115, 115, 116, 116, 116, 116, 116, 116, 116, 116, 116, 117, 117, 117,
-  117, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 115, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117,
+  117, 117, 117, 117, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
   118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
-  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 122, 122, 122, 122, 122, 122,
-  122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122,
-  122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123, 123,
-  123, 123, 123, 123, 123, 123, 123, 125, 125, 126, 126, 126, 126, 126, 126, 126,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118, 118,
+  118, 118, 118, 118, 119, 119, 119, 119, 119, 119, 119, 119, 119, 120, 120, 120,
+  120, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121, 121,
+  121, 121, 121, 121, 121, 121, 122, 122, 122, 122, 126, 126, 126, 126, 126, 126,
   126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
-  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
-  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
-  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
-  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
-  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126,
-  126, 126, 126, 126, 126, 126, 126, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 126, 127, 127, 127,
   127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
-  127, 127, 127, 127, 127, 127, 127, 127, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
-  129, 129, 129, 129, 129, 129, 129, 140, 140, 140, 140, 140, 140, 140, 140, 140,
-  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
-  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
-  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
-  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
-  140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140, 140,
-  140, 140, 140, 140, 140, 140, 140, 140, 140, 141, 141, 141, 141, 141, 141, 141,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142, 142,
-  142, 142, 142, 142, 142, 142, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143, 143,
-  143,
+  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
+  127, 127, 127, 127, 127, 127, 127, 129, 129, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130, 130,
+  130, 130, 130, 130, 130, 130, 130, 131, 131, 131, 131, 131, 131, 131, 131, 131,
+  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
+  131, 131, 131, 131, 131, 131, 131, 131, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
+  133, 133, 133, 133, 133, 133, 133, 145, 145, 145, 145, 145, 145, 145, 145, 145,
+  145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145,
+  145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145,
+  145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145,
+  145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145,
+  145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145, 145,
+  145, 145, 145, 145, 145, 145, 145, 145, 145, 146, 146, 146, 146, 146, 146, 146,
+  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
+  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
+  147, 147, 147, 147, 147, 147, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148,
 };
 
 const unsigned short smtpcode_bf_short[] = {
   7,
-  33,
   34,
   35,
-  55,
-  108,
+  36,
+  56,
+  109,
 };
 const int smtpcode_bf_nshort = 6;
 
@@ -582,12 +588,12 @@ const unsigned char smtpcode_bf_pair[65536 / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 96, 0, 0, 0, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 34, 128, 0, 0, 34, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 32, 2, 4, 0, 32, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 32, 2, 36, 0, 32, 2, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 2, 64, 4, 1, 2, 64, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 2, 32, 0, 0, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 128, 0, 0, 0, 0, 96, 0, 0, 0, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 128, 0, 0, 0, 64, 96, 0, 0, 64, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -614,12 +620,12 @@ const unsigned char smtpcode_bf_pair[65536 / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 96, 0, 0, 0, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 34, 128, 0, 0, 34, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 32, 2, 4, 0, 32, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 32, 2, 36, 0, 32, 2, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 2, 64, 4, 1, 2, 64, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 2, 32, 0, 0, 2, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 128, 0, 0, 0, 0, 96, 0, 0, 0, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 128, 0, 0, 0, 64, 96, 0, 0, 64, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -774,17 +780,18 @@ const unsigned char smtpcode_bf_pair[65536 / 8] = {
 
 const unsigned short smtpcode_bf_hdr[] = {
   7,
-  33,
   34,
   35,
   36,
-  55,
-  77,
-  89,
-  106,
-  108,
+  37,
+  56,
+  78,
+  90,
+  107,
+  109,
+  114,
 };
-const int smtpcode_bf_nhdr = 10;
+const int smtpcode_bf_nhdr = 11;
 
 const unsigned char smtpcode_bf_fold[256] = {
   0, 1, 2, 3, 4, 5, 6, 7, 8, 32, 32, 11, 12, 32, 14, 15,
