@@ -61,6 +61,9 @@ typedef struct ctx {
   const char *fb, *text, *html, *ret, *xfr, *retall, *htmlcte;
   size_t fbn, textn, htmln, retn, xfrn, retalln, htmlcten;
   int too_long;
+  const char *recv[RECEIVED_HEAD]; /* the newest Received fields' values */
+  size_t recvn[RECEIVED_HEAD];
+  int nrecv;
 } ctx;
 
 /* {====================================================== spans */
@@ -930,23 +933,24 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
    (unsigned char)(ch) >= 0x80)
 
 /* mime_wat with the hash's folding: z (lowercase, single spaces) at
-** s[i..n), a space of z matching any run of blanks and line breaks. */
-static int wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
+** s[i..n), a space of z matching any run of blanks and line breaks. Returns
+** m on a match, else the index of z where the match failed. */
+static size_t wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
   size_t j = 0, k = i;
   while (j < m) {
     unsigned char zc = (unsigned char)z[j];
-    if (k >= n) return 0;
+    if (k >= n) return j;
     if (zc != ' ') {
-      if (hfold(s[k]) != zc) return 0;
+      if (hfold(s[k]) != zc) return j;
       j++;
       k++;
       continue;
     }
-    if (hfold(s[k]) != ' ') return 0;
+    if (hfold(s[k]) != ' ') return j;
     while (k < n && hfold(s[k]) == ' ') k++;
     j++;
   }
-  return 1;
+  return m;
 }
 
 /* A '-' before s[i], blanks between (a ruler's words). */
@@ -988,20 +992,29 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
     h2 = hfold(t[i + 2]);
     h = ((hfold(t[i]) * 31 + h1) * 31 + h2) % BF_HASH;
     if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
-      int x, found = 0, same = -1;
-      const char *last = NULL;
+      int x, found = 0;
+      size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
+      int known = 0;
       for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
         int r = smtpcode_bf_byhash[x];
         const bf_rule *ru = &smtpcode_bf_rules[r];
-        if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || (i >= head && ru->role != BF_END) ||
-            !applies(ru, where, name, nl))
+        size_t lcp = smtpcode_bf_lcp[x], j;
+        /* the entry before (sorted by phrase) tells without comparing: a
+           phrase that shares the byte where it failed fails there too, the
+           same phrase gives the same answer */
+        if (known && lcp > pj) j = pj;
+        else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
+        else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 ||
+                 (i >= head && ru->role != BF_END) || !applies(ru, where, name, nl)) {
+          known = 0;
           continue;
-        /* rules of one phrase (file order keeps them together) compare once */
-        if (last == NULL || strcmp(last, ru->text) != 0) {
-          last = ru->text;
-          same = wat(t, n, i, ru->text, ru->len);
-        }
-        if (same && (!ru->dash || dashed(s, i))) {
+        } else
+          j = wat(t, n, i, ru->text, ru->len);
+        known = 1;
+        pj = j;
+        plen = ru->len;
+        if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
+            applies(ru, where, name, nl) && (!ru->dash || dashed(s, i))) {
           hit[r] = base + (long)i;
           found = 1;
         }
@@ -1034,6 +1047,15 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
   for (k = 0; k < c->ndsn; k++)
     hscan(c->dsn[k], c->dsnn[k] > DSN_HEAD ? DSN_HEAD : c->dsnn[k], BW_DSN, NULL, 0, hit, 0,
           (size_t)-1);
+  /* Received rows only name the writer (detect), and the first detect row
+     in file order wins: when one before them already matched, the Received
+     fields cannot change the answer and are not read */
+  k = matchrole(hit, BF_DETECT);
+  if (k < 0 || k > smtpcode_bf_recvfirst) {
+    int j;
+    for (j = 0; j < c->nrecv; j++)
+      hscan(c->recv[j], c->recvn[j], BW_RECEIVED, NULL, 0, hit, 0, (size_t)-1);
+  }
   if (c->text == NULL) return;
   if (c->out->nrcpt > 0 && matchrole(hit, BF_DETECT) >= 0) {
     /* a DSN whose writer is known and whose recipients all have their
@@ -1701,7 +1723,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         where = BW_FROM;
       } else if (nl == 8 && mime_ieq(name, nl, "received")) {
         if (++nrecv > RECEIVED_HEAD) continue;
-        where = BW_RECEIVED;
+        c->recv[c->nrecv] = h + v; /* read by scanrules when it matters */
+        c->recvn[c->nrecv++] = vl;
+        continue;
       } else if (nl == 19 && mime_ieq(name, nl, "x-failed-recipients")) {
         if (c->xfr == NULL) {
           c->xfr = h + v;

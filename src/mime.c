@@ -244,6 +244,14 @@ size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
   size_t i = 0, o = 0;
   while (i < n && o < cap) {
     unsigned char c = (unsigned char)s[i];
+    if (c != '=' && !isblank_(c)) { /* a run of plain bytes, copied at once */
+      size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n;
+      while (j < lim && s[j] != '=' && !isblank_(s[j])) j++;
+      memcpy(dst + o, s + i, j - i);
+      o += j - i;
+      i = j;
+      continue;
+    }
     if (c == '=') {
       size_t j = i + 1;
       int h, l;
