@@ -509,15 +509,18 @@ static int commandof(const char *s, size_t n) {
            {"data command", 12, SMTPCODE_CMD_DATA}, {"after data", 10, SMTPCODE_CMD_DATA},
            {">>> data", 8, SMTPCODE_CMD_DATA},     {"ehlo", 4, SMTPCODE_CMD_EHLO},
            {"helo", 4, SMTPCODE_CMD_EHLO},         {"connection", 10, SMTPCODE_CMD_CONN}};
+  /* the phrases (bits of k) each byte may start */
+  static const unsigned short first[256] = {
+      ['r'] = 0x007, ['R'] = 0x007, ['['] = 0x004, ['m'] = 0x008, ['M'] = 0x008,
+      ['e'] = 0x210, ['E'] = 0x210, ['f'] = 0x020, ['F'] = 0x020, ['d'] = 0x040,
+      ['D'] = 0x040, ['a'] = 0x080, ['A'] = 0x080, ['>'] = 0x100, ['h'] = 0x400,
+      ['H'] = 0x400, ['c'] = 0x800, ['C'] = 0x800};
   size_t i, j, lim = n > 8192 ? 8192 : n;
   for (i = 0; i < lim; i++) {
-    unsigned char ch = lower(s[i]);
-    if (!(ch == 'r' || ch == '[' || ch == 'm' || ch == 'e' || ch == 'f' || ch == 'd' ||
-          ch == 'a' || ch == '>' || ch == 'h' || ch == 'c'))
-      continue;
+    unsigned bits = first[(unsigned char)s[i]];
+    if (bits == 0) continue;
     for (j = 0; j < sizeof k / sizeof k[0]; j++)
-      if ((unsigned char)k[j].z[0] == ch && lim - i >= k[j].len &&
-          mime_ieq(s + i, k[j].len, k[j].z))
+      if ((bits >> j & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
         return k[j].cmd;
   }
   return SMTPCODE_CMD_NONE;
@@ -974,7 +977,7 @@ static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
 static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
                   long *hit, long base, size_t head) {
   const unsigned char *t = (const unsigned char *)s;
-  unsigned h1, h2;
+  unsigned h1, h2, pr;
   size_t i;
   int k;
   for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
@@ -984,9 +987,11 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       hit[smtpcode_bf_short[k]] = base;
   }
   if (n < 3) return;
+  pr = t[0];
   for (i = 0; i + 2 < n; i++) {
-    unsigned h, pr = (unsigned)t[i] << 8 | t[i + 1];
+    unsigned h;
     /* most positions fail the pair filter: one load, no hashing */
+    pr = (pr << 8 | t[i + 1]) & 0xffffu;
     if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) continue;
     h1 = hfold(t[i + 1]);
     h2 = hfold(t[i + 2]);
@@ -1028,7 +1033,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
 static int matchrole(const long *hit, int role) {
   int k;
   for (k = 0; k < smtpcode_bf_nrules; k++)
-    if (smtpcode_bf_rules[k].role == role && hit[k] >= 0) return k;
+    if (hit[k] >= 0 && smtpcode_bf_rules[k].role == role) return k;
   return -1;
 }
 
