@@ -241,4 +241,33 @@ describe("bounce layouts", function()
     assert.are.equal("fml", b.mta)
     assert.are.equal("cats@lists.example.org", b.recipients[1].recipient)
   end)
+
+  it("takes the address listed just above an m-FILTER server message, not the original's sender", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: postmaster <postmaster@gw.example.co.jp>",
+      "To: rex@example.org",
+      "Subject: failure notice",
+      "Content-Type: text/plain; charset=\"UTF-8\"",
+      "",
+      "このメールは「m-FILTER」が自動的に生成して送信しています。",
+      "",
+      "以下のメールアドレスへの送信に失敗しました。",
+      "sam@example.co.jp",
+      "",
+      "",
+      "-------server message",
+      "452 4.3.1 Insufficient system resources",
+      "",
+      "-------SMTP command",
+      "DATA",
+      "",
+      "-------original mail info",
+      "From: rex@example.org",
+      "Subject: hello",
+    }))
+    assert.are.equal("mfilter", b.mta)
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("sam@example.co.jp", b.recipients[1].recipient)
+    assert.are.equal(452, b.recipients[1].code)
+  end)
 end)

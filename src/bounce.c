@@ -36,6 +36,7 @@
 #define MERGE_MAX 16 /* recipients whose own lines are looked for in a text */
 #define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
 #define RCPT_AFTER 1024 /* bytes after a section where "RCPT TO:" is looked for */
+#define RCPT_ABOVE 512 /* bytes before a section where an address line is looked for */
 #define MAX_HTML (64 * 1024) /* bytes of an HTML-only report's part decoded */
 #define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
@@ -1360,6 +1361,7 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
     /* the envelope stated in the section or in a details block just after
        it ("RCPT TO: a@b"), else the first address of the section */
     size_t lim = c->textn - eo > RCPT_AFTER ? eo + RCPT_AFTER : c->textn, l = 0;
+    const char *ap = NULL;
     long p = mime_ifind(t + so, lim - so, "rcpt to:", 8);
     if (p >= 0) {
       size_t k = so + (size_t)p + 8, e = mime_eol(t, lim, k);
@@ -1368,7 +1370,23 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
       ao = k - so;
     }
     if (l == 0) l = anyaddr(t + so, eo - so, &ao);
-    if (l) textrcpt(c, t + so + ao, l, t + so, eo - so, action);
+    if (l) ap = t + so + ao;
+    if (l == 0 && so > 0) {
+      /* an address line just above the start phrase (m-FILTER's "failed
+         to send to:" list, then "-------server message"): the nearest one
+         of the RCPT_ABOVE bytes before it */
+      size_t b = so > RCPT_ABOVE ? so - RCPT_ABOVE : 0, x;
+      while (b > 0 && b < so && t[b - 1] != '\n' && t[b - 1] != '\r') b++; /* a whole line */
+      for (x = b; x < so;) {
+        size_t e = mime_eol(t, so, x), o3 = 0, l3 = lineaddr(t, e, x, &o3);
+        if (l3) {
+          l = l3;
+          ap = t + o3;
+        }
+        x = mime_next(t, so, e);
+      }
+    }
+    if (l) textrcpt(c, ap, l, t + so, eo - so, action);
   }
   if (c->out->nrcpt == before && c->ret) {
     /* the returned message's To:, when it names one address */
