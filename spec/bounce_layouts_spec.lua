@@ -270,4 +270,17 @@ describe("bounce layouts", function()
     assert.are.equal("sam@example.co.jp", b.recipients[1].recipient)
     assert.are.equal(452, b.recipients[1].code)
   end)
+
+  it("takes the reply code Amazon SES writes outside its quotes", function()
+    local b = assert(smtpcode.bounce(dsn {
+      "Final-Recipient: rfc822; una@example.jp",
+      "Action: failed",
+      "Status: 5.0.0 (permanent failure)",
+      "Remote-MTA: dns; [192.0.2.9]",
+      "Diagnostic-Code: smtp; 5.3.0 - Other mail system problem 550-'Unknown user una@example.jp' (delivery attempts: 0)",
+    }))
+    assert.are.equal("una@example.jp", b.recipients[1].recipient)
+    assert.are.equal(550, b.recipients[1].code)
+    assert.are.equal("user_unknown", b.recipients[1].reason)
+  end)
 end)

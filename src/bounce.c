@@ -587,6 +587,17 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
         f.detail = g.detail;
       }
       f.how = SMTPCODE_HOW_REPLY;
+    } else {
+      /* Amazon SES quotes the remote reply after its own words, the code
+         outside the quotes: "5.3.0 - Other mail system problem 550-'...'" */
+      size_t q;
+      for (q = from; q + 5 < fn; q++)
+        if (fs[q] == ' ' && fs[q + 1] == (char)('0' + f.cls) && isdig(fs[q + 2]) &&
+            isdig(fs[q + 3]) && (fs[q + 4] == '-' || fs[q + 4] == ' ') && fs[q + 5] == '\'') {
+          f.code = (fs[q + 1] - '0') * 100 + (fs[q + 2] - '0') * 10 + (fs[q + 3] - '0');
+          f.how = SMTPCODE_HOW_REPLY;
+          break;
+        }
     }
   }
   if (f.how != SMTPCODE_HOW_NONE && inner.how == SMTPCODE_HOW_REPLY && inner.code &&
