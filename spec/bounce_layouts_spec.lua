@@ -277,7 +277,8 @@ describe("bounce layouts", function()
       "Action: failed",
       "Status: 5.0.0 (permanent failure)",
       "Remote-MTA: dns; [192.0.2.9]",
-      "Diagnostic-Code: smtp; 5.3.0 - Other mail system problem 550-'Unknown user una@example.jp' (delivery attempts: 0)",
+      "Diagnostic-Code: smtp; 5.3.0 - Other mail system problem 550-'Unknown user una@example.jp'"
+        .. " (delivery attempts: 0)",
     }))
     assert.are.equal("una@example.jp", b.recipients[1].recipient)
     assert.are.equal(550, b.recipients[1].code)
