@@ -33,7 +33,7 @@ do
 end
 
 local mtas, mtaidx, bodyhash = {}, {}, {}
-local out = {}
+local out, texts = {}, {}
 local function cstr(s)
   return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[^\32-\126]", function(c)
     return string.format("\\%03o", c:byte())
@@ -53,6 +53,10 @@ for _, r in ipairs(rows) do
   local role = ROLE[r.role] or fail("bounce_formats.tsv:%d: unknown role %q", r._line, r.role)
   if (role == "BF_REASON") ~= (where == "BW_MTA") then
     fail("bounce_formats.tsv:%d: reason rows, and only they, have where = mta", r._line)
+  end
+  if where == "BW_RECEIVED" and role ~= "BF_DETECT" then
+    -- src/bounce.c reads the Received fields only while they can name the writer
+    fail("bounce_formats.tsv:%d: received rows are detect rows", r._line)
   end
   if role == "BF_REASON" and (not REASONS[r.text] or r.mta == "*") then
     fail("bounce_formats.tsv:%d: %q is not a reason of data/reasons.tsv (or mta is *)", r._line, r.text)
@@ -88,6 +92,7 @@ for _, r in ipairs(rows) do
     hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
     bodyhash[hash] = true
   end
+  texts[#out + 1] = (#text >= 3 and role ~= "BF_REASON") and text or false
   out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s}, /* line %d */",
     m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), r._line)
 end
@@ -106,6 +111,11 @@ c[#c + 1] = "const bf_rule smtpcode_bf_rules[] = {"
 for _, l in ipairs(out) do c[#c + 1] = l end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nrules = %d;", #out)
+local recvfirst = #out
+for k, l in ipairs(out) do
+  if l:find(", BW_RECEIVED, ", 1, true) then recvfirst = k - 1 break end
+end
+c[#c + 1] = string.format("const int smtpcode_bf_recvfirst = %d;", recvfirst)
 if #out > 512 then fail("more than BF_MAX_RULES (512) rows") end
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {"
@@ -125,12 +135,36 @@ for k, l in ipairs(out) do
   local len, h = l:match("^  {%d+, [%w_]+, [%w_]+, %d+, %d+, (%d+), (%d+),")
   if tonumber(len) >= 3 and not l:find("BF_REASON", 1, true) then byhash[#byhash + 1] = { h = tonumber(h), k = k - 1 } end
 end
-table.sort(byhash, function(a, b) return a.h < b.h or (a.h == b.h and a.k < b.k) end)
+-- within a hash, by phrase: neighbours share prefixes (smtpcode_bf_lcp)
+table.sort(byhash, function(a, b)
+  if a.h ~= b.h then return a.h < b.h end
+  local ta, tb = texts[a.k + 1], texts[b.k + 1]
+  if ta ~= tb then return ta < tb end
+  return a.k < b.k
+end)
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned short smtpcode_bf_byhash[] = {"
 local row = {}
 for _, e in ipairs(byhash) do
   row[#row + 1] = e.k .. ","
+  if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
+c[#c + 1] = "};"
+c[#c + 1] = ""
+-- the length of the prefix an entry shares with the one before it in its
+-- hash (0 for the first): a phrase that fails where its neighbour failed
+-- is not compared again
+c[#c + 1] = "const unsigned char smtpcode_bf_lcp[] = {"
+row = {}
+for j2, e in ipairs(byhash) do
+  local l = 0
+  local prev = byhash[j2 - 1]
+  if prev and prev.h == e.h then
+    local a, b = texts[prev.k + 1], texts[e.k + 1]
+    while l < #a and l < #b and a:byte(l + 1) == b:byte(l + 1) do l = l + 1 end
+  end
+  row[#row + 1] = math.min(l, 255) .. ","
   if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
 end
 if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
@@ -161,6 +195,47 @@ end
 if nshort == 0 then c[#c + 1] = "  0," end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nshort = %d;", nshort)
+
+-- a first filter of the scan: bit (x << 8 | y) is set when the raw bytes x, y
+-- fold to the first two bytes of a hashed phrase
+local function fold(b)
+  if b >= 65 and b <= 90 then return b + 32 elseif b == 9 or b == 10 or b == 13 then return 32 end
+  return b
+end
+local firsttwo = {}
+for k = 1, #out do
+  if texts[k] then
+    local b1, b2 = texts[k]:byte(1, 2)
+    firsttwo[fold(b1) * 256 + fold(b2)] = true
+  end
+end
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned char smtpcode_bf_pair[65536 / 8] = {"
+row = {}
+for i = 0, 8191 do
+  local v = 0
+  for bit = 0, 7 do
+    local x = i * 8 + bit
+    if firsttwo[fold(math.floor(x / 256)) * 256 + fold(x % 256)] then v = v + 2 ^ bit end
+  end
+  row[#row + 1] = string.format("%d,", math.floor(v))
+  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+c[#c + 1] = "};"
+
+-- rules that look at a named header field: their indexes
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_hdr[] = {"
+local nhdr = 0
+for k, l in ipairs(out) do
+  if l:find(", BW_HEADER, ", 1, true) then
+    c[#c + 1] = "  " .. (k - 1) .. ","
+    nhdr = nhdr + 1
+  end
+end
+if nhdr == 0 then c[#c + 1] = "  0," end
+c[#c + 1] = "};"
+c[#c + 1] = string.format("const int smtpcode_bf_nhdr = %d;", nhdr)
 
 -- the byte folding of the hash: ASCII lowercase, HT CR LF as a space
 c[#c + 1] = ""

@@ -103,11 +103,11 @@ describe("bounce on the Sisimai corpus", function()
       .. "status %d (%.1f%%), code %d (%.1f%%), all three %d (%.1f%%); one-to-one reasons %d/%d (%.1f%%)",
       readn, nfiles, nrows, rok, 100 * rok / nrows, sok, 100 * sok / nrows, cok, 100 * cok / nrows,
       allok, 100 * allok / nrows, ok1, n1, 100 * ok1 / n1))
-    -- Floors at the figures measured (a regression guard). Reasons meet the
-    -- issue's 90%; messages read (all) and recipient+status+code (97%) are
-    -- still below its targets: docs/bounce.md lists what is missing.
-    assert.is_true(readn / nfiles >= 0.99)
-    assert.is_true(allok / nrows >= 0.95)
+    -- Floors at the issue's targets (a regression guard): recipient+status+
+    -- code 97%, reasons 90%; every message read but the one docs/bounce.md
+    -- judges Sisimai wrong to read (lhost-postfix-75, an inbound session).
+    assert.is_true(readn >= nfiles - 1)
+    assert.is_true(allok / nrows >= 0.97)
     assert.is_true(ok1 / n1 >= 0.90)
   end)
 

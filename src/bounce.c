@@ -35,6 +35,9 @@
 #define RET_MAX (256 * 1024) /* bytes of a returned message decoded */
 #define MERGE_MAX 16 /* recipients whose own lines are looked for in a text */
 #define SCAN_HEAD 4096 /* bytes where any phrase is looked for */
+#define RCPT_AFTER 1024 /* bytes after a section where "RCPT TO:" is looked for */
+#define RCPT_ABOVE 512 /* bytes before a section where an address line is looked for */
+#define MAX_HTML (64 * 1024) /* bytes of an HTML-only report's part decoded */
 #define SCAN_HEAD_DSN 1024 /* the same when a DSN part named recipients */
 #define DSN_HEAD 512 /* bytes of a DSN part where its clues are looked for */
 #define RECEIVED_HEAD 3 /* Received fields (the newest) looked at */
@@ -59,6 +62,9 @@ typedef struct ctx {
   const char *fb, *text, *html, *ret, *xfr, *retall, *htmlcte;
   size_t fbn, textn, htmln, retn, xfrn, retalln, htmlcten;
   int too_long;
+  const char *recv[RECEIVED_HEAD]; /* the newest Received fields' values */
+  size_t recvn[RECEIVED_HEAD];
+  int nrecv;
 } ctx;
 
 /* {====================================================== spans */
@@ -504,15 +510,18 @@ static int commandof(const char *s, size_t n) {
            {"data command", 12, SMTPCODE_CMD_DATA}, {"after data", 10, SMTPCODE_CMD_DATA},
            {">>> data", 8, SMTPCODE_CMD_DATA},     {"ehlo", 4, SMTPCODE_CMD_EHLO},
            {"helo", 4, SMTPCODE_CMD_EHLO},         {"connection", 10, SMTPCODE_CMD_CONN}};
+  /* the phrases (bits of k) each byte may start */
+  static const unsigned short first[256] = {
+      ['r'] = 0x007, ['R'] = 0x007, ['['] = 0x004, ['m'] = 0x008, ['M'] = 0x008,
+      ['e'] = 0x210, ['E'] = 0x210, ['f'] = 0x020, ['F'] = 0x020, ['d'] = 0x040,
+      ['D'] = 0x040, ['a'] = 0x080, ['A'] = 0x080, ['>'] = 0x100, ['h'] = 0x400,
+      ['H'] = 0x400, ['c'] = 0x800, ['C'] = 0x800};
   size_t i, j, lim = n > 8192 ? 8192 : n;
   for (i = 0; i < lim; i++) {
-    unsigned char ch = lower(s[i]);
-    if (!(ch == 'r' || ch == '[' || ch == 'm' || ch == 'e' || ch == 'f' || ch == 'd' ||
-          ch == 'a' || ch == '>' || ch == 'h' || ch == 'c'))
-      continue;
+    unsigned bits = first[(unsigned char)s[i]];
+    if (bits == 0) continue;
     for (j = 0; j < sizeof k / sizeof k[0]; j++)
-      if ((unsigned char)k[j].z[0] == ch && lim - i >= k[j].len &&
-          mime_ieq(s + i, k[j].len, k[j].z))
+      if ((bits >> j & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
         return k[j].cmd;
   }
   return SMTPCODE_CMD_NONE;
@@ -578,6 +587,17 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
         f.detail = g.detail;
       }
       f.how = SMTPCODE_HOW_REPLY;
+    } else {
+      /* Amazon SES quotes the remote reply after its own words, the code
+         outside the quotes: "5.3.0 - Other mail system problem 550-'...'" */
+      size_t q;
+      for (q = from; q + 5 < fn; q++)
+        if (fs[q] == ' ' && fs[q + 1] == (char)('0' + f.cls) && isdig(fs[q + 2]) &&
+            isdig(fs[q + 3]) && (fs[q + 4] == '-' || fs[q + 4] == ' ') && fs[q + 5] == '\'') {
+          f.code = (fs[q + 1] - '0') * 100 + (fs[q + 2] - '0') * 10 + (fs[q + 3] - '0');
+          f.how = SMTPCODE_HOW_REPLY;
+          break;
+        }
     }
   }
   if (f.how != SMTPCODE_HOW_NONE && inner.how == SMTPCODE_HOW_REPLY && inner.code &&
@@ -862,12 +882,29 @@ static int dsnfields(ctx *c, const char *p, size_t n) {
   return added;
 }
 
-/* Drop recipients without any address (from index from on). */
+/* Whether s[0..n) is one whole address (a local part, '@', a domain with a
+** dot or a bracketed IP). */
+static int fulladdr(const char *s, size_t n) { return n > 0 && addrlen(s, n, 0) == n; }
+
+/* Drop recipients without any address (from index from on). A
+** Final-Recipient that was source-routed ("@relay:user@server") or has no
+** local part ("@mx.example.org") and is no whole address gives way to a
+** whole Original-Recipient. */
 static void compact(ctx *c, int from) {
   int i, j = from;
   for (i = from; i < c->out->nrcpt; i++) {
     smtpcode_brcpt *r = &c->r[i];
     if (r->recipient.len == 0 && r->original.len) r->recipient = r->original;
+    if (r->recipient.len && r->original.len && !r->recipient.where) {
+      const char *a = at(c, r->recipient);
+      size_t l = (size_t)r->recipient.len;
+      const char *q = a - 1; /* a source route: "@relay:" before the address */
+      while (q > c->m && a - q < 256 && isdtext((unsigned char)q[-1]) && q[-1] != '@') q--;
+      if ((a[0] == '@' || (a > c->m && a[-1] == ':' && q > c->m && q[-1] == '@')) &&
+          !fulladdr(a, l) &&
+          fulladdr(at(c, r->original), (size_t)r->original.len))
+        r->recipient = r->original;
+    }
     if (r->recipient.len == 0) {
       c->out->total--;
       continue;
@@ -911,23 +948,24 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
    (unsigned char)(ch) >= 0x80)
 
 /* mime_wat with the hash's folding: z (lowercase, single spaces) at
-** s[i..n), a space of z matching any run of blanks and line breaks. */
-static int wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
+** s[i..n), a space of z matching any run of blanks and line breaks. Returns
+** m on a match, else the index of z where the match failed. */
+static size_t wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
   size_t j = 0, k = i;
   while (j < m) {
     unsigned char zc = (unsigned char)z[j];
-    if (k >= n) return 0;
+    if (k >= n) return j;
     if (zc != ' ') {
-      if (hfold(s[k]) != zc) return 0;
+      if (hfold(s[k]) != zc) return j;
       j++;
       k++;
       continue;
     }
-    if (hfold(s[k]) != ' ') return 0;
+    if (hfold(s[k]) != ' ') return j;
     while (k < n && hfold(s[k]) == ' ') k++;
     j++;
   }
-  return 1;
+  return m;
 }
 
 /* A '-' before s[i], blanks between (a ruler's words). */
@@ -951,7 +989,7 @@ static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
 static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
                   long *hit, long base, size_t head) {
   const unsigned char *t = (const unsigned char *)s;
-  unsigned h1, h2;
+  unsigned h1, h2, pr;
   size_t i;
   int k;
   for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
@@ -961,27 +999,39 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       hit[smtpcode_bf_short[k]] = base;
   }
   if (n < 3) return;
-  h1 = hfold(t[0]);
-  h2 = hfold(t[1]);
+  pr = t[0];
   for (i = 0; i + 2 < n; i++) {
-    unsigned h3 = hfold(t[i + 2]), h = ((h1 * 31 + h2) * 31 + h3) % BF_HASH;
-    h1 = h2;
-    h2 = h3;
+    unsigned h;
+    /* most positions fail the pair filter: one load, no hashing */
+    pr = (pr << 8 | t[i + 1]) & 0xffffu;
+    if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) continue;
+    h1 = hfold(t[i + 1]);
+    h2 = hfold(t[i + 2]);
+    h = ((hfold(t[i]) * 31 + h1) * 31 + h2) % BF_HASH;
     if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
-      int x, found = 0, same = -1;
-      const char *last = NULL;
+      int x, found = 0;
+      size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
+      int known = 0;
       for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
         int r = smtpcode_bf_byhash[x];
         const bf_rule *ru = &smtpcode_bf_rules[r];
-        if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || (i >= head && ru->role != BF_END) ||
-            !applies(ru, where, name, nl))
+        size_t lcp = smtpcode_bf_lcp[x], j;
+        /* the entry before (sorted by phrase) tells without comparing: a
+           phrase that shares the byte where it failed fails there too, the
+           same phrase gives the same answer */
+        if (known && lcp > pj) j = pj;
+        else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
+        else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 ||
+                 (i >= head && ru->role != BF_END) || !applies(ru, where, name, nl)) {
+          known = 0;
           continue;
-        /* rules of one phrase (file order keeps them together) compare once */
-        if (last == NULL || strcmp(last, ru->text) != 0) {
-          last = ru->text;
-          same = wat(t, n, i, ru->text, ru->len);
-        }
-        if (same && (!ru->dash || dashed(s, i))) {
+        } else
+          j = wat(t, n, i, ru->text, ru->len);
+        known = 1;
+        pj = j;
+        plen = ru->len;
+        if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
+            applies(ru, where, name, nl) && (!ru->dash || dashed(s, i))) {
           hit[r] = base + (long)i;
           found = 1;
         }
@@ -995,7 +1045,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
 static int matchrole(const long *hit, int role) {
   int k;
   for (k = 0; k < smtpcode_bf_nrules; k++)
-    if (smtpcode_bf_rules[k].role == role && hit[k] >= 0) return k;
+    if (hit[k] >= 0 && smtpcode_bf_rules[k].role == role) return k;
   return -1;
 }
 
@@ -1014,6 +1064,15 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
   for (k = 0; k < c->ndsn; k++)
     hscan(c->dsn[k], c->dsnn[k] > DSN_HEAD ? DSN_HEAD : c->dsnn[k], BW_DSN, NULL, 0, hit, 0,
           (size_t)-1);
+  /* Received rows only name the writer (detect), and the first detect row
+     in file order wins: when one before them already matched, the Received
+     fields cannot change the answer and are not read */
+  k = matchrole(hit, BF_DETECT);
+  if (k < 0 || k > smtpcode_bf_recvfirst) {
+    int j;
+    for (j = 0; j < c->nrecv; j++)
+      hscan(c->recv[j], c->recvn[j], BW_RECEIVED, NULL, 0, hit, 0, (size_t)-1);
+  }
   if (c->text == NULL) return;
   if (c->out->nrcpt > 0 && matchrole(hit, BF_DETECT) >= 0) {
     /* a DSN whose writer is known and whose recipients all have their
@@ -1065,6 +1124,17 @@ static size_t lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
   if (k < e && (s[k] == '<' || s[k] == '"')) k++;
   l = addrlen(s, e, k);
   if (l == 0) return 0;
+  if (k == 0 || s[k - 1] != '<') {
+    /* "a@b <c@d>": an address-like display name; the address is the
+       bracketed one */
+    size_t q = k + l, l2;
+    while (q < e && isblank_(s[q])) q++;
+    if (q > k + l && q + 1 < e && s[q] == '<' && (l2 = addrlen(s, e, q + 1)) > 0 &&
+        q + 1 + l2 < e && s[q + 1 + l2] == '>') {
+      k = q + 1;
+      l = l2;
+    }
+  }
   if (k + l < e) {
     char nx = s[k + l];
     if (!(nx == '>' || nx == '"' || nx == ':' || isblank_(nx) || nx == ',' || nx == '(' ||
@@ -1181,7 +1251,7 @@ static void textrcpt(ctx *c, const char *a, size_t an, const char *b, size_t bn,
 /* Recipients of the free-text section [so, eo) of the text. */
 static int textreport(ctx *c, size_t so, size_t eo, int action) {
   const char *t = c->text;
-  size_t i = so, ao = 0, al = 0, bstart = 0, first = so;
+  size_t i = so, ao = 0, al = 0, bstart = 0, first = so, rs = 0, re = 0;
   const char *v;
   size_t vn;
   int before = c->out->nrcpt, any = 0;
@@ -1234,6 +1304,18 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
   }
   while (i < eo) {
     size_t e = mime_eol(t, eo, i), o = 0, l = lineaddr(t, e, i, &o);
+    {
+      /* a Sendmail transcript: ">>> COMMAND" sent, "<<< reply" received */
+      size_t k = i;
+      while (k < e && isblank_(t[k])) k++;
+      if (e - k > 4 && t[k] == '>' && t[k + 1] == '>' && t[k + 2] == '>' && t[k + 3] == ' ')
+        rs = 0;
+      else if (e - k > 5 && t[k] == '<' && t[k + 1] == '<' && t[k + 2] == '<' && t[k + 3] == ' ' &&
+               isdig(t[k + 4])) {
+        rs = k + 4;
+        re = e;
+      }
+    }
     if (l && al && l == al && mime_ieq_n(t + o, t + ao, l)) l = 0; /* named again */
     if (l && !any) first = i;
     if (l) {
@@ -1246,13 +1328,19 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
       while (k0 < o && isblank_(t[k0])) k0++;
       if (isdig(t[k0])) {
         /* Sendmail's one-line summary "554 <addr>... 550 Host unknown": the
-           reply quoted after "... " if any, else the line with its code */
-        size_t q = o + l;
+           reply quoted after "... " if any, else the remote reply of the
+           transcript just above ("<<< 550 ..."), else the line with its code */
+        size_t q = o + l, ke = e;
         if (q + 5 < e && t[q] == '>' && t[q + 1] == '.' && t[q + 2] == '.' && t[q + 3] == '.' &&
             t[q + 4] == ' ' && isdig(t[q + 5]))
           k0 = q + 5;
-        textrcpt(c, t + ao, al, t + k0, e - k0, action);
+        else if (rs) {
+          k0 = rs;
+          ke = re;
+        }
+        textrcpt(c, t + ao, al, t + k0, ke - k0, action);
         al = 0;
+        rs = 0;
       }
     }
     i = mime_next(t, eo, e);
@@ -1281,8 +1369,35 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
     }
   }
   if (!any) {
-    size_t l = anyaddr(t + so, eo - so, &ao);
-    if (l) textrcpt(c, t + so + ao, l, t + so, eo - so, action);
+    /* the envelope stated in the section or in a details block just after
+       it ("RCPT TO: a@b"), else the first address of the section */
+    size_t lim = c->textn - eo > RCPT_AFTER ? eo + RCPT_AFTER : c->textn, l = 0;
+    const char *ap = NULL;
+    long p = mime_ifind(t + so, lim - so, "rcpt to:", 8);
+    if (p >= 0) {
+      size_t k = so + (size_t)p + 8, e = mime_eol(t, lim, k);
+      while (k < e && (isblank_(t[k]) || t[k] == '<')) k++;
+      l = addrlen(t, e, k);
+      ao = k - so;
+    }
+    if (l == 0) l = anyaddr(t + so, eo - so, &ao);
+    if (l) ap = t + so + ao;
+    if (l == 0 && so > 0) {
+      /* an address line just above the start phrase (m-FILTER's "failed
+         to send to:" list, then "-------server message"): the nearest one
+         of the RCPT_ABOVE bytes before it */
+      size_t b = so > RCPT_ABOVE ? so - RCPT_ABOVE : 0, x;
+      while (b > 0 && b < so && t[b - 1] != '\n' && t[b - 1] != '\r') b++; /* a whole line */
+      for (x = b; x < so;) {
+        size_t e = mime_eol(t, so, x), o3 = 0, l3 = lineaddr(t, e, x, &o3);
+        if (l3) {
+          l = l3;
+          ap = t + o3;
+        }
+        x = mime_next(t, so, e);
+      }
+    }
+    if (l) textrcpt(c, ap, l, t + so, eo - so, action);
   }
   if (c->out->nrcpt == before && c->ret) {
     /* the returned message's To:, when it names one address */
@@ -1642,7 +1757,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         where = BW_FROM;
       } else if (nl == 8 && mime_ieq(name, nl, "received")) {
         if (++nrecv > RECEIVED_HEAD) continue;
-        where = BW_RECEIVED;
+        c->recv[c->nrecv] = h + v; /* read by scanrules when it matters */
+        c->recvn[c->nrecv++] = vl;
+        continue;
       } else if (nl == 19 && mime_ieq(name, nl, "x-failed-recipients")) {
         if (c->xfr == NULL) {
           c->xfr = h + v;
@@ -1650,9 +1767,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         }
       }
       if (where == BW_HEADER) { /* a field that some rule names? */
-        for (k = 0; k < smtpcode_bf_nrules; k++)
-          if (applies(&smtpcode_bf_rules[k], BW_HEADER, name, nl)) break;
-        if (k == smtpcode_bf_nrules) continue;
+        for (k = 0; k < smtpcode_bf_nhdr; k++)
+          if (applies(&smtpcode_bf_rules[smtpcode_bf_hdr[k]], BW_HEADER, name, nl)) break;
+        if (k == smtpcode_bf_nhdr) continue;
       }
       hscan(h + v, vl, where, name, nl, hit, 0, (size_t)-1);
     }
@@ -1662,8 +1779,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     body(c, ct, ctn, cte, cten, h + bstart, hn - bstart, 0);
   }
   if (c->ret) returned(c);
-  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all */
-    decode(c, c->html, c->htmln, c->htmlcte, c->htmlcten, &c->text, &c->textn);
+  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all, */
+    decode(c, c->html, c->htmln > MAX_HTML ? MAX_HTML : c->htmln, c->htmlcte, c->htmlcten,
+           &c->text, &c->textn); /* as far as an error section can be */
 
   if (c->fb == NULL) {
     int j;
@@ -1729,12 +1847,13 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
       if (section(c, hit, &so, &eo, &tm)) {
         if (tm && !(have && mta)) mta = tm;
         if (!have) {
+          /* the original's headers quoted after the section first: its To:
+             names the recipient when the section does not */
+          int hadret = c->ret != NULL;
           out->format = SMTPCODE_BF_TEXT;
+          if (!hadret) textreturned(c, eo);
           textreport(c, so, eo, action);
-          if (c->ret == NULL) {
-            textreturned(c, eo);
-            returned(c);
-          }
+          if (!hadret) returned(c);
         } else {
           /* a DSN recipient without a diagnostic takes the text's reply:
              the lines after its address, or the section when it is alone */

@@ -37,14 +37,25 @@ typedef struct bf_rule {
 
 extern const bf_rule smtpcode_bf_rules[];
 extern const int smtpcode_bf_nrules;
+/* the index of the first received row (all are detect rows), or nrules */
+extern const int smtpcode_bf_recvfirst;
 extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
 /* rules by hash (len >= 3): byhash[hashstart[h] .. hashstart[h + 1] - 1] */
 extern const unsigned short smtpcode_bf_byhash[];
 extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
+/* byhash is sorted by phrase within a hash: lcp[x] is the length of the
+   prefix entry x shares with entry x - 1 of the same hash (0 for the first) */
+extern const unsigned char smtpcode_bf_lcp[];
 extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
 /* rules whose phrase is under 3 bytes (matched apart from the hash) */
 extern const unsigned short smtpcode_bf_short[];
 extern const int smtpcode_bf_nshort;
+/* a filter before the hash: bit (x << 8 | y) set when raw bytes x, y fold
+   to the first two bytes of a hashed phrase */
+extern const unsigned char smtpcode_bf_pair[65536 / 8];
+/* rules that look at a named header field (BW_HEADER) */
+extern const unsigned short smtpcode_bf_hdr[];
+extern const int smtpcode_bf_nhdr;
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 

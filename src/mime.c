@@ -18,17 +18,17 @@
 #define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
 
 size_t mime_eol(const char *s, size_t n, size_t i) {
-  const char *p = s + i, *e = s + n;
-  while (e - p >= 8) {
-    unsigned long long w, a, b;
-    memcpy(&w, p, 8);
-    a = w ^ (ONES * '\n');
-    b = w ^ (ONES * '\r');
-    if (haszero(a) | haszero(b)) break;
-    p += 8;
+  /* memchr for LF, then for CR before it, a window at a time: each byte
+     is read at most twice whatever the line ends */
+  while (i < n) {
+    size_t w = n - i > 256 ? 256 : n - i;
+    const char *p = s + i, *lf = memchr(p, '\n', w), *cr;
+    cr = memchr(p, '\r', lf ? (size_t)(lf - p) : w);
+    if (cr) return (size_t)(cr - s);
+    if (lf) return (size_t)(lf - s);
+    i += w;
   }
-  while (p < e && *p != '\n' && *p != '\r') p++;
-  return (size_t)(p - s);
+  return n;
 }
 
 size_t mime_next(const char *s, size_t n, size_t e) {
@@ -46,16 +46,33 @@ int mime_ieq(const char *s, size_t n, const char *z) {
 }
 
 long mime_ifind(const char *s, size_t n, const char *z, size_t m) {
-  size_t i, j;
-  unsigned char c0;
+  size_t i = 0, j, last;
+  unsigned char c0, c1;
+  const char *pl = NULL, *pu = NULL, *none;
   if (m == 0) return 0;
   if (m > n) return -1;
   c0 = (unsigned char)z[0];
-  for (i = 0; i + m <= n; i++) {
-    if (lower(s[i]) != c0) continue;
+  c1 = c0 >= 'a' && c0 <= 'z' ? (unsigned char)(c0 - 32) : c0;
+  last = n - m;
+  none = s + last + 1;
+  while (i <= last) {
+    /* the next position of the first byte in either case: memchr, each
+       pointer moving forward only */
+    if (pl == NULL || pl < s + i) {
+      pl = memchr(s + i, c0, last - i + 1);
+      if (pl == NULL) pl = none;
+    }
+    if (c1 == c0) pu = pl;
+    else if (pu == NULL || pu < s + i) {
+      pu = memchr(s + i, c1, last - i + 1);
+      if (pu == NULL) pu = none;
+    }
+    i = (size_t)((pl < pu ? pl : pu) - s);
+    if (i > last) return -1;
     for (j = 1; j < m && lower(s[i + j]) == (unsigned char)z[j]; j++) {
     }
     if (j == m) return (long)i;
+    i++;
   }
   return -1;
 }
@@ -227,6 +244,14 @@ size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
   size_t i = 0, o = 0;
   while (i < n && o < cap) {
     unsigned char c = (unsigned char)s[i];
+    if (c != '=' && !isblank_(c)) { /* a run of plain bytes, copied at once */
+      size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n;
+      while (j < lim && s[j] != '=' && !isblank_(s[j])) j++;
+      memcpy(dst + o, s + i, j - i);
+      o += j - i;
+      i = j;
+      continue;
+    }
     if (c == '=') {
       size_t j = i + 1;
       int h, l;
@@ -252,6 +277,8 @@ size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
         i = j;
         continue;
       }
+      while (i < j && o < cap) dst[o++] = s[i++]; /* the run, read once */
+      continue;
     }
     dst[o++] = (char)c;
     i++;

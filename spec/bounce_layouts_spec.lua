@@ -1,0 +1,287 @@
+-- bounce_layouts_spec.lua: report layouts bounce() reads since the second
+-- pass on issue 13, on messages written from how those systems phrase
+-- their reports (../shared/docs/bounces.md), not copied from the corpus.
+local smtpcode = require "smtpcode"
+
+local function msg(lines) return table.concat(lines, "\r\n") .. "\r\n" end
+
+local function dsn(fields)
+  local l = {
+    "From: Mail Delivery System <MAILER-DAEMON@mta.example.net>",
+    "To: <ann@example.com>",
+    "Subject: Delivery Notification: Delivery has failed",
+    "MIME-Version: 1.0",
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"",
+    "",
+    "--b1",
+    "Content-Type: text/plain",
+    "",
+    "This report relates to a message you sent.",
+    "",
+    "--b1",
+    "Content-Type: message/delivery-status",
+    "",
+    "Reporting-MTA: dns;mta.example.net",
+    "",
+  }
+  for _, f in ipairs(fields) do l[#l + 1] = f end
+  l[#l + 1] = ""
+  l[#l + 1] = "--b1--"
+  return msg(l)
+end
+
+describe("bounce layouts", function()
+  it("takes the Original-Recipient when the Final-Recipient is source-routed to a bare host", function()
+    local b = assert(smtpcode.bounce(dsn {
+      "Original-recipient: rfc822;carl@example.org",
+      "Final-recipient: rfc822;@smtp.example.org:carl@store01",
+      "Action: failed",
+      "Status: 5.2.0",
+      "Diagnostic-code: smtp;522 5.2.0 Delivery failed: Over quota",
+    }))
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("carl@example.org", b.recipients[1].recipient)
+    assert.are.equal("5.2.0", b.recipients[1].status)
+    assert.are.equal(522, b.recipients[1].code)
+    -- the same with the fields the other way round
+    b = assert(smtpcode.bounce(dsn {
+      "Final-Recipient: rfc822; @mx.example.org",
+      "Original-Recipient: rfc822; dora@example.org",
+      "Action: failed",
+      "Status: 5.1.2",
+    }))
+    assert.are.equal("dora@example.org", b.recipients[1].recipient)
+  end)
+
+  it("keeps a Final-Recipient at a bare host that an alias led to", function()
+    local b = assert(smtpcode.bounce(dsn {
+      "Final-Recipient: rfc822; eve@mailhub0",
+      "Original-Recipient: rfc822;eve.smith@example.org",
+      "Action: failed",
+      "Status: 5.2.0",
+      "Diagnostic-Code: x-unix; procmail: Lock failure",
+    }))
+    assert.are.equal("eve@mailhub0", b.recipients[1].recipient)
+  end)
+
+  it("reads Zoho's bracketed status line under its fatal-errors heading", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: mailer-daemon@mail.zoho.com",
+      "To: fred@zoho.example.com",
+      "Subject: Undelivered Mail Returned to Sender",
+      "Content-Type: multipart/mixed; boundary=\"zz\"",
+      "",
+      "--zz",
+      "Content-Type: text/plain; charset=\"UTF-8\"",
+      "",
+      "This message was created automatically by mail delivery system.",
+      "",
+      "THIS IS A WARNING MESSAGE ONLY.",
+      "",
+      "The original message was received at Mon, 3 Mar 2025 09:10:11 -0800",
+      "from fred@zoho.example.com [fred@zoho.example.com]",
+      "",
+      "----- The following addresses had fatal errors -----",
+      "[Status: Error, Address: <gina@example.org>, ResponseCode 421, , Host not reachable.]",
+      "",
+      "Message will be retried for 4 more day(s)",
+      "",
+      "----- Transcript of session follows -----",
+      "",
+      "From:\"Fred\" <fred@zoho.example.com>",
+      "To:<gina@example.org>",
+      "Subject:Hello",
+      "--zz--",
+    }))
+    assert.are.equal("text", b.format)
+    assert.are.equal("zoho", b.mta)
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("gina@example.org", b.recipients[1].recipient)
+    assert.are.equal(421, b.recipients[1].code)
+    assert.are.equal("delayed", b.recipients[1].action)
+  end)
+
+  it("takes the recipient from the RCPT TO of Apache James's message details", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: postmaster@james.example.net",
+      "To: hal@example.com",
+      "Subject: Delivery failure",
+      "Content-Type: text/plain; charset=us-ascii",
+      "",
+      "Error: Invalid user address",
+      "",
+      "Error message below:",
+      "550 - Requested action not taken: no such user here",
+      "",
+      "Message details:",
+      "  Subject: Lunch",
+      "  Sent date: Mon Mar 03 10:00:00 GMT 2025",
+      "  MAIL FROM: hal@example.com",
+      "  RCPT TO: ivy@sms.example.org",
+      "  From: Hal <hal@example.com>",
+      "  Size (in bytes): 120",
+    }))
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("ivy@sms.example.org", b.recipients[1].recipient)
+    assert.are.equal(550, b.recipients[1].code)
+    assert.are.equal("user_unknown", b.recipients[1].reason)
+  end)
+
+  it("takes the recipient from the original's headers quoted after the section", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: postmaster@mms.example.net",
+      "To: jo@example.com",
+      "Subject: Undeliverable Message",
+      "Content-Type: text/plain; charset=US-ASCII",
+      "",
+      "Message could not be delivered to mobile.",
+      "Error: No valid recipients for this MM",
+      "",
+      "",
+      "Original Message:",
+      "From: Jo <jo@example.com>",
+      "To: 5550100@mms.example.net",
+      "Subject: photo",
+      "Date: Mon, 3 Mar 2025 10:00:00 +0000",
+    }))
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("5550100@mms.example.net", b.recipients[1].recipient)
+    assert.are.equal("photo", b.original.subject)
+  end)
+
+  it("gives a Sendmail summary line the remote reply of the transcript above it", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>",
+      "To: kim@example.net",
+      "Subject: Returned mail: Remote protocol error",
+      "",
+      "   ----- Transcript of session follows -----",
+      "While talking to mx.example.org:",
+      ">>> MAIL From:<kim@example.net>",
+      "<<< 550 Relaying denied for your host",
+      "554 <lee@example.org>... Remote protocol error",
+      "While talking to mx.example.com:",
+      ">>> RCPT To:<max@example.com>",
+      "<<< 451 Try again later",
+      "554 <max@example.com>... 550 Host unknown (Authoritative answer from name server)",
+      "",
+      "   ----- Unsent message follows -----",
+      "Subject: hi",
+    }))
+    assert.are.equal(2, #b.recipients)
+    assert.are.equal("lee@example.org", b.recipients[1].recipient)
+    assert.are.equal(550, b.recipients[1].code)
+    -- a reply quoted on the summary line itself wins
+    assert.are.equal("max@example.com", b.recipients[2].recipient)
+    assert.are.equal(550, b.recipients[2].code)
+    assert.are.equal("host_unknown", b.recipients[2].reason)
+  end)
+
+  it("reads Exim's notice of a malformed recipient address, the bracketed address", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: Mail Delivery System <Mailer-Daemon@mx.example.net>",
+      "To: nat@example.net",
+      "Subject: Mail failure - malformed recipient address",
+      "Auto-Submitted: auto-replied",
+      "",
+      "A message that you sent contained one or more recipient addresses that were",
+      "incorrectly constructed:",
+      "",
+      "  olga@example.com <pat@example.org>: malformed address: <pat@example.org> may not follow olga@example.com",
+      "",
+      "This address has been ignored. The other addresses in the message were",
+      "syntactically valid and have been passed on for an attempt at delivery.",
+      "",
+      "------ This is a copy of your message, including all the headers. ------",
+      "",
+      "To: olga@example.com <pat@example.org>",
+      "Subject: hello",
+    }))
+    assert.are.equal("exim", b.mta)
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("pat@example.org", b.recipients[1].recipient)
+    assert.are.equal("failed", b.recipients[1].action)
+  end)
+
+  it("reads fml's notices to a poster: not a member, a duplicated Message-ID", function()
+    local head = {
+      "From: cats-admin@lists.example.org",
+      "To: quin@example.com",
+      "X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]",
+    }
+    local function with(lines)
+      local l = {}
+      for _, x in ipairs(head) do l[#l + 1] = x end
+      for _, x in ipairs(lines) do l[#l + 1] = x end
+      return msg(l)
+    end
+    local b = assert(smtpcode.bounce(with {
+      "Subject: You quin@example.com are not member (cats ML)",
+      "",
+      "You are not a member of this mailing list <cats@lists.example.org>.",
+      "",
+      "If you know the general guide of this list, please send mail with",
+      "the mail body",
+      "",
+      "\tguide",
+    }))
+    assert.are.equal("fml", b.mta)
+    assert.are.equal("cats@lists.example.org", b.recipients[1].recipient)
+    b = assert(smtpcode.bounce(with {
+      "Subject: Loop Alert: Duplicated Message-ID (cats ML)",
+      "",
+      "Duplicated Message-ID in <cats@lists.example.org>.",
+      "",
+      "",
+      "Original mail as follows:",
+      "",
+      "   From: quin@example.com",
+      "   To: cats@lists.example.org",
+    }))
+    assert.are.equal("fml", b.mta)
+    assert.are.equal("cats@lists.example.org", b.recipients[1].recipient)
+  end)
+
+  it("takes the address listed just above an m-FILTER server message, not the original's sender", function()
+    local b = assert(smtpcode.bounce(msg {
+      "From: postmaster <postmaster@gw.example.co.jp>",
+      "To: rex@example.org",
+      "Subject: failure notice",
+      "Content-Type: text/plain; charset=\"UTF-8\"",
+      "",
+      "このメールは「m-FILTER」が自動的に生成して送信しています。",
+      "",
+      "以下のメールアドレスへの送信に失敗しました。",
+      "sam@example.co.jp",
+      "",
+      "",
+      "-------server message",
+      "452 4.3.1 Insufficient system resources",
+      "",
+      "-------SMTP command",
+      "DATA",
+      "",
+      "-------original mail info",
+      "From: rex@example.org",
+      "Subject: hello",
+    }))
+    assert.are.equal("mfilter", b.mta)
+    assert.are.equal(1, #b.recipients)
+    assert.are.equal("sam@example.co.jp", b.recipients[1].recipient)
+    assert.are.equal(452, b.recipients[1].code)
+  end)
+
+  it("takes the reply code Amazon SES writes outside its quotes", function()
+    local b = assert(smtpcode.bounce(dsn {
+      "Final-Recipient: rfc822; una@example.jp",
+      "Action: failed",
+      "Status: 5.0.0 (permanent failure)",
+      "Remote-MTA: dns; [192.0.2.9]",
+      "Diagnostic-Code: smtp; 5.3.0 - Other mail system problem 550-'Unknown user una@example.jp'"
+        .. " (delivery attempts: 0)",
+    }))
+    assert.are.equal("una@example.jp", b.recipients[1].recipient)
+    assert.are.equal(550, b.recipients[1].code)
+    assert.are.equal("user_unknown", b.recipients[1].reason)
+  end)
+end)
