@@ -37,6 +37,10 @@ build = {
          sources = {
             "src/reply.c",
             "src/lua/lsmtpcode.c",
+            "src/lua/lparse.c",
+            "src/lua/lclassify.c",
+            "src/lua/lfind.c",
+            "src/lua/lregistry.c",
             "src/registry.c",
             "src/registry_data.c",
             "src/find.c",
@@ -59,6 +63,10 @@ build = {
       ["smtpcode.stream"] = "lua/smtpcode/stream.lua",
       ["smtpcode.log"] = "lua/smtpcode/log.lua",
       ["smtpcode.bouncecli"] = "lua/smtpcode/bouncecli.lua",
+      ["smtpcode.ffi"] = "lua/smtpcode/ffi.lua",
+      ["smtpcode.rules"] = "lua/smtpcode/rules.lua",
+      ["smtpcode.describe"] = "lua/smtpcode/describe.lua",
+      ["smtpcode.shown"] = "lua/smtpcode/shown.lua",
    },
    install = {
       bin = { smtpcode = "bin/smtpcode" },

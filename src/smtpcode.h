@@ -10,7 +10,7 @@
 ** can mirror them.
 **
 ** The same declarations (minus the macros) are repeated in the FFI cdef
-** of lua/smtpcode.lua; spec/ffi_layout_spec.lua checks that they agree.
+** of lua/smtpcode/ffi.lua; spec/ffi_layout_spec.lua checks that they agree.
 */
 #ifndef smtpcode_h
 #define smtpcode_h
@@ -333,7 +333,7 @@ typedef enum smtpcode_findflag {
 ** Only the first SMTPCODE_MAX_TEXT bytes of a text are searched by
 ** smtpcode_find (every span it reports lies inside them), so the work per
 ** call is bounded however long the text is. smtpcode_found is not part of
-** the FFI cdef of lua/smtpcode.lua: find has no FFI path.
+** the FFI cdef of lua/smtpcode/ffi.lua: find has no FFI path.
 */
 #if !defined(SMTPCODE_MAX_TEXT)
 #define SMTPCODE_MAX_TEXT 65536
@@ -572,7 +572,7 @@ typedef enum smtpcode_fmtflag {
 #endif
 
 /*
-** These functions are not in the FFI cdef of lua/smtpcode.lua: the Lua
+** These functions are not in the FFI cdef of lua/smtpcode/ffi.lua: the Lua
 ** reader and format use the C API on every backend (the replies are made
 ** by the parse of the backend in use).
 **
