@@ -520,7 +520,8 @@ end
 -- files without an entry here fails the first test.
 local FILES = { "lua/smtpcode.lua", "lua/smtpcode/explain.lua", "lua/smtpcode/retry.lua",
   "lua/smtpcode/retry_redis.lua", "lua/smtpcode/ffi.lua", "lua/smtpcode/rules.lua",
-  "lua/smtpcode/describe.lua", "lua/smtpcode/shown.lua" }
+  "lua/smtpcode/describe.lua", "lua/smtpcode/shown.lua", "lua/smtpcode/retry_base.lua",
+  "lua/smtpcode/retry_policy.lua", "lua/smtpcode/retry_store.lua", "lua/smtpcode/retry_tracker.lua" }
 local PATTERNS = {
   -- lua/smtpcode/describe.lua: the whole text is a code?
   [ [==[^%d%d%d$]==] ] = { "match", repeated("5"), repeated("5", "x") },
@@ -549,7 +550,7 @@ local PATTERNS = {
   [ [==[[\r\n]]==] ] = { "find", repeated("a"), repeated(" ") },
   [ [==[[%.;!?][ \t]]==] ] = { "find", repeated("."), repeated("a ") },
   [ [==[[^ \t]+]==] ] = { "gsub", repeated("a "), repeated("a"), repeated(" ") },
-  -- lua/smtpcode/retry.lua: a store's id, and braces in a destination
+  -- lua/smtpcode/retry_store.lua: a store's id; retry_tracker.lua: braces in a destination
   [ [==[0x%x+]==] ] = { "match", repeated("0"), repeated("0x", "g"), repeated("x") },
   [ [==[[{}]]==] ] = { "gsub", repeated("{"), repeated("a") },
   -- lua/smtpcode/retry_redis.lua: Redis's error text (plain)

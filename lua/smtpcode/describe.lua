@@ -1,4 +1,4 @@
--- smtpcode.describe: the registry (what every code means), describe(x)
+--- smtpcode.describe: the registry (what every code means), describe(x)
 -- and codes(kind). The tables come from the C core at each call (one
 -- source of truth). The front module (lua/smtpcode.lua) re-exports both.
 

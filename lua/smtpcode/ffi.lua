@@ -1,4 +1,4 @@
--- smtpcode.ffi: the LuaJIT FFI backend of the hot functions.
+--- smtpcode.ffi: the LuaJIT FFI backend of the hot functions.
 --
 -- On LuaJIT with the JIT on, `scan`, `parse` and `classify` (a text, no
 -- options) call the exported C functions of `smtpcode.core` through the

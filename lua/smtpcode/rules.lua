@@ -1,4 +1,4 @@
--- smtpcode.rules: classify rules added at run time (add_rule, clear_rules).
+--- smtpcode.rules: classify rules added at run time (add_rule, clear_rules).
 --
 -- The built-in rules are compiled into the C core (data/rules.tsv). Rules
 -- added at run time are plain substring tests over the lower-cased text,

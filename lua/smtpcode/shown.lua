@@ -1,4 +1,4 @@
--- smtpcode.shown: a value as it appears in an error message of the Lua
+--- smtpcode.shown: a value as it appears in an error message of the Lua
 -- modules (the C binding has its own, src/lua/lsmtpcode.c).
 
 local type, tostring = type, tostring
@@ -6,7 +6,7 @@ local sub, format, byte, gsub = string.sub, string.format, string.byte, string.g
 
 local _M = {}
 
--- s for an error message: its first 40 bytes, bytes outside printable
+--- escaped(s): s for an error message: its first 40 bytes, bytes outside printable
 -- ASCII (and the quote and backslash) as \ddd, "..." when cut.
 function _M.escaped(s)
   local q = gsub(sub(s, 1, 40), ".", function(c)
@@ -17,7 +17,7 @@ function _M.escaped(s)
   return q
 end
 
--- any value for an error message: a string escaped, else its tostring
+--- shown(v): any value for an error message: a string escaped, else its tostring
 function _M.shown(v)
   if type(v) == "string" then return _M.escaped(v) end
   return tostring(v)
