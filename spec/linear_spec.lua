@@ -541,8 +541,6 @@ local PATTERNS = {
   [ [==[^%d%.(%d+%.%d+)$]==] ] = { "match", function(n) return "5." .. rep("5", n) end,
     function(n) return "5.5." .. rep("5", n) .. "x" end,
     function(n) return "5." .. rep("5", n / 2) .. "." .. rep("5", n / 2) .. "x" end },
-  -- explain: was it a text rule? (plain)
-  [ [==[rule]==] ] = { "plain", repeated("rul"), repeated("r") },
   -- explain: classify's complaint made explain's own
   [ [==[^bad argument #1 to 'classify']==] ] = { "gsub", repeated("bad argument #1 to "),
     repeated("b") },

@@ -547,6 +547,17 @@ SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v);
 #define SMTPCODE_VERDICT_TEXTS (2 * (SMTPCODE_REASON_COUNT + 1))
 SMTPCODE_API int smtpcode_verdict_text(const smtpcode_verdict *v);
 
+/*
+** What decided v, as shown beside it (the `by` field of classify): v->by,
+** or for a verdict no rule or code entry decided (a success, an unknown
+** failure) the reply code when there is one, else the enhanced code, else
+** SMTPCODE_BY_NONE.
+*/
+SMTPCODE_API int smtpcode_verdict_by(const smtpcode_verdict *v);
+/* "rule", "enhanced", "reply", "enhanced_subject", "user"; NULL for
+** SMTPCODE_BY_NONE and out of range. */
+SMTPCODE_API const char *smtpcode_evidence_name(int by);
+
 /* }====================================================== */
 
 /*

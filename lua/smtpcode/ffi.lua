@@ -338,11 +338,12 @@ int bounce; int retry; int scope; int by; int rule; int flags;
 int smtpcode_classify(const char *s, size_t len, const void *f,
                     smtpcode_verdict *out);
 int smtpcode_verdict_text(const smtpcode_verdict *v);
+int smtpcode_verdict_by(const smtpcode_verdict *v);
 ]])
   local v = ffi.new("smtpcode_verdict")
   local SEVN = { [0] = "unknown", [2] = "success", [3] = "intermediate",
     [4] = "transient", [5] = "permanent" }
-  local RN, SN = core.reasons()
+  local RN, SN, BYN = core.reasons()
   local BOUNCE = { [1] = "soft", [2] = "hard" }
   local RETRY = { [1] = false, [2] = true }
   -- description and advice by smtpcode_verdict_text (which of them a
@@ -414,6 +415,7 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     if code == 0 then code = nil end
     local reason, scope = nil, nil
     if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
+    local by = BYN[C.smtpcode_verdict_by(v)]
     local flags = v.flags
     local mismatch = flags % 2 == 1 or nil
     local truncated = floor(flags / 2) % 2 == 1 or nil
@@ -422,7 +424,7 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
       local r = { code = code, enhanced = enh, severity = SEVN[v.severity] or "unknown",
         reason = reason, scope = scope, bounce = BOUNCE[v.bounce],
         retry = RETRY[v.retry], description = desc, advice = adv,
-        matched = matched, mismatch = mismatch, truncated = truncated,
+        matched = matched, by = by, mismatch = mismatch, truncated = truncated,
         delayed = delayed }
       if gen ~= my then return cclassify(x, nil, nil) end
       return r
@@ -437,6 +439,7 @@ int smtpcode_verdict_text(const smtpcode_verdict *v);
     rawset(into, "description", desc)
     rawset(into, "advice", adv)
     rawset(into, "matched", matched)
+    rawset(into, "by", by)
     rawset(into, "mismatch", mismatch)
     rawset(into, "truncated", truncated)
     rawset(into, "delayed", delayed)

@@ -13,7 +13,8 @@
 #define X_SCOPE(s) (X_REASON(SMTPCODE_REASON_COUNT - 1) + (s)) /* s 1..5 */
 #define X_DESC(t) (X_SCOPE(SMTPCODE_SCOPE_SESSION) + 1 + (t))
 #define X_ADV(t) (X_DESC(SMTPCODE_VERDICT_TEXTS) + (t))
-#define X_NUP (X_ADV(SMTPCODE_VERDICT_TEXTS) - 1)
+#define X_BY(b) (X_ADV(SMTPCODE_VERDICT_TEXTS) - 1 + (b)) /* b 1..5 */
+#define X_NUP X_BY(SMTPCODE_BY_USER)
 
 /*
 ** {======================================================
@@ -139,14 +140,16 @@ static void cl_pushstr(lua_State *L, const char *p) {
 }
 
 /* Push the strings of X_REASON(1) .. X_NUP, in that order: the names, then
-** nil for the texts (see cl_pushtext). */
+** nil for the texts (see cl_pushtext), then the names of what decided. */
 static void cl_pushtexts(lua_State *L) {
   int i;
   for (i = 1; i < SMTPCODE_REASON_COUNT; i++)
     cl_pushstr(L, smtpcode_reason_name(i));
   for (i = 1; i <= SMTPCODE_SCOPE_SESSION; i++)
     cl_pushstr(L, smtpcode_scope_name(i));
-  for (i = X_DESC(0); i <= X_NUP; i++) lua_pushnil(L);
+  for (i = X_DESC(0); i < X_BY(1); i++) lua_pushnil(L);
+  for (i = 1; i <= SMTPCODE_BY_USER; i++)
+    cl_pushstr(L, smtpcode_evidence_name(i));
 }
 
 /* The description (advice 0) or advice of v: upvalue up, made from the C
@@ -289,7 +292,7 @@ static int l_classify(lua_State *L) {
   smtpcode_found f;
   smtpcode_verdict v;
   const char *umatched = NULL;
-  int ureason = 0, skipuser = 0, t, cache, reuse, text, tx = lua_type(L, 1);
+  int ureason = 0, skipuser = 0, t, cache, reuse, text, by, tx = lua_type(L, 1);
   lua_settop(L, 3);
   if (tx == LUA_TSTRING) {
     s = lua_tolstring(L, 1, &len);
@@ -364,6 +367,9 @@ static int l_classify(lua_State *L) {
     break;
   }
   lua_rawset(L, t);
+  by = smtpcode_verdict_by(&v);
+  cl_set(L, t, K_BY, by != SMTPCODE_BY_NONE,
+         lua_pushvalue(L, lua_upvalueindex(X_BY(by))));
   cl_set(L, t, K_MISMATCH, v.flags & SMTPCODE_V_MISMATCH,
          lua_pushboolean(L, 1));
   cl_set(L, t, K_TRUNCATED, v.flags & SMTPCODE_V_TRUNCATED,
@@ -393,7 +399,8 @@ static int l_set_hook(lua_State *L) {
   return 0;
 }
 
-/* reasons() -> { "user_unknown", ... }, { "recipient", ... } */
+/* reasons() -> { "user_unknown", ... }, { "recipient", ... }, { "rule", ... }
+** (the names of smtpcode_evidence, by number) */
 static int l_reasons(lua_State *L) {
   int i;
   lua_createtable(L, SMTPCODE_REASON_COUNT - 1, 0);
@@ -406,7 +413,12 @@ static int l_reasons(lua_State *L) {
     lua_pushstring(L, smtpcode_scope_name(i));
     lua_rawseti(L, -2, i);
   }
-  return 2;
+  lua_createtable(L, SMTPCODE_BY_USER, 0);
+  for (i = 1; i <= SMTPCODE_BY_USER; i++) {
+    lua_pushstring(L, smtpcode_evidence_name(i));
+    lua_rawseti(L, -2, i);
+  }
+  return 3;
 }
 
 /* reason_records() -> { { name = "user_unknown", scope = "recipient",

@@ -26,7 +26,7 @@ static void sc_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   }
 }
 
-/* The texts of the interned strings K_CODE .. K_DELAYED (lsmtpcode.h). */
+/* The texts of the interned strings K_CODE .. K_BY (lsmtpcode.h). */
 static const char *const keynames[K_COUNT] = {
   "code", "severity", "enhanced", "class", "subject", "detail", "text",
   "lines", "mismatch", "nonstandard", "enhanced_varies", "length",
@@ -34,7 +34,7 @@ static const char *const keynames[K_COUNT] = {
   "lenient", "max_line", "max_lines", "max_reply",
   "reason", "scope", "bounce", "retry", "description", "advice", "matched",
   "truncated", "hard", "soft",
-  "delayed"
+  "delayed", "by"
 };
 
 /*

@@ -34,8 +34,8 @@ enum {
   K_LENIENT, K_MAX_LINE, K_MAX_LINES, K_MAX_REPLY,
   K_REASON, K_SCOPE, K_BOUNCE, K_RETRY, K_DESCRIPTION, K_ADVICE, K_MATCHED,
   K_TRUNCATED, K_HARD, K_SOFT,
-  K_DELAYED,
-  K_COUNT = K_DELAYED,
+  K_DELAYED, K_BY,
+  K_COUNT = K_BY,
   /* two tables follow the strings: classify's string cache and the slot
      of the user-rule hook (see classify below) */
   K_CACHE, K_USER,
