@@ -1,4 +1,4 @@
--- The FFI cdef in lua/smtpcode.lua must describe the same structs as
+-- The FFI cdef in lua/smtpcode/ffi.lua must describe the same structs as
 -- src/smtpcode.h: the C module exports their sizes and field offsets.
 
 local smtpcode = require "smtpcode"

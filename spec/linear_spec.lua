@@ -519,9 +519,11 @@ end
 -- how it is applied, and its worst cases. A pattern added to one of the
 -- files without an entry here fails the first test.
 local FILES = { "lua/smtpcode.lua", "lua/smtpcode/explain.lua", "lua/smtpcode/retry.lua",
-  "lua/smtpcode/retry_redis.lua" }
+  "lua/smtpcode/retry_redis.lua", "lua/smtpcode/ffi.lua", "lua/smtpcode/rules.lua",
+  "lua/smtpcode/describe.lua", "lua/smtpcode/shown.lua", "lua/smtpcode/retry_base.lua",
+  "lua/smtpcode/retry_policy.lua", "lua/smtpcode/retry_store.lua", "lua/smtpcode/retry_tracker.lua" }
 local PATTERNS = {
-  -- lua/smtpcode.lua, describe: the whole text is a code?
+  -- lua/smtpcode/describe.lua: the whole text is a code?
   [ [==[^%d%d%d$]==] ] = { "match", repeated("5"), repeated("5", "x") },
   [ [==[^[%dXx]+%.%d+%.%d+$]==] ] = { "match", repeated("5"), repeated("5.5"), repeated("5", ".5.5x"),
     function(n) return "5." .. rep("5", n / 2) .. "." .. rep("5", n / 2) .. "x" end },
@@ -532,23 +534,21 @@ local PATTERNS = {
     function(n) return "[550]" .. rep(" ", n) .. "x" end, repeated("[550]") },
   -- describe: the first non-blank byte
   [ [==[[^ \t-\r]]==] ] = { "find", repeated(" "), repeated("\t\r\n") },
-  -- codes: the bad kind escaped for the error message (of 40 bytes)
+  -- lua/smtpcode/shown.lua: a bad value escaped for an error message (of 40 bytes)
   [ [==[.]==] ] = { "gsub", repeated("\255"), repeated("a") },
   -- lua/smtpcode/explain.lua: on enhanced codes
   [ [==[^%d%.0%.0$]==] ] = { "find", repeated("5"), function(n) return "5.0.0" .. rep("0", n) end },
   [ [==[^%d%.(%d+%.%d+)$]==] ] = { "match", function(n) return "5." .. rep("5", n) end,
     function(n) return "5.5." .. rep("5", n) .. "x" end,
     function(n) return "5." .. rep("5", n / 2) .. "." .. rep("5", n / 2) .. "x" end },
-  -- explain: was it a text rule? (plain)
-  [ [==[rule]==] ] = { "plain", repeated("rul"), repeated("r") },
   -- explain: classify's complaint made explain's own
   [ [==[^bad argument #1 to 'classify']==] ] = { "gsub", repeated("bad argument #1 to "),
     repeated("b") },
-  -- lua/smtpcode.lua, run-time near rules: the gap between two words
+  -- lua/smtpcode/rules.lua, run-time near rules: the gap between two words
   [ [==[[\r\n]]==] ] = { "find", repeated("a"), repeated(" ") },
   [ [==[[%.;!?][ \t]]==] ] = { "find", repeated("."), repeated("a ") },
   [ [==[[^ \t]+]==] ] = { "gsub", repeated("a "), repeated("a"), repeated(" ") },
-  -- lua/smtpcode/retry.lua: a store's id, and braces in a destination
+  -- lua/smtpcode/retry_store.lua: a store's id; retry_tracker.lua: braces in a destination
   [ [==[0x%x+]==] ] = { "match", repeated("0"), repeated("0x", "g"), repeated("x") },
   [ [==[[{}]]==] ] = { "gsub", repeated("{"), repeated("a") },
   -- lua/smtpcode/retry_redis.lua: Redis's error text (plain)

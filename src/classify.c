@@ -765,3 +765,18 @@ SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v) {
   const scr_reason *r = &smtpcode_rd_reasons[t >> 1];
   return t & 1 ? r->advice_transient : r->advice_permanent;
 }
+
+SMTPCODE_API int smtpcode_verdict_by(const smtpcode_verdict *v) {
+  if (v->by != SMTPCODE_BY_NONE) return v->by;
+  if (v->code) return SMTPCODE_BY_REPLY;
+  if (v->cls) return SMTPCODE_BY_ENHANCED;
+  return SMTPCODE_BY_NONE;
+}
+
+SMTPCODE_API const char *smtpcode_evidence_name(int by) {
+  static const char *const names[] = {
+    NULL, "rule", "enhanced", "reply", "enhanced_subject", "user"
+  };
+  if (by < 1 || by > SMTPCODE_BY_USER) return NULL;
+  return names[by];
+}

@@ -10,7 +10,7 @@
 ** can mirror them.
 **
 ** The same declarations (minus the macros) are repeated in the FFI cdef
-** of lua/smtpcode.lua; spec/ffi_layout_spec.lua checks that they agree.
+** of lua/smtpcode/ffi.lua; spec/ffi_layout_spec.lua checks that they agree.
 */
 #ifndef smtpcode_h
 #define smtpcode_h
@@ -333,7 +333,7 @@ typedef enum smtpcode_findflag {
 ** Only the first SMTPCODE_MAX_TEXT bytes of a text are searched by
 ** smtpcode_find (every span it reports lies inside them), so the work per
 ** call is bounded however long the text is. smtpcode_found is not part of
-** the FFI cdef of lua/smtpcode.lua: find has no FFI path.
+** the FFI cdef of lua/smtpcode/ffi.lua: find has no FFI path.
 */
 #if !defined(SMTPCODE_MAX_TEXT)
 #define SMTPCODE_MAX_TEXT 65536
@@ -547,6 +547,17 @@ SMTPCODE_API const char *smtpcode_verdict_advice(const smtpcode_verdict *v);
 #define SMTPCODE_VERDICT_TEXTS (2 * (SMTPCODE_REASON_COUNT + 1))
 SMTPCODE_API int smtpcode_verdict_text(const smtpcode_verdict *v);
 
+/*
+** What decided v, as shown beside it (the `by` field of classify): v->by,
+** or for a verdict no rule or code entry decided (a success, an unknown
+** failure) the reply code when there is one, else the enhanced code, else
+** SMTPCODE_BY_NONE.
+*/
+SMTPCODE_API int smtpcode_verdict_by(const smtpcode_verdict *v);
+/* "rule", "enhanced", "reply", "enhanced_subject", "user"; NULL for
+** SMTPCODE_BY_NONE and out of range. */
+SMTPCODE_API const char *smtpcode_evidence_name(int by);
+
 /* }====================================================== */
 
 /*
@@ -572,7 +583,7 @@ typedef enum smtpcode_fmtflag {
 #endif
 
 /*
-** These functions are not in the FFI cdef of lua/smtpcode.lua: the Lua
+** These functions are not in the FFI cdef of lua/smtpcode/ffi.lua: the Lua
 ** reader and format use the C API on every backend (the replies are made
 ** by the parse of the backend in use).
 **

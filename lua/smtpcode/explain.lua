@@ -121,6 +121,7 @@ local function checked(t)
     reason = optfield(t, "reason", "string"), bounce = optfield(t, "bounce", "string"),
     retry = optfield(t, "retry", "boolean"), matched = optfield(t, "matched", "string"),
     delayed = optfield(t, "delayed", "boolean"),
+    by = optfield(t, "by", "string"),
   }
   if not SEVERITIES[c.severity] then
     badfield("severity", "not a severity")
@@ -210,7 +211,7 @@ local function explain_failure(c)
     if e and e.reason == reason then meaning = e.meaning end
   end
   -- code titles, unless a text rule decided against what the codes say
-  local by_text = type(c.matched) == "string" and c.matched:find("rule", 1, true)
+  local by_text = c.by == "rule" or c.by == "user"
   local t = titles(c)
   if t and not by_text then meaning = meaning .. " (" .. t .. ")" end
   local retry

@@ -286,8 +286,31 @@ static void test_bounds(void) {
      "dense rows are 1 << SCR_SHIFT entries apart");
 }
 
+/* smtpcode_verdict_by and smtpcode_evidence_name: the `by` of classify */
+static void test_by(void) {
+  smtpcode_verdict v = cl("550 5.1.1 User unknown");
+  ok(smtpcode_verdict_by(&v) == SMTPCODE_BY_TEXT &&
+         strcmp(smtpcode_evidence_name(smtpcode_verdict_by(&v)), "rule") == 0,
+     "a text rule decided: rule");
+  v = cl("554 5.7.1 xyz");
+  ok(smtpcode_verdict_by(&v) == SMTPCODE_BY_ENHANCED, "an enhanced code decided");
+  v = cl("250 2.0.0 Ok");
+  ok(v.by == SMTPCODE_BY_NONE && smtpcode_verdict_by(&v) == SMTPCODE_BY_REPLY,
+     "a success is shown as decided by its reply code");
+  v = cl("hello world");
+  ok(smtpcode_verdict_by(&v) == SMTPCODE_BY_NONE &&
+         smtpcode_evidence_name(SMTPCODE_BY_NONE) == NULL,
+     "nothing decided: no name");
+  ok(strcmp(smtpcode_evidence_name(SMTPCODE_BY_CLASS), "enhanced_subject") == 0 &&
+         strcmp(smtpcode_evidence_name(SMTPCODE_BY_USER), "user") == 0 &&
+         strcmp(smtpcode_evidence_name(SMTPCODE_BY_REPLY), "reply") == 0 &&
+         smtpcode_evidence_name(-1) == NULL && smtpcode_evidence_name(6) == NULL,
+     "evidence names and bounds");
+}
+
 int main(void) {
   if (guard_init() != 0) return 1;
+  test_by();
   test_names();
   test_decisions();
   test_text();

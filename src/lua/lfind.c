@@ -1,0 +1,121 @@
+/*
+** lfind.c: find, a reply in free text
+** (part of the Lua binding smtpcode.core; see lsmtpcode.c).
+*/
+#include "lsmtpcode.h"
+
+/*
+** {======================================================
+** find: locate a reply in free text
+** =======================================================
+*/
+
+/*
+** Push the text of reply f. A multi-line reply ("550-5.1.1 a\r\n550 5.1.1
+** b") gives its lines joined with "\n", each without its code prefix.
+*/
+static void find_pushtext(lua_State *L, const char *s, const smtpcode_found *f) {
+  const char *p = s + f->text_off, *e = p + f->text_len;
+  luaL_Buffer b;
+  if (f->nlines <= 1 || f->code_off < 0) {
+    lua_pushlstring(L, p, (size_t)f->text_len);
+    return;
+  }
+  luaL_buffinit(L, &b);
+  while (p < e) {
+    const char *q = p;
+    while (q < e && *q != '\r' && *q != '\n') q++;
+    luaL_addlstring(&b, p, (size_t)(q - p));
+    if (q >= e) break;
+    luaL_addchar(&b, '\n');
+    if (*q == '\r' && q + 1 < e && q[1] == '\n') q++;
+    p = q + 1;
+    /* drop "550-" / "550 " and a repeated enhanced code */
+    if (e - p >= 3 && memcmp(p, s + f->code_off, 3) == 0) {
+      p += 3;
+      if (p < e && (*p == '-' || *p == ' ')) p++;
+      if (f->enh_len > 0) {
+        const char *d = p;
+        while (d < e && ((*d >= '0' && *d <= '9') || *d == '.')) d++;
+        if (d > p && (d == e || *d == ' ') && p[0] >= '2' && p[0] <= '5' &&
+            p + 1 < e && p[1] == '.') {
+          p = d;
+          while (p < e && *p == ' ') p++;
+        }
+      }
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+static void find_setint(lua_State *L, const char *k, int present, int v) {
+  lua_pushstring(L, k);
+  if (present)
+    lua_pushinteger(L, v);
+  else
+    lua_pushnil(L);
+  lua_rawset(L, -3);
+}
+
+static void find_push(lua_State *L, const char *s, const smtpcode_found *f,
+                      const smtpcode_found *in) {
+  int t;
+  lua_createtable(L, 0, 16);
+  t = lua_gettop(L);
+  setint(L, t, K_CODE, f->code != 0, f->code);
+  pushkey(L, K_ENHANCED);
+  if (f->cls)
+    lua_pushlstring(L, s + f->enh_off, (size_t)f->enh_len);
+  else
+    lua_pushnil(L);
+  lua_rawset(L, t);
+  setint(L, t, K_CLASS, f->cls, f->cls);
+  setint(L, t, K_SUBJECT, f->cls, f->subject);
+  setint(L, t, K_DETAIL, f->cls, f->detail);
+  pushkey(L, K_TEXT);
+  find_pushtext(L, s, f);
+  lua_rawset(L, t);
+  find_setint(L, "start", 1, f->start + 1);
+  find_setint(L, "stop", 1, f->end);
+  find_setint(L, "code_pos", f->code_off >= 0, f->code_off + 1);
+  find_setint(L, "enhanced_pos", f->cls, f->enh_off + 1);
+  lua_pushliteral(L, "how");
+  if (f->how == SMTPCODE_HOW_REPLY)
+    lua_pushliteral(L, "reply");
+  else
+    lua_pushliteral(L, "status");
+  lua_rawset(L, t);
+  setflag(L, t, K_MISMATCH, f->flags & SMTPCODE_F_MISMATCH);
+  setflag(L, t, K_NONSTANDARD, f->flags & SMTPCODE_F_NONSTANDARD);
+  lua_pushliteral(L, "weak");
+  lua_pushboolean(L, (f->flags & SMTPCODE_F_BARE) != 0);
+  if (!(f->flags & SMTPCODE_F_BARE)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  lua_rawset(L, t);
+  if (in != NULL && in->how != SMTPCODE_HOW_NONE) {
+    lua_pushliteral(L, "inner");
+    find_push(L, s, in, NULL);
+    lua_rawset(L, t);
+  }
+}
+
+/* find(text) -> table | nil */
+static int l_find(lua_State *L) {
+  size_t len;
+  const char *s = checkstr(L, 1, "find", &len);
+  smtpcode_found out, in;
+  if (smtpcode_find(s, len, &out, &in) < 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  find_push(L, s, &out, &in);
+  return 1;
+}
+/* }====================================================== */
+
+const luaL_Reg smtpcode_lfind_funcs[] = {
+  {"find", l_find},
+  {NULL, NULL}
+};

@@ -1,0 +1,222 @@
+/*
+** lparse.c: parse, scan and status: replies and enhanced codes
+** (part of the Lua binding smtpcode.core; see lsmtpcode.c).
+*/
+#include "lsmtpcode.h"
+
+static void pushseverity(lua_State *L, int code) {
+  switch (smtpcode_severity_of(code)) {
+  case SMTPCODE_SEV_SUCCESS: pushkey(L, K_SUCCESS); break;
+  case SMTPCODE_SEV_INTERMEDIATE: pushkey(L, K_INTERMEDIATE); break;
+  case SMTPCODE_SEV_TRANSIENT: pushkey(L, K_TRANSIENT); break;
+  case SMTPCODE_SEV_PERMANENT: pushkey(L, K_PERMANENT); break;
+  default: pushkey(L, K_UNKNOWN); break;
+  }
+}
+
+static int optlimit(lua_State *L, int arg, const char *fname, int key,
+                    const char *name) {
+  lua_Number v;
+  int out;
+  pushkey(L, key);
+  lua_rawget(L, arg);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_type(L, -1) != LUA_TNUMBER) {
+    const char *msg = lua_pushfstring(L, "opts.%s must be a number, got %s",
+                                      name, luaL_typename(L, -1));
+    sc_argerror(L, arg, fname, msg);
+  }
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (!(v >= 1)) {
+    const char *msg = lua_pushfstring(L, "opts.%s must be positive", name);
+    sc_argerror(L, arg, fname, msg);
+  }
+  out = v > SMTPCODE_LIMIT_CEILING ? SMTPCODE_LIMIT_CEILING : (int)v;
+  return out;
+}
+
+/* Read an options table at arg (nil or none: defaults). */
+static const smtpcode_opts *getopts(lua_State *L, int arg, const char *fname,
+                                   smtpcode_opts *o) {
+  int t = lua_type(L, arg);
+  if (t == LUA_TNONE || t == LUA_TNIL) return NULL;
+  if (t != LUA_TTABLE) sc_typeerror(L, arg, fname, "table");
+  memset(o, 0, sizeof *o);
+  pushkey(L, K_LENIENT);
+  lua_rawget(L, arg);
+  if (lua_toboolean(L, -1)) o->flags |= SMTPCODE_O_LENIENT;
+  lua_pop(L, 1);
+  o->max_line = optlimit(L, arg, fname, K_MAX_LINE, "max_line");
+  o->max_lines = optlimit(L, arg, fname, K_MAX_LINES, "max_lines");
+  o->max_reply = optlimit(L, arg, fname, K_MAX_REPLY, "max_reply");
+  return o;
+}
+
+/* Push nil, message, code for a failed parse. Returns 3. */
+static int pusherror(lua_State *L, int status, int line) {
+  lua_pushnil(L);
+  switch (status) {
+  case SMTPCODE_ESYNTAX:
+    lua_pushfstring(L, "line %d is not a valid reply line", line);
+    break;
+  case SMTPCODE_EINCOMPLETE:
+    lua_pushfstring(L, "reply is incomplete at line %d", line);
+    break;
+  case SMTPCODE_EINCONSISTENT:
+    lua_pushfstring(L, "line %d has a different reply code than line 1", line);
+    break;
+  case SMTPCODE_ETOOLONG:
+    lua_pushfstring(L, "reply exceeds a size limit at line %d", line);
+    break;
+  default:
+    lua_pushfstring(L, "error %d at line %d", status, line);
+    break;
+  }
+  lua_pushstring(L, smtpcode_status_name(status));
+  return 3;
+}
+
+#define STACK_LINES 16
+
+/* parse(reply [, opts [, into]]) */
+static int l_parse(lua_State *L) {
+  size_t len;
+  const char *s = checkstr(L, 1, "parse", &len);
+  smtpcode_opts ob;
+  const smtpcode_opts *o = getopts(L, 2, "parse", &ob);
+  smtpcode_line stack[STACK_LINES];
+  smtpcode_line *lines = stack;
+  smtpcode_reply r;
+  int n, i, t, lt;
+
+  if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
+    sc_typeerror(L, 3, "parse", "table");
+  n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
+  if (n < 0) return pusherror(L, n, r.nlines);
+  if (r.nlines > STACK_LINES) { /* rare: parse again into a GC'd buffer */
+    lines = (smtpcode_line *)lua_newuserdata(L, sizeof(smtpcode_line) *
+                                                    (size_t)r.nlines);
+    n = smtpcode_parse_reply(s, len, o, &r, lines, r.nlines);
+  }
+  if (lua_istable(L, 3)) {
+    lua_pushvalue(L, 3);
+  } else {
+    lua_createtable(L, 0, 12);
+  }
+  t = lua_gettop(L);
+  pushkey(L, K_CODE);
+  lua_pushinteger(L, r.code);
+  lua_rawset(L, t);
+  pushkey(L, K_SEVERITY);
+  pushseverity(L, r.code);
+  lua_rawset(L, t);
+  pushkey(L, K_ENHANCED);
+  if (r.cls)
+    lua_pushlstring(L, s + r.enh_off, (size_t)r.enh_len);
+  else
+    lua_pushnil(L);
+  lua_rawset(L, t);
+  setint(L, t, K_CLASS, r.cls, r.cls);
+  setint(L, t, K_SUBJECT, r.cls, r.subject);
+  setint(L, t, K_DETAIL, r.cls, r.detail);
+  setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
+  setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
+  setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
+  setint(L, t, K_LENGTH, 1, n);
+  /* lines: reuse into.lines when it is a table */
+  pushkey(L, K_LINES);
+  lua_rawget(L, t);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, r.nlines, 0);
+    pushkey(L, K_LINES);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, t);
+  }
+  lt = lua_gettop(L);
+  {
+    int old = (int)sc_rawlen(L, lt);
+    {
+      size_t pos = 0;
+      for (i = 0; i < r.nlines; i++) {
+        lua_pushlstring(L, s + pos + (size_t)lines[i].text_off,
+                        (size_t)lines[i].text_len);
+        lua_rawseti(L, lt, i + 1);
+        pos += (size_t)lines[i].length;
+      }
+    }
+    for (i = r.nlines + 1; i <= old; i++) {
+      lua_pushnil(L);
+      lua_rawseti(L, lt, i);
+    }
+  }
+  /* text: the line texts joined with "\n" */
+  pushkey(L, K_TEXT);
+  if (r.nlines == 1) {
+    lua_rawgeti(L, lt, 1);
+  } else {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    {
+      size_t pos = 0;
+      for (i = 0; i < r.nlines; i++) {
+        if (i > 0) luaL_addchar(&b, '\n');
+        luaL_addlstring(&b, s + pos + (size_t)lines[i].text_off,
+                        (size_t)lines[i].text_len);
+        pos += (size_t)lines[i].length;
+      }
+    }
+    luaL_pushresult(&b);
+  }
+  lua_rawset(L, t);
+  lua_settop(L, t);
+  return 1;
+}
+
+/* scan(line [, opts]) -> code, severity, enhanced|nil, text, continued */
+static int l_scan(lua_State *L) {
+  size_t len;
+  const char *s = checkstr(L, 1, "scan", &len);
+  smtpcode_opts ob;
+  const smtpcode_opts *o = getopts(L, 2, "scan", &ob);
+  smtpcode_line ln;
+  int r = smtpcode_parse_line(s, len, o, &ln);
+  if (r < 0) return pusherror(L, r, 1);
+  lua_pushinteger(L, ln.code);
+  pushseverity(L, ln.code);
+  if (ln.cls)
+    lua_pushlstring(L, s + ln.enh_off, (size_t)ln.enh_len);
+  else
+    lua_pushnil(L);
+  lua_pushlstring(L, s + ln.text_off, (size_t)ln.text_len);
+  lua_pushboolean(L, ln.flags & SMTPCODE_F_CONTINUED);
+  return 5;
+}
+
+/* status("5.7.26") -> 5, 7, 26 */
+static int l_status(lua_State *L) {
+  size_t len;
+  const char *s = checkstr(L, 1, "status", &len);
+  int c, sb, d;
+  if (smtpcode_parse_status(s, len, &c, &sb, &d) < 0) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "not an enhanced status code");
+    lua_pushstring(L, smtpcode_status_name(SMTPCODE_ESYNTAX));
+    return 3;
+  }
+  lua_pushinteger(L, c);
+  lua_pushinteger(L, sb);
+  lua_pushinteger(L, d);
+  return 3;
+}
+
+const luaL_Reg smtpcode_lparse_funcs[] = {
+  {"parse", l_parse},
+  {"scan", l_scan},
+  {"status", l_status},
+  {NULL, NULL}
+};
