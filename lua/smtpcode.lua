@@ -107,7 +107,7 @@ end
 -- lines, exception messages, DSN fields), or nil. C API only: it returns
 -- a table either way, so the FFI would not save the allocation.
 M.find = core.find
--- bounce(message [, opts]) (issue 13): a whole bounce message, read by the C
+-- bounce(message [, opts]): a whole bounce message, read by the C
 -- core (src/bounce.c); the C API function on every backend.
 M.bounce = core.bounce
 

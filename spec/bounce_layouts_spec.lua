@@ -1,5 +1,5 @@
--- bounce_layouts_spec.lua: report layouts bounce() reads since the second
--- pass on issue 13, on messages written from how those systems phrase
+-- bounce_layouts_spec.lua: report layouts bounce() reads (Zoho, James, Sendmail V5,
+-- Exim, fml, m-FILTER, SES), on messages written from how those systems phrase
 -- their reports (../shared/docs/bounces.md), not copied from the corpus.
 local smtpcode = require "smtpcode"
 

@@ -201,7 +201,7 @@ local function explain_failure(c)
   if c.bounce == "hard" then
     head = head .. " (hard bounce: stop mailing this address)"
   end
-  if c.delayed then -- a delay notice (issue 12): not a failure yet
+  if c.delayed then -- a delay notice: not a failure yet
     head = head .. " (delayed: the server is still trying, nothing has bounced)"
   end
   local meaning = c.description
