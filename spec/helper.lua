@@ -42,4 +42,54 @@ function H.each_backend(m, fn)
   m._set_backend(prev)
 end
 
+-- The interpreter that runs busted (lua5.1 .. lua5.4, luajit): the first
+-- argument before the script (busted's arg[-1] and below), else the name
+-- that matches this Lua. The specs of bin/smtpcode run the CLI with it.
+function H.interpreter()
+  local i, lua = -1, nil
+  while arg and arg[i] do
+    lua = arg[i]
+    i = i - 1
+  end
+  if lua then return lua end
+  if jit then return "luajit" end
+  return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
+-- s in single quotes for /bin/sh.
+function H.q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- Run bin/smtpcode (from the repository root) with the arguments (a list),
+-- an optional stdin text (else /dev/null) and an optional prefix of
+-- environment assignments. Returns stdout, stderr, exit status; the status
+-- comes through the shell, as io.popen's close gives none on 5.1.
+function H.cli(args, stdin, env)
+  local q = H.q
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = q(a) end
+  local errf = os.tmpname()
+  local inf
+  local cmd = (env or "") .. " " .. q(H.interpreter()) .. " bin/smtpcode " .. table.concat(quoted, " ")
+  if stdin then
+    inf = os.tmpname()
+    local fh = assert(io.open(inf, "wb"))
+    fh:write(stdin)
+    fh:close()
+    cmd = cmd .. " < " .. q(inf)
+  else
+    cmd = cmd .. " < /dev/null"
+  end
+  local p = assert(io.popen(cmd .. " 2> " .. q(errf) .. "; echo \"exit=$?\""))
+  local out = p:read("*a")
+  p:close()
+  local fh = assert(io.open(errf, "rb"))
+  local err = fh:read("*a")
+  fh:close()
+  os.remove(errf)
+  if inf then os.remove(inf) end
+  local status = tonumber(out:match("exit=(%d+)\n$"))
+  out = out:gsub("exit=%d+\n$", "")
+  return out, err, status
+end
+
 return H
