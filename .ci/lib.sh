@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers sourced by the smoke-test scripts and spec/integration/postfix.sh.
+# Helpers sourced by the smoke-test scripts and spec/integration/*.sh.
 
 # free_port BASE: print the first port >= BASE nobody listens on (loopback).
 free_port() {
@@ -36,4 +36,24 @@ stop_pid() {
     sleep 0.1
   done
   wait "$pid" 2>/dev/null
+}
+
+# TAP for the test scripts: ok NAME, nok NAME, skip NAME REASON number the
+# lines; tap_from PREFIX numbers the "ok - " / "not ok - " lines a Lua driver
+# prints (other lines pass as comments); finish prints the plan and exits 1
+# when anything failed.
+n=0 bad=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+finish() { echo "1..$n"; exit $bad; }
+tap_from() {
+  local line
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*) ok "${1}${line#ok - }" ;;
+      "not ok - "*) nok "${1}${line#not ok - }" ;;
+      *) echo "# ${line#\# }" ;;
+    esac
+  done
 }

@@ -8,10 +8,6 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-finish() { echo "1..$n"; exit $bad; }
 
 MODDIR=/usr/share/nginx/modules
 if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then

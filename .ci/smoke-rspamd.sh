@@ -9,10 +9,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-finish() { echo "1..$n"; exit $bad; }
 
 if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
   nok "rspamd is installed"; finish

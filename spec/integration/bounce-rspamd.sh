@@ -9,11 +9,6 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-finish() { echo "1..$n"; exit $bad; }
 
 C=
 for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do

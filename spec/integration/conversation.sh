@@ -26,22 +26,7 @@ ROOT=$(pwd)
 . "$ROOT/.ci/lib.sh"
 . "$ROOT/.ci/nginx-conf.sh"
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
-finish() { echo "1..$n"; exit $bad; }
-tap_from() {
-  local line
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "${1}${line#ok - }" ;;
-      "not ok - "*) nok "${1}${line#not ok - }" ;;
-      *) echo "# ${line#\# }" ;;
-    esac
-  done
-}
 
 PF="" NGX="" P="" LST="" RSP="" R=""
 cleanup() {

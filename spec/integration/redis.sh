@@ -21,10 +21,6 @@ ROOT=$(pwd)
 . "$ROOT/.ci/lib.sh"
 . "$ROOT/.ci/nginx-conf.sh"
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-finish() { echo "1..$n"; exit $bad; }
 check() { # check NAME GOT PATTERN: GOT matches the extended regex PATTERN
   if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else nok "$1"; fi
   printf '%s\n' "$2" | sed 's/^/#   /'
