@@ -57,3 +57,53 @@ tap_from() {
     esac
   done
 }
+
+# rspamd_conf DIR BASE TLD...: a private Rspamd in DIR on top of Debian's
+# stock /etc/rspamd (redirected with --var, see rspamd_vars): folders
+# local/override.d, db, run, log; ports from BASE on (sets normal,
+# controller, proxy); one normal and one controller worker, no proxy; the
+# log in DIR/log/rspamd.log; DNS on 127.0.0.1 so nothing leaves the
+# machine; only the TLDs given (cold start 0.8 s instead of 9 s with
+# ~9600). The caller writes DIR/local/rspamd.local.lua.
+rspamd_conf() {
+  local dir=$1 base=$2
+  shift 2
+  mkdir -p "$dir/local/override.d" "$dir/db" "$dir/run" "$dir/log"
+  chmod 755 "$dir"
+  normal=$(free_port "$base")
+  controller=$(free_port $((normal + 1)))
+  proxy=$(free_port $((controller + 1)))
+  cat >"$dir/local/override.d/worker-normal.inc" <<EOC
+bind_socket = "127.0.0.1:$normal"; count = 1;
+EOC
+  cat >"$dir/local/override.d/worker-controller.inc" <<EOC
+bind_socket = "127.0.0.1:$controller"; count = 1;
+EOC
+  cat >"$dir/local/override.d/worker-proxy.inc" <<EOC
+enabled = false; bind_socket = "127.0.0.1:$proxy";
+EOC
+  cat >"$dir/local/override.d/logging.inc" <<'EOC'
+type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info";
+EOC
+  cat >"$dir/local/override.d/options.inc" <<'EOC'
+url_tld = "$LOCAL_CONFDIR/tld.dat";
+dns { nameserver = ["127.0.0.1:53"]; timeout = 0.2s; retransmits = 0; }
+EOC
+  printf '%s\n' "$@" >"$dir/local/tld.dat"
+}
+
+# rspamd_vars DIR: set the array V to the --var options that point the
+# stock config at DIR (for rspamd and rspamadm).
+rspamd_vars() {
+  V=(--var="LOCAL_CONFDIR=$1/local" --var="DBDIR=$1/db" --var="RUNDIR=$1/run" --var="LOGDIR=$1/log")
+}
+
+# rspamd_start DIR: start the Rspamd of rspamd_conf in the foreground of a
+# background job (pid in RSP, output in DIR/log/stdout.txt) and wait up to
+# 60 s for /ping to answer pong; 1 if it does not.
+rspamd_start() {
+  rspamd_vars "$1"
+  rspamd -f -i -c /etc/rspamd/rspamd.conf "${V[@]}" >"$1/log/stdout.txt" 2>&1 </dev/null &
+  RSP=$!
+  wait_until "$RSP" 60 bash -c "curl -sf http://127.0.0.1:$normal/ping | grep -q pong"
+}

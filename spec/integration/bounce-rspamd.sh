@@ -25,11 +25,7 @@ RSP=
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }
 trap cleanup EXIT
-mkdir -p "$R/local/override.d" "$R/db" "$R/run" "$R/log"
-chmod 755 "$R"
-normal=$(free_port 22333)
-controller=$(free_port $((normal + 1)))
-proxy=$(free_port $((controller + 1)))
+rspamd_conf "$R" 22333 com org net jp
 
 cat >"$R/local/rspamd.local.lua" <<LUA
 package.cpath = "$ROOT/build/jit/?.so;" .. package.cpath
@@ -37,34 +33,15 @@ package.path = "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;" .. package.path
 dofile("$ROOT/examples/rspamd-bounce.lua")
 dofile("$ROOT/examples/rspamd-dsn.lua")
 LUA
-cat >"$R/local/override.d/worker-normal.inc" <<EOC
-bind_socket = "127.0.0.1:$normal"; count = 1;
-EOC
-cat >"$R/local/override.d/worker-controller.inc" <<EOC
-bind_socket = "127.0.0.1:$controller"; count = 1;
-EOC
-cat >"$R/local/override.d/worker-proxy.inc" <<EOC
-enabled = false; bind_socket = "127.0.0.1:$proxy";
-EOC
-cat >"$R/local/override.d/logging.inc" <<'EOC'
-type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info";
-EOC
-cat >"$R/local/override.d/options.inc" <<'EOC'
-url_tld = "$LOCAL_CONFDIR/tld.dat";
-dns { nameserver = ["127.0.0.1:53"]; timeout = 0.2s; retransmits = 0; }
-EOC
-printf 'com\norg\nnet\njp\n' >"$R/local/tld.dat"
 
-V=(--var="LOCAL_CONFDIR=$R/local" --var="DBDIR=$R/db" --var="RUNDIR=$R/run" --var="LOGDIR=$R/log")
+rspamd_vars "$R"
 if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$R/log/configtest.txt" 2>&1; then
   ok "rspamadm configtest (ports $normal/$controller)"
 else
   nok "rspamadm configtest"; tail -20 "$R/log/configtest.txt" | sed 's/^/#   /'
   finish
 fi
-rspamd -f -i -c /etc/rspamd/rspamd.conf "${V[@]}" >"$R/log/stdout.txt" 2>&1 </dev/null &
-RSP=$!
-if wait_until "$RSP" 60 bash -c "curl -sf http://127.0.0.1:$normal/ping | grep -q pong"; then
+if rspamd_start "$R"; then
   ok "rspamd answers /ping"
 else
   nok "rspamd answers /ping"
