@@ -107,3 +107,42 @@ rspamd_start() {
   RSP=$!
   wait_until "$RSP" 60 bash -c "curl -sf http://127.0.0.1:$normal/ping | grep -q pong"
 }
+
+# nginx_lua: nginx and Debian's Lua module (libnginx-mod-http-lua) are here.
+nginx_lua() {
+  command -v nginx >/dev/null && [ -f /usr/share/nginx/modules/ngx_http_lua_module.so ]
+}
+
+# nginx_test DIR: `nginx -t` on the private nginx of prefix DIR
+# (DIR/conf/nginx.conf, see .ci/nginx-conf.sh); its output in DIR/logs/t.log.
+nginx_test() {
+  nginx -p "$1" -c conf/nginx.conf -e logs/error.log -t >"$1/logs/t.log" 2>&1
+}
+
+# nginx_run DIR CURL_ARGS...: start the private nginx of prefix DIR in the
+# background (pid in NGX, output in DIR/logs/stdout.log) and wait up to 20 s
+# until `curl CURL_ARGS` succeeds; 1 if it does not.
+nginx_run() {
+  local dir=$1
+  shift
+  nginx -p "$dir" -c conf/nginx.conf -e logs/error.log >"$dir/logs/stdout.log" 2>&1 </dev/null &
+  NGX=$!
+  wait_until "$NGX" 20 curl "$@"
+}
+
+# nginx_up DIR PORT PATH: nginx_test and nginx_run as two TAP tests, for a
+# script that needs that nginx to go on (any HTTP answer on PATH will do);
+# on failure the log as comments, then finish.
+nginx_up() {
+  local dir=$1 port=$2 path=$3
+  if nginx_test "$dir"; then
+    ok "nginx -t accepts the config (port $port)"
+  else
+    nok "nginx -t accepts the config"; sed 's/^/#   /' "$dir/logs/t.log"; finish
+  fi
+  if nginx_run "$dir" -s -o /dev/null "http://127.0.0.1:$port$path"; then
+    ok "nginx answers on 127.0.0.1:$port"
+  else
+    nok "nginx answers on 127.0.0.1:$port"; tail -20 "$dir/logs/error.log" | sed 's/^/#   /'; finish
+  fi
+}

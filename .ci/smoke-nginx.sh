@@ -9,8 +9,7 @@ ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
 
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
 if [ ! -f build/jit/smtpcode/core.so ]; then
@@ -66,20 +65,8 @@ port=$(free_port 18080)
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-  ok "nginx -t accepts the config (port $port)"
-else
-  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
-fi
-
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
-NGX=$!
 # Any HTTP answer will do here (a 500 from a broken module is checked below).
-if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/scan"; then
-  ok "nginx answers on 127.0.0.1:$port"
-else
-  nok "nginx answers on 127.0.0.1:$port"; sed 's/^/#   /' "$P/logs/error.log" | tail -20; finish
-fi
+nginx_up "$P" "$port" /scan
 
 body=$(curl -sS "http://127.0.0.1:$port/parse" 2>&1)
 printf '%s\n' "$body" | sed 's/^/# /'

@@ -14,8 +14,7 @@ for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/mail
   [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
 done
 if [ -z "$C" ]; then skip "openresty bounce endpoint" "the shared corpus is not beside the checkout"; finish; fi
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
 [ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
@@ -40,18 +39,7 @@ port=$(free_port 18180)
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-  ok "nginx -t accepts the config (port $port)"
-else
-  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
-fi
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
-NGX=$!
-if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/bounce"; then
-  ok "nginx answers on 127.0.0.1:$port"
-else
-  nok "nginx answers"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'; finish
-fi
+nginx_up "$P" "$port" /bounce
 
 # post FILE NAME STATUS PATTERN...: the answer's status and substrings
 post() {

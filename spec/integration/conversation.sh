@@ -156,8 +156,7 @@ for v in 5.1 5.2 5.3 5.4 jit; do
 done
 
 # ---------------------------------------------------------------- a) reader, nginx cosocket
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ] || ! command -v curl >/dev/null; then
+if ! nginx_lua || ! command -v curl >/dev/null; then
   nok "nginx, libnginx-mod-http-lua and curl are installed"
 else
   ${MAKE:-make} --no-print-directory lib-jit >/dev/null 2>&1 </dev/null
@@ -186,10 +185,8 @@ else
 }
 NGINX
   } >"$P/conf/nginx.conf"
-  if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-    nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 </dev/null &
-    NGX=$!
-    if wait_until "$NGX" 20 curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/ping"; then
+  if nginx_test "$P"; then
+    if nginx_run "$P" -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/ping"; then
       curl -sS -m 60 "http://127.0.0.1:$HTTP_PORT/pipeline" >"$P/pipeline.txt" 2>&1
       tap_from "nginx cosocket: " <"$P/pipeline.txt"
       grep -q "^ok - " "$P/pipeline.txt" || nok "nginx cosocket: the pipelining conversation ran"

@@ -13,8 +13,7 @@ ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
 
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   echo "ok 1 - nginx light threads # SKIP nginx or libnginx-mod-http-lua is not installed"
   echo "1..1"; exit 0
 fi
@@ -92,19 +91,7 @@ cat <<'NGINX'
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-  ok "nginx -t accepts the config (port $port)"
-else
-  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
-fi
-
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
-NGX=$!
-if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/threads?n=1"; then
-  ok "nginx answers on 127.0.0.1:$port"
-else
-  nok "nginx answers on 127.0.0.1:$port"; sed 's/^/#   /' "$P/logs/error.log" | tail -20; finish
-fi
+nginx_up "$P" "$port" "/threads?n=1"
 
 body=$(curl -sS "http://127.0.0.1:$port/threads?n=400" 2>&1)
 printf '%s\n' "$body" | sed 's/^/# /'

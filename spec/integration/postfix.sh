@@ -137,8 +137,7 @@ for v in 5.1 5.2 5.3 5.4 jit; do
 done
 
 # ---------------------------------------------------------------- b) nginx
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
 if [ ! -f build/jit/smtpcode/core.so ]; then
@@ -241,14 +240,12 @@ HTTP_PORT=$(free_port $((CLOSED_PORT + 1)))
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
+if nginx_test "$P"; then
   ok "nginx -t accepts the config (port $HTTP_PORT)"
 else
   nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
 fi
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 </dev/null &
-NGX=$!
-if wait_until "$NGX" 20 curl -sf "http://127.0.0.1:$HTTP_PORT/pause?dest=x"; then
+if nginx_run "$P" -sf "http://127.0.0.1:$HTTP_PORT/pause?dest=x"; then
   ok "nginx answers on 127.0.0.1:$HTTP_PORT"
 else
   nok "nginx answers on 127.0.0.1:$HTTP_PORT"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'; finish

@@ -26,10 +26,9 @@ check() { # check NAME GOT PATTERN: GOT matches the extended regex PATTERN
   printf '%s\n' "$2" | sed 's/^/#   /'
 }
 
-MODDIR=/usr/share/nginx/modules
 missing=
 command -v redis-server >/dev/null || missing="$missing redis-server"
-command -v nginx >/dev/null && [ -f $MODDIR/ngx_http_lua_module.so ] || missing="$missing nginx-lua"
+nginx_lua || missing="$missing nginx-lua"
 [ -f /usr/share/lua/5.1/nginx/redis.lua ] || missing="$missing lua-nginx-redis"
 [ -f /usr/share/lua/5.1/redis.lua ] || missing="$missing lua-redis"
 command -v lua5.1 >/dev/null || missing="$missing lua5.1"
@@ -82,11 +81,10 @@ nginx_start() {
 }
 NGINX
   } >"$d/conf/nginx.conf"
-  nginx -p "$d" -c conf/nginx.conf -e logs/error.log >"$d/logs/stdout.log" 2>&1 &
-  eval "NG$name=\$!"
-  local pid
-  eval "pid=\$NG$name"
-  wait_until "$pid" 20 curl -sf -o /dev/null "http://127.0.0.1:$port/pause?dest=x"
+  local up=0
+  nginx_run "$d" -sf -o /dev/null "http://127.0.0.1:$port/pause?dest=x" || up=1
+  eval "NG$name=\$NGX"
+  return $up
 }
 aport=$(free_port 18480)
 if nginx_start A 4 "$aport"; then ok "nginx A (4 workers) answers on $aport"; else
