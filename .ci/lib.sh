@@ -146,3 +146,106 @@ nginx_up() {
     nok "nginx answers on 127.0.0.1:$port"; tail -20 "$dir/logs/error.log" | sed 's/^/#   /'; finish
   fi
 }
+
+# A private Postfix on 127.0.0.1 (docs: ../shared/docs/toolchain.md §8),
+# run as root: postfix_dir makes its folder (path in PF: etc/, spool/,
+# data/ owned by postfix); the caller writes $PF/etc/main.cf, starting with
+# postfix_main_cf DOMAIN, and $PF/etc/master.cf with postfix_master_cf;
+# postfix_up starts it; postfix_stop stops it. Mail is never delivered
+# (discard) unless the caller adds a transport.
+postfix_dir() {
+  PF=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-postfix.XXXXXX")
+  chmod 755 "$PF"
+  mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
+  chown postfix:postfix "$PF/data"
+}
+
+# postfix_main_cf DOMAIN: the lines of main.cf every test peer shares
+# (myhostname DOMAIN, loopback only, no relaying, log in $PF/maillog); the
+# caller adds its own (local_recipient_maps, restrictions, limits).
+postfix_main_cf() {
+  cat <<CF
+compatibility_level = 3.6
+queue_directory = $PF/spool
+data_directory = $PF/data
+maillog_file = $PF/maillog
+maillog_file_prefixes = /var, /dev/stdout, $PF
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $1
+mydomain = test.invalid
+myorigin = \$myhostname
+mydestination = \$myhostname, localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.1/32
+smtpd_relay_restrictions = reject_unauth_destination
+smtpd_helo_required = yes
+alias_maps =
+alias_database =
+local_transport = discard:local delivery disabled in test peer
+default_transport = discard:no outbound delivery from test peer
+smtpd_banner = \$myhostname ESMTP test-peer
+biff = no
+CF
+}
+
+# postfix_master_cf PORT [LINE...]: master.cf with smtpd on 127.0.0.1:PORT
+# and the services a queue needs, then the extra LINEs (e.g. an smtp client).
+postfix_master_cf() {
+  cat <<CF
+127.0.0.1:$1 inet n   -      n      -      -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+  shift
+  [ $# -gt 0 ] && printf '%s\n' "$@"
+  return 0
+}
+
+# postfix_up PORT: check and start the Postfix of $PF, wait up to 20 s until
+# it listens on PORT; two TAP tests; on failure the logs as comments, then
+# finish.
+postfix_up() {
+  if timeout 60 postfix -c "$PF/etc" check >"$PF/check.log" 2>&1 \
+     && timeout 60 postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
+    ok "private Postfix starts (config $PF/etc)"
+  else
+    nok "private Postfix starts"
+    sed 's/^/#   /' "$PF"/check.log "$PF"/start.log "$PF/maillog" 2>/dev/null | tail -20
+    finish
+  fi
+  if wait_until 0 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"; then
+    ok "Postfix listens on 127.0.0.1:$1"
+  else
+    nok "Postfix listens on 127.0.0.1:$1"; tail -20 "$PF/maillog" | sed 's/^/#   /'; finish
+  fi
+}
+
+# postfix_stop: stop the Postfix of $PF (30 s); 1 if it did not stop.
+postfix_stop() {
+  timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1
+}
+
+# postfix_clean: for the EXIT trap: stop the Postfix of $PF if it runs and
+# remove its folder.
+postfix_clean() {
+  if [ -n "$PF" ] && [ -f "$PF/spool/pid/master.pid" ]; then postfix_stop; fi
+  [ -n "$PF" ] && rm -rf "$PF"
+  return 0
+}

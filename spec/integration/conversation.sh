@@ -29,15 +29,13 @@ ROOT=$(pwd)
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 
 PF="" NGX="" P="" LST="" RSP="" R=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   [ -n "$NGX" ] && stop_pid "$NGX" QUIT
   [ -n "$RSP" ] && stop_pid "$RSP" TERM
   [ -n "$R" ] && rm -rf "$R"
   [ -n "$LST" ] && stop_pid "$LST"
-  if [ -n "$PF" ] && [ -f "$PF/spool/pid/master.pid" ]; then
-    timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1
-  fi
-  [ -n "$PF" ] && rm -rf "$PF"
+  postfix_clean
   [ -n "$P" ] && rm -rf "$P"
 }
 trap cleanup EXIT
@@ -62,81 +60,26 @@ else
 fi
 
 # ---------------------------------------------------------------- Postfix
-PF=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-postfix.XXXXXX")
-chmod 755 "$PF"
-mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
-chown postfix:postfix "$PF/data"
+postfix_dir
 SMTP_PORT=$(free_port $((LPORT + 1)))
 DOMAIN=mx.test.invalid
 LDOMAIN=lua.test.invalid
 
-cat >"$PF/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-maillog_file = $PF/maillog
-maillog_file_prefixes = /var, /dev/stdout, $PF
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = $DOMAIN
-mydomain = test.invalid
-myorigin = \$myhostname
-mydestination = \$myhostname, localhost
+{ postfix_main_cf "$DOMAIN"; cat <<CF
 relay_domains = $LDOMAIN
 transport_maps = texthash:$PF/etc/transport
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.1/32
-smtpd_relay_restrictions = reject_unauth_destination
-smtpd_helo_required = yes
 local_recipient_maps = inline:{ alice=ok }
-alias_maps =
-alias_database =
-local_transport = discard:local delivery disabled in test peer
-default_transport = discard:no outbound delivery from test peer
 smtp_tls_security_level = none
 smtp_dns_support_level = disabled
 smtp_helo_name = postfix.test.invalid
 queue_run_delay = 3600s
-smtpd_banner = \$myhostname ESMTP test-peer
-biff = no
 CF
+} >"$PF/etc/main.cf"
 echo "$LDOMAIN smtp:[127.0.0.1]:$LPORT" >"$PF/etc/transport"
 
-cat >"$PF/etc/master.cf" <<CF
-127.0.0.1:$SMTP_PORT inet n   -      n      -      -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-smtp      unix  -       -       n       -       -       smtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-CF
-
-if timeout 60 postfix -c "$PF/etc" check >"$PF/check.log" 2>&1 \
-   && timeout 60 postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
-  ok "private Postfix starts (config $PF/etc)"
-else
-  nok "private Postfix starts"; sed 's/^/#   /' "$PF"/check.log "$PF"/start.log 2>/dev/null | tail -20
-  finish
-fi
-if wait_until 0 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"; then
-  ok "Postfix listens on 127.0.0.1:$SMTP_PORT"
-else
-  nok "Postfix listens on 127.0.0.1:$SMTP_PORT"; tail -20 "$PF/maillog" | sed 's/^/#   /'; finish
-fi
+postfix_master_cf "$SMTP_PORT" \
+  'smtp      unix  -       -       n       -       -       smtp' >"$PF/etc/master.cf"
+postfix_up "$SMTP_PORT"
 
 # ---------------------------------------------------------------- a) reader, LuaSocket
 for v in 5.1 5.2 5.3 5.4 jit; do
@@ -337,5 +280,5 @@ fi
 
 stop_pid "$LST"
 LST=
-if timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1; then ok "Postfix stopped"; else nok "Postfix stopped"; fi
+if postfix_stop; then ok "Postfix stopped"; else nok "Postfix stopped"; fi
 finish
