@@ -249,3 +249,43 @@ postfix_clean() {
   [ -n "$PF" ] && rm -rf "$PF"
   return 0
 }
+
+# shared_corpus: set C to the maildir of the shared bounce corpus
+# (../shared/corpus beside the checkout, or /work/shared); 1 if absent.
+# shellcheck disable=SC2034  # C is for the caller
+shared_corpus() {
+  local d
+  C=
+  for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
+    [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; return 0; }
+  done
+  return 1
+}
+
+# need_jit_core: a failed test and finish unless the module for LuaJIT (what
+# nginx and Rspamd load) is built.
+need_jit_core() {
+  [ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built (make lib-jit)"; finish; }
+}
+
+# rspamd_here: rspamd and rspamc are installed.
+rspamd_here() {
+  command -v rspamd >/dev/null && command -v rspamc >/dev/null
+}
+
+# nginx_dir NAME / rspamd_dir NAME: a private folder for one nginx (path in
+# P, with conf/ and logs/; pid in NGX) or one Rspamd (path in R; pid in
+# RSP); at exit the process is stopped and the folder removed.
+nginx_dir() {
+  P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-$1.XXXXXX")
+  NGX=
+  trap nginx_clean EXIT
+  mkdir -p "$P/conf" "$P/logs"
+}
+nginx_clean() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
+rspamd_dir() {
+  R=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-$1.XXXXXX")
+  RSP=
+  trap rspamd_clean EXIT
+}
+rspamd_clean() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }

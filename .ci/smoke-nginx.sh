@@ -12,16 +12,9 @@ ROOT=$(pwd)
 if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
-if [ ! -f build/jit/smtpcode/core.so ]; then
-  nok "build/jit/smtpcode/core.so is built"; finish
-fi
+need_jit_core
 
-P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-nginx.XXXXXX")
-NGX=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
-trap cleanup EXIT
-mkdir -p "$P/conf" "$P/logs"
+nginx_dir nginx
 port=$(free_port 18080)
 
 { nginx_conf_head "$ROOT" 1; cat <<NGINX

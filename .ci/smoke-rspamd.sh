@@ -10,16 +10,12 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
 
-if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
+if ! rspamd_here; then
   nok "rspamd is installed"; finish
 fi
-[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+need_jit_core
 
-R=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-rspamd.XXXXXX")
-RSP=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }
-trap cleanup EXIT
+rspamd_dir rspamd
 rspamd_conf "$R" 21333 com org net
 
 cat >"$R/local/rspamd.local.lua" <<LUA

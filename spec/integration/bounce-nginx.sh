@@ -9,22 +9,13 @@ ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
 
-C=
-for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
-  [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
-done
-if [ -z "$C" ]; then skip "openresty bounce endpoint" "the shared corpus is not beside the checkout"; finish; fi
+if ! shared_corpus; then skip "openresty bounce endpoint" "the shared corpus is not beside the checkout"; finish; fi
 if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
-[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+need_jit_core
 
-P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-bounce-nginx.XXXXXX")
-NGX=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
-trap cleanup EXIT
-mkdir -p "$P/conf" "$P/logs"
+nginx_dir bounce-nginx
 port=$(free_port 18180)
 { nginx_conf_head "$ROOT" 1; cat <<NGINX
     server {

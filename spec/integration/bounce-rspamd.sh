@@ -10,21 +10,13 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
 
-C=
-for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
-  [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
-done
-if [ -z "$C" ]; then skip "rspamd bounce rule" "the shared corpus is not beside the checkout"; finish; fi
-if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
+if ! shared_corpus; then skip "rspamd bounce rule" "the shared corpus is not beside the checkout"; finish; fi
+if ! rspamd_here; then
   nok "rspamd is installed"; finish
 fi
-[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+need_jit_core
 
-R=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-bounce-rspamd.XXXXXX")
-RSP=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }
-trap cleanup EXIT
+rspamd_dir bounce-rspamd
 rspamd_conf "$R" 22333 com org net jp
 
 cat >"$R/local/rspamd.local.lua" <<LUA

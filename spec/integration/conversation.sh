@@ -206,7 +206,7 @@ check '[[ $sent == *"status=sent"* && $sent =~ \(250-2\.0\.0\ Ok:\ [0-9]+\ bytes
 # (rspamd_tcp.connect_sync, in a symbol's coroutine) has read_once: a
 # three-line adapter gives read_reply what it needs (receiveany), and the
 # same pipelined conversation runs inside a real Rspamd.
-if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
+if ! rspamd_here; then
   nok "rspamd is installed"
 else
   ${MAKE:-make} --no-print-directory lib-jit >/dev/null 2>&1 </dev/null

@@ -17,16 +17,9 @@ if ! nginx_lua; then
   echo "ok 1 - nginx light threads # SKIP nginx or libnginx-mod-http-lua is not installed"
   echo "1..1"; exit 0
 fi
-if [ ! -f build/jit/smtpcode/core.so ]; then
-  nok "build/jit/smtpcode/core.so is built (make lib-jit)"; finish
-fi
+need_jit_core
 
-P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-threads.XXXXXX")
-NGX=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
-trap cleanup EXIT
-mkdir -p "$P/conf" "$P/logs"
+nginx_dir threads
 port=$(free_port 18180)
 
 { nginx_conf_head "$ROOT" 1; cat <<'NGINX'
