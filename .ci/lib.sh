@@ -289,3 +289,15 @@ rspamd_dir() {
   trap rspamd_clean EXIT
 }
 rspamd_clean() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }
+
+# redis_start PORT DIR [OPTION...]: a private redis-server on 127.0.0.1:PORT
+# (no persistence; its files and redis.log in DIR; no fd 7, which a caller
+# may hold open as a pipe), pid in RDS; waits up to 20 s for PING.
+redis_start() {
+  local port=$1 dir=$2
+  shift 2
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$dir" --logfile "$dir/redis.log" --daemonize no "$@" >/dev/null 2>&1 7>&- &
+  RDS=$!
+  wait_until "$RDS" 20 redis-cli -p "$port" ping
+}

@@ -49,13 +49,7 @@ cleanup() {
 trap cleanup EXIT
 
 rport=$(free_port 16379)
-start_redis() {
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-    --enable-debug-command local \
-    --dir "$P" --logfile "$P/redis.log" --daemonize no >/dev/null 2>&1 7>&- &
-  RDS=$!
-  wait_until "$RDS" 20 redis-cli -p "$rport" ping
-}
+start_redis() { redis_start "$rport" "$P" --enable-debug-command local; }
 if start_redis; then ok "redis-server answers on 127.0.0.1:$rport"; else
   nok "redis-server answers on 127.0.0.1:$rport"; finish; fi
 
