@@ -42,6 +42,14 @@ function H.each_backend(m, fn)
   m._set_backend(prev)
 end
 
+-- Run fn(backend, line) for every line of the list on every backend of m;
+-- the label "backend: line" for assertion messages is fn's third argument.
+function H.each_line(m, list, fn)
+  H.each_backend(m, function(b)
+    for _, line in ipairs(list) do fn(b, line, b .. ": " .. line) end
+  end)
+end
+
 -- The interpreter that runs busted (lua5.1 .. lua5.4, luajit): the first
 -- argument before the script (busted's arg[-1] and below), else the name
 -- that matches this Lua. The specs of bin/smtpcode run the CLI with it.
