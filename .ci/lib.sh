@@ -301,3 +301,13 @@ redis_start() {
   RDS=$!
   wait_until "$RDS" 20 redis-cli -p "$port" ping
 }
+
+# stopped NAME VAR SIGNAL: stop the process whose pid is in the variable
+# VAR (stop_pid with SIGNAL) as one TAP test "NAME stopped (pid N)", and
+# empty VAR so the EXIT trap leaves it alone.
+stopped() {
+  local pid=${!2}
+  stop_pid "$pid" "$3"
+  if kill -0 "$pid" 2>/dev/null; then nok "$1 stopped (pid $pid)"; else ok "$1 stopped (pid $pid)"; fi
+  printf -v "$2" '%s' ''
+}

@@ -114,11 +114,5 @@ else
   ok "nginx error log has no errors"
 fi
 
-stop_pid "$NGX" QUIT
-if ! kill -0 "$NGX" 2>/dev/null; then
-  ok "nginx stopped (pid $NGX)"
-else
-  nok "nginx stopped (pid $NGX)"
-fi
-NGX=
+stopped nginx NGX QUIT
 finish

@@ -78,7 +78,5 @@ else
   nok "the rule logged the format and the mail system"; grep -iE 'smtpcode|error' "$R/log/rspamd.log" | tail -10 | sed 's/^/#   /'
 fi
 
-stop_pid "$RSP" TERM
-if ! kill -0 "$RSP" 2>/dev/null; then ok "rspamd stopped (pid $RSP)"; else nok "rspamd stopped (pid $RSP)"; fi
-RSP=
+stopped rspamd RSP TERM
 finish

@@ -120,6 +120,5 @@ else
   ok "nginx error log has no errors"
 fi
 
-if stop_pid "$NGX" QUIT; then ok "nginx stopped (pid $NGX)"; else nok "nginx stopped"; fi
-NGX=
+stopped nginx NGX QUIT
 finish

@@ -239,9 +239,7 @@ else
   ok "nginx error log has no errors"
 fi
 
-stop_pid "$NGX" QUIT
-if kill -0 "$NGX" 2>/dev/null; then nok "nginx stopped (pid $NGX)"; else ok "nginx stopped (pid $NGX)"; fi
-NGX=
+stopped nginx NGX QUIT
 if postfix_stop; then
   ok "Postfix stopped"
 else
