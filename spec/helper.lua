@@ -16,6 +16,15 @@ function H.readable(p)
   return false
 end
 
+-- The bytes of the file at path, or nil when it cannot be opened.
+function H.read(p)
+  local f = io.open(p, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 -- CI keeps the shared material beside the clone; fall back to /work/shared.
 for _, d in ipairs { H.root .. "/../shared", "/work/shared" } do
   if H.readable(d .. "/reference/provider-replies.tsv") then H.shared = d break end
