@@ -311,3 +311,25 @@ stopped() {
   if kill -0 "$pid" 2>/dev/null; then nok "$1 stopped (pid $pid)"; else ok "$1 stopped (pid $pid)"; fi
   printf -v "$2" '%s' ''
 }
+
+# nginx_no_errors DIR: one TAP test, the error log of the nginx of prefix
+# DIR has no [error], [alert], [crit] or [emerg] line (those shown if so).
+nginx_no_errors() {
+  if grep -E '\[(error|alert|crit|emerg)\]' "$1/logs/error.log" >"$1/logs/errors"; then
+    nok "nginx error log has no errors"; sed 's/^/#   /' "$1/logs/errors" | head -20
+  else
+    ok "nginx error log has no errors"
+  fi
+}
+
+# rspamd_configtest DIR: one TAP test, `rspamadm configtest` accepts the
+# config of rspamd_conf DIR; on failure its output as comments, then finish.
+rspamd_configtest() {
+  rspamd_vars "$1"
+  if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$1/log/configtest.txt" 2>&1; then
+    ok "rspamadm configtest (ports $normal/$controller)"
+  else
+    nok "rspamadm configtest"; tail -20 "$1/log/configtest.txt" | sed 's/^/#   /'
+    finish
+  fi
+}

@@ -108,11 +108,7 @@ if [ "$body" = "scan=451 transient 4.7.1" ]; then
 else
   nok "content_by_lua_block: smtpcode.scan of a 451 line"
 fi
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors" ; then
-  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 
 stopped nginx NGX QUIT
 finish

@@ -73,13 +73,7 @@ dsn() {
 }
 dsn >"$R/dsn.eml"
 
-rspamd_vars "$R"
-if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$R/log/configtest.txt" 2>&1; then
-  ok "rspamadm configtest (ports $normal/$controller)"
-else
-  nok "rspamadm configtest"; tail -20 "$R/log/configtest.txt" | sed 's/^/#   /'
-  finish
-fi
+rspamd_configtest "$R"
 
 t0=$(date +%s%3N)
 if rspamd_start "$R"; then

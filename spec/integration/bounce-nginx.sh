@@ -54,10 +54,6 @@ post bsd/rfc3464-35.eml "a delayed recipient is retried, never suppressed" 200 \
 post bsd/arf-01.eml "a complaint is suppressed" 200 '"format":"arf"' '"action":"complained"' '"decision":"suppress"'
 post not/is-not-bounce-01.eml "ordinary mail: 422 not_bounce" 422 '"error":"not_bounce"'
 
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
-  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 stopped nginx NGX QUIT
 finish

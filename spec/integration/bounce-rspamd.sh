@@ -26,13 +26,7 @@ dofile("$ROOT/examples/rspamd-bounce.lua")
 dofile("$ROOT/examples/rspamd-dsn.lua")
 LUA
 
-rspamd_vars "$R"
-if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$R/log/configtest.txt" 2>&1; then
-  ok "rspamadm configtest (ports $normal/$controller)"
-else
-  nok "rspamadm configtest"; tail -20 "$R/log/configtest.txt" | sed 's/^/#   /'
-  finish
-fi
+rspamd_configtest "$R"
 if rspamd_start "$R"; then
   ok "rspamd answers /ping"
 else

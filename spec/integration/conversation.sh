@@ -133,11 +133,7 @@ NGINX
       curl -sS -m 60 "http://127.0.0.1:$HTTP_PORT/pipeline" >"$P/pipeline.txt" 2>&1
       tap_from "nginx cosocket: " <"$P/pipeline.txt"
       grep -q "^ok - " "$P/pipeline.txt" || nok "nginx cosocket: the pipelining conversation ran"
-      if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
-        nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-      else
-        ok "nginx error log has no errors"
-      fi
+      nginx_no_errors "$P"
     else
       nok "nginx answers on 127.0.0.1:$HTTP_PORT"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'
     fi

@@ -113,12 +113,7 @@ else
   nok "8 concurrent requests of 100 light threads each: every answer its own"
 fi
 
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >/dev/null; then
-  nok "nginx error log has no errors"
-  grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" | head -5 | sed 's/^/#   /'
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 
 stopped nginx NGX QUIT
 finish

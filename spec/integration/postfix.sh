@@ -233,11 +233,7 @@ else
   nok "examples/openresty-send.lua: the send loop ends every message (done, bounce, expire)"
 fi
 
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
-  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 
 stopped nginx NGX QUIT
 if postfix_stop; then
