@@ -8,25 +8,13 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-finish() { echo "1..$n"; exit $bad; }
 
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
-if [ ! -f build/jit/smtpcode/core.so ]; then
-  nok "build/jit/smtpcode/core.so is built"; finish
-fi
+need_jit_core
 
-P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-nginx.XXXXXX")
-NGX=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
-trap cleanup EXIT
-mkdir -p "$P/conf" "$P/logs"
+nginx_dir nginx
 port=$(free_port 18080)
 
 { nginx_conf_head "$ROOT" 1; cat <<NGINX
@@ -70,20 +58,8 @@ port=$(free_port 18080)
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-  ok "nginx -t accepts the config (port $port)"
-else
-  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
-fi
-
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
-NGX=$!
 # Any HTTP answer will do here (a 500 from a broken module is checked below).
-if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/scan"; then
-  ok "nginx answers on 127.0.0.1:$port"
-else
-  nok "nginx answers on 127.0.0.1:$port"; sed 's/^/#   /' "$P/logs/error.log" | tail -20; finish
-fi
+nginx_up "$P" "$port" /scan
 
 body=$(curl -sS "http://127.0.0.1:$port/parse" 2>&1)
 printf '%s\n' "$body" | sed 's/^/# /'
@@ -132,17 +108,7 @@ if [ "$body" = "scan=451 transient 4.7.1" ]; then
 else
   nok "content_by_lua_block: smtpcode.scan of a 451 line"
 fi
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors" ; then
-  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 
-stop_pid "$NGX" QUIT
-if ! kill -0 "$NGX" 2>/dev/null; then
-  ok "nginx stopped (pid $NGX)"
-else
-  nok "nginx stopped (pid $NGX)"
-fi
-NGX=
+stopped nginx NGX QUIT
 finish

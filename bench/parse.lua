@@ -17,7 +17,7 @@
 local smtpcode = require "smtpcode"
 local corpus = require "corpus"
 
-local byte, sub, find, match, gmatch = string.byte, string.sub, string.find, string.match, string.gmatch
+local byte, sub, find, gmatch = string.byte, string.sub, string.find, string.gmatch
 local concat, floor, clock, format = table.concat, math.floor, os.clock, string.format
 local tonumber = tonumber
 
@@ -25,28 +25,18 @@ if os.getenv("BENCH_BACKEND") and smtpcode._set_backend then
   smtpcode._set_backend(os.getenv("BENCH_BACKEND"))
 end
 
-local SEV = { [2] = "success", [3] = "intermediate", [4] = "transient", [5] = "permanent" }
+local userparse = require "userparse"
+local SEV = userparse.SEV
 
--- (i) What most people write: patterns and a result table.
+-- (i) What most people write: patterns and a result table
+-- (bench/userparse.lua), line by line with gmatch.
 local function parse_match(reply)
-  local lines, code, enhanced = {}, nil, nil
+  local add = userparse.reply()
   for line in gmatch(reply, "([^\n]*)\n") do
     if byte(line, -1) == 13 then line = sub(line, 1, -2) end
-    local c, sep, rest = match(line, "^(%d%d%d)([ %-]?)(.*)$")
-    if not c then return nil, "syntax" end
-    if code and c ~= code then return nil, "inconsistent" end
-    code = c
-    local enh, text = match(rest, "^([245]%.%d%d?%d?%.%d%d?%d?) ?(.*)$")
-    if enh then
-      enhanced = enhanced or enh
-      rest = text
-    end
-    lines[#lines + 1] = rest
-    if sep ~= "-" then
-      local n = tonumber(code)
-      return { code = n, enhanced = enhanced, severity = SEV[floor(n / 100)] or "unknown",
-               text = concat(lines, "\n"), lines = lines }
-    end
+    local r, err = add(line)
+    if r then return r end
+    if r == nil then return nil, err end
   end
   return nil, "incomplete"
 end

@@ -3,21 +3,19 @@
 # messages, for bench/bounce.lua. Sisimai 5 is asked with rise(), Sisimai 4
 # (Debian 12's libsisimai-perl) with make(); each message is passed as a
 # string reference, read into memory before timing. One warm-up pass, then
-# ITER timed passes, in CPU seconds of this process (Time::HiRes::clock).
+# ITER timed passes, in CPU seconds of this process (bench/SisimaiBench.pm).
 #
 #   perl bench/sisimai-bounce.pl LISTFILE [ITER]   (LISTFILE: one path a line)
 #   -> "messages N iterations I seconds S results R version V"
 use strict;
 use warnings;
-use Time::HiRes ();
+use FindBin ();
+use lib $FindBin::Bin;
+use SisimaiBench qw(file_and_iter lines_of cpu_seconds);
 use Sisimai;
 
-my ($list, $iter) = @ARGV;
-die "usage: $0 LISTFILE [ITER]\n" unless defined $list;
-$iter = 1 unless defined $iter && $iter > 0;
-open(my $fh, '<', $list) or die "cannot open $list: $!\n";
-my @paths = grep { length } map { s/\r?\n\z//r } <$fh>;
-close $fh;
+my ($list, $iter) = file_and_iter('LISTFILE [ITER]');
+my @paths = lines_of($list);
 my @msgs;
 for my $p (@paths) {
     open(my $m, '<:raw', $p) or die "cannot open $p: $!\n";
@@ -35,10 +33,6 @@ my $read = sub {
 };
 my $results = 0;
 $results += $read->($_) for @msgs;    # warm-up, not timed
-my $t0 = Time::HiRes::clock();
-for (1 .. $iter) {
-    $read->($_) for @msgs;
-}
-my $dt = Time::HiRes::clock() - $t0;
+my $dt = cpu_seconds($iter, $read, \@msgs);
 printf "messages %d iterations %d seconds %.6f results %d version %s\n", scalar(@msgs), $iter, $dt,
     $results, Sisimai->version;

@@ -24,10 +24,7 @@ cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; [ -n "$RDS" ] && stop_pid "$R
 trap cleanup EXIT
 
 rport=$(free_port 16479)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$P" \
-  --logfile "$P/redis.log" >/dev/null 2>&1 &
-RDS=$!
-wait_until "$RDS" 20 redis-cli -p "$rport" ping || { echo "redis-server did not start"; exit 1; }
+redis_start "$rport" "$P" || { echo "redis-server did not start"; exit 1; }
 
 for lua in luajit lua5.1; do
   LUA_PATH="$ROOT/lua/?.lua;;" LUA_CPATH="$ROOT/build/jit/?.so;;" $lua bench/store.lua "$rport"
@@ -73,9 +70,7 @@ mkdir -p "$P/conf" "$P/logs"
 }
 NGINX
 } >"$P/conf/nginx.conf"
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >/dev/null 2>&1 &
-NGX=$!
-wait_until "$NGX" 20 curl -sf -o /dev/null "http://127.0.0.1:$port/empty" || {
+nginx_run "$P" -sf -o /dev/null "http://127.0.0.1:$port/empty" || {
   echo "nginx did not start"; tail "$P/logs/error.log"; exit 1; }
 U="http://127.0.0.1:$port"
 echo "== nginx (OpenResty LuaJIT), one worker: each piece in a loop inside a request"

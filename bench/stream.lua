@@ -20,15 +20,16 @@
 local smtpcode = require "smtpcode"
 local corpus = require "corpus"
 
-local find, sub, match, byte = string.find, string.sub, string.match, string.byte
-local concat, floor, clock, format = table.concat, math.floor, os.clock, string.format
+local find, sub, byte = string.find, string.sub, string.byte
+local concat, clock, format = table.concat, os.clock, string.format
 local tonumber = tonumber
 
-local SEV = { [2] = "success", [3] = "intermediate", [4] = "transient", [5] = "permanent" }
+local userparse = require "userparse"
 
--- The pure-Lua reader a user writes.
+-- The pure-Lua reader a user writes: lines cut from a buffer, each parsed
+-- as bench/userparse.lua does.
 local function lua_reader()
-  local buf, lines, code, enhanced = "", {}, nil, nil
+  local buf, add = "", userparse.reply()
   return function(chunk)
     buf = buf .. chunk
     local out, pos = {}, 1
@@ -39,22 +40,9 @@ local function lua_reader()
       if byte(buf, last) == 13 then last = last - 1 end
       local line = sub(buf, pos, last)
       pos = e + 1
-      local c, sep, rest = match(line, "^(%d%d%d)([ %-]?)(.*)$")
-      if not c then return nil, "syntax" end
-      if code and c ~= code then return nil, "inconsistent" end
-      code = c
-      local enh, text = match(rest, "^([245]%.%d%d?%d?%.%d%d?%d?) ?(.*)$")
-      if enh then
-        enhanced = enhanced or enh
-        rest = text
-      end
-      lines[#lines + 1] = rest
-      if sep ~= "-" then
-        local n = tonumber(code)
-        out[#out + 1] = { code = n, enhanced = enhanced, severity = SEV[floor(n / 100)] or "unknown",
-          text = concat(lines, "\n"), lines = lines }
-        lines, code, enhanced = {}, nil, nil
-      end
+      local r, err = add(line)
+      if r == nil then return nil, err end
+      if r then out[#out + 1] = r end
     end
     buf = sub(buf, pos)
     return out

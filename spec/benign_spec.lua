@@ -26,14 +26,12 @@ local BENIGN = {
 
 describe("benign lines", function()
   it("are not failures: no reason, retry not decided, on every backend", function()
-    helper.each_backend(sc, function(b)
-      for _, line in ipairs(BENIGN) do
-        local v = sc.classify(line)
-        assert.equal("unknown", v.reason, b .. ": " .. line .. " -> " .. tostring(v.matched))
-        assert.is_nil(v.retry, b .. ": " .. line)
-        assert.is_nil(v.bounce, b .. ": " .. line)
-        assert.is_nil(v.matched, b .. ": " .. line)
-      end
+    helper.each_line(sc, BENIGN, function(_, line, at)
+      local v = sc.classify(line)
+      assert.equal("unknown", v.reason, at .. " -> " .. tostring(v.matched))
+      assert.is_nil(v.retry, at)
+      assert.is_nil(v.bounce, at)
+      assert.is_nil(v.matched, at)
     end)
   end)
 

@@ -2,34 +2,12 @@
 -- mbox of two messages and a maildir (cur/, new/).
 local helper = dofile("spec/helper.lua")
 
-local function interpreter()
-  local i, lua = -1, nil
-  while arg and arg[i] do
-    lua = arg[i]
-    i = i - 1
-  end
-  if lua then return lua end
-  if jit then return "luajit" end
-  return "lua" .. _VERSION:match("%d+%.%d+")
-end
-local LUA = interpreter()
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = helper.q
 
 local function run(args)
-  local quoted = {}
-  for i, a in ipairs(args) do quoted[i] = q(a) end
-  local errf = os.tmpname()
-  -- the exit status through the shell: io.popen's close gives none on 5.1
-  local p = io.popen(q(LUA) .. " bin/smtpcode bounce " .. table.concat(quoted, " ") .. " 2>" .. errf
-    .. " </dev/null; echo \"exit=$?\"")
-  local out = p:read("*a")
-  p:close()
-  local fh = io.open(errf, "rb")
-  local err = fh:read("*a")
-  fh:close()
-  os.remove(errf)
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  return (out:gsub("exit=%d+\n$", "")), err, status
+  local all = { "bounce" }
+  for i, a in ipairs(args) do all[i + 1] = a end
+  return helper.cli(all)
 end
 
 local function write(path, s)

@@ -7,13 +7,7 @@ local helper = dofile("spec/helper.lua")
 local smtpcode = require "smtpcode"
 local shared = helper.shared
 
-local function readfile(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local readfile = helper.read
 
 local function domain(a) return a and (a:match("@([^@]+)$") or ""):lower() end
 

@@ -10,20 +10,9 @@ local io, os = io, os
 local rep, format = string.rep, string.format
 local tonumber = tonumber
 
-local function interpreter()
-  local i, lua = -1, nil
-  while arg and arg[i] do
-    lua = arg[i]
-    i = i - 1
-  end
-  if lua then return lua end
-  if jit then return "luajit" end
-  return "lua" .. _VERSION:match("%d+%.%d+")
-end
-
-local LUA = interpreter()
+local LUA = helper.interpreter()
 local TIME = "/usr/bin/time"
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = helper.q
 
 -- A chunk of about 2 MB: real log lines, then hostile ones.
 local function make_chunk(path)

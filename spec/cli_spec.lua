@@ -8,53 +8,13 @@ local io, os = io, os
 local ipairs, pairs, tonumber, pcall, require = ipairs, pairs, tonumber, pcall, require
 local format = string.format
 
--- The interpreter: the first argument before the script (busted's arg[-1]),
--- else the name that matches this Lua.
-local function interpreter()
-  local i, lua = -1, nil
-  while arg and arg[i] do
-    lua = arg[i]
-    i = i - 1
-  end
-  if lua then return lua end
-  if jit then return "luajit" end
-  return "lua" .. _VERSION:match("%d+%.%d+")
-end
+local helper = dofile("spec/helper.lua")
 
-local LUA = interpreter()
 local LOG = "examples/maillog.txt"
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
--- Run bin/smtpcode with the arguments (a list) and an optional stdin text.
--- Returns stdout, stderr, exit status.
-local function run(args, stdin, env)
-  local quoted = {}
-  for i, a in ipairs(args) do quoted[i] = q(a) end
-  local errf = os.tmpname()
-  local inf
-  local cmd = (env or "") .. " " .. q(LUA) .. " bin/smtpcode " .. table.concat(quoted, " ")
-  if stdin then
-    inf = os.tmpname()
-    local fh = assert(io.open(inf, "wb"))
-    fh:write(stdin)
-    fh:close()
-    cmd = cmd .. " < " .. q(inf)
-  else
-    cmd = cmd .. " < /dev/null"
-  end
-  local p = assert(io.popen(cmd .. " 2> " .. q(errf) .. "; echo \"exit=$?\""))
-  local out = p:read("*a")
-  p:close()
-  local fh = assert(io.open(errf, "rb"))
-  local err = fh:read("*a")
-  fh:close()
-  os.remove(errf)
-  if inf then os.remove(inf) end
-  local status = tonumber(out:match("exit=(%d+)\n$"))
-  out = out:gsub("exit=%d+\n$", "")
-  return out, err, status
-end
+-- Run bin/smtpcode with the arguments (a list), an optional stdin text and
+-- environment prefix. Returns stdout, stderr, exit status.
+local run = helper.cli
 
 local function lines_of(s)
   local t = {}

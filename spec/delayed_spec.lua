@@ -27,16 +27,14 @@ local DELAYED = {
 
 describe("delay notices", function()
   it("are transient, retried, no bounce, delayed = true, on every backend", function()
-    helper.each_backend(sc, function(b)
-      for _, line in ipairs(DELAYED) do
-        for _, into in ipairs { false, true } do
-          local v = into and sc.classify(line, nil, { bounce = "soft", delayed = false }) or sc.classify(line)
-          assert.equal("transient", v.severity, b .. ": " .. line)
-          assert.is_true(v.retry, b .. ": " .. line)
-          assert.is_nil(v.bounce, b .. ": " .. line)
-          assert.is_true(v.delayed, b .. ": " .. line)
-          assert.are_not.equal("expired", v.reason, b .. ": " .. line)
-        end
+    helper.each_line(sc, DELAYED, function(_, line, at)
+      for _, into in ipairs { false, true } do
+        local v = into and sc.classify(line, nil, { bounce = "soft", delayed = false }) or sc.classify(line)
+        assert.equal("transient", v.severity, at)
+        assert.is_true(v.retry, at)
+        assert.is_nil(v.bounce, at)
+        assert.is_true(v.delayed, at)
+        assert.are_not.equal("expired", v.reason, at)
       end
     end)
   end)

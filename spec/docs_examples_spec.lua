@@ -42,12 +42,7 @@ local root = helper.root
 
 -- ------------------------------------------------------------ the pages
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function read(path) return assert(helper.read(path), path) end
 
 local function pages()
   local list = { "README.md" }

@@ -6,13 +6,7 @@
 local helper = dofile("spec/helper.lua")
 local root = helper.root
 
-local function read(path)
-  local f = io.open(root .. "/" .. path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function read(path) return helper.read(root .. "/" .. path) end
 
 local function ls(dir)
   local out = {}

@@ -31,23 +31,27 @@ local function allocated(f, ...)
   return m1 - m0, r
 end
 
--- Seconds per call of f(x): repeat until 20 ms have passed, best of 3
--- (one trial when a single call is already slow).
-local function cost(f, x)
+-- Seconds per call of f(x): repeat (doubling) until `long` seconds have
+-- passed, best of `trials`; one trial only when it took over `slow` s (a
+-- single call is already slow).
+local function per_call(f, x, long, trials, slow)
   local best = math.huge
-  for _ = 1, 3 do
+  for _ = 1, trials do
     local n, t0 = 0, clock()
     local t
     repeat
       for _ = 1, 1 + n do f(x) end
       n = n + 1 + n
       t = clock() - t0
-    until t >= 0.02
+    until t >= long
     if t / n < best then best = t / n end
-    if t > 0.25 then break end
+    if t > slow then break end
   end
   return best
 end
+
+-- 20 ms, best of 3
+local function cost(f, x) return per_call(f, x, 0.02, 3, 0.25) end
 
 local RATIO = 30 -- generous: 10 when linear, 100 when quadratic
 
@@ -341,12 +345,8 @@ end)
 -- process) may not grow with the length of the lines.
 describe("bin/smtpcode", function()
   local TIME = "/usr/bin/time"
-  local LUA = (function()
-    local i, lua = -1, nil
-    while arg and arg[i] do lua = arg[i]; i = i - 1 end
-    return lua or (jit and "luajit") or ("lua" .. _VERSION:match("%d+%.%d+"))
-  end)()
-  local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+  local LUA = helper.interpreter()
+  local q = helper.q
 
   local function seconds(cmd, path)
     local tm = os.tmpname()
@@ -481,23 +481,8 @@ local sfind, smatch, sgsub = string.find, string.match, string.gsub
 local KB = 1024
 -- PER_BYTE (8, above) is generous: about 1 when linear, about 64 when quadratic
 
--- Seconds per call of f(x): repeat until 10 ms have passed, best of 2
--- (one trial when a single call is already slow: it is failing anyway).
-local function quick_cost(f, x)
-  local best = math.huge
-  for _ = 1, 2 do
-    local n, t0 = 0, clock()
-    local t
-    repeat
-      for _ = 1, 1 + n do f(x) end
-      n = n + 1 + n
-      t = clock() - t0
-    until t >= 0.01
-    if t / n < best then best = t / n end
-    if t > 0.2 then break end
-  end
-  return best
-end
+-- 10 ms, best of 2 (a slow case is failing anyway)
+local function quick_cost(f, x) return per_call(f, x, 0.01, 2, 0.2) end
 
 -- time per byte of f(make(n)) at 64 KB over the same at 1 KB
 local function per_byte_ratio(f, make)

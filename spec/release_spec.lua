@@ -7,13 +7,7 @@ local helper = dofile("spec/helper.lua")
 local smtpcode = require "smtpcode"
 local V = smtpcode._VERSION
 
-local function read(rel)
-  local f = io.open(helper.root .. "/" .. rel, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function read(rel) return helper.read(helper.root .. "/" .. rel) end
 
 local function rockspec(rel)
   local text = assert(read(rel), rel .. " is missing")

@@ -8,29 +8,14 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-finish() { echo "1..$n"; exit $bad; }
 
-C=
-for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
-  [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
-done
-if [ -z "$C" ]; then skip "openresty bounce endpoint" "the shared corpus is not beside the checkout"; finish; fi
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! shared_corpus; then skip "openresty bounce endpoint" "the shared corpus is not beside the checkout"; finish; fi
+if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
-[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+need_jit_core
 
-P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-bounce-nginx.XXXXXX")
-NGX=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
-trap cleanup EXIT
-mkdir -p "$P/conf" "$P/logs"
+nginx_dir bounce-nginx
 port=$(free_port 18180)
 { nginx_conf_head "$ROOT" 1; cat <<NGINX
     server {
@@ -45,18 +30,7 @@ port=$(free_port 18180)
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-  ok "nginx -t accepts the config (port $port)"
-else
-  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
-fi
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
-NGX=$!
-if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/bounce"; then
-  ok "nginx answers on 127.0.0.1:$port"
-else
-  nok "nginx answers"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'; finish
-fi
+nginx_up "$P" "$port" /bounce
 
 # post FILE NAME STATUS PATTERN...: the answer's status and substrings
 post() {
@@ -80,12 +54,6 @@ post bsd/rfc3464-35.eml "a delayed recipient is retried, never suppressed" 200 \
 post bsd/arf-01.eml "a complaint is suppressed" 200 '"format":"arf"' '"action":"complained"' '"decision":"suppress"'
 post not/is-not-bounce-01.eml "ordinary mail: 422 not_bounce" 422 '"error":"not_bounce"'
 
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
-  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-else
-  ok "nginx error log has no errors"
-fi
-stop_pid "$NGX" QUIT
-if ! kill -0 "$NGX" 2>/dev/null; then ok "nginx stopped (pid $NGX)"; else nok "nginx stopped (pid $NGX)"; fi
-NGX=
+nginx_no_errors "$P"
+stopped nginx NGX QUIT
 finish

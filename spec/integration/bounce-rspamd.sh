@@ -9,32 +9,15 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-finish() { echo "1..$n"; exit $bad; }
 
-C=
-for d in "$ROOT/../shared/corpus/emails/maildir" /work/shared/corpus/emails/maildir; do
-  [ -f "$d/bsd/lhost-postfix-02.eml" ] && { C=$d; break; }
-done
-if [ -z "$C" ]; then skip "rspamd bounce rule" "the shared corpus is not beside the checkout"; finish; fi
-if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
+if ! shared_corpus; then skip "rspamd bounce rule" "the shared corpus is not beside the checkout"; finish; fi
+if ! rspamd_here; then
   nok "rspamd is installed"; finish
 fi
-[ -f build/jit/smtpcode/core.so ] || { nok "build/jit/smtpcode/core.so is built"; finish; }
+need_jit_core
 
-R=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-bounce-rspamd.XXXXXX")
-RSP=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$RSP" ] && stop_pid "$RSP" TERM; rm -rf "$R"; }
-trap cleanup EXIT
-mkdir -p "$R/local/override.d" "$R/db" "$R/run" "$R/log"
-chmod 755 "$R"
-normal=$(free_port 22333)
-controller=$(free_port $((normal + 1)))
-proxy=$(free_port $((controller + 1)))
+rspamd_dir bounce-rspamd
+rspamd_conf "$R" 22333 com org net jp
 
 cat >"$R/local/rspamd.local.lua" <<LUA
 package.cpath = "$ROOT/build/jit/?.so;" .. package.cpath
@@ -42,34 +25,9 @@ package.path = "$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;" .. package.path
 dofile("$ROOT/examples/rspamd-bounce.lua")
 dofile("$ROOT/examples/rspamd-dsn.lua")
 LUA
-cat >"$R/local/override.d/worker-normal.inc" <<EOC
-bind_socket = "127.0.0.1:$normal"; count = 1;
-EOC
-cat >"$R/local/override.d/worker-controller.inc" <<EOC
-bind_socket = "127.0.0.1:$controller"; count = 1;
-EOC
-cat >"$R/local/override.d/worker-proxy.inc" <<EOC
-enabled = false; bind_socket = "127.0.0.1:$proxy";
-EOC
-cat >"$R/local/override.d/logging.inc" <<'EOC'
-type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info";
-EOC
-cat >"$R/local/override.d/options.inc" <<'EOC'
-url_tld = "$LOCAL_CONFDIR/tld.dat";
-dns { nameserver = ["127.0.0.1:53"]; timeout = 0.2s; retransmits = 0; }
-EOC
-printf 'com\norg\nnet\njp\n' >"$R/local/tld.dat"
 
-V=(--var="LOCAL_CONFDIR=$R/local" --var="DBDIR=$R/db" --var="RUNDIR=$R/run" --var="LOGDIR=$R/log")
-if rspamadm "${V[@]}" configtest -c /etc/rspamd/rspamd.conf >"$R/log/configtest.txt" 2>&1; then
-  ok "rspamadm configtest (ports $normal/$controller)"
-else
-  nok "rspamadm configtest"; tail -20 "$R/log/configtest.txt" | sed 's/^/#   /'
-  finish
-fi
-rspamd -f -i -c /etc/rspamd/rspamd.conf "${V[@]}" >"$R/log/stdout.txt" 2>&1 </dev/null &
-RSP=$!
-if wait_until "$RSP" 60 bash -c "curl -sf http://127.0.0.1:$normal/ping | grep -q pong"; then
+rspamd_configtest "$R"
+if rspamd_start "$R"; then
   ok "rspamd answers /ping"
 else
   nok "rspamd answers /ping"
@@ -114,7 +72,5 @@ else
   nok "the rule logged the format and the mail system"; grep -iE 'smtpcode|error' "$R/log/rspamd.log" | tail -10 | sed 's/^/#   /'
 fi
 
-stop_pid "$RSP" TERM
-if ! kill -0 "$RSP" 2>/dev/null; then ok "rspamd stopped (pid $RSP)"; else nok "rspamd stopped (pid $RSP)"; fi
-RSP=
+stopped rspamd RSP TERM
 finish

@@ -26,33 +26,16 @@ ROOT=$(pwd)
 . "$ROOT/.ci/lib.sh"
 . "$ROOT/.ci/nginx-conf.sh"
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
-finish() { echo "1..$n"; exit $bad; }
-tap_from() {
-  local line
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "${1}${line#ok - }" ;;
-      "not ok - "*) nok "${1}${line#not ok - }" ;;
-      *) echo "# ${line#\# }" ;;
-    esac
-  done
-}
 
 PF="" NGX="" P="" LST="" RSP="" R=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   [ -n "$NGX" ] && stop_pid "$NGX" QUIT
   [ -n "$RSP" ] && stop_pid "$RSP" TERM
   [ -n "$R" ] && rm -rf "$R"
   [ -n "$LST" ] && stop_pid "$LST"
-  if [ -n "$PF" ] && [ -f "$PF/spool/pid/master.pid" ]; then
-    timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1
-  fi
-  [ -n "$PF" ] && rm -rf "$PF"
+  postfix_clean
   [ -n "$P" ] && rm -rf "$P"
 }
 trap cleanup EXIT
@@ -77,81 +60,26 @@ else
 fi
 
 # ---------------------------------------------------------------- Postfix
-PF=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-postfix.XXXXXX")
-chmod 755 "$PF"
-mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
-chown postfix:postfix "$PF/data"
+postfix_dir
 SMTP_PORT=$(free_port $((LPORT + 1)))
 DOMAIN=mx.test.invalid
 LDOMAIN=lua.test.invalid
 
-cat >"$PF/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-maillog_file = $PF/maillog
-maillog_file_prefixes = /var, /dev/stdout, $PF
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = $DOMAIN
-mydomain = test.invalid
-myorigin = \$myhostname
-mydestination = \$myhostname, localhost
+{ postfix_main_cf "$DOMAIN"; cat <<CF
 relay_domains = $LDOMAIN
 transport_maps = texthash:$PF/etc/transport
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.1/32
-smtpd_relay_restrictions = reject_unauth_destination
-smtpd_helo_required = yes
 local_recipient_maps = inline:{ alice=ok }
-alias_maps =
-alias_database =
-local_transport = discard:local delivery disabled in test peer
-default_transport = discard:no outbound delivery from test peer
 smtp_tls_security_level = none
 smtp_dns_support_level = disabled
 smtp_helo_name = postfix.test.invalid
 queue_run_delay = 3600s
-smtpd_banner = \$myhostname ESMTP test-peer
-biff = no
 CF
+} >"$PF/etc/main.cf"
 echo "$LDOMAIN smtp:[127.0.0.1]:$LPORT" >"$PF/etc/transport"
 
-cat >"$PF/etc/master.cf" <<CF
-127.0.0.1:$SMTP_PORT inet n   -      n      -      -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-smtp      unix  -       -       n       -       -       smtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-CF
-
-if timeout 60 postfix -c "$PF/etc" check >"$PF/check.log" 2>&1 \
-   && timeout 60 postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
-  ok "private Postfix starts (config $PF/etc)"
-else
-  nok "private Postfix starts"; sed 's/^/#   /' "$PF"/check.log "$PF"/start.log 2>/dev/null | tail -20
-  finish
-fi
-if wait_until 0 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"; then
-  ok "Postfix listens on 127.0.0.1:$SMTP_PORT"
-else
-  nok "Postfix listens on 127.0.0.1:$SMTP_PORT"; tail -20 "$PF/maillog" | sed 's/^/#   /'; finish
-fi
+postfix_master_cf "$SMTP_PORT" \
+  'smtp      unix  -       -       n       -       -       smtp' >"$PF/etc/master.cf"
+postfix_up "$SMTP_PORT"
 
 # ---------------------------------------------------------------- a) reader, LuaSocket
 for v in 5.1 5.2 5.3 5.4 jit; do
@@ -171,8 +99,7 @@ for v in 5.1 5.2 5.3 5.4 jit; do
 done
 
 # ---------------------------------------------------------------- a) reader, nginx cosocket
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ] || ! command -v curl >/dev/null; then
+if ! nginx_lua || ! command -v curl >/dev/null; then
   nok "nginx, libnginx-mod-http-lua and curl are installed"
 else
   ${MAKE:-make} --no-print-directory lib-jit >/dev/null 2>&1 </dev/null
@@ -201,18 +128,12 @@ else
 }
 NGINX
   } >"$P/conf/nginx.conf"
-  if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-    nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 </dev/null &
-    NGX=$!
-    if wait_until "$NGX" 20 curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/ping"; then
+  if nginx_test "$P"; then
+    if nginx_run "$P" -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/ping"; then
       curl -sS -m 60 "http://127.0.0.1:$HTTP_PORT/pipeline" >"$P/pipeline.txt" 2>&1
       tap_from "nginx cosocket: " <"$P/pipeline.txt"
       grep -q "^ok - " "$P/pipeline.txt" || nok "nginx cosocket: the pipelining conversation ran"
-      if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
-        nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-      else
-        ok "nginx error log has no errors"
-      fi
+      nginx_no_errors "$P"
     else
       nok "nginx answers on 127.0.0.1:$HTTP_PORT"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'
     fi
@@ -281,16 +202,12 @@ check '[[ $sent == *"status=sent"* && $sent =~ \(250-2\.0\.0\ Ok:\ [0-9]+\ bytes
 # (rspamd_tcp.connect_sync, in a symbol's coroutine) has read_once: a
 # three-line adapter gives read_reply what it needs (receiveany), and the
 # same pipelined conversation runs inside a real Rspamd.
-if ! command -v rspamd >/dev/null || ! command -v rspamc >/dev/null; then
+if ! rspamd_here; then
   nok "rspamd is installed"
 else
   ${MAKE:-make} --no-print-directory lib-jit >/dev/null 2>&1 </dev/null
   R=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-rspamd.XXXXXX")
-  chmod 755 "$R"
-  mkdir -p "$R/local/override.d" "$R/db" "$R/run" "$R/log"
-  normal=$(free_port $((SMTP_PORT + 10)))
-  controller=$(free_port $((normal + 1)))
-  proxy=$(free_port $((controller + 1)))
+  rspamd_conf "$R" $((SMTP_PORT + 10)) com org net
   cat >"$R/local/rspamd.local.lua" <<LUA
 -- generated by spec/integration/conversation.sh
 package.cpath = "$ROOT/build/jit/?.so;" .. package.cpath
@@ -333,28 +250,8 @@ rspamd_config:register_symbol({
   end,
 })
 LUA
-  cat >"$R/local/override.d/worker-normal.inc" <<EOC
-bind_socket = "127.0.0.1:$normal"; count = 1;
-EOC
-  cat >"$R/local/override.d/worker-controller.inc" <<EOC
-bind_socket = "127.0.0.1:$controller"; count = 1;
-EOC
-  cat >"$R/local/override.d/worker-proxy.inc" <<EOC
-enabled = false; bind_socket = "127.0.0.1:$proxy";
-EOC
-  cat >"$R/local/override.d/logging.inc" <<'EOC'
-type = "file"; filename = "$LOGDIR/rspamd.log"; level = "info";
-EOC
-  cat >"$R/local/override.d/options.inc" <<'EOC'
-url_tld = "$LOCAL_CONFDIR/tld.dat";
-dns { nameserver = ["127.0.0.1:53"]; timeout = 0.2s; retransmits = 0; }
-EOC
-  printf 'com\norg\nnet\n' >"$R/local/tld.dat"
   printf 'From: a@example.org\r\nTo: b@example.com\r\nSubject: pipeline\r\nX-Pipeline-Test: 1\r\nMessage-ID: <p-1@example.org>\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\n\r\nHi.\r\n' >"$R/msg.eml"
-  V=(--var="LOCAL_CONFDIR=$R/local" --var="DBDIR=$R/db" --var="RUNDIR=$R/run" --var="LOGDIR=$R/log")
-  rspamd -f -i -c /etc/rspamd/rspamd.conf "${V[@]}" >"$R/log/stdout.txt" 2>&1 </dev/null &
-  RSP=$!
-  if wait_until "$RSP" 60 bash -c "curl -sf http://127.0.0.1:$normal/ping | grep -q pong"; then
+  if rspamd_start "$R"; then
     out=$(rspamc -h "127.0.0.1:$normal" symbols "$R/msg.eml" 2>&1)
     printf '%s\n' "$out" | grep -E 'SMTPCODE' | sed 's/^/# /'
     if [ -f "$R/pipeline.txt" ]; then
@@ -379,5 +276,5 @@ fi
 
 stop_pid "$LST"
 LST=
-if timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1; then ok "Postfix stopped"; else nok "Postfix stopped"; fi
+if postfix_stop; then ok "Postfix stopped"; else nok "Postfix stopped"; fi
 finish

@@ -12,26 +12,14 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 . .ci/lib.sh
 . .ci/nginx-conf.sh
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-finish() { echo "1..$n"; exit $bad; }
 
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   echo "ok 1 - nginx light threads # SKIP nginx or libnginx-mod-http-lua is not installed"
   echo "1..1"; exit 0
 fi
-if [ ! -f build/jit/smtpcode/core.so ]; then
-  nok "build/jit/smtpcode/core.so is built (make lib-jit)"; finish
-fi
+need_jit_core
 
-P=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-threads.XXXXXX")
-NGX=
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() { [ -n "$NGX" ] && stop_pid "$NGX" QUIT; rm -rf "$P"; }
-trap cleanup EXIT
-mkdir -p "$P/conf" "$P/logs"
+nginx_dir threads
 port=$(free_port 18180)
 
 { nginx_conf_head "$ROOT" 1; cat <<'NGINX'
@@ -96,19 +84,7 @@ cat <<'NGINX'
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
-  ok "nginx -t accepts the config (port $port)"
-else
-  nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
-fi
-
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 &
-NGX=$!
-if wait_until "$NGX" 20 curl -s -o /dev/null "http://127.0.0.1:$port/threads?n=1"; then
-  ok "nginx answers on 127.0.0.1:$port"
-else
-  nok "nginx answers on 127.0.0.1:$port"; sed 's/^/#   /' "$P/logs/error.log" | tail -20; finish
-fi
+nginx_up "$P" "$port" "/threads?n=1"
 
 body=$(curl -sS "http://127.0.0.1:$port/threads?n=400" 2>&1)
 printf '%s\n' "$body" | sed 's/^/# /'
@@ -137,13 +113,7 @@ else
   nok "8 concurrent requests of 100 light threads each: every answer its own"
 fi
 
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >/dev/null; then
-  nok "nginx error log has no errors"
-  grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" | head -5 | sed 's/^/#   /'
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 
-if stop_pid "$NGX" QUIT; then ok "nginx stopped (pid $NGX)"; else nok "nginx stopped"; fi
-NGX=
+stopped nginx NGX QUIT
 finish

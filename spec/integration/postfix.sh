@@ -21,30 +21,12 @@ ROOT=$(pwd)
 . "$ROOT/.ci/lib.sh"
 . "$ROOT/.ci/nginx-conf.sh"
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-finish() { echo "1..$n"; exit $bad; }
-# number the "ok - " / "not ok - " lines a Lua driver prints; pass comments
-tap_from() {
-  local line
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "${1}${line#ok - }" ;;
-      "not ok - "*) nok "${1}${line#not ok - }" ;;
-      *) echo "# ${line#\# }" ;;
-    esac
-  done
-}
 
 PF="" NGX="" P=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   [ -n "$NGX" ] && stop_pid "$NGX" QUIT
-  if [ -n "$PF" ] && [ -f "$PF/spool/pid/master.pid" ]; then
-    timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1
-  fi
-  [ -n "$PF" ] && rm -rf "$PF"
+  postfix_clean
   [ -n "$P" ] && rm -rf "$P"
 }
 trap cleanup EXIT
@@ -54,42 +36,18 @@ if [ "$(id -u)" != 0 ]; then nok "runs as root (Postfix needs it)"; finish; fi
 if ! command -v postfix >/dev/null; then nok "postfix is installed"; finish; fi
 
 # ---------------------------------------------------------------- Postfix
-PF=$(mktemp -d "${TMPDIR:-/tmp}/smtpcode-postfix.XXXXXX")
-chmod 755 "$PF"
-mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
-chown postfix:postfix "$PF/data"
+postfix_dir
 SMTP_PORT=$(free_port 25250)
 CLOSED_PORT=$(free_port $((SMTP_PORT + 1)))
 DOMAIN=mx.test.invalid
 
-cat >"$PF/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-maillog_file = $PF/maillog
-maillog_file_prefixes = /var, /dev/stdout, $PF
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = $DOMAIN
-mydomain = test.invalid
-myorigin = \$myhostname
-mydestination = \$myhostname, localhost
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.1/32
-smtpd_relay_restrictions = reject_unauth_destination
+{ postfix_main_cf "$DOMAIN"; cat <<EOF
 smtpd_recipient_restrictions = check_recipient_access texthash:$PF/etc/access
-smtpd_helo_required = yes
 local_recipient_maps = inline:{ alice=ok, grey=ok, throttle=ok }
-alias_maps =
-alias_database =
-local_transport = discard:local delivery disabled in test peer
-default_transport = discard:no outbound delivery from test peer
 message_size_limit = 20480
-smtpd_banner = \$myhostname ESMTP test-peer
-biff = no
 smtputf8_enable = yes
 EOF
+} >"$PF/etc/main.cf"
 
 # Greylisting as postgrey answers it, and a throttle, through an access map.
 cat >"$PF/etc/access" <<EOF
@@ -97,39 +55,8 @@ grey@$DOMAIN 450 4.7.1 Greylisted, see http://postgrey.schweikert.ch/help/$DOMAI
 throttle@$DOMAIN 450 4.7.1 Too many messages from your IP address, rate limit exceeded; try again later
 EOF
 
-cat >"$PF/etc/master.cf" <<EOF
-127.0.0.1:$SMTP_PORT inet n   -      n      -      -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-
-if timeout 60 postfix -c "$PF/etc" check >"$PF/check.log" 2>&1 \
-   && timeout 60 postfix -c "$PF/etc" start >"$PF/start.log" 2>&1; then
-  ok "private Postfix starts (config $PF/etc)"
-else
-  nok "private Postfix starts"; sed 's/^/#   /' "$PF"/check.log "$PF"/start.log "$PF/maillog" 2>/dev/null | tail -20
-  finish
-fi
-if wait_until 0 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"; then
-  ok "Postfix listens on 127.0.0.1:$SMTP_PORT"
-else
-  nok "Postfix listens on 127.0.0.1:$SMTP_PORT"; tail -20 "$PF/maillog" | sed 's/^/#   /'; finish
-fi
+postfix_master_cf "$SMTP_PORT" >"$PF/etc/master.cf"
+postfix_up "$SMTP_PORT"
 
 # ---------------------------------------------------------------- a) plain Lua
 for v in 5.1 5.2 5.3 5.4 jit; do
@@ -153,8 +80,7 @@ for v in 5.1 5.2 5.3 5.4 jit; do
 done
 
 # ---------------------------------------------------------------- b) nginx
-MODDIR=/usr/share/nginx/modules
-if ! command -v nginx >/dev/null || [ ! -f $MODDIR/ngx_http_lua_module.so ]; then
+if ! nginx_lua; then
   nok "nginx and libnginx-mod-http-lua are installed"; finish
 fi
 if [ ! -f build/jit/smtpcode/core.so ]; then
@@ -257,14 +183,12 @@ HTTP_PORT=$(free_port $((CLOSED_PORT + 1)))
 NGINX
 } >"$P/conf/nginx.conf"
 
-if nginx -p "$P" -c conf/nginx.conf -e logs/error.log -t >"$P/logs/t.log" 2>&1; then
+if nginx_test "$P"; then
   ok "nginx -t accepts the config (port $HTTP_PORT)"
 else
   nok "nginx -t accepts the config"; sed 's/^/#   /' "$P/logs/t.log"; finish
 fi
-nginx -p "$P" -c conf/nginx.conf -e logs/error.log >"$P/logs/stdout.log" 2>&1 </dev/null &
-NGX=$!
-if wait_until "$NGX" 20 curl -sf "http://127.0.0.1:$HTTP_PORT/pause?dest=x"; then
+if nginx_run "$P" -sf "http://127.0.0.1:$HTTP_PORT/pause?dest=x"; then
   ok "nginx answers on 127.0.0.1:$HTTP_PORT"
 else
   nok "nginx answers on 127.0.0.1:$HTTP_PORT"; tail -20 "$P/logs/error.log" | sed 's/^/#   /'; finish
@@ -309,16 +233,10 @@ else
   nok "examples/openresty-send.lua: the send loop ends every message (done, bounce, expire)"
 fi
 
-if grep -E '\[(error|alert|crit|emerg)\]' "$P/logs/error.log" >"$P/logs/errors"; then
-  nok "nginx error log has no errors"; sed 's/^/#   /' "$P/logs/errors" | head -20
-else
-  ok "nginx error log has no errors"
-fi
+nginx_no_errors "$P"
 
-stop_pid "$NGX" QUIT
-if kill -0 "$NGX" 2>/dev/null; then nok "nginx stopped (pid $NGX)"; else ok "nginx stopped (pid $NGX)"; fi
-NGX=
-if timeout 30 postfix -c "$PF/etc" stop >/dev/null 2>&1; then
+stopped nginx NGX QUIT
+if postfix_stop; then
   ok "Postfix stopped"
 else
   nok "Postfix stopped"

@@ -21,19 +21,14 @@ ROOT=$(pwd)
 . "$ROOT/.ci/lib.sh"
 . "$ROOT/.ci/nginx-conf.sh"
 
-n=0 bad=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); bad=1; echo "not ok $n - $1"; }
-finish() { echo "1..$n"; exit $bad; }
 check() { # check NAME GOT PATTERN: GOT matches the extended regex PATTERN
   if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else nok "$1"; fi
   printf '%s\n' "$2" | sed 's/^/#   /'
 }
 
-MODDIR=/usr/share/nginx/modules
 missing=
 command -v redis-server >/dev/null || missing="$missing redis-server"
-command -v nginx >/dev/null && [ -f $MODDIR/ngx_http_lua_module.so ] || missing="$missing nginx-lua"
+nginx_lua || missing="$missing nginx-lua"
 [ -f /usr/share/lua/5.1/nginx/redis.lua ] || missing="$missing lua-nginx-redis"
 [ -f /usr/share/lua/5.1/redis.lua ] || missing="$missing lua-redis"
 command -v lua5.1 >/dev/null || missing="$missing lua5.1"
@@ -54,13 +49,7 @@ cleanup() {
 trap cleanup EXIT
 
 rport=$(free_port 16379)
-start_redis() {
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-    --enable-debug-command local \
-    --dir "$P" --logfile "$P/redis.log" --daemonize no >/dev/null 2>&1 7>&- &
-  RDS=$!
-  wait_until "$RDS" 20 redis-cli -p "$rport" ping
-}
+start_redis() { redis_start "$rport" "$P" --enable-debug-command local; }
 if start_redis; then ok "redis-server answers on 127.0.0.1:$rport"; else
   nok "redis-server answers on 127.0.0.1:$rport"; finish; fi
 
@@ -86,11 +75,10 @@ nginx_start() {
 }
 NGINX
   } >"$d/conf/nginx.conf"
-  nginx -p "$d" -c conf/nginx.conf -e logs/error.log >"$d/logs/stdout.log" 2>&1 &
-  eval "NG$name=\$!"
-  local pid
-  eval "pid=\$NG$name"
-  wait_until "$pid" 20 curl -sf -o /dev/null "http://127.0.0.1:$port/pause?dest=x"
+  local up=0
+  nginx_run "$d" -sf -o /dev/null "http://127.0.0.1:$port/pause?dest=x" || up=1
+  eval "NG$name=\$NGX"
+  return $up
 }
 aport=$(free_port 18480)
 if nginx_start A 4 "$aport"; then ok "nginx A (4 workers) answers on $aport"; else
