@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # nginx_conf_head ROOT WORKERS: the start of an nginx.conf for a private
 # nginx with Debian's Lua module, up to the Lua paths inside `http {`.
-# Sourced by .ci/smoke-nginx.sh and spec/integration/postfix.sh; the caller
-# writes its servers and the closing brace.
+# Sourced by every script that starts an nginx (.ci/smoke-nginx.sh, the
+# nginx ones in spec/integration/, bench/store.sh); the caller writes its
+# servers and the closing brace.
 nginx_conf_head() {
   local root=$1 workers=${2:-1} moddir=/usr/share/nginx/modules
   cat <<NGINX

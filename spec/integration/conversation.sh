@@ -29,12 +29,14 @@ ROOT=$(pwd)
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 
 PF="" NGX="" P="" LST="" RSP="" R=""
+LLOG="${TMPDIR:-/tmp}/smtpcode-listener.$$.log"
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   [ -n "$NGX" ] && stop_pid "$NGX" QUIT
   [ -n "$RSP" ] && stop_pid "$RSP" TERM
   [ -n "$R" ] && rm -rf "$R"
   [ -n "$LST" ] && stop_pid "$LST"
+  rm -f "$LLOG"
   postfix_clean
   [ -n "$P" ] && rm -rf "$P"
 }
@@ -51,12 +53,12 @@ ${MAKE:-make} --no-print-directory lib-5.4 >/dev/null 2>&1 </dev/null
 # ---------------------------------------------------------------- listener
 LPORT=$(free_port 26250)
 LUA_PATH="$ROOT/lua/?.lua;;" LUA_CPATH="$ROOT/build/5.4/?.so;;" \
-  lua5.4 spec/integration/listener.lua "$LPORT" >"${TMPDIR:-/tmp}/smtpcode-listener.$$.log" 2>&1 </dev/null &
+  lua5.4 spec/integration/listener.lua "$LPORT" >"$LLOG" 2>&1 </dev/null &
 LST=$!
 if wait_until "$LST" 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LPORT"; then
   ok "the smtpcode.format listener (lua5.4, LuaSocket) listens on 127.0.0.1:$LPORT"
 else
-  nok "the smtpcode.format listener listens"; sed 's/^/#   /' "${TMPDIR:-/tmp}/smtpcode-listener.$$.log"; finish
+  nok "the smtpcode.format listener listens"; sed 's/^/#   /' "$LLOG"; finish
 fi
 
 # ---------------------------------------------------------------- Postfix
