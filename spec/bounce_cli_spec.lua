@@ -70,6 +70,33 @@ describe("smtpcode bounce", function()
     assert.truthy(out:find("ann@example.org", 1, true), out)
   end)
 
+  it("reads an mbox in pieces: a message over the limit is skipped unread, CRLF mboxes split", function()
+    -- 300 messages (a "From " line every 64 KiB chunk boundary and between),
+    -- then one of 11 MiB (over bounce's 10 MiB), then one more
+    local parts = {}
+    for i = 1, 300 do
+      parts[#parts + 1] = "From MAILER-DAEMON Mon Dec  7 10:00:00 2026\n" .. qmail
+        .. string.rep("x", (i * 997) % 3000) .. "\n\n"
+    end
+    parts[#parts + 1] = "From big@example.org Mon Dec  7 10:00:00 2026\n" .. qmail
+      .. string.rep(string.rep("y", 1023) .. "\n", 11 * 1024) .. "\n"
+    parts[#parts + 1] = "From MAILER-DAEMON Mon Dec  7 10:00:00 2026\n" .. qmail
+    write(dir .. "/mbox", table.concat(parts))
+    local out, _, status = run { "--all", dir .. "/mbox" }
+    assert.are.equal(0, status)
+    assert.truthy(out:find("# 302 messages, 301 reports, 602 recipients", 1, true), out:sub(-400))
+    assert.truthy(out:find(dir .. "/mbox#301\t-\ttoo_long", 1, true), out:sub(-400))
+    assert.truthy(out:find(dir .. "/mbox#302\tbob@example.com", 1, true))
+    -- CRLF line ends, and a single file over the limit
+    local crlf = ("From a@b Mon Dec  7 10:00:00 2026\n" .. qmail .. "\n"):gsub("\n", "\r\n")
+    write(dir .. "/crlf", crlf .. crlf)
+    out = run { dir .. "/crlf" }
+    assert.truthy(out:find("# 2 messages, 2 reports, 4 recipients", 1, true), out)
+    write(dir .. "/huge.eml", qmail .. string.rep("z", 11 * 1024 * 1024))
+    out = run { "--all", dir .. "/huge.eml" }
+    assert.truthy(out:find(dir .. "/huge.eml\t-\ttoo_long", 1, true), out)
+  end)
+
   it("writes JSON objects with --json", function()
     write(dir .. "/q.eml", qmail)
     local out = run { "--json", dir .. "/q.eml" }

@@ -48,7 +48,47 @@ local function peak(args, chunk, times, tail_bytes)
   return tonumber(out:match("(%d+)%s*$")), out
 end
 
+-- Peak RSS in KB of `bin/smtpcode bounce FILE` on an mbox of `times`
+-- copies of the file `unit`.
+local function bounce_peak(unit, times)
+  local mbox, tm = os.tmpname(), os.tmpname()
+  os.execute(format("for i in $(seq %d); do cat %s; done > %s", times, q(unit), q(mbox)))
+  os.execute(format("%s -o %s -f %%M %s bin/smtpcode bounce %s > /dev/null 2>&1",
+    TIME, q(tm), q(LUA), q(mbox)))
+  os.remove(mbox)
+  local fh = assert(io.open(tm, "rb"))
+  local out = fh:read("*a")
+  fh:close()
+  os.remove(tm)
+  return tonumber(out:match("(%d+)%s*$")), out
+end
+
 describe("bin/smtpcode memory", function()
+  it("stays flat from a 5 MB to a 100 MB mbox to bounce", function()
+    if not helper.readable(TIME) then
+      pending("no " .. TIME .. " (Debian package time)")
+      return
+    end
+    -- about 1 MB of small bounces, each behind its "From " line
+    local unit = os.tmpname()
+    local fh = assert(io.open(unit, "wb"))
+    local msg = "From MAILER-DAEMON Mon Dec  7 10:00:00 2026\n" ..
+      "From: MAILER-DAEMON@mx.example.net\nSubject: failure notice\n\n" ..
+      "Hi. This is the qmail-send program at mx.example.net.\n" ..
+      "I'm afraid I wasn't able to deliver your message to the following addresses.\n\n" ..
+      "<ann@example.org>:\nRemote host said: 550 5.1.1 mailbox unknown\n\n" ..
+      "--- Below this line is a copy of the message.\n\nSubject: hi\n\n" .. rep("hello\n", 300) .. "\n"
+    fh:write(rep(msg, math.floor(1024 * 1024 / #msg)))
+    fh:close()
+    local small, o1 = bounce_peak(unit, 5)
+    local big, o2 = bounce_peak(unit, 100)
+    os.remove(unit)
+    assert.truthy(small, o1)
+    assert.truthy(big, o2)
+    assert(big < 1.5 * small, format("bounce: peak RSS %d KB for a 100 MB mbox vs %d KB for 5 MB", big, small))
+  end)
+
+
   local chunk
   setup(function()
     chunk = os.tmpname()

@@ -17,13 +17,8 @@ local format, concat = string.format, table.concat
 
 local M = {}
 
-local function readfile(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+-- The largest message read: smtpcode.bounce's default max_size, from the core.
+local MAX_SIZE = require("smtpcode.core")._constants.BOUNCE_MAX_SIZE
 
 local function isdir(p)
   local f = io.open(p .. "/.", "rb")
@@ -42,25 +37,83 @@ local function listdir(p)
   return out
 end
 
--- The messages of an mbox: split at "From " lines that follow an empty
--- line (or start the file). Linear: plain searches only.
-local function mbox(s)
-  local out, pos = {}, 1
-  local starts = {}
-  if s:sub(1, 5) == "From " then starts[1] = 1 end
+-- The messages of a file, one at a time, in bounded memory: a file that
+-- starts with "From " is an mbox, split at "From " lines that start the
+-- file or follow an empty line; any other file is one message. each(msg,
+-- i) is called per message; a message over max bytes is not kept and
+-- each(nil, i) is called instead. The file is read in 64 KiB chunks and
+-- every byte is looked at a bounded number of times (plain searches).
+-- Returns nil, message when the file cannot be read.
+local CHUNK = 65536
+
+local function messages(path, max, each)
+  local f = io.open(path, "rb")
+  if not f then return nil, "cannot read" end
+  local first = f:read(5) or ""
+  if first ~= "From " then
+    -- one message: refuse it unread past the limit
+    local size = f:seek("end")
+    if size and size > max then
+      f:close()
+      each(nil, 1)
+      return true
+    end
+    f:seek("set", 0)
+    local s = f:read("*a") or ""
+    f:close()
+    each(s, 1)
+    return true
+  end
+  local parts, size, over, n = { first }, 5, false, 0
+  local blank = false      -- the last complete line was empty
+  local atstart = false    -- the next byte starts a line
+  local function flush()
+    n = n + 1
+    if over then each(nil, n) else each(concat(parts), n) end
+    parts, size, over = {}, 0, false
+  end
+  local function add(piece)
+    if over then return end
+    size = size + #piece
+    if size > max then over, parts = true, {} return end
+    parts[#parts + 1] = piece
+  end
+  local carry = ""         -- the start of a line too short to judge yet
   while true do
-    local i = s:find("\n\nFrom ", pos, true)
-    local j = s:find("\n\r\nFrom ", pos, true)
-    if j and (not i or j < i) then i = j + 1 end
-    if not i then break end
-    starts[#starts + 1] = i + 2
-    pos = i + 2
+    local chunk = f:read(CHUNK)
+    if not chunk then break end
+    local s = carry .. chunk
+    carry = ""
+    local pos, len = 1, #s
+    while pos <= len do
+      if atstart then
+        -- a line starts here: is it a boundary?
+        if len - pos + 1 < 5 and not s:find("\n", pos, true) then
+          carry = s:sub(pos)
+          break
+        end
+        if blank and s:sub(pos, pos + 4) == "From " then flush() end
+        atstart = false
+        local c = s:byte(pos)
+        blank = c == 10 or (c == 13 and s:byte(pos + 1) == 10)
+      end
+      local nl = s:find("\n", pos, true)
+      if not nl then
+        add(s:sub(pos))
+        blank = false
+        break
+      end
+      local line = s:sub(pos, nl)
+      add(line)
+      if #line > 2 or (#line == 2 and line ~= "\r\n") then blank = false end
+      atstart = true
+      pos = nl + 1
+    end
   end
-  if #starts < 2 then return { s } end
-  for k, st in ipairs(starts) do
-    out[#out + 1] = s:sub(st, (starts[k + 1] or #s + 2) - 2)
-  end
-  return out
+  if carry ~= "" then add(carry) end
+  f:close()
+  if size > 0 or over then flush() end
+  return true
 end
 
 local function jsonstr(v)
@@ -114,7 +167,9 @@ function M.main(args)
   local function one(source, msg)
     nmsg = nmsg + 1
     if nmsg % 1000 == 0 then io.stderr:write(format("smtpcode: bounce: %d messages\r", nmsg)) end
-    local b, err, code = smtpcode.bounce(msg)
+    local b, err, code
+    if msg then b, err, code = smtpcode.bounce(msg)
+    else err, code = "message exceeds max_size", "too_long" end
     if not b then
       byerr[code] = (byerr[code] or 0) + 1
       if all then
@@ -139,15 +194,18 @@ function M.main(args)
     end
   end
   local function file(p, label)
-    local s = readfile(p)
-    if not s then
+    local pending -- an mbox's first message, named once a second one shows
+    local ok = messages(p, MAX_SIZE, function(msg, i)
+      if i == 1 then pending = { msg } return end
+      if pending then one(label .. "#1", pending[1]) pending = nil end
+      one(label .. "#" .. i, msg)
+    end)
+    if not ok then
       io.stderr:write("smtpcode: bounce: cannot read ", p, "\n")
       status = 1
       return
     end
-    local msgs = s:sub(1, 5) == "From " and mbox(s) or { s }
-    if #msgs == 1 then one(label, msgs[1])
-    else for i, m in ipairs(msgs) do one(label .. "#" .. i, m) end end
+    if pending then one(label, pending[1]) end
   end
   for _, p in ipairs(inputs) do
     if isdir(p) then

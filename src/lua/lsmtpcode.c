@@ -12,6 +12,7 @@
 ** describe and codes), lstream.c (reader, format), lbounce.c (bounce);
 ** lsmtpcode.h is what they share.
 */
+#include "bounce.h"
 #include "lsmtpcode.h"
 #include "lstream.h"
 
@@ -103,7 +104,7 @@ static void pushconstants(lua_State *L) {
   CONST(ENOTFOUND); CONST(F_CONTINUED); CONST(F_MISMATCH);
   CONST(F_NONSTANDARD); CONST(F_NOEOL); CONST(F_ENH_VARIES); CONST(O_LENIENT);
   CONST(MAX_LINE); CONST(MAX_LINES); CONST(MAX_REPLY);
-  CONST(MAX_TEXT); CONST(MAX_CLASSIFY);
+  CONST(MAX_TEXT); CONST(MAX_CLASSIFY); CONST(BOUNCE_MAX_SIZE);
 #undef CONST
 }
 
