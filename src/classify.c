@@ -564,6 +564,13 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
       ff.code = ff.cls = ff.subject = ff.detail = ff.flags = 0;
     }
     f = &ff;
+  } else if (f->cls == 0 && s != NULL && len > 0 &&
+             smtpcode_find(s, len, &ff, NULL) == 0 && ff.cls != 0 &&
+             (ff.code == 0 || ff.code == f->code)) {
+    /* the caller's fields carry no enhanced code but the text does (qmail's
+       "... (#5.1.1)"): take it, as classify of the whole reply would */
+    ff.code = f->code;
+    f = &ff;
   }
   v->code = f->code;
   v->cls = f->cls;

@@ -483,8 +483,11 @@ typedef struct smtpcode_rule {
 /*
 ** smtpcode_classify: say why s[0..len) failed. f is what smtpcode_find
 ** found in the same text; when f is NULL the function calls smtpcode_find
-** itself. The reply code decides severity and retry; text rules, then the
-** enhanced code, then the reply code decide the reason (docs/classify.md).
+** itself. When f has no enhanced code (f->cls 0) and smtpcode_find finds
+** one in s with no reply code or with f's reply code (qmail's "550 ...
+** (#5.1.1)"), that enhanced code is used with f's reply code, so fields
+** split from a reply classify as the whole reply does. The reply code
+** decides severity and retry; text rules, then the enhanced code, then the reply code decide the reason (docs/classify.md).
 ** out is always written. Returns 0. No span of s is kept.
 */
 SMTPCODE_API int smtpcode_classify(const char *s, size_t len,

@@ -216,6 +216,24 @@ static void test_split(void) {
 
 /* smtpcode_verdict_text names the texts a verdict gets: the same number,
 ** the same description and advice, over every severity, reason and retry. */
+/* fields without an enhanced code: the one written in the text is used */
+static void test_fields(void) {
+  static const char text[] = "Sorry, no mailbox here by that name. (#5.1.1)";
+  smtpcode_verdict v, w;
+  v = clf(text, 550, 0, 0, 0);
+  w = cl("550 Sorry, no mailbox here by that name. (#5.1.1)");
+  ok(v.reason == SMTPCODE_REASON_USER_UNKNOWN && v.code == 550 && v.cls == 5 &&
+     v.subject == 1 && v.detail == 1, "code 550 and qmail text: user_unknown, 5.1.1");
+  ok(memcmp(&v, &w, sizeof v) == 0, "the same verdict as the whole reply");
+  v = clf("Requested action aborted (#4.3.0)", 0, 0, 0, 0);
+  ok(v.cls == 4 && v.subject == 3 && v.detail == 0 &&
+     v.severity == SMTPCODE_SEV_TRANSIENT, "no reply code: the text's enhanced code");
+  v = clf("550 5.1.1 user unknown", 451, 0, 0, 0);
+  ok(v.code == 451 && v.cls == 0, "not from a reply with another reply code");
+  v = clf(text, 550, 5, 7, 1);
+  ok(v.cls == 5 && v.subject == 7 && v.detail == 1, "the caller's enhanced code wins");
+}
+
 static void test_texts(void) {
   const char *desc[SMTPCODE_VERDICT_TEXTS], *adv[SMTPCODE_VERDICT_TEXTS];
   int sev, r, rt, bad = 0, seen = 0;
@@ -315,6 +333,7 @@ int main(void) {
   test_decisions();
   test_text();
   test_split();
+  test_fields();
   test_texts();
   test_bounds();
   return done_testing();

@@ -74,19 +74,9 @@ static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
                    : (f->cls ? SMTPCODE_HOW_STATUS : SMTPCODE_HOW_NONE);
   rawfield(L, idx, "text");
   if (lua_type(L, -1) == LUA_TSTRING) {
+    /* an enhanced code in the text itself (qmail's "... (#5.1.1)") is
+       smtpcode_classify's to find */
     s = lua_tolstring(L, -1, len);
-    if (f->cls == 0) {
-      /* an enhanced code in the text itself (qmail's "... (#5.1.1)"), as
-         classify of the whole reply would have found it */
-      smtpcode_found t;
-      if (smtpcode_find(s, *len, &t, NULL) == 0 && t.cls != 0 &&
-          (t.code == 0 || t.code == f->code)) {
-        f->cls = t.cls;
-        f->subject = t.subject;
-        f->detail = t.detail;
-        if (f->how == SMTPCODE_HOW_NONE) f->how = SMTPCODE_HOW_STATUS;
-      }
-    }
   } else {
     lua_pop(L, 1);
     lua_pushliteral(L, "");
