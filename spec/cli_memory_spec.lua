@@ -33,14 +33,12 @@ local function make_chunk(path)
   fh:close()
 end
 
--- Peak RSS in KB of `bin/smtpcode args` fed the chunk `times` times, then
--- `tail_bytes` bytes without a line end.
-local function peak(args, chunk, times, tail_bytes)
+-- Peak RSS in KB of the command `input | bin/smtpcode args` (input: a
+-- shell pipeline, or nil), and what /usr/bin/time wrote.
+local function rss(input, args)
   local tm = os.tmpname()
-  local cmd = format("(for i in $(seq %d); do cat %s; done; head -c %d /dev/zero | tr '\\0' x) | " ..
-    "%s -o %s -f %%M %s bin/smtpcode %s > /dev/null 2>&1", times, q(chunk), tail_bytes,
-    TIME, q(tm), q(LUA), args)
-  os.execute(cmd)
+  os.execute(format("%s%s -o %s -f %%M %s bin/smtpcode %s > /dev/null 2>&1",
+    input and input .. " | " or "", TIME, q(tm), q(LUA), args))
   local fh = assert(io.open(tm, "rb"))
   local out = fh:read("*a")
   fh:close()
@@ -48,19 +46,21 @@ local function peak(args, chunk, times, tail_bytes)
   return tonumber(out:match("(%d+)%s*$")), out
 end
 
--- Peak RSS in KB of `bin/smtpcode bounce FILE` on an mbox of `times`
--- copies of the file `unit`.
+-- Peak RSS of `bin/smtpcode args` fed the chunk `times` times, then
+-- `tail_bytes` bytes without a line end.
+local function peak(args, chunk, times, tail_bytes)
+  return rss(format("(for i in $(seq %d); do cat %s; done; head -c %d /dev/zero | tr '\\0' x)",
+    times, q(chunk), tail_bytes), args)
+end
+
+-- Peak RSS of `bin/smtpcode bounce FILE` on an mbox of `times` copies of
+-- the file `unit`.
 local function bounce_peak(unit, times)
-  local mbox, tm = os.tmpname(), os.tmpname()
+  local mbox = os.tmpname()
   os.execute(format("for i in $(seq %d); do cat %s; done > %s", times, q(unit), q(mbox)))
-  os.execute(format("%s -o %s -f %%M %s bin/smtpcode bounce %s > /dev/null 2>&1",
-    TIME, q(tm), q(LUA), q(mbox)))
+  local kb, out = rss(nil, "bounce " .. q(mbox))
   os.remove(mbox)
-  local fh = assert(io.open(tm, "rb"))
-  local out = fh:read("*a")
-  fh:close()
-  os.remove(tm)
-  return tonumber(out:match("(%d+)%s*$")), out
+  return kb, out
 end
 
 describe("bin/smtpcode memory", function()

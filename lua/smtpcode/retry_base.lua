@@ -3,6 +3,7 @@
 -- reason vocabulary of classify, the back-off formula and argument checks.
 
 local type, error = type, error
+local rawget, io = rawget, io
 local ipairs = ipairs
 local pcall, require = pcall, require
 local mmin, huge = math.min, math.huge
@@ -53,6 +54,17 @@ end
 
 --- argerror(n, fname, msg): raise "bad argument #n to 'fname' (msg)".
 _M.argerror = argerror
+
+-- Where a store reports what it could not do: nginx's error log (warn)
+-- inside nginx, stderr elsewhere.
+function _M.log_warn(msg)
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.log) == "function" and ngx.WARN then
+    ngx.log(ngx.WARN, msg)
+  else
+    io.stderr:write(msg, "\n")
+  end
+end
 --- typename(v): the type of v for an error message.
 _M.typename = typename
 --- isnum(v): v is a finite number.

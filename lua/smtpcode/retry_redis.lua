@@ -124,14 +124,7 @@ M._sha1 = sha1
 local Store = {}
 Store.__index = Store
 
-local function default_log(msg)
-  local ngx = rawget(_G, "ngx")
-  if type(ngx) == "table" and type(ngx.log) == "function" and ngx.WARN then
-    ngx.log(ngx.WARN, msg)
-  else
-    io.stderr:write(msg, "\n")
-  end
-end
+local default_log = require("smtpcode.retry_base").log_warn
 
 local function argerror(n, msg)
   error(format("bad argument #%d to 'redis_store' (%s)", n, msg), 0)

@@ -68,14 +68,7 @@ end
 
 -- Counting and logging of what a store could not do; a log line for the
 -- first of a kind, then at most one per 10 s with the count so far.
-local function default_log(msg)
-  local ngx = rawget(_G, "ngx")
-  if type(ngx) == "table" and type(ngx.log) == "function" and ngx.WARN then
-    ngx.log(ngx.WARN, msg)
-  else
-    io.stderr:write(msg, "\n")
-  end
-end
+local default_log = B.log_warn
 
 local function make_note(name, stats, log, clock)
   local last = {}
