@@ -15,7 +15,6 @@ local floor = math.floor
 local concat = table.concat
 local sub = string.sub
 local format = string.format
-local cclassify = core.classify
 
 local _M = {}
 
@@ -76,11 +75,10 @@ local function holdsnear(u, low)
   end
 end
 
-local function holds(u, low, r)
-  if u.code and r.code ~= u.code then return false end
+local function holds(u, low, code, class)
+  if u.code and code ~= u.code then return false end
   if u.class then
-    local c = r.code and floor(r.code / 100)
-    if not c and r.enhanced then c = tonumber(sub(r.enhanced, 1, 1)) end
+    local c = code and floor(code / 100) or class
     if c ~= u.class then return false end
   end
   if u.near then return holdsnear(u, low) end
@@ -93,23 +91,25 @@ local function holds(u, low, r)
   return true
 end
 
--- The user rules, tried on a classify result r of a failure: the answer
--- of the first that holds, or r. The C core calls this hook only while
--- rules exist (core._set_hook), so classify costs nothing more without.
-local function hook(x, _, into, r) -- (x, opts, into, result)
+-- The user rules, tried on a failure that classify is answering: the
+-- reason, scope and matched text of the first that holds, or nothing. The
+-- C core calls this hook only while rules exist (core._set_hook), so
+-- classify costs nothing more without; it settles the verdict it holds
+-- with the answer (smtpcode_settle), without classifying again.
+-- code, class: the verdict's reply code and enhanced class (or nil).
+local function hook(x, code, class)
   local text = x
   if type(x) == "table" then text = rawget(x, "text") end
-  if type(text) ~= "string" then return r end
+  if type(text) ~= "string" then return nil end
   -- the same prefix the built-in rules read (SMTPCODE_MAX_CLASSIFY)
   if #text > MAX_CLASSIFY then text = sub(text, 1, MAX_CLASSIFY) end
   local low = lower(text)
-  for i, u in ipairs(urules) do
-    if holds(u, low, r) then
-      return cclassify(x, { reason = u.reason, scope = u.scope,
-        matched = format("user rule %d: %q", i, u.label) }, into)
+  for _, u in ipairs(urules) do
+    if holds(u, low, code, class) then
+      return u.reason, u.scope, u.matched
     end
   end
-  return r
+  return nil
 end
 
 
@@ -164,9 +164,10 @@ function _M.add_rule(t)
     argerror(1, "add_rule", format("too many rules (at most %d; clear_rules drops them)",
       MAX_RULES))
   end
+  local label = concat(phrases, near and " ~ " or " && ")
   urules[n] = { reason = reason, scope = scope, code = code,
-    class = class, phrases = phrases, near = near,
-    label = concat(phrases, near and " ~ " or " && ") }
+    class = class, phrases = phrases, near = near, label = label,
+    matched = format("user rule %d: %q", n, label) }
   core._set_hook(hook)
   notify(true)
   return n

@@ -270,11 +270,48 @@ static void cl_opts(lua_State *L, smtpcode_verdict *v, const char **umatched,
 }
 
 /*
+** The user rules (lua/smtpcode/rules.lua), when any exist: their hook, in
+** K_USER[1], is called as hook(x, code, class) (code and class nil when
+** v has none) and returns nil, or the reason, scope (or nil) and matched
+** text of the rule that holds; v is then settled with them here, so a
+** matching rule costs no second classify. matched stays on the stack.
+*/
+static void cl_hook(lua_State *L, smtpcode_verdict *v, const char **umatched) {
+  int r, sc = 0;
+  size_t n;
+  const char *p;
+  lua_rawgeti(L, lua_upvalueindex(K_USER), 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushvalue(L, 1);
+  if (v->code)
+    lua_pushinteger(L, v->code);
+  else
+    lua_pushnil(L);
+  if (v->cls)
+    lua_pushinteger(L, v->cls);
+  else
+    lua_pushnil(L);
+  lua_call(L, 3, 3);
+  p = lua_type(L, -3) == LUA_TSTRING ? lua_tolstring(L, -3, &n) : NULL;
+  if (p == NULL || (r = smtpcode_reason_of(p, n)) <= 0) return;
+  if (lua_type(L, -2) == LUA_TSTRING) {
+    p = lua_tolstring(L, -2, &n);
+    sc = smtpcode_scope_of(p, n);
+    if (sc < 0) return;
+  }
+  if (smtpcode_settle(v, r, sc) == 0 && lua_type(L, -1) == LUA_TSTRING)
+    *umatched = lua_tostring(L, -1);
+}
+
+/*
 ** classify(x [, opts [, into]]): why a reply failed. x is a text or a
 ** parse/find result table; into, a table to fill and return instead of a
 ** new one. When rules were added at run time (smtpcode.add_rule), the
-** Lua module has put its hook in K_USER[1]: hook(x, opts, into, result)
-** gives the answer for failures.
+** Lua module has put its hook in K_USER[1]: cl_hook asks it about
+** failures.
 */
 static int l_classify(lua_State *L) {
   size_t len;
@@ -304,6 +341,8 @@ static int l_classify(lua_State *L) {
   }
   reuse = lua_istable(L, 3);
   if (!reuse && !lua_isnil(L, 3)) sc_typeerror(L, 3, "classify", "table");
+  if (ureason == 0 && !skipuser && v.reason != SMTPCODE_REASON_NONE)
+    cl_hook(L, &v, &umatched);
   pushcache(L);
   cache = lua_gettop(L);
   if (reuse)
@@ -366,17 +405,6 @@ static int l_classify(lua_State *L) {
          lua_pushboolean(L, 1));
   cl_set(L, t, K_DELAYED, v.flags & SMTPCODE_V_DELAYED,
          lua_pushboolean(L, 1));
-  if (ureason == 0 && !skipuser && v.reason != SMTPCODE_REASON_NONE) {
-    lua_rawgeti(L, lua_upvalueindex(K_USER), 1);
-    if (!lua_isnil(L, -1)) { /* hook(x, opts, into, result) */
-      lua_pushvalue(L, 1);
-      lua_pushvalue(L, 2);
-      lua_pushvalue(L, 3);
-      lua_pushvalue(L, t);
-      lua_call(L, 4, 1);
-    } else
-      lua_pop(L, 1);
-  }
   return 1;
 }
 
