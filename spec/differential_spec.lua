@@ -372,6 +372,41 @@ describe("the FFI and C API backends", function()
     assert.are.same({}, problems)
   end)
 
+  it("give the core's error message and code for each bad reply, as the reader does", function()
+    -- one case per status, at line 1 and at a later line; c[4]: scan of
+    -- the same bytes fails the same way (its errors are at line 1)
+    local cases = {
+      { "hello\r\n", "line 1 is not a valid reply line", "syntax", true },
+      { "250-a\r\n250\0 x\r\n", "line 2 is not a valid reply line", "syntax" },
+      { "250-first\r\n", "reply is incomplete at line 2", "incomplete" },
+      { "250-a\r\n250-b\r\n", "reply is incomplete at line 3", "incomplete" },
+      { "250-a\r\n251 b\r\n", "line 2 has a different reply code than line 1", "inconsistent" },
+      { "250 " .. rep("y", 9000) .. "\r\n", "reply exceeds a size limit at line 1", "too_long", true },
+    }
+    local backends = both and { "capi", "ffi" } or { smtpcode._BACKEND }
+    for _, b in ipairs(backends) do
+      smtpcode._set_backend(b)
+      for _, c in ipairs(cases) do
+        local res, msg, code = smtpcode.parse(c[1])
+        assert.is_nil(res, b .. " " .. show(c[1]))
+        assert.are.equal(c[2], msg, b .. " " .. show(c[1]))
+        assert.are.equal(c[3], code, b .. " " .. show(c[1]))
+        local sres, smsg, scode = smtpcode.scan(c[1])
+        if c[4] then
+          assert.are.same({ nil, c[2], c[3] }, { sres, smsg, scode }, b .. " scan " .. show(c[1]))
+        end
+        if code ~= "incomplete" then -- the reader waits for more instead
+          local r = smtpcode.reader()
+          r:feed(c[1])
+          local _, rmsg, rcode = r:feed("")
+          assert.are.equal(c[2], rmsg, b .. " reader " .. show(c[1]))
+          assert.are.equal(c[3], rcode)
+        end
+      end
+    end
+    smtpcode._set_backend(initial)
+  end)
+
   it("never call a metamethod of the tables they are given (no yields, no raises)", function()
     if not both then
       pending("only the capi backend is available here")

@@ -159,6 +159,18 @@ SMTPCODE_API int smtpcode_severity_of(int code);
 SMTPCODE_API const char *smtpcode_status_name(int status);
 SMTPCODE_API const char *smtpcode_severity_name(int severity);
 
+/*
+** smtpcode_status_message: the message of a negative status met at line
+** (1-based) of a reply, as every binding gives it ("line 2 is not a valid
+** reply line"; src/status.c), written like snprintf: at most cap bytes to
+** out, NUL-terminated when cap > 0 (out may be NULL when cap is 0).
+** Returns the length of the whole message; a status with no message of
+** its own gets "error <status> at line <line>". 64 bytes always suffice.
+*/
+#define SMTPCODE_MESSAGE_MAX 64
+SMTPCODE_API int smtpcode_status_message(int status, int line, char *out,
+                                         size_t cap);
+
 SMTPCODE_API const char *smtpcode_version(void);
 
 /*
@@ -371,6 +383,41 @@ typedef enum smtpcode_findflag {
 */
 SMTPCODE_API int smtpcode_find(const char *s, size_t len, smtpcode_found *out,
                                smtpcode_found *inner);
+
+/* What smtpcode_text_next gives. */
+typedef enum smtpcode_spankind {
+  SMTPCODE_SPAN_END = 0,  /* no more text */
+  SMTPCODE_SPAN_LINE = 1, /* a span that starts a line of the reply: the
+                             first, or one after a line break */
+  SMTPCODE_SPAN_JOIN = 2  /* a span that goes on the line of the one
+                             before: a repeated code was dropped between */
+} smtpcode_spankind;
+
+/*
+** smtpcode_text_next: the text of reply f (found by smtpcode_find in
+** s[0..len)) without its repeated codes, one span at a time; src/text.c.
+** *pos is the caller's cursor: 0 before the first call, then left as the
+** call sets it. Each call sets *off and *n to the next span, s[*off ..
+** *off + *n), and says what it is (smtpcode_spankind); SMTPCODE_SPAN_END when
+** the text is done (also for a text that is empty, or an f whose spans do
+** not lie inside s[0..len)). Spans lie inside f's text, in order, never
+** overlapping. A reader joins them: a line break (or a space) before a
+** SMTPCODE_SPAN_LINE span but the first, nothing before a
+** SMTPCODE_SPAN_JOIN one.
+** - A multi-line reply (f->nlines > 1) gives one span per line, without
+**   the "550-" / "550 " of the later lines and an enhanced code repeated
+**   after it.
+** - A reply "550-..." whose lines a log joined with spaces ("550-5.2.1 a
+**   550-5.2.1 b 550 5.2.1 c") gives "a ", "b ", "c": the code with the
+**   reply's own enhanced code (after a blank) is dropped, or without an
+**   enhanced code every "550-" and a last "550 ". Other numbers stay.
+** - Any other reply gives its text as one span.
+** Pure function of its input; each call reads at most the rest of the
+** text, and a whole walk reads each byte a bounded number of times.
+*/
+SMTPCODE_API int smtpcode_text_next(const char *s, size_t len,
+                                    const smtpcode_found *f, size_t *pos,
+                                    size_t *off, size_t *n);
 
 /*
 ** ----- classify (src/classify.c, rules in data/rules.tsv) -----

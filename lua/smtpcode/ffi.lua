@@ -51,13 +51,12 @@ int smtpcode_parse_line(const char *s, size_t len, const smtpcode_opts *opts,
                         smtpcode_line *out);
 int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
                          smtpcode_reply *out, smtpcode_line *lines, int cap);
+int smtpcode_status_message(int status, int line, char *out, size_t cap);
 ]])
   local okl, C = pcall(ffi.load, path)
   if not okl then return nil, C end
 
   local K = core._constants
-  local ESYNTAX, EINCOMPLETE = K.ESYNTAX, K.EINCOMPLETE
-  local EINCONSISTENT, ETOOLONG = K.EINCONSISTENT, K.ETOOLONG
   local O_LENIENT = K.O_LENIENT
 
   local SEV = {}
@@ -105,20 +104,12 @@ int smtpcode_parse_reply(const char *s, size_t len, const smtpcode_opts *opts,
       limit(o, "max_lines", fname), limit(o, "max_reply", fname)
   end
 
+  -- nil, message, code of a failed scan or parse: the core's message
+  -- (smtpcode_status_message), as the C API gives it
+  local msgbuf = ffi.new("char[?]", K.MESSAGE_MAX)
   local function fail(status, n)
-    local msg
-    if status == ESYNTAX then
-      msg = format("line %d is not a valid reply line", n)
-    elseif status == EINCOMPLETE then
-      msg = format("reply is incomplete at line %d", n)
-    elseif status == EINCONSISTENT then
-      msg = format("line %d has a different reply code than line 1", n)
-    elseif status == ETOOLONG then
-      msg = format("reply exceeds a size limit at line %d", n)
-    else
-      msg = format("error %d at line %d", status, n)
-    end
-    return nil, msg, status_names[status]
+    local len = C.smtpcode_status_message(status, n, msgbuf, K.MESSAGE_MAX)
+    return nil, ffi.string(msgbuf, len), status_names[status]
   end
 
   -- The structs above are shared by the calls of scan (line, sobuf) and

@@ -17,7 +17,7 @@
 
 local smtpcode = require "smtpcode"
 
-local type, error, setmetatable, tostring, ipairs = type, error, setmetatable, tostring, ipairs
+local type, error, setmetatable, ipairs = type, error, setmetatable, ipairs
 local find, match, sub, byte, gsub, lower =
   string.find, string.match, string.sub, string.byte, string.gsub, string.lower
 local concat = table.concat
@@ -75,53 +75,6 @@ local function last(s, needle, from)
     if not a then return at end
     at, from = a, a + 1
   end
-end
-
--- A reply's text with the codes of its continuation lines dropped: logs
--- join the lines of a multi-line reply with spaces ("550-5.2.1 For more
--- 550-5.2.1 information, go to 550 5.2.1 https://..."), and find's text
--- keeps the repeated codes (find drops them only after line breaks).
--- With an enhanced code, "550-5.2.1" and "550 5.2.1" are dropped; without,
--- "550-" and the last "550 ". Only after a blank (or at the start).
-local function strip_repeats(t, code, enh)
-  local c = tostring(code)
-  local out, n, pos = {}, 0, 1
-  local lastsp = nil -- the last "ddd " without an enhanced code
-  local at = find(t, c, 1, true)
-  while at do
-    local sep = byte(t, at + 3)
-    local before = at == 1 and 32 or byte(t, at - 1)
-    local q = nil
-    if before == 32 and (sep == 45 or sep == 32) then
-      if enh then
-        if sub(t, at + 4, at + 3 + #enh) == enh then
-          local nb = byte(t, at + 4 + #enh)
-          if nb == nil or nb == 32 then q = at + 4 + #enh end
-        end
-      elseif sep == 45 then
-        q = at + 4
-      else
-        lastsp = at
-      end
-    end
-    if q then
-      n = n + 1
-      out[n] = sub(t, pos, at - 1)
-      pos = find(t, "[^ ]", q) or #t + 1
-    end
-    at = find(t, c, at + 3, true)
-  end
-  if n == 0 and not lastsp then return t end
-  if lastsp and lastsp >= pos and n > 0 then
-    n = n + 1
-    out[n] = sub(t, pos, lastsp - 1)
-    pos = find(t, "[^ ]", lastsp + 4) or #t + 1
-  end
-  n = n + 1
-  out[n] = sub(t, pos)
-  local s = concat(out, "", 1, n)
-  s = gsub(s, "  +", " ")
-  return (match(s, "^ ?(.-) ?$"))  -- anchored at both ends: one pass
 end
 
 -- }======================================================
@@ -416,13 +369,11 @@ local function judge(r, text, known)
   end
   if f and (f.code or f.text ~= "") then
     -- the reply's text after its codes ("5.7.1 Spam message rejected"
-    -- too), unless the code closes the text (qmail's "... (#4.4.1)")
+    -- too), unless the code closes the text (qmail's "... (#4.4.1)");
+    -- find's text has no repeated codes, also of a multi-line reply
+    -- whose lines the log joined with spaces
     r.text = f.text
     if find(r.text, "\n", 1, true) then r.text = gsub(r.text, "\n", " ") end
-    -- a multi-line reply ("550-") whose lines the log joined with spaces
-    if f.code and byte(text, f.code_pos + 3) == 45 then
-      r.text = strip_repeats(r.text, f.code, f.enhanced)
-    end
   else
     r.text = text
     if find(text, "\n", 1, true) then r.text = gsub(text, "\n", " ") end
@@ -604,7 +555,7 @@ end
 -- }======================================================
 
 -- For spec/linear_spec.lua: the scanners, to time each on its worst case.
-M._scan = { field = field, address = address, last = last, strip_repeats = strip_repeats,
+M._scan = { field = field, address = address, last = last,
   syslog = syslog }
 
 return M

@@ -19,7 +19,7 @@ local format = string.format
 local _M = {}
 
 local lower, sfind, gmatch = string.lower, string.find, string.gmatch
-local ipairs, tonumber = ipairs, tonumber
+local ipairs = ipairs
 local REASON, SCOPE = {}, {}
 do
   local rs, ss = core.reasons()

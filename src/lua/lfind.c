@@ -11,40 +11,30 @@
 */
 
 /*
-** Push the text of reply f. A multi-line reply ("550-5.1.1 a\r\n550 5.1.1
-** b") gives its lines joined with "\n", each without its code prefix.
+** Push the text of reply f: its spans from the core (smtpcode_text_next),
+** a line break between lines. One span is pushed as it is.
 */
-static void find_pushtext(lua_State *L, const char *s, const smtpcode_found *f) {
-  const char *p = s + f->text_off, *e = p + f->text_len;
+static void find_pushtext(lua_State *L, const char *s, size_t len,
+                          const smtpcode_found *f) {
+  size_t pos = 0, off, n, off2, n2;
   luaL_Buffer b;
-  if (f->nlines <= 1 || f->code_off < 0) {
-    lua_pushlstring(L, p, (size_t)f->text_len);
+  int k = smtpcode_text_next(s, len, f, &pos, &off, &n);
+  if (k == SMTPCODE_SPAN_END) {
+    lua_pushliteral(L, "");
+    return;
+  }
+  k = smtpcode_text_next(s, len, f, &pos, &off2, &n2);
+  if (k == SMTPCODE_SPAN_END) {
+    lua_pushlstring(L, s + off, n);
     return;
   }
   luaL_buffinit(L, &b);
-  while (p < e) {
-    const char *q = p;
-    while (q < e && *q != '\r' && *q != '\n') q++;
-    luaL_addlstring(&b, p, (size_t)(q - p));
-    if (q >= e) break;
-    luaL_addchar(&b, '\n');
-    if (*q == '\r' && q + 1 < e && q[1] == '\n') q++;
-    p = q + 1;
-    /* drop "550-" / "550 " and a repeated enhanced code */
-    if (e - p >= 3 && memcmp(p, s + f->code_off, 3) == 0) {
-      p += 3;
-      if (p < e && (*p == '-' || *p == ' ')) p++;
-      if (f->enh_len > 0) {
-        const char *d = p;
-        while (d < e && ((*d >= '0' && *d <= '9') || *d == '.')) d++;
-        if (d > p && (d == e || *d == ' ') && p[0] >= '2' && p[0] <= '5' &&
-            p + 1 < e && p[1] == '.') {
-          p = d;
-          while (p < e && *p == ' ') p++;
-        }
-      }
-    }
-  }
+  luaL_addlstring(&b, s + off, n);
+  do {
+    if (k == SMTPCODE_SPAN_LINE) luaL_addchar(&b, '\n');
+    luaL_addlstring(&b, s + off2, n2);
+  } while ((k = smtpcode_text_next(s, len, f, &pos, &off2, &n2)) !=
+           SMTPCODE_SPAN_END);
   luaL_pushresult(&b);
 }
 
@@ -57,8 +47,8 @@ static void find_setint(lua_State *L, const char *k, int present, int v) {
   lua_rawset(L, -3);
 }
 
-static void find_push(lua_State *L, const char *s, const smtpcode_found *f,
-                      const smtpcode_found *in) {
+static void find_push(lua_State *L, const char *s, size_t len,
+                      const smtpcode_found *f, const smtpcode_found *in) {
   int t;
   lua_createtable(L, 0, 16);
   t = lua_gettop(L);
@@ -73,7 +63,7 @@ static void find_push(lua_State *L, const char *s, const smtpcode_found *f,
   setint(L, t, K_SUBJECT, f->cls, f->subject);
   setint(L, t, K_DETAIL, f->cls, f->detail);
   pushkey(L, K_TEXT);
-  find_pushtext(L, s, f);
+  find_pushtext(L, s, len, f);
   lua_rawset(L, t);
   find_setint(L, "start", 1, f->start + 1);
   find_setint(L, "stop", 1, f->end);
@@ -96,7 +86,7 @@ static void find_push(lua_State *L, const char *s, const smtpcode_found *f,
   lua_rawset(L, t);
   if (in != NULL && in->how != SMTPCODE_HOW_NONE) {
     lua_pushliteral(L, "inner");
-    find_push(L, s, in, NULL);
+    find_push(L, s, len, in, NULL);
     lua_rawset(L, t);
   }
 }
@@ -110,7 +100,7 @@ static int l_find(lua_State *L) {
     lua_pushnil(L);
     return 1;
   }
-  find_push(L, s, &out, &in);
+  find_push(L, s, len, &out, &in);
   return 1;
 }
 /* }====================================================== */

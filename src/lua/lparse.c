@@ -56,26 +56,13 @@ static const smtpcode_opts *getopts(lua_State *L, int arg, const char *fname,
   return o;
 }
 
-/* Push nil, message, code for a failed parse. Returns 3. */
+/* Push nil, message, code for a failed parse (the message is the
+** core's, smtpcode_status_message). Returns 3. */
 static int pusherror(lua_State *L, int status, int line) {
+  char msg[SMTPCODE_MESSAGE_MAX];
   lua_pushnil(L);
-  switch (status) {
-  case SMTPCODE_ESYNTAX:
-    lua_pushfstring(L, "line %d is not a valid reply line", line);
-    break;
-  case SMTPCODE_EINCOMPLETE:
-    lua_pushfstring(L, "reply is incomplete at line %d", line);
-    break;
-  case SMTPCODE_EINCONSISTENT:
-    lua_pushfstring(L, "line %d has a different reply code than line 1", line);
-    break;
-  case SMTPCODE_ETOOLONG:
-    lua_pushfstring(L, "reply exceeds a size limit at line %d", line);
-    break;
-  default:
-    lua_pushfstring(L, "error %d at line %d", status, line);
-    break;
-  }
+  smtpcode_status_message(status, line, msg, sizeof msg);
+  lua_pushstring(L, msg);
   lua_pushstring(L, smtpcode_status_name(status));
   return 3;
 }

@@ -94,23 +94,8 @@ static int pushfail(lua_State *L, int status, const char *msg) {
 }
 
 static int readerfail(lua_State *L, const reader *r) {
-  const char *msg;
-  int line = r->st.nlines;
-  switch (r->st.status) {
-  case SMTPCODE_ESYNTAX:
-    msg = lua_pushfstring(L, "line %d is not a valid reply line", line);
-    break;
-  case SMTPCODE_EINCONSISTENT:
-    msg = lua_pushfstring(L, "line %d has a different reply code than line 1",
-                          line);
-    break;
-  case SMTPCODE_ETOOLONG:
-    msg = lua_pushfstring(L, "reply exceeds a size limit at line %d", line);
-    break;
-  default:
-    msg = lua_pushfstring(L, "error %d at line %d", r->st.status, line);
-    break;
-  }
+  char msg[SMTPCODE_MESSAGE_MAX];
+  smtpcode_status_message(r->st.status, r->st.nlines, msg, sizeof msg);
   return pushfail(L, r->st.status, msg);
 }
 
