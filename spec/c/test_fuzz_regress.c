@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
+#include "text_check.h"
 
 typedef void (*checkfn)(const uint8_t *, size_t);
 
@@ -26,6 +27,7 @@ static const struct {
   {"find", check_find},
   {"registry", check_registry},
   {"classify", check_classify},
+  {"text", check_text},
 };
 
 static int cmp(const void *a, const void *b) {
