@@ -53,6 +53,8 @@ build = {
             "src/bounce.c",
             "src/bounce_data.c",
             "src/lua/lbounce.c",
+            "src/text.c",
+            "src/status.c",
          },
          incdirs = { "src" },
       },

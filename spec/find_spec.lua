@@ -327,6 +327,40 @@ describe("find", function()
     end)
   end)
 
+  describe("gives the text without the codes repeated on later lines", function()
+    it("of a multi-line reply, lines joined with a line break", function()
+      local f = assert(smtpcode.find("550-5.7.1 Message rejected\r\n550-5.7.1 see\r\n" ..
+        "550 5.7.1 https://example.com/why"))
+      assert.are.equal("Message rejected\nsee\nhttps://example.com/why", f.text)
+      f = assert(smtpcode.find("451-Try later\n451 Too busy"))
+      assert.are.equal("Try later\nToo busy", f.text)
+    end)
+
+    it("of a multi-line reply whose lines a log joined with spaces", function()
+      local f = assert(smtpcode.find("status=deferred (host mx.example.com[192.0.2.1] said: " ..
+        "421-4.7.0 [192.0.2.9] Our system has detected an unusual rate of 421-4.7.0 " ..
+        "unsolicited mail originating from your IP address. 421 4.7.0 Please visit " ..
+        "https://support.example.com/mail (in reply to end of DATA command))"))
+      assert.are.equal("[192.0.2.9] Our system has detected an unusual rate of unsolicited " ..
+        "mail originating from your IP address. Please visit https://support.example.com/mail",
+        f.text)
+      -- without an enhanced code: every "550-" and the last "550 "
+      f = assert(smtpcode.find("said: 550-Sorry, no mailbox here 550-by that name 550 Goodbye"))
+      assert.are.equal("Sorry, no mailbox here by that name Goodbye", f.text)
+      f = assert(smtpcode.find("said: 550-Sorry 550 no"))
+      assert.are.equal("Sorry no", f.text)
+    end)
+
+    it("keeping other numbers and codes that do not repeat the reply's", function()
+      local f = assert(smtpcode.find("552-5.2.2 Quota 552 MB exceeded 552 5.2.2 bye"))
+      assert.are.equal("Quota 552 MB exceeded bye", f.text)
+      f = assert(smtpcode.find("550 5.1.1 see 550-5.1.1 below"))
+      assert.are.equal("see 550-5.1.1 below", f.text)
+      f = assert(smtpcode.find("451-4.7.1 wait 451 seconds 451-4.7.2 then retry"))
+      assert.are.equal("wait 451 seconds 451-4.7.2 then retry", f.text)
+    end)
+  end)
+
   describe("with bad or large input", function()
     it("raises on a non-string argument", function()
       for _, v in ipairs({ 42, true, {} }) do

@@ -136,6 +136,11 @@ describe("log.read", function()
       "dsn=5.2.2, status=bounced (host x said: 552-5.2.2 Quota 552 MB exceeded 552 5.2.2 bye " ..
       "(in reply to RCPT TO command))")
     assert.equal("Quota 552 MB exceeded bye", r.text)
+    -- without an enhanced code, a two-line reply's "550 " goes too
+    r = log.read("Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=x, " ..
+      "dsn=5.0.0, status=bounced (host x said: 550-Sorry, no mailbox 550 here by that name " ..
+      "(in reply to RCPT TO command))")
+    assert.equal("Sorry, no mailbox here by that name", r.text)
   end)
 
   it("restores qmail-send's text: _ is a space, / a line break", function()
