@@ -12,7 +12,7 @@
 --   line, reply   4 option bytes (flags, max_line, max_lines, max_reply)
 --                 then the text
 --   status        the bare code
---   find          the text
+--   find, text    the text (every find seed is a text seed too)
 --   classify      1 mode byte (bit 0: pass smtpcode_find's result) + text
 --   registry      1 mode byte + four 16-bit little-endian ints + cap byte
 
@@ -68,7 +68,19 @@ end
 local files = {}
 local function seed(target, name, data)
   files[#files + 1] = { target = target, name = name, data = data }
+  -- the text target reads find's inputs
+  if target == "find" then
+    files[#files + 1] = { target = "text", name = "find-" .. name, data = data }
+  end
 end
+
+-- text: multi-line replies whose lines a log joined with spaces
+seed("text", "joined-enh", "host x said: 550-5.2.1 For more 550-5.2.1 information, go to " ..
+  "550 5.2.1 https://x (in reply to RCPT TO command)")
+seed("text", "joined-noenh", "550-Foo 550-bar 550 baz")
+seed("text", "multiline", "550-5.1.1 a\r\n550-5.1.1 b\r\n550 5.1.1 c\r\n")
+seed("text", "inner", "450 4.1.1 <a@b>: said: 550-5.1.1 x 550 5.1.1 y")
+seed("text", "numbers", "Diagnostic-Code: smtp; 552-5.2.2 Quota 552 MB exceeded 552 5.2.2 bye")
 
 local DEFAULT, LENIENT = "\0\0\0\0", "\1\0\0\0"
 local SMALL = "\0" .. char(40) .. char(3) .. char(80) -- tight limits
