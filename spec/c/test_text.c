@@ -26,8 +26,9 @@ static void expect(const char *in, const char *want, int nspans) {
     return;
   }
   k = text_walk(s, n, &f, out, sizeof out, &got, &why);
-  snprintf(name, sizeof name, "text of %.70s is \"%s\" (%d spans, got \"%s\", %d, %s)",
-           in, want, nspans, out, k, why);
+  snprintf(name, sizeof name,
+           "text of %.70s is \"%s\" (%d spans, got \"%s\", %d, %s)", in, want,
+           nspans, out, k, why);
   ok(k == nspans && strcmp(out, want) == 0, name);
 }
 
@@ -51,7 +52,8 @@ static void test_texts(void) {
   /* a reply whose code is not followed by '-' keeps what it quotes */
   expect("550 5.1.1 see 550-5.1.1 x", "see 550-5.1.1 x", 1);
   /* other numbers and other enhanced codes stay */
-  expect("451-4.7.1 try 451 seconds 451-4.7.2 later", "try 451 seconds 451-4.7.2 later", 1);
+  expect("451-4.7.1 try 451 seconds 451-4.7.2 later",
+         "try 451 seconds 451-4.7.2 later", 1);
   expect("Status: 5.1.1", "", 0);
   expect("550 5.1.1", "", 0);
 }
@@ -81,7 +83,8 @@ static void test_bad(void) {
   f.enh_len = 4;
   f.enh_off = 9;
   pos = 0;
-  ok(r == 0 && smtpcode_text_next(s, 11, &f, &pos, &off, &n) == SMTPCODE_SPAN_END,
+  ok(r == 0 &&
+         smtpcode_text_next(s, 11, &f, &pos, &off, &n) == SMTPCODE_SPAN_END,
      "an enhanced code span past the input gives no span");
 }
 
@@ -141,7 +144,8 @@ static void test_messages(void) {
          strcmp(b, "error -2147483648 at line -2147483648") == 0,
      "the longest numbers fit SMTPCODE_MESSAGE_MAX");
   n = smtpcode_status_message(SMTPCODE_EINCONSISTENT, INT_MAX, b, sizeof b);
-  ok(n == (int)strlen(b) && n < SMTPCODE_MESSAGE_MAX, "the longest message fits");
+  ok(n == (int)strlen(b) && n < SMTPCODE_MESSAGE_MAX,
+     "the longest message fits");
   memset(b, 'x', sizeof b);
   n = smtpcode_status_message(SMTPCODE_ESYNTAX, 1, b, 5);
   ok(n == 32 && strcmp(b, "line") == 0 && b[5] == 'x',
