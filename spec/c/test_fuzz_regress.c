@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
+#include "fuzz_mojibake.h"
 
 typedef void (*checkfn)(const uint8_t *, size_t);
 
@@ -26,6 +27,7 @@ static const struct {
   {"find", check_find},
   {"registry", check_registry},
   {"classify", check_classify},
+  {"mojibake", check_mojibake},
 };
 
 static int cmp(const void *a, const void *b) {
