@@ -133,6 +133,36 @@ static void test_view(void) {
   ok(q == moj && n == 0, "view: empty text");
 }
 
+/* The fast path reads 64 and 16 bytes at a time: a sequence at any place
+** of a text of any length up to 200 bytes is still found, and nothing
+** past the text is read (guard page). */
+static void test_view_everywhere(void) {
+  static char t[256], buf[256];
+  size_t len, at;
+  int bad = 0, plainbad = 0;
+  for (len = 4; len <= 200; len++) {
+    for (at = 0; at + 4 <= len; at++) {
+      const char *p;
+      int n;
+      memset(t, 'a', len);
+      memcpy(t + at, "\xC3\x83\xC2\xA9", 4);
+      p = guard(t, len);
+      n = smtpcode_mojibake_view(&p, (int)len, buf, sizeof buf);
+      if (p != buf || n != (int)len - 2 || memcmp(buf + at, "\xC3\xA9", 2) != 0)
+        bad++;
+    }
+    {
+      const char *p, *g;
+      memset(t, 'a', len);
+      p = g = guard(t, len);
+      if (smtpcode_mojibake_view(&p, (int)len, buf, sizeof buf) != (int)len || p != g)
+        plainbad++;
+    }
+  }
+  ok(bad == 0, "view: a sequence anywhere in texts of 4..200 bytes is repaired");
+  ok(plainbad == 0, "view: ASCII texts of 4..200 bytes are read as they are");
+}
+
 static smtpcode_verdict cl(const char *s, size_t n) {
   smtpcode_verdict v;
   smtpcode_classify(guard(s, n), n, NULL, &v);
@@ -175,6 +205,7 @@ int main(void) {
   test_roundtrip();
   test_bounds();
   test_view();
+  test_view_everywhere();
   test_classify();
   return done_testing();
 }
