@@ -34,7 +34,8 @@ static const unsigned char e280[0xBB - 0x93] = {
 
 /* The byte the character at s[i] stands for (0x80..0xFF), its width in
 ** *w; -1 when it stands for none. */
-static int unit(const unsigned char *s, size_t i, size_t len, size_t *w) {
+static inline int unit(const unsigned char *s, size_t i, size_t len,
+                       size_t *w) {
   unsigned c, d, e;
   if (i + 1 >= len) return -1;
   c = s[i];
@@ -112,8 +113,9 @@ static size_t fix(const unsigned char *s, size_t len, unsigned char *out,
       w = 3;
     }
     if (k > 0) {
+      int j;
       if ((size_t)k > cap - o) break;
-      memcpy(out + o, b, (size_t)k);
+      for (j = 0; j < k; j++) out[o + (size_t)j] = b[j];
       o += (size_t)k;
       i += w;
     } else {
