@@ -55,6 +55,7 @@ build = {
             "src/bounce.c",
             "src/bounce_data.c",
             "src/lua/lbounce.c",
+            "src/mojibake.c",
          },
          incdirs = { "src" },
       },
