@@ -57,6 +57,7 @@ build = {
             "src/lua/lbounce.c",
             "src/text.c",
             "src/status.c",
+            "src/mojibake.c",
          },
          incdirs = { "src" },
       },

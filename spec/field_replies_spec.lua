@@ -57,6 +57,15 @@
 -- judged (I 11/12, J 15/18); two rows were re-judged in the rules' favour
 -- (they say so, with the first judgement), 28/30; rules for "content
 -- restrictions" and Exchange's SendAsDenied then give 30/30.
+-- Batch K (30 rows, issue 12's double-encoded text): replies in eleven
+-- languages double-encoded by a script (as Latin-1 or Windows-1252 reads
+-- them) and two controls, written and judged before the repair's rules:
+-- 28/30 with the repair and the rules as they stood (13/30 without the
+-- repair); the apostrophe read as ASCII and Russian "учетная" (е for ё)
+-- then gave 30/30. Batch L (21 rows: "not found" in those languages,
+-- domains not found, the recipient's own block list, log-line controls):
+-- 4/21 first judged; one row re-judged in the rules' favour (it says so);
+-- 21/21 after the rules it asked for.
 -- The benign lines of batches D and H were judged unknown/soft, what
 -- classify then said of any code-less text it knew nothing about; classify
 -- now gives such a text no bounce, and their bounce

@@ -236,6 +236,21 @@ describe("classify with words near each other", function()
   end)
 end)
 
+describe("classify of double-encoded text", function()
+  -- src/mojibake.c: every "\195" starts a candidate that reads at most
+  -- four characters; the repair itself is one pass
+  it("stays linear on candidates that almost complete and on text to repair", function()
+    each_backend(function(b)
+      grows_linearly(b .. ": almost", smtpcode.classify,
+        "550 " .. rep("\195\165\194\174x", 100), "550 " .. rep("\195\165\194\174x", 1000))
+      grows_linearly(b .. ": repaired", smtpcode.classify,
+        "550 " .. rep("\195\144\194\191", 150), "550 " .. rep("\195\144\194\191", 1500))
+      grows_linearly(b .. ": lead characters only", smtpcode.classify,
+        "550 " .. rep("\195\131", 300), "550 " .. rep("\195\131", 3000))
+    end)
+  end)
+end)
+
 -- {======================================================
 -- smtpcode.log and bin/smtpcode: every pattern run on a log line, on its
 -- worst case. A remote server's reply is logged verbatim, so an attacker

@@ -17,6 +17,7 @@
 */
 #include "smtpcode.h"
 
+#include "mojibake.h"
 #include "rules_data.h"
 
 /* Texts (or blocks) of this many bytes or more are read by four streams. */
@@ -557,6 +558,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   const scr_enh *e;
   const scr_reply *rp;
   smtpcode_verdict *v = out;
+  char fix[SMTPCODE_MAX_REPAIR]; /* the text repaired, when double-encoded */
 
   if (s == NULL) len = 0;
   if (f == NULL) {
@@ -597,6 +599,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
 
   n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY : (int)len;
   if ((size_t)n < len) v->flags |= SMTPCODE_V_TRUNCATED;
+  n = smtpcode_mojibake_view(&s, n, fix, (int)sizeof fix);
   sc.nhits = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;

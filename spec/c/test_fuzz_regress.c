@@ -14,6 +14,7 @@
 
 #include "fuzz.h"
 #include "text_check.h"
+#include "fuzz_mojibake.h"
 
 typedef void (*checkfn)(const uint8_t *, size_t);
 
@@ -28,6 +29,7 @@ static const struct {
   {"registry", check_registry},
   {"classify", check_classify},
   {"text", check_text},
+  {"mojibake", check_mojibake},
 };
 
 static int cmp(const void *a, const void *b) {
