@@ -4,11 +4,6 @@
 */
 #include "lsmtpcode.h"
 
-/* The interned name of a severity (smtpcode_severity), by its value. */
-static const unsigned char sevkeys[6] = {
-  K_UNKNOWN, K_UNKNOWN, K_SUCCESS, K_INTERMEDIATE, K_TRANSIENT, K_PERMANENT
-};
-
 static void pushseverity(lua_State *L, int code) {
   int sev = smtpcode_severity_of(code);
   pushkey(L, sevkeys[sev >= 0 && sev <= 5 ? sev : 0]);
