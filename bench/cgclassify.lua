@@ -5,8 +5,8 @@
 --
 -- Run under valgrind --tool=callgrind with SMTPBENCH_SO pointing at the
 -- shared harness's C module (../shared/bench/build.sh), whose client
--- requests zero and dump the counts: one warm-up pass, then one counted
--- pass per row, dumped as "cgclassify:ROW:LINES".
+-- requests zero and dump the counts: eight warm-up passes, then four
+-- counted passes per row, dumped as "cgclassify:ROW:LINES".
 --   classify       classify(line), a new table
 --   classify_into  classify(line, nil, into), one reused table
 -- The C core alone (smtpcode_find + smtpcode_classify) is counted by
@@ -45,10 +45,9 @@ end
 
 local label = os.getenv("CG_LABEL") or (jit and "luajit" or _VERSION)
 for _, row in ipairs({ { "classify", pass_new }, { "classify_into", pass_into } }) do
-  row[2]() -- warm-up: caches filled, traces compiled
-  row[2]()
+  for _ = 1, 8 do row[2]() end -- warm-up: caches filled, traces settled
   collectgarbage("collect")
   sb.cg_zero()
-  row[2]()
-  sb.cg_dump(label .. ":" .. row[1] .. ":" .. n)
+  for _ = 1, 4 do row[2]() end
+  sb.cg_dump(label .. ":" .. row[1] .. ":" .. 4 * n)
 end

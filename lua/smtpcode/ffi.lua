@@ -228,11 +228,11 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
   -- (ek, bk: the keys of the verdict's enhanced code and of its matched
   -- text), unless v may belong to another call (gen ~= my).
   local function learn(x, into, my, ek, bk)
-    local by, rule = v.by, v.rule
+    local cls, by, rule = v.cls, v.by, v.rule
     local vt = C.smtpcode_verdict_text(v)
     if gen ~= my then return cclassify(x, nil, into) end -- the keys may be another's
     local r = cclassify(x, nil, into)
-    if v.cls ~= 0 then
+    if cls ~= 0 then
       if ENH[ek] == nil then
         if nenh >= CACHE_MAX then ENH, nenh = {}, 0 end
         nenh = nenh + 1
@@ -260,6 +260,9 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
     local my = gen + 1
     gen = my
     C.smtpcode_classify(x, #x, nil, v)
+    -- (the other C calls first, while few values are live: a trace with
+    -- many across a call aborts, NYI "register coalescing too complex")
+    local t, byname = C.smtpcode_verdict_text(v), BYN[C.smtpcode_verdict_by(v)]
     local code, cls, subj, det, by = v.code, v.cls, v.subject, v.detail, v.by
     local ek = (cls * 1000 + subj) * 1000 + det
     local bk = ((by * 1000 + code) * 10 + cls) * 1000000 + subj * 1000 + det
@@ -269,7 +272,6 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
       if enh == nil then return learn(x, into, my, ek, bk) end
     end
     if by == BY_TEXT then matched = RULE[v.rule] else matched = BYK[bk] end
-    local t = C.smtpcode_verdict_text(v)
     local desc, adv = DESC[t], ADV[t]
     if desc == nil or adv == nil
         or (matched == nil and (by ~= BY_NONE or code ~= 0 or cls ~= 0)) then
@@ -278,7 +280,6 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
     if code == 0 then code = nil end
     local reason, scope = nil, nil
     if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
-    local byname = BYN[C.smtpcode_verdict_by(v)]
     local severity, bounce, retry = SEVN[v.severity], BOUNCE[v.bounce], RETRY[v.retry]
     local flags = v.flags
     if into == nil then
