@@ -44,12 +44,12 @@ for lua in $INTERPS; do
       "$BUILD/corpus-cg.txt" "$BUILD" --callgrind --label "$lua" \
       --only a_match_table,c_byte_multi,capi_multi,ffi_multi,smtpcode_scan,smtpcode_parse,smtpcode_parse_into,smtpcode_parse_wrap \
       --extra bench/harness.lua >/dev/null 2>"$OUT/log" || { cat "$OUT/log"; exit 1; }
-    report $b
+    report "$b"
     rm -rf "$OUT"; mkdir -p "$OUT"
     SMTPCODE_BACKEND=$b SMTPBENCH_SO="$BUILD/$so/smtpbench.so" CG_LABEL=$lua \
       LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$v/?.so;;" \
       valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.%p" "$lua" bench/cgclassify.lua \
       >/dev/null 2>"$OUT/log" || { cat "$OUT/log"; exit 1; }
-    report $b
+    report "$b"
   done
 done

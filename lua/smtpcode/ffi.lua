@@ -84,11 +84,31 @@ int smtpcode_severity_of(int code);
   local sgen = 0
   local capiscan, capiparse = core.scan, core.parse
 
+  -- A failed parse answers nil, message, name; the C API writes them, and
+  -- they are kept here by status and line number, all that its messages
+  -- depend on (spec/differential_spec.lua compares both backends' answers
+  -- on random text), at most CACHE_MAX of them.
+  local CACHE_MAX = 4096
+  local ERRM, ERRN, nerr = {}, {}, 0
+  local function failed(f, status, at, s, into)
+    local key = status * 16777216 - at
+    local msg = ERRM[key]
+    if msg ~= nil then return nil, msg, ERRN[key] end
+    local r, m, name = f(s, nil, into)
+    if r == nil and type(m) == "string" then
+      if nerr >= CACHE_MAX then ERRM, ERRN, nerr = {}, {}, 0 end
+      nerr = nerr + 1
+      ERRM[key], ERRN[key] = m, name
+    end
+    return r, m, name
+  end
+
   local function scan(s, opts)
     if opts ~= nil or type(s) ~= "string" then return capiscan(s, opts) end
     local my = sgen + 1
     sgen = my
-    if C.smtpcode_parse_line(s, #s, nil, line) < 0 then return capiscan(s) end
+    local st = C.smtpcode_parse_line(s, #s, nil, line)
+    if st < 0 then return failed(capiscan, st, 1, s) end
     local code = line.code
     local enh = nil
     if line.cls ~= 0 then
@@ -120,11 +140,11 @@ int smtpcode_severity_of(int code);
     busy = true -- until the shared structs are read
     local buf = lines
     local r = C.smtpcode_parse_reply(s, #s, nil, reply, buf, STACK)
+    local n = reply.nlines
     if r < 0 then
       busy = false
-      return capiparse(s, nil, into)
+      return failed(capiparse, r, n, s, into)
     end
-    local n = reply.nlines
     if n > STACK then
       buf = ffi.new("smtpcode_line[?]", n)
       r = C.smtpcode_parse_reply(s, #s, nil, reply, buf, n)
@@ -216,7 +236,7 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
   -- ENH and BYK are keyed by the fields their texts depend on, so distinct
   -- codes add keys: each is emptied when it reaches CACHE_MAX entries
   -- (RULE holds one per rule).
-  local CACHE_MAX, nenh, nbyk = 4096, 0, 0
+  local nenh, nbyk = 0, 0
 
   -- v is shared, and a call can be interrupted anywhere by a finalizer
   -- (at an allocation, or when a trace exits) that classifies again: each
@@ -266,7 +286,7 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
     local code, cls, subj, det, by = v.code, v.cls, v.subject, v.detail, v.by
     local ek = (cls * 1000 + subj) * 1000 + det
     local bk = ((by * 1000 + code) * 10 + cls) * 1000000 + subj * 1000 + det
-    local enh, matched = nil, nil
+    local enh, matched = nil
     if cls ~= 0 then
       enh = ENH[ek]
       if enh == nil then return learn(x, into, my, ek, bk) end
