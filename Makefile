@@ -193,6 +193,7 @@ bench: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench/cbench
 	  LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="build/$$v/?.so;;" $$lua bench/classify.lua || exit 1; \
 	done
 	@bash bench/stream.sh $(BENCH_LUAS)
+	@mkdir -p build/bench/harness && BUILD=$(CURDIR)/build/bench/harness bash bench/cg.sh lua5.4 luajit
 	@OPT="$(OPT)" bash .ci/cbench.sh build/bench/cbench
 	@if command -v valgrind >/dev/null; then \
 	  for fn in bench_find bench_classify; do \

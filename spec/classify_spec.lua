@@ -475,5 +475,20 @@ describe("classify of a table without code, enhanced or text", function()
       assert.equal("user_unknown", sc.classify(sc.parse("550 5.1.1 no such user\r\n")).reason)
       assert.equal("user_unknown", sc.classify(sc.find("said: 550 5.1.1 no such user")).reason)
     end)
+
+    it("fills and returns into for a parse result too, whatever it held (" .. backend .. ")", function()
+      local into = { code = 250, mismatch = true, truncated = true, delayed = true, extra = 1 }
+      local r = sc.classify(sc.parse("550 5.1.1 no such user\r\n"), nil, into)
+      assert.equal(into, r)
+      assert.same(sc.classify("550 5.1.1 no such user"), (function()
+        into.extra = nil
+        return into
+      end)())
+      -- a text with flags, then one without: the flags are cleared
+      sc.classify("550 4.7.1 rejected, try again", nil, into)
+      assert.is_true(into.mismatch)
+      sc.classify("550 5.7.1 rejected", nil, into)
+      assert.is_nil(into.mismatch)
+    end)
   end)
 end)

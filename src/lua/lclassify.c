@@ -101,8 +101,6 @@ static const char *cl_fromtable(lua_State *L, int idx, smtpcode_found *f,
 #define CL_BYENH 1000000 /* -(CL_BYENH + key): "enhanced 4.7.1" */
 #define CL_BYCLS 2000000 /* -(CL_BYCLS + key): "enhanced 4.7.x" */
 
-#define pushcache(L) lua_pushvalue((L), lua_upvalueindex(K_CACHE))
-
 static int cl_enhkey(int c, int sb, int d) {
   if (c < 2 || c > 5 || sb < 0 || sb > 9 || d < 0 || d > 99) return -1;
   return 1 + c * 1000 + sb * 100 + d;
@@ -319,7 +317,9 @@ static int l_classify(lua_State *L) {
   smtpcode_found f;
   smtpcode_verdict v;
   const char *umatched = NULL;
-  int ureason = 0, skipuser = 0, t, cache, reuse, text, by, tx = lua_type(L, 1);
+  int ureason = 0, skipuser = 0, t, reuse, text, by, tx = lua_type(L, 1);
+  int t2, t3;
+  const int cache = lua_upvalueindex(K_CACHE);
   lua_settop(L, 3);
   if (tx == LUA_TSTRING) {
     s = lua_tolstring(L, 1, &len);
@@ -335,31 +335,27 @@ static int l_classify(lua_State *L) {
   } else {
     return sc_typeerror(L, 1, "classify", "string or table");
   }
-  if (!lua_isnil(L, 2)) {
-    if (!lua_istable(L, 2)) sc_typeerror(L, 2, "classify", "table");
+  t2 = lua_type(L, 2);
+  if (t2 != LUA_TNIL) {
+    if (t2 != LUA_TTABLE) sc_typeerror(L, 2, "classify", "table");
     cl_opts(L, &v, &umatched, &ureason, &skipuser);
   }
-  reuse = lua_istable(L, 3);
-  if (!reuse && !lua_isnil(L, 3)) sc_typeerror(L, 3, "classify", "table");
+  t3 = lua_type(L, 3);
+  reuse = t3 == LUA_TTABLE;
+  if (!reuse && t3 != LUA_TNIL) sc_typeerror(L, 3, "classify", "table");
   if (ureason == 0 && !skipuser && v.reason != SMTPCODE_REASON_NONE)
     cl_hook(L, &v, &umatched);
-  pushcache(L);
-  cache = lua_gettop(L);
-  if (reuse)
-    lua_pushvalue(L, 3);
-  else
+  if (reuse) {
+    t = 3;
+  } else {
     lua_createtable(L, 0, 12);
-  t = lua_gettop(L);
+    t = lua_gettop(L);
+  }
   cl_set(L, t, K_CODE, v.code, lua_pushinteger(L, v.code));
   cl_set(L, t, K_ENHANCED, v.cls, cl_pushenhcached(L, cache, CL_ENH, &v));
   pushkey(L, K_SEVERITY);
-  switch (v.severity) {
-  case SMTPCODE_SEV_SUCCESS: pushkey(L, K_SUCCESS); break;
-  case SMTPCODE_SEV_INTERMEDIATE: pushkey(L, K_INTERMEDIATE); break;
-  case SMTPCODE_SEV_TRANSIENT: pushkey(L, K_TRANSIENT); break;
-  case SMTPCODE_SEV_PERMANENT: pushkey(L, K_PERMANENT); break;
-  default: pushkey(L, K_UNKNOWN); break;
-  }
+  pushkey(L, sevkeys[v.severity >= 0 && v.severity <= SMTPCODE_SEV_PERMANENT
+                         ? v.severity : SMTPCODE_SEV_UNKNOWN]);
   lua_rawset(L, t);
   cl_set(L, t, K_REASON, v.reason, cl_pushreason(L, &v));
   cl_set(L, t, K_SCOPE, v.reason, cl_pushscope(L, &v));
@@ -399,12 +395,15 @@ static int l_classify(lua_State *L) {
   by = smtpcode_verdict_by(&v);
   cl_set(L, t, K_BY, by != SMTPCODE_BY_NONE,
          lua_pushvalue(L, lua_upvalueindex(X_BY(by))));
-  cl_set(L, t, K_MISMATCH, v.flags & SMTPCODE_V_MISMATCH,
-         lua_pushboolean(L, 1));
-  cl_set(L, t, K_TRUNCATED, v.flags & SMTPCODE_V_TRUNCATED,
-         lua_pushboolean(L, 1));
-  cl_set(L, t, K_DELAYED, v.flags & SMTPCODE_V_DELAYED,
-         lua_pushboolean(L, 1));
+  if (reuse || v.flags != 0) {
+    cl_set(L, t, K_MISMATCH, v.flags & SMTPCODE_V_MISMATCH,
+           lua_pushboolean(L, 1));
+    cl_set(L, t, K_TRUNCATED, v.flags & SMTPCODE_V_TRUNCATED,
+           lua_pushboolean(L, 1));
+    cl_set(L, t, K_DELAYED, v.flags & SMTPCODE_V_DELAYED,
+           lua_pushboolean(L, 1));
+  }
+  lua_settop(L, t); /* into, or the new table, on the top */
   return 1;
 }
 

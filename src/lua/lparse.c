@@ -5,13 +5,8 @@
 #include "lsmtpcode.h"
 
 static void pushseverity(lua_State *L, int code) {
-  switch (smtpcode_severity_of(code)) {
-  case SMTPCODE_SEV_SUCCESS: pushkey(L, K_SUCCESS); break;
-  case SMTPCODE_SEV_INTERMEDIATE: pushkey(L, K_INTERMEDIATE); break;
-  case SMTPCODE_SEV_TRANSIENT: pushkey(L, K_TRANSIENT); break;
-  case SMTPCODE_SEV_PERMANENT: pushkey(L, K_PERMANENT); break;
-  default: pushkey(L, K_UNKNOWN); break;
-  }
+  int sev = smtpcode_severity_of(code);
+  pushkey(L, sevkeys[sev >= 0 && sev <= 5 ? sev : 0]);
 }
 
 static int optlimit(lua_State *L, int arg, const char *fname, int key,
@@ -69,19 +64,27 @@ static int pusherror(lua_State *L, int status, int line) {
 
 #define STACK_LINES 16
 
-/* parse(reply [, opts [, into]]) */
+/*
+** parse(reply [, opts [, into]]). A new table gets only the fields that
+** are present (it has no others to clear); into gets every field, nil
+** included, so that nothing of an earlier reply stays.
+*/
 static int l_parse(lua_State *L) {
   size_t len;
   const char *s = checkstr(L, 1, "parse", &len);
   smtpcode_opts ob;
-  const smtpcode_opts *o = getopts(L, 2, "parse", &ob);
+  const smtpcode_opts *o = NULL;
   smtpcode_line stack[STACK_LINES];
   smtpcode_line *lines = stack;
   smtpcode_reply r;
-  int n, i, t, lt;
+  int n, i, t, lt, fresh, old = 0;
+  size_t pos;
 
-  if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
-    sc_typeerror(L, 3, "parse", "table");
+  if (lua_gettop(L) > 1) {
+    o = getopts(L, 2, "parse", &ob);
+    if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
+      sc_typeerror(L, 3, "parse", "table");
+  }
   n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
   if (n < 0) return pusherror(L, n, r.nlines);
   if (r.nlines > STACK_LINES) { /* rare: parse again into a GC'd buffer */
@@ -89,77 +92,98 @@ static int l_parse(lua_State *L) {
                                                     (size_t)r.nlines);
     n = smtpcode_parse_reply(s, len, o, &r, lines, r.nlines);
   }
-  if (lua_istable(L, 3)) {
-    lua_pushvalue(L, 3);
-  } else {
+  fresh = !lua_istable(L, 3);
+  if (fresh) {
     lua_createtable(L, 0, 12);
+    t = lua_gettop(L);
+  } else {
+    t = 3;
   }
-  t = lua_gettop(L);
   pushkey(L, K_CODE);
   lua_pushinteger(L, r.code);
   lua_rawset(L, t);
   pushkey(L, K_SEVERITY);
   pushseverity(L, r.code);
   lua_rawset(L, t);
-  pushkey(L, K_ENHANCED);
-  if (r.cls)
+  if (r.cls) {
+    pushkey(L, K_ENHANCED);
     lua_pushlstring(L, s + r.enh_off, (size_t)r.enh_len);
-  else
-    lua_pushnil(L);
+    lua_rawset(L, t);
+    pushkey(L, K_CLASS);
+    lua_pushinteger(L, r.cls);
+    lua_rawset(L, t);
+    pushkey(L, K_SUBJECT);
+    lua_pushinteger(L, r.subject);
+    lua_rawset(L, t);
+    pushkey(L, K_DETAIL);
+    lua_pushinteger(L, r.detail);
+    lua_rawset(L, t);
+  } else if (!fresh) {
+    setint(L, t, K_ENHANCED, 0, 0);
+    setint(L, t, K_CLASS, 0, 0);
+    setint(L, t, K_SUBJECT, 0, 0);
+    setint(L, t, K_DETAIL, 0, 0);
+  }
+  if (!fresh || (r.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD |
+                            SMTPCODE_F_ENH_VARIES))) {
+    setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
+    setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
+    setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
+  }
+  pushkey(L, K_LENGTH);
+  lua_pushinteger(L, n);
   lua_rawset(L, t);
-  setint(L, t, K_CLASS, r.cls, r.cls);
-  setint(L, t, K_SUBJECT, r.cls, r.subject);
-  setint(L, t, K_DETAIL, r.cls, r.detail);
-  setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
-  setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
-  setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
-  setint(L, t, K_LENGTH, 1, n);
   /* lines: reuse into.lines when it is a table */
-  pushkey(L, K_LINES);
-  lua_rawget(L, t);
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
+  lt = 0;
+  if (!fresh) {
+    pushkey(L, K_LINES);
+    lua_rawget(L, t);
+    if (lua_istable(L, -1)) {
+      lt = lua_gettop(L);
+      old = (int)sc_rawlen(L, lt);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  if (lt == 0) {
     lua_createtable(L, r.nlines, 0);
     pushkey(L, K_LINES);
     lua_pushvalue(L, -2);
     lua_rawset(L, t);
+    lt = lua_gettop(L);
   }
-  lt = lua_gettop(L);
-  {
-    int old = (int)sc_rawlen(L, lt);
-    {
-      size_t pos = 0;
-      for (i = 0; i < r.nlines; i++) {
-        lua_pushlstring(L, s + pos + (size_t)lines[i].text_off,
-                        (size_t)lines[i].text_len);
-        lua_rawseti(L, lt, i + 1);
-        pos += (size_t)lines[i].length;
-      }
+  pos = 0;
+  for (i = 0; i < r.nlines; i++) {
+    lua_pushlstring(L, s + pos + (size_t)lines[i].text_off,
+                    (size_t)lines[i].text_len);
+    if (r.nlines == 1) { /* text: the one line's, the same string */
+      pushkey(L, K_TEXT);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, t);
     }
-    for (i = r.nlines + 1; i <= old; i++) {
-      lua_pushnil(L);
-      lua_rawseti(L, lt, i);
-    }
+    lua_rawseti(L, lt, i + 1);
+    pos += (size_t)lines[i].length;
+  }
+  for (i = r.nlines + 1; i <= old; i++) {
+    lua_pushnil(L);
+    lua_rawseti(L, lt, i);
   }
   /* text: the line texts joined with "\n" */
-  pushkey(L, K_TEXT);
-  if (r.nlines == 1) {
-    lua_rawgeti(L, lt, 1);
-  } else {
+  if (r.nlines != 1) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    {
-      size_t pos = 0;
-      for (i = 0; i < r.nlines; i++) {
-        if (i > 0) luaL_addchar(&b, '\n');
-        luaL_addlstring(&b, s + pos + (size_t)lines[i].text_off,
-                        (size_t)lines[i].text_len);
-        pos += (size_t)lines[i].length;
-      }
+    pos = 0;
+    for (i = 0; i < r.nlines; i++) {
+      if (i > 0) luaL_addchar(&b, '\n');
+      luaL_addlstring(&b, s + pos + (size_t)lines[i].text_off,
+                      (size_t)lines[i].text_len);
+      pos += (size_t)lines[i].length;
     }
     luaL_pushresult(&b);
+    pushkey(L, K_TEXT);
+    lua_insert(L, -2);
+    lua_rawset(L, t);
   }
-  lua_rawset(L, t);
   lua_settop(L, t);
   return 1;
 }
@@ -169,9 +193,11 @@ static int l_scan(lua_State *L) {
   size_t len;
   const char *s = checkstr(L, 1, "scan", &len);
   smtpcode_opts ob;
-  const smtpcode_opts *o = getopts(L, 2, "scan", &ob);
+  const smtpcode_opts *o = NULL;
   smtpcode_line ln;
-  int r = smtpcode_parse_line(s, len, o, &ln);
+  int r;
+  if (lua_gettop(L) > 1) o = getopts(L, 2, "scan", &ob);
+  r = smtpcode_parse_line(s, len, o, &ln);
   if (r < 0) return pusherror(L, r, 1);
   lua_pushinteger(L, ln.code);
   pushseverity(L, ln.code);

@@ -68,25 +68,40 @@ int sc_typeerror(lua_State *L, int arg, const char *fname,
     lua_setfield(L, -2, #T); \
   } while (0)
 
-/* The structs the FFI backend declares: sizes and some offsets. */
+/* The structs the FFI backend declares: sizes and every field's offset. */
 static void pushlayout(lua_State *L) {
   lua_newtable(L);
-  SIZE(smtpcode_opts);
-  LAYOUT(smtpcode_opts, flags);
-  LAYOUT(smtpcode_opts, max_reply);
   SIZE(smtpcode_line);
   LAYOUT(smtpcode_line, code);
+  LAYOUT(smtpcode_line, cls);
+  LAYOUT(smtpcode_line, subject);
+  LAYOUT(smtpcode_line, detail);
+  LAYOUT(smtpcode_line, flags);
   LAYOUT(smtpcode_line, enh_off);
+  LAYOUT(smtpcode_line, enh_len);
   LAYOUT(smtpcode_line, text_off);
+  LAYOUT(smtpcode_line, text_len);
   LAYOUT(smtpcode_line, length);
   SIZE(smtpcode_reply);
   LAYOUT(smtpcode_reply, code);
+  LAYOUT(smtpcode_reply, cls);
+  LAYOUT(smtpcode_reply, subject);
+  LAYOUT(smtpcode_reply, detail);
+  LAYOUT(smtpcode_reply, flags);
   LAYOUT(smtpcode_reply, enh_off);
+  LAYOUT(smtpcode_reply, enh_len);
   LAYOUT(smtpcode_reply, nlines);
   LAYOUT(smtpcode_reply, length);
   SIZE(smtpcode_verdict);
+  LAYOUT(smtpcode_verdict, code);
   LAYOUT(smtpcode_verdict, cls);
+  LAYOUT(smtpcode_verdict, subject);
+  LAYOUT(smtpcode_verdict, detail);
   LAYOUT(smtpcode_verdict, severity);
+  LAYOUT(smtpcode_verdict, reason);
+  LAYOUT(smtpcode_verdict, bounce);
+  LAYOUT(smtpcode_verdict, retry);
+  LAYOUT(smtpcode_verdict, scope);
   LAYOUT(smtpcode_verdict, by);
   LAYOUT(smtpcode_verdict, rule);
   LAYOUT(smtpcode_verdict, flags);
@@ -106,7 +121,29 @@ static void pushconstants(lua_State *L) {
   CONST(MAX_LINE); CONST(MAX_LINES); CONST(MAX_REPLY);
   CONST(MAX_TEXT); CONST(MAX_CLASSIFY); CONST(BOUNCE_MAX_SIZE);
   CONST(MESSAGE_MAX);
+  /* the FFI backend's classify reads these fields of smtpcode_verdict */
+  CONST(V_MISMATCH); CONST(V_TRUNCATED); CONST(V_DELAYED);
+  CONST(BY_NONE); CONST(BY_TEXT); CONST(RETRY_NO); CONST(RETRY_YES);
 #undef CONST
+}
+
+/* The names of the severities (by smtpcode_severity) and of the bounce
+** kinds (by smtpcode_bounce), the binding's interned strings, for the FFI
+** backend. */
+static void pushnames(lua_State *L) {
+  int i;
+  lua_createtable(L, 6, 1);
+  for (i = 0; i <= SMTPCODE_SEV_PERMANENT; i++) {
+    lua_pushstring(L, keynames[sevkeys[i] - 1]);
+    lua_rawseti(L, -2, i);
+  }
+  lua_setfield(L, -2, "_severity_names");
+  lua_createtable(L, 2, 0);
+  lua_pushstring(L, keynames[K_SOFT - 1]);
+  lua_rawseti(L, -2, SMTPCODE_BOUNCE_SOFT);
+  lua_pushstring(L, keynames[K_HARD - 1]);
+  lua_rawseti(L, -2, SMTPCODE_BOUNCE_HARD);
+  lua_setfield(L, -2, "_bounce_names");
 }
 
 /* The concerns, each in its own file; all get the upvalues K_CODE ..
@@ -135,6 +172,7 @@ SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   lua_setfield(L, -2, "_layout");
   pushconstants(L);
   lua_setfield(L, -2, "_constants");
+  pushnames(L);
   smtpcode_lstream_open(L); /* reader and format (lstream.c) */
   smtpcode_open_bounce(L);
   return 1;

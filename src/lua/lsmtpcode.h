@@ -43,6 +43,11 @@ enum {
 };
 
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
+
+/* The interned name of a severity (smtpcode_severity), by its value. */
+static const unsigned char sevkeys[SMTPCODE_SEV_PERMANENT + 1] = {
+  K_UNKNOWN, K_UNKNOWN, K_SUCCESS, K_INTERMEDIATE, K_TRANSIENT, K_PERMANENT
+};
 /* }====================================================== */
 
 /* Raise "bad argument #arg to 'fname' (msg)" (lsmtpcode.c). */
