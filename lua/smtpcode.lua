@@ -33,18 +33,11 @@ local capi = {
   classify = core.classify,
 }
 
-M.status_names = {}
-do
-  local K = core._constants
-  M.status_names[K.ESYNTAX] = "syntax"
-  M.status_names[K.EINCOMPLETE] = "incomplete"
-  M.status_names[K.EINCONSISTENT] = "inconsistent"
-  M.status_names[K.ETOOLONG] = "too_long"
-  M.status_names[K.ENOTFOUND] = "not_found"
-end
+-- error code names by negative status, as the core names them
+M.status_names = core._status_names
 
 local backends = { capi = capi }
-local ffiimpl = require("smtpcode.ffi").load(M.status_names)
+local ffiimpl = require("smtpcode.ffi").load()
 if ffiimpl then backends.ffi = ffiimpl end
 
 --- Switch the implementation of the hot functions ("ffi" or "capi").

@@ -336,6 +336,25 @@ describe("status", function()
   end)
 end)
 
+describe("status_names", function()
+  it("names, from the core, every error code parse and scan return", function()
+    local seen = {}
+    for _, s in ipairs({ "abc", "250-more", "250-a\r\n251 b", ("x"):rep(100000) }) do
+      local r, _, code = smtpcode.parse(s, { max_reply = 64 })
+      assert.is_nil(r, s:sub(1, 20))
+      seen[code] = true
+    end
+    local names = {}
+    for k, v in pairs(smtpcode.status_names) do
+      assert.is_true(k < 0, v)
+      names[v] = true
+    end
+    for code in pairs(seen) do assert.is_true(names[code], code) end
+    assert.are.same({ syntax = true, incomplete = true, inconsistent = true,
+                      too_long = true, not_found = true }, names)
+  end)
+end)
+
 describe("backends", function()
   it("give identical results for the same input", function()
     local list = smtpcode._backends()

@@ -144,6 +144,12 @@ static void pushnames(lua_State *L) {
   lua_pushstring(L, keynames[K_HARD - 1]);
   lua_rawseti(L, -2, SMTPCODE_BOUNCE_HARD);
   lua_setfield(L, -2, "_bounce_names");
+  lua_createtable(L, 0, 5); /* "syntax", ... by negative status */
+  for (i = -1; smtpcode_status_name(i) != NULL; i--) {
+    lua_pushstring(L, smtpcode_status_name(i));
+    lua_rawseti(L, -2, i);
+  }
+  lua_setfield(L, -2, "_status_names");
 }
 
 /* The concerns, each in its own file; all get the upvalues K_CODE ..
