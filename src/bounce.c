@@ -974,6 +974,25 @@ static int dashed(const char *s, size_t i) {
   return i > 0 && s[i - 1] == '-';
 }
 
+/* The rules that matched: at[k] the offset of rule k (-1: none), and the
+** matched indexes in file order (few: the loops over matches read them,
+** not every rule). */
+typedef struct hits {
+  long at[BF_MAX_RULES];
+  unsigned short k[BF_MAX_RULES];
+  int n;
+} hits;
+
+static void sethit(hits *h, int r, long off) {
+  int j = h->n++;
+  h->at[r] = off;
+  while (j > 0 && h->k[j - 1] > r) {
+    h->k[j] = h->k[j - 1];
+    j--;
+  }
+  h->k[j] = (unsigned short)r;
+}
+
 /* Whether rule ru applies to a text of kind where (a header named name). */
 static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
   if (ru->where != where) return 0;
@@ -987,7 +1006,8 @@ static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
 ** bytes only BF_END rules are wanted, and the scan stops at the first.
 */
 static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
-                  long *hit, long base, size_t head) {
+                  hits *hs, long base, size_t head) {
+  const long *hit = hs->at;
   const unsigned char *t = (const unsigned char *)s;
   unsigned h1, h2, pr;
   size_t i;
@@ -996,7 +1016,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
     const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_short[k]];
     if (ru->where == where && hit[smtpcode_bf_short[k]] < 0 && applies(ru, where, name, nl) &&
         rulehit(ru, s, n))
-      hit[smtpcode_bf_short[k]] = base;
+      sethit(hs, smtpcode_bf_short[k], base);
   }
   if (n < 3) return;
   pr = t[0];
@@ -1032,7 +1052,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
         plen = ru->len;
         if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
             applies(ru, where, name, nl) && (!ru->dash || dashed(s, i))) {
-          hit[r] = base + (long)i;
+          sethit(hs, r, base + (long)i);
           found = 1;
         }
       }
@@ -1042,10 +1062,10 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
 }
 
 /* The first rule of role that matched (file order), or -1. */
-static int matchrole(const long *hit, int role) {
-  int k;
-  for (k = 0; k < smtpcode_bf_nrules; k++)
-    if (hit[k] >= 0 && smtpcode_bf_rules[k].role == role) return k;
+static int matchrole(const hits *hs, int role) {
+  int j;
+  for (j = 0; j < hs->n; j++)
+    if (smtpcode_bf_rules[hs->k[j]].role == role) return hs->k[j];
   return -1;
 }
 
@@ -1058,7 +1078,7 @@ static int matchrole(const long *hit, int role) {
 ** past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
-static void scanrules(ctx *c, long *hit, size_t scanhead) {
+static void scanrules(ctx *c, hits *hit, size_t scanhead) {
   int k, started = 0, ended = 0;
   if (c->bnd) hscan(c->bnd, c->bndn, BW_BOUNDARY, NULL, 0, hit, 0, (size_t)-1);
   for (k = 0; k < c->ndsn; k++)
@@ -1088,9 +1108,9 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
     size_t head = n > scanhead ? scanhead : n;
     hscan(c->text, head, BW_BODY, NULL, 0, hit, 0, (size_t)-1);
     if (head == n) return;
-    for (k = 0; k < smtpcode_bf_nrules; k++) {
-      const bf_rule *ru = &smtpcode_bf_rules[k];
-      if (ru->where == BW_BODY && hit[k] >= 0) {
+    for (k = 0; k < hit->n; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[hit->k[k]];
+      if (ru->where == BW_BODY) {
         if (ru->role == BF_START) started = 1;
         else if (ru->role == BF_END) ended = 1;
       }
@@ -1170,15 +1190,15 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
 
 /* The free-text section: [*so, *eo) of the text, and the mta of its start
 ** rule. Returns 0 when no start phrase is in the text. */
-static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
+static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta) {
   const char *t = c->text;
   size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   long best = -1, end = -1;
   int k, bm = 0;
   if (t == NULL) return 0;
-  for (k = 0; k < smtpcode_bf_nrules; k++) {
-    const bf_rule *ru = &smtpcode_bf_rules[k];
-    long p = hit[k];
+  for (k = 0; k < hs->n; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    long p = hs->at[hs->k[k]];
     if (ru->role != BF_START || ru->where != BW_BODY) continue;
     if (p >= 0 && (best < 0 || p < best || (p == best && bm == 0 && ru->mta))) {
       best = p;
@@ -1186,9 +1206,9 @@ static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
     }
   }
   if (best < 0) { /* a report by its subject: the whole text */
-    for (k = 0; k < smtpcode_bf_nrules; k++) {
-      const bf_rule *ru = &smtpcode_bf_rules[k];
-      if (ru->role == BF_START && ru->where == BW_SUBJECT && hit[k] >= 0) {
+    for (k = 0; k < hs->n; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+      if (ru->role == BF_START && ru->where == BW_SUBJECT) {
         best = 0;
         bm = ru->mta;
         break;
@@ -1196,9 +1216,9 @@ static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
     }
     if (best < 0) return 0;
   }
-  for (k = 0; k < smtpcode_bf_nrules; k++) {
-    const bf_rule *ru = &smtpcode_bf_rules[k];
-    long p = hit[k];
+  for (k = 0; k < hs->n; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    long p = hs->at[hs->k[k]];
     if (ru->role != BF_END || ru->where != BW_BODY || p < 0) continue;
     if (p <= best) { /* seen before the start: look again after it */
       p = mime_wfind(t + best + 1, n - (size_t)best - 1, ru->text, ru->len);
@@ -1698,7 +1718,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   ctx cx, *c = &cx;
   size_t bstart, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
   int k, delayed, action, mta = 0;
-  long hit[BF_MAX_RULES];
+  hits hitset, *hit = &hitset;
   memset(out, 0, sizeof *out);
   memset(c, 0, sizeof *c);
   c->max_depth = SMTPCODE_BOUNCE_MAX_DEPTH;
@@ -1725,7 +1745,8 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   c->n = len;
   /* the top header block, read once: at least one field, each within
      max_header; the rules that look at header fields are matched here */
-  for (k = 0; k < smtpcode_bf_nrules; k++) hit[k] = -1;
+  for (k = 0; k < smtpcode_bf_nrules; k++) hit->at[k] = -1;
+  hit->n = 0;
   c->hdr = msg + start;
   {
     int fields = 0, nfields = 0, nrecv = 0;
