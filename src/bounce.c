@@ -520,8 +520,10 @@ static int commandof(const char *s, size_t n) {
   for (i = 0; i < lim; i++) {
     unsigned bits = first[(unsigned char)s[i]];
     if (bits == 0) continue;
-    for (j = 0; j < sizeof k / sizeof k[0]; j++)
-      if ((bits >> j & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
+    if (i + 1 >= lim) break;
+    for (j = 0; bits; j++, bits >>= 1) /* the second byte first, then the rest */
+      if ((bits & 1u) && lower(s[i + 1]) == (unsigned char)k[j].z[1] && lim - i >= k[j].len &&
+          mime_ieq(s + i, k[j].len, k[j].z))
         return k[j].cmd;
   }
   return SMTPCODE_CMD_NONE;
