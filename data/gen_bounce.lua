@@ -223,6 +223,34 @@ for i = 0, 8191 do
 end
 c[#c + 1] = "};"
 
+-- the filter of a scan that reads every second position i: bit (x << 8 | y)
+-- is set when the raw bytes x, y at i, i + 1 may be the first two bytes of a
+-- hashed phrase (a match at i) or its second and third (a match at i - 1);
+-- a space there matches a run of blanks, so a blank may follow it
+local pairs2 = {}
+for k in pairs(firsttwo) do pairs2[k] = true end
+for k = 1, #out do
+  if texts[k] then
+    local b2, b3 = texts[k]:byte(2, 3)
+    b2, b3 = fold(b2), fold(b3)
+    pairs2[b2 * 256 + b3] = true
+    if b2 == 32 then pairs2[32 * 256 + 32] = true end
+  end
+end
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned char smtpcode_bf_pair2[65536 / 8] = {"
+row = {}
+for i = 0, 8191 do
+  local v = 0
+  for bit = 0, 7 do
+    local x = i * 8 + bit
+    if pairs2[fold(math.floor(x / 256)) * 256 + fold(x % 256)] then v = v + 2 ^ bit end
+  end
+  row[#row + 1] = string.format("%d,", math.floor(v))
+  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+c[#c + 1] = "};"
+
 -- rules that look at a named header field: their indexes
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned short smtpcode_bf_hdr[] = {"

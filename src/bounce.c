@@ -1002,16 +1002,62 @@ static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
 }
 
 /*
-** Match every rule of kind where against s[0..n) in one pass: positions are
-** filtered by the hash of their first three bytes, then compared with the
-** rules of that hash. hit[k] gets the first offset (+ base). Past head
-** bytes only BF_END rules are wanted, and the scan stops at the first.
+** The rules of kind where that match s[0..n) at i (i + 2 < n), among those
+** of the hash of its first three bytes; hit offsets are base + i. Returns
+** 1 when one matched.
+*/
+static int hat(const unsigned char *t, size_t n, size_t i, int where, const char *name,
+               size_t nl, hits *hs, long base, size_t head) {
+  const long *hit = hs->at;
+  unsigned h1, h, pr = (unsigned)t[i] << 8 | t[i + 1];
+  int x, found = 0, known = 0;
+  size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
+  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return 0;
+  h1 = hfold(t[i + 1]);
+  h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
+  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return 0;
+  for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
+    int r = smtpcode_bf_byhash[x];
+    const bf_rule *ru = &smtpcode_bf_rules[r];
+    size_t lcp = smtpcode_bf_lcp[x], j;
+    /* the entry before (sorted by phrase) tells without comparing: a
+       phrase that shares the byte where it failed fails there too, the
+       same phrase gives the same answer */
+    if (known && lcp > pj) j = pj;
+    else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
+    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 ||
+             (i >= head && ru->role != BF_END) || !applies(ru, where, name, nl)) {
+      known = 0;
+      continue;
+    } else if (ru->len > 3 && ru->text[1] != ' ' && ru->text[2] != ' ' && i + 3 < n &&
+               hfold(t[i + 3]) != (unsigned char)ru->text[3])
+      j = 3; /* the fourth byte differs: a failure at 3 or before */
+    else
+      j = wat(t, n, i, ru->text, ru->len);
+    known = 1;
+    pj = j;
+    plen = ru->len;
+    if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
+        applies(ru, where, name, nl) && (!ru->dash || dashed((const char *)t, i))) {
+      sethit(hs, r, base + (long)i);
+      found = 1;
+    }
+  }
+  return found;
+}
+
+/*
+** Match every rule of kind where against s[0..n) in one pass: every second
+** position i is filtered by the pair at i, i + 1 (smtpcode_bf_pair2: a
+** phrase may start at i - 1 or i), those that pass by the pair and hash of
+** the first three bytes of each start (hat). hit[k] gets the first offset
+** (+ base). Past head bytes only BF_END rules are wanted, and the scan
+** stops at the first.
 */
 static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
                   hits *hs, long base, size_t head) {
   const long *hit = hs->at;
   const unsigned char *t = (const unsigned char *)s;
-  unsigned h1, h2, pr;
   size_t i;
   int k;
   for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
@@ -1021,45 +1067,13 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       sethit(hs, smtpcode_bf_short[k], base);
   }
   if (n < 3) return;
-  pr = t[0];
-  for (i = 0; i + 2 < n; i++) {
-    unsigned h;
-    /* most positions fail the pair filter: one load, no hashing */
-    pr = (pr << 8 | t[i + 1]) & 0xffffu;
-    if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) continue;
-    h1 = hfold(t[i + 1]);
-    h2 = hfold(t[i + 2]);
-    h = ((hfold(t[i]) * 31 + h1) * 31 + h2) % BF_HASH;
-    if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
-      int x, found = 0;
-      size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
-      int known = 0;
-      for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
-        int r = smtpcode_bf_byhash[x];
-        const bf_rule *ru = &smtpcode_bf_rules[r];
-        size_t lcp = smtpcode_bf_lcp[x], j;
-        /* the entry before (sorted by phrase) tells without comparing: a
-           phrase that shares the byte where it failed fails there too, the
-           same phrase gives the same answer */
-        if (known && lcp > pj) j = pj;
-        else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
-        else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 ||
-                 (i >= head && ru->role != BF_END) || !applies(ru, where, name, nl)) {
-          known = 0;
-          continue;
-        } else
-          j = wat(t, n, i, ru->text, ru->len);
-        known = 1;
-        pj = j;
-        plen = ru->len;
-        if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
-            applies(ru, where, name, nl) && (!ru->dash || dashed(s, i))) {
-          sethit(hs, r, base + (long)i);
-          found = 1;
-        }
-      }
-      if (found && i >= head) return;
-    }
+  for (i = 0; i + 1 < n; i += 2) {
+    /* most pairs fail the filter: one load, no hashing */
+    unsigned pr = (unsigned)t[i] << 8 | t[i + 1];
+    size_t at0;
+    if (!(smtpcode_bf_pair2[pr >> 3] & (1u << (pr & 7)))) continue;
+    for (at0 = i > 0 ? i - 1 : 0; at0 <= i && at0 + 2 < n; at0++)
+      if (hat(t, n, at0, where, name, nl, hs, base, head) && at0 >= head) return;
   }
 }
 

@@ -240,15 +240,24 @@ static int hexval(unsigned char c) {
   return -1;
 }
 
+/* The bytes that end a plain run of quoted-printable text. */
+static const unsigned char qpstop[256] = {['='] = 1, ['\r'] = 1, ['\n'] = 1};
+
 size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
   size_t i = 0, o = 0;
   while (i < n && o < cap) {
     unsigned char c = (unsigned char)s[i];
-    if (c != '=' && !isblank_(c)) { /* a run of plain bytes, copied at once */
-      size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n;
-      while (j < lim && s[j] != '=' && !isblank_(s[j])) j++;
-      memcpy(dst + o, s + i, j - i);
-      o += j - i;
+    if (!qpstop[c]) {
+      /* a run of plain bytes up to '=' or a line end, copied at once; the
+         blanks that end a line are dropped (decoded "=20" ones are not:
+         they end a run) */
+      size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n, k;
+      while (j < lim && !qpstop[(unsigned char)s[j]]) j++;
+      k = j;
+      if (j == n || s[j] == '\r' || s[j] == '\n')
+        while (k > i && isblank_(s[k - 1])) k--;
+      memcpy(dst + o, s + i, k - i);
+      o += k - i;
       i = j;
       continue;
     }
@@ -270,17 +279,7 @@ size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
       i++;
       continue;
     }
-    if (isblank_(c)) { /* trailing blanks of a line are dropped */
-      size_t j = i;
-      while (j < n && isblank_(s[j])) j++;
-      if (j >= n || s[j] == '\r' || s[j] == '\n') {
-        i = j;
-        continue;
-      }
-      while (i < j && o < cap) dst[o++] = s[i++]; /* the run, read once */
-      continue;
-    }
-    dst[o++] = (char)c;
+    dst[o++] = (char)c; /* a line end */
     i++;
   }
   return o;
