@@ -223,31 +223,54 @@ for i = 0, 8191 do
 end
 c[#c + 1] = "};"
 
--- the filter of a scan that reads every second position i: bit (x << 8 | y)
--- is set when the raw bytes x, y at i, i + 1 may be the first two bytes of a
--- hashed phrase (a match at i) or its second and third (a match at i - 1);
--- a space there matches a run of blanks, so a blank may follow it
-local pairs2 = {}
-for k in pairs(firsttwo) do pairs2[k] = true end
+-- the filters of a scan that reads every step-th position i, one for the
+-- body and one for the other texts: bit (x << 8 | y) is set when the raw
+-- bytes x, y at i, i + 1 may be the bytes d, d + 1 of a hashed phrase of that
+-- kind that starts at i - d (d < step). Bytes up to the first space of a
+-- phrase stand at fixed offsets; at the space a blank may follow it (a space
+-- matches a run of blanks), past it nothing is known: the step of a kind is
+-- the least such limit among its phrases (at most 4).
+local STEPMAX = 4
+local function wherekind(l) return l:find(", BW_BODY, ", 1, true) and 1 or 2 end
+local steps = { STEPMAX, STEPMAX }
 for k = 1, #out do
-  if texts[k] then
-    local b2, b3 = texts[k]:byte(2, 3)
-    b2, b3 = fold(b2), fold(b3)
-    pairs2[b2 * 256 + b3] = true
-    if b2 == 32 then pairs2[32 * 256 + 32] = true end
+  local t = texts[k]
+  if t then
+    local p = t:find(" ", 1, true)
+    local lim = #t - 1
+    if p and p < lim then lim = p end
+    local g = wherekind(out[k])
+    if lim < steps[g] then steps[g] = lim end
+  end
+end
+local sets = { {}, {} }
+for k = 1, #out do
+  local t = texts[k]
+  if t then
+    local set = sets[wherekind(out[k])]
+    for d = 0, steps[wherekind(out[k])] - 1 do
+      local b1, b2 = fold(t:byte(d + 1)), fold(t:byte(d + 2))
+      set[b1 * 256 + b2] = true
+      if b1 == 32 then set[32 * 256 + 32] = true end
+    end
   end
 end
 c[#c + 1] = ""
-c[#c + 1] = "const unsigned char smtpcode_bf_pair2[65536 / 8] = {"
-row = {}
-for i = 0, 8191 do
-  local v = 0
-  for bit = 0, 7 do
-    local x = i * 8 + bit
-    if pairs2[fold(math.floor(x / 256)) * 256 + fold(x % 256)] then v = v + 2 ^ bit end
+c[#c + 1] = string.format("const int smtpcode_bf_step[2] = {%d, %d};", steps[1], steps[2])
+c[#c + 1] = "const unsigned char smtpcode_bf_stepfilter[2][65536 / 8] = {"
+for g = 1, 2 do
+  c[#c + 1] = "  {"
+  row = {}
+  for i = 0, 8191 do
+    local v = 0
+    for bit = 0, 7 do
+      local x = i * 8 + bit
+      if sets[g][fold(math.floor(x / 256)) * 256 + fold(x % 256)] then v = v + 2 ^ bit end
+    end
+    row[#row + 1] = string.format("%d,", math.floor(v))
+    if #row == 32 then c[#c + 1] = "    " .. table.concat(row, " "); row = {} end
   end
-  row[#row + 1] = string.format("%d,", math.floor(v))
-  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+  c[#c + 1] = "  },"
 end
 c[#c + 1] = "};"
 

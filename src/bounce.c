@@ -1047,9 +1047,9 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
 }
 
 /*
-** Match every rule of kind where against s[0..n) in one pass: every second
-** position i is filtered by the pair at i, i + 1 (smtpcode_bf_pair2: a
-** phrase may start at i - 1 or i), those that pass by the pair and hash of
+** Match every rule of kind where against s[0..n) in one pass: every step-th
+** position i is filtered by the pair at i, i + 1 (smtpcode_bf_stepfilter: a
+** phrase may start from i - step + 1 to i), those that pass by the pair and hash of
 ** the first three bytes of each start (hat). hit[k] gets the first offset
 ** (+ base). Past head bytes only BF_END rules are wanted, and the scan
 ** stops at the first.
@@ -1057,9 +1057,9 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
 static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
                   hits *hs, long base, size_t head) {
   const long *hit = hs->at;
-  const unsigned char *t = (const unsigned char *)s;
-  size_t i;
-  int k;
+  const unsigned char *t = (const unsigned char *)s, *filter;
+  size_t i, step;
+  int k, g;
   for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
     const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_short[k]];
     if (ru->where == where && hit[smtpcode_bf_short[k]] < 0 && applies(ru, where, name, nl) &&
@@ -1067,12 +1067,15 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       sethit(hs, smtpcode_bf_short[k], base);
   }
   if (n < 3) return;
-  for (i = 0; i + 1 < n; i += 2) {
+  g = where == BW_BODY ? 0 : 1;
+  step = (size_t)smtpcode_bf_step[g];
+  filter = smtpcode_bf_stepfilter[g];
+  for (i = 0; i + 1 < n; i += step) {
     /* most pairs fail the filter: one load, no hashing */
     unsigned pr = (unsigned)t[i] << 8 | t[i + 1];
     size_t at0;
-    if (!(smtpcode_bf_pair2[pr >> 3] & (1u << (pr & 7)))) continue;
-    for (at0 = i > 0 ? i - 1 : 0; at0 <= i && at0 + 2 < n; at0++)
+    if (!(filter[pr >> 3] & (1u << (pr & 7)))) continue;
+    for (at0 = i >= step ? i - step + 1 : 0; at0 <= i && at0 + 2 < n; at0++)
       if (hat(t, n, at0, where, name, nl, hs, base, head) && at0 >= head) return;
   }
 }

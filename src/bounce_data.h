@@ -53,9 +53,11 @@ extern const int smtpcode_bf_nshort;
 /* a filter before the hash: bit (x << 8 | y) set when raw bytes x, y fold
    to the first two bytes of a hashed phrase */
 extern const unsigned char smtpcode_bf_pair[65536 / 8];
-/* the filter of a scan by twos: bit (x << 8 | y) set when raw bytes x, y
-   may be a hashed phrase's first two bytes or its second and third */
-extern const unsigned char smtpcode_bf_pair2[65536 / 8];
+/* the scan reads every step-th position ([0]: the body, [1]: the other
+   texts): bit (x << 8 | y) of stepfilter is set when raw bytes x, y may be
+   the bytes d, d + 1 (d < step) of a hashed phrase of that kind */
+extern const int smtpcode_bf_step[2];
+extern const unsigned char smtpcode_bf_stepfilter[2][65536 / 8];
 /* rules that look at a named header field (BW_HEADER) */
 extern const unsigned short smtpcode_bf_hdr[];
 extern const int smtpcode_bf_nhdr;
