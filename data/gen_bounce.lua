@@ -274,6 +274,30 @@ for g = 1, 2 do
 end
 c[#c + 1] = "};"
 
+-- the hashed rules of each kind of text (BW_*), in file order:
+-- smtpcode_bf_bywhere[smtpcode_bf_wherestart[w] .. smtpcode_bf_wherestart[w + 1] - 1]
+local WHERES = { "BW_BODY", "BW_SUBJECT", "BW_FROM", "BW_RECEIVED", "BW_BOUNDARY", "BW_DSN",
+  "BW_HEADER", "BW_MTA" }
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_bywhere[] = {"
+local starts, nw = { 0 }, 0
+row = {}
+for w, name in ipairs(WHERES) do
+  for k, l in ipairs(out) do
+    if texts[k] and l:find(", " .. name .. ", ", 1, true) then
+      row[#row + 1] = (k - 1) .. ","
+      nw = nw + 1
+      if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+    end
+  end
+  starts[w + 1] = nw
+end
+if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
+c[#c + 1] = "};"
+row = {}
+for w = 0, #WHERES + 1 do row[#row + 1] = tostring(w == 0 and 0 or starts[w]) end
+c[#c + 1] = "const unsigned short smtpcode_bf_wherestart[BW_MTA + 2] = {" .. table.concat(row, ", ") .. "};"
+
 -- rules that look at a named header field: their indexes
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned short smtpcode_bf_hdr[] = {"

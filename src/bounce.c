@@ -1047,6 +1047,42 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
 }
 
 /*
+** The first offset where rule ru matches t[0..n) as hat would find it (the
+** hash of the first three bytes its own, the phrase matched, a ruler's dash
+** before), or -1. Only the positions of its first byte (either case) are
+** looked at: memchr, each pointer moving forward only.
+*/
+static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
+  unsigned char c0 = (unsigned char)ru->text[0], c1 = c0;
+  const unsigned char *pl = NULL, *pu = NULL, *none = t + n;
+  size_t i = 0;
+  if (c0 >= 'a' && c0 <= 'z') c1 = (unsigned char)(c0 - 32);
+  while (i + 2 < n) {
+    unsigned h;
+    if (pl == NULL || pl < t + i) {
+      pl = memchr(t + i, c0, n - i);
+      if (pl == NULL) pl = none;
+    }
+    if (c1 == c0) pu = pl;
+    else if (pu == NULL || pu < t + i) {
+      pu = memchr(t + i, c1, n - i);
+      if (pu == NULL) pu = none;
+    }
+    i = (size_t)((pl < pu ? pl : pu) - t);
+    if (i + 2 >= n) break;
+    h = ((hfold(t[i]) * 31 + hfold(t[i + 1])) * 31 + hfold(t[i + 2])) % BF_HASH;
+    if (h == ru->hash && wat(t, n, i, ru->text, ru->len) == ru->len &&
+        (!ru->dash || dashed((const char *)t, i)))
+      return (long)i;
+    i++;
+  }
+  return -1;
+}
+
+/* Kinds of text with so few phrases that each is looked for on its own. */
+#define FEW_RULES 6
+
+/*
 ** Match every rule of kind where against s[0..n) in one pass: every step-th
 ** position i is filtered by the pair at i, i + 1 (smtpcode_bf_stepfilter: a
 ** phrase may start from i - step + 1 to i), those that pass by the pair and hash of
@@ -1067,6 +1103,15 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       sethit(hs, smtpcode_bf_short[k], base);
   }
   if (n < 3) return;
+  if (where != BW_HEADER && head == (size_t)-1 &&
+      smtpcode_bf_wherestart[where + 1] - smtpcode_bf_wherestart[where] <= FEW_RULES) {
+    for (k = smtpcode_bf_wherestart[where]; k < smtpcode_bf_wherestart[where + 1]; k++) {
+      int r = smtpcode_bf_bywhere[k];
+      long p;
+      if (hit[r] < 0 && (p = firstat(t, n, &smtpcode_bf_rules[r])) >= 0) sethit(hs, r, base + p);
+    }
+    return;
+  }
   g = where == BW_BODY ? 0 : 1;
   step = (size_t)smtpcode_bf_step[g];
   filter = smtpcode_bf_stepfilter[g];

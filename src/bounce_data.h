@@ -58,6 +58,10 @@ extern const unsigned char smtpcode_bf_pair[65536 / 8];
    the bytes d, d + 1 (d < step) of a hashed phrase of that kind */
 extern const int smtpcode_bf_step[2];
 extern const unsigned char smtpcode_bf_stepfilter[2][65536 / 8];
+/* the hashed rules of kind w, in file order: bywhere[wherestart[w] ..
+   wherestart[w + 1] - 1] (wherestart[0] = wherestart[1] = 0) */
+extern const unsigned short smtpcode_bf_bywhere[];
+extern const unsigned short smtpcode_bf_wherestart[BW_MTA + 2];
 /* rules that look at a named header field (BW_HEADER) */
 extern const unsigned short smtpcode_bf_hdr[];
 extern const int smtpcode_bf_nhdr;
