@@ -516,14 +516,18 @@ static int commandof(const char *s, size_t n) {
       ['e'] = 0x210, ['E'] = 0x210, ['f'] = 0x020, ['F'] = 0x020, ['d'] = 0x040,
       ['D'] = 0x040, ['a'] = 0x080, ['A'] = 0x080, ['>'] = 0x100, ['h'] = 0x400,
       ['H'] = 0x400, ['c'] = 0x800, ['C'] = 0x800};
+  /* ... and those whose second byte each byte may be */
+  static const unsigned short second[256] = {
+      ['c'] = 0x003, ['C'] = 0x003, ['r'] = 0x004, ['R'] = 0x004, ['a'] = 0x048,
+      ['A'] = 0x048, ['n'] = 0x010, ['N'] = 0x010, ['i'] = 0x020, ['I'] = 0x020,
+      ['f'] = 0x080, ['F'] = 0x080, ['>'] = 0x100, ['h'] = 0x200, ['H'] = 0x200,
+      ['e'] = 0x400, ['E'] = 0x400, ['o'] = 0x800, ['O'] = 0x800};
   size_t i, j, lim = n > 8192 ? 8192 : n;
-  for (i = 0; i < lim; i++) {
-    unsigned bits = first[(unsigned char)s[i]];
+  for (i = 0; i + 1 < lim; i++) {
+    unsigned bits = first[(unsigned char)s[i]] & second[(unsigned char)s[i + 1]];
     if (bits == 0) continue;
-    if (i + 1 >= lim) break;
-    for (j = 0; bits; j++, bits >>= 1) /* the second byte first, then the rest */
-      if ((bits & 1u) && lower(s[i + 1]) == (unsigned char)k[j].z[1] && lim - i >= k[j].len &&
-          mime_ieq(s + i, k[j].len, k[j].z))
+    for (j = 0; bits; j++, bits >>= 1)
+      if ((bits & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
         return k[j].cmd;
   }
   return SMTPCODE_CMD_NONE;
@@ -1816,6 +1820,12 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     int fields = 0, nfields = 0, nrecv = 0;
     const char *ct = NULL, *cte = NULL, *h = c->hdr;
     size_t ctn = 0, cten = 0, hn = len - start;
+    /* the lengths of the names rules name (bit 0: one of 64 bytes or more) */
+    unsigned long long hdrlens = 0;
+    for (k = 0; k < smtpcode_bf_nhdr; k++) {
+      unsigned hl = smtpcode_bf_rules[smtpcode_bf_hdr[k]].hlen;
+      hdrlens |= 1ull << (hl < 64 ? hl : 0);
+    }
     i = 0;
     for (;;) {
       size_t nm, nl, v, vl;
@@ -1852,6 +1862,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         }
       }
       if (where == BW_HEADER) { /* a field that some rule names? */
+        if (nl < 64 ? !(hdrlens >> nl & 1u) : !(hdrlens & 1u)) continue;
         for (k = 0; k < smtpcode_bf_nhdr; k++)
           if (applies(&smtpcode_bf_rules[smtpcode_bf_hdr[k]], BW_HEADER, name, nl)) break;
         if (k == smtpcode_bf_nhdr) continue;
