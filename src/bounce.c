@@ -959,15 +959,14 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
 static size_t wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
   size_t j = 0, k = i;
   while (j < m) {
-    unsigned char zc = (unsigned char)z[j];
-    if (k >= n) return j;
-    if (zc != ' ') {
-      if (hfold(s[k]) != zc) return j;
-      j++;
-      k++;
-      continue;
-    }
-    if (hfold(s[k]) != ' ') return j;
+    /* the bytes up to the next space of z, then the run of blanks */
+    size_t lim = k >= n ? 0 : m - j < n - k ? m - j : n - k, e = 0;
+    const unsigned char *zz = (const unsigned char *)z + j, *ss = s + k;
+    while (e < lim && zz[e] != ' ' && hfold(ss[e]) == zz[e]) e++;
+    j += e;
+    k += e;
+    if (j == m) return m;
+    if (k >= n || z[j] != ' ' || hfold(s[k]) != ' ') return j;
     while (k < n && hfold(s[k]) == ' ') k++;
     j++;
   }
