@@ -38,10 +38,23 @@ size_t mime_next(const char *s, size_t n, size_t e) {
   return e;
 }
 
+/* ASCII lowercase, by table. */
+static const unsigned char lowtab[256] = {
+#define L4(b) lw(b), lw(b + 1), lw(b + 2), lw(b + 3)
+#define L16(b) L4(b), L4(b + 4), L4(b + 8), L4(b + 12)
+#define L64(b) L16(b), L16(b + 16), L16(b + 32), L16(b + 48)
+#define lw(b) ((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
+    L64(0), L64(64), L64(128), L64(192)
+#undef lw
+#undef L64
+#undef L16
+#undef L4
+};
+
 int mime_ieq(const char *s, size_t n, const char *z) {
   size_t i;
   for (i = 0; i < n; i++)
-    if (z[i] == '\0' || lower(s[i]) != (unsigned char)z[i]) return 0;
+    if (lowtab[(unsigned char)s[i]] != (unsigned char)z[i] || z[i] == '\0') return 0;
   return z[n] == '\0';
 }
 
@@ -112,6 +125,11 @@ void mime_trim(const char *s, size_t *o, size_t *l) {
     (*l)--;
 }
 
+/* The bytes that end a field name: ':', blanks, controls. */
+static const unsigned char namestop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, [':'] = 1};
+
 size_t mime_field(const char *s, size_t n, size_t i, size_t max,
                   size_t *name, size_t *name_len, size_t *val,
                   size_t *val_len, int *too_long) {
@@ -121,7 +139,7 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
   *val = i;
   *val_len = 0;
   if (i >= n || e == i) return i; /* empty line: end of the block */
-  while (j < e && s[j] != ':' && (unsigned char)s[j] > ' ') j++;
+  while (j < e && !namestop[(unsigned char)s[j]]) j++;
   end = j;
   while (j < e && isblank_(s[j])) j++; /* "Name :" */
   if (j < e && s[j] == ':' && end > i) {
