@@ -270,6 +270,15 @@ size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
          blanks that end a line are dropped (decoded "=20" ones are not:
          they end a run) */
       size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n, k;
+      while (lim - j >= 8) { /* eight bytes at a time while none stops */
+        unsigned long long w, a, b, d;
+        memcpy(&w, s + j, 8);
+        a = w ^ (ONES * '=');
+        b = w ^ (ONES * '\r');
+        d = w ^ (ONES * '\n');
+        if (haszero(a) | haszero(b) | haszero(d)) break;
+        j += 8;
+      }
       while (j < lim && !qpstop[(unsigned char)s[j]]) j++;
       k = j;
       if (j == n || s[j] == '\r' || s[j] == '\n')
