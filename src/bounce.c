@@ -1694,6 +1694,12 @@ static void returned(ctx *c) {
       } else
         o->subject = sp(c, val, vn);
     }
+    if (o->message_id.len && o->from.len && o->to.len && o->date.len && o->subject.len) {
+      /* nothing more to take: the end of the block, line by line */
+      size_t b;
+      i += hblock(c->ret + i, c->retn - i, &b);
+      break;
+    }
   }
   c->retn = i; /* the header block */
   o->headers = sp(c, c->ret, c->retn);
