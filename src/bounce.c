@@ -62,6 +62,11 @@ typedef struct ctx {
   const char *fb, *text, *html, *ret, *xfr, *retall, *htmlcte;
   size_t fbn, textn, htmln, retn, xfrn, retalln, htmlcten;
   int too_long;
+  /* the text part is decoded only when it is read (tpending: c->text is
+     still as written, of transfer encoding tcte) */
+  const char *tcte;
+  size_t tcten;
+  int tpending;
   const char *recv[RECEIVED_HEAD]; /* the newest Received fields' values */
   size_t recvn[RECEIVED_HEAD];
   int nrecv;
@@ -288,7 +293,13 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
       c->retalln = c->retn;
     }
   } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
-    if (c->text == NULL) decode(c, bp, bn, cte, cten, &c->text, &c->textn);
+    if (c->text == NULL) { /* decoded when read (textnow) */
+      c->text = bp;
+      c->textn = bn;
+      c->tcte = cte;
+      c->tcten = cten;
+      c->tpending = 1;
+    }
   } else if (ctis(ct, ctn, "text/html")) {
     if (c->html == NULL) { /* decoded only when no text/plain part exists */
       c->html = bp;
@@ -1145,6 +1156,16 @@ static int matchrole(const hits *hs, int role) {
 ** past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
+/* Decode the text part, if not done yet. */
+static void textnow(ctx *c) {
+  if (c->tpending) {
+    const char *p = c->text;
+    size_t n = c->textn;
+    c->tpending = 0;
+    decode(c, p, n, c->tcte, c->tcten, &c->text, &c->textn);
+  }
+}
+
 static void scanrules(ctx *c, hits *hit, size_t scanhead) {
   int k, started = 0, ended = 0;
   if (c->bnd) hscan(c->bnd, c->bndn, BW_BOUNDARY, NULL, 0, hit, 0, (size_t)-1);
@@ -1168,8 +1189,17 @@ static void scanrules(ctx *c, hits *hit, size_t scanhead) {
                 !(c->r[k].diag_type.len == 6 && mime_ieq(at(c, c->r[k].diag_type), 6, "x-unix"));
          k++) {
     }
-    if (k == c->out->nrcpt) return;
+    if (k == c->out->nrcpt) {
+      /* nor does anything after: the text part is not decoded at all */
+      if (c->tpending) {
+        c->text = NULL;
+        c->textn = 0;
+        c->tpending = 0;
+      }
+      return;
+    }
   }
+  textnow(c);
   {
     size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
     size_t head = n > scanhead ? scanhead : n;
@@ -1880,9 +1910,13 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     body(c, ct, ctn, cte, cten, h + bstart, hn - bstart, 0);
   }
   if (c->ret) returned(c);
-  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all, */
-    decode(c, c->html, c->htmln > MAX_HTML ? MAX_HTML : c->htmln, c->htmlcte, c->htmlcten,
-           &c->text, &c->textn); /* as far as an error section can be */
+  if (c->text == NULL && c->html) { /* an HTML-only report: its text, tags and all, */
+    c->text = c->html; /* as far as an error section can be */
+    c->textn = c->htmln > MAX_HTML ? MAX_HTML : c->htmln;
+    c->tcte = c->htmlcte;
+    c->tcten = c->htmlcten;
+    c->tpending = 1;
+  }
 
   if (c->fb == NULL) {
     int j;
