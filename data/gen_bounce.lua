@@ -93,8 +93,10 @@ for _, r in ipairs(rows) do
     bodyhash[hash] = true
   end
   texts[#out + 1] = (#text >= 3 and role ~= "BF_REASON") and text or false
-  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s}, /* line %d */",
-    m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), r._line)
+  local sp1 = (role ~= "BF_REASON" and text:find(" ", 1, true) or 1) - 1
+  if sp1 > 255 then sp1 = 0 end
+  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s, %d}, /* line %d */",
+    m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), sp1, r._line)
 end
 
 local c = {}

@@ -1046,6 +1046,10 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
     } else if (ru->len > 3 && ru->text[1] != ' ' && ru->text[2] != ' ' && i + 3 < n &&
                hfold(t[i + 3]) != (unsigned char)ru->text[3])
       j = 3; /* the fourth byte differs: a failure at 3 or before */
+    else if (ru->sp1 && ru->sp1 + 1u < ru->len && i + ru->sp1 + 1 < n &&
+             hfold(t[i + ru->sp1 + 1]) != ' ' &&
+             hfold(t[i + ru->sp1 + 1]) != (unsigned char)ru->text[ru->sp1 + 1])
+      j = ru->sp1 + 1u; /* one blank, then not the next word: a failure there or before */
     else
       j = wat(t, n, i, ru->text, ru->len);
     known = 1;

@@ -33,6 +33,7 @@ typedef struct bf_rule {
   unsigned short hash; /* len >= 3: hash of the first three bytes */
   const char *header;  /* lowercase field name (BW_HEADER), else "" */
   const char *text;    /* lowercase ASCII phrase (may be empty) */
+  unsigned char sp1;   /* index of the first space of text (0: none) */
 } bf_rule;
 
 extern const bf_rule smtpcode_bf_rules[];
