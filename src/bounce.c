@@ -249,6 +249,7 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
 
 static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cten,
                  const char *bp, size_t bn, int depth) {
+  size_t tyo = 0, tyl = 0;
   if (ct && ctprefix(ct, ctn, "multipart/")) {
     size_t po, pl;
     if (ctis(ct, ctn, "multipart/report") && mime_param(ct, ctn, "report-type", &po, &pl) &&
@@ -272,18 +273,26 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
     }
     return;
   }
-  if (ct && (ctis(ct, ctn, "message/delivery-status") ||
-             ctis(ct, ctn, "message/global-delivery-status"))) {
+  /* the type, once: up to ';', blanks trimmed */
+  if (ct) {
+    size_t k = 0;
+    while (k < ctn && ct[k] != ';') k++;
+    tyl = k;
+    mime_trim(ct, &tyo, &tyl);
+  }
+#define TY(z) (tyl == sizeof(z) - 1 && mime_ieq(ct + tyo, tyl, z))
+  if (ct && (TY("message/delivery-status") ||
+             TY("message/global-delivery-status"))) {
     if (c->ndsn < MAX_DSN) {
       decode(c, bp, bn, cte, cten, &c->dsn[c->ndsn], &c->dsnn[c->ndsn]);
       c->ndsn++;
     }
-  } else if (ct && ctis(ct, ctn, "message/feedback-report")) {
+  } else if (ct && TY("message/feedback-report")) {
     if (c->fb == NULL) decode(c, bp, bn, cte, cten, &c->fb, &c->fbn);
-  } else if (ct && (ctis(ct, ctn, "message/rfc822") || ctis(ct, ctn, "message/global") ||
-                    ctis(ct, ctn, "text/rfc822-headers") ||
-                    ctis(ct, ctn, "message/global-headers") ||
-                    ctis(ct, ctn, "message/partial"))) {
+  } else if (ct && (TY("message/rfc822") || TY("message/global") ||
+                    TY("text/rfc822-headers") ||
+                    TY("message/global-headers") ||
+                    TY("message/partial"))) {
     if (c->ret == NULL) { /* only its header block is read (returned()) */
       size_t lim = bn > RET_MAX ? RET_MAX : bn, b2;
       if (cte && ctis(cte, cten, "quoted-printable")) /* the header, not the body */
@@ -292,7 +301,7 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
       c->retall = c->ret;
       c->retalln = c->retn;
     }
-  } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
+  } else if (ct == NULL || TY("text/plain") || ctprefix(ct, ctn, "text/plain")) {
     if (c->text == NULL) { /* decoded when read (textnow) */
       c->text = bp;
       c->textn = bn;
@@ -300,7 +309,7 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
       c->tcten = cten;
       c->tpending = 1;
     }
-  } else if (ctis(ct, ctn, "text/html")) {
+  } else if (TY("text/html")) {
     if (c->html == NULL) { /* decoded only when no text/plain part exists */
       c->html = bp;
       c->htmln = bn;
@@ -308,6 +317,7 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
       c->htmlcten = cten;
     }
   }
+#undef TY
 }
 
 /* }====================================================== */
