@@ -276,6 +276,38 @@ for g = 1, 2 do
 end
 c[#c + 1] = "};"
 
+-- the body scan on the text with blank runs made one space (src/bounce.c
+-- hscan): Wu-Manber over the phrases' first wmmin bytes (wmmin: the
+-- shortest body phrase). wmshift[h] is how far the end of a window may move
+-- on when the three bytes it ends with hash to h: (a * 961 + b * 31 + c) % 8192
+local wmmin = 255
+for k = 1, #out do
+  if texts[k] and out[k]:find(", BW_BODY, ", 1, true) and #texts[k] < wmmin then wmmin = #texts[k] end
+end
+if wmmin < 3 then fail("a body phrase needs 3 bytes") end
+local wmshift = {}
+for h = 0, 8191 do wmshift[h] = wmmin - 2 end
+for k = 1, #out do
+  local t = texts[k]
+  if t and out[k]:find(", BW_BODY, ", 1, true) then
+    for j = 3, wmmin do -- the three bytes ending at byte j (1-based)
+      local a1, b1, c1 = t:byte(j - 2, j)
+      local h = (a1 * 961 + b1 * 31 + c1) % 8192
+      local sh = wmmin - j
+      if sh < wmshift[h] then wmshift[h] = sh end
+    end
+  end
+end
+c[#c + 1] = ""
+c[#c + 1] = string.format("const int smtpcode_bf_wmmin = %d;", wmmin)
+c[#c + 1] = "const unsigned char smtpcode_bf_wmshift[8192] = {"
+row = {}
+for h = 0, 8191 do
+  row[#row + 1] = wmshift[h] .. ","
+  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+c[#c + 1] = "};"
+
 -- the hashed rules of each kind of text (BW_*), in file order:
 -- smtpcode_bf_bywhere[smtpcode_bf_wherestart[w] .. smtpcode_bf_wherestart[w + 1] - 1]
 local WHERES = { "BW_BODY", "BW_SUBJECT", "BW_FROM", "BW_RECEIVED", "BW_BOUNDARY", "BW_DSN",

@@ -1107,6 +1107,39 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
   return -1;
 }
 
+/*
+** The body phrases in t[0..n) (n <= WM_TEXT), as hat finds them at every
+** start in turn: the text is folded with each run of blanks made one space
+** (where a phrase's space matches the run), then read by Wu-Manber over the
+** phrases' first smtpcode_bf_wmmin bytes (a window moves on by the shift of
+** the three bytes it ends with); only the starts of windows whose shift is
+** 0 are handed to hat, at their offsets in t.
+*/
+#define WM_TEXT 4096
+static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl, hits *hs,
+                   long base) {
+  unsigned char nb[WM_TEXT];
+  unsigned short no[WM_TEXT]; /* the offset in t of each byte of nb */
+  size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
+  unsigned prev = 0;
+  for (i = 0; i < n; i++) { /* without branches: a blank after a blank is overwritten */
+    unsigned f = hfold(t[i]);
+    nb[m] = (unsigned char)f;
+    no[m] = (unsigned short)i;
+    m += !(f == ' ' && prev == ' ');
+    prev = f;
+  }
+  for (e = wm - 1; e < m;) {
+    unsigned sh = smtpcode_bf_wmshift[(nb[e - 2] * 961u + nb[e - 1] * 31u + nb[e]) % 8192u];
+    if (sh) {
+      e += sh;
+      continue;
+    }
+    hat(t, n, no[e - wm + 1], BW_BODY, name, nl, hs, base, (size_t)-1);
+    e++;
+  }
+}
+
 /* Kinds of text with so few phrases that each is looked for on its own. */
 #define FEW_RULES 6
 
@@ -1138,6 +1171,10 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
       long p;
       if (hit[r] < 0 && (p = firstat(t, n, &smtpcode_bf_rules[r])) >= 0) sethit(hs, r, base + p);
     }
+    return;
+  }
+  if (where == BW_BODY && head == (size_t)-1 && n <= WM_TEXT) {
+    wmscan(t, n, name, nl, hs, base);
     return;
   }
   g = where == BW_BODY ? 0 : 1;
