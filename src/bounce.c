@@ -1123,11 +1123,11 @@ static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl
   size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
   unsigned prev = 0;
   for (i = 0; i < n; i++) { /* without branches: a blank after a blank is overwritten */
-    unsigned f = hfold(t[i]);
+    unsigned f = hfold(t[i]), bl = f == ' ';
     nb[m] = (unsigned char)f;
     no[m] = (unsigned short)i;
-    m += !(f == ' ' && prev == ' ');
-    prev = f;
+    m += 1u - (bl & prev);
+    prev = bl;
   }
   for (e = wm - 1; e < m;) {
     unsigned sh = smtpcode_bf_wmshift[(nb[e - 2] * 961u + nb[e - 1] * 31u + nb[e]) % 8192u];
