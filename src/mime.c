@@ -18,17 +18,26 @@
 #define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
 
 size_t mime_eol(const char *s, size_t n, size_t i) {
-  /* memchr for LF, then for CR before it, a window at a time: each byte
-     is read at most twice whatever the line ends */
-  while (i < n) {
-    size_t w = n - i > 256 ? 256 : n - i;
-    const char *p = s + i, *lf = memchr(p, '\n', w), *cr;
-    cr = memchr(p, '\r', lf ? (size_t)(lf - p) : w);
-    if (cr) return (size_t)(cr - s);
-    if (lf) return (size_t)(lf - s);
-    i += w;
+  /* eight bytes at a time: the "has a zero byte" test on the word xor'ed
+     with LF and with CR; where it can, the lowest flag bit is the first
+     line-end byte (little-endian), else the last word is read byte by byte */
+  while (i < n && n - i >= 8) {
+    unsigned long long w, a, b, z;
+    memcpy(&w, s + i, 8);
+    a = w ^ (ONES * '\n');
+    b = w ^ (ONES * '\r');
+    z = haszero(a) | haszero(b);
+    if (z) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + (size_t)(__builtin_ctzll(z) >> 3);
+#else
+      break;
+#endif
+    }
+    i += 8;
   }
-  return n;
+  while (i < n && s[i] != '\n' && s[i] != '\r') i++;
+  return i;
 }
 
 size_t mime_next(const char *s, size_t n, size_t e) {
