@@ -93,8 +93,10 @@ for _, r in ipairs(rows) do
     bodyhash[hash] = true
   end
   texts[#out + 1] = (#text >= 3 and role ~= "BF_REASON") and text or false
-  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s}, /* line %d */",
-    m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), r._line)
+  local sp1 = (role ~= "BF_REASON" and text:find(" ", 1, true) or 1) - 1
+  if sp1 > 255 then sp1 = 0 end
+  out[#out + 1] = string.format("  {%d, %s, %s, %d, %d, %d, %d, %s, %s, %d}, /* line %d */",
+    m, role, where, #header, dash, #text, hash, cstr(header), cstr(text), sp1, r._line)
 end
 
 local c = {}
@@ -222,6 +224,113 @@ for i = 0, 8191 do
   if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
 end
 c[#c + 1] = "};"
+
+-- the filters of a scan that reads every step-th position i, one for the
+-- body and one for the other texts: bit (x << 8 | y) is set when the raw
+-- bytes x, y at i, i + 1 may be the bytes d, d + 1 of a hashed phrase of that
+-- kind that starts at i - d (d < step). Bytes up to the first space of a
+-- phrase stand at fixed offsets; at the space a blank may follow it (a space
+-- matches a run of blanks), past it nothing is known: the step of a kind is
+-- the least such limit among its phrases (at most 4).
+local STEPMAX = 4
+local function wherekind(l) return l:find(", BW_BODY, ", 1, true) and 1 or 2 end
+local steps = { STEPMAX, STEPMAX }
+for k = 1, #out do
+  local t = texts[k]
+  if t then
+    local p = t:find(" ", 1, true)
+    local lim = #t - 1
+    if p and p < lim then lim = p end
+    local g = wherekind(out[k])
+    if lim < steps[g] then steps[g] = lim end
+  end
+end
+local sets = { {}, {} }
+for k = 1, #out do
+  local t = texts[k]
+  if t then
+    local set = sets[wherekind(out[k])]
+    for d = 0, steps[wherekind(out[k])] - 1 do
+      local b1, b2 = fold(t:byte(d + 1)), fold(t:byte(d + 2))
+      set[b1 * 256 + b2] = true
+      if b1 == 32 then set[32 * 256 + 32] = true end
+    end
+  end
+end
+c[#c + 1] = ""
+c[#c + 1] = string.format("const int smtpcode_bf_step[2] = {%d, %d};", steps[1], steps[2])
+c[#c + 1] = "const unsigned char smtpcode_bf_stepfilter[2][65536 / 8] = {"
+for g = 1, 2 do
+  c[#c + 1] = "  {"
+  row = {}
+  for i = 0, 8191 do
+    local v = 0
+    for bit = 0, 7 do
+      local x = i * 8 + bit
+      if sets[g][fold(math.floor(x / 256)) * 256 + fold(x % 256)] then v = v + 2 ^ bit end
+    end
+    row[#row + 1] = string.format("%d,", math.floor(v))
+    if #row == 32 then c[#c + 1] = "    " .. table.concat(row, " "); row = {} end
+  end
+  c[#c + 1] = "  },"
+end
+c[#c + 1] = "};"
+
+-- the body scan on the text with blank runs made one space (src/bounce.c
+-- hscan): Wu-Manber over the phrases' first wmmin bytes (wmmin: the
+-- shortest body phrase). wmshift[h] is how far the end of a window may move
+-- on when the three bytes it ends with hash to h: (a * 961 + b * 31 + c) % 8192
+local wmmin = 255
+for k = 1, #out do
+  if texts[k] and out[k]:find(", BW_BODY, ", 1, true) and #texts[k] < wmmin then wmmin = #texts[k] end
+end
+if wmmin < 3 then fail("a body phrase needs 3 bytes") end
+local wmshift = {}
+for h = 0, 8191 do wmshift[h] = wmmin - 2 end
+for k = 1, #out do
+  local t = texts[k]
+  if t and out[k]:find(", BW_BODY, ", 1, true) then
+    for j = 3, wmmin do -- the three bytes ending at byte j (1-based)
+      local a1, b1, c1 = t:byte(j - 2, j)
+      local h = (a1 * 961 + b1 * 31 + c1) % 8192
+      local sh = wmmin - j
+      if sh < wmshift[h] then wmshift[h] = sh end
+    end
+  end
+end
+c[#c + 1] = ""
+c[#c + 1] = string.format("const int smtpcode_bf_wmmin = %d;", wmmin)
+c[#c + 1] = "const unsigned char smtpcode_bf_wmshift[8192] = {"
+row = {}
+for h = 0, 8191 do
+  row[#row + 1] = wmshift[h] .. ","
+  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+end
+c[#c + 1] = "};"
+
+-- the hashed rules of each kind of text (BW_*), in file order:
+-- smtpcode_bf_bywhere[smtpcode_bf_wherestart[w] .. smtpcode_bf_wherestart[w + 1] - 1]
+local WHERES = { "BW_BODY", "BW_SUBJECT", "BW_FROM", "BW_RECEIVED", "BW_BOUNDARY", "BW_DSN",
+  "BW_HEADER", "BW_MTA" }
+c[#c + 1] = ""
+c[#c + 1] = "const unsigned short smtpcode_bf_bywhere[] = {"
+local starts, nw = { 0 }, 0
+row = {}
+for w, name in ipairs(WHERES) do
+  for k, l in ipairs(out) do
+    if texts[k] and l:find(", " .. name .. ", ", 1, true) then
+      row[#row + 1] = (k - 1) .. ","
+      nw = nw + 1
+      if #row == 16 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+    end
+  end
+  starts[w + 1] = nw
+end
+if #row > 0 then c[#c + 1] = "  " .. table.concat(row, " ") end
+c[#c + 1] = "};"
+row = {}
+for w = 0, #WHERES + 1 do row[#row + 1] = tostring(w == 0 and 0 or starts[w]) end
+c[#c + 1] = "const unsigned short smtpcode_bf_wherestart[BW_MTA + 2] = {" .. table.concat(row, ", ") .. "};"
 
 -- rules that look at a named header field: their indexes
 c[#c + 1] = ""

@@ -31,6 +31,50 @@ local function dsn(fields)
 end
 
 describe("bounce layouts", function()
+  it("finds a start phrase at any offset and with its words wrapped or spaced out", function()
+    -- qmail's report; the same words re-wrapped by a forwarder, indented, or
+    -- spaced with tabs: a space of a phrase matches any run of blanks and
+    -- line breaks, and the phrase may start at any byte
+    local function qmail(hi)
+      return msg {
+        "From: MAILER-DAEMON@mx.example.org",
+        "To: ann@example.com",
+        "Subject: failure notice",
+        "",
+        hi .. "-send program at mx.example.org.",
+        "I'm afraid I wasn't able to deliver your message to the following addresses.",
+        "This is a permanent error; I've given up. Sorry it didn't work out.",
+        "",
+        "<bob@example.net>:",
+        "192.0.2.7 does not like recipient.",
+        "Remote host said: 550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown",
+        "Giving up on 192.0.2.7.",
+        "",
+        "--- Below this line is a copy of the message.",
+        "",
+        "From: ann@example.com",
+        "To: bob@example.net",
+        "Subject: hello",
+      }
+    end
+    for _, hi in ipairs {
+      "Hi. This is the qmail",
+      " Hi. This is the qmail",
+      "  Hi.  This is the qmail",
+      "   Hi.\tThis is\r\n\tthe   qmail",
+      "Hi.\r\n This\r\n is the\r\n qmail",
+      "> Hi. This  is  the  qmail",
+    } do
+      local b = assert(smtpcode.bounce(qmail(hi)))
+      assert.are.equal("text", b.format, hi)
+      assert.are.equal("qmail", b.mta, hi)
+      assert.are.equal(1, #b.recipients, hi)
+      assert.are.equal("bob@example.net", b.recipients[1].recipient, hi)
+      assert.are.equal(550, b.recipients[1].code, hi)
+      assert.are.equal("5.1.1", b.recipients[1].status, hi)
+    end
+  end)
+
   it("takes the Original-Recipient when the Final-Recipient is source-routed to a bare host", function()
     local b = assert(smtpcode.bounce(dsn {
       "Original-recipient: rfc822;carl@example.org",

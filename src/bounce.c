@@ -62,6 +62,11 @@ typedef struct ctx {
   const char *fb, *text, *html, *ret, *xfr, *retall, *htmlcte;
   size_t fbn, textn, htmln, retn, xfrn, retalln, htmlcten;
   int too_long;
+  /* the text part is decoded only when it is read (tpending: c->text is
+     still as written, of transfer encoding tcte) */
+  const char *tcte;
+  size_t tcten;
+  int tpending;
   const char *recv[RECEIVED_HEAD]; /* the newest Received fields' values */
   size_t recvn[RECEIVED_HEAD];
   int nrecv;
@@ -244,6 +249,7 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
 
 static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cten,
                  const char *bp, size_t bn, int depth) {
+  size_t tyo = 0, tyl = 0;
   if (ct && ctprefix(ct, ctn, "multipart/")) {
     size_t po, pl;
     if (ctis(ct, ctn, "multipart/report") && mime_param(ct, ctn, "report-type", &po, &pl) &&
@@ -267,18 +273,26 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
     }
     return;
   }
-  if (ct && (ctis(ct, ctn, "message/delivery-status") ||
-             ctis(ct, ctn, "message/global-delivery-status"))) {
+  /* the type, once: up to ';', blanks trimmed */
+  if (ct) {
+    size_t k = 0;
+    while (k < ctn && ct[k] != ';') k++;
+    tyl = k;
+    mime_trim(ct, &tyo, &tyl);
+  }
+#define TY(z) (tyl == sizeof(z) - 1 && mime_ieq(ct + tyo, tyl, z))
+  if (ct && (TY("message/delivery-status") ||
+             TY("message/global-delivery-status"))) {
     if (c->ndsn < MAX_DSN) {
       decode(c, bp, bn, cte, cten, &c->dsn[c->ndsn], &c->dsnn[c->ndsn]);
       c->ndsn++;
     }
-  } else if (ct && ctis(ct, ctn, "message/feedback-report")) {
+  } else if (ct && TY("message/feedback-report")) {
     if (c->fb == NULL) decode(c, bp, bn, cte, cten, &c->fb, &c->fbn);
-  } else if (ct && (ctis(ct, ctn, "message/rfc822") || ctis(ct, ctn, "message/global") ||
-                    ctis(ct, ctn, "text/rfc822-headers") ||
-                    ctis(ct, ctn, "message/global-headers") ||
-                    ctis(ct, ctn, "message/partial"))) {
+  } else if (ct && (TY("message/rfc822") || TY("message/global") ||
+                    TY("text/rfc822-headers") ||
+                    TY("message/global-headers") ||
+                    TY("message/partial"))) {
     if (c->ret == NULL) { /* only its header block is read (returned()) */
       size_t lim = bn > RET_MAX ? RET_MAX : bn, b2;
       if (cte && ctis(cte, cten, "quoted-printable")) /* the header, not the body */
@@ -287,9 +301,15 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
       c->retall = c->ret;
       c->retalln = c->retn;
     }
-  } else if (ct == NULL || ctis(ct, ctn, "text/plain") || ctprefix(ct, ctn, "text/plain")) {
-    if (c->text == NULL) decode(c, bp, bn, cte, cten, &c->text, &c->textn);
-  } else if (ctis(ct, ctn, "text/html")) {
+  } else if (ct == NULL || TY("text/plain") || ctprefix(ct, ctn, "text/plain")) {
+    if (c->text == NULL) { /* decoded when read (textnow) */
+      c->text = bp;
+      c->textn = bn;
+      c->tcte = cte;
+      c->tcten = cten;
+      c->tpending = 1;
+    }
+  } else if (TY("text/html")) {
     if (c->html == NULL) { /* decoded only when no text/plain part exists */
       c->html = bp;
       c->htmln = bn;
@@ -297,6 +317,7 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
       c->htmlcten = cten;
     }
   }
+#undef TY
 }
 
 /* }====================================================== */
@@ -516,12 +537,18 @@ static int commandof(const char *s, size_t n) {
       ['e'] = 0x210, ['E'] = 0x210, ['f'] = 0x020, ['F'] = 0x020, ['d'] = 0x040,
       ['D'] = 0x040, ['a'] = 0x080, ['A'] = 0x080, ['>'] = 0x100, ['h'] = 0x400,
       ['H'] = 0x400, ['c'] = 0x800, ['C'] = 0x800};
+  /* ... and those whose second byte each byte may be */
+  static const unsigned short second[256] = {
+      ['c'] = 0x003, ['C'] = 0x003, ['r'] = 0x004, ['R'] = 0x004, ['a'] = 0x048,
+      ['A'] = 0x048, ['n'] = 0x010, ['N'] = 0x010, ['i'] = 0x020, ['I'] = 0x020,
+      ['f'] = 0x080, ['F'] = 0x080, ['>'] = 0x100, ['h'] = 0x200, ['H'] = 0x200,
+      ['e'] = 0x400, ['E'] = 0x400, ['o'] = 0x800, ['O'] = 0x800};
   size_t i, j, lim = n > 8192 ? 8192 : n;
-  for (i = 0; i < lim; i++) {
-    unsigned bits = first[(unsigned char)s[i]];
+  for (i = 0; i + 1 < lim; i++) {
+    unsigned bits = first[(unsigned char)s[i]] & second[(unsigned char)s[i + 1]];
     if (bits == 0) continue;
-    for (j = 0; j < sizeof k / sizeof k[0]; j++)
-      if ((bits >> j & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
+    for (j = 0; bits; j++, bits >>= 1)
+      if ((bits & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
         return k[j].cmd;
   }
   return SMTPCODE_CMD_NONE;
@@ -953,15 +980,14 @@ static int rulehit(const bf_rule *ru, const char *s, size_t n) {
 static size_t wat(const unsigned char *s, size_t n, size_t i, const char *z, size_t m) {
   size_t j = 0, k = i;
   while (j < m) {
-    unsigned char zc = (unsigned char)z[j];
-    if (k >= n) return j;
-    if (zc != ' ') {
-      if (hfold(s[k]) != zc) return j;
-      j++;
-      k++;
-      continue;
-    }
-    if (hfold(s[k]) != ' ') return j;
+    /* the bytes up to the next space of z, then the run of blanks */
+    size_t lim = k >= n ? 0 : m - j < n - k ? m - j : n - k, e = 0;
+    const unsigned char *zz = (const unsigned char *)z + j, *ss = s + k;
+    while (e < lim && zz[e] != ' ' && hfold(ss[e]) == zz[e]) e++;
+    j += e;
+    k += e;
+    if (j == m) return m;
+    if (k >= n || z[j] != ' ' || hfold(s[k]) != ' ') return j;
     while (k < n && hfold(s[k]) == ' ') k++;
     j++;
   }
@@ -974,6 +1000,25 @@ static int dashed(const char *s, size_t i) {
   return i > 0 && s[i - 1] == '-';
 }
 
+/* The rules that matched: at[k] the offset of rule k (-1: none), and the
+** matched indexes in file order (few: the loops over matches read them,
+** not every rule). */
+typedef struct hits {
+  long at[BF_MAX_RULES];
+  unsigned short k[BF_MAX_RULES];
+  int n;
+} hits;
+
+static void sethit(hits *h, int r, long off) {
+  int j = h->n++;
+  h->at[r] = off;
+  while (j > 0 && h->k[j - 1] > r) {
+    h->k[j] = h->k[j - 1];
+    j--;
+  }
+  h->k[j] = (unsigned short)r;
+}
+
 /* Whether rule ru applies to a text of kind where (a header named name). */
 static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
   if (ru->where != where) return 0;
@@ -981,71 +1026,175 @@ static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
 }
 
 /*
-** Match every rule of kind where against s[0..n) in one pass: positions are
-** filtered by the hash of their first three bytes, then compared with the
-** rules of that hash. hit[k] gets the first offset (+ base). Past head
-** bytes only BF_END rules are wanted, and the scan stops at the first.
+** The rules of kind where that match s[0..n) at i (i + 2 < n), among those
+** of the hash of its first three bytes; hit offsets are base + i. Returns
+** 1 when one matched.
+*/
+static int hat(const unsigned char *t, size_t n, size_t i, int where, const char *name,
+               size_t nl, hits *hs, long base, size_t head) {
+  const long *hit = hs->at;
+  unsigned h1, h, pr = (unsigned)t[i] << 8 | t[i + 1];
+  int x, found = 0, known = 0;
+  size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
+  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return 0;
+  h1 = hfold(t[i + 1]);
+  h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
+  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return 0;
+  for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
+    int r = smtpcode_bf_byhash[x];
+    const bf_rule *ru = &smtpcode_bf_rules[r];
+    size_t lcp = smtpcode_bf_lcp[x], j;
+    /* the entry before (sorted by phrase) tells without comparing: a
+       phrase that shares the byte where it failed fails there too, the
+       same phrase gives the same answer */
+    if (known && lcp > pj) j = pj;
+    else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
+    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 ||
+             (i >= head && ru->role != BF_END) || !applies(ru, where, name, nl)) {
+      known = 0;
+      continue;
+    } else if (ru->len > 3 && ru->text[1] != ' ' && ru->text[2] != ' ' && i + 3 < n &&
+               hfold(t[i + 3]) != (unsigned char)ru->text[3])
+      j = 3; /* the fourth byte differs: a failure at 3 or before */
+    else if (ru->sp1 && ru->sp1 + 1u < ru->len && i + ru->sp1 + 1 < n &&
+             hfold(t[i + ru->sp1 + 1]) != ' ' &&
+             hfold(t[i + ru->sp1 + 1]) != (unsigned char)ru->text[ru->sp1 + 1])
+      j = ru->sp1 + 1u; /* one blank, then not the next word: a failure there or before */
+    else
+      j = wat(t, n, i, ru->text, ru->len);
+    known = 1;
+    pj = j;
+    plen = ru->len;
+    if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
+        applies(ru, where, name, nl) && (!ru->dash || dashed((const char *)t, i))) {
+      sethit(hs, r, base + (long)i);
+      found = 1;
+    }
+  }
+  return found;
+}
+
+/*
+** The first offset where rule ru matches t[0..n) as hat would find it (the
+** hash of the first three bytes its own, the phrase matched, a ruler's dash
+** before), or -1. Only the positions of its first byte (either case) are
+** looked at: memchr, each pointer moving forward only.
+*/
+static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
+  unsigned char c0 = (unsigned char)ru->text[0], c1 = c0;
+  const unsigned char *pl = NULL, *pu = NULL, *none = t + n;
+  size_t i = 0;
+  if (c0 >= 'a' && c0 <= 'z') c1 = (unsigned char)(c0 - 32);
+  while (i + 2 < n) {
+    unsigned h;
+    if (pl == NULL || pl < t + i) {
+      pl = memchr(t + i, c0, n - i);
+      if (pl == NULL) pl = none;
+    }
+    if (c1 == c0) pu = pl;
+    else if (pu == NULL || pu < t + i) {
+      pu = memchr(t + i, c1, n - i);
+      if (pu == NULL) pu = none;
+    }
+    i = (size_t)((pl < pu ? pl : pu) - t);
+    if (i + 2 >= n) break;
+    h = ((hfold(t[i]) * 31 + hfold(t[i + 1])) * 31 + hfold(t[i + 2])) % BF_HASH;
+    if (h == ru->hash && wat(t, n, i, ru->text, ru->len) == ru->len &&
+        (!ru->dash || dashed((const char *)t, i)))
+      return (long)i;
+    i++;
+  }
+  return -1;
+}
+
+/*
+** The body phrases in t[0..n) (n <= WM_TEXT), as hat finds them at every
+** start in turn: the text is folded with each run of blanks made one space
+** (where a phrase's space matches the run), then read by Wu-Manber over the
+** phrases' first smtpcode_bf_wmmin bytes (a window moves on by the shift of
+** the three bytes it ends with); only the starts of windows whose shift is
+** 0 are handed to hat, at their offsets in t.
+*/
+#define WM_TEXT 4096
+static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl, hits *hs,
+                   long base) {
+  unsigned char nb[WM_TEXT];
+  unsigned short no[WM_TEXT]; /* the offset in t of each byte of nb */
+  size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
+  unsigned prev = 0;
+  for (i = 0; i < n; i++) { /* without branches: a blank after a blank is overwritten */
+    unsigned f = hfold(t[i]), bl = f == ' ';
+    nb[m] = (unsigned char)f;
+    no[m] = (unsigned short)i;
+    m += 1u - (bl & prev);
+    prev = bl;
+  }
+  for (e = wm - 1; e < m;) {
+    unsigned sh = smtpcode_bf_wmshift[(nb[e - 2] * 961u + nb[e - 1] * 31u + nb[e]) % 8192u];
+    if (sh) {
+      e += sh;
+      continue;
+    }
+    hat(t, n, no[e - wm + 1], BW_BODY, name, nl, hs, base, (size_t)-1);
+    e++;
+  }
+}
+
+/* Kinds of text with so few phrases that each is looked for on its own. */
+#define FEW_RULES 6
+
+/*
+** Match every rule of kind where against s[0..n) in one pass: every step-th
+** position i is filtered by the pair at i, i + 1 (smtpcode_bf_stepfilter: a
+** phrase may start from i - step + 1 to i), those that pass by the pair and hash of
+** the first three bytes of each start (hat). hit[k] gets the first offset
+** (+ base). Past head bytes only BF_END rules are wanted, and the scan
+** stops at the first.
 */
 static void hscan(const char *s, size_t n, int where, const char *name, size_t nl,
-                  long *hit, long base, size_t head) {
-  const unsigned char *t = (const unsigned char *)s;
-  unsigned h1, h2, pr;
-  size_t i;
-  int k;
+                  hits *hs, long base, size_t head) {
+  const long *hit = hs->at;
+  const unsigned char *t = (const unsigned char *)s, *filter;
+  size_t i, step;
+  int k, g;
   for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
     const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_short[k]];
     if (ru->where == where && hit[smtpcode_bf_short[k]] < 0 && applies(ru, where, name, nl) &&
         rulehit(ru, s, n))
-      hit[smtpcode_bf_short[k]] = base;
+      sethit(hs, smtpcode_bf_short[k], base);
   }
   if (n < 3) return;
-  pr = t[0];
-  for (i = 0; i + 2 < n; i++) {
-    unsigned h;
-    /* most positions fail the pair filter: one load, no hashing */
-    pr = (pr << 8 | t[i + 1]) & 0xffffu;
-    if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) continue;
-    h1 = hfold(t[i + 1]);
-    h2 = hfold(t[i + 2]);
-    h = ((hfold(t[i]) * 31 + h1) * 31 + h2) % BF_HASH;
-    if (smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7))) {
-      int x, found = 0;
-      size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
-      int known = 0;
-      for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
-        int r = smtpcode_bf_byhash[x];
-        const bf_rule *ru = &smtpcode_bf_rules[r];
-        size_t lcp = smtpcode_bf_lcp[x], j;
-        /* the entry before (sorted by phrase) tells without comparing: a
-           phrase that shares the byte where it failed fails there too, the
-           same phrase gives the same answer */
-        if (known && lcp > pj) j = pj;
-        else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
-        else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 ||
-                 (i >= head && ru->role != BF_END) || !applies(ru, where, name, nl)) {
-          known = 0;
-          continue;
-        } else
-          j = wat(t, n, i, ru->text, ru->len);
-        known = 1;
-        pj = j;
-        plen = ru->len;
-        if (j == ru->len && hit[r] < 0 && (i < head || ru->role == BF_END) &&
-            applies(ru, where, name, nl) && (!ru->dash || dashed(s, i))) {
-          hit[r] = base + (long)i;
-          found = 1;
-        }
-      }
-      if (found && i >= head) return;
+  if (where != BW_HEADER && head == (size_t)-1 &&
+      smtpcode_bf_wherestart[where + 1] - smtpcode_bf_wherestart[where] <= FEW_RULES) {
+    for (k = smtpcode_bf_wherestart[where]; k < smtpcode_bf_wherestart[where + 1]; k++) {
+      int r = smtpcode_bf_bywhere[k];
+      long p;
+      if (hit[r] < 0 && (p = firstat(t, n, &smtpcode_bf_rules[r])) >= 0) sethit(hs, r, base + p);
     }
+    return;
+  }
+  if (where == BW_BODY && head == (size_t)-1 && n <= WM_TEXT) {
+    wmscan(t, n, name, nl, hs, base);
+    return;
+  }
+  g = where == BW_BODY ? 0 : 1;
+  step = (size_t)smtpcode_bf_step[g];
+  filter = smtpcode_bf_stepfilter[g];
+  for (i = 0; i + 1 < n; i += step) {
+    /* most pairs fail the filter: one load, no hashing */
+    unsigned pr = (unsigned)t[i] << 8 | t[i + 1];
+    size_t at0;
+    if (!(filter[pr >> 3] & (1u << (pr & 7)))) continue;
+    for (at0 = i >= step ? i - step + 1 : 0; at0 <= i && at0 + 2 < n; at0++)
+      if (hat(t, n, at0, where, name, nl, hs, base, head) && at0 >= head) return;
   }
 }
 
 /* The first rule of role that matched (file order), or -1. */
-static int matchrole(const long *hit, int role) {
-  int k;
-  for (k = 0; k < smtpcode_bf_nrules; k++)
-    if (hit[k] >= 0 && smtpcode_bf_rules[k].role == role) return k;
+static int matchrole(const hits *hs, int role) {
+  int j;
+  for (j = 0; j < hs->n; j++)
+    if (smtpcode_bf_rules[hs->k[j]].role == role) return hs->k[j];
   return -1;
 }
 
@@ -1058,7 +1207,17 @@ static int matchrole(const long *hit, int role) {
 ** past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
-static void scanrules(ctx *c, long *hit, size_t scanhead) {
+/* Decode the text part, if not done yet. */
+static void textnow(ctx *c) {
+  if (c->tpending) {
+    const char *p = c->text;
+    size_t n = c->textn;
+    c->tpending = 0;
+    decode(c, p, n, c->tcte, c->tcten, &c->text, &c->textn);
+  }
+}
+
+static void scanrules(ctx *c, hits *hit, size_t scanhead) {
   int k, started = 0, ended = 0;
   if (c->bnd) hscan(c->bnd, c->bndn, BW_BOUNDARY, NULL, 0, hit, 0, (size_t)-1);
   for (k = 0; k < c->ndsn; k++)
@@ -1081,16 +1240,25 @@ static void scanrules(ctx *c, long *hit, size_t scanhead) {
                 !(c->r[k].diag_type.len == 6 && mime_ieq(at(c, c->r[k].diag_type), 6, "x-unix"));
          k++) {
     }
-    if (k == c->out->nrcpt) return;
+    if (k == c->out->nrcpt) {
+      /* nor does anything after: the text part is not decoded at all */
+      if (c->tpending) {
+        c->text = NULL;
+        c->textn = 0;
+        c->tpending = 0;
+      }
+      return;
+    }
   }
+  textnow(c);
   {
     size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
     size_t head = n > scanhead ? scanhead : n;
     hscan(c->text, head, BW_BODY, NULL, 0, hit, 0, (size_t)-1);
     if (head == n) return;
-    for (k = 0; k < smtpcode_bf_nrules; k++) {
-      const bf_rule *ru = &smtpcode_bf_rules[k];
-      if (ru->where == BW_BODY && hit[k] >= 0) {
+    for (k = 0; k < hit->n; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[hit->k[k]];
+      if (ru->where == BW_BODY) {
         if (ru->role == BF_START) started = 1;
         else if (ru->role == BF_END) ended = 1;
       }
@@ -1170,15 +1338,15 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
 
 /* The free-text section: [*so, *eo) of the text, and the mta of its start
 ** rule. Returns 0 when no start phrase is in the text. */
-static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
+static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta) {
   const char *t = c->text;
   size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   long best = -1, end = -1;
   int k, bm = 0;
   if (t == NULL) return 0;
-  for (k = 0; k < smtpcode_bf_nrules; k++) {
-    const bf_rule *ru = &smtpcode_bf_rules[k];
-    long p = hit[k];
+  for (k = 0; k < hs->n; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    long p = hs->at[hs->k[k]];
     if (ru->role != BF_START || ru->where != BW_BODY) continue;
     if (p >= 0 && (best < 0 || p < best || (p == best && bm == 0 && ru->mta))) {
       best = p;
@@ -1186,9 +1354,9 @@ static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
     }
   }
   if (best < 0) { /* a report by its subject: the whole text */
-    for (k = 0; k < smtpcode_bf_nrules; k++) {
-      const bf_rule *ru = &smtpcode_bf_rules[k];
-      if (ru->role == BF_START && ru->where == BW_SUBJECT && hit[k] >= 0) {
+    for (k = 0; k < hs->n; k++) {
+      const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+      if (ru->role == BF_START && ru->where == BW_SUBJECT) {
         best = 0;
         bm = ru->mta;
         break;
@@ -1196,9 +1364,9 @@ static int section(ctx *c, const long *hit, size_t *so, size_t *eo, int *mta) {
     }
     if (best < 0) return 0;
   }
-  for (k = 0; k < smtpcode_bf_nrules; k++) {
-    const bf_rule *ru = &smtpcode_bf_rules[k];
-    long p = hit[k];
+  for (k = 0; k < hs->n; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    long p = hs->at[hs->k[k]];
     if (ru->role != BF_END || ru->where != BW_BODY || p < 0) continue;
     if (p <= best) { /* seen before the start: look again after it */
       p = mime_wfind(t + best + 1, n - (size_t)best - 1, ru->text, ru->len);
@@ -1607,6 +1775,12 @@ static void returned(ctx *c) {
       } else
         o->subject = sp(c, val, vn);
     }
+    if (o->message_id.len && o->from.len && o->to.len && o->date.len && o->subject.len) {
+      /* nothing more to take: the end of the block, line by line */
+      size_t b;
+      i += hblock(c->ret + i, c->retn - i, &b);
+      break;
+    }
   }
   c->retn = i; /* the header block */
   o->headers = sp(c, c->ret, c->retn);
@@ -1698,7 +1872,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   ctx cx, *c = &cx;
   size_t bstart, start = 0, i, max_size = SMTPCODE_BOUNCE_MAX_SIZE;
   int k, delayed, action, mta = 0;
-  long hit[BF_MAX_RULES];
+  hits hitset, *hit = &hitset;
   memset(out, 0, sizeof *out);
   memset(c, 0, sizeof *c);
   c->max_depth = SMTPCODE_BOUNCE_MAX_DEPTH;
@@ -1725,12 +1899,19 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   c->n = len;
   /* the top header block, read once: at least one field, each within
      max_header; the rules that look at header fields are matched here */
-  for (k = 0; k < smtpcode_bf_nrules; k++) hit[k] = -1;
+  for (k = 0; k < smtpcode_bf_nrules; k++) hit->at[k] = -1;
+  hit->n = 0;
   c->hdr = msg + start;
   {
     int fields = 0, nfields = 0, nrecv = 0;
     const char *ct = NULL, *cte = NULL, *h = c->hdr;
     size_t ctn = 0, cten = 0, hn = len - start;
+    /* the lengths of the names rules name (bit 0: one of 64 bytes or more) */
+    unsigned long long hdrlens = 0;
+    for (k = 0; k < smtpcode_bf_nhdr; k++) {
+      unsigned hl = smtpcode_bf_rules[smtpcode_bf_hdr[k]].hlen;
+      hdrlens |= 1ull << (hl < 64 ? hl : 0);
+    }
     i = 0;
     for (;;) {
       size_t nm, nl, v, vl;
@@ -1767,6 +1948,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         }
       }
       if (where == BW_HEADER) { /* a field that some rule names? */
+        if (nl < 64 ? !(hdrlens >> nl & 1u) : !(hdrlens & 1u)) continue;
         for (k = 0; k < smtpcode_bf_nhdr; k++)
           if (applies(&smtpcode_bf_rules[smtpcode_bf_hdr[k]], BW_HEADER, name, nl)) break;
         if (k == smtpcode_bf_nhdr) continue;
@@ -1779,9 +1961,13 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     body(c, ct, ctn, cte, cten, h + bstart, hn - bstart, 0);
   }
   if (c->ret) returned(c);
-  if (c->text == NULL && c->html) /* an HTML-only report: its text, tags and all, */
-    decode(c, c->html, c->htmln > MAX_HTML ? MAX_HTML : c->htmln, c->htmlcte, c->htmlcten,
-           &c->text, &c->textn); /* as far as an error section can be */
+  if (c->text == NULL && c->html) { /* an HTML-only report: its text, tags and all, */
+    c->text = c->html; /* as far as an error section can be */
+    c->textn = c->htmln > MAX_HTML ? MAX_HTML : c->htmln;
+    c->tcte = c->htmlcte;
+    c->tcten = c->htmlcten;
+    c->tpending = 1;
+  }
 
   if (c->fb == NULL) {
     int j;
@@ -1978,13 +2164,19 @@ SMTPCODE_API int smtpcode_unfold(const char *s, size_t len, char *dst,
   size_t i = 0, o = 0;
   while (i < len && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
   while (i < len && o < cap) {
+    size_t j = i, k;
     if (s[i] == '\r' || s[i] == '\n') {
       while (o > 0 && isblank_(dst[o - 1])) o--;
       while (i < len && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
       if (i < len && o < cap) dst[o++] = ' ';
       continue;
     }
-    dst[o++] = s[i++];
+    /* the run up to the line end, copied at once */
+    while (j < len && s[j] != '\r' && s[j] != '\n') j++;
+    k = j - i < cap - o ? j - i : cap - o;
+    memcpy(dst + o, s + i, k);
+    o += k;
+    i += k;
   }
   while (o > 0 && isblank_(dst[o - 1])) o--;
   return (int)o;

@@ -33,6 +33,7 @@ typedef struct bf_rule {
   unsigned short hash; /* len >= 3: hash of the first three bytes */
   const char *header;  /* lowercase field name (BW_HEADER), else "" */
   const char *text;    /* lowercase ASCII phrase (may be empty) */
+  unsigned char sp1;   /* index of the first space of text (0: none) */
 } bf_rule;
 
 extern const bf_rule smtpcode_bf_rules[];
@@ -53,6 +54,20 @@ extern const int smtpcode_bf_nshort;
 /* a filter before the hash: bit (x << 8 | y) set when raw bytes x, y fold
    to the first two bytes of a hashed phrase */
 extern const unsigned char smtpcode_bf_pair[65536 / 8];
+/* the scan reads every step-th position ([0]: the body, [1]: the other
+   texts): bit (x << 8 | y) of stepfilter is set when raw bytes x, y may be
+   the bytes d, d + 1 (d < step) of a hashed phrase of that kind */
+extern const int smtpcode_bf_step[2];
+extern const unsigned char smtpcode_bf_stepfilter[2][65536 / 8];
+/* the hashed rules of kind w, in file order: bywhere[wherestart[w] ..
+   wherestart[w + 1] - 1] (wherestart[0] = wherestart[1] = 0) */
+extern const unsigned short smtpcode_bf_bywhere[];
+extern const unsigned short smtpcode_bf_wherestart[BW_MTA + 2];
+/* the body scan over the text with blank runs made one space: Wu-Manber
+   over the first wmmin bytes of the body phrases; wmshift[(a * 961 + b * 31
+   + c) % 8192] is how far a window ending with bytes a, b, c may move on */
+extern const int smtpcode_bf_wmmin;
+extern const unsigned char smtpcode_bf_wmshift[8192];
 /* rules that look at a named header field (BW_HEADER) */
 extern const unsigned short smtpcode_bf_hdr[];
 extern const int smtpcode_bf_nhdr;

@@ -18,17 +18,26 @@
 #define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
 
 size_t mime_eol(const char *s, size_t n, size_t i) {
-  /* memchr for LF, then for CR before it, a window at a time: each byte
-     is read at most twice whatever the line ends */
-  while (i < n) {
-    size_t w = n - i > 256 ? 256 : n - i;
-    const char *p = s + i, *lf = memchr(p, '\n', w), *cr;
-    cr = memchr(p, '\r', lf ? (size_t)(lf - p) : w);
-    if (cr) return (size_t)(cr - s);
-    if (lf) return (size_t)(lf - s);
-    i += w;
+  /* eight bytes at a time: the "has a zero byte" test on the word xor'ed
+     with LF and with CR; where it can, the lowest flag bit is the first
+     line-end byte (little-endian), else the last word is read byte by byte */
+  while (i < n && n - i >= 8) {
+    unsigned long long w, a, b, z;
+    memcpy(&w, s + i, 8);
+    a = w ^ (ONES * '\n');
+    b = w ^ (ONES * '\r');
+    z = haszero(a) | haszero(b);
+    if (z) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + (size_t)(__builtin_ctzll(z) >> 3);
+#else
+      break;
+#endif
+    }
+    i += 8;
   }
-  return n;
+  while (i < n && s[i] != '\n' && s[i] != '\r') i++;
+  return i;
 }
 
 size_t mime_next(const char *s, size_t n, size_t e) {
@@ -38,10 +47,23 @@ size_t mime_next(const char *s, size_t n, size_t e) {
   return e;
 }
 
+/* ASCII lowercase, by table. */
+static const unsigned char lowtab[256] = {
+#define L4(b) lw(b), lw(b + 1), lw(b + 2), lw(b + 3)
+#define L16(b) L4(b), L4(b + 4), L4(b + 8), L4(b + 12)
+#define L64(b) L16(b), L16(b + 16), L16(b + 32), L16(b + 48)
+#define lw(b) ((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
+    L64(0), L64(64), L64(128), L64(192)
+#undef lw
+#undef L64
+#undef L16
+#undef L4
+};
+
 int mime_ieq(const char *s, size_t n, const char *z) {
   size_t i;
   for (i = 0; i < n; i++)
-    if (z[i] == '\0' || lower(s[i]) != (unsigned char)z[i]) return 0;
+    if (lowtab[(unsigned char)s[i]] != (unsigned char)z[i] || z[i] == '\0') return 0;
   return z[n] == '\0';
 }
 
@@ -112,6 +134,11 @@ void mime_trim(const char *s, size_t *o, size_t *l) {
     (*l)--;
 }
 
+/* The bytes that end a field name: ':', blanks, controls. */
+static const unsigned char namestop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, [':'] = 1};
+
 size_t mime_field(const char *s, size_t n, size_t i, size_t max,
                   size_t *name, size_t *name_len, size_t *val,
                   size_t *val_len, int *too_long) {
@@ -121,7 +148,7 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
   *val = i;
   *val_len = 0;
   if (i >= n || e == i) return i; /* empty line: end of the block */
-  while (j < e && s[j] != ':' && (unsigned char)s[j] > ' ') j++;
+  while (j < e && !namestop[(unsigned char)s[j]]) j++;
   end = j;
   while (j < e && isblank_(s[j])) j++; /* "Name :" */
   if (j < e && s[j] == ':' && end > i) {
@@ -240,15 +267,33 @@ static int hexval(unsigned char c) {
   return -1;
 }
 
+/* The bytes that end a plain run of quoted-printable text. */
+static const unsigned char qpstop[256] = {['='] = 1, ['\r'] = 1, ['\n'] = 1};
+
 size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
   size_t i = 0, o = 0;
   while (i < n && o < cap) {
     unsigned char c = (unsigned char)s[i];
-    if (c != '=' && !isblank_(c)) { /* a run of plain bytes, copied at once */
-      size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n;
-      while (j < lim && s[j] != '=' && !isblank_(s[j])) j++;
-      memcpy(dst + o, s + i, j - i);
-      o += j - i;
+    if (!qpstop[c]) {
+      /* a run of plain bytes up to '=' or a line end, copied at once; the
+         blanks that end a line are dropped (decoded "=20" ones are not:
+         they end a run) */
+      size_t j = i + 1, lim = n - i > cap - o ? i + (cap - o) : n, k;
+      while (lim - j >= 8) { /* eight bytes at a time while none stops */
+        unsigned long long w, a, b, d;
+        memcpy(&w, s + j, 8);
+        a = w ^ (ONES * '=');
+        b = w ^ (ONES * '\r');
+        d = w ^ (ONES * '\n');
+        if (haszero(a) | haszero(b) | haszero(d)) break;
+        j += 8;
+      }
+      while (j < lim && !qpstop[(unsigned char)s[j]]) j++;
+      k = j;
+      if (j == n || s[j] == '\r' || s[j] == '\n')
+        while (k > i && isblank_(s[k - 1])) k--;
+      memcpy(dst + o, s + i, k - i);
+      o += k - i;
       i = j;
       continue;
     }
@@ -270,17 +315,7 @@ size_t mime_qp(const char *s, size_t n, char *dst, size_t cap) {
       i++;
       continue;
     }
-    if (isblank_(c)) { /* trailing blanks of a line are dropped */
-      size_t j = i;
-      while (j < n && isblank_(s[j])) j++;
-      if (j >= n || s[j] == '\r' || s[j] == '\n') {
-        i = j;
-        continue;
-      }
-      while (i < j && o < cap) dst[o++] = s[i++]; /* the run, read once */
-      continue;
-    }
-    dst[o++] = (char)c;
+    dst[o++] = (char)c; /* a line end */
     i++;
   }
   return o;
