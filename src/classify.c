@@ -169,7 +169,10 @@ static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
 }
 
 /* The next state of an ending state st on class c. */
-static unsigned emitnext(unsigned st, unsigned c) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline unsigned emitnext(unsigned st, unsigned c) {
   const scr_emit *x = &smtpcode_rd_emit[st - smtpcode_rd_ks];
   const scr_edge *ed = &smtpcode_rd_edges[x->exc];
   unsigned k;
@@ -184,16 +187,20 @@ static unsigned emitnext(unsigned st, unsigned c) {
 ** then a lookup or a dense lookup) or one that ends phrases (ENDS is run
 ** for the phrases ending at j - 1, then the state's own table).
 */
-#define STEP(st, j, ENDS)                                                  \
+#define STEP(st, j, ENDS) STEPP(st, s, j, ENDS)
+
+/* The same on byte p[j] (p a stream's own pointer, so that the address is
+** one register plus the shared index). */
+#define STEPP(st, p, j, ENDS)                                              \
   do {                                                                     \
-    unsigned c_ = cls[s[j]];                                               \
+    size_t c_ = cls[(p)[j]];                                               \
     if ((st) < k0)                                                         \
       (st) = dense[(st)][c_];                                              \
     else if ((st) < ks)                                                    \
       (st) = c_ == chr[(st)] ? to[(st)] : dense[fb[(st)]][c_];             \
     else {                                                                 \
       ENDS;                                                                \
-      (st) = emitnext((st), c_);                                           \
+      (st) = emitnext((unsigned)(st), (unsigned)c_);                       \
     }                                                                      \
   } while (0)
 
@@ -201,7 +208,7 @@ static unsigned emitnext(unsigned st, unsigned c) {
   const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;      \
   const unsigned short(*dense)[1 << SCR_SHIFT] = smtpcode_rd_dense;       \
   const unsigned short *to = smtpcode_rd_to, *fb = smtpcode_rd_fb;         \
-  const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks
+  const size_t k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks
 
 #define RECORD(st, j) emit(sc, s, n, (st), (j) - 1, n)
 
@@ -251,47 +258,60 @@ typedef struct pend {
     nl[k]++;                                                               \
   } while (0)
 
+#define KEEPP(k, st_, at_)                                                 \
+  do {                                                                     \
+    ul[k][nl[k]].st = (unsigned short)(st_);                               \
+    ul[k][nl[k]].e = (unsigned short)((at_) - base);                       \
+    nl[k]++;                                                               \
+  } while (0)
+
 static unsigned runs(scan *sc, const unsigned char *s, int n, unsigned s0,
                      int b0, int b1) {
   SCAN_LOCALS;
   pend ul[NSTREAM][LISTMAX];
   int nl[NSTREAM], at[NSTREAM], m[NSTREAM + 1], st[NSTREAM];
   int len = b1 - b0, h = len / NSTREAM, j, k;
-  unsigned s1 = 0, s2 = 0, s3 = 0, out;
+  unsigned out;
   for (k = 0; k <= NSTREAM; k++) m[k] = b0 + len * k / NSTREAM;
   for (k = 0; k < NSTREAM; k++) nl[k] = at[k] = 0;
-  for (j = 0; j < h; j++) {
-    STEP(s0, m[0] + j, RECORD(s0, m[0] + j));
-    STEP(s1, m[1] + j, KEEP(1, s1, m[1] + j));
-    STEP(s2, m[2] + j, KEEP(2, s2, m[2] + j));
-    STEP(s3, m[3] + j, KEEP(3, s3, m[3] + j));
+  {
+    /* The main loop: no calls (a call would take the registers that hold
+       the four states and pointers), the lists of stream 0 too. */
+    const unsigned char *p0 = s + m[0], *p1 = s + m[1], *p2 = s + m[2],
+                        *p3 = s + m[3], *base = s + b0;
+    size_t t0 = s0, t1 = 0, t2 = 0, t3 = 0, q, hh = (size_t)h;
+    for (q = 0; q < hh; q++) {
+      STEPP(t0, p0, q, KEEPP(0, t0, p0 + q));
+      STEPP(t1, p1, q, KEEPP(1, t1, p1 + q));
+      STEPP(t2, p2, q, KEEPP(2, t2, p2 + q));
+      STEPP(t3, p3, q, KEEPP(3, t3, p3 + q));
+    }
+    s0 = (unsigned)t0;
+    st[1] = (int)t1;
+    st[2] = (int)t2;
+    st[3] = (int)t3;
   }
-  for (j = m[0] + h; j < m[1]; j++) STEP(s0, j, RECORD(s0, j));
+  {
+    size_t s1 = (size_t)st[1], s2 = (size_t)st[2], s3 = (size_t)st[3];
+  for (j = m[0] + h; j < m[1]; j++) STEP(s0, j, KEEP(0, s0, j));
   for (j = m[1] + h; j < m[2]; j++) STEP(s1, j, KEEP(1, s1, j));
   for (j = m[2] + h; j < m[3]; j++) STEP(s2, j, KEEP(2, s2, j));
   for (j = m[3] + h; j < m[4]; j++) STEP(s3, j, KEEP(3, s3, j));
   st[0] = (int)s0;
   st[1] = (int)s1;
   st[2] = (int)s2;
-  out = s3;
+  out = (unsigned)s3;
+  }
   for (k = NSTREAM - 2; k >= 0; k--) { /* the tails, last first */
-    unsigned a = (unsigned)st[k];
+    size_t a = (size_t)st[k];
     int i, lim = m[k + 1];
     for (i = lim;; i++) {
-      unsigned c;
       if (i - (int)smtpcode_rd_depth[a] >= lim) break; /* text starts on */
       if (i == b1) { /* still inside a phrase begun in quarter k */
-        out = a;
+        out = (unsigned)a;
         break;
       }
-      c = cls[s[i]];
-      if (a >= ks) {
-        KEEP(k, a, i);
-        a = emitnext(a, c);
-      } else if (a < k0)
-        a = dense[a][c];
-      else
-        a = c == chr[a] ? to[a] : dense[fb[a]][c];
+      STEP(a, i, KEEP(k, a, i));
     }
   }
   for (;;) { /* merge: least end first, then least k */
