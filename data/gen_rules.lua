@@ -367,12 +367,25 @@ w('#include "rules_data.h"')
 w("")
 w(string.format("/* %d rules, %d phrases, %d states, %d byte classes */", #rules, #phrases, #states, ncls))
 w("")
-local t = {}
-for b = 0, 255 do t[#t + 1] = tostring(bytecls[b]) end
-w("const unsigned char smtpcode_rd_cls[256] = {")
-w(list(t, 32))
-w("};")
-w("")
+-- Low classes: class 0 and the classes of bytes below 0x80 (numbered in
+-- byte order, so they come first); the rest are high classes (UTF-8 bytes).
+-- The scan's byte table gives a low class as is and a high one with bit 24
+-- set (SCR_HIGH in src/rules_data.h), so that one compare of
+-- (state << SCR_LOSHIFT) + entry sends it off the short rows.
+local nlo = 1
+for b = 0, 127 do
+  if cls[b] then nlo = nlo + 1 end
+end
+for b = 128, 255 do
+  if cls[b] and cls[b] < nlo then fail("byte classes out of order") end
+end
+local LOW = 64 -- 1 << SCR_LOSHIFT
+if nlo > LOW then fail("%d low byte classes: raise SCR_LOSHIFT in src/rules_data.h", nlo) end
+local bcls = {}
+for b = 0, 255 do
+  local c = bytecls[b]
+  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(c)
+end
 
 -- The transition function, complete (failure links resolved), for every
 -- state: full[s][c] for classes 1..ncls-1 (class 0, a byte in no phrase,
@@ -416,7 +429,7 @@ end
 -- (638,734 against 629,344 on examples/maillog.txt), and on this loaded
 -- two-core machine the smaller tables were not slower in alternating
 -- rounds (best of eight: 949 against 2,151 ns/line).
-local DENSE_DEPTH = 3
+local DENSE_DEPTH = 4
 local kind, fb, exc = {}, {}, {}
 local function decide(s)
   local x = states[s]
@@ -454,32 +467,40 @@ for k = 0, 2 do
 end
 if num[1] ~= 0 then fail("root must be state 0") end
 
--- Dense rows are STRIDE = 1 << SCR_SHIFT entries apart (src/rules_data.h),
--- so that finding a row is a shift, not a multiplication (the scan's
--- critical path). Each row is written up to its last entry that is not
--- the root: C fills the rest (and the padding past ncls) with zeros.
-local STRIDE = 128
-if ncls > STRIDE then fail("%d byte classes: raise SCR_SHIFT in src/rules_data.h", ncls) end
-local rows = {}
+-- Dense rows come in two parts. The low part (classes 0 .. nlo - 1: ASCII,
+-- most of the text) is a short row of LOW = 1 << SCR_LOSHIFT entries in
+-- smtpcode_rd_lo (state s at s << SCR_LOSHIFT: a shift and an add on the
+-- scan's critical path); each row is written up to its last entry that is
+-- not the root, C fills the rest with zeros. The high part (UTF-8 bytes)
+-- is shared: the distinct high parts are stored once in smtpcode_rd_hi,
+-- nhigh = ncls - nlo entries each, and smtpcode_rd_hoff[s] is where that
+-- of state s starts (most states have the root's).
+local nhigh = ncls - nlo
+local rows, his, hoff, nhi = {}, {}, {}, 0
+local hiseen = {}
 for i = 1, k0 do
   local row, cells = full[order[i]], {}
   local last = 0
-  for c = 1, ncls - 1 do
+  for c = 1, nlo - 1 do
     if num[row[c]] ~= 0 then last = c end
   end
   cells[1] = "0"
   for c = 1, last do cells[#cells + 1] = tostring(num[row[c]]) end
-  rows[i] = "  {" .. table.concat(cells, ",") .. "},"
+  rows[i] = string.format("  [%d] = %s,", (i - 1) * LOW, table.concat(cells, ","))
+  local h = {}
+  for c = nlo, ncls - 1 do h[#h + 1] = tostring(num[row[c]]) end
+  local key = table.concat(h, ",")
+  if not hiseen[key] then
+    hiseen[key] = nhi * nhigh
+    nhi = nhi + 1
+    his[#his + 1] = "  " .. key .. ","
+  end
+  hoff[i] = tostring(hiseen[key])
 end
-w(string.format("/* states: %d dense, %d sparse, %d ending a phrase */", k0,
-  ks - k0, #order - ks))
-w(string.format("const unsigned short smtpcode_rd_dense[%d][%d] = {", k0, STRIDE))
-w(table.concat(rows, "\n"))
-w("};")
+if nhi * nhigh > 65535 then fail("high rows do not fit 16-bit offsets") end
+if #his == 0 then his[1] = "  0," end
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
-w(string.format("const int smtpcode_rd_stride = %d; /* must be 1 << SCR_SHIFT */", STRIDE))
-w(string.format("const unsigned smtpcode_rd_k0 = %d;", k0))
-w(string.format("const unsigned smtpcode_rd_ks = %d;", ks))
+w(string.format("const int smtpcode_rd_low = %d; /* must be 1 << SCR_LOSHIFT */", LOW))
 w(string.format("const unsigned smtpcode_rd_nstates = %d;", #order))
 w("")
 
@@ -495,29 +516,80 @@ w(list(depth, 32))
 w("};")
 w("")
 
--- Sparse states, indexed by state number (dense states: unused zeros):
--- the differing class (255: none), where it leads, the fallback.
+-- Sparse states, indexed by state number - k0: the differing class (255:
+-- none), where it leads, the fallback.
 local chr, to, fbk = {}, {}, {}
-for i = 1, ks do
+for i = k0 + 1, ks do
   local s = order[i]
-  if i <= k0 then
-    chr[i], to[i], fbk[i] = "255", "0", "0"
-  else
-    local list = exc[s]
-    chr[i] = tostring(list[1] or 255)
-    to[i] = tostring(list[1] and num[full[s][list[1]]] or 0)
-    fbk[i] = tostring(num[fb[s]])
-  end
+  local list = exc[s]
+  chr[#chr + 1] = tostring(list[1] or 255)
+  to[#to + 1] = tostring(list[1] and num[full[s][list[1]]] or 0)
+  fbk[#fbk + 1] = tostring(num[fb[s]])
 end
-w(string.format("const unsigned char smtpcode_rd_chr[%d] = {", ks))
+local nsp = math.max(ks - k0, 1)
+if #chr == 0 then chr[1], to[1], fbk[1] = "255", "0", "0" end
+-- The tables of the scan, in one struct (src/rules_scan.h) so that one
+-- base register reaches them all and their sizes are constants.
+w(string.format("/* states: %d dense, %d sparse, %d ending a phrase; %d low and %d high",
+  k0, ks - k0, #order - ks, nlo, nhigh))
+w(string.format("** byte classes; %d distinct high rows */", nhi))
+w("#define H SCR_HIGH")
+w("const scr_scan smtpcode_rd_scan = {")
+w("  /* bcls */ {")
+w(list(bcls, 16))
+w("  },")
+w("  /* lo */ {")
+w(table.concat(rows, "\n"))
+w("  },")
+w("  /* hi */ {")
+w(table.concat(his, "\n"))
+w("  },")
+w("  /* hoff */ {")
+w(list(hoff, 20))
+w("  },")
+w("  /* chr */ {")
 w(list(chr, 24))
-w("};")
-w(string.format("const unsigned short smtpcode_rd_to[%d] = {", ks))
+w("  },")
+w("  /* to */ {")
 w(list(to, 20))
-w("};")
-w(string.format("const unsigned short smtpcode_rd_fb[%d] = {", ks))
+w("  },")
+w("  /* fb */ {")
 w(list(fbk, 20))
+w("  },")
 w("};")
+w("#undef H")
+
+-- src/rules_scan.h: the sizes, as constants for the scan's compares.
+local hdr = {
+  "/* Generated by data/gen_rules.lua from data/rules.tsv. Do not edit: run",
+  "** `make gen`. The scan tables of src/rules_data.c (src/rules_data.h",
+  "** explains them), their sizes as constants. */",
+  "#ifndef smtpcode_rules_scan_h",
+  "#define smtpcode_rules_scan_h",
+  "",
+  string.format("#define SCR_K0 %du    /* dense states */", k0),
+  string.format("#define SCR_KS %du   /* dense and sparse states */", ks),
+  string.format("#define SCR_NLO %du    /* low byte classes */", nlo),
+  string.format("#define SCR_NHI %d   /* entries of the distinct high rows */", math.max(nhi * nhigh, 1)),
+  "",
+  "typedef struct scr_scan {",
+  "  unsigned bcls[256];                          /* byte -> class entry */",
+  "  unsigned short lo[SCR_K0 << SCR_LOSHIFT];    /* short rows */",
+  "  unsigned short hi[SCR_NHI];                  /* high rows */",
+  "  unsigned short hoff[SCR_K0];                 /* dense state -> high row */",
+  string.format("  unsigned char chr[%d];                     /* sparse state - k0 -> ... */", nsp),
+  string.format("  unsigned short to[%d];", nsp),
+  string.format("  unsigned short fb[%d];", nsp),
+  "} scr_scan;",
+  "",
+  "#endif",
+}
+do
+  local hp = root .. "/src/rules_scan.h"
+  local hf = io.open(hp, "wb") or fail("cannot write %s", hp)
+  hf:write(table.concat(hdr, "\n"), "\n")
+  hf:close()
+end
 w("")
 
 -- States that end a phrase, smtpcode_rd_emit[s - ks]: the phrase (-1:
@@ -646,5 +718,6 @@ local f = io.open(path, "wb") or fail("cannot write %s", path)
 f:write(table.concat(out, "\n"), "\n")
 f:close()
 print("src/rules_data.c")
+print("src/rules_scan.h")
 
 -- }======================================================

@@ -159,7 +159,7 @@ static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
                  int limit) {
   unsigned o = st;
   do {
-    const scr_emit *y = &smtpcode_rd_emit[o - smtpcode_rd_ks];
+    const scr_emit *y = &smtpcode_rd_emit[o - SCR_KS];
     if (y->out >= 0) {
       if (e - (int)smtpcode_rd_phrases[y->out].len + 1 >= limit) break;
       record(sc, s, n, y->out, e);
@@ -168,24 +168,32 @@ static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
   } while (o != 0);
 }
 
+/* Where dense state d leads on class c (rules_data.h: a low class in its
+** short row, a high one in its shared high row). */
+#define DROW(d, c)                                                         \
+  ((c) < SCR_NLO ? T->lo[((size_t)(d) << SCR_LOSHIFT) + (c)]               \
+                 : T->hi[T->hoff[d] + (c) - SCR_NLO])
+
 /* The next state of an ending state st on class c. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline unsigned emitnext(unsigned st, unsigned c) {
-  const scr_emit *x = &smtpcode_rd_emit[st - smtpcode_rd_ks];
+static inline unsigned emitnext(const scr_scan *T, unsigned st, unsigned c) {
+  const scr_emit *x = &smtpcode_rd_emit[st - SCR_KS];
   const scr_edge *ed = &smtpcode_rd_edges[x->exc];
   unsigned k;
   for (k = 0; k < x->nexc; k++)
     if (ed[k].cls == c) return ed[k].to;
-  return smtpcode_rd_dense[x->dense][c];
+  return DROW(x->dense, c);
 }
 
 /*
-** One step of the automaton on byte j. Per byte: its class, then one
-** compare says the kind of state: dense (one lookup), sparse (one compare,
-** then a lookup or a dense lookup) or one that ends phrases (ENDS is run
-** for the phrases ending at j - 1, then the state's own table).
+** One step of the automaton on byte j. Per byte: its class entry e, then
+** one compare of (st << SCR_LOSHIFT) + e finds the common case, a dense
+** state on a low class (one lookup in its short row); else: a sparse state
+** (one compare, then a lookup or a dense lookup), a dense state on a high
+** class (its shared high row), or one that ends phrases (ENDS is run for
+** the phrases ending at j - 1, then the state's own table).
 */
 #define STEP(st, j, ENDS) STEPP(st, s, j, ENDS)
 
@@ -193,22 +201,23 @@ static inline unsigned emitnext(unsigned st, unsigned c) {
 ** one register plus the shared index). */
 #define STEPP(st, p, j, ENDS)                                              \
   do {                                                                     \
-    size_t c_ = cls[(p)[j]];                                               \
-    if ((st) < k0)                                                         \
-      (st) = dense[(st)][c_];                                              \
-    else if ((st) < ks)                                                    \
-      (st) = c_ == chr[(st)] ? to[(st)] : dense[fb[(st)]][c_];             \
+    size_t e_ = T->bcls[(p)[j]], i_ = ((st) << SCR_LOSHIFT) + e_;          \
+    if (i_ < (size_t)SCR_K0 << SCR_LOSHIFT)                                \
+      (st) = T->lo[i_];                                                    \
     else {                                                                 \
-      ENDS;                                                                \
-      (st) = emitnext((unsigned)(st), (unsigned)c_);                       \
+      size_t c_ = e_ & 0xffu, u_ = (st) - SCR_K0;                          \
+      if (u_ < SCR_KS - SCR_K0)                                            \
+        (st) = c_ == T->chr[u_] ? T->to[u_] : DROW(T->fb[u_], c_);         \
+      else if ((st) < SCR_K0)                                              \
+        (st) = T->hi[T->hoff[st] + c_ - SCR_NLO];                          \
+      else {                                                               \
+        ENDS;                                                              \
+        (st) = emitnext(T, (unsigned)(st), (unsigned)c_);                  \
+      }                                                                    \
     }                                                                      \
   } while (0)
 
-#define SCAN_LOCALS                                                        \
-  const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;      \
-  const unsigned short(*dense)[1 << SCR_SHIFT] = smtpcode_rd_dense;       \
-  const unsigned short *to = smtpcode_rd_to, *fb = smtpcode_rd_fb;         \
-  const size_t k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks
+#define SCAN_LOCALS const scr_scan *T = &smtpcode_rd_scan
 
 #define RECORD(st, j) emit(sc, s, n, (st), (j) - 1, n)
 
@@ -272,19 +281,21 @@ static unsigned runs(scan *sc, const unsigned char *s, int n, unsigned s0,
   int nl[NSTREAM], at[NSTREAM], m[NSTREAM + 1], st[NSTREAM];
   int len = b1 - b0, h = len / NSTREAM, j, k;
   unsigned out;
-  for (k = 0; k <= NSTREAM; k++) m[k] = b0 + len * k / NSTREAM;
+  /* quarters of h bytes, the last one takes the rest */
+  for (k = 0; k < NSTREAM; k++) m[k] = b0 + h * k;
+  m[NSTREAM] = b1;
   for (k = 0; k < NSTREAM; k++) nl[k] = at[k] = 0;
   {
     /* The main loop: no calls (a call would take the registers that hold
-       the four states and pointers), the lists of stream 0 too. */
-    const unsigned char *p0 = s + m[0], *p1 = s + m[1], *p2 = s + m[2],
-                        *p3 = s + m[3], *base = s + b0;
-    size_t t0 = s0, t1 = 0, t2 = 0, t3 = 0, q, hh = (size_t)h;
-    for (q = 0; q < hh; q++) {
-      STEPP(t0, p0, q, KEEPP(0, t0, p0 + q));
-      STEPP(t1, p1, q, KEEPP(1, t1, p1 + q));
-      STEPP(t2, p2, q, KEEPP(2, t2, p2 + q));
-      STEPP(t3, p3, q, KEEPP(3, t3, p3 + q));
+       the four states), the lists of stream 0 too; one pointer, the
+       streams h bytes apart. */
+    const unsigned char *p = s + b0, *pe = p + h, *base = s + b0;
+    size_t t0 = s0, t1 = 0, t2 = 0, t3 = 0, d = (size_t)h, d3 = d * 3;
+    for (; p < pe; p++) {
+      STEPP(t0, p, 0, KEEPP(0, t0, p));
+      STEPP(t1, p, d, KEEPP(1, t1, p + d));
+      STEPP(t2, p, d * 2, KEEPP(2, t2, p + d * 2));
+      STEPP(t3, p, d3, KEEPP(3, t3, p + d3));
     }
     s0 = (unsigned)t0;
     st[1] = (int)t1;
@@ -342,7 +353,7 @@ static void run(scan *sc, const unsigned char *s, int n, int split) {
       st = run1(sc, s, n, st, b0, b1);
     b0 = b1;
   }
-  if (st >= smtpcode_rd_ks) emit(sc, s, n, st, n - 1, n);
+  if (st >= SCR_KS) emit(sc, s, n, st, n - 1, n);
 }
 
 #undef STEP

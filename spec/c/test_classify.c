@@ -299,9 +299,11 @@ static void test_bounds(void) {
      smtpcode_rule_info(smtpcode_rule_count(), NULL) == SMTPCODE_ENOTFOUND,
      "rule table size and bounds");
   /* the generated rows and the scan's shift agree */
-  ok(smtpcode_rd_stride == 1 << SCR_SHIFT &&
-         smtpcode_rd_ncls <= smtpcode_rd_stride,
-     "dense rows are 1 << SCR_SHIFT entries apart");
+  ok(smtpcode_rd_low == 1 << SCR_LOSHIFT &&
+         SCR_NLO <= (unsigned)smtpcode_rd_low &&
+         (int)SCR_NLO <= smtpcode_rd_ncls &&
+         smtpcode_rd_ncls <= 255,
+     "short rows are 1 << SCR_LOSHIFT entries apart");
 }
 
 /* smtpcode_verdict_by and smtpcode_evidence_name: the `by` of classify */
