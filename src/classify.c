@@ -252,7 +252,8 @@ static unsigned run1(scan *sc, const unsigned char *s, int n, unsigned st,
 */
 #define NSTREAM 4
 #define BLOCK 512 /* bytes per block */
-#define LISTMAX (BLOCK / NSTREAM + 1 + SCR_MAXDEPTH + 1)
+#define LISTMAX (BLOCK / NSTREAM + 1 + SCR_MAXDEPTH + 1 + 1) /* + the end */
+#define NOEND 0xffffu
 
 typedef struct pend {
   unsigned short st;
@@ -325,16 +326,17 @@ static unsigned runs(scan *sc, const unsigned char *s, int n, unsigned s0,
       STEP(a, i, KEEP(k, a, i));
     }
   }
-  for (;;) { /* merge: least end first, then least k */
-    int best = -1, be = 0;
-    for (k = 0; k < NSTREAM; k++) {
-      if (at[k] < nl[k] && (best < 0 || (int)ul[k][at[k]].e < be)) {
-        best = k;
-        be = ul[k][at[k]].e;
-      }
-    }
-    if (best < 0) break;
-    emit(sc, s, n, ul[best][at[best]].st, b0 + be - 1, m[best + 1]);
+  /* merge: least end first, then least k; each list ends with an end
+     that no entry has */
+  for (k = 0; k < NSTREAM; k++) ul[k][nl[k]].e = NOEND;
+  for (;;) {
+    unsigned be = ul[0][at[0]].e, x;
+    int best = 0;
+    if ((x = ul[1][at[1]].e) < be) be = x, best = 1;
+    if ((x = ul[2][at[2]].e) < be) be = x, best = 2;
+    if ((x = ul[3][at[3]].e) < be) be = x, best = 3;
+    if (be == NOEND) break;
+    emit(sc, s, n, ul[best][at[best]].st, b0 + (int)be - 1, m[best + 1]);
     at[best]++;
   }
   return out;
