@@ -4,19 +4,19 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 2148u    /* dense states */
+#define SCR_K0 2619u    /* dense states */
 #define SCR_KS 18333u   /* dense and sparse states */
 #define SCR_NLO 52u    /* low byte classes */
-#define SCR_NHI 22496   /* entries of the distinct high rows */
+#define SCR_NHI 26566   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
   unsigned short lo[SCR_K0 << SCR_LOSHIFT];    /* short rows */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[16185];                     /* sparse state - k0 -> ... */
-  unsigned short to[16185];
-  unsigned short fb[16185];
+  unsigned char chr[15714];                     /* sparse state - k0 -> ... */
+  unsigned short to[15714];
+  unsigned short fb[15714];
 } scr_scan;
 
 #endif
