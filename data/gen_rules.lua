@@ -369,22 +369,12 @@ w(string.format("/* %d rules, %d phrases, %d states, %d byte classes */", #rules
 w("")
 -- Low classes: class 0 and the classes of bytes below 0x80 (numbered in
 -- byte order, so they come first); the rest are high classes (UTF-8 bytes).
--- The scan's byte table gives a low class as is and a high one with bit 24
--- set (SCR_HIGH in src/rules_data.h), so that one compare of
--- (state << SCR_LOSHIFT) + entry sends it off the short rows.
 local nlo = 1
 for b = 0, 127 do
   if cls[b] then nlo = nlo + 1 end
 end
 for b = 128, 255 do
   if cls[b] and cls[b] < nlo then fail("byte classes out of order") end
-end
-local LOW = 64 -- 1 << SCR_LOSHIFT
-if nlo > LOW then fail("%d low byte classes: raise SCR_LOSHIFT in src/rules_data.h", nlo) end
-local bcls = {}
-for b = 0, 255 do
-  local c = bytecls[b]
-  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(c)
 end
 
 -- The transition function, complete (failure links resolved), for every
@@ -429,16 +419,14 @@ end
 -- (638,734 against 629,344 on examples/maillog.txt), and on this loaded
 -- two-core machine the smaller tables were not slower in alternating
 -- rounds (best of eight: 949 against 2,151 ns/line).
--- With short rows (64 low classes, shared high parts, below) a row costs
--- half as much; on the 812 lines of bench/cclassify (find + classify)
--- under callgrind: depth 3, 358 KB of scan tables, 5,626 instructions a
--- line; depth 4, 406 KB, 5,578; depth 5, 473 KB, 5,533; depth 6, 566 KB,
--- 5,492 (the old layout at depth 3: 559 KB, 5,520; all figures before the
--- merge of the stream lists got cheaper). In CPU time (alternating rounds,
--- 14 each, on the loaded machine) depth 4 was 3-4 % slower than the old
--- layout (the short-row test waits for the byte's class), depth 5 as fast
--- (best 773 against 783 ns/line, first quartile 808 against 813): depth 5
--- is smaller than before (473 KB) and not slower.
+-- With the low classes stored by column and shared high parts (below) a
+-- row costs 104 bytes instead of 256. On the 812 lines of bench/cclassify
+-- (find + classify) under callgrind: depth 4, 355 KB of scan tables, 5,362
+-- instructions a line; depth 5, 411 KB, 5,336; depth 6, 488 KB, 5,313
+-- (the old layout at depth 3: 559 KB, 5,650). In CPU time (alternating
+-- rounds, 12 each, on the loaded machine) depth 5 was as fast as the old
+-- layout (best 739 against 746 ns/line, median 805 against 806), depth 4
+-- a little slower (median 856): depth 5 is smaller and not slower.
 local DENSE_DEPTH = 5
 local kind, fb, exc = {}, {}, {}
 local function decide(s)
@@ -478,25 +466,25 @@ end
 if num[1] ~= 0 then fail("root must be state 0") end
 
 -- Dense rows come in two parts. The low part (classes 0 .. nlo - 1: ASCII,
--- most of the text) is a short row of LOW = 1 << SCR_LOSHIFT entries in
--- smtpcode_rd_lo (state s at s << SCR_LOSHIFT: a shift and an add on the
--- scan's critical path); each row is written up to its last entry that is
--- not the root, C fills the rest with zeros. The high part (UTF-8 bytes)
--- is shared: the distinct high parts are stored once in smtpcode_rd_hi,
--- nhigh = ncls - nlo entries each, and smtpcode_rd_hoff[s] is where that
--- of state s starts (most states have the root's).
+-- most of the text) is stored by column: class c of dense state s is
+-- smtpcode_rd_scan.lo[c * k0 + s], and the byte table holds c * k0 for a
+-- low class, so that the scan adds it to the state (one add and one load
+-- on the critical path; no padding). The high part (UTF-8 bytes) is
+-- shared: the distinct high parts are stored once in hi, nhigh = ncls -
+-- nlo entries each, and hoff[s] is where that of state s starts (most
+-- states have the root's). The byte table marks a high class with bit 24
+-- (SCR_HIGH), above every c * k0.
 local nhigh = ncls - nlo
-local rows, his, hoff, nhi = {}, {}, {}, 0
+local lo, his, hoff, nhi = {}, {}, {}, 0
 local hiseen = {}
-for i = 1, k0 do
-  local row, cells = full[order[i]], {}
-  local last = 0
-  for c = 1, nlo - 1 do
-    if num[row[c]] ~= 0 then last = c end
+if nlo * k0 >= 1 << 24 then fail("%d low classes x %d dense states: too many", nlo, k0) end
+for c = 0, nlo - 1 do
+  for i = 1, k0 do
+    lo[#lo + 1] = c == 0 and "0" or tostring(num[full[order[i]][c]])
   end
-  cells[1] = "0"
-  for c = 1, last do cells[#cells + 1] = tostring(num[row[c]]) end
-  rows[i] = string.format("  [%d] = %s,", (i - 1) * LOW, table.concat(cells, ","))
+end
+for i = 1, k0 do
+  local row = full[order[i]]
   local h = {}
   for c = nlo, ncls - 1 do h[#h + 1] = tostring(num[row[c]]) end
   local key = table.concat(h, ",")
@@ -507,10 +495,15 @@ for i = 1, k0 do
   end
   hoff[i] = tostring(hiseen[key])
 end
+local bcls, bcl = {}, {}
+for b = 0, 255 do
+  local c = bytecls[b]
+  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(c * k0)
+  bcl[#bcl + 1] = tostring(c)
+end
 if nhi * nhigh > 65535 then fail("high rows do not fit 16-bit offsets") end
 if #his == 0 then his[1] = "  0," end
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
-w(string.format("const int smtpcode_rd_low = %d; /* must be 1 << SCR_LOSHIFT */", LOW))
 w(string.format("const unsigned smtpcode_rd_nstates = %d;", #order))
 w("")
 
@@ -548,8 +541,11 @@ w("const scr_scan smtpcode_rd_scan = {")
 w("  /* bcls */ {")
 w(list(bcls, 16))
 w("  },")
+w("  /* cls */ {")
+w(list(bcl, 32))
+w("  },")
 w("  /* lo */ {")
-w(table.concat(rows, "\n"))
+w(list(lo, 24))
 w("  },")
 w("  /* hi */ {")
 w(table.concat(his, "\n"))
@@ -580,11 +576,13 @@ local hdr = {
   string.format("#define SCR_K0 %du    /* dense states */", k0),
   string.format("#define SCR_KS %du   /* dense and sparse states */", ks),
   string.format("#define SCR_NLO %du    /* low byte classes */", nlo),
+  "#define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */",
   string.format("#define SCR_NHI %d   /* entries of the distinct high rows */", math.max(nhi * nhigh, 1)),
   "",
   "typedef struct scr_scan {",
   "  unsigned bcls[256];                          /* byte -> class entry */",
-  "  unsigned short lo[SCR_K0 << SCR_LOSHIFT];    /* short rows */",
+  "  unsigned char cls[256];                      /* byte -> class */",
+  "  unsigned short lo[SCR_LOEND];                /* low classes by column */",
   "  unsigned short hi[SCR_NHI];                  /* high rows */",
   "  unsigned short hoff[SCR_K0];                 /* dense state -> high row */",
   string.format("  unsigned char chr[%d];                     /* sparse state - k0 -> ... */", nsp),

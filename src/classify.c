@@ -170,30 +170,31 @@ static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
 
 /* Where dense state d leads on class c (rules_data.h: a low class in its
 ** short row, a high one in its shared high row). */
-#define DROW(d, c)                                                         \
-  ((c) < SCR_NLO ? T->lo[((size_t)(d) << SCR_LOSHIFT) + (c)]               \
-                 : T->hi[T->hoff[d] + (c) - SCR_NLO])
+#define DROW(d, e, c)                                                      \
+  ((e) < SCR_LOEND ? T->lo[(size_t)(d) + (e)]                              \
+                   : T->hi[T->hoff[d] + (c) - SCR_NLO])
 
-/* The next state of an ending state st on class c. */
+/* The next state of an ending state st on class c (byte table entry e). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline unsigned emitnext(const scr_scan *T, unsigned st, unsigned c) {
+static inline unsigned emitnext(const scr_scan *T, unsigned st, size_t e,
+                                unsigned c) {
   const scr_emit *x = &smtpcode_rd_emit[st - SCR_KS];
   const scr_edge *ed = &smtpcode_rd_edges[x->exc];
   unsigned k;
   for (k = 0; k < x->nexc; k++)
     if (ed[k].cls == c) return ed[k].to;
-  return DROW(x->dense, c);
+  return DROW(x->dense, e, c);
 }
 
 /*
-** One step of the automaton on byte j. Per byte: its class entry e, then
-** one compare of (st << SCR_LOSHIFT) + e finds the common case, a dense
-** state on a low class (one lookup in its short row); else: a sparse state
-** (one compare, then a lookup or a dense lookup), a dense state on a high
-** class (its shared high row), or one that ends phrases (ENDS is run for
-** the phrases ending at j - 1, then the state's own table).
+** One step of the automaton on byte j. Per byte: its class entry e; a
+** dense state on a low class (two compares that do not wait for a lookup)
+** takes its next state at lo[st + e]; else: a sparse state (one compare,
+** then a lookup or a dense lookup), a dense state on a high class (its
+** shared high row), or one that ends phrases (ENDS is run for the phrases
+** ending at j - 1, then the state's own table).
 */
 #define STEP(st, j, ENDS) STEPP(st, s, j, ENDS)
 
@@ -201,18 +202,18 @@ static inline unsigned emitnext(const scr_scan *T, unsigned st, unsigned c) {
 ** one register plus the shared index). */
 #define STEPP(st, p, j, ENDS)                                              \
   do {                                                                     \
-    size_t e_ = T->bcls[(p)[j]], i_ = ((st) << SCR_LOSHIFT) + e_;          \
-    if (i_ < (size_t)SCR_K0 << SCR_LOSHIFT)                                \
-      (st) = T->lo[i_];                                                    \
+    size_t b_ = (p)[j], e_ = T->bcls[b_];                                  \
+    if ((st) < SCR_K0 && e_ < SCR_LOEND)                                   \
+      (st) = T->lo[(st) + e_];                                             \
     else {                                                                 \
-      size_t c_ = e_ & 0xffu, u_ = (st) - SCR_K0;                          \
+      size_t c_ = T->cls[b_], u_ = (st) - SCR_K0;                          \
       if (u_ < SCR_KS - SCR_K0)                                            \
-        (st) = c_ == T->chr[u_] ? T->to[u_] : DROW(T->fb[u_], c_);         \
+        (st) = c_ == T->chr[u_] ? T->to[u_] : DROW(T->fb[u_], e_, c_);     \
       else if ((st) < SCR_K0)                                              \
         (st) = T->hi[T->hoff[st] + c_ - SCR_NLO];                          \
       else {                                                               \
         ENDS;                                                              \
-        (st) = emitnext(T, (unsigned)(st), (unsigned)c_);                  \
+        (st) = emitnext(T, (unsigned)(st), e_, (unsigned)c_);              \
       }                                                                    \
     }                                                                      \
   } while (0)

@@ -17,21 +17,22 @@
 
 /*
 ** The automaton (data/gen_rules.lua explains it); the tables named here
-** without a prefix are members of smtpcode_rd_scan. A byte's class comes
-** from bcls: a low class (class 0, a byte in no phrase, and
-** the ASCII bytes of phrases: below 1 << SCR_LOSHIFT) as is, a high class
-** (UTF-8 bytes) with SCR_HIGH set; the class is the entry & 0xff. States
-** come in three kinds, numbered in this order; state 0 is the root:
+** without a prefix are members of smtpcode_rd_scan. A byte's class is
+** cls[byte]. Classes below nlo are low (class 0, a byte in no phrase, and
+** the ASCII bytes of phrases), the others high (UTF-8 bytes). bcls[byte]
+** is c * k0 for a low class c, SCR_HIGH | c for a high one. States come in
+** three kinds, numbered in this order; state 0 is the root:
 **   [0, k0)  dense: a complete row (failure links resolved; class 0 leads
-**            to the root) in two parts: the low classes at
-**            lo[s << SCR_LOSHIFT], the high classes c at
-**            hi[hoff[s] + c - nlo] (distinct high parts are stored once);
+**            to the root) in two parts: low class c at lo[c * k0 + s]
+**            (stored by column, so the scan adds bcls[byte] to the state),
+**            high class c at hi[hoff[s] + c - nlo] (distinct high parts
+**            are stored once);
 **   [k0, ks) sparse: class chr[s - k0] leads to to[s - k0], any other
 **            class to where the row of dense state fb[s - k0] leads (chr
 **            255: no such class);
 **   [ks, nstates) states that end a phrase: smtpcode_rd_emit[s - ks].
-** So one compare of (s << SCR_LOSHIFT) + entry against k0 << SCR_LOSHIFT
-** finds the common case, a dense state on a low class: one lookup.
+** So the common case, a dense state on a low class, is two compares that
+** do not wait for the lookup, one add and one lookup.
 */
 /* A class -> state. */
 typedef struct scr_edge {
@@ -85,15 +86,14 @@ typedef struct scr_reply {
   unsigned char reason, strength;
 } scr_reply;
 
-#define SCR_HIGH (1u << 24) /* a high class in bcls */
-#define SCR_LOSHIFT 6 /* data/gen_rules.lua fails when nlo is larger */
+#define SCR_HIGH (1u << 24) /* a high class in bcls (above every c * k0) */
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
 /* The scan's tables in one struct (so one base register reaches them),
-** generated with their sizes: SCR_K0 (k0), SCR_KS (ks), SCR_NLO (nlo). */
+** generated with their sizes: SCR_K0 (k0), SCR_KS (ks), SCR_NLO (nlo),
+** SCR_LOEND (nlo * k0). */
 #include "rules_scan.h"
 extern const scr_scan smtpcode_rd_scan;
 extern const int smtpcode_rd_ncls;
-extern const int smtpcode_rd_low; /* 1 << SCR_LOSHIFT, for the tests */
 extern const unsigned smtpcode_rd_nstates;
 extern const unsigned char smtpcode_rd_depth[]; /* [nstates] */
 extern const scr_emit smtpcode_rd_emit[];      /* [nstates - ks] */

@@ -7,11 +7,13 @@
 #define SCR_K0 2619u    /* dense states */
 #define SCR_KS 18333u   /* dense and sparse states */
 #define SCR_NLO 52u    /* low byte classes */
+#define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
 #define SCR_NHI 26566   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
-  unsigned short lo[SCR_K0 << SCR_LOSHIFT];    /* short rows */
+  unsigned char cls[256];                      /* byte -> class */
+  unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
   unsigned char chr[15714];                     /* sparse state - k0 -> ... */
