@@ -668,7 +668,7 @@ w("};")
 w("")
 
 -- Code tables.
-t = {}
+local t = {}
 for _, e in ipairs(enh) do
   t[#t + 1] = string.format("  {%d, %d, %d, %d, %d}, /* %s */", e[1], e[2], e[3], e[4], e[5], e[6])
 end
