@@ -2,14 +2,16 @@
 ** bench/cclassify.c: smtpcode_find and smtpcode_classify (the C core alone)
 ** over a fixed set of failure lines.
 **
-**   build/bench/cclassify [MAILLOG [REPEAT]]
+**   build/bench/cclassify [MAILLOG [REPEAT [TSV]]]
 **   valgrind --tool=callgrind --toggle-collect=bench_classify \
 **     build/bench/cclassify examples/maillog.txt 1
 **
 ** Lines: four typical failure lines (below), then the failure lines of
 ** MAILLOG (default examples/maillog.txt): Postfix status= other than sent,
 ** smtpd "reject:", Exim "**" and "==" lines -- the same choice as
-** bench/classify.lua. bench_find() calls smtpcode_find on every line and
+** bench/classify.lua, which also takes the `diagnostic` column of TSV
+** (default ../shared/corpus/sisimai5-bounces.tsv; "" or a missing file:
+** none), so that the figures cover the same lines. bench_find() calls smtpcode_find on every line and
 ** bench_classify() calls smtpcode_find + smtpcode_classify (the work of one
 ** classify() from Lua, without the binding); callgrind counts each with
 ** --toggle-collect. A checksum of the verdicts is printed so that a change
@@ -81,6 +83,42 @@ static void readlog(const char *path) {
   fclose(f);
 }
 
+/* The non-blank `diagnostic` fields of a TSV file with a header line. */
+static void readtsv(const char *path) {
+  static char buf[65536];
+  FILE *f;
+  int col = -1, k;
+  char *p, *q;
+  if (path == NULL || *path == '\0' || (f = fopen(path, "rb")) == NULL) return;
+  if (fgets(buf, sizeof buf, f)) {
+    buf[strcspn(buf, "\r\n")] = '\0';
+    for (p = buf, k = 0; p != NULL; k++) {
+      q = strchr(p, '\t');
+      if ((q ? (size_t)(q - p) : strlen(p)) == 10 && strncmp(p, "diagnostic", 10) == 0)
+        col = k;
+      p = q ? q + 1 : NULL;
+    }
+  }
+  while (col >= 0 && fgets(buf, sizeof buf, f)) {
+    char *copy;
+    size_t n;
+    buf[strcspn(buf, "\n")] = '\0';
+    for (p = buf, k = 0; p != NULL && k < col; k++) {
+      p = strchr(p, '\t');
+      if (p) p++;
+    }
+    if (p == NULL) continue;
+    n = strcspn(p, "\t");
+    if (strspn(p, " \t\r\f\v") >= n) continue; /* blank */
+    copy = malloc(n + 1);
+    if (copy == NULL) exit(2);
+    memcpy(copy, p, n);
+    copy[n] = '\0';
+    add(copy, n);
+  }
+  fclose(f);
+}
+
 NOINLINE long bench_find(int repeat);
 NOINLINE long bench_classify(int repeat);
 
@@ -119,6 +157,8 @@ static double now(void) {
 int main(int argc, char **argv) {
   const char *path = argc > 1 ? argv[1] : "examples/maillog.txt";
   int repeat = argc > 2 ? atoi(argv[2]) : 200;
+  const char *tsv =
+      argc > 3 ? argv[3] : "../shared/corpus/sisimai5-bounces.tsv";
   size_t i, bytes = 0;
   double t0, tf, tc;
   long sf, scl;
@@ -126,6 +166,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
     add(fixed[i], strlen(fixed[i]));
   readlog(path);
+  readtsv(tsv);
   for (i = 0; i < (size_t)nlines; i++) bytes += lens[i];
   t0 = now();
   sf = bench_find(repeat);

@@ -160,7 +160,7 @@ static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
                  int limit) {
   unsigned o = st;
   do {
-    const scr_emit *y = &smtpcode_rd_emit[o - smtpcode_rd_ks];
+    const scr_emit *y = &smtpcode_rd_emit[o - SCR_KS];
     if (y->out >= 0) {
       if (e - (int)smtpcode_rd_phrases[y->out].len + 1 >= limit) break;
       record(sc, s, n, y->out, e);
@@ -169,40 +169,57 @@ static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
   } while (o != 0);
 }
 
-/* The next state of an ending state st on class c. */
-static unsigned emitnext(unsigned st, unsigned c) {
-  const scr_emit *x = &smtpcode_rd_emit[st - smtpcode_rd_ks];
+/* Where dense state d leads on class c (rules_data.h: a low class in its
+** short row, a high one in its shared high row). */
+#define DROW(d, e, c)                                                      \
+  ((e) < SCR_LOEND ? T->lo[(size_t)(d) + (e)]                              \
+                   : T->hi[T->hoff[d] + (c) - SCR_NLO])
+
+/* The next state of an ending state st on class c (byte table entry e). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline unsigned emitnext(const scr_scan *T, unsigned st, size_t e,
+                                unsigned c) {
+  const scr_emit *x = &smtpcode_rd_emit[st - SCR_KS];
   const scr_edge *ed = &smtpcode_rd_edges[x->exc];
   unsigned k;
   for (k = 0; k < x->nexc; k++)
     if (ed[k].cls == c) return ed[k].to;
-  return smtpcode_rd_dense[x->dense][c];
+  return DROW(x->dense, e, c);
 }
 
 /*
-** One step of the automaton on byte j. Per byte: its class, then one
-** compare says the kind of state: dense (one lookup), sparse (one compare,
-** then a lookup or a dense lookup) or one that ends phrases (ENDS is run
-** for the phrases ending at j - 1, then the state's own table).
+** One step of the automaton on byte j. Per byte: its class entry e; a
+** dense state on a low class (two compares that do not wait for a lookup)
+** takes its next state at lo[st + e]; else: a sparse state (one compare,
+** then a lookup or a dense lookup), a dense state on a high class (its
+** shared high row), or one that ends phrases (ENDS is run for the phrases
+** ending at j - 1, then the state's own table).
 */
-#define STEP(st, j, ENDS)                                                  \
+#define STEP(st, j, ENDS) STEPP(st, s, j, ENDS)
+
+/* The same on byte p[j] (p a stream's own pointer, so that the address is
+** one register plus the shared index). */
+#define STEPP(st, p, j, ENDS)                                              \
   do {                                                                     \
-    unsigned c_ = cls[s[j]];                                               \
-    if ((st) < k0)                                                         \
-      (st) = dense[(st)][c_];                                              \
-    else if ((st) < ks)                                                    \
-      (st) = c_ == chr[(st)] ? to[(st)] : dense[fb[(st)]][c_];             \
+    size_t b_ = (p)[j], e_ = T->bcls[b_];                                  \
+    if ((st) < SCR_K0 && e_ < SCR_LOEND)                                   \
+      (st) = T->lo[(st) + e_];                                             \
     else {                                                                 \
-      ENDS;                                                                \
-      (st) = emitnext((st), c_);                                           \
+      size_t c_ = T->cls[b_], u_ = (st) - SCR_K0;                          \
+      if (u_ < SCR_KS - SCR_K0)                                            \
+        (st) = c_ == T->chr[u_] ? T->to[u_] : DROW(T->fb[u_], e_, c_);     \
+      else if ((st) < SCR_K0)                                              \
+        (st) = T->hi[T->hoff[st] + c_ - SCR_NLO];                          \
+      else {                                                               \
+        ENDS;                                                              \
+        (st) = emitnext(T, (unsigned)(st), e_, (unsigned)c_);              \
+      }                                                                    \
     }                                                                      \
   } while (0)
 
-#define SCAN_LOCALS                                                        \
-  const unsigned char *cls = smtpcode_rd_cls, *chr = smtpcode_rd_chr;      \
-  const unsigned short(*dense)[1 << SCR_SHIFT] = smtpcode_rd_dense;       \
-  const unsigned short *to = smtpcode_rd_to, *fb = smtpcode_rd_fb;         \
-  const unsigned k0 = smtpcode_rd_k0, ks = smtpcode_rd_ks
+#define SCAN_LOCALS const scr_scan *T = &smtpcode_rd_scan
 
 #define RECORD(st, j) emit(sc, s, n, (st), (j) - 1, n)
 
@@ -237,7 +254,8 @@ static unsigned run1(scan *sc, const unsigned char *s, int n, unsigned st,
 */
 #define NSTREAM 4
 #define BLOCK 512 /* bytes per block */
-#define LISTMAX (BLOCK / NSTREAM + 1 + SCR_MAXDEPTH + 1)
+#define LISTMAX (BLOCK / NSTREAM + 1 + SCR_MAXDEPTH + 1 + 1) /* + the end */
+#define NOEND 0xffffu
 
 typedef struct pend {
   unsigned short st;
@@ -252,59 +270,75 @@ typedef struct pend {
     nl[k]++;                                                               \
   } while (0)
 
+#define KEEPP(k, st_, at_)                                                 \
+  do {                                                                     \
+    ul[k][nl[k]].st = (unsigned short)(st_);                               \
+    ul[k][nl[k]].e = (unsigned short)((at_) - base);                       \
+    nl[k]++;                                                               \
+  } while (0)
+
 static unsigned runs(scan *sc, const unsigned char *s, int n, unsigned s0,
                      int b0, int b1) {
   SCAN_LOCALS;
   pend ul[NSTREAM][LISTMAX];
   int nl[NSTREAM], at[NSTREAM], m[NSTREAM + 1], st[NSTREAM];
   int len = b1 - b0, h = len / NSTREAM, j, k;
-  unsigned s1 = 0, s2 = 0, s3 = 0, out;
-  for (k = 0; k <= NSTREAM; k++) m[k] = b0 + len * k / NSTREAM;
+  unsigned out;
+  /* quarters of h bytes, the last one takes the rest */
+  for (k = 0; k < NSTREAM; k++) m[k] = b0 + h * k;
+  m[NSTREAM] = b1;
   for (k = 0; k < NSTREAM; k++) nl[k] = at[k] = 0;
-  for (j = 0; j < h; j++) {
-    STEP(s0, m[0] + j, RECORD(s0, m[0] + j));
-    STEP(s1, m[1] + j, KEEP(1, s1, m[1] + j));
-    STEP(s2, m[2] + j, KEEP(2, s2, m[2] + j));
-    STEP(s3, m[3] + j, KEEP(3, s3, m[3] + j));
+  {
+    /* The main loop: no calls (a call would take the registers that hold
+       the four states), the lists of stream 0 too; one pointer, the
+       streams h bytes apart. */
+    const unsigned char *p = s + b0, *pe = p + h, *base = s + b0;
+    size_t t0 = s0, t1 = 0, t2 = 0, t3 = 0, d = (size_t)h, d3 = d * 3;
+    for (; p < pe; p++) {
+      STEPP(t0, p, 0, KEEPP(0, t0, p));
+      STEPP(t1, p, d, KEEPP(1, t1, p + d));
+      STEPP(t2, p, d * 2, KEEPP(2, t2, p + d * 2));
+      STEPP(t3, p, d3, KEEPP(3, t3, p + d3));
+    }
+    s0 = (unsigned)t0;
+    st[1] = (int)t1;
+    st[2] = (int)t2;
+    st[3] = (int)t3;
   }
-  for (j = m[0] + h; j < m[1]; j++) STEP(s0, j, RECORD(s0, j));
+  {
+    size_t s1 = (size_t)st[1], s2 = (size_t)st[2], s3 = (size_t)st[3];
+  for (j = m[0] + h; j < m[1]; j++) STEP(s0, j, KEEP(0, s0, j));
   for (j = m[1] + h; j < m[2]; j++) STEP(s1, j, KEEP(1, s1, j));
   for (j = m[2] + h; j < m[3]; j++) STEP(s2, j, KEEP(2, s2, j));
   for (j = m[3] + h; j < m[4]; j++) STEP(s3, j, KEEP(3, s3, j));
   st[0] = (int)s0;
   st[1] = (int)s1;
   st[2] = (int)s2;
-  out = s3;
+  out = (unsigned)s3;
+  }
   for (k = NSTREAM - 2; k >= 0; k--) { /* the tails, last first */
-    unsigned a = (unsigned)st[k];
+    size_t a = (size_t)st[k];
     int i, lim = m[k + 1];
     for (i = lim;; i++) {
-      unsigned c;
       if (i - (int)smtpcode_rd_depth[a] >= lim) break; /* text starts on */
       if (i == b1) { /* still inside a phrase begun in quarter k */
-        out = a;
+        out = (unsigned)a;
         break;
       }
-      c = cls[s[i]];
-      if (a >= ks) {
-        KEEP(k, a, i);
-        a = emitnext(a, c);
-      } else if (a < k0)
-        a = dense[a][c];
-      else
-        a = c == chr[a] ? to[a] : dense[fb[a]][c];
+      STEP(a, i, KEEP(k, a, i));
     }
   }
-  for (;;) { /* merge: least end first, then least k */
-    int best = -1, be = 0;
-    for (k = 0; k < NSTREAM; k++) {
-      if (at[k] < nl[k] && (best < 0 || (int)ul[k][at[k]].e < be)) {
-        best = k;
-        be = ul[k][at[k]].e;
-      }
-    }
-    if (best < 0) break;
-    emit(sc, s, n, ul[best][at[best]].st, b0 + be - 1, m[best + 1]);
+  /* merge: least end first, then least k; each list ends with an end
+     that no entry has */
+  for (k = 0; k < NSTREAM; k++) ul[k][nl[k]].e = NOEND;
+  for (;;) {
+    unsigned be = ul[0][at[0]].e, x;
+    int best = 0;
+    if ((x = ul[1][at[1]].e) < be) be = x, best = 1;
+    if ((x = ul[2][at[2]].e) < be) be = x, best = 2;
+    if ((x = ul[3][at[3]].e) < be) be = x, best = 3;
+    if (be == NOEND) break;
+    emit(sc, s, n, ul[best][at[best]].st, b0 + (int)be - 1, m[best + 1]);
     at[best]++;
   }
   return out;
@@ -323,7 +357,7 @@ static void run(scan *sc, const unsigned char *s, int n, int split) {
       st = run1(sc, s, n, st, b0, b1);
     b0 = b1;
   }
-  if (st >= smtpcode_rd_ks) emit(sc, s, n, st, n - 1, n);
+  if (st >= SCR_KS) emit(sc, s, n, st, n - 1, n);
 }
 
 #undef STEP

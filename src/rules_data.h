@@ -16,18 +16,23 @@
 #endif
 
 /*
-** The automaton (data/gen_rules.lua explains it). States come in three
-** kinds, numbered in this order; state 0 is the root:
-**   [0, k0)  dense: the complete row smtpcode_rd_dense[s] (classes 0 ..
-**            ncls - 1; rows are 1 << SCR_SHIFT entries long, so finding
-**            one is a shift, not a multiplication, on the scan's critical
-**            path)
-**            (failure links resolved; class 0, a byte in no phrase, leads
-**            to the root);
-**   [k0, ks) sparse: class smtpcode_rd_chr[s] leads to smtpcode_rd_to[s],
-**            any other class c to the row of dense state smtpcode_rd_fb[s]
-**            (chr 255: no such class);
+** The automaton (data/gen_rules.lua explains it); the tables named here
+** without a prefix are members of smtpcode_rd_scan. A byte's class is
+** cls[byte]. Classes below nlo are low (class 0, a byte in no phrase, and
+** the ASCII bytes of phrases), the others high (UTF-8 bytes). bcls[byte]
+** is c * k0 for a low class c, SCR_HIGH | c for a high one. States come in
+** three kinds, numbered in this order; state 0 is the root:
+**   [0, k0)  dense: a complete row (failure links resolved; class 0 leads
+**            to the root) in two parts: low class c at lo[c * k0 + s]
+**            (stored by column, so the scan adds bcls[byte] to the state),
+**            high class c at hi[hoff[s] + c - nlo] (distinct high parts
+**            are stored once);
+**   [k0, ks) sparse: class chr[s - k0] leads to to[s - k0], any other
+**            class to where the row of dense state fb[s - k0] leads (chr
+**            255: no such class);
 **   [ks, nstates) states that end a phrase: smtpcode_rd_emit[s - ks].
+** So the common case, a dense state on a low class, is two compares that
+** do not wait for the lookup, one add and one lookup.
 */
 /* A class -> state. */
 typedef struct scr_edge {
@@ -81,17 +86,16 @@ typedef struct scr_reply {
   unsigned char reason, strength;
 } scr_reply;
 
-extern const unsigned char smtpcode_rd_cls[256];
-#define SCR_SHIFT 7 /* data/gen_rules.lua fails when ncls is larger */
+#define SCR_HIGH (1u << 24) /* a high class in bcls (above every c * k0) */
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
-extern const unsigned short smtpcode_rd_dense[][1 << SCR_SHIFT]; /* [k0] */
+/* The scan's tables in one struct (so one base register reaches them),
+** generated with their sizes: SCR_K0 (k0), SCR_KS (ks), SCR_NLO (nlo),
+** SCR_LOEND (nlo * k0). */
+#include "rules_scan.h"
+extern const scr_scan smtpcode_rd_scan;
 extern const int smtpcode_rd_ncls;
-extern const int smtpcode_rd_stride; /* 1 << SCR_SHIFT, for the tests */
-extern const unsigned smtpcode_rd_k0, smtpcode_rd_ks, smtpcode_rd_nstates;
+extern const unsigned smtpcode_rd_nstates;
 extern const unsigned char smtpcode_rd_depth[]; /* [nstates] */
-extern const unsigned char smtpcode_rd_chr[];  /* [ks] */
-extern const unsigned short smtpcode_rd_to[];  /* [ks] */
-extern const unsigned short smtpcode_rd_fb[];  /* [ks] */
 extern const scr_emit smtpcode_rd_emit[];      /* [nstates - ks] */
 extern const scr_edge smtpcode_rd_edges[];
 extern const scr_phrase smtpcode_rd_phrases[];

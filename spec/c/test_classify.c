@@ -299,9 +299,11 @@ static void test_bounds(void) {
      smtpcode_rule_info(smtpcode_rule_count(), NULL) == SMTPCODE_ENOTFOUND,
      "rule table size and bounds");
   /* the generated rows and the scan's shift agree */
-  ok(smtpcode_rd_stride == 1 << SCR_SHIFT &&
-         smtpcode_rd_ncls <= smtpcode_rd_stride,
-     "dense rows are 1 << SCR_SHIFT entries apart");
+  ok(SCR_LOEND < SCR_HIGH && (int)SCR_NLO <= smtpcode_rd_ncls &&
+         smtpcode_rd_ncls <= 255 &&
+         smtpcode_rd_scan.bcls['u'] == smtpcode_rd_scan.cls['u'] * SCR_K0 &&
+         smtpcode_rd_scan.bcls['U'] == smtpcode_rd_scan.bcls['u'],
+     "the byte table's low entries are column offsets below SCR_HIGH");
 }
 
 /* smtpcode_verdict_by and smtpcode_evidence_name: the `by` of classify */
