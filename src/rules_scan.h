@@ -4,11 +4,11 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 2655u    /* dense states */
-#define SCR_KS 18626u   /* dense and sparse states */
+#define SCR_K0 2688u    /* dense states */
+#define SCR_KS 18822u   /* dense and sparse states */
 #define SCR_NLO 52u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 28194   /* entries of the distinct high rows */
+#define SCR_NHI 33534   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[15971];                     /* sparse state - k0 -> ... */
-  unsigned short to[15971];
-  unsigned short fb[15971];
+  unsigned char chr[16134];                     /* sparse state - k0 -> ... */
+  unsigned short to[16134];
+  unsigned short fb[16134];
 } scr_scan;
 
 #endif
