@@ -345,10 +345,10 @@ describe("classify accuracy", function()
     print(string.format("\nprovider replies: %d/%d agree (%.1f%%)", ok, n, 100 * ok / n))
     if #dis > 0 then print(table.concat(dis, "\n")) end
     assert.is_true(n >= 300)
-    assert.is_true(ok / n >= 0.95)
+    assert.is_true(ok / n >= 0.98) -- issue 12: the provider fixture stays at 98 % or better
   end)
 
-  it("agrees with Sisimai 5 on at least 93% of the one-to-one reasons", function()
+  it("agrees with Sisimai 5 on at least 95% of the one-to-one reasons (issue 12)", function()
     if not shared then return pending("../shared not found") end
     local cw = {}
     for _, r in ipairs(tsv(specdir .. "/fixtures/sisimai-crosswalk.tsv")) do cw[r.sisimai] = r end
@@ -376,7 +376,7 @@ describe("classify accuracy", function()
     print(string.format("\nsisimai5 corpus: one-to-one %d/%d (%.1f%%), all mapped %d/%d (%.1f%%), %d without text",
       ok1, n1, 100 * ok1 / n1, ok, n, 100 * ok / n, empty))
     assert.is_true(n1 >= 400)
-    assert.is_true(ok1 / n1 >= 0.93)
+    assert.is_true(ok1 / n1 >= 0.95)
   end)
 end)
 
