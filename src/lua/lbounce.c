@@ -100,25 +100,33 @@ static void setspan(lua_State *L, const res *r, int k, smtpcode_span s) {
   lua_rawset(L, -3);
 }
 
-/* a name the core returns: its string from the key table's hash part,
-** made and kept there the first time */
-static void pushname(lua_State *L, const res *r, const char *v) {
-  lua_pushlightuserdata(L, (void *)(size_t)v);
-  lua_rawget(L, r->kt);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushlightuserdata(L, (void *)(size_t)v);
-    lua_pushstring(L, v);
-    lua_pushvalue(L, -1);
-    lua_insert(L, -3);
-    lua_rawset(L, r->kt);
-  }
-}
+/* The names the core returns, by kind and number: the key table's array
+** goes on with NAME_STRIDE entries per kind (the name, or false where the
+** core has none), made once from the core's functions; a number past the
+** stride is pushed from its C text. */
+enum { N_FORMAT, N_MTA, N_ACTION, N_COMMAND, N_REASON, N_SCOPE, N_SEVERITY, N_KINDS };
+#define NAME_STRIDE 64
+static const char *(*const namefn[N_KINDS])(int) = {
+    smtpcode_bformat_name, smtpcode_bounce_mta_name, smtpcode_action_name,
+    smtpcode_command_name, smtpcode_reason_name,     smtpcode_scope_name,
+    smtpcode_severity_name};
 
-static void setname(lua_State *L, const res *r, int k, const char *v) {
-  if (v == NULL) return;
-  pushkey(L, r, k);
-  pushname(L, r, v);
+/* set key k to the name of number v of kind (nothing when it has none) */
+static void setname(lua_State *L, const res *r, int k, int kind, int v) {
+  const char *t;
+  if (v >= 0 && v < NAME_STRIDE) {
+    lua_rawgeti(L, r->kt, K_COUNT + kind * NAME_STRIDE + v);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      return;
+    }
+    pushkey(L, r, k);
+    lua_insert(L, -2);
+  } else {
+    if ((t = namefn[kind](v)) == NULL) return;
+    pushkey(L, r, k);
+    lua_pushstring(L, t);
+  }
   lua_rawset(L, -3);
 }
 
@@ -196,22 +204,22 @@ static void pushenh(lua_State *L, int c, int s, int d) {
 
 static void pushrcpt(lua_State *L, const res *r, const smtpcode_brcpt *x, int prevsame) {
   const smtpcode_verdict *v = &x->v;
-  const char *action = smtpcode_action_name(x->action);
-  const char *command = smtpcode_command_name(x->command);
-  const char *reason = smtpcode_reason_name(v->reason);
-  const char *scope = smtpcode_scope_name(v->scope);
-  const char *severity = smtpcode_severity_name(v->severity);
+  int action = smtpcode_action_name(x->action) != NULL;
+  int command = smtpcode_command_name(x->command) != NULL;
+  int reason = smtpcode_reason_name(v->reason) != NULL;
+  int scope = smtpcode_scope_name(v->scope) != NULL;
+  int severity = smtpcode_severity_name(v->severity) != NULL;
   int diag = HAS(x->diagnostic) && !(prevsame && x->diagnostic.len > 256);
   /* the fields present, so the table is made at its final size */
-  int n = HAS(x->recipient) + HAS(x->original) + (action != NULL) + HAS(x->action_raw) +
+  int n = HAS(x->recipient) + HAS(x->original) + action + HAS(x->action_raw) +
           (v->cls != 0) + HAS(x->status_raw) + (v->code != 0) + diag + HAS(x->diag_type) +
-          HAS(x->remote_mta) + (command != NULL) + HAS(x->last_attempt) +
-          HAS(x->will_retry) + (reason != NULL) + (scope != NULL) + (severity != NULL) +
+          HAS(x->remote_mta) + command + HAS(x->last_attempt) +
+          HAS(x->will_retry) + reason + scope + severity +
           (v->bounce != SMTPCODE_BOUNCE_NONE) + (v->retry != SMTPCODE_RETRY_NA);
   lua_createtable(L, 0, n + (prevsame && !diag));
   setspan(L, r, K_RECIPIENT, x->recipient);
   setspan(L, r, K_ORIGINAL_RECIPIENT, x->original);
-  setname(L, r, K_ACTION, action);
+  setname(L, r, K_ACTION, N_ACTION, x->action);
   setspan(L, r, K_ACTION_RAW, x->action_raw);
   if (v->cls) {
     pushkey(L, r, K_STATUS);
@@ -227,12 +235,12 @@ static void pushrcpt(lua_State *L, const res *r, const smtpcode_brcpt *x, int pr
   if (diag) setspan(L, r, K_DIAGNOSTIC, x->diagnostic);
   setspan(L, r, K_DIAGNOSTIC_TYPE, x->diag_type);
   setspan(L, r, K_REMOTE_MTA, x->remote_mta);
-  setname(L, r, K_COMMAND, command);
+  setname(L, r, K_COMMAND, N_COMMAND, x->command);
   setspan(L, r, K_LAST_ATTEMPT, x->last_attempt);
   setspan(L, r, K_WILL_RETRY_UNTIL, x->will_retry);
-  setname(L, r, K_REASON, reason);
-  setname(L, r, K_SCOPE, scope);
-  setname(L, r, K_SEVERITY, severity);
+  setname(L, r, K_REASON, N_REASON, v->reason);
+  setname(L, r, K_SCOPE, N_SCOPE, v->scope);
+  setname(L, r, K_SEVERITY, N_SEVERITY, v->severity);
   if (v->bounce != SMTPCODE_BOUNCE_NONE) {
     pushkey(L, r, K_BOUNCE);
     pushkey(L, r, v->bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT);
@@ -319,16 +327,16 @@ static int l_bounce(lua_State *L) {
   r.buf = buf;
   r.kt = KT;
   {
-    const char *fmt = smtpcode_bformat_name(out.format);
-    const char *mta = smtpcode_bounce_mta_name(out.mta);
+    int fmt = smtpcode_bformat_name(out.format) != NULL;
+    int mta = smtpcode_bounce_mta_name(out.mta) != NULL;
     int orig = out.headers.len > 0 || out.subject.len > 0;
     lua_createtable(L, 0,
-                    (fmt != NULL) + (mta != NULL) + HAS(out.reporting_mta) +
+                    fmt + mta + HAS(out.reporting_mta) +
                         HAS(out.arrival_date) + HAS(out.report_type) +
                         ((out.flags & SMTPCODE_BR_MORE_RCPTS) != 0) + 1 + orig +
                         (out.format == SMTPCODE_BF_ARF));
-    setname(L, &r, K_FORMAT, fmt);
-    setname(L, &r, K_MTA, mta);
+    setname(L, &r, K_FORMAT, N_FORMAT, out.format);
+    setname(L, &r, K_MTA, N_MTA, out.mta);
     setspan(L, &r, K_REPORTING_MTA, out.reporting_mta);
     setspan(L, &r, K_ARRIVAL_DATE, out.arrival_date);
     setspan(L, &r, K_REPORT_TYPE, out.report_type);
@@ -402,10 +410,18 @@ static int l_bounce(lua_State *L) {
 int smtpcode_open_bounce(lua_State *L) {
   int k;
   lua_pushnil(L); /* the scratch buffer, made on first use */
-  lua_createtable(L, K_COUNT - 1, 16); /* the key table */
+  lua_createtable(L, K_COUNT - 1 + N_KINDS * NAME_STRIDE, 0); /* the key table */
   for (k = 1; k < K_COUNT; k++) {
     lua_pushstring(L, keytext[k]);
     lua_rawseti(L, -2, k);
+  }
+  for (k = 0; k < N_KINDS * NAME_STRIDE; k++) {
+    const char *t = namefn[k / NAME_STRIDE](k % NAME_STRIDE);
+    if (t)
+      lua_pushstring(L, t);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, K_COUNT + k);
   }
   lua_pushcclosure(L, l_bounce, 2);
   lua_setfield(L, -2, "bounce");
