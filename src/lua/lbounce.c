@@ -21,6 +21,7 @@ int smtpcode_open_bounce(lua_State *L);
 
 #define STACK_RCPTS 16
 #define BUF_KEEP (4 * 1024 * 1024) /* a bigger scratch buffer is not kept */
+#define SHARE_MAX (64 * 1024) /* original.headers may keep a message this big */
 
 static int b_argerror(lua_State *L, int arg, const char *msg) {
   return luaL_error(L, "bad argument #%d to 'bounce' (%s)", arg, msg);
@@ -374,10 +375,13 @@ static int l_bounce(lua_State *L) {
       setspan(L, &r, K_SUBJECT, out.subject);
       setspan(L, &r, K_DATE, out.date);
       /* headers: made on first use (most callers never look), from the
-      ** message itself when the block lies there, else from a copy */
+      ** message itself when the block lies there and the message is not
+      ** much bigger (a kept result must not keep a large message alive),
+      ** else from a copy of the block */
       lua_createtable(L, 0, 1);
       pushkey(L, &r, K_INDEX);
-      if (out.headers.len > 0 && !out.headers.where) {
+      if (out.headers.len > 0 && !out.headers.where &&
+          (len <= SHARE_MAX || len / 4 <= (size_t)out.headers.len)) {
         lua_pushvalue(L, 1);
         lua_pushinteger(L, out.headers.off);
       } else {
