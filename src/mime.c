@@ -164,6 +164,23 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
   *val = i;
   *val_len = 0;
   if (i >= n || e == i) return i; /* empty line: end of the block */
+#ifdef MIME_SSE2
+  { /* sixteen bytes at a time: a byte of namestop is a control, a space
+       (<= ' ', read as max(c, ' ') == ' ') or ':' */
+    const __m128i sp = _mm_set1_epi8(' '), colon = _mm_set1_epi8(':');
+    while (j < e && n - j >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+          _mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp), _mm_cmpeq_epi8(v, colon)));
+      if (mask) {
+        j += (size_t)__builtin_ctz(mask);
+        break;
+      }
+      j += 16;
+    }
+    if (j > e) j = e;
+  }
+#endif
   while (j < e && !namestop[(unsigned char)s[j]]) j++;
   end = j;
   while (j < e && isblank_(s[j])) j++; /* "Name :" */
