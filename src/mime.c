@@ -8,6 +8,11 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define MIME_SSE2 1
+#endif
+
 #define lower(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
 #define isblank_(c) ((c) == ' ' || (c) == '\t')
 
@@ -20,7 +25,18 @@
 size_t mime_eol(const char *s, size_t n, size_t i) {
   /* eight bytes at a time: the "has a zero byte" test on the word xor'ed
      with LF and with CR; where it can, the lowest flag bit is the first
-     line-end byte (little-endian), else the last word is read byte by byte */
+     line-end byte (little-endian), else the last word is read byte by byte;
+     where SSE2 is (every x86-64), sixteen bytes at a time before that */
+#ifdef MIME_SSE2
+  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  while (i < n && n - i >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    unsigned mask = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+    if (mask) return i + (size_t)__builtin_ctz(mask);
+    i += 16;
+  }
+#endif
   while (i < n && n - i >= 8) {
     unsigned long long w, a, b, z;
     memcpy(&w, s + i, 8);
@@ -148,6 +164,23 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
   *val = i;
   *val_len = 0;
   if (i >= n || e == i) return i; /* empty line: end of the block */
+#ifdef MIME_SSE2
+  { /* sixteen bytes at a time: a byte of namestop is a control, a space
+       (<= ' ', read as max(c, ' ') == ' ') or ':' */
+    const __m128i sp = _mm_set1_epi8(' '), colon = _mm_set1_epi8(':');
+    while (j < e && n - j >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+          _mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp), _mm_cmpeq_epi8(v, colon)));
+      if (mask) {
+        j += (size_t)__builtin_ctz(mask);
+        break;
+      }
+      j += 16;
+    }
+    if (j > e) j = e;
+  }
+#endif
   while (j < e && !namestop[(unsigned char)s[j]]) j++;
   end = j;
   while (j < e && isblank_(s[j])) j++; /* "Name :" */

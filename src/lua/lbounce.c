@@ -21,6 +21,7 @@ int smtpcode_open_bounce(lua_State *L);
 
 #define STACK_RCPTS 16
 #define BUF_KEEP (4 * 1024 * 1024) /* a bigger scratch buffer is not kept */
+#define SHARE_MAX (64 * 1024) /* original.headers may keep a message this big */
 
 static int b_argerror(lua_State *L, int arg, const char *msg) {
   return luaL_error(L, "bad argument #%d to 'bounce' (%s)", arg, msg);
@@ -50,9 +51,41 @@ static int optint(lua_State *L, int arg, const char *name) {
   return v > SMTPCODE_LIMIT_CEILING ? SMTPCODE_LIMIT_CEILING : (int)v;
 }
 
+/* Every key and fixed value of a result, made once: upvalue 2 of bounce
+** is a table whose array part holds these strings (K_ index) and whose
+** hash part maps the address of a name the core returns
+** (smtpcode_reason_name, ...) to its Lua string. Keys are set with
+** lua_rawset, so no key is hashed or looked up by its C text per call. */
+#define KEYS(X)                                                                 \
+  X(FORMAT, "format") X(MTA, "mta") X(REPORTING_MTA, "reporting_mta")           \
+  X(ARRIVAL_DATE, "arrival_date") X(REPORT_TYPE, "report_type")                \
+  X(TRUNCATED, "truncated") X(RECIPIENTS, "recipients") X(ORIGINAL, "original") \
+  X(FEEDBACK, "feedback") X(RECIPIENT, "recipient")                             \
+  X(ORIGINAL_RECIPIENT, "original_recipient") X(ACTION, "action")              \
+  X(ACTION_RAW, "action_raw") X(STATUS, "status") X(STATUS_FIELD, "status_field") \
+  X(CODE, "code") X(DIAGNOSTIC, "diagnostic") X(DIAGNOSTIC_TYPE, "diagnostic_type") \
+  X(REMOTE_MTA, "remote_mta") X(COMMAND, "command") X(LAST_ATTEMPT, "last_attempt") \
+  X(WILL_RETRY_UNTIL, "will_retry_until") X(REASON, "reason") X(SCOPE, "scope") \
+  X(SEVERITY, "severity") X(BOUNCE, "bounce") X(RETRY, "retry")                \
+  X(MESSAGE_ID, "message_id") X(FROM, "from") X(TO, "to") X(SUBJECT, "subject") \
+  X(DATE, "date") X(INDEX, "__index") X(TYPE, "type") X(USER_AGENT, "user_agent") \
+  X(VERSION, "version") X(SOURCE_IP, "source_ip")                               \
+  X(ORIGINAL_MAIL_FROM, "original_mail_from") X(ORIGINAL_RCPT_TO, "original_rcpt_to") \
+  X(REPORTED_DOMAIN, "reported_domain") X(HARD, "hard") X(SOFT, "soft")
+
+#define K_ENUM(e, s) K_##e,
+#define K_TEXT(e, s) s,
+enum { K_NONE, KEYS(K_ENUM) K_COUNT };
+static const char *const keytext[K_COUNT] = {"", KEYS(K_TEXT)};
+
+#define KT lua_upvalueindex(2)
+
 typedef struct res {
   const char *m, *buf;
+  int kt; /* stack index of the key table */
 } res;
+
+static void pushkey(lua_State *L, const res *r, int k) { lua_rawgeti(L, r->kt, k); }
 
 static void pushspan(lua_State *L, const res *r, smtpcode_span s) {
   if (s.len <= 0)
@@ -61,16 +94,41 @@ static void pushspan(lua_State *L, const res *r, smtpcode_span s) {
     lua_pushlstring(L, (s.where ? r->buf : r->m) + s.off, (size_t)s.len);
 }
 
-static void setspan(lua_State *L, const res *r, const char *k, smtpcode_span s) {
+static void setspan(lua_State *L, const res *r, int k, smtpcode_span s) {
   if (s.len <= 0) return;
-  pushspan(L, r, s);
-  lua_setfield(L, -2, k);
+  pushkey(L, r, k);
+  lua_pushlstring(L, (s.where ? r->buf : r->m) + s.off, (size_t)s.len);
+  lua_rawset(L, -3);
 }
 
-static void setstr(lua_State *L, const char *k, const char *v) {
-  if (v == NULL) return;
-  lua_pushstring(L, v);
-  lua_setfield(L, -2, k);
+/* The names the core returns, by kind and number: the key table's array
+** goes on with NAME_STRIDE entries per kind (the name, or false where the
+** core has none), made once from the core's functions; a number past the
+** stride is pushed from its C text. */
+enum { N_FORMAT, N_MTA, N_ACTION, N_COMMAND, N_REASON, N_SCOPE, N_SEVERITY, N_KINDS };
+#define NAME_STRIDE 64
+static const char *(*const namefn[N_KINDS])(int) = {
+    smtpcode_bformat_name, smtpcode_bounce_mta_name, smtpcode_action_name,
+    smtpcode_command_name, smtpcode_reason_name,     smtpcode_scope_name,
+    smtpcode_severity_name};
+
+/* set key k to the name of number v of kind (nothing when it has none) */
+static void setname(lua_State *L, const res *r, int k, int kind, int v) {
+  const char *t;
+  if (v >= 0 && v < NAME_STRIDE) {
+    lua_rawgeti(L, r->kt, K_COUNT + kind * NAME_STRIDE + v);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      return;
+    }
+    pushkey(L, r, k);
+    lua_insert(L, -2);
+  } else {
+    if ((t = namefn[kind](v)) == NULL) return;
+    pushkey(L, r, k);
+    lua_pushstring(L, t);
+  }
+  lua_rawset(L, -3);
 }
 
 /* every field of a header block, names lowercased, values unfolded; the
@@ -92,32 +150,35 @@ static void pushheaders(lua_State *L, const char *h, size_t n) {
         name[j] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
       }
       lua_pushlstring(L, name, (size_t)nl);
-      lua_rawget(L, -2);
+      lua_pushvalue(L, -1);
+      lua_rawget(L, -3);
       if (lua_isnil(L, -1)) {
         int w = smtpcode_unfold(h + i + (size_t)vo, (size_t)vl, tmp, sizeof tmp);
         lua_pop(L, 1);
-        lua_pushlstring(L, name, (size_t)nl);
         lua_pushlstring(L, tmp, (size_t)w);
         lua_rawset(L, -3);
       } else
-        lua_pop(L, 1);
+        lua_pop(L, 2);
     }
     i += (size_t)used;
   }
 }
 
-/* __index of b.original: "headers" is built from the header block kept as
-** upvalue 1, stored in the table and returned; other keys are nil. */
+/* __index of b.original: "headers" is built from the header block (upvalue
+** 1, the message or a copy of the block; upvalues 2 and 3 its offset and
+** length there), stored in the table and returned; other keys are nil. */
 static int l_headers(lua_State *L) {
-  size_t n;
+  size_t n, off, len;
   const char *h;
   if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0) return 0;
   h = lua_tolstring(L, lua_upvalueindex(1), &n);
-  if (h == NULL) {
+  off = (size_t)lua_tointeger(L, lua_upvalueindex(2));
+  len = (size_t)lua_tointeger(L, lua_upvalueindex(3));
+  if (h == NULL || off > n || len > n - off) {
     h = "";
-    n = 0;
+    off = len = 0;
   }
-  pushheaders(L, h, n);
+  pushheaders(L, h + off, len);
   lua_pushliteral(L, "headers");
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
@@ -140,38 +201,56 @@ static void pushenh(lua_State *L, int c, int s, int d) {
   lua_pushlstring(L, b, (size_t)n);
 }
 
+#define HAS(s) ((s).len > 0)
+
 static void pushrcpt(lua_State *L, const res *r, const smtpcode_brcpt *x, int prevsame) {
   const smtpcode_verdict *v = &x->v;
-  lua_createtable(L, 0, 18);
-  setspan(L, r, "recipient", x->recipient);
-  setspan(L, r, "original_recipient", x->original);
-  setstr(L, "action", smtpcode_action_name(x->action));
-  setspan(L, r, "action_raw", x->action_raw);
+  int action = smtpcode_action_name(x->action) != NULL;
+  int command = smtpcode_command_name(x->command) != NULL;
+  int reason = smtpcode_reason_name(v->reason) != NULL;
+  int scope = smtpcode_scope_name(v->scope) != NULL;
+  int severity = smtpcode_severity_name(v->severity) != NULL;
+  int diag = HAS(x->diagnostic) && !(prevsame && x->diagnostic.len > 256);
+  /* the fields present, so the table is made at its final size */
+  int n = HAS(x->recipient) + HAS(x->original) + action + HAS(x->action_raw) +
+          (v->cls != 0) + HAS(x->status_raw) + (v->code != 0) + diag + HAS(x->diag_type) +
+          HAS(x->remote_mta) + command + HAS(x->last_attempt) +
+          HAS(x->will_retry) + reason + scope + severity +
+          (v->bounce != SMTPCODE_BOUNCE_NONE) + (v->retry != SMTPCODE_RETRY_NA);
+  lua_createtable(L, 0, n + (prevsame && !diag));
+  setspan(L, r, K_RECIPIENT, x->recipient);
+  setspan(L, r, K_ORIGINAL_RECIPIENT, x->original);
+  setname(L, r, K_ACTION, N_ACTION, x->action);
+  setspan(L, r, K_ACTION_RAW, x->action_raw);
   if (v->cls) {
+    pushkey(L, r, K_STATUS);
     pushenh(L, v->cls, v->subject, v->detail);
-    lua_setfield(L, -2, "status");
+    lua_rawset(L, -3);
   }
-  setspan(L, r, "status_field", x->status_raw);
+  setspan(L, r, K_STATUS_FIELD, x->status_raw);
   if (v->code) {
+    pushkey(L, r, K_CODE);
     lua_pushinteger(L, v->code);
-    lua_setfield(L, -2, "code");
+    lua_rawset(L, -3);
   }
-  if (!(prevsame && x->diagnostic.len > 256)) setspan(L, r, "diagnostic", x->diagnostic);
-  setspan(L, r, "diagnostic_type", x->diag_type);
-  setspan(L, r, "remote_mta", x->remote_mta);
-  setstr(L, "command", smtpcode_command_name(x->command));
-  setspan(L, r, "last_attempt", x->last_attempt);
-  setspan(L, r, "will_retry_until", x->will_retry);
-  setstr(L, "reason", smtpcode_reason_name(v->reason));
-  setstr(L, "scope", smtpcode_scope_name(v->scope));
-  setstr(L, "severity", smtpcode_severity_name(v->severity));
+  if (diag) setspan(L, r, K_DIAGNOSTIC, x->diagnostic);
+  setspan(L, r, K_DIAGNOSTIC_TYPE, x->diag_type);
+  setspan(L, r, K_REMOTE_MTA, x->remote_mta);
+  setname(L, r, K_COMMAND, N_COMMAND, x->command);
+  setspan(L, r, K_LAST_ATTEMPT, x->last_attempt);
+  setspan(L, r, K_WILL_RETRY_UNTIL, x->will_retry);
+  setname(L, r, K_REASON, N_REASON, v->reason);
+  setname(L, r, K_SCOPE, N_SCOPE, v->scope);
+  setname(L, r, K_SEVERITY, N_SEVERITY, v->severity);
   if (v->bounce != SMTPCODE_BOUNCE_NONE) {
-    lua_pushstring(L, v->bounce == SMTPCODE_BOUNCE_HARD ? "hard" : "soft");
-    lua_setfield(L, -2, "bounce");
+    pushkey(L, r, K_BOUNCE);
+    pushkey(L, r, v->bounce == SMTPCODE_BOUNCE_HARD ? K_HARD : K_SOFT);
+    lua_rawset(L, -3);
   }
   if (v->retry != SMTPCODE_RETRY_NA) {
+    pushkey(L, r, K_RETRY);
     lua_pushboolean(L, v->retry == SMTPCODE_RETRY_YES);
-    lua_setfield(L, -2, "retry");
+    lua_rawset(L, -3);
   }
 }
 
@@ -247,65 +326,108 @@ static int l_bounce(lua_State *L) {
   }
   r.m = m;
   r.buf = buf;
-  lua_createtable(L, 0, 10);
-  setstr(L, "format", smtpcode_bformat_name(out.format));
-  setstr(L, "mta", smtpcode_bounce_mta_name(out.mta));
-  setspan(L, &r, "reporting_mta", out.reporting_mta);
-  setspan(L, &r, "arrival_date", out.arrival_date);
-  setspan(L, &r, "report_type", out.report_type);
-  if (out.flags & SMTPCODE_BR_MORE_RCPTS) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "truncated");
-  }
-  lua_createtable(L, out.nrcpt, 0);
-  for (i = 0; i < out.nrcpt; i++) {
-    int same = i > 0 && rc[i].diagnostic.off == rc[i - 1].diagnostic.off &&
-               rc[i].diagnostic.len == rc[i - 1].diagnostic.len &&
-               rc[i].diagnostic.where == rc[i - 1].diagnostic.where;
-    pushrcpt(L, &r, &rc[i], same);
-    if (same && rc[i].diagnostic.len > 256) {
-      /* a long text shared with the previous recipient: the same string */
-      lua_rawgeti(L, -2, i);
-      lua_getfield(L, -1, "diagnostic");
-      lua_setfield(L, -3, "diagnostic");
-      lua_pop(L, 1);
+  r.kt = KT;
+  {
+    int fmt = smtpcode_bformat_name(out.format) != NULL;
+    int mta = smtpcode_bounce_mta_name(out.mta) != NULL;
+    int orig = out.headers.len > 0 || out.subject.len > 0;
+    lua_createtable(L, 0,
+                    fmt + mta + HAS(out.reporting_mta) +
+                        HAS(out.arrival_date) + HAS(out.report_type) +
+                        ((out.flags & SMTPCODE_BR_MORE_RCPTS) != 0) + 1 + orig +
+                        (out.format == SMTPCODE_BF_ARF));
+    setname(L, &r, K_FORMAT, N_FORMAT, out.format);
+    setname(L, &r, K_MTA, N_MTA, out.mta);
+    setspan(L, &r, K_REPORTING_MTA, out.reporting_mta);
+    setspan(L, &r, K_ARRIVAL_DATE, out.arrival_date);
+    setspan(L, &r, K_REPORT_TYPE, out.report_type);
+    if (out.flags & SMTPCODE_BR_MORE_RCPTS) {
+      pushkey(L, &r, K_TRUNCATED);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
     }
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_setfield(L, -2, "recipients");
-  if (out.headers.len > 0 || out.subject.len > 0) {
-    lua_createtable(L, 0, 6);
-    setspan(L, &r, "message_id", out.message_id);
-    setspan(L, &r, "from", out.from);
-    setspan(L, &r, "to", out.to);
-    setspan(L, &r, "subject", out.subject);
-    setspan(L, &r, "date", out.date);
-    /* headers: made on first use (most callers never look) */
-    lua_createtable(L, 0, 1);
-    pushspan(L, &r, out.headers);
-    lua_pushcclosure(L, l_headers, 1);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-    lua_setfield(L, -2, "original");
-  }
-  if (out.format == SMTPCODE_BF_ARF) {
-    lua_createtable(L, 0, 8);
-    setspan(L, &r, "type", out.fb_type);
-    setspan(L, &r, "user_agent", out.fb_user_agent);
-    setspan(L, &r, "version", out.fb_version);
-    setspan(L, &r, "source_ip", out.fb_source_ip);
-    setspan(L, &r, "original_mail_from", out.fb_mail_from);
-    setspan(L, &r, "original_rcpt_to", out.fb_rcpt_to);
-    setspan(L, &r, "arrival_date", out.fb_arrival);
-    setspan(L, &r, "reported_domain", out.fb_domain);
-    lua_setfield(L, -2, "feedback");
+    pushkey(L, &r, K_RECIPIENTS);
+    lua_createtable(L, out.nrcpt, 0);
+    for (i = 0; i < out.nrcpt; i++) {
+      int same = i > 0 && rc[i].diagnostic.off == rc[i - 1].diagnostic.off &&
+                 rc[i].diagnostic.len == rc[i - 1].diagnostic.len &&
+                 rc[i].diagnostic.where == rc[i - 1].diagnostic.where;
+      pushrcpt(L, &r, &rc[i], same);
+      if (same && rc[i].diagnostic.len > 256) {
+        /* a long text shared with the previous recipient: the same string */
+        pushkey(L, &r, K_DIAGNOSTIC);
+        lua_rawgeti(L, -3, i);
+        pushkey(L, &r, K_DIAGNOSTIC);
+        lua_rawget(L, -2);
+        lua_replace(L, -2);
+        lua_rawset(L, -3);
+      }
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_rawset(L, -3);
+    if (orig) {
+      pushkey(L, &r, K_ORIGINAL);
+      lua_createtable(L, 0, HAS(out.message_id) + HAS(out.from) + HAS(out.to) +
+                                HAS(out.subject) + HAS(out.date) + 1);
+      setspan(L, &r, K_MESSAGE_ID, out.message_id);
+      setspan(L, &r, K_FROM, out.from);
+      setspan(L, &r, K_TO, out.to);
+      setspan(L, &r, K_SUBJECT, out.subject);
+      setspan(L, &r, K_DATE, out.date);
+      /* headers: made on first use (most callers never look), from the
+      ** message itself when the block lies there and the message is not
+      ** much bigger (a kept result must not keep a large message alive),
+      ** else from a copy of the block */
+      lua_createtable(L, 0, 1);
+      pushkey(L, &r, K_INDEX);
+      if (out.headers.len > 0 && !out.headers.where &&
+          (len <= SHARE_MAX || len / 4 <= (size_t)out.headers.len)) {
+        lua_pushvalue(L, 1);
+        lua_pushinteger(L, out.headers.off);
+      } else {
+        pushspan(L, &r, out.headers);
+        lua_pushinteger(L, 0);
+      }
+      lua_pushinteger(L, out.headers.len > 0 ? out.headers.len : 0);
+      lua_pushcclosure(L, l_headers, 3);
+      lua_rawset(L, -3);
+      lua_setmetatable(L, -2);
+      lua_rawset(L, -3);
+    }
+    if (out.format == SMTPCODE_BF_ARF) {
+      pushkey(L, &r, K_FEEDBACK);
+      lua_createtable(L, 0, 8);
+      setspan(L, &r, K_TYPE, out.fb_type);
+      setspan(L, &r, K_USER_AGENT, out.fb_user_agent);
+      setspan(L, &r, K_VERSION, out.fb_version);
+      setspan(L, &r, K_SOURCE_IP, out.fb_source_ip);
+      setspan(L, &r, K_ORIGINAL_MAIL_FROM, out.fb_mail_from);
+      setspan(L, &r, K_ORIGINAL_RCPT_TO, out.fb_rcpt_to);
+      setspan(L, &r, K_ARRIVAL_DATE, out.fb_arrival);
+      setspan(L, &r, K_REPORTED_DOMAIN, out.fb_domain);
+      lua_rawset(L, -3);
+    }
   }
   return 1;
 }
 
 int smtpcode_open_bounce(lua_State *L) {
+  int k;
   lua_pushnil(L); /* the scratch buffer, made on first use */
-  lua_pushcclosure(L, l_bounce, 1);
+  lua_createtable(L, K_COUNT - 1 + N_KINDS * NAME_STRIDE, 0); /* the key table */
+  for (k = 1; k < K_COUNT; k++) {
+    lua_pushstring(L, keytext[k]);
+    lua_rawseti(L, -2, k);
+  }
+  for (k = 0; k < N_KINDS * NAME_STRIDE; k++) {
+    const char *t = namefn[k / NAME_STRIDE](k % NAME_STRIDE);
+    if (t)
+      lua_pushstring(L, t);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, K_COUNT + k);
+  }
+  lua_pushcclosure(L, l_bounce, 2);
   lua_setfield(L, -2, "bounce");
   return 0;
 }
