@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#if defined(__SSE2__) && defined(__GNUC__)
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SMTPCODE_NO_SIMD)
 #include <emmintrin.h>
 #define MIME_SSE2 1
 #endif
