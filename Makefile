@@ -218,7 +218,18 @@ bench-bounce: $(foreach v,$(BENCH_LUAS),build/$(v)/smtpcode/core.so) build/bench
 	  valgrind --tool=callgrind --toggle-collect=bench_bounce --callgrind-out-file=build/bench/cg.bench_bounce \
 	    build/bench/cbounce 1 $(BOUNCE_CORPUS)/maildir/bsd/*.eml >build/bench/cbounce.txt 2>/dev/null; \
 	  ir=$$(awk '/^(summary|totals):/ { print $$2; exit }' build/bench/cg.bench_bounce); \
-	  echo "callgrind: bench_bounce $$ir instructions for $$(cat build/bench/cbounce.txt)"; fi
+	  echo "callgrind: bench_bounce $$ir instructions for $$(cat build/bench/cbounce.txt)"; \
+	  for v in $(BENCH_LUAS); do \
+	    case $$v in jit) lua=luajit;; *) lua=lua$$v;; esac; \
+	    for r in 1 3; do \
+	      LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="build/$$v/?.so;;" BENCH_CORPUS="$(BOUNCE_CORPUS)" \
+	        valgrind --tool=callgrind --callgrind-out-file=build/bench/cg.lbounce.$$r $$lua bench/cgbounce.lua $$r >/dev/null 2>&1; \
+	    done; \
+	    a=$$(awk '/^(summary|totals):/ { print $$2; exit }' build/bench/cg.lbounce.1); \
+	    b=$$(awk '/^(summary|totals):/ { print $$2; exit }' build/bench/cg.lbounce.3); \
+	    n=$$(ls $(BOUNCE_CORPUS)/maildir/bsd | wc -l); \
+	    echo "callgrind: $$lua bounce() $$(( (b - a) / 2 / n )) instructions per message (C walk and binding)"; \
+	  done; fi
 
 build/bench/cbounce: bench/cbounce.c $(CORE_SRCS) $(HDRS) | build/bench/.dir
 	$(CC) -std=c99 -D_DEFAULT_SOURCE $(OPT) -g $(WARNINGS) -Isrc -o $@ bench/cbounce.c $(CORE_SRCS)
