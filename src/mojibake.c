@@ -102,7 +102,39 @@ static size_t fix(const unsigned char *s, size_t len, unsigned char *out,
   unsigned char b[4];
   size_t i = 0, o = 0, w = 0;
   while (i < len) {
-    int k = s[i] == 0xC3 ? seq(s, i, len, b, &w) : 0;
+    int k;
+    if (s[i] < 0x80) { /* ASCII: copied as it is */
+      if (o == cap) break;
+      out[o++] = s[i++];
+      continue;
+    }
+    /* the common sequences read the Latin-1 way, each continuation
+       written C2 80..C2 BF: a 2-byte character (lead C2..DF, written
+       C3 82..C3 9F), and a 3-byte one whose lead is neither E0 nor ED
+       (which narrow the next byte) nor E2 (U+2019 is folded below) */
+    if (s[i] == 0xC3 && i + 3 < len && s[i + 2] == 0xC2 &&
+        (s[i + 3] & 0xC0) == 0x80) {
+      unsigned d = s[i + 1];
+      if (d >= 0x82 && d <= 0x9F) {
+        if (cap - o < 2) break;
+        out[o] = (unsigned char)(d + 0x40);
+        out[o + 1] = s[i + 3];
+        o += 2;
+        i += 4;
+        continue;
+      }
+      if (d >= 0xA1 && d <= 0xAF && d != 0xA2 && d != 0xAD && i + 5 < len &&
+          s[i + 4] == 0xC2 && (s[i + 5] & 0xC0) == 0x80) {
+        if (cap - o < 3) break;
+        out[o] = (unsigned char)(d + 0x40);
+        out[o + 1] = s[i + 3];
+        out[o + 2] = s[i + 5];
+        o += 3;
+        i += 6;
+        continue;
+      }
+    }
+    k = s[i] == 0xC3 ? seq(s, i, len, b, &w) : 0;
     if (k == 3 && fold && b[0] == 0xE2 && b[1] == 0x80 && b[2] == 0x99) {
       b[0] = '\'';
       k = 1;
