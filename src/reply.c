@@ -239,12 +239,12 @@ SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
                     (size_t)limit(opts->max_line, SMTPCODE_MAX_LINE), out);
 }
 
-SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
-                                      const smtpcode_opts *opts,
-                                      smtpcode_reply *out,
-                                      smtpcode_line *lines, int cap) {
-  size_t maxreply = (size_t)limit(opts ? opts->max_reply : 0, SMTPCODE_MAX_REPLY);
-  int maxlines = limit(opts ? opts->max_lines : 0, SMTPCODE_MAX_LINES);
+/* The work of smtpcode_parse_reply once the options are read; inlined
+   twice, as parse_line. */
+static SC_INLINE int parse_reply(const char *s, size_t len, int lenient,
+                                 size_t maxline, int maxlines,
+                                 size_t maxreply, smtpcode_reply *out,
+                                 smtpcode_line *lines, int cap) {
   size_t pos = 0;
   smtpcode_line ln;
   int n = 0, r;
@@ -256,7 +256,7 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
   for (;;) {
     size_t avail = maxreply - pos, rest = len - pos;
     int cut = rest > avail;
-    r = smtpcode_parse_line(s + pos, cut ? avail : rest, opts, &ln);
+    r = parse_line(s + pos, cut ? avail : rest, lenient, maxline, &ln);
     out->nlines = n + 1;
     /* a line that runs past the reply limit makes the reply too long */
     if (cut && (ln.flags & SMTPCODE_F_NOEOL)) return SMTPCODE_ETOOLONG;
@@ -295,6 +295,21 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
   out->nlines = n;
   out->length = (int)pos;
   return (int)pos;
+}
+
+SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
+                                      const smtpcode_opts *opts,
+                                      smtpcode_reply *out,
+                                      smtpcode_line *lines, int cap) {
+  if (opts == NULL)
+    return parse_reply(s, len, 0, (size_t)SMTPCODE_MAX_LINE,
+                       SMTPCODE_MAX_LINES, (size_t)SMTPCODE_MAX_REPLY, out,
+                       lines, cap);
+  return parse_reply(s, len, opts->flags & SMTPCODE_O_LENIENT,
+                     (size_t)limit(opts->max_line, SMTPCODE_MAX_LINE),
+                     limit(opts->max_lines, SMTPCODE_MAX_LINES),
+                     (size_t)limit(opts->max_reply, SMTPCODE_MAX_REPLY), out,
+                     lines, cap);
 }
 
 SMTPCODE_API const char *smtpcode_status_name(int status) {
