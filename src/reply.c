@@ -6,6 +6,12 @@
 
 #include <string.h>
 
+#if defined(__GNUC__)
+#define SC_INLINE inline __attribute__((always_inline))
+#else
+#define SC_INLINE inline
+#endif
+
 #define isdig(c) ((unsigned)((unsigned char)(c) - '0') < 10u)
 
 static int limit(int v, int dflt) {
@@ -56,6 +62,43 @@ static inline int enhanced(const char *s, size_t n, int *cls, int *sub,
   return (int)i;
 }
 
+/*
+** enhanced() for a span of at least 10 bytes, the common case: the longest
+** code ("5.999.999") and the byte after it fit, so no read needs a bounds
+** check. Same answers as enhanced().
+*/
+static inline int enhanced10(const char *s, int *cls, int *sub, int *det) {
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned a, b, c, v[2];
+  int i = 2, j;
+  if (u[1] != '.' || (u[0] != '2' && u[0] != '4' && u[0] != '5')) return 0;
+  for (j = 0; j < 2; j++) {
+    if ((a = (unsigned)u[i] - '0') > 9) return 0;
+    if ((b = (unsigned)u[i + 1] - '0') > 9) {
+      v[j] = a;
+      i += 1;
+    } else if (a == 0) {
+      return 0;
+    } else if ((c = (unsigned)u[i + 2] - '0') > 9) {
+      v[j] = a * 10 + b;
+      i += 2;
+    } else if (isdig(u[i + 3])) {
+      return 0;
+    } else {
+      v[j] = a * 100 + b * 10 + c;
+      i += 3;
+    }
+    if (j == 0) {
+      if (u[i] != '.') return 0;
+      i++;
+    }
+  }
+  *cls = u[0] - '0';
+  *sub = (int)v[0];
+  *det = (int)v[1];
+  return i;
+}
+
 SMTPCODE_API int smtpcode_parse_status(const char *s, size_t len, int *cls,
                                        int *subject, int *detail) {
   int c, sb, d, k;
@@ -74,61 +117,77 @@ SMTPCODE_API int smtpcode_severity_of(int code) {
   return (d >= 2 && d <= 5) ? d : SMTPCODE_SEV_UNKNOWN;
 }
 
-SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
-                                     const smtpcode_opts *opts,
-                                     smtpcode_line *out) {
-  int lenient = opts != NULL && (opts->flags & SMTPCODE_O_LENIENT);
-  size_t maxline = (size_t)limit(opts ? opts->max_line : 0, SMTPCODE_MAX_LINE);
+/*
+** The work of smtpcode_parse_line once the options are read. Inlined twice:
+** with the defaults as constants (opts NULL, the common call: strict, no
+** limit to look up) and with the caller's. Every field of out is written;
+** on error out is zeroed but for F_NOEOL in flags and, past the code, the
+** code.
+*/
+static SC_INLINE int parse_line(const char *s, size_t len, int lenient,
+                             size_t maxline, smtpcode_line *out) {
   size_t scan = len < maxline + 2 ? len : maxline + 2;
-  const char *nl;
+  const char *nl = scan > 0 ? (const char *)memchr(s, '\n', scan) : NULL;
   size_t end, used, t;
-  int flags = 0, c, sb, d, k;
+  unsigned d0, d1, d2;
+  int flags, c = 0, sb = 0, d = 0, k = 0, eo = 0, code = 0;
+  int status = SMTPCODE_ESYNTAX;
 
-  memset(out, 0, sizeof *out);
-  if (s == NULL) return SMTPCODE_ESYNTAX;
-  nl = scan > 0 ? (const char *)memchr(s, '\n', scan) : NULL;
   if (nl != NULL) {
     end = (size_t)(nl - s);
     used = end + 1;
+    flags = 0;
     if (end > 0 && s[end - 1] == '\r') end--;
-    if (end > maxline) return SMTPCODE_ETOOLONG;
+    if (end > maxline) {
+      status = SMTPCODE_ETOOLONG;
+      goto fail;
+    }
   } else {
-    if (len > maxline) return SMTPCODE_ETOOLONG;
+    flags = SMTPCODE_F_NOEOL; /* tells smtpcode_parse_reply, even on error */
+    if (len > maxline) {
+      flags = 0;
+      status = SMTPCODE_ETOOLONG;
+      goto fail;
+    }
     end = len;
     used = len;
     if (end > 0 && s[end - 1] == '\r') end--; /* lone trailing CR */
-    flags |= SMTPCODE_F_NOEOL;
-    out->flags = flags; /* tells smtpcode_parse_reply, even on error */
   }
-  if (end < 3 || s[0] < '2' || s[0] > '5' || !isdig(s[1]) || !isdig(s[2]))
-    return SMTPCODE_ESYNTAX;
-  if (s[1] > '5') {
-    if (!lenient) return SMTPCODE_ESYNTAX;
+  if (end < 3) goto fail;
+  d0 = (unsigned)((unsigned char)s[0] - '0');
+  d1 = (unsigned)((unsigned char)s[1] - '0');
+  d2 = (unsigned)((unsigned char)s[2] - '0');
+  if (d0 - 2u > 3u || d1 > 9u || d2 > 9u) goto fail;
+  if (d1 > 5u) {
+    if (!lenient) goto fail;
     flags |= SMTPCODE_F_NONSTANDARD;
   }
-  out->code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+  code = (int)(d0 * 100u + d1 * 10u + d2); /* kept on a bad separator */
   t = 3;
   if (end > 3) {
-    if (s[3] == '-')
+    if (s[3] == ' ')
+      ;
+    else if (s[3] == '-')
       flags |= SMTPCODE_F_CONTINUED;
     else if (s[3] == '\t' && lenient)
       flags |= SMTPCODE_F_NONSTANDARD;
-    else if (s[3] != ' ')
-      return SMTPCODE_ESYNTAX;
+    else
+      goto fail;
     t = 4;
   }
   /* Enhanced status code at the start of the text; 3yz replies carry none
      (RFC 2034 section 4). */
-  if (s[0] != '3' && t < end) {
+  if (d0 != 3u && t < end) {
     size_t e = t;
-    int hash = 0;
+    int hash = 0, kk;
     if (lenient && s[e] == '#') {
       e++;
       hash = 1;
     }
-    k = enhanced(s + e, end - e, &c, &sb, &d);
-    if (k > 0) {
-      size_t a = e + (size_t)k;
+    kk = end - e >= 10 ? enhanced10(s + e, &c, &sb, &d)
+                       : enhanced(s + e, end - e, &c, &sb, &d);
+    if (kk > 0) {
+      size_t a = e + (size_t)kk;
       int ok = 0;
       if (a == end || s[a] == ' ')
         ok = 1;
@@ -136,30 +195,56 @@ SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
         ok = 2;
       if (ok) {
         if (ok == 2 || hash) flags |= SMTPCODE_F_NONSTANDARD;
-        out->cls = c;
-        out->subject = sb;
-        out->detail = d;
-        out->enh_off = (int)e;
-        out->enh_len = k;
-        if (c != s[0] - '0') flags |= SMTPCODE_F_MISMATCH;
-        while (a < end && (s[a] == ' ' || (lenient && s[a] == '\t'))) a++;
+        if ((unsigned)c != d0) flags |= SMTPCODE_F_MISMATCH;
+        eo = (int)e;
+        k = kk;
+        if (lenient)
+          while (a < end && (s[a] == ' ' || s[a] == '\t')) a++;
+        else
+          while (a < end && s[a] == ' ') a++;
         t = a;
+      } else {
+        c = sb = d = 0;
       }
     }
   }
+  out->code = code;
+  out->cls = c;
+  out->subject = sb;
+  out->detail = d;
+  out->flags = flags;
+  out->enh_off = eo;
+  out->enh_len = k;
   out->text_off = (int)t;
   out->text_len = (int)(end - t);
-  out->flags = flags;
   out->length = (int)used;
   return (int)used;
+fail:
+  memset(out, 0, sizeof *out);
+  out->code = code;
+  out->flags = flags & SMTPCODE_F_NOEOL;
+  return status;
 }
 
-SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
-                                      const smtpcode_opts *opts,
-                                      smtpcode_reply *out,
-                                      smtpcode_line *lines, int cap) {
-  size_t maxreply = (size_t)limit(opts ? opts->max_reply : 0, SMTPCODE_MAX_REPLY);
-  int maxlines = limit(opts ? opts->max_lines : 0, SMTPCODE_MAX_LINES);
+SMTPCODE_API int smtpcode_parse_line(const char *s, size_t len,
+                                     const smtpcode_opts *opts,
+                                     smtpcode_line *out) {
+  if (s == NULL) {
+    memset(out, 0, sizeof *out);
+    return SMTPCODE_ESYNTAX;
+  }
+  if (opts == NULL)
+    return parse_line(s, len, 0, (size_t)SMTPCODE_MAX_LINE, out);
+  return parse_line(s, len, opts->flags & SMTPCODE_O_LENIENT,
+                    (size_t)limit(opts->max_line, SMTPCODE_MAX_LINE), out);
+}
+
+/* The work of smtpcode_parse_reply once the options are read; inlined
+   twice, as parse_line. */
+static SC_INLINE int parse_reply(const char *s, size_t len, int lenient,
+                                 size_t maxline, int maxlines,
+                                 size_t maxreply, smtpcode_reply *out,
+                                 smtpcode_line *lines, int cap) {
   size_t pos = 0;
   smtpcode_line ln;
   int n = 0, r;
@@ -171,7 +256,7 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
   for (;;) {
     size_t avail = maxreply - pos, rest = len - pos;
     int cut = rest > avail;
-    r = smtpcode_parse_line(s + pos, cut ? avail : rest, opts, &ln);
+    r = parse_line(s + pos, cut ? avail : rest, lenient, maxline, &ln);
     out->nlines = n + 1;
     /* a line that runs past the reply limit makes the reply too long */
     if (cut && (ln.flags & SMTPCODE_F_NOEOL)) return SMTPCODE_ETOOLONG;
@@ -210,6 +295,21 @@ SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
   out->nlines = n;
   out->length = (int)pos;
   return (int)pos;
+}
+
+SMTPCODE_API int smtpcode_parse_reply(const char *s, size_t len,
+                                      const smtpcode_opts *opts,
+                                      smtpcode_reply *out,
+                                      smtpcode_line *lines, int cap) {
+  if (opts == NULL)
+    return parse_reply(s, len, 0, (size_t)SMTPCODE_MAX_LINE,
+                       SMTPCODE_MAX_LINES, (size_t)SMTPCODE_MAX_REPLY, out,
+                       lines, cap);
+  return parse_reply(s, len, opts->flags & SMTPCODE_O_LENIENT,
+                     (size_t)limit(opts->max_line, SMTPCODE_MAX_LINE),
+                     limit(opts->max_lines, SMTPCODE_MAX_LINES),
+                     (size_t)limit(opts->max_reply, SMTPCODE_MAX_REPLY), out,
+                     lines, cap);
 }
 
 SMTPCODE_API const char *smtpcode_status_name(int status) {
