@@ -272,6 +272,48 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
     return r
   end
 
+  -- classify's fields in a new table, from a tail call (as fill, below)
+  local function fresh(enh, desc, adv, matched, byname, x, my)
+    local code, reason, scope, flags = v.code, nil, nil, v.flags
+    if code == 0 then code = nil end
+    if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
+    local r = { code = code, enhanced = enh, severity = SEVN[v.severity],
+      reason = reason, scope = scope, bounce = BOUNCE[v.bounce], retry = RETRY[v.retry],
+      description = desc, advice = adv, matched = matched, by = byname }
+    if flags ~= 0 then
+      if band(flags, V_MISMATCH) ~= 0 then r.mismatch = true end
+      if band(flags, V_TRUNCATED) ~= 0 then r.truncated = true end
+      if band(flags, V_DELAYED) ~= 0 then r.delayed = true end
+    end
+    if gen ~= my then return cclassify(x, nil, nil) end
+    return r
+  end
+
+  -- classify's fields into the caller's table, from a tail call: the
+  -- caller's many values are not live at this function's branches (their
+  -- side traces aborted, NYI "register coalescing too complex")
+  local function fill(into, enh, desc, adv, matched, byname, x, my)
+    local code, reason, scope, flags = v.code, nil, nil, v.flags
+    if code == 0 then code = nil end
+    if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
+    rawset(into, "code", code)
+    rawset(into, "enhanced", enh)
+    rawset(into, "severity", SEVN[v.severity])
+    rawset(into, "reason", reason)
+    rawset(into, "scope", scope)
+    rawset(into, "bounce", BOUNCE[v.bounce])
+    rawset(into, "retry", RETRY[v.retry])
+    rawset(into, "description", desc)
+    rawset(into, "advice", adv)
+    rawset(into, "matched", matched)
+    rawset(into, "by", byname)
+    rawset(into, "mismatch", band(flags, V_MISMATCH) ~= 0 or nil)
+    rawset(into, "truncated", band(flags, V_TRUNCATED) ~= 0 or nil)
+    rawset(into, "delayed", band(flags, V_DELAYED) ~= 0 or nil)
+    if gen ~= my then return cclassify(x, nil, into) end
+    return into
+  end
+
   impl.classify = function(x, opts, into)
     if type(x) ~= "string" or opts ~= nil or hooked then
       return cclassify(x, opts, into)
@@ -297,39 +339,8 @@ int smtpcode_verdict_by(const smtpcode_verdict *v);
         or (matched == nil and (by ~= BY_NONE or code ~= 0 or cls ~= 0)) then
       return learn(x, into, my, ek, bk)
     end
-    if code == 0 then code = nil end
-    local reason, scope = nil, nil
-    if v.reason ~= 0 then reason, scope = RN[v.reason], SN[v.scope] end
-    local severity, bounce, retry = SEVN[v.severity], BOUNCE[v.bounce], RETRY[v.retry]
-    local flags = v.flags
-    if into == nil then
-      local r = { code = code, enhanced = enh, severity = severity,
-        reason = reason, scope = scope, bounce = bounce, retry = retry,
-        description = desc, advice = adv, matched = matched, by = byname }
-      if flags ~= 0 then
-        if band(flags, V_MISMATCH) ~= 0 then r.mismatch = true end
-        if band(flags, V_TRUNCATED) ~= 0 then r.truncated = true end
-        if band(flags, V_DELAYED) ~= 0 then r.delayed = true end
-      end
-      if gen ~= my then return cclassify(x, nil, nil) end
-      return r
-    end
-    rawset(into, "code", code)
-    rawset(into, "enhanced", enh)
-    rawset(into, "severity", severity)
-    rawset(into, "reason", reason)
-    rawset(into, "scope", scope)
-    rawset(into, "bounce", bounce)
-    rawset(into, "retry", retry)
-    rawset(into, "description", desc)
-    rawset(into, "advice", adv)
-    rawset(into, "matched", matched)
-    rawset(into, "by", byname)
-    rawset(into, "mismatch", band(flags, V_MISMATCH) ~= 0 or nil)
-    rawset(into, "truncated", band(flags, V_TRUNCATED) ~= 0 or nil)
-    rawset(into, "delayed", band(flags, V_DELAYED) ~= 0 or nil)
-    if gen ~= my then return cclassify(x, nil, into) end
-    return into
+    if into == nil then return fresh(enh, desc, adv, matched, byname, x, my) end
+    return fill(into, enh, desc, adv, matched, byname, x, my)
   end
   return impl
 end
