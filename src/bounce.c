@@ -1112,6 +1112,62 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
   return -1;
 }
 
+/* The first index where a[0..an) and z[0..zn) differ (or the shorter
+** length): eight bytes at a time where the byte order allows. */
+static size_t mismatch(const unsigned char *a, size_t an, const char *z, size_t zn) {
+  size_t j = 0, lim = an < zn ? an : zn;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  while (lim - j >= 8) {
+    unsigned long long x, y;
+    memcpy(&x, a + j, 8);
+    memcpy(&y, z + j, 8);
+    if (x != y) return j + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+    j += 8;
+  }
+#endif
+  while (j < lim && a[j] == (unsigned char)z[j]) j++;
+  return j;
+}
+
+/*
+** hat for the body scan (where BW_BODY, no head limit) at nb[p..m), the
+** folded text with blank runs made one space, whose byte p is t[no[p]]:
+** the same candidates as hat at t[no[p]] (pair and hash of the raw
+** bytes), each phrase compared with the folded bytes at once (what wat
+** finds in t: a space of the phrase stands for the run there, one space in
+** nb). p + 2 < m.
+*/
+static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, size_t m,
+                  size_t p, const unsigned short *no, hits *hs, long base) {
+  const long *hit = hs->at;
+  size_t i = no[p], pj = 0, plen = 0;
+  unsigned h1, h, pr = (unsigned)t[i] << 8 | t[i + 1];
+  int x, known = 0;
+  (void)n;
+  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return;
+  h1 = hfold(t[i + 1]);
+  h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
+  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return;
+  for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
+    int r = smtpcode_bf_byhash[x];
+    const bf_rule *ru = &smtpcode_bf_rules[r];
+    size_t lcp = smtpcode_bf_lcp[x], j;
+    if (known && lcp > pj) j = pj;
+    else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
+    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || ru->where != BW_BODY) {
+      known = 0;
+      continue;
+    } else
+      j = mismatch(nb + p, m - p, ru->text, ru->len);
+    known = 1;
+    pj = j;
+    plen = ru->len;
+    if (j == ru->len && hit[r] < 0 && ru->where == BW_BODY &&
+        (!ru->dash || dashed((const char *)t, i)))
+      sethit(hs, r, base + (long)i);
+  }
+}
+
 /*
 ** The body phrases in t[0..n) (n <= WM_TEXT), as hat finds them at every
 ** start in turn: the text is folded with each run of blanks made one space
@@ -1121,8 +1177,7 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
 ** 0 are handed to hat, at their offsets in t.
 */
 #define WM_TEXT 4096
-static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl, hits *hs,
-                   long base) {
+static void wmscan(const unsigned char *t, size_t n, hits *hs, long base) {
   unsigned char nb[WM_TEXT];
   unsigned short no[WM_TEXT]; /* the offset in t of each byte of nb */
   size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
@@ -1179,7 +1234,7 @@ static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl
       e += sh;
       continue;
     }
-    hat(t, n, no[e - wm + 1], BW_BODY, name, nl, hs, base, (size_t)-1);
+    hatnb(t, n, nb, m, e - wm + 1, no, hs, base);
     e++;
   }
 }
@@ -1218,7 +1273,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
     return;
   }
   if (where == BW_BODY && head == (size_t)-1 && n <= WM_TEXT) {
-    wmscan(t, n, name, nl, hs, base);
+    wmscan(t, n, hs, base);
     return;
   }
   g = where == BW_BODY ? 0 : 1;
