@@ -72,6 +72,10 @@ typedef struct ctx {
   const char *tcte;
   size_t tcten;
   int tpending;
+  /* a quoted-printable text part decoded only as far as its head was
+     read: the rest as written (textall decodes it after the head) */
+  const char *traw;
+  size_t trawn;
   const char *recv[RECEIVED_HEAD]; /* the newest Received fields' values */
   size_t recvn[RECEIVED_HEAD];
   int nrecv;
@@ -1306,13 +1310,59 @@ static int matchrole(const hits *hs, int role) {
 ** past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
-/* Decode the text part, if not done yet. */
-static void textnow(ctx *c) {
+/*
+** Decode the text part, if not done yet: a quoted-printable one only up to
+** a line end that gives more than want bytes (the head the scan reads;
+** most reports need no more). The rest is decoded by textall, in place
+** after it (the buffer is not written between the two).
+*/
+static void textnow(ctx *c, size_t want) {
   if (c->tpending) {
     const char *p = c->text;
     size_t n = c->textn;
     c->tpending = 0;
+    if (want < n && c->tcte && ctis(c->tcte, c->tcten, "quoted-printable") && room(c) >= n &&
+        room(c) > 0) {
+      char *d = cur(c);
+      size_t cut = 0, o = 0;
+      while (cut < n && o <= want) {
+        /* a raw byte gives at most one: the end of the line where want
+           bytes more may be reached */
+        size_t to = cut + (want + 1 - o) < n ? cut + (want + 1 - o) : n;
+        to = mime_next(p, n, mime_eol(p, n, to));
+        o += mime_qp(p + cut, to - cut, d + o, room(c) - o);
+        cut = to;
+      }
+      c->text = d;
+      c->textn = o;
+      c->used += o;
+      if (cut < n) {
+        c->traw = p + cut;
+        c->trawn = n - cut;
+      }
+      return;
+    }
     decode(c, p, n, c->tcte, c->tcten, &c->text, &c->textn);
+  }
+}
+
+/* The whole text part decoded (see textnow). */
+static void textall(ctx *c) {
+  if (c->traw) {
+    if (c->text + c->textn == cur(c)) {
+      size_t k = mime_qp(c->traw, c->trawn, cur(c), room(c));
+      c->used += k;
+      c->textn += k;
+    } else if (room(c) >= c->textn + c->trawn) {
+      /* not reached (nothing is written after the head before this): the
+         part again, whole, after what was written */
+      char *d = cur(c);
+      memcpy(d, c->text, c->textn);
+      c->textn += mime_qp(c->traw, c->trawn, d + c->textn, room(c) - c->textn);
+      c->text = d;
+      c->used += c->textn;
+    }
+    c->traw = NULL;
   }
 }
 
@@ -1349,7 +1399,7 @@ static void scanrules(ctx *c, hits *hit, size_t scanhead) {
       return;
     }
   }
-  textnow(c);
+  textnow(c, scanhead);
   {
     size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
     size_t head = n > scanhead ? scanhead : n;
@@ -1362,8 +1412,11 @@ static void scanrules(ctx *c, hits *hit, size_t scanhead) {
         else if (ru->role == BF_END) ended = 1;
       }
     }
-    if (started && !ended) /* the rest, overlapping by a phrase's length */
+    if (started && !ended) { /* the rest, overlapping by a phrase's length */
+      textall(c);
+      n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
       hscan(c->text + head - 256, n - head + 256, BW_BODY, NULL, 0, hit, (long)head - 256, 0);
+    }
   }
 }
 
@@ -1436,8 +1489,9 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
 }
 
 /* The free-text section: [*so, *eo) of the text, and the mta of its start
-** rule. Returns 0 when no start phrase is in the text. */
-static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta) {
+** rule (only that when !whole: the section is then empty). Returns 0 when
+** no start phrase is in the text. */
+static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta, int whole) {
   const char *t = c->text;
   size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   long best = -1, end = -1;
@@ -1463,6 +1517,29 @@ static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta) {
     }
     if (best < 0) return 0;
   }
+  if (!whole) {
+    *so = *eo = (size_t)best;
+    *mta = bm;
+    return 1;
+  }
+  /* an end phrase after the start, in the head that was decoded, ends
+     the section there; else the whole text is read */
+  for (k = 0; k < hs->n && end < 0; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    if (ru->role == BF_END && ru->where == BW_BODY && hs->at[hs->k[k]] > best) end = 0;
+  }
+  for (k = 0; k < hs->n && end == 0; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    if (ru->role == BF_END && ru->where == BW_BODY && hs->at[hs->k[k]] >= 0 &&
+        hs->at[hs->k[k]] <= best)
+      end = -1;
+  }
+  if (end < 0) {
+    textall(c);
+    t = c->text;
+    n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
+  }
+  end = -1;
   for (k = 0; k < hs->n; k++) {
     const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
     long p = hs->at[hs->k[k]];
@@ -1707,10 +1784,13 @@ static int jval(const char *s, size_t n, size_t from, const char *key, size_t *v
 
 /* Returns 1 when the text is an SES notification (recipients added). */
 static int sesjson(ctx *c) {
-  const char *t = c->text;
-  size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn, vo, vl, ro, rl, k, end;
+  const char *t;
+  size_t n, vo, vl, ro, rl, k, end;
   long a;
   int action, cx;
+  textall(c);
+  t = c->text;
+  n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   for (k = 0; k < n && k < 64 && (isblank_(t[k]) || t[k] == '\r' || t[k] == '\n'); k++) {
   }
   if (t == NULL || k >= n || t[k] != '{') return 0; /* a JSON object, or nothing */
@@ -2112,7 +2192,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
       xfraddr(c);
     } else if (c->text) {
       /* DSN field lines in a text part (boundaries lost, or pasted) */
-      size_t head = c->textn > SCAN_HEAD ? SCAN_HEAD : c->textn;
+      size_t head;
+      textall(c);
+      head = c->textn > SCAN_HEAD ? SCAN_HEAD : c->textn;
       long p = mime_ifind(c->text, head, "final-recipient:", 16);
       if (p >= 0) {
         long q = mime_ifind(c->text, head, "reporting-mta:", 14);
@@ -2128,13 +2210,25 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     }
     {
       size_t so, eo;
-      int tm = 0, have = out->format == SMTPCODE_BF_DSN;
-      if (section(c, hit, &so, &eo, &tm)) {
+      int tm = 0, have = out->format == SMTPCODE_BF_DSN, whole = !have, j2;
+      /* a DSN reads the section only for recipients without a diagnostic
+         (or with a pipe's status and no reply) */
+      for (j2 = 0; j2 < out->nrcpt && j2 < MERGE_MAX && !whole; j2++) {
+        smtpcode_brcpt *r = &c->r[j2];
+        smtpcode_found g0;
+        whole = !(r->diagnostic.len &&
+                  (!(r->diag_type.len == 6 && mime_ieq(at(c, r->diag_type), 6, "x-unix")) ||
+                   (smtpcode_find(at(c, r->diagnostic), (size_t)r->diagnostic.len, &g0, NULL) ==
+                        0 &&
+                    g0.how == SMTPCODE_HOW_REPLY)));
+      }
+      if (section(c, hit, &so, &eo, &tm, whole)) {
         if (tm && !(have && mta)) mta = tm;
         if (!have) {
           /* the original's headers quoted after the section first: its To:
              names the recipient when the section does not */
           int hadret = c->ret != NULL;
+          textall(c);
           out->format = SMTPCODE_BF_TEXT;
           if (!hadret) textreturned(c, eo);
           textreport(c, so, eo, action);
@@ -2142,7 +2236,6 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         } else {
           /* a DSN recipient without a diagnostic takes the text's reply:
              the lines after its address, or the section when it is alone */
-          int j2;
           for (j2 = 0; j2 < out->nrcpt && j2 < MERGE_MAX; j2++) {
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;
