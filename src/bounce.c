@@ -243,10 +243,10 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
     int tl = 0;
     size_t nx = mime_field(p, n, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) break;
-    if (nl == 12 && mime_ieq(p + nm, nl, "content-type")) {
+    if (nl == 12 && mime_ieqn(p + nm, "content-type", nl)) {
       ct = p + v;
       ctn = vl;
-    } else if (nl == 25 && mime_ieq(p + nm, nl, "content-transfer-encoding")) {
+    } else if (nl == 25 && mime_ieqn(p + nm, "content-transfer-encoding", nl)) {
       cte = p + v;
       cten = vl;
     }
@@ -289,7 +289,7 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
     tyl = k;
     mime_trim(ct, &tyo, &tyl);
   }
-#define TY(z) (tyl == sizeof(z) - 1 && mime_ieq(ct + tyo, tyl, z))
+#define TY(z) (tyl == sizeof(z) - 1 && mime_ieqn(ct + tyo, z, tyl))
   if (ct && (TY("message/delivery-status") ||
              TY("message/global-delivery-status"))) {
     if (c->ndsn < MAX_DSN) {
@@ -342,7 +342,7 @@ static int hget(ctx *c, const char *h, size_t hn, const char *name,
     int tl = 0;
     size_t nx = mime_field(h, hn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
     if (nx <= i) break;
-    if (nl == ln && mime_ieq(h + nm, nl, name)) {
+    if (nl == ln && mime_ieqn(h + nm, name, nl)) {
       *v = h + vo;
       *vn = vl;
       return 1;
@@ -833,7 +833,7 @@ static int dsnfields(ctx *c, const char *p, size_t n) {
     }
     i = nx;
     if (nl == 0) continue;
-#define IS(z) (nl == sizeof(z) - 1 && mime_ieq(p + nm, nl, z))
+#define IS(z) (nl == sizeof(z) - 1 && mime_ieqn(p + nm, z, nl))
     if (IS("reporting-mta")) {
       if (c->out->reporting_mta.len == 0) {
         size_t o, l;
@@ -1031,7 +1031,7 @@ static void sethit(hits *h, int r, long off) {
 /* Whether rule ru applies to a text of kind where (a header named name). */
 static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
   if (ru->where != where) return 0;
-  return where != BW_HEADER || (nl == ru->hlen && mime_ieq(name, nl, ru->header));
+  return where != BW_HEADER || (nl == ru->hlen && mime_ieqn(name, ru->header, nl));
 }
 
 /*
@@ -1891,7 +1891,7 @@ static void feedback(ctx *c) {
     nx = mime_field(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) break;
     i = nx;
-#define IS(z) (nl == sizeof(z) - 1 && mime_ieq(p + nm, nl, z))
+#define IS(z) (nl == sizeof(z) - 1 && mime_ieqn(p + nm, z, nl))
     if (IS("feedback-type")) o->fb_type = sp(c, p + v, vl);
     else if (IS("user-agent")) o->fb_user_agent = sp(c, p + v, vl);
     else if (IS("version")) o->fb_version = sp(c, p + v, vl);
@@ -1938,15 +1938,15 @@ static void returned(ctx *c) {
     const char *name = c->ret + nm, *val = c->ret + v;
     if (nx <= i) break;
     i = nx;
-    if (nl == 10 && mime_ieq(name, nl, "message-id") && o->message_id.len == 0)
+    if (nl == 10 && mime_ieqn(name, "message-id", nl) && o->message_id.len == 0)
       o->message_id = unfold_sp(c, val, vn);
-    else if (nl == 4 && mime_ieq(name, nl, "from") && o->from.len == 0)
+    else if (nl == 4 && mime_ieqn(name, "from", nl) && o->from.len == 0)
       o->from = unfold_sp(c, val, vn);
-    else if (nl == 2 && mime_ieq(name, nl, "to") && o->to.len == 0)
+    else if (nl == 2 && mime_ieqn(name, "to", nl) && o->to.len == 0)
       o->to = unfold_sp(c, val, vn);
-    else if (nl == 4 && mime_ieq(name, nl, "date") && o->date.len == 0)
+    else if (nl == 4 && mime_ieqn(name, "date", nl) && o->date.len == 0)
       o->date = unfold_sp(c, val, vn);
-    else if (nl == 7 && mime_ieq(name, nl, "subject") && o->subject.len == 0) {
+    else if (nl == 7 && mime_ieqn(name, "subject", nl) && o->subject.len == 0) {
       if (room(c) >= 2 * vn && room(c) > 0) {
         size_t k = mime_words(val, vn, cur(c), room(c));
         c->used += k;
@@ -2103,24 +2103,24 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
       i = nx;
       if (nl == 0) continue;
       fields++;
-      if (nl == 12 && mime_ieq(name, nl, "content-type")) {
+      if (nl == 12 && mime_ieqn(name, "content-type", nl)) {
         ct = h + v;
         ctn = vl;
         continue;
-      } else if (nl == 25 && mime_ieq(name, nl, "content-transfer-encoding")) {
+      } else if (nl == 25 && mime_ieqn(name, "content-transfer-encoding", nl)) {
         cte = h + v;
         cten = vl;
         continue;
-      } else if (nl == 7 && mime_ieq(name, nl, "subject")) {
+      } else if (nl == 7 && mime_ieqn(name, "subject", nl)) {
         where = BW_SUBJECT;
-      } else if (nl == 4 && mime_ieq(name, nl, "from")) {
+      } else if (nl == 4 && mime_ieqn(name, "from", nl)) {
         where = BW_FROM;
-      } else if (nl == 8 && mime_ieq(name, nl, "received")) {
+      } else if (nl == 8 && mime_ieqn(name, "received", nl)) {
         if (++nrecv > RECEIVED_HEAD) continue;
         c->recv[c->nrecv] = h + v; /* read by scanrules when it matters */
         c->recvn[c->nrecv++] = vl;
         continue;
-      } else if (nl == 19 && mime_ieq(name, nl, "x-failed-recipients")) {
+      } else if (nl == 19 && mime_ieqn(name, "x-failed-recipients", nl)) {
         if (c->xfr == NULL) {
           c->xfr = h + v;
           c->xfrn = vl;
