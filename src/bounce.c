@@ -183,6 +183,48 @@ static int isdelim(const char *p, size_t n, size_t i, size_t e,
   return i == e;
 }
 
+/* The first d >= i where "--" and the boundary b stand in p (d + bn + 2 <=
+** n), or n. With SSE2 sixteen starts at a time are filtered by the two
+** dashes and the boundary's first and last bytes, else by memchr of '-'. */
+static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t bn) {
+  size_t last;
+  if (n < bn + 2 || i > n - bn - 2) return n;
+  last = n - bn - 2;
+#ifdef BOUNCE_SSE2
+  {
+    const __m128i dash = _mm_set1_epi8('-'), f = _mm_set1_epi8(b[0]),
+                  l = _mm_set1_epi8(b[bn - 1]);
+    for (; i + 15 <= last; i += 16) {
+      const char *q = p + i;
+      __m128i m = _mm_and_si128(
+          _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash),
+                        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
+                                       dash)),
+          _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
+                        _mm_cmpeq_epi8(
+                            _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
+      unsigned mask = (unsigned)_mm_movemask_epi8(m);
+      while (mask) {
+        size_t d = i + (size_t)__builtin_ctz(mask);
+        if (memcmp(p + d + 2, b, bn) == 0) return d;
+        mask &= mask - 1;
+      }
+    }
+  }
+  for (; i <= last; i++)
+    if (p[i] == '-' && p[i + 1] == '-' && memcmp(p + i + 2, b, bn) == 0) return i;
+#else
+  while (i <= last) {
+    const char *q = memchr(p + i, '-', last - i + 1);
+    if (q == NULL) break;
+    i = (size_t)(q - p);
+    if (p[i + 1] == '-' && memcmp(p + i + 2, b, bn) == 0) return i;
+    i++;
+  }
+#endif
+  return n;
+}
+
 /* Walk a multipart body; returns 0 when no delimiter was found. Only
 ** "--boundary" occurrences are looked at (memchr for '-'), then checked to
 ** stand alone on their line. */
@@ -191,13 +233,10 @@ static int multipart(ctx *c, const char *p, size_t n, const char *b,
   size_t i = 0, start = 0;
   int open = 0, seen = 0;
   while (i + bn + 2 <= n) {
-    const char *q = memchr(p + i, '-', n - i - bn - 1);
-    size_t d, ls, e;
+    size_t d = nextdelim(p, n, i, b, bn), ls, e;
     int close;
-    if (q == NULL) break;
-    d = (size_t)(q - p);
+    if (d >= n) break;
     i = d + 1;
-    if (p[d + 1] != '-' || memcmp(p + d + 2, b, bn) != 0) continue;
     ls = d; /* the line start: only blanks before the delimiter */
     while (ls > 0 && isblank_(p[ls - 1])) ls--;
     if (ls > 0 && p[ls - 1] != '\n' && p[ls - 1] != '\r') continue;
