@@ -1130,6 +1130,48 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
 */
 static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
   unsigned char c0 = (unsigned char)ru->text[0], c1 = c0;
+#ifdef BOUNCE_SSE2
+  /* sixteen starts at a time: the first byte in either case and the
+     second as the fold reads it (either case; any blank for a space) */
+  unsigned char d0 = (unsigned char)ru->text[1], d1 = d0;
+  size_t i = 0;
+  if (c0 >= 'a' && c0 <= 'z') c1 = (unsigned char)(c0 - 32);
+  if (d0 >= 'a' && d0 <= 'z') d1 = (unsigned char)(d0 - 32);
+  {
+    const __m128i a0 = _mm_set1_epi8((char)c0), a1 = _mm_set1_epi8((char)c1),
+                  b0 = _mm_set1_epi8((char)d0), b1 = _mm_set1_epi8((char)d1),
+                  ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (; i + 17 <= n; i += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i)),
+              w = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+      __m128i m1 = _mm_or_si128(_mm_cmpeq_epi8(w, b0), _mm_cmpeq_epi8(w, b1));
+      unsigned mask;
+      if (d0 == ' ')
+        m1 = _mm_or_si128(m1, _mm_or_si128(_mm_cmpeq_epi8(w, ht),
+                                           _mm_or_si128(_mm_cmpeq_epi8(w, lf),
+                                                        _mm_cmpeq_epi8(w, cr))));
+      mask = (unsigned)_mm_movemask_epi8(
+          _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)), m1));
+      while (mask) {
+        size_t j = i + (size_t)__builtin_ctz(mask);
+        unsigned h = ((hfold(t[j]) * 31 + hfold(t[j + 1])) * 31 + hfold(t[j + 2])) % BF_HASH;
+        if (h == ru->hash && wat(t, n, j, ru->text, ru->len) == ru->len &&
+            (!ru->dash || dashed((const char *)t, j)))
+          return (long)j;
+        mask &= mask - 1;
+      }
+    }
+  }
+  for (; i + 2 < n; i++) {
+    unsigned h;
+    if (t[i] != c0 && t[i] != c1) continue;
+    h = ((hfold(t[i]) * 31 + hfold(t[i + 1])) * 31 + hfold(t[i + 2])) % BF_HASH;
+    if (h == ru->hash && wat(t, n, i, ru->text, ru->len) == ru->len &&
+        (!ru->dash || dashed((const char *)t, i)))
+      return (long)i;
+  }
+  return -1;
+#else
   const unsigned char *pl = NULL, *pu = NULL, *none = t + n;
   size_t i = 0;
   if (c0 >= 'a' && c0 <= 'z') c1 = (unsigned char)(c0 - 32);
@@ -1153,6 +1195,7 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
     i++;
   }
   return -1;
+#endif
 }
 
 /* The first index where a[0..an) and z[0..zn) differ (or the shorter
