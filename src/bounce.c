@@ -1154,7 +1154,9 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
           _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)), m1));
       while (mask) {
         size_t j = i + (size_t)__builtin_ctz(mask);
-        unsigned h = ((hfold(t[j]) * 31 + hfold(t[j + 1])) * 31 + hfold(t[j + 2])) % BF_HASH;
+        unsigned h;
+        if (j + 2 >= n) break; /* a phrase's three bytes do not fit */
+        h = ((hfold(t[j]) * 31 + hfold(t[j + 1])) * 31 + hfold(t[j + 2])) % BF_HASH;
         if (h == ru->hash && wat(t, n, j, ru->text, ru->len) == ru->len &&
             (!ru->dash || dashed((const char *)t, j)))
           return (long)j;
