@@ -26,6 +26,11 @@
 #include "bounce_data.h"
 #include "mime.h"
 
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SMTPCODE_NO_SIMD)
+#include <emmintrin.h>
+#define BOUNCE_SSE2 1
+#endif
+
 #define lower(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
 #define isblank_(c) ((c) == ' ' || (c) == '\t')
 #define isdig(c) ((unsigned)((c) - '0') < 10u)
@@ -67,6 +72,10 @@ typedef struct ctx {
   const char *tcte;
   size_t tcten;
   int tpending;
+  /* a quoted-printable text part decoded only as far as its head was
+     read: the rest as written (textall decodes it after the head) */
+  const char *traw;
+  size_t trawn;
   const char *recv[RECEIVED_HEAD]; /* the newest Received fields' values */
   size_t recvn[RECEIVED_HEAD];
   int nrecv;
@@ -174,6 +183,48 @@ static int isdelim(const char *p, size_t n, size_t i, size_t e,
   return i == e;
 }
 
+/* The first d >= i where "--" and the boundary b stand in p (d + bn + 2 <=
+** n), or n. With SSE2 sixteen starts at a time are filtered by the two
+** dashes and the boundary's first and last bytes, else by memchr of '-'. */
+static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t bn) {
+  size_t last;
+  if (n < bn + 2 || i > n - bn - 2) return n;
+  last = n - bn - 2;
+#ifdef BOUNCE_SSE2
+  {
+    const __m128i dash = _mm_set1_epi8('-'), f = _mm_set1_epi8(b[0]),
+                  l = _mm_set1_epi8(b[bn - 1]);
+    for (; i + 15 <= last; i += 16) {
+      const char *q = p + i;
+      __m128i m = _mm_and_si128(
+          _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash),
+                        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
+                                       dash)),
+          _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
+                        _mm_cmpeq_epi8(
+                            _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
+      unsigned mask = (unsigned)_mm_movemask_epi8(m);
+      while (mask) {
+        size_t d = i + (size_t)__builtin_ctz(mask);
+        if (memcmp(p + d + 2, b, bn) == 0) return d;
+        mask &= mask - 1;
+      }
+    }
+  }
+  for (; i <= last; i++)
+    if (p[i] == '-' && p[i + 1] == '-' && memcmp(p + i + 2, b, bn) == 0) return i;
+#else
+  while (i <= last) {
+    const char *q = memchr(p + i, '-', last - i + 1);
+    if (q == NULL) break;
+    i = (size_t)(q - p);
+    if (p[i + 1] == '-' && memcmp(p + i + 2, b, bn) == 0) return i;
+    i++;
+  }
+#endif
+  return n;
+}
+
 /* Walk a multipart body; returns 0 when no delimiter was found. Only
 ** "--boundary" occurrences are looked at (memchr for '-'), then checked to
 ** stand alone on their line. */
@@ -182,13 +233,10 @@ static int multipart(ctx *c, const char *p, size_t n, const char *b,
   size_t i = 0, start = 0;
   int open = 0, seen = 0;
   while (i + bn + 2 <= n) {
-    const char *q = memchr(p + i, '-', n - i - bn - 1);
-    size_t d, ls, e;
+    size_t d = nextdelim(p, n, i, b, bn), ls, e;
     int close;
-    if (q == NULL) break;
-    d = (size_t)(q - p);
+    if (d >= n) break;
     i = d + 1;
-    if (p[d + 1] != '-' || memcmp(p + d + 2, b, bn) != 0) continue;
     ls = d; /* the line start: only blanks before the delimiter */
     while (ls > 0 && isblank_(p[ls - 1])) ls--;
     if (ls > 0 && p[ls - 1] != '\n' && p[ls - 1] != '\r') continue;
@@ -234,10 +282,10 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
     int tl = 0;
     size_t nx = mime_field(p, n, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) break;
-    if (nl == 12 && mime_ieq(p + nm, nl, "content-type")) {
+    if (nl == 12 && mime_ieqn(p + nm, "content-type", nl)) {
       ct = p + v;
       ctn = vl;
-    } else if (nl == 25 && mime_ieq(p + nm, nl, "content-transfer-encoding")) {
+    } else if (nl == 25 && mime_ieqn(p + nm, "content-transfer-encoding", nl)) {
       cte = p + v;
       cten = vl;
     }
@@ -280,7 +328,7 @@ static void body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
     tyl = k;
     mime_trim(ct, &tyo, &tyl);
   }
-#define TY(z) (tyl == sizeof(z) - 1 && mime_ieq(ct + tyo, tyl, z))
+#define TY(z) (tyl == sizeof(z) - 1 && mime_ieqn(ct + tyo, z, tyl))
   if (ct && (TY("message/delivery-status") ||
              TY("message/global-delivery-status"))) {
     if (c->ndsn < MAX_DSN) {
@@ -333,7 +381,7 @@ static int hget(ctx *c, const char *h, size_t hn, const char *name,
     int tl = 0;
     size_t nx = mime_field(h, hn, i, (size_t)c->max_header, &nm, &nl, &vo, &vl, &tl);
     if (nx <= i) break;
-    if (nl == ln && mime_ieq(h + nm, nl, name)) {
+    if (nl == ln && mime_ieqn(h + nm, name, nl)) {
       *v = h + vo;
       *vn = vl;
       return 1;
@@ -824,7 +872,7 @@ static int dsnfields(ctx *c, const char *p, size_t n) {
     }
     i = nx;
     if (nl == 0) continue;
-#define IS(z) (nl == sizeof(z) - 1 && mime_ieq(p + nm, nl, z))
+#define IS(z) (nl == sizeof(z) - 1 && mime_ieqn(p + nm, z, nl))
     if (IS("reporting-mta")) {
       if (c->out->reporting_mta.len == 0) {
         size_t o, l;
@@ -1022,7 +1070,7 @@ static void sethit(hits *h, int r, long off) {
 /* Whether rule ru applies to a text of kind where (a header named name). */
 static int applies(const bf_rule *ru, int where, const char *name, size_t nl) {
   if (ru->where != where) return 0;
-  return where != BW_HEADER || (nl == ru->hlen && mime_ieq(name, nl, ru->header));
+  return where != BW_HEADER || (nl == ru->hlen && mime_ieqn(name, ru->header, nl));
 }
 
 /*
@@ -1082,6 +1130,50 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
 */
 static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
   unsigned char c0 = (unsigned char)ru->text[0], c1 = c0;
+#ifdef BOUNCE_SSE2
+  /* sixteen starts at a time: the first byte in either case and the
+     second as the fold reads it (either case; any blank for a space) */
+  unsigned char d0 = (unsigned char)ru->text[1], d1 = d0;
+  size_t i = 0;
+  if (c0 >= 'a' && c0 <= 'z') c1 = (unsigned char)(c0 - 32);
+  if (d0 >= 'a' && d0 <= 'z') d1 = (unsigned char)(d0 - 32);
+  {
+    const __m128i a0 = _mm_set1_epi8((char)c0), a1 = _mm_set1_epi8((char)c1),
+                  b0 = _mm_set1_epi8((char)d0), b1 = _mm_set1_epi8((char)d1),
+                  ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (; i + 17 <= n; i += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i)),
+              w = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+      __m128i m1 = _mm_or_si128(_mm_cmpeq_epi8(w, b0), _mm_cmpeq_epi8(w, b1));
+      unsigned mask;
+      if (d0 == ' ')
+        m1 = _mm_or_si128(m1, _mm_or_si128(_mm_cmpeq_epi8(w, ht),
+                                           _mm_or_si128(_mm_cmpeq_epi8(w, lf),
+                                                        _mm_cmpeq_epi8(w, cr))));
+      mask = (unsigned)_mm_movemask_epi8(
+          _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)), m1));
+      while (mask) {
+        size_t j = i + (size_t)__builtin_ctz(mask);
+        unsigned h;
+        if (j + 2 >= n) break; /* a phrase's three bytes do not fit */
+        h = ((hfold(t[j]) * 31 + hfold(t[j + 1])) * 31 + hfold(t[j + 2])) % BF_HASH;
+        if (h == ru->hash && wat(t, n, j, ru->text, ru->len) == ru->len &&
+            (!ru->dash || dashed((const char *)t, j)))
+          return (long)j;
+        mask &= mask - 1;
+      }
+    }
+  }
+  for (; i + 2 < n; i++) {
+    unsigned h;
+    if (t[i] != c0 && t[i] != c1) continue;
+    h = ((hfold(t[i]) * 31 + hfold(t[i + 1])) * 31 + hfold(t[i + 2])) % BF_HASH;
+    if (h == ru->hash && wat(t, n, i, ru->text, ru->len) == ru->len &&
+        (!ru->dash || dashed((const char *)t, i)))
+      return (long)i;
+  }
+  return -1;
+#else
   const unsigned char *pl = NULL, *pu = NULL, *none = t + n;
   size_t i = 0;
   if (c0 >= 'a' && c0 <= 'z') c1 = (unsigned char)(c0 - 32);
@@ -1105,6 +1197,63 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
     i++;
   }
   return -1;
+#endif
+}
+
+/* The first index where a[0..an) and z[0..zn) differ (or the shorter
+** length): eight bytes at a time where the byte order allows. */
+static size_t mismatch(const unsigned char *a, size_t an, const char *z, size_t zn) {
+  size_t j = 0, lim = an < zn ? an : zn;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  while (lim - j >= 8) {
+    unsigned long long x, y;
+    memcpy(&x, a + j, 8);
+    memcpy(&y, z + j, 8);
+    if (x != y) return j + (size_t)(__builtin_ctzll(x ^ y) >> 3);
+    j += 8;
+  }
+#endif
+  while (j < lim && a[j] == (unsigned char)z[j]) j++;
+  return j;
+}
+
+/*
+** hat for the body scan (where BW_BODY, no head limit) at nb[p..m), the
+** folded text with blank runs made one space, whose byte p is t[no[p]]:
+** the same candidates as hat at t[no[p]] (pair and hash of the raw
+** bytes), each phrase compared with the folded bytes at once (what wat
+** finds in t: a space of the phrase stands for the run there, one space in
+** nb). p + 2 < m.
+*/
+static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, size_t m,
+                  size_t p, const unsigned short *no, hits *hs, long base) {
+  const long *hit = hs->at;
+  size_t i = no[p], pj = 0, plen = 0;
+  unsigned h1, h, pr = (unsigned)t[i] << 8 | t[i + 1];
+  int x, known = 0;
+  (void)n;
+  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return;
+  h1 = hfold(t[i + 1]);
+  h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
+  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return;
+  for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
+    int r = smtpcode_bf_byhash[x];
+    const bf_rule *ru = &smtpcode_bf_rules[r];
+    size_t lcp = smtpcode_bf_lcp[x], j;
+    if (known && lcp > pj) j = pj;
+    else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
+    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || ru->where != BW_BODY) {
+      known = 0;
+      continue;
+    } else
+      j = mismatch(nb + p, m - p, ru->text, ru->len);
+    known = 1;
+    pj = j;
+    plen = ru->len;
+    if (j == ru->len && hit[r] < 0 && ru->where == BW_BODY &&
+        (!ru->dash || dashed((const char *)t, i)))
+      sethit(hs, r, base + (long)i);
+  }
 }
 
 /*
@@ -1116,13 +1265,51 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
 ** 0 are handed to hat, at their offsets in t.
 */
 #define WM_TEXT 4096
-static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl, hits *hs,
-                   long base) {
+static void wmscan(const unsigned char *t, size_t n, hits *hs, long base) {
   unsigned char nb[WM_TEXT];
   unsigned short no[WM_TEXT]; /* the offset in t of each byte of nb */
   size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
   unsigned prev = 0;
-  for (i = 0; i < n; i++) { /* without branches: a blank after a blank is overwritten */
+  i = 0;
+#ifdef BOUNCE_SSE2
+  { /* sixteen bytes at a time, folded as smtpcode_bf_fold does (ASCII
+       lowercase; HT, LF and CR a space); a block without a blank after a
+       blank is stored whole, else its kept bytes one by one */
+    const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'),
+                  lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  up0 = _mm_set1_epi8((char)(0x80 - 'A')), up1 = _mm_set1_epi8((char)(0x80 + 26)),
+                  x20 = _mm_set1_epi8(0x20), step = _mm_set1_epi16(8),
+                  lo = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7);
+    for (; n - i >= 16; i += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+      __m128i up = _mm_cmplt_epi8(_mm_add_epi8(v, up0), up1);
+      __m128i bl = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
+                                _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+      __m128i f = _mm_or_si128(_mm_andnot_si128(bl, _mm_add_epi8(v, _mm_and_si128(up, x20))),
+                               _mm_and_si128(bl, sp));
+      unsigned b = (unsigned)_mm_movemask_epi8(bl), drop = b & (b << 1 | prev);
+      prev = b >> 15;
+      if (drop == 0) {
+        __m128i o0 = _mm_add_epi16(_mm_set1_epi16((short)i), lo);
+        _mm_storeu_si128((__m128i *)(void *)(nb + m), f);
+        _mm_storeu_si128((__m128i *)(void *)(no + m), o0);
+        _mm_storeu_si128((__m128i *)(void *)(no + m + 8), _mm_add_epi16(o0, step));
+        m += 16;
+      } else {
+        unsigned char fb[16];
+        unsigned keep = ~drop & 0xffffu;
+        _mm_storeu_si128((__m128i *)(void *)fb, f);
+        while (keep) {
+          unsigned j = (unsigned)__builtin_ctz(keep);
+          nb[m] = fb[j];
+          no[m++] = (unsigned short)(i + j);
+          keep &= keep - 1;
+        }
+      }
+    }
+  }
+#endif
+  for (; i < n; i++) { /* without branches: a blank after a blank is overwritten */
     unsigned f = hfold(t[i]), bl = f == ' ';
     nb[m] = (unsigned char)f;
     no[m] = (unsigned short)i;
@@ -1135,7 +1322,7 @@ static void wmscan(const unsigned char *t, size_t n, const char *name, size_t nl
       e += sh;
       continue;
     }
-    hat(t, n, no[e - wm + 1], BW_BODY, name, nl, hs, base, (size_t)-1);
+    hatnb(t, n, nb, m, e - wm + 1, no, hs, base);
     e++;
   }
 }
@@ -1174,7 +1361,7 @@ static void hscan(const char *s, size_t n, int where, const char *name, size_t n
     return;
   }
   if (where == BW_BODY && head == (size_t)-1 && n <= WM_TEXT) {
-    wmscan(t, n, name, nl, hs, base);
+    wmscan(t, n, hs, base);
     return;
   }
   g = where == BW_BODY ? 0 : 1;
@@ -1207,13 +1394,59 @@ static int matchrole(const hits *hs, int role) {
 ** past them only up to the first end phrase
 ** (when a start phrase was seen and no end phrase yet).
 */
-/* Decode the text part, if not done yet. */
-static void textnow(ctx *c) {
+/*
+** Decode the text part, if not done yet: a quoted-printable one only up to
+** a line end that gives more than want bytes (the head the scan reads;
+** most reports need no more). The rest is decoded by textall, in place
+** after it (the buffer is not written between the two).
+*/
+static void textnow(ctx *c, size_t want) {
   if (c->tpending) {
     const char *p = c->text;
     size_t n = c->textn;
     c->tpending = 0;
+    if (want < n && c->tcte && ctis(c->tcte, c->tcten, "quoted-printable") && room(c) >= n &&
+        room(c) > 0) {
+      char *d = cur(c);
+      size_t cut = 0, o = 0;
+      while (cut < n && o <= want) {
+        /* a raw byte gives at most one: the end of the line where want
+           bytes more may be reached */
+        size_t to = cut + (want + 1 - o) < n ? cut + (want + 1 - o) : n;
+        to = mime_next(p, n, mime_eol(p, n, to));
+        o += mime_qp(p + cut, to - cut, d + o, room(c) - o);
+        cut = to;
+      }
+      c->text = d;
+      c->textn = o;
+      c->used += o;
+      if (cut < n) {
+        c->traw = p + cut;
+        c->trawn = n - cut;
+      }
+      return;
+    }
     decode(c, p, n, c->tcte, c->tcten, &c->text, &c->textn);
+  }
+}
+
+/* The whole text part decoded (see textnow). */
+static void textall(ctx *c) {
+  if (c->traw) {
+    if (c->text + c->textn == cur(c)) {
+      size_t k = mime_qp(c->traw, c->trawn, cur(c), room(c));
+      c->used += k;
+      c->textn += k;
+    } else if (room(c) >= c->textn + c->trawn) {
+      /* not reached (nothing is written after the head before this): the
+         part again, whole, after what was written */
+      char *d = cur(c);
+      memcpy(d, c->text, c->textn);
+      c->textn += mime_qp(c->traw, c->trawn, d + c->textn, room(c) - c->textn);
+      c->text = d;
+      c->used += c->textn;
+    }
+    c->traw = NULL;
   }
 }
 
@@ -1250,7 +1483,7 @@ static void scanrules(ctx *c, hits *hit, size_t scanhead) {
       return;
     }
   }
-  textnow(c);
+  textnow(c, scanhead);
   {
     size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
     size_t head = n > scanhead ? scanhead : n;
@@ -1263,8 +1496,11 @@ static void scanrules(ctx *c, hits *hit, size_t scanhead) {
         else if (ru->role == BF_END) ended = 1;
       }
     }
-    if (started && !ended) /* the rest, overlapping by a phrase's length */
+    if (started && !ended) { /* the rest, overlapping by a phrase's length */
+      textall(c);
+      n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
       hscan(c->text + head - 256, n - head + 256, BW_BODY, NULL, 0, hit, (long)head - 256, 0);
+    }
   }
 }
 
@@ -1337,8 +1573,9 @@ static size_t anyaddr(const char *s, size_t n, size_t *ao) {
 }
 
 /* The free-text section: [*so, *eo) of the text, and the mta of its start
-** rule. Returns 0 when no start phrase is in the text. */
-static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta) {
+** rule (only that when !whole: the section is then empty). Returns 0 when
+** no start phrase is in the text. */
+static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta, int whole) {
   const char *t = c->text;
   size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   long best = -1, end = -1;
@@ -1364,6 +1601,29 @@ static int section(ctx *c, const hits *hs, size_t *so, size_t *eo, int *mta) {
     }
     if (best < 0) return 0;
   }
+  if (!whole) {
+    *so = *eo = (size_t)best;
+    *mta = bm;
+    return 1;
+  }
+  /* an end phrase after the start, in the head that was decoded, ends
+     the section there; else the whole text is read */
+  for (k = 0; k < hs->n && end < 0; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    if (ru->role == BF_END && ru->where == BW_BODY && hs->at[hs->k[k]] > best) end = 0;
+  }
+  for (k = 0; k < hs->n && end == 0; k++) {
+    const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
+    if (ru->role == BF_END && ru->where == BW_BODY && hs->at[hs->k[k]] >= 0 &&
+        hs->at[hs->k[k]] <= best)
+      end = -1;
+  }
+  if (end < 0) {
+    textall(c);
+    t = c->text;
+    n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
+  }
+  end = -1;
   for (k = 0; k < hs->n; k++) {
     const bf_rule *ru = &smtpcode_bf_rules[hs->k[k]];
     long p = hs->at[hs->k[k]];
@@ -1608,10 +1868,13 @@ static int jval(const char *s, size_t n, size_t from, const char *key, size_t *v
 
 /* Returns 1 when the text is an SES notification (recipients added). */
 static int sesjson(ctx *c) {
-  const char *t = c->text;
-  size_t n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn, vo, vl, ro, rl, k, end;
+  const char *t;
+  size_t n, vo, vl, ro, rl, k, end;
   long a;
   int action, cx;
+  textall(c);
+  t = c->text;
+  n = c->textn > MAX_TEXT_SCAN ? MAX_TEXT_SCAN : c->textn;
   for (k = 0; k < n && k < 64 && (isblank_(t[k]) || t[k] == '\r' || t[k] == '\n'); k++) {
   }
   if (t == NULL || k >= n || t[k] != '{') return 0; /* a JSON object, or nothing */
@@ -1712,7 +1975,7 @@ static void feedback(ctx *c) {
     nx = mime_field(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) break;
     i = nx;
-#define IS(z) (nl == sizeof(z) - 1 && mime_ieq(p + nm, nl, z))
+#define IS(z) (nl == sizeof(z) - 1 && mime_ieqn(p + nm, z, nl))
     if (IS("feedback-type")) o->fb_type = sp(c, p + v, vl);
     else if (IS("user-agent")) o->fb_user_agent = sp(c, p + v, vl);
     else if (IS("version")) o->fb_version = sp(c, p + v, vl);
@@ -1759,15 +2022,15 @@ static void returned(ctx *c) {
     const char *name = c->ret + nm, *val = c->ret + v;
     if (nx <= i) break;
     i = nx;
-    if (nl == 10 && mime_ieq(name, nl, "message-id") && o->message_id.len == 0)
+    if (nl == 10 && mime_ieqn(name, "message-id", nl) && o->message_id.len == 0)
       o->message_id = unfold_sp(c, val, vn);
-    else if (nl == 4 && mime_ieq(name, nl, "from") && o->from.len == 0)
+    else if (nl == 4 && mime_ieqn(name, "from", nl) && o->from.len == 0)
       o->from = unfold_sp(c, val, vn);
-    else if (nl == 2 && mime_ieq(name, nl, "to") && o->to.len == 0)
+    else if (nl == 2 && mime_ieqn(name, "to", nl) && o->to.len == 0)
       o->to = unfold_sp(c, val, vn);
-    else if (nl == 4 && mime_ieq(name, nl, "date") && o->date.len == 0)
+    else if (nl == 4 && mime_ieqn(name, "date", nl) && o->date.len == 0)
       o->date = unfold_sp(c, val, vn);
-    else if (nl == 7 && mime_ieq(name, nl, "subject") && o->subject.len == 0) {
+    else if (nl == 7 && mime_ieqn(name, "subject", nl) && o->subject.len == 0) {
       if (room(c) >= 2 * vn && room(c) > 0) {
         size_t k = mime_words(val, vn, cur(c), room(c));
         c->used += k;
@@ -1924,24 +2187,24 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
       i = nx;
       if (nl == 0) continue;
       fields++;
-      if (nl == 12 && mime_ieq(name, nl, "content-type")) {
+      if (nl == 12 && mime_ieqn(name, "content-type", nl)) {
         ct = h + v;
         ctn = vl;
         continue;
-      } else if (nl == 25 && mime_ieq(name, nl, "content-transfer-encoding")) {
+      } else if (nl == 25 && mime_ieqn(name, "content-transfer-encoding", nl)) {
         cte = h + v;
         cten = vl;
         continue;
-      } else if (nl == 7 && mime_ieq(name, nl, "subject")) {
+      } else if (nl == 7 && mime_ieqn(name, "subject", nl)) {
         where = BW_SUBJECT;
-      } else if (nl == 4 && mime_ieq(name, nl, "from")) {
+      } else if (nl == 4 && mime_ieqn(name, "from", nl)) {
         where = BW_FROM;
-      } else if (nl == 8 && mime_ieq(name, nl, "received")) {
+      } else if (nl == 8 && mime_ieqn(name, "received", nl)) {
         if (++nrecv > RECEIVED_HEAD) continue;
         c->recv[c->nrecv] = h + v; /* read by scanrules when it matters */
         c->recvn[c->nrecv++] = vl;
         continue;
-      } else if (nl == 19 && mime_ieq(name, nl, "x-failed-recipients")) {
+      } else if (nl == 19 && mime_ieqn(name, "x-failed-recipients", nl)) {
         if (c->xfr == NULL) {
           c->xfr = h + v;
           c->xfrn = vl;
@@ -2013,7 +2276,9 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
       xfraddr(c);
     } else if (c->text) {
       /* DSN field lines in a text part (boundaries lost, or pasted) */
-      size_t head = c->textn > SCAN_HEAD ? SCAN_HEAD : c->textn;
+      size_t head;
+      textall(c);
+      head = c->textn > SCAN_HEAD ? SCAN_HEAD : c->textn;
       long p = mime_ifind(c->text, head, "final-recipient:", 16);
       if (p >= 0) {
         long q = mime_ifind(c->text, head, "reporting-mta:", 14);
@@ -2029,13 +2294,25 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     }
     {
       size_t so, eo;
-      int tm = 0, have = out->format == SMTPCODE_BF_DSN;
-      if (section(c, hit, &so, &eo, &tm)) {
+      int tm = 0, have = out->format == SMTPCODE_BF_DSN, whole = !have, j2;
+      /* a DSN reads the section only for recipients without a diagnostic
+         (or with a pipe's status and no reply) */
+      for (j2 = 0; j2 < out->nrcpt && j2 < MERGE_MAX && !whole; j2++) {
+        smtpcode_brcpt *r = &c->r[j2];
+        smtpcode_found g0;
+        whole = !(r->diagnostic.len &&
+                  (!(r->diag_type.len == 6 && mime_ieq(at(c, r->diag_type), 6, "x-unix")) ||
+                   (smtpcode_find(at(c, r->diagnostic), (size_t)r->diagnostic.len, &g0, NULL) ==
+                        0 &&
+                    g0.how == SMTPCODE_HOW_REPLY)));
+      }
+      if (section(c, hit, &so, &eo, &tm, whole)) {
         if (tm && !(have && mta)) mta = tm;
         if (!have) {
           /* the original's headers quoted after the section first: its To:
              names the recipient when the section does not */
           int hadret = c->ret != NULL;
+          textall(c);
           out->format = SMTPCODE_BF_TEXT;
           if (!hadret) textreturned(c, eo);
           textreport(c, so, eo, action);
@@ -2043,7 +2320,6 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
         } else {
           /* a DSN recipient without a diagnostic takes the text's reply:
              the lines after its address, or the section when it is alone */
-          int j2;
           for (j2 = 0; j2 < out->nrcpt && j2 < MERGE_MAX; j2++) {
             smtpcode_brcpt *r = &c->r[j2];
             size_t x = so;

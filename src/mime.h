@@ -14,6 +14,9 @@ size_t mime_next(const char *s, size_t n, size_t e);
 
 /* Case-insensitive equality of s[0..n) and the NUL-terminated lower z. */
 int mime_ieq(const char *s, size_t n, const char *z);
+/* The same where z is known to be n bytes long (lowercase): eight bytes
+** at a time. */
+int mime_ieqn(const char *s, const char *z, size_t n);
 /* Case-insensitive search of the lowercase needle z (length m) in s[0..n):
 ** offset or -1. Work O(n * m) with m short (markers). */
 long mime_ifind(const char *s, size_t n, const char *z, size_t m);

@@ -16,6 +16,7 @@
 #define mime_eol plain_eol
 #define mime_next plain_next
 #define mime_ieq plain_ieq
+#define mime_ieqn plain_ieqn
 #define mime_ifind plain_ifind
 #define mime_field plain_field
 #define mime_wfind plain_wfind
@@ -28,6 +29,7 @@
 size_t plain_eol(const char *s, size_t n, size_t i);
 size_t plain_next(const char *s, size_t n, size_t e);
 int plain_ieq(const char *s, size_t n, const char *z);
+int plain_ieqn(const char *s, const char *z, size_t n);
 long plain_ifind(const char *s, size_t n, const char *z, size_t m);
 size_t plain_field(const char *s, size_t n, size_t i, size_t max, size_t *name,
                    size_t *name_len, size_t *val, size_t *val_len, int *too_long);
@@ -42,6 +44,7 @@ size_t plain_words(const char *s, size_t n, char *dst, size_t cap);
 #undef mime_eol
 #undef mime_next
 #undef mime_ieq
+#undef mime_ieqn
 #undef mime_ifind
 #undef mime_field
 #undef mime_wfind
@@ -118,9 +121,40 @@ static void test_field(void) {
   ok(bad == 0 && runs > 30000, "mime_field: the SSE2 build and the plain build read the same fields");
 }
 
+static void test_ieqn(void) {
+  char z[64], s[64];
+  int bad = 0, runs = 0, equal = 0;
+  size_t n;
+  for (n = 0; n <= 40; n++) {
+    int k;
+    for (k = 0; k < 2000; k++) {
+      const char *g;
+      size_t j;
+      /* z: lowercase bytes (no NUL); s: z with letters in either case and,
+         now and then, a byte one case bit away ('@' and '`', '[' and '{',
+         0xc1 and 0xe1) or any byte */
+      for (j = 0; j < n; j++) {
+        unsigned char b = (unsigned char)(rnd() % 3 == 0 ? rnd() & 0xffu : 'a' + rnd() % 26u);
+        if (b >= 'A' && b <= 'Z') b = (unsigned char)(b + 32);
+        z[j] = (char)(b ? b : 'x');
+        s[j] = (char)((z[j] >= 'a' && z[j] <= 'z' && rnd() % 2) ? z[j] - 32 : z[j]);
+        if (rnd() % (4 * n + 4) == 0) s[j] = (char)(rnd() % 2 ? (unsigned char)s[j] ^ 0x20u : rnd() & 0xffu);
+      }
+      z[n] = '\0';
+      g = guard(s, n);
+      runs++;
+      equal += plain_ieq(g, n, z);
+      if (mime_ieqn(g, z, n) != plain_ieq(g, n, z)) bad++;
+    }
+  }
+  ok(bad == 0 && runs > 80000 && equal > runs / 4 && equal < runs - runs / 8,
+     "mime_ieqn: words of eight and four bytes compare as mime_ieq does");
+}
+
 int main(void) {
   if (guard_init() != 0) return 1;
   test_eol();
   test_field();
+  test_ieqn();
   return done_testing();
 }
