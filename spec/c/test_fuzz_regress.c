@@ -15,6 +15,7 @@
 #include "fuzz.h"
 #include "text_check.h"
 #include "fuzz_mojibake.h"
+#include "fuzz_bounce.h"
 
 typedef void (*checkfn)(const uint8_t *, size_t);
 
@@ -30,6 +31,7 @@ static const struct {
   {"classify", check_classify},
   {"text", check_text},
   {"mojibake", check_mojibake},
+  {"bounce", check_bounce},
 };
 
 static int cmp(const void *a, const void *b) {
