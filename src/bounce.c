@@ -775,7 +775,9 @@ static smtpcode_brcpt *newrcpt(ctx *c) {
   return r;
 }
 
-static int mime_ieq_n(const char *a, const char *b, size_t n) {
+/* Case-insensitive equality of a[0..n) and b[0..n), either in any case
+** (mime_ieqn wants its second text lowercase). */
+static int ieqboth(const char *a, const char *b, size_t n) {
   size_t i;
   for (i = 0; i < n; i++)
     if (lower(a[i]) != lower(b[i])) return 0;
@@ -783,12 +785,7 @@ static int mime_ieq_n(const char *a, const char *b, size_t n) {
 }
 
 static int sameaddr(const ctx *c, smtpcode_span a, const char *b, size_t bn) {
-  const char *p = at(c, a);
-  size_t i;
-  if ((size_t)a.len != bn) return 0;
-  for (i = 0; i < bn; i++)
-    if (lower(p[i]) != lower(b[i])) return 0;
-  return 1;
+  return (size_t)a.len == bn && ieqboth(at(c, a), b, bn);
 }
 
 static int known(const ctx *c, const char *a, size_t an) {
@@ -1712,7 +1709,7 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
             size_t y = mime_next(t, eo, e);
             while (y < eo) {
               size_t e2 = mime_eol(t, eo, y), o3 = 0, l3 = lineaddr(t, e2, y, &o3);
-              if (l3 && !(l3 == l2 && mime_ieq_n(t + o3, t + o2, l2))) break;
+              if (l3 && !(l3 == l2 && ieqboth(t + o3, t + o2, l2))) break;
               y = mime_next(t, eo, e2);
             }
             c->r[j].block = sp(c, t + o2 + l2, y - (o2 + l2));
@@ -1744,7 +1741,7 @@ static int textreport(ctx *c, size_t so, size_t eo, int action) {
         re = e;
       }
     }
-    if (l && al && l == al && mime_ieq_n(t + o, t + ao, l)) l = 0; /* named again */
+    if (l && al && l == al && ieqboth(t + o, t + ao, l)) l = 0; /* named again */
     if (l && !any) first = i;
     if (l) {
       size_t k0 = i;
