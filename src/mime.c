@@ -22,19 +22,26 @@
 #define HIGHS 0x8080808080808080ull
 #define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
 
-size_t mime_eol(const char *s, size_t n, size_t i) {
+/* mime_eol, inlined where mime.c reads lines itself (mime_field). */
+static inline size_t eol(const char *s, size_t n, size_t i) {
   /* eight bytes at a time: the "has a zero byte" test on the word xor'ed
      with LF and with CR; where it can, the lowest flag bit is the first
      line-end byte (little-endian), else the last word is read byte by byte;
-     where SSE2 is (every x86-64), sixteen bytes at a time before that */
+     where SSE2 is (every x86-64), sixteen bytes at a time before that, one
+     pointer and one bound per block */
 #ifdef MIME_SSE2
-  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-  while (i < n && n - i >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-    unsigned mask = (unsigned)_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-    if (mask) return i + (size_t)__builtin_ctz(mask);
-    i += 16;
+  if (i < n && n - i >= 16) {
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    const char *p = s + i, *last = s + n - 16;
+    for (;;) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+      unsigned mask = (unsigned)_mm_movemask_epi8(
+          _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+      if (mask) return (size_t)(p - s) + (size_t)__builtin_ctz(mask);
+      p += 16;
+      if (p > last) break;
+    }
+    i = (size_t)(p - s);
   }
 #endif
   while (i < n && n - i >= 8) {
@@ -56,12 +63,17 @@ size_t mime_eol(const char *s, size_t n, size_t i) {
   return i;
 }
 
-size_t mime_next(const char *s, size_t n, size_t e) {
+/* mime_next, inlined likewise. */
+static inline size_t next(const char *s, size_t n, size_t e) {
   if (e < n && s[e] == '\r') e++;
   else if (e < n && s[e] == '\n') return e + 1;
   if (e < n && s[e] == '\n' && e > 0 && s[e - 1] == '\r') e++;
   return e;
 }
+
+size_t mime_eol(const char *s, size_t n, size_t i) { return eol(s, n, i); }
+
+size_t mime_next(const char *s, size_t n, size_t e) { return next(s, n, e); }
 
 /* ASCII lowercase, by table. */
 static const unsigned char lowtab[256] = {
@@ -196,7 +208,7 @@ static const unsigned char namestop[256] = {
 size_t mime_field(const char *s, size_t n, size_t i, size_t max,
                   size_t *name, size_t *name_len, size_t *val,
                   size_t *val_len, int *too_long) {
-  size_t e = mime_eol(s, n, i), j = i, end;
+  size_t e = eol(s, n, i), j = i, end;
   *name = i;
   *name_len = 0;
   *val = i;
@@ -233,7 +245,7 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
   }
   /* continuation lines */
   for (;;) {
-    size_t nx = mime_next(s, n, e);
+    size_t nx = next(s, n, e);
     if (nx >= n || !isblank_(s[nx])) {
       *val_len = e - *val;
       if (*val_len > max) {
@@ -242,7 +254,7 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
       }
       return nx;
     }
-    e = mime_eol(s, n, nx);
+    e = eol(s, n, nx);
     if (e - *val > max) { /* keep scanning but report it */
       *too_long = 1;
     }
