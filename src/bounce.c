@@ -588,7 +588,7 @@ SMTPCODE_API int smtpcode_unfold(const char *s, size_t len, char *dst,
   size_t i = 0, o = 0;
   while (i < len && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
   while (i < len && o < cap) {
-    size_t j = i, k;
+    size_t j, k;
     if (s[i] == '\r' || s[i] == '\n') {
       while (o > 0 && isblank_(dst[o - 1])) o--;
       while (i < len && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
@@ -596,7 +596,7 @@ SMTPCODE_API int smtpcode_unfold(const char *s, size_t len, char *dst,
       continue;
     }
     /* the run up to the line end, copied at once */
-    while (j < len && s[j] != '\r' && s[j] != '\n') j++;
+    j = mime_eol(s, len, i);
     k = j - i < cap - o ? j - i : cap - o;
     memcpy(dst + o, s + i, k);
     o += k;
