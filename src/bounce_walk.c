@@ -467,6 +467,9 @@ smtpcode_span bounce_diagtext(ctx *c, const char *s, size_t n) {
     linestart = 0;
     d[o++] = (char)ch;
     i++;
+    /* the rest of the word, as the loop would copy it (a byte over ' ' is
+       never a blank or a line end, and no code starts inside a word) */
+    while (i < n && (unsigned char)s[i] > ' ') d[o++] = s[i++];
   }
   while (o > 0 && d[o - 1] == ' ') o--;
   c->used += o;
