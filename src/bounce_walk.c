@@ -115,21 +115,26 @@ static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t
   {
     const __m128i dash = _mm_set1_epi8('-'), f = _mm_set1_epi8(b[0]),
                   l = _mm_set1_epi8(b[bn - 1]);
-    for (; i + 15 <= last; i += 16) {
-      const char *q = p + i;
-      __m128i m = _mm_and_si128(
-          _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash),
-                        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
-                                       dash)),
-          _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
-                        _mm_cmpeq_epi8(
-                            _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
-      unsigned mask = (unsigned)_mm_movemask_epi8(m);
-      while (mask) {
-        size_t d = i + (size_t)__builtin_ctz(mask);
-        if (memcmp(p + d + 2, b, bn) == 0) return d;
-        mask &= mask - 1;
+    if (i + 15 <= last) {
+      const char *q = p + i, *qe = p + last - 15;
+      for (;;) {
+        __m128i m = _mm_and_si128(
+            _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash),
+                          _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
+                                         dash)),
+            _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
+                          _mm_cmpeq_epi8(
+                              _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        while (mask) {
+          size_t d = (size_t)(q - p) + (size_t)__builtin_ctz(mask);
+          if (memcmp(p + d + 2, b, bn) == 0) return d;
+          mask &= mask - 1;
+        }
+        q += 16;
+        if (q > qe) break;
       }
+      i = (size_t)(q - p);
     }
   }
   for (; i <= last; i++)
