@@ -248,8 +248,9 @@ static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, siz
 */
 #define WM_TEXT 4096
 static void wmscan(const unsigned char *t, size_t n, hits *hs, long base) {
-  unsigned char nb[WM_TEXT];
-  unsigned short no[WM_TEXT]; /* the offset in t of each byte of nb */
+  /* a block is stored whole before a dropped byte is taken out: 16 more */
+  unsigned char nb[WM_TEXT + 16];
+  unsigned short no[WM_TEXT + 16]; /* the offset in t of each byte of nb */
   size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
   unsigned prev = 0;
   i = 0;
@@ -271,12 +272,24 @@ static void wmscan(const unsigned char *t, size_t n, hits *hs, long base) {
                                _mm_and_si128(bl, sp));
       unsigned b = (unsigned)_mm_movemask_epi8(bl), drop = b & (b << 1 | prev);
       prev = b >> 15;
-      if (drop == 0) {
+      if ((drop & (drop - 1)) == 0) { /* none, or one (a CRLF line end) */
         __m128i o0 = _mm_add_epi16(_mm_set1_epi16((short)i), lo);
         _mm_storeu_si128((__m128i *)(void *)(nb + m), f);
         _mm_storeu_si128((__m128i *)(void *)(no + m), o0);
         _mm_storeu_si128((__m128i *)(void *)(no + m + 8), _mm_add_epi16(o0, step));
-        m += 16;
+        if (drop) { /* the bytes after the dropped one j, moved down one */
+          unsigned char fb[32];
+          unsigned j = (unsigned)__builtin_ctz(drop);
+          __m128i o1 = _mm_add_epi16(o0, _mm_set1_epi16((short)(j + 1)));
+          _mm_storeu_si128((__m128i *)(void *)fb, f);
+          memset(fb + 16, 0, 16);
+          _mm_storeu_si128((__m128i *)(void *)(nb + m + j),
+                           _mm_loadu_si128((const __m128i *)(const void *)(fb + j + 1)));
+          _mm_storeu_si128((__m128i *)(void *)(no + m + j), o1);
+          _mm_storeu_si128((__m128i *)(void *)(no + m + j + 8), _mm_add_epi16(o1, step));
+          m += 15;
+        } else
+          m += 16;
       } else {
         unsigned char fb[16];
         unsigned keep = ~drop & 0xffffu;
