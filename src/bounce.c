@@ -310,6 +310,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
      max_header; the rules that look at header fields are matched here */
   for (k = 0; k < smtpcode_bf_nrules; k++) hit->at[k] = -1;
   hit->n = 0;
+  hit->detect = BF_MAX_RULES;
   c->hdr = msg + start;
   {
     int fields = 0, nfields = 0, nrecv = 0;

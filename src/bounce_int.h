@@ -93,6 +93,10 @@ typedef struct hits {
   long at[BF_MAX_RULES];
   unsigned short k[BF_MAX_RULES];
   int n;
+  /* the first detect row (file order) that matched, BF_MAX_RULES before
+     one did: only it names the writer (matchrole), so a detect row after
+     it is not looked for */
+  int detect;
 } hits;
 
 /* {====================================================== spans */

@@ -48,6 +48,7 @@ static int dashed(const char *s, size_t i) {
 static void sethit(hits *h, int r, long off) {
   int j = h->n++;
   h->at[r] = off;
+  if (smtpcode_bf_rules[r].role == BF_DETECT && r < h->detect) h->detect = r;
   while (j > 0 && h->k[j - 1] > r) {
     h->k[j] = h->k[j - 1];
     j--;
@@ -350,8 +351,10 @@ void bounce_hscan(const char *s, size_t n, int where, const char *name, size_t n
       smtpcode_bf_wherestart[where + 1] - smtpcode_bf_wherestart[where] <= FEW_RULES) {
     for (k = smtpcode_bf_wherestart[where]; k < smtpcode_bf_wherestart[where + 1]; k++) {
       int r = smtpcode_bf_bywhere[k];
+      const bf_rule *ru = &smtpcode_bf_rules[r];
       long p;
-      if (hit[r] < 0 && (p = firstat(t, n, &smtpcode_bf_rules[r])) >= 0) sethit(hs, r, base + p);
+      if (hit[r] >= 0 || (ru->role == BF_DETECT && r > hs->detect)) continue;
+      if ((p = firstat(t, n, ru)) >= 0) sethit(hs, r, base + p);
     }
     return;
   }
