@@ -181,7 +181,8 @@ void bounce_body(ctx *c, const char *ct, size_t ctn, const char *cte, size_t cte
 /* The first field `name` (lowercase) of a header block. */
 int bounce_hget(ctx *c, const char *h, size_t hn, const char *name, const char **v,
                 size_t *vn);
-/* s[0..n) unfolded into the buffer (or as written when it is full). */
+/* s[0..n) unfolded: in place when it is one line (blanks around it left
+** out), else copied into the buffer (as written when the buffer is full). */
 smtpcode_span bounce_unfold_sp(ctx *c, const char *s, size_t n);
 /* An address at s[i..n): its length, or 0. */
 size_t bounce_addrlen(const char *s, size_t n, size_t i);

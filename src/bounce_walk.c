@@ -320,6 +320,12 @@ smtpcode_span bounce_unfold_sp(ctx *c, const char *s, size_t n) {
     c->out->flags |= SMTPCODE_BR_NOBUF;
     return bounce_sp(c, s, n);
   }
+  if (mime_eol(s, n, 0) == n) { /* one line: what unfolding gives, in place */
+    size_t o = 0;
+    while (o < n && isblank_(s[o])) o++;
+    while (n > o && isblank_(s[n - 1])) n--;
+    return bounce_sp(c, s + o, n - o);
+  }
   k = (size_t)smtpcode_unfold(s, n, cur(c), room(c));
   c->used += k;
   return bounce_sp(c, cur(c) - k, k);
