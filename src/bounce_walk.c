@@ -313,7 +313,8 @@ int bounce_hget(ctx *c, const char *h, size_t hn, const char *name,
   return 0;
 }
 
-/* Copy s[0..n) unfolded into the buffer; span of the copy (or the raw). */
+/* s[0..n) unfolded: one line in place, trimmed; else a copy in the buffer
+** (the raw value when the buffer is short). */
 smtpcode_span bounce_unfold_sp(ctx *c, const char *s, size_t n) {
   size_t k;
   if (room(c) < n || room(c) == 0) {
