@@ -572,17 +572,17 @@ int bounce_dsnfields(ctx *c, const char *p, size_t n) {
   smtpcode_brcpt *r = NULL;
   int blank = 1, hasfinal = 0, hasorig = 0, inrcpt = 0;
   while (i < n) {
-    size_t e = mime_eol(p, n, i), k = i, nm, nl, v, vl, nx;
+    size_t k = i, nm, nl, v, vl, nx;
     int tl = 0;
-    while (k < e && isblank_(p[k])) k++;
-    if (k == e) { /* an empty or blank line ends a group */
+    while (k < n && isblank_(p[k])) k++;
+    if (k == n || p[k] == '\r' || p[k] == '\n') { /* an empty or blank line ends a group */
       blank = 1;
-      i = mime_next(p, n, e);
+      i = mime_next(p, n, k);
       continue;
     }
     nx = mime_field(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) {
-      i = mime_next(p, n, e);
+      i = mime_next(p, n, mime_eol(p, n, i));
       continue;
     }
     i = nx;
