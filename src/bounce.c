@@ -47,8 +47,10 @@ static int commandof(const char *s, size_t n) {
       ['f'] = 0x080, ['F'] = 0x080, ['>'] = 0x100, ['h'] = 0x200, ['H'] = 0x200,
       ['e'] = 0x400, ['E'] = 0x400, ['o'] = 0x800, ['O'] = 0x800};
   size_t i, j, lim = n > 8192 ? 8192 : n;
+  unsigned f = lim ? first[(unsigned char)s[0]] : 0; /* first[] of s[i] */
   for (i = 0; i + 1 < lim; i++) {
-    unsigned bits = first[(unsigned char)s[i]] & second[(unsigned char)s[i + 1]];
+    unsigned c1 = (unsigned char)s[i + 1], bits = f & second[c1];
+    f = first[c1];
     if (bits == 0) continue;
     for (j = 0; bits; j++, bits >>= 1)
       if ((bits & 1u) && lim - i >= k[j].len && mime_ieq(s + i, k[j].len, k[j].z))
