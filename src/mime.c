@@ -95,44 +95,6 @@ int mime_ieq(const char *s, size_t n, const char *z) {
   return z[n] == '\0';
 }
 
-/* Eight bytes ASCII-lowercased at once: A-Z (high bit clear, at least
-** 'A' and not above 'Z') get 0x20. */
-static unsigned long long lower8(unsigned long long x) {
-  unsigned long long h = x & ~HIGHS;
-  unsigned long long up = (h + ONES * (0x80 - 'A')) & ~(h + ONES * (0x80 - 'Z' - 1)) & ~x & HIGHS;
-  return x | (up >> 2);
-}
-
-int mime_ieqn(const char *s, const char *z, size_t n) {
-  /* 8 to 16 bytes: the first and the last eight (overlapping), 4 to 7:
-     the first and the last four; more: eight at a time before that */
-  unsigned long long x, y, a, b;
-  size_t i = 0;
-  if (n >= 8) {
-    for (; n - i > 16; i += 8) {
-      memcpy(&x, s + i, 8);
-      memcpy(&y, z + i, 8);
-      if (lower8(x) != y) return 0;
-    }
-    memcpy(&x, s + i, 8);
-    memcpy(&y, z + i, 8);
-    memcpy(&a, s + n - 8, 8);
-    memcpy(&b, z + n - 8, 8);
-    return ((lower8(x) ^ y) | (lower8(a) ^ b)) == 0;
-  }
-  if (n >= 4) {
-    unsigned x4, y4, a4, b4;
-    memcpy(&x4, s, 4);
-    memcpy(&y4, z, 4);
-    memcpy(&a4, s + n - 4, 4);
-    memcpy(&b4, z + n - 4, 4);
-    return ((lower8(x4) ^ y4) | (lower8(a4) ^ b4)) == 0;
-  }
-  for (; i < n; i++)
-    if (lowtab[(unsigned char)s[i]] != (unsigned char)z[i]) return 0;
-  return 1;
-}
-
 long mime_ifind(const char *s, size_t n, const char *z, size_t m) {
   size_t i = 0, j, last;
   unsigned char c0, c1;

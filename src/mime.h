@@ -6,6 +6,7 @@
 #define smtpcode_mime_h
 
 #include <stddef.h>
+#include <string.h>
 
 /* End of the line starting at i (index of its CR or LF, or n). */
 size_t mime_eol(const char *s, size_t n, size_t i);
@@ -14,9 +15,49 @@ size_t mime_next(const char *s, size_t n, size_t e);
 
 /* Case-insensitive equality of s[0..n) and the NUL-terminated lower z. */
 int mime_ieq(const char *s, size_t n, const char *z);
+/* Eight bytes ASCII-lowercased at once: A-Z (high bit clear, at least
+** 'A' and not above 'Z') get 0x20. */
+static inline unsigned long long mime_lower8(unsigned long long x) {
+  const unsigned long long ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  unsigned long long h = x & ~highs;
+  unsigned long long up = (h + ones * (0x80 - 'A')) & ~(h + ones * (0x80 - 'Z' - 1)) & ~x & highs;
+  return x | (up >> 2);
+}
+
 /* The same where z is known to be n bytes long (lowercase): eight bytes
-** at a time. */
-int mime_ieqn(const char *s, const char *z, size_t n);
+** at a time. Inline: callers compare with names of a known length, which
+** the compiler then reads as constant words. */
+static inline int mime_ieqn(const char *s, const char *z, size_t n) {
+  /* 8 to 16 bytes: the first and the last eight (overlapping), 4 to 7:
+     the first and the last four; more: eight at a time before that */
+  unsigned long long x, y, a, b;
+  size_t i = 0;
+  if (n >= 8) {
+    for (; n - i > 16; i += 8) {
+      memcpy(&x, s + i, 8);
+      memcpy(&y, z + i, 8);
+      if (mime_lower8(x) != y) return 0;
+    }
+    memcpy(&x, s + i, 8);
+    memcpy(&y, z + i, 8);
+    memcpy(&a, s + n - 8, 8);
+    memcpy(&b, z + n - 8, 8);
+    return ((mime_lower8(x) ^ y) | (mime_lower8(a) ^ b)) == 0;
+  }
+  if (n >= 4) {
+    unsigned x4, y4, a4, b4;
+    memcpy(&x4, s, 4);
+    memcpy(&y4, z, 4);
+    memcpy(&a4, s + n - 4, 4);
+    memcpy(&b4, z + n - 4, 4);
+    return ((mime_lower8(x4) ^ y4) | (mime_lower8(a4) ^ b4)) == 0;
+  }
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)z[i]) return 0;
+  }
+  return 1;
+}
 /* Case-insensitive search of the lowercase needle z (length m) in s[0..n):
 ** offset or -1. Work O(n * m) with m short (markers). */
 long mime_ifind(const char *s, size_t n, const char *z, size_t m);

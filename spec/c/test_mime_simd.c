@@ -16,7 +16,6 @@
 #define mime_eol plain_eol
 #define mime_next plain_next
 #define mime_ieq plain_ieq
-#define mime_ieqn plain_ieqn
 #define mime_ifind plain_ifind
 #define mime_field plain_field
 #define mime_wfind plain_wfind
@@ -29,7 +28,6 @@
 size_t plain_eol(const char *s, size_t n, size_t i);
 size_t plain_next(const char *s, size_t n, size_t e);
 int plain_ieq(const char *s, size_t n, const char *z);
-int plain_ieqn(const char *s, const char *z, size_t n);
 long plain_ifind(const char *s, size_t n, const char *z, size_t m);
 size_t plain_field(const char *s, size_t n, size_t i, size_t max, size_t *name,
                    size_t *name_len, size_t *val, size_t *val_len, int *too_long);
@@ -44,7 +42,6 @@ size_t plain_words(const char *s, size_t n, char *dst, size_t cap);
 #undef mime_eol
 #undef mime_next
 #undef mime_ieq
-#undef mime_ieqn
 #undef mime_ifind
 #undef mime_field
 #undef mime_wfind
