@@ -170,17 +170,19 @@ static const unsigned char namestop[256] = {
 size_t mime_field(const char *s, size_t n, size_t i, size_t max,
                   size_t *name, size_t *name_len, size_t *val,
                   size_t *val_len, int *too_long) {
-  size_t e = eol(s, n, i), j = i, end;
+  size_t e, j = i, end;
   *name = i;
   *name_len = 0;
   *val = i;
   *val_len = 0;
-  if (i >= n || e == i) return i; /* empty line: end of the block */
+  if (i >= n || s[i] == '\r' || s[i] == '\n') return i; /* empty line: end of the block */
+  /* the name first: it stops at a control at the latest, so before the
+     line's end, which is then looked for from there */
 #ifdef MIME_SSE2
   { /* sixteen bytes at a time: a byte of namestop is a control, a space
        (<= ' ', read as max(c, ' ') == ' ') or ':' */
     const __m128i sp = _mm_set1_epi8(' '), colon = _mm_set1_epi8(':');
-    while (j < e && n - j >= 16) {
+    while (n - j >= 16) {
       __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
       unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
           _mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp), _mm_cmpeq_epi8(v, colon)));
@@ -190,10 +192,10 @@ size_t mime_field(const char *s, size_t n, size_t i, size_t max,
       }
       j += 16;
     }
-    if (j > e) j = e;
   }
 #endif
-  while (j < e && !namestop[(unsigned char)s[j]]) j++;
+  while (j < n && !namestop[(unsigned char)s[j]]) j++;
+  e = eol(s, n, j);
   end = j;
   while (j < e && isblank_(s[j])) j++; /* "Name :" */
   if (j < e && s[j] == ':' && end > i) {
