@@ -46,9 +46,40 @@ static int commandof(const char *s, size_t n) {
       ['A'] = 0x048, ['n'] = 0x010, ['N'] = 0x010, ['i'] = 0x020, ['I'] = 0x020,
       ['f'] = 0x080, ['F'] = 0x080, ['>'] = 0x100, ['h'] = 0x200, ['H'] = 0x200,
       ['e'] = 0x400, ['E'] = 0x400, ['o'] = 0x800, ['O'] = 0x800};
-  size_t i, j, lim = n > 8192 ? 8192 : n;
-  unsigned f = lim ? first[(unsigned char)s[0]] : 0; /* first[] of s[i] */
-  for (i = 0; i + 1 < lim; i++) {
+  size_t i = 0, j, lim = n > 8192 ? 8192 : n;
+  unsigned f;
+#ifdef BOUNCE_SSE2
+  { /* sixteen starts at a time: a byte that may start a phrase and one that
+       may be second (ASCII letters by | 0x20, '[' read as '{'), then the
+       tables at those starts only */
+    const __m128i x20 = _mm_set1_epi8(0x20);
+#define EQ(v, ch) _mm_cmpeq_epi8((v), _mm_set1_epi8(ch))
+#define OR(a, b) _mm_or_si128((a), (b))
+    for (; i + 17 <= lim; i += 16) {
+      __m128i v = OR(_mm_loadu_si128((const __m128i *)(const void *)(s + i)), x20),
+              w = OR(_mm_loadu_si128((const __m128i *)(const void *)(s + i + 1)), x20);
+      __m128i a = OR(OR(OR(EQ(v, 'r'), EQ(v, 'm')), OR(EQ(v, 'e'), EQ(v, 'f'))),
+                     OR(OR(EQ(v, 'd'), EQ(v, 'a')), OR(OR(EQ(v, 'h'), EQ(v, 'c')),
+                                                       OR(EQ(v, '{'), EQ(v, '>')))));
+      __m128i b = OR(OR(OR(EQ(w, 'c'), EQ(w, 'r')), OR(EQ(w, 'a'), EQ(w, 'n'))),
+                     OR(OR(EQ(w, 'i'), EQ(w, 'f')), OR(OR(EQ(w, '>'), EQ(w, 'h')),
+                                                       OR(EQ(w, 'e'), EQ(w, 'o')))));
+      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(a, b));
+      while (mask) {
+        size_t q = i + (size_t)__builtin_ctz(mask);
+        unsigned bits = first[(unsigned char)s[q]] & second[(unsigned char)s[q + 1]];
+        for (j = 0; bits; j++, bits >>= 1)
+          if ((bits & 1u) && lim - q >= k[j].len && mime_ieq(s + q, k[j].len, k[j].z))
+            return k[j].cmd;
+        mask &= mask - 1;
+      }
+    }
+#undef EQ
+#undef OR
+  }
+#endif
+  f = i < lim ? first[(unsigned char)s[i]] : 0; /* first[] of s[i] */
+  for (; i + 1 < lim; i++) {
     unsigned c1 = (unsigned char)s[i + 1], bits = f & second[c1];
     f = first[c1];
     if (bits == 0) continue;
