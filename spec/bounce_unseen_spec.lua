@@ -23,6 +23,9 @@ local must_agree = {
   ["cws/bounce_422_001.eml"] = "all",
   ["mailman/newmailru_01.txt"] = "all",
   ["mailman/dumbass_01.txt"] = "reason",
+  -- layouts: Exim 1-3's delay warning ("not yet been delivered to all its
+  -- recipients")
+  ["mailman/simple_03.txt"] = "all",
 }
 
 local function compare(w, g)
