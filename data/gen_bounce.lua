@@ -276,7 +276,7 @@ for g = 1, 2 do
 end
 c[#c + 1] = "};"
 
--- the body scan on the text with blank runs made one space (src/bounce.c
+-- the body scan on the text with blank runs made one space (src/bounce_scan.c
 -- hscan): Wu-Manber over the phrases' first wmmin bytes (wmmin: the
 -- shortest body phrase). wmshift[h] is how far the end of a window may move
 -- on when the three bytes it ends with hash to h: (a * 961 + b * 31 + c) % 8192

@@ -1,7 +1,7 @@
 /*
 ** bounce_data.h: the free-text report layouts of data/bounce_formats.tsv,
 ** as compiled by data/gen_bounce.lua into src/bounce_data.c. Private to
-** src/bounce.c.
+** the bounce reader (src/bounce*.c, src/bounce_int.h).
 */
 #ifndef smtpcode_bounce_data_h
 #define smtpcode_bounce_data_h

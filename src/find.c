@@ -67,11 +67,13 @@
 ** with -DSMTPCODE_NO_SIMD (same results): they stop only at parentheses,
 ** at ':' before '/' and at digit runs that may start a code, and a run is
 ** judged only when its neighbours allow a code (cheap table tests before
-** the look-back of context()).
+** the look-back of find_context(), src/find_context.c).
 */
 #include "smtpcode.h"
 
 #include <string.h>
+
+#include "find_int.h"
 
 /* Index of the lowest set bit of m (m != 0). */
 #if defined(__GNUC__)
@@ -89,46 +91,10 @@ static int lowbit(unsigned m) {
 }
 #endif
 
-#define isdig(c) ((unsigned)((c) - '0') < 10u)
-
-static int isalpha_(int c) {
-  c |= 0x20;
-  return c >= 'a' && c <= 'z';
-}
-
-static int isalnum_(int c) { return isdig(c) || isalpha_(c); }
-
-static int isblank_(int c) { return c == ' ' || c == '\t'; }
-
-static int iseol(int c) { return c == '\n' || c == '\r'; }
-
 /* Bytes that end a URL. */
 static const unsigned char urlend[256] = {
     [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['\''] = 1, ['"'] = 1,
     ['<'] = 1, ['>'] = 1, [')'] = 1, ['`'] = 1};
-
-/* Openers and closers: ASCII bytes, or these for UTF-8 quotes. */
-enum {
-  Q_LSQ = 0x101, /* U+2018 ‘ */
-  Q_RSQ,         /* U+2019 ’ */
-  Q_LDQ,         /* U+201C “ */
-  Q_RDQ,         /* U+201D ” */
-  Q_LAQ,         /* U+00AB « */
-  Q_RAQ          /* U+00BB » */
-};
-
-/* How much the left context of a candidate vouches for it. */
-enum { L_REJECT = 0, L_BARE = 1, L_CTX = 2, L_ANCHOR = 3 };
-
-/* Keyword attributes: Q reports another server's words, R introduces a
-   reply code, E may precede '=' ("dsn=5.1.1"), V a version number. */
-enum { K_Q = 1, K_R = 2, K_E = 4, K_V = 8 };
-
-typedef struct ctx {
-  int level; /* L_* */
-  int open;  /* opener right before the token: byte or Q_*, 0 if none */
-  int kw;    /* attributes of the keyword before it, 0 if none */
-} ctx;
 
 /* A candidate found by the scan. Offsets are into the text. */
 typedef struct cand {
@@ -152,193 +118,6 @@ typedef struct scan {
   int i;     /* next byte to look at */
   int depth; /* '(' minus ')' since the start of the range, never < 0 */
 } scan;
-
-/* Up to eight lower-case letters packed into one number (K8). */
-#define K8(a, b, c, d, e, f, g, h)                                          \
-  ((((((((0ULL | (a)) << 8 | (b)) << 8 | (c)) << 8 | (d)) << 8 | (e)) << 8 | \
-      (f)) << 8 | (g)) << 8 | (h))
-
-/* Attributes of the keyword whose last letter is at e, 0 if none. */
-static int keyword(const unsigned char *s, int e) {
-  unsigned long long v = 0;
-  int b = e, k;
-  while (b >= 0 && e - b < 9 && isalpha_(s[b])) b--;
-  if (e - b > 8 || (b >= 0 && isalpha_(s[b]))) return 0; /* too long */
-  for (k = b + 1; k <= e; k++) v = v << 8 | (unsigned)(s[k] | 0x20);
-  switch (v) {
-  case K8(0, 0, 0, 0, 's', 'a', 'i', 'd'):
-  case K8('r', 'e', 't', 'u', 'r', 'n', 'e', 'd'):
-  case K8(0, 'r', 'e', 'p', 'l', 'i', 'e', 'd'):
-  case K8('a', 'n', 's', 'w', 'e', 'r', 'e', 'd'):
-    return K_Q | K_R;
-  case K8(0, 0, 0, 'e', 'r', 'r', 'o', 'r'):
-  case K8(0, 0, 'e', 'r', 'r', 'o', 'r', 's'):
-  case K8(0, 0, 0, 0, 'c', 'o', 'd', 'e'):
-  case K8(0, 0, 0, 'r', 'e', 'p', 'l', 'y'):
-  case K8('r', 'e', 's', 'p', 'o', 'n', 's', 'e'):
-  case K8(0, 0, 0, 0, 's', 'm', 't', 'p'):
-  case K8(0, 0, 0, 'e', 's', 'm', 't', 'p'):
-    return K_R;
-  case K8(0, 0, 's', 't', 'a', 't', 'u', 's'):
-    return K_R | K_E;
-  case K8(0, 0, 0, 0, 's', 't', 'a', 't'):
-  case K8(0, 0, 0, 0, 0, 'd', 's', 'n'):
-    return K_E;
-  case K8(0, 0, 'r', 'e', 'j', 'e', 'c', 't'): /* Sendmail "reject=550 ..." */
-    return K_E | K_R;
-  case K8(0, 'v', 'e', 'r', 's', 'i', 'o', 'n'):
-  case K8(0, 'r', 'e', 'l', 'e', 'a', 's', 'e'):
-  case K8(0, 0, 0, 0, 0, 'v', 'e', 'r'):
-  case K8(0, 0, 0, 0, 0, 0, 0, 'v'):
-  case K8(0, 0, 0, 0, 0, 'r', 'e', 'v'):
-    return K_V;
-  default:
-    return 0;
-  }
-}
-
-/*
-** Like keyword(), and also the last part of a camel-case word
-** ("ResponseCode", "smtpError"): only the R attribute counts there.
-*/
-static int keyword2(const unsigned char *s, int e) {
-  int a = keyword(s, e), b, k;
-  if (a != 0) return a;
-  for (b = e, k = 0; k < 10 && b > 0 && isalpha_(s[b - 1]); k++, b--) {
-    if (s[b] >= 'A' && s[b] <= 'Z' && s[b - 1] >= 'a' && s[b - 1] <= 'z')
-      return keyword(s + b, e - b) & K_R;
-  }
-  return 0;
-}
-
-/* The opener ending at b, or 0; *ob receives its first byte. */
-static int opener(const unsigned char *s, int b, int *ob) {
-  int c = s[b];
-  *ob = b;
-  switch (c) {
-  case '(': case '[': case '<': case '{': case '#': case ';': case '=':
-  case '\'': case '"': case '`':
-    return c;
-  default:
-    break;
-  }
-  if (b >= 2 && s[b - 2] == 0xE2 && s[b - 1] == 0x80 &&
-      (c == 0x98 || c == 0x9C)) {
-    *ob = b - 2;
-    return c == 0x98 ? Q_LSQ : Q_LDQ;
-  }
-  if (b >= 1 && s[b - 1] == 0xC2 && c == 0xAB) {
-    *ob = b - 1;
-    return Q_LAQ;
-  }
-  return 0;
-}
-
-static int closer_of(int op) {
-  switch (op) {
-  case '(': return ')';
-  case '[': return ']';
-  case '<': return '>';
-  case '\'': case '"': case '`': return op;
-  case Q_LSQ: return Q_RSQ;
-  case Q_LDQ: return Q_RDQ;
-  case Q_LAQ: return Q_RAQ;
-  default: return 0;
-  }
-}
-
-static int isquote(int op) {
-  return op == '\'' || op == '"' || op == '`' || op == Q_LSQ ||
-         op == Q_LDQ || op == Q_LAQ;
-}
-
-/* Bytes that may stand between a line start and a code at its start. */
-static int islead(int c) {
-  return isblank_(c) || c == '(' || c == '[' || c == '<' || c == '{' ||
-         c == '#' || c == '\'' || c == '"' || c == '`' || c == '>';
-}
-
-/* Judge the left context of the token starting at i. */
-static void context(const unsigned char *s, int i, ctx *x) {
-  int b = i - 1, ob, op, k, c;
-  x->level = L_REJECT;
-  x->open = 0;
-  x->kw = 0;
-  if (b < 0 || iseol(s[b])) {
-    x->level = L_ANCHOR;
-    return;
-  }
-  op = opener(s, b, &ob);
-  if (op == '=') { /* only dsn=, status=, stat= */
-    if (ob > 0 && isalpha_(s[ob - 1])) x->kw = keyword(s, ob - 1);
-    if (x->kw & K_E) {
-      x->level = L_CTX;
-      x->open = '=';
-    }
-    return;
-  }
-  if (op != 0) {
-    x->open = op;
-    x->level = L_CTX;
-    b = ob - 1;
-    for (k = 0; k < 16 && b >= 0 && islead(s[b]); k++) b--;
-    if (b < 0 || iseol(s[b])) {
-      x->level = L_ANCHOR;
-    } else if (isblank_(s[ob - 1])) { /* "returned '550", "said: (550" */
-      for (b = ob - 1, k = 0; k < 16 && b >= 0 && isblank_(s[b]); k++) b--;
-      if (b > 0 && s[b] == ':') b--;
-      if (b >= 0 && isalpha_(s[b])) x->kw = keyword(s, b);
-    }
-    return;
-  }
-  if (s[b] == ':' && b > 0) { /* "RCPT TO:550 ...", "ERROR_CODE :550" */
-    c = s[b - 1];
-    if (c == '"' && b >= 2 && isalpha_(s[b - 2])) {
-      /* a JSON key: "code":550, "status":"..." -- only a key that names a
-         reply ("code", "status", "reply", "response", "error", "smtp") */
-      x->kw = keyword2(s, b - 2);
-      if (x->kw & K_R) x->level = L_CTX;
-    } else if (isblank_(c)) {
-      x->level = L_CTX;
-    } else if (isalpha_(c)) { /* a word with a letter beyond a-f: no IPv6 */
-      for (b--, k = 0; k < 16 && b >= 0 && isalpha_(s[b]); k++, b--)
-        if ((s[b] | 0x20) > 'f') x->level = L_CTX;
-      if (b >= 0 && (isdig(s[b]) || s[b] == ':' || s[b] == '.'))
-        x->level = L_REJECT; /* "fe80::abc:550", "host.example:550" */
-    }
-    return;
-  }
-  if (s[b] == ',' && (b == 0 || !isdig(s[b - 1]))) {
-    /* a CSV field ("...,FAIL,550 5.1.1 ..."): not after a digit, so that
-       "1,550,000" stays a number */
-    x->level = L_CTX;
-    x->open = ',';
-    return;
-  }
-  if (!isblank_(s[b])) return; /* glued to a word, number, '.', ':' ... */
-  for (k = 0; k < 32 && b >= 0 && isblank_(s[b]); k++) b--;
-  if (b < 0 || iseol(s[b])) {
-    x->level = L_ANCHOR;
-    return;
-  }
-  c = s[b];
-  if (c == ':' || c == ';') {
-    x->level = L_CTX;
-    if (c == ':' && b > 0 && isalpha_(s[b - 1])) x->kw = keyword(s, b - 1);
-    return;
-  }
-  op = opener(s, b, &ob);
-  if (op != 0 && op != '=') {
-    x->level = L_CTX;
-    return;
-  }
-  if (isalpha_(c)) {
-    x->kw = keyword2(s, b);
-    x->level = (x->kw & (K_Q | K_R)) ? L_CTX : L_BARE;
-    return;
-  }
-  x->level = L_BARE;
-}
 
 /* One RFC 3463 sub-code at i: 1-3 digits, no leading zero. */
 static int subcode(const unsigned char *s, int n, int i, int *v) {
@@ -445,10 +224,10 @@ static int tryreply(const unsigned char *s, int n, int i, cand *c) {
   if (k < n && (!codeok[s[k]] ||
                 (s[k] == '.' && k + 1 < n && isalnum_(s[k + 1]))))
     return 0; /* what follows rules it out: no need to judge the context */
-  context(s, i, &x);
+  find_context(s, i, &x);
   if (x.level == L_REJECT || (x.open == '=' && !(x.kw & K_R))) return 0;
   memset(c, 0, sizeof *c);
-  c->closer = closer_of(x.open);
+  c->closer = find_closer(x.open);
   if (x.open == '[' && k < n && s[k] == ']') { /* "[221]" */
     k++;
     bracket = 1;
@@ -542,7 +321,7 @@ static int trystatus(const unsigned char *s, int n, int i, cand *c) {
   ctx x;
   el = enhanced(s, n, i, &cls, &sb, &dt);
   if (el == 0) return 0;
-  context(s, i, &x);
+  find_context(s, i, &x);
   if (x.level == L_REJECT || (x.kw & K_V)) return 0;
   if (x.level == L_BARE && cls == 2) return 0;
   memset(c, 0, sizeof *c);
@@ -556,7 +335,7 @@ static int trystatus(const unsigned char *s, int n, int i, cand *c) {
   c->enh_len = el;
   if (x.level == L_BARE) c->flags |= SMTPCODE_F_BARE;
   c->eq = x.open == '=';
-  c->closer = closer_of(x.open);
+  c->closer = find_closer(x.open);
   c->quoted = isquote(x.open) || x.open == '<' || (x.kw & K_Q);
   c->after = i + el;
   c->text = skipblanks(s, n, c->after, n);
@@ -565,7 +344,7 @@ static int trystatus(const unsigned char *s, int n, int i, cand *c) {
   return 1;
 }
 
-/* May the byte before a digit run let it be a code? (context() rejects
+/* May the byte before a digit run let it be a code? (find_context() rejects
    every other left neighbour): line ends, blanks, openers, ':' and the
    last bytes of the UTF-8 opening quotes. */
 static const unsigned char leftok[256] = {
