@@ -97,6 +97,20 @@ describe("bounce layouts", function()
     assert.are.equal("dora@example.org", b.recipients[1].recipient)
   end)
 
+  it("takes the Original-Recipient when the Final-Recipient is of another address type", function()
+    -- an X.400 gateway (RFC 3464 address-type "x400") reporting on an
+    -- Internet address
+    local b = assert(smtpcode.bounce(dsn {
+      "Original-Recipient: rfc822; gus@example.ac.uk",
+      "Final-Recipient: x400; /S=gus/OU=physics/PRMD=AC.UK/ADMD= /C=GB/",
+      "Action: failed",
+      "Diagnostic-Code: Reason 1 (Unable-To-Transfer); Diagnostic 5 (Maximum-Time-Expired)",
+      "Status: 4.4.7",
+    }))
+    assert.are.equal("gus@example.ac.uk", b.recipients[1].recipient)
+    assert.are.equal("4.4.7", b.recipients[1].status)
+  end)
+
   it("keeps a Final-Recipient at a bare host that an alias led to", function()
     local b = assert(smtpcode.bounce(dsn {
       "Final-Recipient: rfc822; eve@mailhub0",
