@@ -111,6 +111,36 @@ describe("bounce layouts", function()
     assert.are.equal("4.4.7", b.recipients[1].status)
   end)
 
+  it("answers not_bounce, not syntax, when the returned message of an unread notice is no message", function()
+    -- a notice in a layout bounce() does not know, from MAILER-DAEMON, whose
+    -- message/rfc822 part holds a line of text in place of the returned
+    -- message (list software strips it): the inner read fails, the outer
+    -- message is still a well-formed message that is no report
+    local b, _, code = smtpcode.bounce(msg {
+      "From: MAILER-DAEMON@mx.example.cn",
+      "To: list-bounces@example.org",
+      "Subject: failure",
+      "MIME-Version: 1.0",
+      "Content-Type: multipart/mixed; boundary=\"zz\"",
+      "",
+      "--zz",
+      "Content-Type: text/plain",
+      "",
+      "mx.example.cn.",
+      "",
+      "<ann@example.cn>:",
+      "",
+      "--zz",
+      "Content-Type: message/rfc822",
+      "",
+      "Message removed",
+      "",
+      "--zz--",
+    })
+    assert.is_nil(b)
+    assert.are.equal("not_bounce", code)
+  end)
+
   it("keeps a Final-Recipient at a bare host that an alias led to", function()
     local b = assert(smtpcode.bounce(dsn {
       "Final-Recipient: rfc822; eve@mailhub0",

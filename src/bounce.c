@@ -248,7 +248,10 @@ static int forwarded(ctx *c, const char *msg, size_t len, const smtpcode_bounce_
       (mime_ifind(v, vn, "mailer-daemon", 13) < 0 && mime_ifind(v, vn, "postmaster", 10) < 0))
     return SMTPCODE_ENOTBOUNCE;
   st = readmsg(in, c->retalln, opts, c->buf + used, c->cap - used, o, rcpts, rcap, 1);
-  if (st != 0) return st;
+  /* an inner message that is no report, or is malformed ("Message removed"
+     in place of the returned message), leaves the outer one what it was:
+     no report, not malformed */
+  if (st != 0) return SMTPCODE_ENOTBOUNCE;
   {
     smtpcode_span *os[] = {&o->reporting_mta, &o->arrival_date, &o->report_type, &o->headers,
                            &o->message_id, &o->from, &o->to, &o->subject, &o->date,
