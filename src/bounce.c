@@ -307,6 +307,17 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   c->cap = buf ? cap : 0;
   /* an mbox "From " line */
   if (len >= 5 && memcmp(msg, "From ", 5) == 0) start = mime_next(msg, len, mime_eol(msg, len, 0));
+  { /* empty or blank lines before the first field (a message saved from a
+       web view or an archive): skipped when a field follows them */
+    size_t s = start;
+    while (s < len) {
+      size_t e = mime_eol(msg, len, s), j = s;
+      while (j < e && (msg[j] == ' ' || msg[j] == '\t')) j++;
+      if (j < e) break;
+      s = mime_next(msg, len, e);
+    }
+    if (s > start && s < len) start = s;
+  }
   c->m = msg;
   c->n = len;
   /* the top header block, read once: at least one field, each within
