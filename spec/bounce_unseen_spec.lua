@@ -32,6 +32,8 @@ local must_agree = {
   -- blank lines before the first header field are skipped
   ["php-bounce-handler/exchange1.eml"] = "all",
   ["php-bounce-handler/exchange3.eml"] = "all",
+  -- a feedback report's Original-Rcpt-To with a display name
+  ["php-bounce-handler/fbl-comcast.txt"] = "all",
 }
 
 local function compare(w, g)

@@ -495,6 +495,10 @@ void bounce_feedback(ctx *c) {
       smtpcode_brcpt *r;
       if (o->fb_rcpt_to.len == 0) o->fb_rcpt_to = bounce_sp(c, p + v, vl);
       bounce_addrvalue(p + v, vl, &ao, &al);
+      if (al && memchr(p + v + ao, '@', al) == NULL) { /* "name <a@b>" (Comcast) */
+        ao = 0;
+        al = bounce_anyaddr(p + v, vl, &ao);
+      }
       if (al && !bounce_known(c, p + v + ao, al) && (r = bounce_newrcpt(c)) != NULL) {
         r->recipient = bounce_sp(c, p + v + ao, al);
         r->action = SMTPCODE_ACT_COMPLAINED;
