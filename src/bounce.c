@@ -62,7 +62,7 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
   smtpcode_found f;
   const char *d = r->diagnostic.len ? at(c, r->diagnostic) : "";
   size_t dn = (size_t)r->diagnostic.len;
-  int sc = 0, ss = 0, sd = 0, has = 0;
+  int sc = 0, ss = 0, sd = 0, has = 0, skipped = 0;
   if (r->status_raw.len &&
       smtpcode_parse_status(at(c, r->status_raw), (size_t)r->status_raw.len, &sc, &ss, &sd) >= 0)
     has = 1;
@@ -87,6 +87,30 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
       f.cls = g.cls;
       f.subject = g.subject;
       f.detail = g.detail;
+    }
+  }
+  if (r->block.len && f.how == SMTPCODE_HOW_REPLY && f.code > 0 && f.code < 400 &&
+      f.code_off >= 0 && r->action != SMTPCODE_ACT_DELIVERED &&
+      r->action != SMTPCODE_ACT_RELAYED && r->action != SMTPCODE_ACT_EXPANDED) {
+    /* a session transcript in a failure notice (MDaemon, SMTP32): the
+       greeting and the other positive replies come first; the failure is
+       the first 4xx/5xx reply after them (at most 64 replies looked at) */
+    smtpcode_found g;
+    size_t from = (size_t)f.code_off + 3;
+    int guard = 0;
+    skipped = 1;
+    while (from < fn && guard++ < 64 && smtpcode_find(fs + from, fn - from, &g, NULL) == 0 &&
+           g.code_off >= 0) {
+      if (g.how == SMTPCODE_HOW_REPLY && g.code >= 400) {
+        g.start += (int)from;
+        g.end += (int)from;
+        g.code_off += (int)from;
+        if (g.enh_len) g.enh_off += (int)from;
+        g.text_off += (int)from;
+        f = g;
+        break;
+      }
+      from += (size_t)g.code_off + 3;
     }
   }
   if (f.how == SMTPCODE_HOW_REPLY && f.cls == 0 && f.code_off >= 0) {
@@ -159,6 +183,20 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
     if (f.how == SMTPCODE_HOW_NONE) f.how = SMTPCODE_HOW_STATUS;
   }
   if (r->command == SMTPCODE_CMD_NONE) r->command = commandof(d, dn);
+  if (skipped && f.how == SMTPCODE_HOW_REPLY && f.code >= 400) {
+    /* the transcript before the failing reply says nothing of the failure */
+    size_t k;
+    for (k = 0; k + 3 <= dn; k++)
+      if (d[k] == (char)('0' + f.code / 100) && d[k + 1] == (char)('0' + f.code / 10 % 10) &&
+          d[k + 2] == (char)('0' + f.code % 10) && (k == 0 || !isdig(d[k - 1])) &&
+          (k + 3 == dn || !isdig(d[k + 3]))) {
+        d += k;
+        dn -= k;
+        r->diagnostic.off += (int)k;
+        r->diagnostic.len -= (int)k;
+        break;
+      }
+  }
   smtpcode_classify(d, dn, &f, &r->v);
   if (r->block.len && f.how == SMTPCODE_HOW_REPLY && f.code) {
     /* the remote reply, without the prose before it */
