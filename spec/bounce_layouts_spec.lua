@@ -97,6 +97,50 @@ describe("bounce layouts", function()
     assert.are.equal("dora@example.org", b.recipients[1].recipient)
   end)
 
+  it("takes the Original-Recipient when the Final-Recipient is of another address type", function()
+    -- an X.400 gateway (RFC 3464 address-type "x400") reporting on an
+    -- Internet address
+    local b = assert(smtpcode.bounce(dsn {
+      "Original-Recipient: rfc822; gus@example.ac.uk",
+      "Final-Recipient: x400; /S=gus/OU=physics/PRMD=AC.UK/ADMD= /C=GB/",
+      "Action: failed",
+      "Diagnostic-Code: Reason 1 (Unable-To-Transfer); Diagnostic 5 (Maximum-Time-Expired)",
+      "Status: 4.4.7",
+    }))
+    assert.are.equal("gus@example.ac.uk", b.recipients[1].recipient)
+    assert.are.equal("4.4.7", b.recipients[1].status)
+  end)
+
+  it("answers not_bounce, not syntax, when the returned message of an unread notice is no message", function()
+    -- a notice in a layout bounce() does not know, from MAILER-DAEMON, whose
+    -- message/rfc822 part holds a line of text in place of the returned
+    -- message (list software strips it): the inner read fails, the outer
+    -- message is still a well-formed message that is no report
+    local b, _, code = smtpcode.bounce(msg {
+      "From: MAILER-DAEMON@mx.example.cn",
+      "To: list-bounces@example.org",
+      "Subject: failure",
+      "MIME-Version: 1.0",
+      "Content-Type: multipart/mixed; boundary=\"zz\"",
+      "",
+      "--zz",
+      "Content-Type: text/plain",
+      "",
+      "mx.example.cn.",
+      "",
+      "<ann@example.cn>:",
+      "",
+      "--zz",
+      "Content-Type: message/rfc822",
+      "",
+      "Message removed",
+      "",
+      "--zz--",
+    })
+    assert.is_nil(b)
+    assert.are.equal("not_bounce", code)
+  end)
+
   it("keeps a Final-Recipient at a bare host that an alias led to", function()
     local b = assert(smtpcode.bounce(dsn {
       "Final-Recipient: rfc822; eve@mailhub0",

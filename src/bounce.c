@@ -95,7 +95,7 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
   smtpcode_found f;
   const char *d = r->diagnostic.len ? at(c, r->diagnostic) : "";
   size_t dn = (size_t)r->diagnostic.len;
-  int sc = 0, ss = 0, sd = 0, has = 0;
+  int sc = 0, ss = 0, sd = 0, has = 0, skipped = 0;
   if (r->status_raw.len &&
       smtpcode_parse_status(at(c, r->status_raw), (size_t)r->status_raw.len, &sc, &ss, &sd) >= 0)
     has = 1;
@@ -120,6 +120,30 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
       f.cls = g.cls;
       f.subject = g.subject;
       f.detail = g.detail;
+    }
+  }
+  if (r->block.len && f.how == SMTPCODE_HOW_REPLY && f.code > 0 && f.code < 400 &&
+      f.code_off >= 0 && r->action != SMTPCODE_ACT_DELIVERED &&
+      r->action != SMTPCODE_ACT_RELAYED && r->action != SMTPCODE_ACT_EXPANDED) {
+    /* a session transcript in a failure notice (MDaemon, SMTP32): the
+       greeting and the other positive replies come first; the failure is
+       the first 4xx/5xx reply after them (at most 64 replies looked at) */
+    smtpcode_found g;
+    size_t from = (size_t)f.code_off + 3;
+    int guard = 0;
+    skipped = 1;
+    while (from < fn && guard++ < 64 && smtpcode_find(fs + from, fn - from, &g, NULL) == 0 &&
+           g.code_off >= 0) {
+      if (g.how == SMTPCODE_HOW_REPLY && g.code >= 400) {
+        g.start += (int)from;
+        g.end += (int)from;
+        g.code_off += (int)from;
+        if (g.enh_len) g.enh_off += (int)from;
+        g.text_off += (int)from;
+        f = g;
+        break;
+      }
+      from += (size_t)g.code_off + 3;
     }
   }
   if (f.how == SMTPCODE_HOW_REPLY && f.cls == 0 && f.code_off >= 0) {
@@ -192,6 +216,20 @@ static void settle(ctx *c, smtpcode_brcpt *r) {
     if (f.how == SMTPCODE_HOW_NONE) f.how = SMTPCODE_HOW_STATUS;
   }
   if (r->command == SMTPCODE_CMD_NONE) r->command = commandof(d, dn);
+  if (skipped && f.how == SMTPCODE_HOW_REPLY && f.code >= 400) {
+    /* the transcript before the failing reply says nothing of the failure */
+    size_t k;
+    for (k = 0; k + 3 <= dn; k++)
+      if (d[k] == (char)('0' + f.code / 100) && d[k + 1] == (char)('0' + f.code / 10 % 10) &&
+          d[k + 2] == (char)('0' + f.code % 10) && (k == 0 || !isdig(d[k - 1])) &&
+          (k + 3 == dn || !isdig(d[k + 3]))) {
+        d += k;
+        dn -= k;
+        r->diagnostic.off += (int)k;
+        r->diagnostic.len -= (int)k;
+        break;
+      }
+  }
   smtpcode_classify(d, dn, &f, &r->v);
   if (r->block.len && f.how == SMTPCODE_HOW_REPLY && f.code) {
     /* the remote reply, without the prose before it */
@@ -281,7 +319,10 @@ static int forwarded(ctx *c, const char *msg, size_t len, const smtpcode_bounce_
       (mime_ifind(v, vn, "mailer-daemon", 13) < 0 && mime_ifind(v, vn, "postmaster", 10) < 0))
     return SMTPCODE_ENOTBOUNCE;
   st = readmsg(in, c->retalln, opts, c->buf + used, c->cap - used, o, rcpts, rcap, 1);
-  if (st != 0) return st;
+  /* an inner message that is no report, or is malformed ("Message removed"
+     in place of the returned message), leaves the outer one what it was:
+     no report, not malformed */
+  if (st != 0) return SMTPCODE_ENOTBOUNCE;
   {
     smtpcode_span *os[] = {&o->reporting_mta, &o->arrival_date, &o->report_type, &o->headers,
                            &o->message_id, &o->from, &o->to, &o->subject, &o->date,
@@ -337,6 +378,17 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   c->cap = buf ? cap : 0;
   /* an mbox "From " line */
   if (len >= 5 && memcmp(msg, "From ", 5) == 0) start = mime_next(msg, len, mime_eol(msg, len, 0));
+  { /* empty or blank lines before the first field (a message saved from a
+       web view or an archive): skipped when a field follows them */
+    size_t s = start;
+    while (s < len) {
+      size_t e = mime_eol(msg, len, s), j = s;
+      while (j < e && (msg[j] == ' ' || msg[j] == '\t')) j++;
+      if (j < e) break;
+      s = mime_next(msg, len, e);
+    }
+    if (s > start && s < len) start = s;
+  }
   c->m = msg;
   c->n = len;
   /* the top header block, read once: at least one field, each within

@@ -10,10 +10,21 @@
 
 /* {====================================================== text reports */
 
-/* A line that starts with an address: "<a@b>:", "a@b", "* a@b", "\"a@b\":". */
+/* A line that starts with an address: "<a@b>:", "a@b", "* a@b", "\"a@b\":",
+** or an X.400 address that carries it ("c=US;a= ;p=Org;o=Site;dda:SMTP=a@b;",
+** Exchange 5.5's Internet Mail Service). */
 size_t bounce_lineaddr(const char *s, size_t e, size_t i, size_t *ao) {
   size_t k = i, l;
   while (k < e && isblank_(s[k])) k++;
+  if (k + 2 < e && (s[k] == 'c' || s[k] == 'C') && s[k + 1] == '=') {
+    long q = mime_ifind(s + k, e - k, "dda:smtp=", 9);
+    if (q < 0) return 0;
+    k += (size_t)q + 9;
+    l = bounce_addrlen(s, e, k);
+    if (l == 0 || (k + l < e && s[k + l] != ';' && !isblank_(s[k + l]))) return 0;
+    *ao = k;
+    return l;
+  }
   /* Sendmail's "550 <addr>... User unknown" (or "550 5.1.1 <addr>..."): a
      reply code at the start of the line, maybe an enhanced code, then
      <addr> (indented, such a line is a reply quoted under a recipient) */
@@ -495,6 +506,10 @@ void bounce_feedback(ctx *c) {
       smtpcode_brcpt *r;
       if (o->fb_rcpt_to.len == 0) o->fb_rcpt_to = bounce_sp(c, p + v, vl);
       bounce_addrvalue(p + v, vl, &ao, &al);
+      if (al && memchr(p + v + ao, '@', al) == NULL) { /* "name <a@b>" (Comcast) */
+        ao = 0;
+        al = bounce_anyaddr(p + v, vl, &ao);
+      }
       if (al && !bounce_known(c, p + v + ao, al) && (r = bounce_newrcpt(c)) != NULL) {
         r->recipient = bounce_sp(c, p + v + ao, al);
         r->action = SMTPCODE_ACT_COMPLAINED;

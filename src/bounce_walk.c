@@ -677,9 +677,10 @@ int bounce_dsnfields(ctx *c, const char *p, size_t n) {
 static int fulladdr(const char *s, size_t n) { return n > 0 && bounce_addrlen(s, n, 0) == n; }
 
 /* Drop recipients without any address (from index from on). A
-** Final-Recipient that was source-routed ("@relay:user@server") or has no
-** local part ("@mx.example.org") and is no whole address gives way to a
-** whole Original-Recipient. */
+** Final-Recipient that was source-routed ("@relay:user@server"), has no
+** local part ("@mx.example.org") or no '@' at all (another address type:
+** an X.400 gateway's "x400; /S=user/OU=dept/...") and is no whole address
+** gives way to a whole Original-Recipient. */
 void bounce_compact(ctx *c, int from) {
   int i, j = from;
   for (i = from; i < c->out->nrcpt; i++) {
@@ -690,7 +691,8 @@ void bounce_compact(ctx *c, int from) {
       size_t l = (size_t)r->recipient.len;
       const char *q = a - 1; /* a source route: "@relay:" before the address */
       while (q > c->m && a - q < 256 && isdtext((unsigned char)q[-1]) && q[-1] != '@') q--;
-      if ((a[0] == '@' || (a > c->m && a[-1] == ':' && q > c->m && q[-1] == '@')) &&
+      if ((a[0] == '@' || (a > c->m && a[-1] == ':' && q > c->m && q[-1] == '@') ||
+           memchr(a, '@', l) == NULL) &&
           !fulladdr(a, l) &&
           fulladdr(at(c, r->original), (size_t)r->original.len))
         r->recipient = r->original;
