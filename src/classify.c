@@ -475,23 +475,32 @@ static int ignored(const scan *sc, const hit *h) {
 /* Index of the best rule that holds, or -1. The rules of a first phrase
 ** are listed by prio: once a rule's prio plus BONUS_MAX cannot reach the
 ** best weight, none after it can. agree: the reason of the exact enhanced
-** code, 0 when none. */
+** code, 0 when none. best: the best rule so far (-1: none); with bare,
+** the best of a pass without bare words (bestrule): only the rules that
+** are a bare word can hold now that did not then, so only they are
+** checked. A rule is checked (ruleok, the costly part) only when it would
+** come before the best one. */
 static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
                   int best, int bare) {
-  int i, j;
+  int i, j, bw = best >= 0 ? weight(best, agree) : -1;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
     const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
     const unsigned short *f = &smtpcode_rd_first[p->first];
+    int nf = p->nfirst;
     if (sc->nign && ignored(sc, h)) continue;
-    for (j = 0; j < p->nfirst; j++) {
-      int ri = f[j];
-      if (best >= 0 &&
-          smtpcode_rd_rules[ri].prio + BONUS_MAX < weight(best, agree))
-        break;
-      if ((best < 0 || before(ri, best, agree)) &&
-          ruleok(sc, h, &smtpcode_rd_rules[ri], v, bare))
+    for (j = 0; j < nf; j++) {
+      int ri = f[j], w;
+      const scr_rule *r = &smtpcode_rd_rules[ri];
+      if (r->prio + BONUS_MAX < bw) break;
+      if (bare && !(r->flags & 2)) continue;
+      w = weight(ri, agree);
+      if (best >= 0 && w <= bw && (w < bw || !before(ri, best, agree)))
+        continue;
+      if (ruleok(sc, h, r, v, bare)) {
         best = ri;
+        bw = w;
+      }
     }
   }
   return best;
