@@ -286,10 +286,8 @@ static void cl_hook(lua_State *L, smtpcode_verdict *v, const char **umatched) {
   int r, sc = 0;
   size_t n;
   const char *p;
-  if (cl_rawgetinil(L, lua_upvalueindex(K_USER), 1)) {
-    lua_pop(L, 1);
-    return;
-  }
+  if (cl_rawgetinil(L, lua_upvalueindex(K_USER), 1))
+    return; /* the nil stays: l_classify returns only what it pushes last */
   lua_pushvalue(L, 1);
   if (v->code)
     lua_pushinteger(L, v->code);
