@@ -110,7 +110,10 @@ static int failvalue(const unsigned char *s, int n, int i) {
 }
 
 /* Phrase pid ends at byte e (inclusive) of s[0..n). */
-static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
   const scr_phrase *p = &smtpcode_rd_phrases[pid];
   int start = e - (int)p->len + 1;
   int i, kind, fl = p->flags;
