@@ -44,6 +44,9 @@ typedef struct hit {
 typedef struct scan {
   hit hits[SMTPCODE_MAX_HITS];
   int nhits;
+  unsigned long long seen; /* bit pid % SEEN_BITS set: a phrase of that
+                              residue may be in hits (a hit is looked
+                              for only then) */
   int mend[2], mkind[2]; /* the last two markers: [1] is the latest */
   int reply;             /* an @sender-reply phrase was seen: the reply
                             answered MAIL FROM */
@@ -53,6 +56,9 @@ typedef struct scan {
   const unsigned char *s; /* the text, n bytes read */
   int n;
 } scan;
+
+#define SEEN_BITS 64
+#define SEEN(pid) (1ull << ((unsigned)(pid) % SEEN_BITS))
 
 /* "a ~ b" in a rule: b starts at most NEAR_WORDS words (NEAR_BYTES bytes)
 ** after a ends, in the same sentence. */
@@ -124,10 +130,13 @@ static inline void record(scan *sc, const unsigned char *s, int n, int pid, int 
      ("spf=fail", "DKIM= permerror") */
   if (e + 1 < n && s[e + 1] == '=' && !failvalue(s, n, e + 2)) return;
   if (fl & 16) { /* a phrase some rule needs */
-    for (i = 0; i < sc->nhits; i++) {
-      if (sc->hits[i].phrase == pid) {
-        sc->hits[i].last = start;
-        break;
+    i = sc->nhits;
+    if (sc->seen & SEEN(pid)) {
+      for (i = 0; i < sc->nhits; i++) {
+        if (sc->hits[i].phrase == pid) {
+          sc->hits[i].last = start;
+          break;
+        }
       }
     }
     if (i == sc->nhits && sc->nhits < SMTPCODE_MAX_HITS) {
@@ -135,6 +144,7 @@ static inline void record(scan *sc, const unsigned char *s, int n, int pid, int 
       h->phrase = pid;
       h->first = h->last = start;
       h->ctx = context(sc, start);
+      sc->seen |= SEEN(pid);
     }
   }
   if (fl & 32) sc->delayed = 1;
@@ -370,6 +380,7 @@ static void run(scan *sc, const unsigned char *s, int n, int split) {
 
 static const hit *findhit(const scan *sc, int pid) {
   int i;
+  if (!(sc->seen & SEEN(pid))) return NULL;
   for (i = 0; i < sc->nhits; i++)
     if (sc->hits[i].phrase == pid) return &sc->hits[i];
   return NULL;
@@ -647,6 +658,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   if ((size_t)n < len) v->flags |= SMTPCODE_V_TRUNCATED;
   n = smtpcode_mojibake_view(&s, n, fix, (int)sizeof fix);
   sc.nhits = 0;
+  sc.seen = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
@@ -704,6 +716,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   int i, n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY
                                                  : (int)len;
   sc.nhits = 0;
+  sc.seen = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
