@@ -44,6 +44,9 @@ typedef struct hit {
 typedef struct scan {
   hit hits[SMTPCODE_MAX_HITS];
   int nhits;
+  unsigned long long seen; /* bit pid % SEEN_BITS set: a phrase of that
+                              residue may be in hits (a hit is looked
+                              for only then) */
   int mend[2], mkind[2]; /* the last two markers: [1] is the latest */
   int reply;             /* an @sender-reply phrase was seen: the reply
                             answered MAIL FROM */
@@ -53,6 +56,9 @@ typedef struct scan {
   const unsigned char *s; /* the text, n bytes read */
   int n;
 } scan;
+
+#define SEEN_BITS 64
+#define SEEN(pid) (1ull << ((unsigned)(pid) % SEEN_BITS))
 
 /* "a ~ b" in a rule: b starts at most NEAR_WORDS words (NEAR_BYTES bytes)
 ** after a ends, in the same sentence. */
@@ -110,7 +116,10 @@ static int failvalue(const unsigned char *s, int n, int i) {
 }
 
 /* Phrase pid ends at byte e (inclusive) of s[0..n). */
-static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
   const scr_phrase *p = &smtpcode_rd_phrases[pid];
   int start = e - (int)p->len + 1;
   int i, kind, fl = p->flags;
@@ -121,10 +130,13 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
      ("spf=fail", "DKIM= permerror") */
   if (e + 1 < n && s[e + 1] == '=' && !failvalue(s, n, e + 2)) return;
   if (fl & 16) { /* a phrase some rule needs */
-    for (i = 0; i < sc->nhits; i++) {
-      if (sc->hits[i].phrase == pid) {
-        sc->hits[i].last = start;
-        break;
+    i = sc->nhits;
+    if (sc->seen & SEEN(pid)) {
+      for (i = 0; i < sc->nhits; i++) {
+        if (sc->hits[i].phrase == pid) {
+          sc->hits[i].last = start;
+          break;
+        }
       }
     }
     if (i == sc->nhits && sc->nhits < SMTPCODE_MAX_HITS) {
@@ -132,6 +144,7 @@ static void record(scan *sc, const unsigned char *s, int n, int pid, int e) {
       h->phrase = pid;
       h->first = h->last = start;
       h->ctx = context(sc, start);
+      sc->seen |= SEEN(pid);
     }
   }
   if (fl & 32) sc->delayed = 1;
@@ -367,6 +380,7 @@ static void run(scan *sc, const unsigned char *s, int n, int split) {
 
 static const hit *findhit(const scan *sc, int pid) {
   int i;
+  if (!(sc->seen & SEEN(pid))) return NULL;
   for (i = 0; i < sc->nhits; i++)
     if (sc->hits[i].phrase == pid) return &sc->hits[i];
   return NULL;
@@ -475,23 +489,32 @@ static int ignored(const scan *sc, const hit *h) {
 /* Index of the best rule that holds, or -1. The rules of a first phrase
 ** are listed by prio: once a rule's prio plus BONUS_MAX cannot reach the
 ** best weight, none after it can. agree: the reason of the exact enhanced
-** code, 0 when none. */
+** code, 0 when none. best: the best rule so far (-1: none); with bare,
+** the best of a pass without bare words (bestrule): only the rules that
+** are a bare word can hold now that did not then, so only they are
+** checked. A rule is checked (ruleok, the costly part) only when it would
+** come before the best one. */
 static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
                   int best, int bare) {
-  int i, j;
+  int i, j, bw = best >= 0 ? weight(best, agree) : -1;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
     const scr_phrase *p = &smtpcode_rd_phrases[h->phrase];
     const unsigned short *f = &smtpcode_rd_first[p->first];
+    int nf = p->nfirst;
     if (sc->nign && ignored(sc, h)) continue;
-    for (j = 0; j < p->nfirst; j++) {
-      int ri = f[j];
-      if (best >= 0 &&
-          smtpcode_rd_rules[ri].prio + BONUS_MAX < weight(best, agree))
-        break;
-      if ((best < 0 || before(ri, best, agree)) &&
-          ruleok(sc, h, &smtpcode_rd_rules[ri], v, bare))
+    for (j = 0; j < nf; j++) {
+      int ri = f[j], w;
+      const scr_rule *r = &smtpcode_rd_rules[ri];
+      if (r->prio + BONUS_MAX < bw) break;
+      if (bare && !(r->flags & 2)) continue;
+      w = weight(ri, agree);
+      if (best >= 0 && w <= bw && (w < bw || !before(ri, best, agree)))
+        continue;
+      if (ruleok(sc, h, r, v, bare)) {
         best = ri;
+        bw = w;
+      }
     }
   }
   return best;
@@ -635,6 +658,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   if ((size_t)n < len) v->flags |= SMTPCODE_V_TRUNCATED;
   n = smtpcode_mojibake_view(&s, n, fix, (int)sizeof fix);
   sc.nhits = 0;
+  sc.seen = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;
@@ -692,6 +716,7 @@ unsigned long smtpcode_scan_digest(const char *s, size_t len, int split) {
   int i, n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY
                                                  : (int)len;
   sc.nhits = 0;
+  sc.seen = 0;
   sc.mend[0] = sc.mend[1] = -1;
   sc.mkind[0] = sc.mkind[1] = 0;
   sc.reply = 0;

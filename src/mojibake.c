@@ -110,8 +110,8 @@ static size_t fix(const unsigned char *s, size_t len, unsigned char *out,
     }
     /* the common sequences read the Latin-1 way, each continuation
        written C2 80..C2 BF: a 2-byte character (lead C2..DF, written
-       C3 82..C3 9F), and a 3-byte one whose lead is neither E0 nor ED
-       (which narrow the next byte) nor E2 (U+2019 is folded below) */
+       C3 82..C3 9F), and a 3-byte one whose lead is not E2 (U+2019 is
+       folded below); after E0 the next byte is A0..BF, after ED 80..9F */
     if (s[i] == 0xC3 && i + 3 < len && s[i + 2] == 0xC2 &&
         (s[i + 3] & 0xC0) == 0x80) {
       unsigned d = s[i + 1];
@@ -123,8 +123,9 @@ static size_t fix(const unsigned char *s, size_t len, unsigned char *out,
         i += 4;
         continue;
       }
-      if (d >= 0xA1 && d <= 0xAF && d != 0xA2 && d != 0xAD && i + 5 < len &&
-          s[i + 4] == 0xC2 && (s[i + 5] & 0xC0) == 0x80) {
+      if (d >= 0xA0 && d <= 0xAF && d != 0xA2 && i + 5 < len &&
+          s[i + 4] == 0xC2 && (s[i + 5] & 0xC0) == 0x80 &&
+          (d != 0xA0 || s[i + 3] >= 0xA0) && (d != 0xAD || s[i + 3] <= 0x9F)) {
         if (cap - o < 3) break;
         out[o] = (unsigned char)(d + 0x40);
         out[o + 1] = s[i + 3];

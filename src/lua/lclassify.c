@@ -22,6 +22,17 @@
 ** =======================================================
 */
 
+/* Push t[i] (raw) and say whether it is nil: one call where
+** lua_rawgeti returns the type (Lua 5.3 and later). */
+#if LUA_VERSION_NUM >= 503
+#define cl_rawgetinil(L, t, i) (lua_rawgeti((L), (t), (i)) == LUA_TNIL)
+#else
+static int cl_rawgetinil(lua_State *L, int t, int i) {
+  lua_rawgeti(L, t, i);
+  return lua_isnil(L, -1);
+}
+#endif
+
 /* Push t[k] without metamethods; t at the absolute index idx. Tables
 ** passed in (opts, parse/find results) are read raw, as into is written:
 ** no caller code runs inside a call, on either backend. */
@@ -191,8 +202,7 @@ static void cl_pushenhcached(lua_State *L, int cache, int base,
   static const char *const prefix[] = {"", "enhanced ", "enhanced "};
   int k = cl_enhkey(v->cls, v->subject, v->detail), slot = base / 1000000;
   if (k > 0) {
-    lua_rawgeti(L, cache, -(base + k));
-    if (!lua_isnil(L, -1)) return;
+    if (!cl_rawgetinil(L, cache, -(base + k))) return;
     lua_pop(L, 1);
   }
   cl_pushenhanced(L, prefix[slot], v->cls, v->subject, v->detail,
@@ -206,8 +216,7 @@ static void cl_pushenhcached(lua_State *L, int cache, int base,
 /* "reply 550", from the cache */
 static void cl_pushreply(lua_State *L, int cache, int code) {
   int slot = CL_REPLY + code - 200;
-  lua_rawgeti(L, cache, slot);
-  if (lua_isnil(L, -1)) {
+  if (cl_rawgetinil(L, cache, slot)) {
     lua_pop(L, 1);
     lua_pushfstring(L, "reply %d", code);
     lua_pushvalue(L, -1);
@@ -217,8 +226,7 @@ static void cl_pushreply(lua_State *L, int cache, int code) {
 
 /* 'rule 12: "user unknown"', from the cache */
 static void cl_pushrule(lua_State *L, int cache, int rule) {
-  lua_rawgeti(L, cache, CL_RULE + rule);
-  if (lua_isnil(L, -1)) {
+  if (cl_rawgetinil(L, cache, CL_RULE + rule)) {
     smtpcode_rule r;
     lua_pop(L, 1);
     smtpcode_rule_info(rule, &r);
@@ -278,11 +286,8 @@ static void cl_hook(lua_State *L, smtpcode_verdict *v, const char **umatched) {
   int r, sc = 0;
   size_t n;
   const char *p;
-  lua_rawgeti(L, lua_upvalueindex(K_USER), 1);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return;
-  }
+  if (cl_rawgetinil(L, lua_upvalueindex(K_USER), 1))
+    return; /* the nil stays: l_classify returns only what it pushes last */
   lua_pushvalue(L, 1);
   if (v->code)
     lua_pushinteger(L, v->code);
@@ -318,9 +323,11 @@ static int l_classify(lua_State *L) {
   smtpcode_verdict v;
   const char *umatched = NULL;
   int ureason = 0, skipuser = 0, t, reuse, text, by, tx = lua_type(L, 1);
-  int t2, t3;
+  /* the types of opts and into before anything is pushed: LUA_TNONE (-1)
+     when absent, which counts as nil; then what is pushed lies above them
+     or, when they are absent, is not read as them */
+  int t2 = lua_type(L, 2), t3 = lua_type(L, 3);
   const int cache = lua_upvalueindex(K_CACHE);
-  lua_settop(L, 3);
   if (tx == LUA_TSTRING) {
     s = lua_tolstring(L, 1, &len);
     smtpcode_classify(s, len, NULL, &v);
@@ -335,14 +342,12 @@ static int l_classify(lua_State *L) {
   } else {
     return sc_typeerror(L, 1, "classify", "string or table");
   }
-  t2 = lua_type(L, 2);
-  if (t2 != LUA_TNIL) {
+  if (t2 > LUA_TNIL) {
     if (t2 != LUA_TTABLE) sc_typeerror(L, 2, "classify", "table");
     cl_opts(L, &v, &umatched, &ureason, &skipuser);
   }
-  t3 = lua_type(L, 3);
   reuse = t3 == LUA_TTABLE;
-  if (!reuse && t3 != LUA_TNIL) sc_typeerror(L, 3, "classify", "table");
+  if (!reuse && t3 > LUA_TNIL) sc_typeerror(L, 3, "classify", "table");
   if (ureason == 0 && !skipuser && v.reason != SMTPCODE_REASON_NONE)
     cl_hook(L, &v, &umatched);
   if (reuse) {
@@ -403,7 +408,9 @@ static int l_classify(lua_State *L) {
     cl_set(L, t, K_DELAYED, v.flags & SMTPCODE_V_DELAYED,
            lua_pushboolean(L, 1));
   }
-  lua_settop(L, t); /* into, or the new table, on the top */
+  /* the new table is on the top (every push above was set into it);
+     into, below what the call left there, is pushed again */
+  if (reuse) lua_pushvalue(L, t);
   return 1;
 }
 
