@@ -6,6 +6,11 @@
 
 #include <string.h>
 
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SMTPCODE_NO_SIMD)
+#include <emmintrin.h>
+#define REPLY_SSE2 1
+#endif
+
 #if defined(__GNUC__)
 #define SC_INLINE inline __attribute__((always_inline))
 #else
@@ -21,11 +26,76 @@ static int limit(int v, int dflt) {
 }
 
 /*
+** The offset of the first LF in s[0..n), or n when there is none. Reply
+** lines are short (most under 128 bytes), where a call of memchr costs as
+** much as the search: inline, 32 bytes at a time with SSE2 (every x86-64),
+** the last 16 read again from the end (no read past s + n); shorter spans
+** 8 bytes at a time ("has a zero byte" on the word xor'ed with LF, the
+** lowest flag bit the first LF on a little-endian machine) or byte by
+** byte. -DSMTPCODE_NO_SIMD, or another machine: memchr, same answers.
+*/
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
+
+static SC_INLINE size_t findlf(const char *s, size_t n) {
+#ifdef REPLY_SSE2
+  size_t i = 0;
+  unsigned m;
+  if (n >= 16) {
+    const __m128i lf = _mm_set1_epi8('\n');
+    while (n - i >= 64) {
+      __m128i a = _mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i)), lf);
+      __m128i b = _mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16)), lf);
+      __m128i c = _mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i + 32)), lf);
+      __m128i d = _mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i + 48)), lf);
+      if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b),
+                                         _mm_or_si128(c, d))))
+        break; /* the LF is in these 64 bytes: found below */
+      i += 64;
+    }
+    while (n - i > 16) {
+      m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i)), lf));
+      if (m) return i + (size_t)__builtin_ctz(m);
+      i += 16;
+    }
+    /* the last 16 bytes; those before i hold no LF */
+    m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), lf));
+    return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
+  }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n >= 8) {
+    unsigned long long w, z;
+    memcpy(&w, s, 8);
+    w ^= ONES * '\n';
+    if ((z = haszero(w)) != 0) return (size_t)(__builtin_ctzll(z) >> 3);
+    memcpy(&w, s + n - 8, 8); /* the last 8 bytes */
+    w ^= ONES * '\n';
+    if ((z = haszero(w)) != 0)
+      return n - 8 + (size_t)(__builtin_ctzll(z) >> 3);
+    return n;
+  }
+#endif
+  while (i < n && s[i] != '\n') i++;
+  return i;
+#else
+  const char *p = (const char *)memchr(s, '\n', n);
+  return p != NULL ? (size_t)(p - s) : n;
+#endif
+}
+
+/*
 ** Read one sub-code of an enhanced status code at s[*i..n): 1 to 3 digits,
 ** no leading zero (a lone "0" is fine). Advances *i; returns the value, or
 ** -1 when invalid. Unrolled: this runs for nearly every reply line.
 */
-static inline int subcode(const char *s, size_t n, size_t *i) {
+static SC_INLINE int subcode(const char *s, size_t n, size_t *i) {
   size_t k = *i;
   unsigned d0, d1, d2;
   if (k >= n || (d0 = (unsigned)((unsigned char)s[k] - '0')) > 9) return -1;
@@ -47,7 +117,7 @@ static inline int subcode(const char *s, size_t n, size_t *i) {
 ** Match an enhanced status code at s[0..n): class.subject.detail. Returns
 ** its length, or 0. The caller checks what follows it.
 */
-static inline int enhanced(const char *s, size_t n, int *cls, int *sub,
+static SC_INLINE int enhanced(const char *s, size_t n, int *cls, int *sub,
                            int *det) {
   size_t i = 2;
   int sb, d;
@@ -63,40 +133,41 @@ static inline int enhanced(const char *s, size_t n, int *cls, int *sub,
 }
 
 /*
+** One sub-code at u for enhanced10, with at least 4 bytes readable: its
+** value and its length in *w, or -1 (as subcode()).
+*/
+static SC_INLINE int subcode4(const unsigned char *u, int *w) {
+  unsigned a = (unsigned)u[0] - '0', b = (unsigned)u[1] - '0', c;
+  if (a > 9) return -1;
+  if (b > 9) {
+    *w = 1;
+    return (int)a;
+  }
+  if (a == 0) return -1;
+  if ((c = (unsigned)u[2] - '0') > 9) {
+    *w = 2;
+    return (int)(a * 10 + b);
+  }
+  if (isdig(u[3])) return -1;
+  *w = 3;
+  return (int)(a * 100 + b * 10 + c);
+}
+
+/*
 ** enhanced() for a span of at least 10 bytes, the common case: the longest
 ** code ("5.999.999") and the byte after it fit, so no read needs a bounds
 ** check. Same answers as enhanced().
 */
-static inline int enhanced10(const char *s, int *cls, int *sub, int *det) {
+static SC_INLINE int enhanced10(const char *s, int *cls, int *sub, int *det) {
   const unsigned char *u = (const unsigned char *)s;
-  unsigned a, b, c, v[2];
-  int i = 2, j;
+  int sb, d, w1, w2;
   if (u[1] != '.' || (u[0] != '2' && u[0] != '4' && u[0] != '5')) return 0;
-  for (j = 0; j < 2; j++) {
-    if ((a = (unsigned)u[i] - '0') > 9) return 0;
-    if ((b = (unsigned)u[i + 1] - '0') > 9) {
-      v[j] = a;
-      i += 1;
-    } else if (a == 0) {
-      return 0;
-    } else if ((c = (unsigned)u[i + 2] - '0') > 9) {
-      v[j] = a * 10 + b;
-      i += 2;
-    } else if (isdig(u[i + 3])) {
-      return 0;
-    } else {
-      v[j] = a * 100 + b * 10 + c;
-      i += 3;
-    }
-    if (j == 0) {
-      if (u[i] != '.') return 0;
-      i++;
-    }
-  }
+  if ((sb = subcode4(u + 2, &w1)) < 0 || u[2 + w1] != '.') return 0;
+  if ((d = subcode4(u + 3 + w1, &w2)) < 0) return 0;
   *cls = u[0] - '0';
-  *sub = (int)v[0];
-  *det = (int)v[1];
-  return i;
+  *sub = sb;
+  *det = d;
+  return 3 + w1 + w2;
 }
 
 SMTPCODE_API int smtpcode_parse_status(const char *s, size_t len, int *cls,
@@ -124,17 +195,18 @@ SMTPCODE_API int smtpcode_severity_of(int code) {
 ** on error out is zeroed but for F_NOEOL in flags and, past the code, the
 ** code.
 */
-static SC_INLINE int parse_line(const char *s, size_t len, int lenient,
-                             size_t maxline, smtpcode_line *out) {
+static SC_INLINE int parse_line(const char *restrict s, size_t len,
+                                int lenient, size_t maxline,
+                                smtpcode_line *restrict out) {
   size_t scan = len < maxline + 2 ? len : maxline + 2;
-  const char *nl = scan > 0 ? (const char *)memchr(s, '\n', scan) : NULL;
+  size_t nl = findlf(s, scan);
   size_t end, used, t;
   unsigned d0, d1, d2;
-  int flags, c = 0, sb = 0, d = 0, k = 0, eo = 0, code = 0;
+  int flags, code = 0;
   int status = SMTPCODE_ESYNTAX;
 
-  if (nl != NULL) {
-    end = (size_t)(nl - s);
+  if (nl < scan) {
+    end = nl;
     used = end + 1;
     flags = 0;
     if (end > 0 && s[end - 1] == '\r') end--;
@@ -177,6 +249,8 @@ static SC_INLINE int parse_line(const char *s, size_t len, int lenient,
   }
   /* Enhanced status code at the start of the text; 3yz replies carry none
      (RFC 2034 section 4). */
+  out->cls = out->subject = out->detail = 0;
+  out->enh_off = out->enh_len = 0;
   if (d0 != 3u && t < end) {
     size_t e = t;
     int hash = 0, kk;
@@ -184,8 +258,10 @@ static SC_INLINE int parse_line(const char *s, size_t len, int lenient,
       e++;
       hash = 1;
     }
-    kk = end - e >= 10 ? enhanced10(s + e, &c, &sb, &d)
-                       : enhanced(s + e, end - e, &c, &sb, &d);
+    kk = end - e >= 10
+             ? enhanced10(s + e, &out->cls, &out->subject, &out->detail)
+             : enhanced(s + e, end - e, &out->cls, &out->subject,
+                        &out->detail);
     if (kk > 0) {
       size_t a = e + (size_t)kk;
       int ok = 0;
@@ -195,26 +271,21 @@ static SC_INLINE int parse_line(const char *s, size_t len, int lenient,
         ok = 2;
       if (ok) {
         if (ok == 2 || hash) flags |= SMTPCODE_F_NONSTANDARD;
-        if ((unsigned)c != d0) flags |= SMTPCODE_F_MISMATCH;
-        eo = (int)e;
-        k = kk;
+        if ((unsigned)out->cls != d0) flags |= SMTPCODE_F_MISMATCH;
+        out->enh_off = (int)e;
+        out->enh_len = kk;
         if (lenient)
           while (a < end && (s[a] == ' ' || s[a] == '\t')) a++;
-        else
-          while (a < end && s[a] == ' ') a++;
+        else if (a < end) /* s[a] is the space that ended the code */
+          do a++; while (a < end && s[a] == ' ');
         t = a;
       } else {
-        c = sb = d = 0;
+        out->cls = out->subject = out->detail = 0;
       }
     }
   }
   out->code = code;
-  out->cls = c;
-  out->subject = sb;
-  out->detail = d;
   out->flags = flags;
-  out->enh_off = eo;
-  out->enh_len = k;
   out->text_off = (int)t;
   out->text_len = (int)(end - t);
   out->length = (int)used;
