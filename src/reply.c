@@ -55,9 +55,17 @@ static SC_INLINE size_t findlf(const char *s, size_t n) {
           _mm_loadu_si128((const __m128i *)(const void *)(s + i + 48)), lf);
       if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b),
                                          _mm_or_si128(c, d))))
-        break; /* the LF is in these 64 bytes: found below */
+        goto sixteen; /* the LF is in these 64 bytes */
       i += 64;
     }
+    if (n - i > 32) {
+      __m128i a = _mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i)), lf);
+      __m128i b = _mm_cmpeq_epi8(
+          _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16)), lf);
+      if (!_mm_movemask_epi8(_mm_or_si128(a, b))) i += 32;
+    }
+  sixteen:
     while (n - i > 16) {
       m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
           _mm_loadu_si128((const __m128i *)(const void *)(s + i)), lf));
