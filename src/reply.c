@@ -3,6 +3,7 @@
 ** (RFC 5321 section 4.2, RFC 2034 section 4, RFC 3463 section 2).
 */
 #include "smtpcode.h"
+#include "severity.h"
 
 #include <string.h>
 
@@ -191,9 +192,7 @@ SMTPCODE_API int smtpcode_parse_status(const char *s, size_t len, int *cls,
 }
 
 SMTPCODE_API int smtpcode_severity_of(int code) {
-  int d = code / 100;
-  if (code < 0 || code > 999) return SMTPCODE_SEV_UNKNOWN;
-  return (d >= 2 && d <= 5) ? d : SMTPCODE_SEV_UNKNOWN;
+  return smtpcode_severity_inline(code);
 }
 
 /*

@@ -3,9 +3,10 @@
 ** (part of the Lua binding smtpcode.core; see lsmtpcode.c).
 */
 #include "lsmtpcode.h"
+#include "severity.h"
 
 static void pushseverity(lua_State *L, int code) {
-  int sev = smtpcode_severity_of(code);
+  int sev = smtpcode_severity_inline(code);
   pushkey(L, sevkeys[sev >= 0 && sev <= 5 ? sev : 0]);
 }
 
@@ -52,13 +53,41 @@ static const smtpcode_opts *getopts(lua_State *L, int arg, const char *fname,
 }
 
 /* Push nil, message, code for a failed parse (the message is the
-** core's, smtpcode_status_message). Returns 3. */
-static int pusherror(lua_State *L, int status, int line) {
+** core's, smtpcode_status_message; the code its smtpcode_status_name).
+** Both depend on nothing but the status and the line: the first ERR_LINES
+** lines' are kept in the K_ERRS table once made, the message at
+** line * 8 + -status, the name at -status. Returns 3. */
+#define ERR_LINES 64
+
+static void pushmessage(lua_State *L, int status, int line) {
   char msg[SMTPCODE_MESSAGE_MAX];
-  lua_pushnil(L);
   smtpcode_status_message(status, line, msg, sizeof msg);
   lua_pushstring(L, msg);
-  lua_pushstring(L, smtpcode_status_name(status));
+}
+
+static int pusherror(lua_State *L, int status, int line) {
+  const int errs = lua_upvalueindex(K_ERRS);
+  int k = -status;
+  lua_pushnil(L);
+  if (k < 1 || k > 7 || line < 1 || line > ERR_LINES) {
+    pushmessage(L, status, line);
+    lua_pushstring(L, smtpcode_status_name(status));
+    return 3;
+  }
+  lua_rawgeti(L, errs, line * 8 + k);
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    pushmessage(L, status, line);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, errs, line * 8 + k);
+  }
+  lua_rawgeti(L, errs, k);
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    lua_pushstring(L, smtpcode_status_name(status));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, errs, k);
+  }
   return 3;
 }
 
@@ -77,12 +106,16 @@ static int l_parse(lua_State *L) {
   smtpcode_line stack[STACK_LINES];
   smtpcode_line *lines = stack;
   smtpcode_reply r;
-  int n, i, t, lt, fresh, old = 0;
+  int n, i, t, lt, fresh = 1, old = 0;
   size_t pos;
 
   if (lua_gettop(L) > 1) {
+    int t3;
     o = getopts(L, 2, "parse", &ob);
-    if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
+    t3 = lua_type(L, 3);
+    if (t3 == LUA_TTABLE)
+      fresh = 0;
+    else if (t3 != LUA_TNONE && t3 != LUA_TNIL)
       sc_typeerror(L, 3, "parse", "table");
   }
   n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
@@ -92,7 +125,6 @@ static int l_parse(lua_State *L) {
                                                     (size_t)r.nlines);
     n = smtpcode_parse_reply(s, len, o, &r, lines, r.nlines);
   }
-  fresh = !lua_istable(L, 3);
   if (fresh) {
     lua_createtable(L, 0, 12);
     t = lua_gettop(L);
