@@ -3,6 +3,7 @@
 ** (part of the Lua binding smtpcode.core; see lsmtpcode.c).
 */
 #include "lsmtpcode.h"
+#include "replyline.h"
 #include "severity.h"
 
 static void pushseverity(lua_State *L, int code) {
@@ -229,7 +230,10 @@ static int l_scan(lua_State *L) {
   smtpcode_line ln;
   int r;
   if (lua_gettop(L) > 1) o = getopts(L, 2, "scan", &ob);
-  r = smtpcode_parse_line(s, len, o, &ln);
+  if (o == NULL) /* the common call: the core's reader inline */
+    r = parse_line(s, len, 0, (size_t)SMTPCODE_MAX_LINE, &ln);
+  else
+    r = smtpcode_parse_line(s, len, o, &ln);
   if (r < 0) return pusherror(L, r, 1);
   lua_pushinteger(L, ln.code);
   pushseverity(L, ln.code);
