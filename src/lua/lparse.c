@@ -56,15 +56,22 @@ static const smtpcode_opts *getopts(lua_State *L, int arg, const char *fname,
 /* Push nil, message, code for a failed parse (the message is the
 ** core's, smtpcode_status_message; the code its smtpcode_status_name).
 ** Both depend on nothing but the status and the line: the first ERR_LINES
-** lines' are kept in the K_ERRS table once made, the message at
-** line * 8 + -status, the name at -status. Returns 3. */
-#define ERR_LINES 64
+** lines' are kept in the K_ERRS table once made (in its array part, made
+** for them in lsmtpcode.c), the message at line * 8 + -status, the name at
+** -status. Returns 3. */
 
 static void pushmessage(lua_State *L, int status, int line) {
   char msg[SMTPCODE_MESSAGE_MAX];
   smtpcode_status_message(status, line, msg, sizeof msg);
   lua_pushstring(L, msg);
 }
+
+/* lua_rawgeti, true when it pushed a string */
+#if LUA_VERSION_NUM >= 503
+#define rawgetstr(L, t, i) (lua_rawgeti((L), (t), (i)) == LUA_TSTRING)
+#else
+#define rawgetstr(L, t, i) (lua_rawgeti((L), (t), (i)), lua_isstring((L), -1))
+#endif
 
 static int pusherror(lua_State *L, int status, int line) {
   const int errs = lua_upvalueindex(K_ERRS);
@@ -75,15 +82,13 @@ static int pusherror(lua_State *L, int status, int line) {
     lua_pushstring(L, smtpcode_status_name(status));
     return 3;
   }
-  lua_rawgeti(L, errs, line * 8 + k);
-  if (lua_type(L, -1) != LUA_TSTRING) {
+  if (!rawgetstr(L, errs, line * 8 + k)) {
     lua_pop(L, 1);
     pushmessage(L, status, line);
     lua_pushvalue(L, -1);
     lua_rawseti(L, errs, line * 8 + k);
   }
-  lua_rawgeti(L, errs, k);
-  if (lua_type(L, -1) != LUA_TSTRING) {
+  if (!rawgetstr(L, errs, k)) {
     lua_pop(L, 1);
     lua_pushstring(L, smtpcode_status_name(status));
     lua_pushvalue(L, -1);
@@ -107,10 +112,10 @@ static int l_parse(lua_State *L) {
   smtpcode_line stack[STACK_LINES];
   smtpcode_line *lines = stack;
   smtpcode_reply r;
-  int n, i, t, lt, fresh = 1, old = 0;
+  int n, i, t, lt = 0, top, fresh = 1, old = 0;
   size_t pos;
 
-  if (lua_gettop(L) > 1) {
+  if ((top = lua_gettop(L)) > 1) {
     int t3;
     o = getopts(L, 2, "parse", &ob);
     t3 = lua_type(L, 3);
@@ -125,10 +130,16 @@ static int l_parse(lua_State *L) {
     lines = (smtpcode_line *)lua_newuserdata(L, sizeof(smtpcode_line) *
                                                     (size_t)r.nlines);
     n = smtpcode_parse_reply(s, len, o, &r, lines, r.nlines);
+    top++;
   }
-  if (fresh) {
+  if (fresh) { /* the lines table below the result, which ends on top */
+    lua_createtable(L, r.nlines, 0);
+    lt = ++top;
     lua_createtable(L, 0, 12);
-    t = lua_gettop(L);
+    t = ++top;
+    pushkey(L, K_LINES);
+    lua_pushvalue(L, lt);
+    lua_rawset(L, t);
   } else {
     t = 3;
   }
@@ -167,23 +178,20 @@ static int l_parse(lua_State *L) {
   lua_pushinteger(L, n);
   lua_rawset(L, t);
   /* lines: reuse into.lines when it is a table */
-  lt = 0;
   if (!fresh) {
     pushkey(L, K_LINES);
     lua_rawget(L, t);
     if (lua_istable(L, -1)) {
-      lt = lua_gettop(L);
+      lt = ++top;
       old = (int)sc_rawlen(L, lt);
     } else {
       lua_pop(L, 1);
+      lua_createtable(L, r.nlines, 0);
+      pushkey(L, K_LINES);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, t);
+      lt = ++top;
     }
-  }
-  if (lt == 0) {
-    lua_createtable(L, r.nlines, 0);
-    pushkey(L, K_LINES);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, t);
-    lt = lua_gettop(L);
   }
   pos = 0;
   for (i = 0; i < r.nlines; i++) {
@@ -217,7 +225,7 @@ static int l_parse(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, t);
   }
-  lua_settop(L, t);
+  if (!fresh) lua_settop(L, t);
   return 1;
 }
 

@@ -43,6 +43,10 @@ enum {
   K_NUP = K_ERRS
 };
 
+/* parse's and scan's error texts are kept for lines 1..ERR_LINES, in the
+   K_ERRS table's array part (ERR_LINES * 8 + 7 slots; lparse.c) */
+#define ERR_LINES 32
+
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
 
 /* The interned name of a severity (smtpcode_severity), by its value. */
