@@ -58,6 +58,37 @@ static SC_INLINE int parse_reply(const char *s, size_t len, int lenient,
   if (s == NULL) return SMTPCODE_ESYNTAX;
   out->nlines = 1;
   if (len == 0) return SMTPCODE_EINCOMPLETE; /* no line yet */
+  /* The first line apart, as the loop below would read it: most replies
+     are one line, and without the loop's state around it the line reader
+     keeps its values in registers. */
+  {
+    int cut = len > maxreply;
+    r = parse_line(s, cut ? maxreply : len, lenient, maxline, &ln);
+    if (cut && (ln.flags & SMTPCODE_F_NOEOL)) return SMTPCODE_ETOOLONG;
+    if (r < 0) return r;
+    out->code = ln.code;
+    if (maxlines < 1) return SMTPCODE_ETOOLONG;
+    if (cap > 0 && lines != NULL) lines[0] = ln;
+    out->flags = ln.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD);
+    if (ln.cls != 0) {
+      out->cls = ln.cls;
+      out->subject = ln.subject;
+      out->detail = ln.detail;
+      out->enh_off = ln.enh_off;
+      out->enh_len = ln.enh_len;
+    }
+    n = 1;
+    pos = (size_t)r;
+    if (!(ln.flags & SMTPCODE_F_CONTINUED)) {
+      out->flags |= ln.flags & SMTPCODE_F_NOEOL;
+      out->length = r;
+      return r;
+    }
+    if (ln.flags & SMTPCODE_F_NOEOL || pos >= len) {
+      out->nlines = 2;
+      return SMTPCODE_EINCOMPLETE;
+    }
+  }
   for (;;) {
     size_t avail = maxreply - pos, rest = len - pos;
     int cut = rest > avail;
