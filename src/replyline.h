@@ -289,4 +289,93 @@ fail:
   return status;
 }
 
+/* The work of smtpcode_parse_reply once the options are read; inlined
+   twice, as parse_line. */
+static SC_INLINE int parse_reply(const char *s, size_t len, int lenient,
+                                 size_t maxline, int maxlines,
+                                 size_t maxreply, smtpcode_reply *out,
+                                 smtpcode_line *lines, int cap) {
+  size_t pos = 0;
+  smtpcode_line ln;
+  int n = 0, r;
+
+  memset(out, 0, sizeof *out);
+  if (s == NULL) return SMTPCODE_ESYNTAX;
+  out->nlines = 1;
+  if (len == 0) return SMTPCODE_EINCOMPLETE; /* no line yet */
+  /* The first line apart, as the loop below would read it: most replies
+     are one line, and without the loop's state around it the line reader
+     keeps its values in registers. */
+  {
+    int cut = len > maxreply;
+    r = parse_line(s, cut ? maxreply : len, lenient, maxline, &ln);
+    if (cut && (ln.flags & SMTPCODE_F_NOEOL)) return SMTPCODE_ETOOLONG;
+    if (r < 0) return r;
+    out->code = ln.code;
+    if (maxlines < 1) return SMTPCODE_ETOOLONG;
+    if (cap > 0 && lines != NULL) lines[0] = ln;
+    out->flags = ln.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD);
+    if (ln.cls != 0) {
+      out->cls = ln.cls;
+      out->subject = ln.subject;
+      out->detail = ln.detail;
+      out->enh_off = ln.enh_off;
+      out->enh_len = ln.enh_len;
+    }
+    n = 1;
+    pos = (size_t)r;
+    if (!(ln.flags & SMTPCODE_F_CONTINUED)) {
+      out->flags |= ln.flags & SMTPCODE_F_NOEOL;
+      out->length = r;
+      return r;
+    }
+    if (ln.flags & SMTPCODE_F_NOEOL || pos >= len) {
+      out->nlines = 2;
+      return SMTPCODE_EINCOMPLETE;
+    }
+  }
+  for (;;) {
+    size_t avail = maxreply - pos, rest = len - pos;
+    int cut = rest > avail;
+    r = parse_line(s + pos, cut ? avail : rest, lenient, maxline, &ln);
+    out->nlines = n + 1;
+    /* a line that runs past the reply limit makes the reply too long */
+    if (cut && (ln.flags & SMTPCODE_F_NOEOL)) return SMTPCODE_ETOOLONG;
+    if (r < 0) return r;
+    if (n == 0) {
+      out->code = ln.code;
+    } else if (ln.code != out->code) {
+      return SMTPCODE_EINCONSISTENT;
+    }
+    if (n >= maxlines) return SMTPCODE_ETOOLONG;
+    if (n < cap && lines != NULL) lines[n] = ln;
+    out->flags |= ln.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD);
+    if (ln.cls != 0) {
+      if (out->cls == 0) {
+        out->cls = ln.cls;
+        out->subject = ln.subject;
+        out->detail = ln.detail;
+        out->enh_off = (int)pos + ln.enh_off;
+        out->enh_len = ln.enh_len;
+      } else if (ln.cls != out->cls || ln.subject != out->subject ||
+                 ln.detail != out->detail) {
+        out->flags |= SMTPCODE_F_ENH_VARIES;
+      }
+    }
+    n++;
+    pos += (size_t)r;
+    if (!(ln.flags & SMTPCODE_F_CONTINUED)) {
+      out->flags |= ln.flags & SMTPCODE_F_NOEOL;
+      break;
+    }
+    if (ln.flags & SMTPCODE_F_NOEOL || pos >= len) {
+      out->nlines = n + 1;
+      return SMTPCODE_EINCOMPLETE;
+    }
+  }
+  out->nlines = n;
+  out->length = (int)pos;
+  return (int)pos;
+}
+
 #endif

@@ -124,7 +124,11 @@ static int l_parse(lua_State *L) {
     else if (t3 != LUA_TNONE && t3 != LUA_TNIL)
       sc_typeerror(L, 3, "parse", "table");
   }
-  n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
+  if (o == NULL) /* the common call: the core's reader inline */
+    n = parse_reply(s, len, 0, (size_t)SMTPCODE_MAX_LINE, SMTPCODE_MAX_LINES,
+                    (size_t)SMTPCODE_MAX_REPLY, &r, lines, STACK_LINES);
+  else
+    n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
   if (n < 0) return pusherror(L, n, r.nlines);
   if (r.nlines > STACK_LINES) { /* rare: parse again into a GC'd buffer */
     lines = (smtpcode_line *)lua_newuserdata(L, sizeof(smtpcode_line) *
