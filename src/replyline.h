@@ -39,12 +39,30 @@
 #define HIGHS 0x8080808080808080ull
 #define haszero(v) (((v) - ONES) & ~(v) & HIGHS)
 
+#ifdef REPLY_SSE2
+/* the bytes of the 16 at p that are LF, as 0xff */
+#define LF16(p, lf) \
+  _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p)), (lf))
+#endif
+
 static SC_INLINE size_t findlf(const char *s, size_t n) {
 #ifdef REPLY_SSE2
   size_t i = 0;
   unsigned m;
   if (n >= 16) {
     const __m128i lf = _mm_set1_epi8('\n');
+    if (n <= 128) { /* is there an LF at all: 2, 4 or 8 loads, overlapping */
+      __m128i x = _mm_or_si128(LF16(s, lf), LF16(s + n - 16, lf));
+      if (n > 32) {
+        x = _mm_or_si128(x, _mm_or_si128(LF16(s + 16, lf), LF16(s + n - 32, lf)));
+        if (n > 64)
+          x = _mm_or_si128(
+              _mm_or_si128(x, _mm_or_si128(LF16(s + 32, lf), LF16(s + 48, lf))),
+              _mm_or_si128(LF16(s + n - 64, lf), LF16(s + n - 48, lf)));
+      }
+      if (!_mm_movemask_epi8(x)) return n;
+      goto sixteen; /* there is: the first, sixteen bytes at a time */
+    }
     while (n - i >= 64) {
       __m128i a = _mm_cmpeq_epi8(
           _mm_loadu_si128((const __m128i *)(const void *)(s + i)), lf);
