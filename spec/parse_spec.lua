@@ -361,15 +361,15 @@ describe("error texts", function()
   it("say the failing line and the same words on every call", function()
     for n = 1, 70 do
       local good = ("250-x\r\n"):rep(n - 1)
-      local cases = {
+      local bad = {
         { good .. "25x bad\r\n", "syntax", "line " .. n .. " is not a valid reply line" },
         { good .. "250-more", "incomplete", "reply is incomplete at line " .. (n + 1) },
       }
       if n > 1 then
-        cases[3] = { good .. "251 other\r\n", "inconsistent",
+        bad[3] = { good .. "251 other\r\n", "inconsistent",
                      "line " .. n .. " has a different reply code than line 1" }
       end
-      for _, c in ipairs(cases) do
+      for _, c in ipairs(bad) do
         for _ = 1, 2 do
           local r, msg, code = smtpcode.parse(c[1])
           assert.is_nil(r)
