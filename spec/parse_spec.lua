@@ -355,6 +355,37 @@ describe("status_names", function()
   end)
 end)
 
+describe("error texts", function()
+  -- the C API keeps the texts of the first lines' errors once made: the
+  -- same words on every call, at every line, before and after that bound
+  it("say the failing line and the same words on every call", function()
+    for n = 1, 70 do
+      local good = ("250-x\r\n"):rep(n - 1)
+      local bad = {
+        { good .. "25x bad\r\n", "syntax", "line " .. n .. " is not a valid reply line" },
+        { good .. "250-more", "incomplete", "reply is incomplete at line " .. (n + 1) },
+      }
+      if n > 1 then
+        bad[3] = { good .. "251 other\r\n", "inconsistent",
+                     "line " .. n .. " has a different reply code than line 1" }
+      end
+      for _, c in ipairs(bad) do
+        for _ = 1, 2 do
+          local r, msg, code = smtpcode.parse(c[1])
+          assert.is_nil(r)
+          assert.are.equal(c[3], msg)
+          assert.are.equal(c[2], code)
+        end
+      end
+    end
+    for _ = 1, 2 do
+      assert.are.same({ nil, "line 1 is not a valid reply line", "syntax" }, { smtpcode.scan("abc") })
+      assert.are.same({ nil, "reply exceeds a size limit at line 1", "too_long" },
+                      { smtpcode.scan(("x"):rep(100), { max_line = 10 }) })
+    end
+  end)
+end)
+
 describe("backends", function()
   it("give identical results for the same input", function()
     local list = smtpcode._backends()

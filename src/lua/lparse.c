@@ -3,9 +3,11 @@
 ** (part of the Lua binding smtpcode.core; see lsmtpcode.c).
 */
 #include "lsmtpcode.h"
+#include "replyline.h"
+#include "severity.h"
 
 static void pushseverity(lua_State *L, int code) {
-  int sev = smtpcode_severity_of(code);
+  int sev = smtpcode_severity_inline(code);
   pushkey(L, sevkeys[sev >= 0 && sev <= 5 ? sev : 0]);
 }
 
@@ -52,13 +54,46 @@ static const smtpcode_opts *getopts(lua_State *L, int arg, const char *fname,
 }
 
 /* Push nil, message, code for a failed parse (the message is the
-** core's, smtpcode_status_message). Returns 3. */
-static int pusherror(lua_State *L, int status, int line) {
+** core's, smtpcode_status_message; the code its smtpcode_status_name).
+** Both depend on nothing but the status and the line: the first ERR_LINES
+** lines' are kept in the K_ERRS table once made (in its array part, made
+** for them in lsmtpcode.c), the message at line * 8 + -status, the name at
+** -status. Returns 3. */
+
+static void pushmessage(lua_State *L, int status, int line) {
   char msg[SMTPCODE_MESSAGE_MAX];
-  lua_pushnil(L);
   smtpcode_status_message(status, line, msg, sizeof msg);
   lua_pushstring(L, msg);
-  lua_pushstring(L, smtpcode_status_name(status));
+}
+
+/* lua_rawgeti, true when it pushed a string */
+#if LUA_VERSION_NUM >= 503
+#define rawgetstr(L, t, i) (lua_rawgeti((L), (t), (i)) == LUA_TSTRING)
+#else
+#define rawgetstr(L, t, i) (lua_rawgeti((L), (t), (i)), lua_isstring((L), -1))
+#endif
+
+static int pusherror(lua_State *L, int status, int line) {
+  const int errs = lua_upvalueindex(K_ERRS);
+  int k = -status;
+  lua_pushnil(L);
+  if (k < 1 || k > 7 || line < 1 || line > ERR_LINES) {
+    pushmessage(L, status, line);
+    lua_pushstring(L, smtpcode_status_name(status));
+    return 3;
+  }
+  if (!rawgetstr(L, errs, line * 8 + k)) {
+    lua_pop(L, 1);
+    pushmessage(L, status, line);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, errs, line * 8 + k);
+  }
+  if (!rawgetstr(L, errs, k)) {
+    lua_pop(L, 1);
+    lua_pushstring(L, smtpcode_status_name(status));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, errs, k);
+  }
   return 3;
 }
 
@@ -77,25 +112,38 @@ static int l_parse(lua_State *L) {
   smtpcode_line stack[STACK_LINES];
   smtpcode_line *lines = stack;
   smtpcode_reply r;
-  int n, i, t, lt, fresh, old = 0;
+  int n, i, t, lt = 0, top, fresh = 1, old = 0;
   size_t pos;
 
-  if (lua_gettop(L) > 1) {
+  if ((top = lua_gettop(L)) > 1) {
+    int t3;
     o = getopts(L, 2, "parse", &ob);
-    if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
+    t3 = lua_type(L, 3);
+    if (t3 == LUA_TTABLE)
+      fresh = 0;
+    else if (t3 != LUA_TNONE && t3 != LUA_TNIL)
       sc_typeerror(L, 3, "parse", "table");
   }
-  n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
+  if (o == NULL) /* the common call: the core's reader inline */
+    n = parse_reply(s, len, 0, (size_t)SMTPCODE_MAX_LINE, SMTPCODE_MAX_LINES,
+                    (size_t)SMTPCODE_MAX_REPLY, &r, lines, STACK_LINES);
+  else
+    n = smtpcode_parse_reply(s, len, o, &r, lines, STACK_LINES);
   if (n < 0) return pusherror(L, n, r.nlines);
   if (r.nlines > STACK_LINES) { /* rare: parse again into a GC'd buffer */
     lines = (smtpcode_line *)lua_newuserdata(L, sizeof(smtpcode_line) *
                                                     (size_t)r.nlines);
     n = smtpcode_parse_reply(s, len, o, &r, lines, r.nlines);
+    top++;
   }
-  fresh = !lua_istable(L, 3);
-  if (fresh) {
+  if (fresh) { /* the lines table below the result, which ends on top */
+    lua_createtable(L, r.nlines, 0);
+    lt = ++top;
     lua_createtable(L, 0, 12);
-    t = lua_gettop(L);
+    t = ++top;
+    pushkey(L, K_LINES);
+    lua_pushvalue(L, lt);
+    lua_rawset(L, t);
   } else {
     t = 3;
   }
@@ -134,23 +182,20 @@ static int l_parse(lua_State *L) {
   lua_pushinteger(L, n);
   lua_rawset(L, t);
   /* lines: reuse into.lines when it is a table */
-  lt = 0;
   if (!fresh) {
     pushkey(L, K_LINES);
     lua_rawget(L, t);
     if (lua_istable(L, -1)) {
-      lt = lua_gettop(L);
+      lt = ++top;
       old = (int)sc_rawlen(L, lt);
     } else {
       lua_pop(L, 1);
+      lua_createtable(L, r.nlines, 0);
+      pushkey(L, K_LINES);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, t);
+      lt = ++top;
     }
-  }
-  if (lt == 0) {
-    lua_createtable(L, r.nlines, 0);
-    pushkey(L, K_LINES);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, t);
-    lt = lua_gettop(L);
   }
   pos = 0;
   for (i = 0; i < r.nlines; i++) {
@@ -184,7 +229,7 @@ static int l_parse(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, t);
   }
-  lua_settop(L, t);
+  if (!fresh) lua_settop(L, t);
   return 1;
 }
 
@@ -197,7 +242,10 @@ static int l_scan(lua_State *L) {
   smtpcode_line ln;
   int r;
   if (lua_gettop(L) > 1) o = getopts(L, 2, "scan", &ob);
-  r = smtpcode_parse_line(s, len, o, &ln);
+  if (o == NULL) /* the common call: the core's reader inline */
+    r = parse_line(s, len, 0, (size_t)SMTPCODE_MAX_LINE, &ln);
+  else
+    r = smtpcode_parse_line(s, len, o, &ln);
   if (r < 0) return pusherror(L, r, 1);
   lua_pushinteger(L, ln.code);
   pushseverity(L, ln.code);

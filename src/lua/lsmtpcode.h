@@ -36,11 +36,16 @@ enum {
   K_TRUNCATED, K_HARD, K_SOFT,
   K_DELAYED, K_BY,
   K_COUNT = K_BY,
-  /* two tables follow the strings: classify's string cache and the slot
-     of the user-rule hook (see classify below) */
-  K_CACHE, K_USER,
-  K_NUP = K_USER
+  /* tables follow the strings: classify's string cache, the slot of the
+     user-rule hook (see classify below), and the error texts of parse and
+     scan once made (lparse.c) */
+  K_CACHE, K_USER, K_ERRS,
+  K_NUP = K_ERRS
 };
+
+/* parse's and scan's error texts are kept for lines 1..ERR_LINES, in the
+   K_ERRS table's array part (ERR_LINES * 8 + 7 slots; lparse.c) */
+#define ERR_LINES 32
 
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
 
