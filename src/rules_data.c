@@ -10682,1716 +10682,3399 @@ const scr_cond smtpcode_rd_conds[79] = {
 };
 
 const scr_rule smtpcode_rd_rules[1709] = {
-  {1, 0, 55, 1, 0, 0, 1, 0, 0, 12, 247, "user unknown"},
-  {1, 0, 55, 1, 0, 1, 1, 0, 0, 12, 248, "unknown user"},
-  {1, 0, 55, 1, 0, 2, 1, 0, 0, 14, 249, "user not found"},
-  {1, 0, 55, 1, 0, 3, 1, 0, 0, 12, 250, "no such user"},
-  {1, 0, 55, 1, 0, 4, 1, 0, 0, 17, 251, "no such recipient"},
-  {1, 0, 55, 1, 0, 5, 1, 0, 0, 15, 252, "no such mailbox"},
-  {1, 0, 55, 1, 0, 6, 1, 0, 0, 15, 253, "no such account"},
-  {1, 0, 55, 1, 0, 7, 1, 0, 0, 15, 254, "no such address"},
-  {1, 0, 55, 1, 0, 8, 1, 0, 0, 18, 255, "no such local user"},
-  {1, 0, 55, 1, 0, 9, 1, 0, 0, 17, 256, "unknown recipient"},
-  {1, 0, 55, 1, 0, 10, 1, 0, 0, 15, 257, "unknown mailbox"},
-  {1, 0, 55, 1, 0, 11, 1, 0, 0, 15, 258, "unknown address"},
-  {1, 0, 55, 1, 0, 12, 1, 0, 0, 15, 259, "unknown account"},
-  {1, 0, 55, 1, 0, 13, 1, 0, 0, 18, 260, "unknown local part"},
-  {1, 0, 55, 1, 0, 14, 1, 0, 0, 18, 261, "unknown local-part"},
-  {1, 0, 55, 1, 0, 15, 1, 0, 0, 24, 262, "unknown or illegal alias"},
-  {1, 0, 55, 1, 0, 16, 1, 0, 0, 17, 263, "invalid recipient"},
-  {1, 0, 55, 1, 0, 17, 1, 0, 0, 15, 264, "invalid mailbox"},
-  {1, 0, 55, 1, 0, 18, 1, 0, 0, 12, 265, "invalid user"},
-  {1, 0, 55, 1, 0, 19, 1, 0, 0, 15, 266, "invalid account"},
-  {1, 0, 55, 1, 0, 20, 1, 0, 0, 17, 267, "recipient unknown"},
-  {1, 0, 55, 1, 0, 21, 1, 0, 0, 19, 268, "recipient not found"},
-  {1, 0, 55, 1, 0, 22, 1, 0, 0, 24, 269, "recipient not recognized"},
-  {1, 0, 55, 1, 0, 23, 1, 0, 0, 24, 270, "recipient does not exist"},
-  {1, 0, 55, 1, 0, 24, 1, 0, 0, 32, 271, "recipient address does not exist"},
-  {1, 0, 55, 1, 0, 25, 1, 0, 0, 26, 272, "recipient no longer exists"},
-  {1, 0, 55, 1, 0, 26, 1, 0, 0, 17, 273, "mailbox not found"},
-  {1, 0, 55, 1, 0, 27, 1, 0, 0, 22, 274, "mailbox does not exist"},
-  {1, 0, 55, 1, 0, 28, 1, 0, 0, 21, 275, "mailbox doesn't exist"},
-  {1, 0, 55, 1, 0, 29, 1, 0, 0, 15, 276, "mailbox unknown"},
-  {1, 0, 55, 1, 0, 30, 1, 0, 0, 21, 277, "mailbox not available"},
-  {1, 0, 55, 1, 0, 31, 1, 0, 0, 19, 278, "user does not exist"},
-  {1, 0, 55, 1, 0, 32, 1, 0, 0, 14, 279, "user not exist"},
-  {1, 0, 55, 1, 0, 33, 1, 0, 0, 17, 280, "address not found"},
-  {1, 0, 55, 1, 0, 34, 1, 0, 0, 25, 281, "address couldn't be found"},
-  {1, 0, 55, 1, 0, 35, 1, 0, 0, 26, 282, "address could not be found"},
-  {1, 0, 55, 1, 0, 36, 1, 0, 0, 29, 283, "invalid final delivery userid"},
-  {1, 0, 55, 1, 0, 37, 1, 0, 0, 34, 284, "please check if address is correct"},
-  {1, 0, 55, 1, 0, 38, 1, 0, 0, 34, 285, "please check the recipient address"},
-  {1, 0, 80, 1, 0, 39, 1, 0, 0, 30, 286, "not listed in domino directory"},
-  {1, 0, 80, 1, 0, 40, 2, 0, 0, 37, 287, "not listed in public name ~ address book"},
-  {1, 0, 55, 1, 0, 42, 1, 0, 0, 18, 288, "user doesn't exist"},
-  {1, 0, 55, 1, 0, 43, 1, 0, 0, 23, 289, "recipient doesn't exist"},
-  {1, 0, 55, 1, 0, 44, 1, 0, 0, 22, 290, "address does not exist"},
-  {1, 0, 55, 1, 0, 45, 1, 0, 0, 21, 291, "address doesn't exist"},
-  {1, 0, 55, 1, 0, 46, 1, 0, 0, 22, 292, "account does not exist"},
-  {1, 0, 55, 1, 0, 47, 1, 0, 0, 21, 293, "account doesn't exist"},
-  {1, 0, 55, 1, 0, 48, 1, 0, 0, 19, 294, "does not exist here"},
-  {1, 0, 55, 1, 0, 49, 1, 0, 0, 14, 295, "doesn't have a"},
-  {1, 0, 55, 1, 0, 50, 1, 0, 0, 24, 296, "does not have an account"},
-  {1, 0, 55, 1, 0, 51, 1, 0, 0, 17, 297, "user doesn't have"},
-  {1, 0, 55, 1, 0, 52, 1, 0, 0, 28, 298, "no mailbox here by that name"},
-  {1, 0, 55, 1, 0, 53, 1, 0, 0, 23, 299, "no mailbox by that name"},
-  {1, 0, 55, 1, 0, 54, 1, 0, 0, 19, 300, "not a valid mailbox"},
-  {1, 0, 55, 1, 0, 55, 1, 0, 0, 16, 301, "not a known user"},
-  {1, 0, 55, 1, 0, 56, 1, 0, 0, 19, 302, "is not a valid user"},
-  {1, 0, 55, 1, 0, 57, 1, 0, 0, 18, 303, "isn't a valid user"},
-  {1, 0, 55, 1, 0, 58, 1, 0, 0, 14, 304, "no such person"},
-  {1, 0, 55, 1, 0, 59, 1, 0, 0, 15, 305, "user is unknown"},
-  {1, 0, 55, 1, 0, 60, 1, 0, 0, 15, 306, "address unknown"},
-  {1, 0, 55, 1, 0, 61, 1, 0, 0, 17, 307, "addressee unknown"},
-  {5, 0, 40, 0, 0, 62, 1, 0, 0, 19, 308, "unrouteable address"},
-  {1, 0, 55, 1, 0, 63, 1, 0, 0, 16, 309, "not our customer"},
-  {1, 0, 55, 1, 0, 64, 1, 0, 0, 12, 310, "not our user"},
-  {1, 0, 55, 1, 0, 65, 1, 0, 0, 13, 311, "not listed in"},
-  {1, 0, 55, 1, 0, 66, 1, 0, 0, 24, 312, "is not a valid recipient"},
-  {1, 0, 55, 1, 0, 67, 1, 0, 0, 21, 313, "not a valid recipient"},
-  {1, 0, 55, 1, 0, 68, 1, 0, 0, 15, 314, "wasn't found at"},
-  {1, 0, 55, 1, 0, 69, 1, 0, 0, 16, 315, "was not found at"},
-  {1, 0, 55, 1, 0, 70, 1, 0, 0, 21, 316, "undeliverable address"},
-  {1, 0, 55, 1, 0, 71, 1, 0, 0, 23, 317, "bad destination mailbox"},
-  {1, 0, 55, 1, 0, 72, 1, 0, 0, 18, 318, "recipient rejected"},
-  {1, 0, 55, 1, 0, 73, 1, 0, 0, 12, 319, "user invalid"},
-  {1, 0, 55, 1, 0, 74, 1, 0, 0, 20, 320, "unknown user account"},
-  {1, 0, 55, 1, 0, 75, 1, 0, 0, 56, 321, "the email account that you tried to reach does not exist"},
-  {1, 0, 55, 1, 0, 76, 1, 0, 0, 38, 322, "that you tried to reach does not exist"},
-  {1, 0, 55, 1, 0, 77, 1, 0, 0, 45, 323, "double-checking the recipient's email address"},
-  {1, 0, 55, 1, 0, 78, 1, 0, 0, 23, 324, "rejecting for recipient"},
-  {1, 0, 50, 1, 0, 79, 1, 0, 0, 21, 325, "relay recipient table"},
-  {1, 0, 55, 1, 0, 80, 1, 0, 0, 21, 326, "local recipient table"},
-  {1, 0, 55, 1, 0, 81, 1, 0, 0, 21, 327, "virtual mailbox table"},
-  {1, 0, 55, 1, 0, 82, 1, 0, 0, 19, 328, "virtual alias table"},
-  {1, 0, 55, 1, 0, 83, 1, 0, 0, 30, 329, "in my list of valid recipients"},
-  {1, 0, 55, 1, 0, 84, 1, 0, 0, 32, 330, "email address could not be found"},
-  {1, 0, 55, 1, 0, 85, 1, 0, 0, 26, 331, "email address is not valid"},
-  {1, 0, 55, 1, 0, 86, 1, 0, 0, 22, 332, "recipient is not valid"},
-  {1, 0, 55, 1, 0, 87, 1, 0, 0, 22, 333, "does not match a valid"},
-  {1, 0, 55, 1, 0, 88, 1, 0, 0, 15, 334, "no longer valid"},
-  {1, 0, 55, 1, 0, 89, 1, 0, 0, 22, 335, "user account not found"},
-  {1, 0, 55, 1, 0, 90, 1, 0, 0, 28, 336, "unknown or invalid recipient"},
-  {1, 0, 55, 1, 0, 91, 1, 0, 0, 23, 337, "this user doesn't exist"},
-  {1, 0, 55, 1, 0, 92, 1, 0, 0, 26, 338, "recipient not in directory"},
-  {1, 0, 40, 1, 0, 93, 1, 0, 0, 19, 339, "mailbox unavailable"},
-  {1, 0, 40, 1, 0, 94, 1, 0, 0, 22, 340, "mailbox is unavailable"},
-  {1, 0, 40, 1, 0, 95, 1, 0, 0, 35, 341, "requested action not taken: mailbox"},
-  {1, 0, 40, 1, 0, 96, 1, 0, 2, 16, 342, "address rejected"},
-  {4, 0, 40, 1, 0, 97, 1, 2, 0, 15, 343, "invalid address"},
-  {1, 0, 90, 0, 0, 98, 1, 2, 0, 26, 344, "resolver.adr.recipnotfound"},
-  {1, 0, 90, 0, 0, 99, 1, 2, 0, 30, 345, "resolver.adr.recipientnotfound"},
-  {1, 0, 90, 0, 0, 100, 1, 2, 0, 28, 346, "resolver.adr.exrecipnotfound"},
-  {1, 0, 90, 0, 0, 101, 1, 2, 0, 26, 347, "resolver.adr.invalidinsmtp"},
-  {1, 0, 90, 0, 0, 102, 1, 2, 0, 22, 348, "resolver.adr.ambiguous"},
-  {9, 3, 90, 0, 0, 103, 1, 2, 0, 27, 349, "resolver.adr.recipientlimit"},
-  {9, 3, 90, 0, 0, 104, 1, 2, 0, 23, 350, "resolver.adr.reciplimit"},
-  {1, 0, 90, 0, 0, 105, 1, 2, 0, 42, 351, "recipient not found by smtp address lookup"},
-  {1, 0, 90, 0, 0, 106, 1, 2, 0, 40, 352, "unknown recipient or mailbox unavailable"},
-  {1, 0, 90, 0, 2, 107, 1, 2, 0, 6, 353, "rcp-p1"},
-  {12, 0, 90, 0, 2, 108, 1, 2, 0, 6, 354, "rcp-p2"},
-  {1, 0, 55, 1, 0, 109, 1, 2, 0, 41, 355, "recipient address rejected: access denied"},
-  {1, 0, 55, 1, 0, 110, 1, 2, 0, 16, 356, "banned recipient"},
-  {1, 0, 45, 0, 0, 111, 1, 2, 0, 21, 357, "destinataire invalide"},
-  {1, 0, 45, 0, 0, 112, 1, 2, 0, 29, 358, "adresse destinataire invalide"},
-  {1, 0, 45, 0, 0, 113, 1, 2, 0, 20, 359, "destinataire inconnu"},
-  {1, 0, 45, 0, 0, 114, 1, 2, 0, 19, 360, "utilisateur inconnu"},
-  {1, 0, 45, 0, 0, 115, 1, 2, 0, 43, 361, "adresse d au moins un destinataire invalide"},
-  {1, 0, 45, 0, 0, 116, 1, 2, 0, 18, 362, "benutzer unbekannt"},
-  {1, 0, 45, 0, 0, 117, 1, 2, 0, 20, 363, "empfaenger unbekannt"},
-  {1, 0, 45, 0, 0, 118, 1, 2, 0, 22, 364, "unbekannter empfaenger"},
-  {1, 0, 45, 0, 0, 119, 1, 2, 0, 19, 365, "usuario desconocido"},
-  {1, 0, 45, 0, 0, 120, 1, 2, 0, 18, 366, "utente sconosciuto"},
-  {1, 0, 55, 0, 0, 121, 1, 2, 0, 19, 367, "no longer on server"},
-  {1, 0, 50, 0, 0, 122, 1, 2, 0, 9, 368, "has moved"},
-  {1, 0, 50, 0, 0, 123, 1, 2, 0, 21, 369, "no forwarding address"},
-  {1, 0, 50, 0, 0, 124, 1, 2, 0, 14, 370, "user not local"},
-  {1, 0, 50, 0, 0, 125, 1, 2, 0, 21, 371, "not local; please try"},
-  {1, 0, 60, 0, 2, 126, 1, 2, 0, 11, 372, "validrcptto"},
-  {1, 0, 60, 0, 0, 127, 1, 2, 0, 18, 373, "previously bounced"},
-  {1, 0, 60, 0, 0, 128, 1, 2, 0, 19, 374, "history of bouncing"},
-  {1, 0, 50, 0, 0, 129, 1, 2, 1, 15, 375, "bounced address"},
-  {1, 0, 45, 1, 0, 130, 1, 3, 0, 20, 376, "empf\303\244nger unbekannt"},
-  {1, 0, 45, 1, 0, 131, 1, 3, 0, 22, 377, "unbekannter empf\303\244nger"},
-  {1, 0, 45, 1, 0, 132, 1, 3, 0, 23, 378, "mailbox nicht vorhanden"},
-  {1, 0, 45, 1, 0, 133, 1, 3, 0, 24, 379, "postfach nicht vorhanden"},
-  {1, 0, 45, 1, 0, 134, 1, 3, 0, 15, 380, "existiert nicht"},
-  {1, 0, 45, 1, 0, 135, 1, 3, 0, 16, 381, "buz\303\263n no existe"},
-  {1, 0, 45, 1, 0, 136, 1, 3, 0, 15, 382, "buzon no existe"},
-  {1, 0, 45, 1, 0, 137, 1, 3, 0, 17, 383, "usuario no existe"},
-  {1, 0, 45, 1, 0, 138, 1, 3, 0, 23, 384, "utilizador desconhecido"},
-  {1, 0, 45, 1, 0, 139, 1, 3, 0, 21, 385, "usu\303\241rio desconhecido"},
-  {1, 0, 45, 1, 0, 140, 1, 3, 0, 26, 386, "destinat\303\241rio desconhecido"},
-  {1, 0, 45, 1, 0, 141, 1, 3, 0, 24, 387, "destinatario sconosciuto"},
-  {1, 0, 45, 1, 0, 142, 1, 3, 0, 21, 388, "indirizzo inesistente"},
-  {1, 0, 45, 1, 0, 143, 1, 3, 0, 19, 389, "onbekende ontvanger"},
-  {1, 0, 45, 1, 0, 144, 1, 3, 0, 18, 390, "gebruiker onbekend"},
-  {1, 0, 45, 1, 0, 145, 1, 3, 0, 16, 391, "ok\303\244nd mottagare"},
-  {1, 0, 45, 1, 0, 146, 1, 3, 0, 15, 392, "ukendt modtager"},
-  {1, 0, 45, 1, 0, 147, 1, 3, 0, 15, 393, "ukjent mottaker"},
-  {1, 0, 45, 1, 0, 148, 1, 3, 0, 37, 394, "\321\202\320\260\320\272\320\276\320\263\320\276 \320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\217"},
-  {1, 0, 45, 1, 0, 149, 1, 3, 0, 37, 394, "\320\242\320\260\320\272\320\276\320\263\320\276 \320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\217"},
-  {1, 0, 45, 1, 0, 150, 1, 3, 0, 42, 395, "\320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 45, 1, 0, 151, 1, 3, 0, 42, 395, "\320\237\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 45, 1, 0, 152, 1, 3, 0, 23, 396, "kullan\304\261c\304\261 bulunamad\304\261"},
-  {1, 0, 45, 1, 0, 153, 1, 3, 0, 15, 397, "\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250"},
-  {2, 0, 60, 1, 0, 154, 1, 3, 0, 12, 399, "mailbox full"},
-  {2, 0, 60, 1, 0, 155, 1, 3, 0, 15, 400, "mailbox is full"},
-  {2, 0, 60, 1, 0, 156, 1, 3, 0, 16, 401, "mailbox exceeded"},
-  {2, 0, 45, 1, 0, 157, 1, 3, 0, 21, 402, "not enough disk space"},
-  {2, 0, 60, 1, 0, 158, 1, 3, 0, 22, 403, "mailbox quota exceeded"},
-  {2, 0, 60, 1, 0, 159, 1, 3, 0, 27, 404, "mailbox size limit exceeded"},
-  {2, 0, 60, 1, 0, 160, 1, 3, 0, 20, 405, "mailbox has exceeded"},
-  {2, 0, 60, 1, 0, 161, 1, 3, 0, 15, 406, "mailbox exceeds"},
-  {2, 0, 60, 1, 0, 162, 1, 3, 0, 18, 407, "mailbox over quota"},
-  {2, 0, 60, 1, 0, 163, 1, 3, 0, 21, 408, "mailbox is over quota"},
-  {2, 0, 60, 1, 0, 164, 1, 3, 0, 20, 409, "mailbox is overquota"},
-  {2, 0, 60, 1, 0, 165, 1, 3, 0, 10, 410, "over quota"},
-  {2, 0, 60, 1, 0, 166, 1, 3, 0, 9, 411, "overquota"},
-  {2, 0, 60, 1, 0, 167, 1, 3, 0, 14, 412, "over the quota"},
-  {2, 0, 60, 1, 0, 168, 1, 3, 0, 14, 413, "over its quota"},
-  {2, 0, 60, 1, 0, 169, 1, 3, 0, 18, 414, "over storage quota"},
-  {2, 0, 60, 1, 0, 170, 1, 3, 0, 27, 415, "exceeded storage allocation"},
-  {2, 0, 60, 1, 0, 171, 1, 3, 0, 20, 416, "exceeded its storage"},
-  {2, 0, 60, 1, 0, 172, 1, 3, 0, 19, 417, "exceeds the storage"},
-  {2, 0, 60, 1, 0, 173, 1, 3, 0, 14, 418, "quota exceeded"},
-  {2, 0, 60, 1, 0, 174, 1, 3, 0, 12, 419, "quota exceed"},
-  {2, 0, 60, 1, 0, 175, 1, 3, 0, 14, 420, "exceeded quota"},
-  {2, 0, 60, 1, 0, 176, 1, 3, 0, 13, 421, "exceeds quota"},
-  {2, 0, 60, 1, 0, 177, 1, 3, 0, 17, 422, "exceeds its quota"},
-  {2, 0, 60, 1, 0, 178, 1, 3, 0, 15, 423, "exceeding quota"},
-  {2, 0, 60, 1, 0, 179, 1, 3, 0, 10, 424, "disk quota"},
-  {2, 0, 60, 1, 0, 180, 1, 3, 0, 20, 425, "insufficient storage"},
-  {2, 0, 60, 1, 0, 181, 1, 3, 0, 20, 426, "out of storage space"},
-  {2, 0, 60, 1, 0, 182, 1, 3, 0, 23, 427, "inbox is out of storage"},
-  {2, 0, 60, 1, 0, 183, 1, 3, 0, 13, 428, "inbox is full"},
-  {2, 0, 60, 1, 0, 184, 1, 3, 0, 13, 429, "storage quota"},
-  {2, 0, 60, 1, 0, 185, 1, 3, 0, 13, 430, "storage limit"},
-  {2, 0, 60, 1, 0, 186, 1, 3, 0, 10, 431, "mail quota"},
-  {2, 0, 60, 1, 0, 187, 1, 3, 0, 18, 432, "mailfolder is full"},
-  {2, 0, 60, 1, 0, 188, 1, 3, 0, 15, 433, "account is full"},
-  {2, 0, 60, 1, 0, 189, 1, 3, 0, 12, 434, "user is over"},
-  {2, 0, 60, 1, 0, 190, 1, 3, 0, 13, 435, "is over quota"},
-  {2, 0, 60, 1, 0, 191, 1, 3, 0, 7, 436, "is full"},
-  {2, 0, 60, 1, 0, 192, 1, 3, 0, 13, 437, "too much mail"},
-  {21, 0, 60, 1, 0, 193, 1, 3, 0, 28, 438, "not enough space on the disk"},
-  {2, 0, 60, 1, 0, 194, 1, 3, 0, 18, 439, "maildir over quota"},
-  {2, 0, 60, 1, 0, 195, 1, 3, 0, 10, 440, "quota full"},
-  {2, 0, 60, 1, 0, 196, 1, 3, 0, 11, 441, "quota limit"},
-  {2, 0, 60, 1, 0, 197, 1, 3, 0, 25, 442, "exhausted allowed storage"},
-  {2, 0, 60, 1, 0, 198, 1, 3, 0, 28, 443, "boite du destinataire pleine"},
-  {2, 0, 60, 1, 0, 199, 1, 3, 0, 12, 444, "boite pleine"},
-  {2, 0, 60, 1, 0, 200, 1, 3, 0, 24, 445, "boite aux lettres pleine"},
-  {2, 0, 60, 1, 0, 201, 1, 3, 0, 30, 446, "speichervolumen ueberschritten"},
-  {2, 0, 60, 1, 0, 202, 1, 3, 0, 13, 447, "postfach voll"},
-  {2, 0, 60, 1, 0, 203, 1, 3, 0, 13, 448, "casella piena"},
-  {2, 0, 60, 1, 0, 204, 1, 3, 0, 11, 449, "buzon lleno"},
-  {9, 0, 75, 0, 0, 205, 1, 3, 0, 16, 450, "submission quota"},
-  {9, 0, 75, 0, 0, 206, 1, 3, 0, 13, 451, "sending quota"},
-  {9, 0, 75, 0, 0, 207, 1, 3, 0, 19, 452, "daily sending quota"},
-  {9, 0, 75, 0, 0, 208, 1, 3, 0, 30, 453, "exceeded the quota for sending"},
-  {9, 0, 75, 0, 0, 209, 1, 3, 0, 22, 454, "sending limit exceeded"},
-  {9, 0, 75, 0, 0, 210, 1, 3, 0, 24, 455, "daily user sending limit"},
-  {9, 0, 75, 0, 0, 211, 1, 3, 0, 11, 456, "daily limit"},
-  {9, 0, 75, 0, 0, 212, 1, 3, 0, 19, 457, "daily message limit"},
-  {9, 0, 75, 0, 0, 213, 1, 3, 0, 16, 458, "messages per day"},
-  {9, 0, 75, 0, 0, 214, 1, 3, 0, 22, 459, "message limit exceeded"},
-  {9, 0, 75, 0, 0, 215, 1, 3, 0, 17, 460, "quota for sending"},
-  {2, 0, 72, 1, 0, 216, 1, 3, 0, 37, 461, "error writing message: file too large"},
-  {2, 0, 72, 1, 0, 217, 1, 3, 0, 18, 462, "mailbox size limit"},
-  {2, 0, 60, 1, 0, 218, 1, 3, 0, 17, 463, "postfach ist voll"},
-  {2, 0, 60, 1, 0, 219, 1, 3, 0, 12, 464, "buz\303\263n lleno"},
-  {2, 0, 60, 1, 0, 220, 1, 3, 0, 22, 465, "casella di posta piena"},
-  {2, 0, 60, 1, 0, 221, 1, 3, 0, 18, 466, "caixa postal cheia"},
-  {2, 0, 60, 1, 0, 222, 1, 3, 0, 22, 467, "caixa de correio cheia"},
-  {2, 0, 60, 1, 0, 223, 1, 3, 0, 11, 468, "mailbox vol"},
-  {2, 0, 60, 1, 0, 224, 1, 3, 0, 11, 469, "postvak vol"},
-  {2, 0, 60, 1, 0, 225, 1, 3, 0, 29, 470, "\321\217\321\211\320\270\320\272 \320\277\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275"},
-  {2, 0, 60, 1, 0, 226, 1, 3, 0, 29, 470, "\320\257\321\211\320\270\320\272 \320\277\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275"},
-  {2, 0, 60, 1, 0, 227, 1, 3, 0, 18, 471, "\351\202\256\347\256\261\347\251\272\351\227\264\344\270\215\350\266\263"},
-  {2, 0, 60, 1, 0, 228, 1, 3, 0, 12, 472, "\351\202\256\347\256\261\345\267\262\346\273\241"},
-  {3, 0, 60, 1, 0, 229, 1, 3, 0, 19, 474, "account is disabled"},
-  {3, 0, 50, 1, 0, 230, 1, 3, 0, 11, 475, "is disabled"},
-  {3, 0, 60, 1, 2, 231, 1, 3, 0, 12, 476, "disableduser"},
-  {3, 0, 60, 1, 0, 232, 1, 3, 0, 18, 477, "disabled recipient"},
-  {3, 0, 60, 1, 0, 233, 1, 3, 0, 16, 478, "temporary locked"},
-  {3, 0, 60, 1, 0, 234, 1, 3, 0, 18, 479, "temporarily locked"},
-  {3, 0, 60, 1, 0, 235, 1, 3, 0, 9, 480, "is locked"},
-  {3, 0, 60, 1, 0, 236, 1, 3, 0, 15, 481, "has been locked"},
-  {3, 0, 60, 1, 0, 237, 1, 3, 0, 25, 482, "account has been disabled"},
-  {3, 0, 60, 1, 0, 238, 1, 3, 0, 16, 483, "account disabled"},
-  {3, 0, 60, 1, 0, 239, 1, 3, 0, 19, 484, "account is inactive"},
-  {3, 0, 60, 1, 0, 240, 1, 3, 0, 16, 485, "account inactive"},
-  {3, 0, 60, 1, 0, 241, 1, 3, 0, 16, 486, "inactive account"},
-  {3, 0, 60, 1, 0, 242, 1, 3, 0, 22, 487, "inactive email address"},
-  {3, 0, 60, 1, 0, 243, 1, 3, 0, 11, 488, "is inactive"},
-  {3, 0, 60, 1, 0, 244, 1, 3, 0, 16, 489, "mailbox disabled"},
-  {3, 0, 60, 1, 0, 245, 1, 3, 0, 19, 490, "mailbox is disabled"},
-  {3, 0, 60, 1, 0, 246, 1, 3, 0, 25, 491, "mailbox has been disabled"},
-  {3, 0, 60, 1, 0, 247, 1, 3, 0, 16, 492, "mailbox inactive"},
-  {3, 0, 60, 1, 0, 248, 1, 3, 0, 19, 493, "mailbox is inactive"},
-  {3, 0, 60, 1, 0, 249, 1, 3, 0, 17, 494, "mailbox is frozen"},
-  {3, 0, 60, 1, 0, 250, 1, 3, 0, 14, 495, "mailbox frozen"},
-  {3, 0, 60, 1, 0, 251, 1, 3, 0, 17, 496, "account is frozen"},
-  {3, 0, 60, 1, 0, 252, 1, 3, 0, 17, 497, "account suspended"},
-  {3, 0, 60, 1, 0, 253, 1, 3, 0, 20, 498, "account is suspended"},
-  {3, 0, 60, 1, 0, 254, 1, 3, 0, 26, 499, "account has been suspended"},
-  {3, 0, 60, 1, 0, 255, 1, 3, 0, 17, 500, "suspended account"},
-  {3, 0, 60, 1, 0, 256, 1, 3, 0, 17, 501, "mailbox suspended"},
-  {3, 0, 60, 1, 0, 257, 1, 3, 0, 26, 502, "mailbox has been suspended"},
-  {3, 0, 60, 1, 0, 258, 2, 3, 0, 16, 503, "account ~ suspended"},
-  {3, 0, 60, 1, 0, 260, 2, 3, 0, 16, 504, "mailbox ~ suspended"},
-  {3, 0, 60, 1, 0, 262, 2, 3, 0, 15, 505, "\\bdomain\\b ~ suspended"},
-  {3, 0, 60, 1, 0, 264, 2, 3, 0, 21, 506, "\\bdomain\\b ~ has been closed"},
-  {3, 0, 60, 1, 0, 266, 2, 3, 0, 15, 507, "\\bdomain\\b ~ is closed"},
-  {3, 0, 60, 1, 0, 268, 2, 3, 0, 22, 508, "account ~ has been closed"},
-  {3, 0, 60, 1, 0, 270, 2, 3, 0, 16, 509, "account ~ is closed"},
-  {3, 0, 60, 1, 0, 272, 2, 3, 0, 17, 510, "account ~ terminated"},
-  {3, 0, 60, 1, 0, 274, 2, 3, 0, 18, 511, "account ~ deactivated"},
-  {3, 0, 60, 1, 0, 276, 2, 3, 0, 15, 512, "account ~ disabled"},
-  {3, 0, 60, 1, 0, 278, 2, 3, 0, 15, 513, "mailbox ~ disabled"},
-  {12, 2, 65, 0, 0, 280, 2, 3, 0, 21, 514, "your account ~ suspended"},
-  {3, 0, 60, 1, 0, 282, 1, 3, 0, 14, 515, "user suspended"},
-  {3, 0, 60, 1, 0, 283, 1, 3, 0, 17, 516, "user is suspended"},
-  {3, 0, 60, 1, 0, 284, 1, 3, 0, 17, 517, "account is locked"},
-  {3, 0, 60, 1, 0, 285, 1, 3, 0, 14, 518, "account locked"},
-  {3, 0, 60, 1, 0, 286, 1, 3, 0, 23, 519, "account has been locked"},
-  {3, 0, 60, 1, 0, 287, 1, 3, 0, 15, 520, "account expired"},
-  {3, 0, 60, 1, 0, 288, 1, 3, 0, 19, 521, "account has expired"},
-  {3, 0, 60, 1, 0, 289, 1, 3, 0, 18, 522, "account is blocked"},
-  {3, 0, 60, 1, 0, 290, 1, 3, 0, 28, 523, "recipient account is blocked"},
-  {3, 0, 60, 1, 0, 291, 1, 3, 0, 23, 524, "account has been closed"},
-  {3, 0, 60, 1, 0, 292, 1, 3, 0, 14, 525, "account closed"},
-  {3, 0, 60, 1, 0, 293, 1, 3, 0, 24, 526, "disabled or discontinued"},
-  {3, 0, 60, 1, 2, 294, 1, 3, 0, 12, 527, "discontinued"},
-  {3, 0, 60, 1, 0, 295, 1, 3, 0, 11, 528, "deactivated"},
-  {3, 0, 60, 1, 0, 296, 1, 3, 0, 20, 529, "has been deactivated"},
-  {3, 0, 60, 1, 0, 297, 1, 3, 0, 21, 530, "mailbox is not active"},
-  {3, 0, 60, 1, 0, 298, 1, 3, 0, 13, 531, "not an active"},
-  {3, 0, 60, 1, 0, 299, 1, 3, 0, 16, 532, "no longer active"},
-  {3, 0, 60, 1, 0, 300, 1, 3, 0, 16, 533, "no longer in use"},
-  {3, 0, 60, 1, 0, 301, 1, 3, 0, 38, 534, "to this address are no longer accepted"},
-  {3, 0, 60, 1, 0, 302, 1, 3, 0, 13, 535, "user disabled"},
-  {3, 0, 60, 1, 0, 303, 1, 3, 0, 16, 536, "user is disabled"},
-  {3, 0, 60, 1, 0, 304, 1, 3, 0, 21, 537, "recipient is disabled"},
-  {3, 0, 60, 1, 0, 305, 1, 3, 0, 18, 538, "archived recipient"},
-  {3, 0, 60, 1, 0, 306, 1, 3, 0, 30, 539, "boite du destinataire archivee"},
-  {3, 0, 60, 1, 0, 307, 1, 3, 0, 36, 540, "le compte du destinataire est bloque"},
-  {3, 0, 60, 1, 0, 308, 1, 3, 0, 14, 541, "compte inactif"},
-  {3, 0, 60, 1, 0, 309, 1, 3, 0, 38, 542, "mailbox unavailable for this recipient"},
-  {3, 0, 40, 1, 0, 310, 1, 3, 0, 18, 543, "not accepting mail"},
-  {3, 0, 60, 1, 0, 311, 1, 3, 0, 25, 544, "is not accepting messages"},
-  {9, 0, 60, 2, 0, 312, 1, 3, 0, 26, 545, "account has been suspended"},
-  {3, 0, 60, 1, 0, 313, 1, 3, 0, 17, 546, "postfach gesperrt"},
-  {3, 0, 60, 1, 0, 314, 1, 3, 0, 24, 547, "postfach ist deaktiviert"},
-  {3, 0, 60, 1, 0, 315, 1, 3, 0, 17, 548, "konto deaktiviert"},
-  {3, 0, 60, 1, 0, 316, 1, 3, 0, 18, 549, "compte d\303\251sactiv\303\251"},
-  {3, 0, 60, 1, 0, 317, 1, 3, 0, 20, 550, "cuenta deshabilitada"},
-  {3, 0, 60, 1, 0, 318, 1, 3, 0, 26, 551, "cuenta est\303\241 deshabilitada"},
-  {3, 0, 60, 1, 0, 319, 1, 3, 0, 19, 552, "casella disattivata"},
-  {3, 0, 60, 1, 0, 320, 1, 3, 0, 33, 553, "\321\217\321\211\320\270\320\272 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 60, 1, 0, 321, 1, 3, 0, 33, 553, "\320\257\321\211\320\270\320\272 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {4, 0, 60, 1, 0, 322, 1, 3, 0, 18, 555, "bad address syntax"},
-  {4, 0, 60, 1, 0, 323, 1, 3, 0, 28, 556, "bad recipient address syntax"},
-  {4, 0, 60, 1, 0, 324, 1, 3, 0, 22, 557, "invalid address format"},
-  {4, 0, 60, 1, 0, 325, 1, 3, 0, 14, 558, "address syntax"},
-  {4, 0, 65, 1, 0, 326, 1, 3, 0, 23, 559, "syntax error in address"},
-  {4, 0, 60, 1, 0, 327, 1, 3, 0, 17, 560, "malformed address"},
-  {4, 0, 60, 1, 0, 328, 1, 3, 0, 19, 561, "malformed recipient"},
-  {4, 0, 60, 1, 0, 329, 1, 3, 0, 15, 562, "illegal address"},
-  {4, 0, 60, 1, 0, 330, 1, 3, 0, 21, 563, "invalid email address"},
-  {4, 0, 60, 1, 0, 331, 1, 3, 0, 28, 564, "not a valid rfc 5321 address"},
-  {4, 0, 60, 1, 0, 332, 1, 3, 0, 27, 565, "not a valid rfc5321 address"},
-  {4, 0, 60, 1, 0, 333, 1, 3, 0, 28, 566, "not a valid rfc 2821 address"},
-  {4, 0, 60, 1, 0, 334, 1, 3, 0, 25, 567, "not a valid email address"},
-  {4, 0, 60, 1, 0, 335, 1, 3, 0, 27, 568, "domain missing or malformed"},
-  {4, 0, 60, 1, 0, 336, 1, 3, 0, 14, 569, "missing domain"},
-  {4, 0, 65, 1, 0, 337, 1, 3, 0, 31, 570, "address must be fully qualified"},
-  {4, 0, 60, 1, 0, 338, 1, 3, 0, 28, 571, "need fully-qualified address"},
-  {4, 0, 60, 1, 0, 339, 1, 3, 0, 39, 572, "recipient address must contain a domain"},
-  {4, 0, 60, 1, 0, 340, 1, 3, 0, 25, 573, "invalid recipient address"},
-  {4, 0, 60, 1, 0, 341, 1, 3, 0, 21, 574, "bad recipient address"},
-  {4, 0, 60, 1, 0, 342, 1, 3, 0, 11, 575, "bad address"},
-  {4, 0, 60, 1, 0, 343, 1, 3, 0, 29, 576, "invalid characters in address"},
-  {4, 0, 60, 1, 0, 344, 1, 3, 0, 24, 577, "address contains invalid"},
-  {5, 0, 55, 1, 0, 345, 1, 3, 0, 16, 579, "domain not found"},
-  {5, 0, 55, 1, 0, 346, 1, 3, 0, 21, 580, "domain does not exist"},
-  {5, 0, 55, 1, 0, 347, 1, 3, 0, 20, 581, "domain doesn't exist"},
-  {5, 0, 55, 1, 0, 348, 1, 3, 0, 21, 582, "domain name not found"},
-  {5, 0, 55, 1, 0, 349, 1, 3, 0, 14, 583, "host not found"},
-  {5, 0, 55, 1, 0, 350, 1, 3, 0, 12, 584, "host unknown"},
-  {5, 0, 55, 1, 0, 351, 1, 3, 0, 12, 585, "unknown host"},
-  {5, 0, 55, 1, 0, 352, 1, 3, 0, 14, 586, "unknown domain"},
-  {5, 0, 55, 1, 0, 353, 1, 3, 0, 14, 587, "no such domain"},
-  {5, 0, 55, 1, 0, 354, 1, 3, 0, 29, 588, "host or domain name not found"},
-  {5, 0, 50, 1, 0, 355, 2, 3, 0, 23, 589, "\\bdomain\\b && couldn't be found"},
-  {5, 0, 50, 1, 0, 357, 2, 3, 0, 24, 590, "\\bdomain\\b && could not be found"},
-  {5, 0, 60, 1, 0, 359, 2, 3, 0, 24, 591, "dns domain && does not exist"},
-  {5, 0, 55, 1, 0, 361, 1, 3, 0, 27, 592, "point to non-existent hosts"},
-  {5, 0, 55, 1, 0, 362, 1, 3, 0, 29, 593, "points to a non-existent host"},
-  {5, 0, 55, 1, 0, 363, 2, 3, 2, 23, 594, "lookup failure && not found"},
-  {5, 0, 55, 1, 0, 365, 2, 5, 2, 22, 595, "lookup failed && not found"},
-  {5, 0, 55, 1, 0, 367, 1, 7, 0, 25, 596, "name or service not known"},
-  {5, 0, 55, 1, 0, 368, 1, 7, 0, 18, 597, "hostname not found"},
-  {5, 0, 55, 1, 0, 369, 1, 7, 0, 19, 598, "domain is not valid"},
-  {5, 0, 55, 1, 0, 370, 1, 7, 0, 14, 599, "invalid domain"},
-  {5, 0, 55, 1, 0, 371, 1, 7, 0, 18, 600, "nonexistent domain"},
-  {5, 0, 60, 1, 0, 372, 1, 7, 0, 23, 601, "domain is not reachable"},
-  {5, 0, 60, 1, 0, 373, 1, 7, 0, 19, 602, "illegal host/domain"},
-  {5, 0, 55, 1, 0, 374, 1, 7, 0, 19, 603, "non-existent domain"},
-  {5, 0, 55, 1, 0, 375, 1, 7, 0, 28, 604, "couldn't find any host named"},
-  {5, 0, 55, 1, 0, 376, 1, 7, 0, 29, 605, "could not find any host named"},
-  {5, 0, 55, 1, 0, 377, 1, 7, 0, 35, 606, "unable to find the recipient domain"},
-  {5, 0, 55, 1, 0, 378, 1, 7, 0, 33, 607, "able to find the recipient domain"},
-  {5, 0, 55, 1, 0, 379, 1, 7, 0, 5, 608, "no mx"},
-  {5, 0, 55, 1, 0, 380, 1, 7, 0, 12, 609, "no mx record"},
-  {5, 0, 55, 1, 0, 381, 1, 7, 0, 10, 610, "no mx or a"},
-  {5, 0, 65, 1, 0, 382, 1, 7, 2, 14, 611, "no mx and no a"},
-  {5, 0, 55, 1, 0, 383, 1, 9, 0, 11, 612, "no valid mx"},
-  {5, 0, 55, 1, 0, 384, 1, 9, 0, 9, 613, "mx lookup"},
-  {5, 0, 55, 1, 0, 385, 1, 9, 0, 30, 614, "bad destination system address"},
-  {5, 0, 55, 1, 0, 386, 1, 9, 0, 23, 615, "unrouteable mail domain"},
-  {5, 0, 55, 1, 0, 387, 1, 9, 0, 18, 616, "unroutable address"},
-  {5, 0, 55, 1, 0, 388, 1, 9, 0, 16, 617, "domain has no mx"},
-  {5, 0, 55, 1, 0, 389, 1, 9, 0, 18, 618, "not a valid domain"},
-  {5, 0, 55, 1, 0, 390, 1, 9, 0, 17, 619, "domain is invalid"},
-  {5, 0, 55, 1, 0, 391, 1, 9, 0, 19, 620, "unknown mail domain"},
-  {5, 0, 55, 1, 0, 392, 1, 9, 0, 26, 621, "recipient domain not found"},
-  {5, 0, 55, 1, 0, 393, 1, 9, 0, 19, 622, "host or domain name"},
-  {18, 0, 45, 1, 0, 394, 1, 9, 0, 27, 623, "name service error for name"},
-  {5, 0, 70, 0, 0, 395, 1, 9, 0, 8, 624, "nxdomain"},
-  {5, 0, 70, 0, 0, 396, 1, 9, 0, 7, 625, "null mx"},
-  {5, 0, 70, 0, 2, 397, 1, 9, 0, 30, 626, "smtpsend.dns.nonexistentdomain"},
-  {5, 0, 70, 1, 0, 398, 1, 9, 0, 20, 627, "does not accept mail"},
-  {5, 0, 70, 1, 0, 399, 1, 9, 0, 21, 628, "does not accept email"},
-  {5, 0, 70, 0, 0, 400, 1, 9, 0, 15, 629, "accepts no mail"},
-  {5, 0, 70, 0, 0, 401, 1, 9, 0, 21, 630, "doesn't receive email"},
-  {5, 0, 70, 0, 0, 402, 1, 9, 0, 22, 631, "does not receive email"},
-  {5, 0, 70, 0, 0, 403, 1, 9, 0, 30, 632, "couldn't find a mail exchanger"},
-  {5, 0, 70, 0, 0, 404, 1, 9, 0, 31, 633, "could not find a mail exchanger"},
-  {5, 0, 70, 0, 0, 405, 1, 9, 0, 17, 634, "no mail exchanger"},
-  {6, 0, 70, 2, 0, 406, 1, 9, 0, 11, 635, "not a valid"},
-  {6, 0, 70, 2, 0, 407, 1, 9, 0, 17, 636, "domain is invalid"},
-  {6, 0, 70, 2, 0, 408, 1, 9, 0, 14, 637, "invalid domain"},
-  {6, 0, 70, 2, 0, 409, 1, 9, 0, 11, 638, "bad address"},
-  {6, 0, 70, 2, 0, 410, 1, 9, 0, 16, 639, "domain not found"},
-  {6, 0, 70, 2, 0, 411, 1, 9, 0, 21, 640, "domain does not exist"},
-  {6, 0, 70, 2, 0, 412, 1, 9, 0, 20, 641, "domain doesn't exist"},
-  {6, 0, 70, 2, 0, 413, 1, 9, 0, 20, 642, "does not accept mail"},
-  {12, 0, 72, 0, 0, 414, 1, 9, 0, 25, 643, "does not accept mail from"},
-  {6, 0, 60, 0, 0, 415, 1, 9, 0, 14, 644, "unknown sender"},
-  {6, 0, 60, 0, 0, 416, 1, 9, 0, 14, 645, "sender unknown"},
-  {6, 0, 70, 0, 0, 417, 1, 9, 0, 21, 646, "sender address syntax"},
-  {6, 0, 70, 2, 0, 418, 1, 9, 0, 16, 647, "does not resolve"},
-  {6, 0, 70, 2, 2, 419, 1, 9, 0, 12, 648, "unresolvable"},
-  {6, 0, 70, 2, 0, 420, 1, 9, 0, 14, 649, "unknown domain"},
-  {6, 0, 70, 2, 0, 421, 1, 9, 0, 12, 650, "user unknown"},
-  {6, 0, 70, 2, 0, 422, 1, 9, 0, 12, 651, "unknown user"},
-  {6, 0, 70, 2, 0, 423, 1, 9, 0, 12, 652, "no such user"},
-  {6, 0, 70, 2, 0, 424, 1, 9, 0, 15, 653, "invalid address"},
-  {6, 0, 70, 2, 0, 425, 1, 9, 0, 14, 654, "does not exist"},
-  {5, 0, 80, 0, 0, 426, 1, 9, 0, 16, 655, "unable to get mx"},
-  {5, 0, 55, 1, 0, 427, 1, 9, 1, 12, 656, "no such host"},
-  {6, 0, 60, 0, 0, 428, 1, 10, 0, 23, 658, "sender address rejected"},
-  {6, 0, 60, 0, 0, 429, 1, 10, 0, 15, 659, "sender rejected"},
-  {6, 0, 60, 0, 0, 430, 1, 10, 0, 20, 660, "sender verify failed"},
-  {6, 0, 60, 0, 0, 431, 1, 10, 0, 26, 661, "sender verification failed"},
-  {6, 0, 55, 0, 0, 432, 1, 10, 0, 19, 662, "sender verify defer"},
-  {6, 0, 60, 0, 0, 433, 1, 10, 0, 23, 663, "verification failed for"},
-  {6, 0, 60, 0, 0, 434, 1, 10, 0, 23, 664, "could not verify sender"},
-  {6, 0, 60, 0, 0, 435, 1, 10, 0, 20, 665, "cannot verify sender"},
-  {6, 0, 60, 0, 0, 436, 1, 10, 0, 23, 666, "unable to verify sender"},
-  {6, 0, 60, 0, 0, 437, 1, 10, 0, 27, 667, "sender address is not valid"},
-  {6, 0, 60, 0, 0, 438, 1, 10, 0, 14, 668, "invalid sender"},
-  {6, 0, 60, 0, 0, 439, 1, 10, 0, 10, 669, "bad sender"},
-  {6, 0, 60, 0, 0, 440, 1, 10, 0, 18, 670, "sender not allowed"},
-  {6, 0, 60, 0, 0, 441, 1, 10, 0, 13, 671, "sender denied"},
-  {6, 0, 60, 0, 0, 442, 1, 10, 0, 21, 672, "sender is not allowed"},
-  {6, 0, 60, 0, 0, 443, 1, 10, 0, 14, 673, "sender blocked"},
-  {6, 0, 60, 0, 0, 444, 1, 10, 0, 21, 674, "sender domain blocked"},
-  {6, 0, 60, 0, 0, 445, 1, 10, 0, 14, 675, "blocked sender"},
-  {6, 0, 60, 0, 0, 446, 1, 10, 0, 22, 676, "sender address blocked"},
-  {6, 0, 60, 0, 0, 447, 1, 10, 0, 21, 677, "sender is blacklisted"},
-  {6, 0, 60, 0, 0, 448, 1, 10, 0, 25, 678, "sender is on a block list"},
-  {6, 0, 60, 0, 0, 449, 1, 10, 0, 16, 679, "envelope blocked"},
-  {6, 0, 60, 0, 2, 450, 1, 10, 0, 11, 680, "badmailfrom"},
-  {6, 0, 60, 0, 0, 451, 1, 10, 0, 24, 681, "envelope sender is in my"},
-  {6, 0, 60, 0, 0, 452, 1, 10, 0, 24, 682, "domain of sender address"},
-  {6, 0, 60, 0, 0, 453, 1, 10, 0, 24, 683, "sender domain must exist"},
-  {6, 0, 60, 0, 0, 454, 1, 10, 0, 26, 684, "sender domain must resolve"},
-  {6, 0, 60, 0, 0, 455, 1, 10, 0, 23, 685, "sender domain not found"},
-  {6, 0, 60, 0, 0, 456, 1, 10, 0, 26, 686, "from domain does not exist"},
-  {6, 0, 60, 0, 0, 457, 1, 10, 0, 17, 687, "mail from address"},
-  {6, 0, 60, 0, 0, 458, 1, 10, 0, 24, 688, "unresolvable from domain"},
-  {6, 0, 70, 0, 0, 459, 2, 10, 0, 23, 689, "unresolvable && from domain"},
-  {6, 0, 70, 0, 0, 461, 1, 10, 0, 17, 690, "unroutable sender"},
-  {6, 0, 60, 0, 0, 462, 1, 10, 0, 15, 691, "not a member of"},
-  {6, 0, 60, 0, 0, 463, 1, 10, 0, 27, 692, "not have permission to post"},
-  {6, 0, 60, 0, 0, 464, 1, 10, 0, 18, 693, "permission to post"},
-  {6, 0, 70, 0, 0, 465, 1, 10, 0, 29, 694, "purported responsible address"},
-  {6, 0, 45, 0, 0, 466, 1, 10, 0, 29, 695, "in reply to mail from command"},
-  {6, 0, 30, 0, 0, 467, 1, 10, 0, 11, 696, "from domain"},
-  {6, 0, 60, 0, 0, 468, 1, 10, 0, 16, 697, "domain of sender"},
-  {6, 0, 60, 0, 0, 469, 1, 10, 0, 17, 698, "emetteur invalide"},
-  {6, 0, 60, 0, 0, 470, 1, 10, 0, 12, 699, "bad sender's"},
-  {6, 0, 60, 0, 0, 471, 1, 10, 0, 15, 700, "rejected sender"},
-  {6, 0, 60, 0, 0, 472, 1, 10, 0, 26, 701, "sender address not allowed"},
-  {6, 0, 60, 0, 0, 473, 1, 10, 0, 27, 702, "your address is not allowed"},
-  {6, 0, 60, 0, 0, 474, 1, 10, 0, 19, 703, "return path invalid"},
-  {6, 0, 60, 0, 0, 475, 1, 10, 0, 19, 704, "invalid return path"},
-  {6, 0, 60, 0, 0, 476, 1, 10, 0, 11, 705, "null sender"},
-  {6, 0, 60, 0, 0, 477, 1, 10, 0, 21, 706, "empty envelope sender"},
-  {6, 0, 60, 0, 0, 478, 1, 10, 0, 14, 707, "mail from must"},
-  {6, 0, 50, 0, 0, 479, 1, 10, 0, 23, 708, "but sender was rejected"},
-  {6, 0, 30, 0, 0, 480, 1, 10, 0, 21, 709, "from address rejected"},
-  {6, 0, 30, 0, 0, 481, 1, 10, 0, 14, 710, "sender refused"},
-  {6, 0, 65, 0, 0, 482, 1, 10, 0, 21, 711, "permission to send as"},
-  {6, 0, 65, 0, 0, 483, 1, 10, 0, 22, 712, "permissions to send as"},
-  {6, 0, 62, 0, 0, 484, 1, 10, 0, 32, 713, "could not complete sender verify"},
-  {6, 0, 60, 2, 0, 485, 1, 10, 0, 16, 714, "has been blocked"},
-  {6, 0, 60, 2, 0, 486, 1, 10, 0, 10, 715, "is blocked"},
-  {6, 0, 70, 2, 0, 487, 1, 10, 0, 11, 716, "no valid mx"},
-  {6, 0, 70, 2, 0, 488, 1, 10, 0, 12, 717, "no mx record"},
-  {6, 0, 70, 2, 0, 489, 1, 10, 0, 9, 718, "has no mx"},
-  {7, 0, 75, 0, 0, 490, 1, 10, 0, 19, 720, "relay access denied"},
-  {7, 0, 75, 0, 0, 491, 1, 10, 0, 15, 721, "relaying denied"},
-  {7, 0, 75, 0, 0, 492, 1, 10, 0, 12, 722, "relay denied"},
-  {7, 0, 75, 0, 0, 493, 1, 10, 0, 19, 723, "relay not permitted"},
-  {7, 0, 75, 0, 0, 494, 1, 10, 0, 22, 724, "relaying not permitted"},
-  {7, 0, 75, 0, 0, 495, 1, 10, 0, 20, 725, "relaying not allowed"},
-  {7, 0, 75, 0, 0, 496, 1, 10, 0, 17, 726, "relay not allowed"},
-  {7, 0, 75, 0, 0, 497, 1, 10, 0, 19, 727, "relaying disallowed"},
-  {7, 0, 75, 0, 0, 498, 1, 10, 0, 15, 728, "unable to relay"},
-  {7, 0, 75, 0, 0, 499, 1, 10, 0, 12, 729, "cannot relay"},
-  {7, 0, 75, 0, 0, 500, 1, 10, 0, 11, 730, "can't relay"},
-  {7, 0, 75, 0, 0, 501, 1, 10, 0, 22, 731, "not permitted to relay"},
-  {7, 0, 75, 0, 0, 502, 1, 10, 0, 15, 732, "we do not relay"},
-  {7, 0, 75, 0, 0, 503, 1, 10, 0, 14, 733, "does not relay"},
-  {7, 0, 75, 0, 0, 504, 1, 10, 0, 11, 734, "no relaying"},
-  {7, 0, 75, 0, 0, 505, 1, 10, 0, 20, 735, "not allowed to relay"},
-  {7, 0, 75, 0, 0, 506, 1, 10, 0, 16, 736, "relay prohibited"},
-  {7, 0, 75, 0, 0, 507, 1, 10, 0, 19, 737, "relaying prohibited"},
-  {7, 0, 75, 0, 0, 508, 1, 10, 0, 22, 738, "relaying is prohibited"},
-  {7, 0, 75, 0, 0, 509, 1, 10, 0, 14, 739, "relay rejected"},
-  {7, 0, 75, 0, 0, 510, 1, 10, 0, 22, 740, "open relay not allowed"},
-  {7, 0, 75, 0, 0, 511, 1, 10, 0, 17, 741, "allowed rcpthosts"},
-  {7, 0, 75, 0, 0, 512, 1, 10, 0, 25, 742, "list of allowed rcpthosts"},
-  {7, 0, 75, 0, 0, 513, 1, 10, 0, 25, 743, "not in my list of allowed"},
-  {7, 0, 75, 0, 0, 514, 1, 10, 0, 35, 744, "sorry, that domain isn't in my list"},
-  {7, 0, 75, 0, 0, 515, 1, 10, 0, 24, 745, "tenantattribution; relay"},
-  {7, 0, 75, 0, 0, 516, 1, 10, 0, 19, 746, "non-accepted domain"},
-  {7, 0, 75, 0, 0, 517, 1, 10, 0, 28, 747, "relay for one of the domains"},
-  {7, 0, 75, 0, 0, 518, 1, 10, 0, 29, 748, "invalid credentials for relay"},
-  {7, 0, 75, 0, 0, 519, 1, 10, 0, 24, 749, "we don't handle mail for"},
-  {7, 0, 75, 0, 0, 520, 1, 10, 0, 13, 750, "not a gateway"},
-  {7, 0, 75, 0, 0, 521, 1, 10, 0, 26, 751, "relay access not permitted"},
-  {7, 0, 75, 0, 0, 522, 1, 10, 0, 11, 752, "relaying to"},
-  {7, 0, 75, 0, 0, 523, 1, 10, 0, 19, 753, "configured to relay"},
-  {7, 0, 75, 0, 0, 524, 1, 10, 0, 19, 754, "insecure mail relay"},
-  {7, 0, 80, 0, 0, 525, 1, 10, 0, 47, 755, "relaying denied. proper authentication required"},
-  {7, 0, 75, 0, 0, 526, 1, 10, 0, 22, 756, "relay access forbidden"},
-  {7, 0, 75, 0, 0, 527, 1, 10, 0, 18, 757, "relaying forbidden"},
-  {8, 0, 80, 0, 2, 528, 1, 10, 0, 8, 759, "greylist"},
-  {8, 0, 80, 0, 0, 529, 1, 10, 0, 10, 760, "greylisted"},
-  {8, 0, 80, 0, 2, 530, 1, 10, 0, 11, 761, "greylisting"},
-  {8, 0, 80, 0, 0, 531, 1, 10, 0, 9, 762, "grey list"},
-  {8, 0, 80, 0, 2, 532, 1, 10, 0, 9, 763, "grey-list"},
-  {8, 0, 80, 0, 2, 533, 1, 10, 0, 8, 764, "graylist"},
-  {8, 0, 80, 0, 0, 534, 1, 10, 0, 10, 765, "graylisted"},
-  {8, 0, 80, 0, 2, 535, 1, 10, 0, 11, 766, "graylisting"},
-  {8, 0, 80, 0, 0, 536, 1, 10, 0, 9, 767, "gray list"},
-  {8, 0, 80, 0, 2, 537, 1, 10, 0, 9, 768, "gray-list"},
-  {8, 0, 80, 0, 2, 538, 1, 10, 0, 8, 769, "postgrey"},
-  {8, 0, 80, 0, 2, 539, 1, 10, 0, 7, 770, "sqlgrey"},
-  {8, 0, 80, 0, 0, 540, 1, 10, 0, 12, 771, "try again in"},
-  {8, 0, 80, 0, 0, 541, 1, 10, 0, 24, 772, "deferred for greylisting"},
-  {8, 0, 80, 0, 0, 542, 1, 10, 0, 23, 773, "delayed for greylisting"},
-  {8, 0, 80, 0, 0, 543, 1, 10, 0, 19, 774, "employs greylisting"},
-  {8, 0, 80, 0, 0, 544, 1, 10, 0, 22, 775, "temporarily greylisted"},
-  {8, 0, 80, 0, 0, 545, 1, 10, 0, 21, 776, "greylisting in action"},
-  {8, 0, 80, 0, 0, 546, 1, 10, 0, 13, 777, "is greylisted"},
-  {8, 0, 60, 0, 0, 547, 1, 10, 0, 22, 778, "will be accepted later"},
-  {8, 0, 70, 0, 0, 548, 1, 10, 0, 37, 779, "has been delayed and will be accepted"},
-  {8, 0, 50, 0, 0, 549, 1, 10, 1, 15, 780, "come back later"},
-  {8, 0, 20, 0, 0, 550, 1, 11, 1, 18, 781, "please retry later"},
-  {8, 0, 40, 0, 0, 551, 1, 12, 1, 15, 782, "try again later"},
-  {8, 0, 40, 0, 0, 552, 1, 13, 1, 9, 783, "try later"},
-  {8, 0, 40, 0, 0, 553, 1, 14, 1, 11, 784, "retry later"},
-  {8, 0, 40, 0, 0, 554, 1, 15, 1, 16, 785, "please try again"},
-  {8, 0, 65, 0, 0, 555, 1, 16, 1, 41, 786, "internal resource temporarily unavailable"},
-  {8, 0, 65, 0, 0, 556, 1, 17, 1, 46, 787, "internal resources are temporarily unavailable"},
-  {9, 0, 70, 0, 0, 557, 1, 18, 0, 10, 789, "rate limit"},
-  {9, 0, 70, 0, 0, 558, 1, 18, 0, 12, 790, "rate limited"},
-  {9, 0, 70, 0, 0, 559, 1, 18, 0, 12, 791, "rate-limited"},
-  {9, 0, 70, 0, 2, 560, 1, 18, 0, 9, 792, "ratelimit"},
-  {9, 0, 70, 0, 0, 561, 1, 18, 0, 11, 793, "ratelimited"},
-  {9, 0, 70, 0, 0, 562, 1, 18, 0, 13, 794, "rate limiting"},
-  {9, 0, 70, 0, 0, 563, 1, 18, 0, 13, 795, "rate exceeded"},
-  {9, 0, 70, 0, 0, 564, 1, 18, 0, 13, 796, "rate of email"},
-  {9, 0, 70, 0, 0, 565, 1, 18, 0, 12, 797, "unusual rate"},
-  {9, 0, 62, 0, 0, 566, 1, 18, 0, 24, 798, "unusual sending activity"},
-  {9, 0, 62, 0, 0, 567, 1, 18, 0, 16, 799, "unusual activity"},
-  {9, 0, 62, 0, 0, 568, 1, 18, 0, 27, 800, "suspicious sending activity"},
-  {9, 0, 70, 0, 0, 569, 1, 18, 0, 17, 801, "too many messages"},
-  {9, 0, 70, 0, 0, 570, 1, 18, 0, 14, 802, "too many mails"},
-  {9, 0, 70, 0, 0, 571, 1, 18, 0, 15, 803, "too many emails"},
-  {9, 0, 70, 0, 0, 572, 1, 18, 0, 20, 804, "too many connections"},
-  {9, 0, 70, 0, 0, 573, 1, 18, 0, 19, 805, "too many concurrent"},
-  {9, 0, 70, 0, 0, 574, 1, 18, 0, 17, 806, "too many sessions"},
-  {9, 0, 70, 0, 0, 575, 1, 18, 0, 22, 807, "too many smtp sessions"},
-  {9, 0, 70, 0, 0, 576, 1, 18, 0, 21, 808, "too many simultaneous"},
-  {9, 0, 70, 0, 0, 577, 1, 18, 0, 22, 809, "concurrent connections"},
-  {9, 0, 70, 0, 0, 578, 1, 18, 0, 19, 810, "concurrent sessions"},
-  {9, 0, 70, 0, 0, 579, 1, 18, 0, 16, 811, "connection limit"},
-  {9, 0, 70, 0, 0, 580, 1, 18, 0, 17, 812, "connections limit"},
-  {9, 0, 70, 0, 0, 581, 1, 18, 0, 15, 813, "connection rate"},
-  {9, 0, 70, 0, 0, 582, 1, 18, 0, 24, 814, "connections from your ip"},
-  {9, 0, 70, 0, 0, 583, 1, 18, 0, 20, 815, "connection frequency"},
-  {9, 0, 70, 0, 0, 584, 1, 18, 0, 17, 816, "frequency limited"},
-  {9, 0, 70, 0, 0, 585, 1, 18, 0, 19, 817, "too many connection"},
-  {9, 0, 70, 0, 0, 586, 1, 18, 0, 16, 818, "too much traffic"},
-  {9, 0, 70, 0, 0, 587, 1, 18, 0, 8, 819, "too fast"},
-  {9, 0, 70, 0, 0, 588, 1, 18, 0, 9, 820, "slow down"},
-  {9, 0, 75, 0, 0, 589, 1, 18, 0, 16, 821, "try again slower"},
-  {9, 0, 85, 0, 0, 590, 1, 18, 0, 40, 822, "too many messages sent from your account"},
-  {9, 0, 70, 0, 0, 591, 1, 18, 0, 16, 823, "sending too fast"},
-  {9, 1, 70, 0, 0, 592, 1, 18, 0, 26, 824, "receiving mail too quickly"},
-  {9, 1, 70, 0, 0, 593, 1, 18, 0, 27, 825, "receiving email too quickly"},
-  {9, 1, 70, 0, 0, 594, 1, 18, 0, 24, 826, "receiving mail at a rate"},
-  {9, 1, 70, 0, 0, 595, 1, 18, 0, 25, 827, "receiving email at a rate"},
-  {9, 0, 60, 0, 0, 596, 1, 18, 0, 11, 828, "too quickly"},
-  {9, 1, 70, 0, 0, 597, 1, 18, 0, 23, 829, "at a rate that prevents"},
-  {9, 1, 70, 0, 0, 598, 1, 18, 0, 13, 830, "receive limit"},
-  {9, 1, 75, 0, 0, 599, 1, 18, 0, 30, 831, "per hour message receive limit"},
-  {9, 1, 70, 0, 0, 600, 1, 18, 0, 21, 832, "thread limit exceeded"},
-  {9, 0, 70, 0, 0, 601, 1, 18, 0, 26, 833, "max message per connection"},
-  {9, 0, 70, 0, 0, 602, 1, 18, 0, 27, 834, "max messages per connection"},
-  {9, 0, 70, 0, 0, 603, 1, 18, 0, 29, 835, "maximum number of connections"},
-  {9, 0, 70, 0, 0, 604, 1, 18, 0, 30, 836, "exceeded the maximum number of"},
-  {9, 4, 80, 0, 0, 605, 1, 18, 0, 29, 837, "too many recipients this hour"},
-  {9, 0, 70, 0, 0, 606, 1, 18, 0, 28, 838, "too many recipients per hour"},
-  {9, 4, 80, 0, 0, 607, 1, 18, 0, 27, 839, "sent to too many recipients"},
-  {9, 4, 80, 0, 0, 608, 1, 18, 0, 27, 840, "too many invalid recipients"},
-  {9, 4, 80, 0, 0, 609, 1, 18, 0, 23, 841, "too many bad recipients"},
-  {9, 4, 80, 0, 0, 610, 1, 18, 0, 27, 842, "too many unknown recipients"},
-  {9, 4, 80, 0, 0, 611, 1, 18, 0, 21, 843, "too many invalid rcpt"},
-  {9, 0, 70, 0, 0, 612, 1, 18, 0, 16, 844, "excessive volume"},
-  {9, 0, 70, 0, 0, 613, 1, 18, 0, 17, 845, "unexpected volume"},
-  {9, 0, 70, 0, 0, 614, 1, 18, 0, 11, 846, "high volume"},
-  {9, 0, 70, 0, 0, 615, 1, 18, 0, 14, 847, "volume of mail"},
-  {9, 0, 70, 0, 0, 616, 1, 18, 0, 25, 848, "exceeded permitted limits"},
-  {9, 0, 70, 0, 0, 617, 1, 18, 0, 17, 849, "exceeded the rate"},
-  {9, 0, 70, 0, 0, 618, 1, 18, 0, 13, 850, "exceeded rate"},
-  {9, 0, 70, 0, 0, 619, 1, 18, 0, 9, 851, "throttled"},
-  {9, 0, 70, 0, 2, 620, 1, 18, 0, 10, 852, "throttling"},
-  {9, 0, 55, 0, 0, 621, 1, 18, 0, 27, 853, "temporarily deferred due to"},
-  {9, 0, 70, 0, 0, 622, 1, 18, 0, 25, 854, "deferred due to excessive"},
-  {9, 0, 70, 0, 0, 623, 1, 18, 0, 21, 855, "peak smtp relay limit"},
-  {9, 0, 70, 0, 0, 624, 1, 18, 0, 20, 856, "relay limit exceeded"},
-  {9, 0, 70, 0, 0, 625, 1, 18, 0, 23, 857, "too many login attempts"},
-  {9, 0, 70, 0, 0, 626, 1, 18, 0, 13, 858, "too many auth"},
-  {9, 0, 70, 0, 0, 627, 1, 18, 0, 25, 859, "try again later: too many"},
-  {9, 0, 70, 0, 0, 628, 1, 18, 0, 12, 860, "hourly limit"},
-  {9, 0, 40, 0, 0, 629, 1, 18, 7, 14, 861, "limit exceeded"},
-  {9, 0, 40, 0, 0, 630, 1, 25, 7, 13, 862, "limit reached"},
-  {9, 0, 70, 0, 0, 631, 1, 32, 0, 18, 863, "trop de connexions"},
-  {9, 0, 70, 0, 0, 632, 1, 32, 0, 14, 864, "slow down your"},
-  {9, 3, 70, 0, 1, 633, 1, 32, 0, 19, 865, "too many recipients"},
-  {9, 3, 70, 0, 1, 634, 1, 32, 0, 13, 866, "too many rcpt"},
-  {9, 3, 70, 0, 1, 635, 1, 32, 0, 15, 867, "recipient limit"},
-  {9, 3, 70, 0, 1, 636, 1, 32, 0, 16, 868, "recipients limit"},
-  {9, 3, 70, 0, 1, 637, 1, 32, 0, 28, 869, "maximum number of recipients"},
-  {9, 3, 70, 0, 1, 638, 1, 32, 0, 20, 870, "number of recipients"},
-  {9, 3, 70, 0, 1, 639, 1, 32, 0, 41, 871, "exceeded the maximum number of recipients"},
-  {9, 3, 70, 0, 1, 640, 1, 32, 0, 27, 872, "policy size per transaction"},
-  {9, 0, 65, 0, 0, 641, 1, 32, 0, 18, 873, "too much mail from"},
-  {9, 0, 60, 0, 0, 642, 1, 32, 0, 15, 874, "emails per hour"},
-  {9, 0, 60, 0, 0, 643, 1, 32, 0, 17, 875, "messages per hour"},
-  {9, 0, 60, 0, 0, 644, 1, 32, 0, 32, 876, "limit for the number of messages"},
-  {9, 0, 60, 0, 0, 645, 1, 32, 0, 14, 877, "emails per day"},
-  {9, 0, 60, 0, 0, 646, 1, 32, 0, 21, 878, "zu viele verbindungen"},
-  {9, 0, 60, 0, 0, 647, 1, 32, 0, 21, 879, "demasiadas conexiones"},
-  {9, 0, 60, 0, 0, 648, 1, 32, 0, 18, 880, "troppe connessioni"},
-  {10, 0, 75, 0, 0, 649, 1, 32, 0, 13, 882, "blocked using"},
-  {10, 0, 55, 0, 0, 650, 1, 32, 0, 9, 883, "listed in"},
-  {10, 0, 55, 0, 0, 651, 1, 32, 0, 9, 884, "listed at"},
-  {10, 0, 55, 0, 0, 652, 1, 32, 0, 9, 885, "listed on"},
-  {10, 0, 55, 0, 0, 653, 1, 32, 0, 9, 886, "listed by"},
-  {10, 0, 55, 0, 0, 654, 1, 32, 0, 9, 887, "is listed"},
-  {10, 0, 75, 0, 2, 655, 1, 32, 0, 3, 888, "\\brbl\\b"},
-  {10, 0, 75, 0, 2, 656, 1, 32, 0, 5, 889, "dnsbl"},
-  {10, 0, 75, 0, 2, 657, 1, 32, 0, 9, 890, "blacklist"},
-  {10, 0, 75, 0, 0, 658, 1, 32, 0, 11, 891, "blacklisted"},
-  {10, 0, 75, 0, 0, 659, 1, 32, 0, 10, 892, "black list"},
-  {10, 0, 75, 0, 0, 660, 1, 32, 0, 12, 893, "black listed"},
-  {10, 0, 75, 0, 2, 661, 1, 32, 0, 9, 894, "blocklist"},
-  {10, 0, 75, 0, 0, 662, 1, 32, 0, 11, 895, "blocklisted"},
-  {10, 0, 75, 0, 0, 663, 1, 32, 0, 10, 896, "block list"},
-  {10, 0, 75, 0, 0, 664, 1, 32, 0, 12, 897, "block listed"},
-  {10, 0, 75, 0, 0, 665, 1, 32, 0, 12, 898, "blocked list"},
-  {10, 0, 75, 0, 2, 666, 1, 32, 0, 12, 899, "blocklisting"},
-  {10, 0, 75, 0, 2, 667, 1, 32, 0, 8, 900, "denylist"},
-  {10, 0, 75, 0, 0, 668, 1, 32, 0, 9, 901, "deny list"},
-  {10, 0, 75, 0, 2, 669, 1, 32, 0, 8, 902, "spamhaus"},
-  {10, 0, 75, 0, 2, 670, 1, 32, 0, 12, 903, "sbl.spamhaus"},
-  {10, 0, 75, 0, 2, 671, 1, 32, 0, 12, 904, "zen.spamhaus"},
-  {10, 0, 75, 0, 2, 672, 1, 32, 0, 7, 905, "spamcop"},
-  {10, 0, 75, 0, 2, 673, 1, 32, 0, 5, 906, "\\bsorbs\\b"},
-  {10, 0, 75, 0, 2, 674, 1, 32, 0, 16, 907, "barracudacentral"},
-  {10, 0, 75, 0, 0, 675, 1, 32, 0, 20, 908, "barracuda reputation"},
-  {10, 0, 75, 0, 2, 676, 1, 32, 0, 10, 909, "uceprotect"},
-  {10, 0, 75, 0, 2, 677, 1, 32, 0, 9, 910, "mailspike"},
-  {10, 0, 75, 0, 2, 678, 1, 32, 0, 16, 911, "spameatingmonkey"},
-  {10, 0, 75, 0, 2, 679, 1, 32, 0, 9, 912, "hostkarma"},
-  {10, 0, 75, 0, 2, 680, 1, 32, 0, 4, 913, "\\bpsbl\\b"},
-  {10, 0, 75, 0, 2, 681, 1, 32, 0, 11, 914, "cbl.abuseat"},
-  {10, 0, 75, 0, 2, 682, 1, 32, 0, 7, 915, "abuseat"},
-  {10, 0, 75, 0, 2, 683, 1, 32, 0, 11, 916, "invaluement"},
-  {10, 0, 75, 0, 2, 684, 1, 32, 0, 14, 917, "truncate.gbudb"},
-  {10, 0, 75, 0, 2, 685, 1, 32, 0, 8, 918, "ix.dnsbl"},
-  {10, 0, 30, 0, 2, 686, 1, 32, 0, 5, 919, "\\bdnswl\\b"},
-  {10, 0, 70, 0, 0, 687, 1, 32, 0, 13, 920, "ip reputation"},
-  {10, 0, 70, 0, 0, 688, 1, 32, 0, 14, 921, "low reputation"},
-  {10, 0, 70, 0, 0, 689, 1, 32, 0, 15, 922, "poor reputation"},
-  {10, 0, 70, 0, 0, 690, 2, 32, 0, 14, 923, "poor ~ reputation"},
-  {10, 0, 70, 0, 0, 692, 2, 32, 0, 13, 924, "low ~ reputation"},
-  {10, 0, 70, 0, 0, 694, 2, 32, 0, 13, 925, "bad ~ reputation"},
-  {10, 0, 70, 0, 0, 696, 2, 32, 0, 17, 926, "reputation ~ too low"},
-  {10, 0, 70, 0, 0, 698, 1, 32, 0, 14, 927, "bad reputation"},
-  {10, 0, 70, 0, 0, 699, 1, 32, 0, 25, 928, "reputation of the sending"},
-  {10, 0, 70, 0, 0, 700, 1, 32, 0, 17, 929, "sender reputation"},
-  {10, 0, 70, 0, 0, 701, 1, 32, 0, 17, 930, "domain reputation"},
-  {10, 0, 70, 0, 0, 702, 1, 32, 0, 21, 931, "reputation is too low"},
-  {10, 0, 70, 0, 0, 703, 1, 32, 0, 12, 932, "sender score"},
-  {10, 0, 70, 0, 2, 704, 1, 32, 0, 11, 933, "senderscore"},
-  {10, 0, 70, 0, 2, 705, 1, 32, 0, 9, 934, "cloudmark"},
-  {10, 0, 70, 0, 0, 706, 1, 32, 0, 17, 935, "banned sending ip"},
-  {10, 0, 70, 0, 0, 707, 1, 32, 0, 13, 936, "banned sender"},
-  {10, 0, 70, 0, 0, 708, 1, 32, 0, 19, 937, "client host blocked"},
-  {10, 0, 70, 0, 0, 709, 1, 32, 0, 14, 938, "client blocked"},
-  {10, 0, 50, 0, 0, 710, 1, 32, 0, 7, 939, "your ip"},
-  {10, 0, 70, 0, 0, 711, 1, 32, 0, 19, 940, "ip address is block"},
-  {10, 0, 70, 0, 0, 712, 1, 32, 0, 25, 941, "ip address has been block"},
-  {10, 0, 58, 0, 0, 713, 1, 32, 0, 10, 942, "ip blocked"},
-  {10, 0, 58, 0, 0, 714, 1, 32, 0, 13, 943, "ip is blocked"},
-  {10, 0, 58, 0, 0, 715, 1, 32, 0, 18, 944, "ip address blocked"},
-  {10, 0, 58, 0, 0, 716, 1, 32, 0, 19, 945, "ip has been blocked"},
-  {10, 0, 58, 0, 0, 717, 2, 32, 0, 9, 946, "\\bip\\b ~ blocked"},
-  {10, 0, 58, 0, 0, 719, 2, 32, 0, 18, 947, "\\bip\\b ~ has been blocked"},
-  {10, 0, 58, 0, 0, 721, 2, 32, 0, 18, 948, "access from ~ blocked"},
-  {10, 0, 58, 0, 0, 723, 2, 32, 0, 18, 949, "client host ~ blocked"},
-  {10, 0, 70, 0, 0, 725, 3, 32, 0, 23, 950, "access ~ blocked ~ reputation"},
-  {12, 0, 45, 0, 0, 728, 1, 32, 0, 16, 951, "has been blocked"},
-  {10, 0, 58, 0, 0, 729, 1, 32, 0, 10, 952, "blocked ip"},
-  {12, 0, 45, 0, 0, 730, 1, 32, 0, 10, 953, "blocked by"},
-  {10, 0, 70, 0, 0, 731, 1, 32, 0, 21, 954, "block has been placed"},
-  {10, 0, 70, 0, 0, 732, 1, 32, 0, 16, 955, "blocked for spam"},
-  {10, 0, 70, 0, 0, 733, 1, 32, 0, 17, 956, "blocked for abuse"},
-  {12, 0, 45, 0, 0, 734, 1, 32, 0, 14, 957, "blocked due to"},
-  {10, 0, 58, 0, 0, 735, 1, 32, 0, 12, 958, "host blocked"},
-  {10, 0, 70, 0, 0, 736, 1, 32, 0, 25, 959, "connection refused due to"},
-  {10, 0, 58, 0, 2, 737, 1, 32, 0, 11, 960, "compromised"},
-  {10, 0, 70, 0, 0, 738, 1, 32, 0, 10, 961, "open proxy"},
-  {10, 0, 70, 0, 0, 739, 1, 32, 0, 16, 962, "namespace mining"},
-  {10, 0, 70, 0, 0, 740, 1, 32, 0, 18, 963, "spam-like behavior"},
-  {10, 0, 70, 0, 0, 741, 1, 32, 0, 19, 964, "spam-like behaviour"},
-  {10, 0, 70, 0, 0, 742, 1, 32, 0, 10, 965, "dynamic ip"},
-  {10, 0, 70, 0, 0, 743, 1, 32, 0, 11, 966, "dynamic ips"},
-  {10, 0, 70, 0, 2, 744, 1, 32, 0, 19, 967, "dynamic/residential"},
-  {10, 0, 70, 0, 0, 745, 1, 32, 0, 14, 968, "residential ip"},
-  {10, 0, 70, 0, 2, 746, 1, 32, 0, 7, 969, "dial-up"},
-  {10, 0, 70, 0, 2, 747, 1, 32, 0, 6, 970, "\\bdialup\\b"},
-  {10, 0, 70, 0, 0, 748, 1, 32, 0, 16, 971, "not in whitelist"},
-  {10, 0, 70, 0, 0, 749, 1, 32, 0, 37, 972, "not authorized to send email directly"},
-  {10, 0, 70, 0, 0, 750, 1, 32, 0, 43, 973, "use the smtp relay at your service provider"},
-  {10, 0, 70, 0, 0, 751, 1, 32, 0, 42, 974, "part of their network is on our block list"},
-  {10, 0, 70, 0, 0, 752, 1, 32, 0, 38, 975, "unsolicited mail originating from your"},
-  {10, 0, 70, 0, 0, 753, 1, 32, 0, 39, 976, "unsolicited email originating from your"},
-  {10, 0, 80, 0, 0, 754, 1, 32, 0, 27, 977, "unusual rate of unsolicited"},
-  {10, 0, 70, 0, 0, 755, 1, 32, 0, 25, 978, "adresse ip source bloquee"},
-  {9, 0, 70, 0, 0, 756, 1, 32, 0, 20, 979, "ip frequency limited"},
-  {10, 0, 70, 0, 0, 757, 1, 32, 0, 19, 980, "bad outbound sender"},
-  {10, 0, 70, 0, 0, 758, 1, 32, 0, 27, 981, "client blocked from sending"},
-  {10, 0, 70, 0, 0, 759, 1, 32, 0, 29, 982, "tenant has exceeded threshold"},
-  {10, 0, 80, 0, 0, 760, 1, 32, 0, 22, 983, "suspended due to abuse"},
-  {10, 0, 80, 0, 0, 761, 1, 32, 0, 28, 984, "temporarily suspended due to"},
-  {10, 0, 80, 0, 0, 762, 1, 32, 0, 38, 985, "account has been temporarily suspended"},
-  {11, 0, 70, 0, 0, 763, 1, 32, 0, 20, 986, "access denied by dcc"},
-  {10, 0, 90, 0, 2, 764, 1, 32, 0, 7, 987, "(s3150)"},
-  {10, 0, 90, 0, 2, 765, 1, 32, 0, 5, 988, "s3150"},
-  {10, 0, 90, 0, 2, 766, 1, 32, 0, 6, 989, "sc-001"},
-  {10, 0, 90, 0, 2, 767, 1, 32, 0, 6, 990, "sc-002"},
-  {10, 0, 90, 0, 2, 768, 1, 32, 0, 6, 991, "sc-003"},
-  {10, 0, 90, 0, 2, 769, 1, 32, 0, 6, 992, "sc-004"},
-  {10, 0, 90, 0, 2, 770, 1, 32, 0, 6, 993, "dy-001"},
-  {10, 0, 90, 0, 2, 771, 1, 32, 0, 6, 994, "dy-002"},
-  {10, 0, 90, 0, 2, 772, 1, 32, 0, 6, 995, "ou-001"},
-  {10, 0, 90, 0, 2, 773, 1, 32, 0, 6, 996, "ou-002"},
-  {10, 0, 90, 0, 2, 774, 1, 32, 0, 6, 997, "rp-001"},
-  {9, 0, 90, 0, 2, 775, 1, 32, 0, 6, 998, "rp-002"},
-  {9, 0, 90, 0, 2, 776, 1, 32, 0, 6, 999, "rp-003"},
-  {10, 0, 90, 0, 2, 777, 1, 32, 0, 5, 1000, "tss09"},
-  {9, 0, 90, 0, 2, 778, 1, 32, 0, 5, 1001, "tss02"},
-  {9, 0, 90, 0, 2, 779, 1, 32, 0, 5, 1002, "tss04"},
-  {9, 0, 90, 0, 2, 780, 1, 32, 0, 5, 1003, "tss05"},
-  {9, 0, 90, 0, 2, 781, 1, 32, 0, 5, 1004, "tss11"},
-  {10, 0, 90, 0, 0, 782, 1, 32, 0, 8, 1005, "aup#cxbl"},
-  {10, 0, 90, 0, 2, 783, 1, 32, 0, 6, 1006, "aup#bl"},
-  {10, 0, 90, 0, 0, 784, 1, 32, 0, 8, 1007, "aup#i-12"},
-  {10, 0, 90, 0, 0, 785, 1, 32, 0, 8, 1008, "aup#ipbl"},
-  {9, 0, 90, 0, 0, 786, 1, 32, 0, 10, 1009, "aup#cxcnct"},
-  {13, 0, 90, 0, 0, 787, 1, 32, 0, 9, 1010, "aup#cxdns"},
-  {13, 0, 90, 0, 0, 788, 1, 32, 0, 8, 1011, "aup#i-11"},
-  {13, 0, 90, 0, 0, 789, 1, 32, 0, 10, 1012, "aup#cxsndr"},
-  {11, 0, 90, 0, 0, 790, 1, 32, 0, 9, 1013, "aup#cdrbl"},
-  {9, 0, 90, 0, 0, 791, 1, 32, 0, 9, 1014, "aup#in-13"},
-  {16, 0, 90, 0, 2, 792, 1, 32, 0, 6, 1015, "aup#15"},
-  {10, 0, 90, 0, 2, 793, 1, 32, 0, 4, 1016, "\\bcxbl\\b"},
-  {10, 0, 90, 0, 0, 794, 1, 32, 0, 8, 1017, "bl000001"},
-  {10, 0, 90, 0, 0, 795, 1, 32, 0, 8, 1018, "es000001"},
-  {10, 0, 90, 0, 2, 796, 1, 32, 0, 5, 1019, "ib104"},
-  {10, 0, 90, 0, 2, 797, 1, 32, 0, 5, 1020, "ib103"},
-  {9, 0, 90, 0, 2, 798, 1, 32, 0, 5, 1021, "ib007"},
-  {13, 0, 90, 0, 2, 799, 1, 32, 0, 5, 1022, "ib108"},
-  {11, 0, 90, 0, 2, 800, 1, 32, 0, 5, 1023, "ib212"},
-  {14, 0, 90, 0, 2, 801, 1, 32, 0, 5, 1024, "ib401"},
-  {12, 0, 90, 0, 2, 802, 1, 32, 0, 5, 1025, "ib502"},
-  {13, 0, 90, 0, 2, 803, 1, 32, 0, 5, 1026, "ib508"},
-  {9, 3, 90, 0, 2, 804, 1, 32, 0, 5, 1027, "ib605"},
-  {9, 0, 90, 0, 2, 805, 1, 32, 0, 5, 1028, "ib607"},
-  {11, 0, 90, 0, 2, 806, 1, 32, 0, 5, 1029, "ib705"},
-  {10, 0, 90, 0, 0, 807, 1, 32, 0, 8, 1030, "(dyn:t1)"},
-  {10, 0, 90, 0, 0, 808, 1, 32, 0, 8, 1031, "421dynt1"},
-  {10, 0, 80, 0, 0, 809, 1, 32, 6, 13, 1032, "access denied"},
-  {10, 0, 60, 0, 0, 810, 1, 38, 1, 35, 1033, "client host rejected: access denied"},
-  {10, 0, 60, 0, 0, 811, 1, 39, 1, 20, 1034, "client host rejected"},
-  {12, 0, 45, 0, 0, 812, 1, 40, 0, 23, 1035, "client host rejected: #"},
-  {18, 0, 50, 0, 0, 813, 1, 40, 0, 18, 1036, "connection refused"},
-  {10, 0, 75, 0, 0, 814, 1, 40, 0, 25, 1037, "not accepted from this ip"},
-  {10, 0, 90, 0, 0, 815, 1, 40, 0, 18, 1038, "ipcheck.proofpoint"},
-  {10, 0, 75, 0, 2, 816, 1, 40, 0, 10, 1039, "sperrliste"},
-  {10, 0, 75, 0, 0, 817, 1, 40, 0, 11, 1040, "liste noire"},
-  {10, 0, 75, 0, 0, 818, 1, 40, 0, 11, 1041, "lista negra"},
-  {10, 0, 75, 0, 0, 819, 1, 40, 0, 10, 1042, "lista nera"},
-  {10, 0, 75, 0, 0, 820, 1, 40, 0, 12, 1043, "zwarte lijst"},
-  {10, 0, 75, 0, 0, 821, 1, 40, 0, 25, 1044, "\321\207\320\265\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272"},
-  {10, 0, 75, 0, 0, 822, 1, 40, 0, 25, 1044, "\320\247\320\265\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272"},
-  {10, 0, 75, 0, 0, 823, 1, 40, 0, 25, 1045, "\321\207\321\221\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272"},
-  {10, 0, 75, 0, 0, 824, 1, 40, 0, 25, 1045, "\320\247\321\221\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272"},
-  {11, 0, 70, 0, 2, 825, 1, 40, 0, 4, 1047, "\\bspam\\b"},
-  {11, 0, 70, 0, 0, 826, 1, 40, 0, 13, 1048, "spam detected"},
-  {11, 0, 70, 0, 0, 827, 1, 40, 0, 16, 1049, "detected as spam"},
-  {11, 0, 70, 0, 0, 828, 1, 40, 0, 18, 1050, "identified as spam"},
-  {11, 0, 70, 0, 0, 829, 1, 40, 0, 15, 1051, "considered spam"},
-  {11, 0, 70, 0, 0, 830, 1, 40, 0, 18, 1052, "classified as spam"},
-  {11, 0, 70, 0, 0, 831, 1, 40, 0, 15, 1053, "looks like spam"},
-  {11, 0, 70, 0, 0, 832, 1, 40, 0, 17, 1054, "judged to be spam"},
-  {11, 0, 70, 0, 0, 833, 1, 40, 0, 11, 1055, "likely spam"},
-  {11, 0, 70, 0, 0, 834, 1, 40, 0, 13, 1056, "probable spam"},
-  {11, 0, 70, 0, 0, 835, 1, 40, 0, 24, 1057, "high probability of spam"},
-  {11, 0, 70, 0, 0, 836, 1, 40, 0, 10, 1058, "spam score"},
-  {11, 0, 72, 0, 0, 837, 3, 40, 0, 14, 1059, "score ~ over ~ limit"},
-  {11, 0, 72, 0, 0, 840, 2, 40, 0, 12, 1060, "score ~ exceeds"},
-  {11, 0, 72, 0, 0, 842, 2, 40, 0, 13, 1061, "score ~ exceeded"},
-  {11, 0, 72, 0, 0, 844, 2, 40, 0, 13, 1062, "score ~ too high"},
-  {11, 0, 72, 0, 0, 846, 3, 40, 0, 19, 1063, "score ~ above ~ threshold"},
-  {11, 0, 72, 0, 0, 849, 3, 40, 0, 18, 1064, "score ~ over ~ threshold"},
-  {11, 0, 72, 0, 0, 852, 3, 40, 0, 21, 1065, "score ~ exceeds ~ threshold"},
-  {11, 0, 70, 0, 0, 855, 1, 40, 0, 15, 1066, "\350\277\267\346\203\221\343\203\241\343\203\274\343\203\253"},
-  {11, 0, 70, 0, 0, 856, 1, 40, 0, 9, 1067, "\343\202\271\343\203\221\343\203\240"},
-  {11, 0, 70, 0, 0, 857, 1, 40, 0, 12, 1068, "spam content"},
-  {11, 0, 70, 0, 2, 858, 1, 40, 0, 12, 1069, "spamassassin"},
-  {11, 0, 70, 0, 0, 859, 1, 40, 0, 16, 1070, "content rejected"},
-  {11, 0, 70, 0, 0, 860, 1, 40, 0, 24, 1071, "message content rejected"},
-  {11, 0, 70, 0, 0, 861, 1, 40, 0, 20, 1072, "unacceptable content"},
-  {11, 0, 70, 0, 0, 862, 1, 40, 0, 23, 1073, "content is not accepted"},
-  {11, 0, 70, 0, 0, 863, 1, 40, 0, 18, 1074, "suspicious content"},
-  {11, 0, 70, 0, 0, 864, 1, 40, 0, 21, 1075, "nature of the content"},
-  {11, 0, 70, 0, 0, 865, 1, 40, 0, 12, 1076, "links within"},
-  {10, 0, 75, 0, 0, 866, 1, 40, 0, 11, 1077, "url domains"},
-  {11, 0, 70, 0, 2, 867, 1, 40, 0, 11, 1078, "unsolicited"},
-  {11, 0, 70, 0, 0, 868, 1, 40, 0, 18, 1079, "likely unsolicited"},
-  {11, 0, 70, 0, 2, 869, 1, 40, 0, 3, 1080, "\\bube\\b"},
-  {11, 0, 70, 0, 0, 870, 1, 40, 0, 9, 1081, "junk mail"},
-  {11, 0, 70, 0, 0, 871, 1, 40, 0, 9, 1082, "bulk mail"},
-  {11, 0, 70, 0, 2, 872, 1, 40, 0, 8, 1083, "phishing"},
-  {11, 0, 70, 0, 2, 873, 1, 40, 0, 9, 1084, "malicious"},
-  {11, 0, 70, 0, 2, 874, 1, 40, 0, 5, 1085, "virus"},
-  {11, 0, 70, 0, 2, 875, 1, 40, 0, 7, 1086, "viruses"},
-  {11, 0, 70, 0, 0, 876, 1, 40, 0, 8, 1087, "infected"},
-  {11, 0, 70, 0, 2, 877, 1, 40, 0, 7, 1088, "malware"},
-  {11, 0, 70, 0, 2, 878, 1, 40, 0, 5, 1089, "eicar"},
-  {11, 0, 70, 0, 0, 879, 1, 40, 0, 16, 1090, "contains a virus"},
-  {11, 0, 70, 0, 0, 880, 1, 40, 0, 24, 1091, "potential security issue"},
-  {11, 0, 70, 0, 0, 881, 1, 40, 0, 26, 1092, "security policies - mcspam"},
-  {11, 0, 70, 0, 2, 882, 1, 40, 0, 15, 1093, "mcspamsignature"},
-  {11, 0, 70, 0, 0, 883, 1, 40, 0, 23, 1094, "rejected due to content"},
-  {12, 0, 72, 0, 0, 884, 1, 40, 0, 20, 1095, "content restrictions"},
-  {11, 0, 70, 0, 0, 885, 1, 40, 0, 14, 1096, "content filter"},
-  {11, 0, 70, 0, 0, 886, 1, 40, 0, 17, 1097, "banned attachment"},
-  {11, 0, 70, 0, 0, 887, 1, 40, 0, 22, 1098, "attachment not allowed"},
-  {11, 0, 70, 0, 0, 888, 1, 40, 0, 22, 1099, "not allowed attachment"},
-  {11, 0, 70, 0, 0, 889, 1, 40, 0, 21, 1100, "prohibited attachment"},
-  {11, 0, 70, 0, 0, 890, 1, 40, 0, 20, 1101, "dangerous attachment"},
-  {11, 0, 70, 0, 0, 891, 1, 40, 0, 18, 1102, "blocked attachment"},
-  {12, 0, 70, 0, 0, 892, 1, 40, 0, 21, 1103, "executable attachment"},
-  {11, 0, 40, 0, 0, 893, 1, 40, 0, 11, 1104, "mail rejete"},
-  {11, 0, 90, 0, 2, 894, 1, 40, 0, 7, 1105, "ofr_506"},
-  {11, 0, 40, 0, 0, 895, 1, 40, 0, 19, 1106, "message not allowed"},
-  {11, 0, 40, 0, 2, 896, 1, 40, 0, 10, 1107, "suspicious"},
-  {11, 0, 80, 0, 0, 897, 1, 40, 0, 15, 1108, "blacklisted url"},
-  {11, 0, 80, 0, 2, 898, 1, 40, 0, 5, 1109, "uribl"},
-  {11, 0, 80, 0, 2, 899, 1, 40, 0, 5, 1110, "surbl"},
-  {11, 0, 60, 0, 0, 900, 1, 40, 0, 14, 1111, "content denied"},
-  {11, 0, 80, 0, 0, 901, 1, 40, 0, 14, 1112, "url in message"},
-  {11, 0, 80, 0, 0, 902, 1, 40, 0, 18, 1113, "url in the message"},
-  {11, 0, 80, 0, 0, 903, 1, 40, 0, 14, 1114, "uri in message"},
-  {11, 0, 80, 0, 0, 904, 1, 40, 0, 19, 1115, "link in the message"},
-  {11, 0, 80, 0, 0, 905, 1, 40, 0, 13, 1116, "url is listed"},
-  {11, 0, 80, 0, 0, 906, 1, 40, 0, 26, 1117, "domain in the message body"},
-  {11, 0, 80, 0, 0, 907, 1, 40, 0, 19, 1118, "spam classification"},
-  {11, 0, 50, 0, 0, 908, 1, 40, 0, 16, 1119, "rejected as spam"},
-  {11, 0, 50, 0, 0, 909, 1, 40, 0, 11, 1120, "spam filter"},
-  {11, 0, 30, 0, 2, 910, 1, 40, 0, 8, 1121, "filtered"},
-  {11, 0, 80, 0, 2, 911, 1, 40, 0, 5, 1122, "gtube"},
-  {11, 0, 70, 0, 2, 912, 1, 40, 0, 8, 1123, "\321\201\320\277\320\260\320\274"},
-  {11, 0, 70, 0, 2, 913, 1, 40, 0, 8, 1123, "\320\241\320\277\320\260\320\274"},
-  {11, 0, 70, 0, 0, 914, 1, 40, 0, 12, 1124, "\345\236\203\345\234\276\351\202\256\344\273\266"},
-  {13, 0, 72, 0, 2, 915, 1, 40, 0, 3, 1126, "\\bspf\\b"},
-  {13, 0, 72, 0, 2, 916, 1, 40, 0, 4, 1127, "\\bdkim\\b"},
-  {13, 0, 72, 0, 2, 917, 1, 40, 0, 5, 1128, "\\bdmarc\\b"},
-  {13, 0, 72, 0, 2, 918, 1, 40, 0, 10, 1129, "domainkeys"},
-  {13, 0, 72, 0, 0, 919, 1, 40, 0, 14, 1130, "arc validation"},
-  {13, 0, 72, 0, 0, 920, 1, 40, 0, 23, 1131, "sender policy framework"},
-  {13, 0, 72, 0, 0, 921, 1, 40, 0, 10, 1132, "ptr record"},
-  {13, 0, 72, 0, 0, 922, 1, 40, 0, 19, 1133, "ptr resource record"},
-  {13, 0, 72, 0, 0, 923, 1, 40, 0, 11, 1134, "reverse dns"},
-  {13, 0, 72, 0, 2, 924, 1, 40, 0, 11, 1135, "reverse-dns"},
-  {13, 0, 72, 0, 2, 925, 1, 40, 0, 4, 1136, "\\brdns\\b"},
-  {13, 0, 72, 0, 0, 926, 1, 40, 0, 14, 1137, "reverse lookup"},
-  {13, 0, 72, 0, 0, 927, 1, 40, 0, 15, 1138, "reverse mapping"},
-  {13, 0, 72, 0, 0, 928, 1, 40, 0, 10, 1139, "no reverse"},
-  {13, 0, 72, 0, 0, 929, 1, 40, 0, 25, 1140, "cannot find your hostname"},
-  {13, 0, 72, 0, 0, 930, 1, 40, 0, 21, 1141, "ip name lookup failed"},
-  {13, 0, 72, 0, 0, 931, 1, 40, 0, 20, 1142, "mismatches client ip"},
-  {13, 0, 72, 0, 0, 932, 1, 40, 0, 23, 1143, "unverifyable sending ip"},
-  {13, 0, 72, 0, 0, 933, 1, 40, 0, 23, 1144, "unverifiable sending ip"},
-  {13, 0, 72, 0, 0, 934, 1, 40, 0, 33, 1145, "cannot find your reverse hostname"},
-  {13, 0, 72, 0, 0, 935, 1, 40, 0, 24, 1146, "can't find your hostname"},
-  {13, 0, 72, 0, 0, 936, 1, 40, 0, 23, 1147, "hostname does not match"},
-  {13, 0, 72, 0, 0, 937, 1, 40, 0, 19, 1148, "does not have a ptr"},
-  {13, 0, 72, 0, 0, 938, 1, 40, 0, 18, 1149, "doesn't have a ptr"},
-  {13, 0, 72, 0, 0, 939, 1, 40, 0, 14, 1150, "not have a ptr"},
-  {13, 0, 72, 0, 0, 940, 1, 40, 0, 6, 1151, "no ptr"},
-  {13, 0, 72, 0, 2, 941, 1, 40, 0, 3, 1152, "\\bptr\\b"},
-  {13, 0, 72, 0, 0, 942, 1, 40, 0, 11, 1153, "forward dns"},
-  {13, 0, 72, 0, 2, 943, 1, 40, 0, 15, 1154, "forward/reverse"},
-  {13, 0, 72, 0, 2, 944, 1, 40, 0, 6, 1155, "fcrdns"},
-  {13, 0, 72, 0, 0, 945, 1, 40, 0, 21, 1156, "unauthenticated email"},
-  {13, 0, 72, 0, 0, 946, 1, 40, 0, 25, 1157, "sender is unauthenticated"},
-  {13, 0, 72, 0, 0, 947, 1, 40, 0, 18, 1158, "is unauthenticated"},
-  {13, 0, 72, 0, 0, 948, 1, 40, 0, 17, 1159, "not authenticated"},
-  {13, 0, 72, 0, 0, 949, 1, 40, 0, 21, 1160, "authentication checks"},
-  {13, 0, 72, 0, 0, 950, 1, 40, 0, 24, 1161, "authenticate with either"},
-  {13, 0, 72, 0, 0, 951, 1, 40, 0, 30, 1162, "must be authenticated with spf"},
-  {13, 0, 72, 0, 0, 952, 1, 40, 0, 16, 1163, "failed the check"},
-  {13, 0, 72, 0, 0, 953, 1, 40, 0, 17, 1164, "identities failed"},
-  {13, 0, 72, 0, 0, 954, 1, 40, 0, 29, 1165, "email address is not verified"},
-  {13, 0, 72, 0, 0, 955, 1, 40, 0, 11, 1166, "not aligned"},
-  {13, 0, 72, 0, 2, 956, 1, 40, 0, 9, 1167, "alignment"},
-  {13, 0, 72, 0, 0, 957, 1, 40, 0, 12, 1168, "dmarc policy"},
-  {13, 0, 72, 0, 0, 958, 1, 40, 0, 18, 1169, "verification dmarc"},
-  {13, 0, 72, 0, 0, 959, 1, 40, 0, 23, 1170, "ipv6 sending guidelines"},
-  {13, 0, 72, 0, 0, 960, 1, 40, 0, 24, 1171, "sent over ipv6 must pass"},
-  {13, 0, 72, 0, 0, 961, 1, 40, 0, 28, 1172, "must pass either spf or dkim"},
-  {13, 0, 72, 0, 0, 962, 1, 40, 0, 17, 1173, "fails to pass spf"},
-  {13, 0, 72, 0, 0, 963, 1, 40, 0, 33, 1174, "not permitted by the domain owner"},
-  {13, 0, 72, 0, 0, 964, 1, 40, 0, 14, 1175, "not designated"},
-  {13, 0, 72, 0, 0, 965, 1, 40, 0, 20, 1176, "not permitted sender"},
-  {13, 0, 74, 0, 0, 966, 3, 40, 0, 31, 1177, "\\bip\\b ~ not allowed to send && for domain"},
-  {13, 0, 74, 0, 0, 969, 3, 40, 0, 23, 1178, "\\bip\\b ~ not allowed && for domain"},
-  {13, 0, 74, 0, 0, 972, 3, 40, 0, 35, 1179, "\\bip\\b ~ not permitted to send && on behalf of"},
-  {13, 0, 74, 0, 0, 975, 3, 40, 0, 36, 1180, "\\bip\\b ~ not authorized to send && on behalf of"},
-  {13, 0, 74, 0, 0, 978, 3, 40, 0, 33, 1181, "\\bip\\b ~ not allowed to send && on behalf of"},
-  {13, 0, 74, 0, 0, 981, 1, 40, 0, 34, 1182, "not permitted to send on behalf of"},
-  {13, 0, 74, 0, 0, 982, 1, 40, 0, 35, 1183, "not authorized to send on behalf of"},
-  {13, 0, 74, 0, 0, 983, 1, 40, 0, 32, 1184, "not allowed to send on behalf of"},
-  {13, 0, 74, 0, 0, 984, 1, 40, 0, 35, 1185, "not allowed to send mail for domain"},
-  {13, 0, 74, 0, 0, 985, 1, 40, 0, 38, 1186, "not authorized to send mail for domain"},
-  {13, 0, 74, 0, 0, 986, 1, 40, 0, 37, 1187, "not permitted to send mail for domain"},
-  {13, 0, 72, 0, 0, 987, 1, 40, 0, 9, 1188, "sender id"},
-  {13, 0, 72, 0, 2, 988, 1, 40, 0, 8, 1189, "senderid"},
-  {13, 0, 60, 0, 0, 989, 1, 40, 1, 31, 1190, "not accepted for policy reasons"},
-  {14, 0, 80, 0, 0, 990, 1, 41, 0, 28, 1191, "client was not authenticated"},
-  {14, 0, 80, 0, 0, 991, 1, 41, 0, 29, 1192, "was not authenticated to send"},
-  {14, 0, 80, 0, 0, 992, 1, 41, 0, 35, 1193, "not authenticated to send anonymous"},
-  {12, 0, 80, 0, 0, 993, 1, 41, 0, 44, 1194, "sender was not authenticated by organization"},
-  {12, 0, 80, 0, 0, 994, 1, 41, 0, 34, 1195, "sender not authenticated for group"},
-  {12, 0, 80, 0, 0, 995, 1, 41, 0, 40, 1196, "sender was not authenticated for mailbox"},
-  {12, 0, 80, 0, 0, 996, 1, 41, 0, 21, 1197, "not authenticated for"},
-  {12, 0, 80, 0, 0, 997, 1, 41, 0, 25, 1198, "resolver.rst.authrequired"},
-  {12, 0, 80, 0, 0, 998, 1, 41, 0, 26, 1199, "resolver.rst.notauthorized"},
-  {12, 0, 60, 0, 0, 999, 1, 41, 0, 13, 1200, "resolver.rst."},
-  {12, 0, 80, 0, 0, 1000, 1, 41, 0, 34, 1201, "sender not in allowed-senders list"},
-  {12, 0, 80, 0, 0, 1001, 1, 41, 0, 20, 1202, "allowed-senders list"},
-  {12, 0, 80, 0, 0, 1002, 1, 41, 0, 20, 1203, "allowed senders list"},
-  {13, 0, 60, 0, 0, 1003, 1, 41, 0, 37, 1204, "helo command rejected: host not found"},
-  {13, 0, 55, 0, 0, 1004, 1, 41, 0, 27, 1205, "does not match calling host"},
-  {14, 0, 65, 0, 0, 1005, 1, 41, 0, 23, 1207, "authentication required"},
-  {14, 0, 65, 0, 0, 1006, 1, 41, 0, 26, 1208, "authentication is required"},
-  {14, 0, 65, 0, 0, 1007, 1, 41, 0, 13, 1209, "auth required"},
-  {14, 0, 65, 0, 0, 1008, 1, 41, 0, 18, 1210, "smtp auth required"},
-  {14, 0, 65, 0, 0, 1009, 1, 41, 0, 17, 1211, "must authenticate"},
-  {14, 0, 65, 0, 0, 1010, 1, 41, 0, 19, 1212, "please authenticate"},
-  {14, 0, 65, 0, 0, 1011, 1, 41, 0, 18, 1213, "authenticate first"},
-  {14, 0, 65, 0, 0, 1012, 1, 41, 0, 21, 1214, "authentication failed"},
-  {14, 0, 65, 0, 0, 1013, 1, 41, 0, 22, 1215, "authentication failure"},
-  {14, 0, 65, 0, 0, 1014, 1, 41, 0, 27, 1216, "authentication unsuccessful"},
-  {14, 0, 65, 0, 0, 1015, 1, 41, 0, 34, 1217, "authentication credentials invalid"},
-  {14, 0, 65, 0, 0, 1016, 1, 41, 0, 19, 1218, "invalid credentials"},
-  {14, 0, 65, 0, 0, 1017, 1, 41, 0, 29, 1219, "incorrect authentication data"},
-  {14, 0, 65, 0, 0, 1018, 1, 41, 0, 34, 1220, "username and password not accepted"},
-  {14, 0, 65, 0, 0, 1019, 1, 41, 0, 20, 1221, "username or password"},
-  {14, 0, 65, 0, 0, 1020, 1, 41, 0, 18, 1222, "password incorrect"},
-  {14, 0, 65, 0, 0, 1021, 1, 41, 0, 13, 1223, "invalid login"},
-  {14, 0, 65, 0, 0, 1022, 1, 41, 0, 12, 1224, "login failed"},
-  {14, 0, 65, 0, 0, 1023, 1, 41, 0, 15, 1225, "login incorrect"},
-  {14, 0, 65, 0, 0, 1024, 1, 41, 0, 31, 1226, "log in through your web browser"},
-  {14, 0, 65, 0, 0, 1025, 1, 41, 0, 29, 1227, "application-specific password"},
-  {14, 0, 65, 0, 0, 1026, 1, 41, 0, 12, 1228, "app password"},
-  {14, 0, 65, 0, 0, 1027, 1, 41, 0, 19, 1229, "cannot authenticate"},
-  {14, 0, 65, 0, 0, 1028, 1, 41, 0, 22, 1230, "unable to authenticate"},
-  {14, 0, 65, 0, 0, 1029, 1, 41, 0, 32, 1231, "unrecognized authentication type"},
-  {14, 0, 65, 0, 0, 1030, 1, 41, 0, 24, 1232, "authentication mechanism"},
-  {14, 0, 65, 0, 0, 1031, 1, 41, 0, 26, 1233, "authentication not allowed"},
-  {14, 0, 65, 0, 0, 1032, 1, 41, 0, 26, 1234, "authentication not enabled"},
-  {14, 0, 65, 0, 0, 1033, 1, 41, 0, 27, 1235, "turn on smtp authentication"},
-  {14, 0, 65, 0, 0, 1034, 1, 41, 0, 19, 1236, "smtp authentication"},
-  {14, 0, 65, 0, 2, 1035, 1, 41, 0, 4, 1237, "\\bsasl\\b"},
-  {14, 0, 65, 0, 0, 1036, 1, 41, 0, 29, 1238, "no identity changes permitted"},
-  {14, 0, 65, 0, 0, 1037, 1, 41, 0, 22, 1239, "cannot decode response"},
-  {14, 0, 65, 0, 0, 1038, 1, 41, 0, 33, 1240, "too many unauthenticated commands"},
-  {14, 0, 65, 0, 0, 1039, 1, 41, 0, 24, 1241, "unauthenticated commands"},
-  {14, 0, 40, 0, 0, 1040, 1, 41, 0, 22, 1242, "not authorized to send"},
-  {14, 0, 65, 0, 0, 1041, 1, 41, 0, 20, 1243, "please use smtp auth"},
-  {14, 0, 75, 0, 0, 1042, 1, 41, 0, 13, 1244, "not logged in"},
-  {14, 0, 65, 0, 0, 1043, 1, 41, 0, 29, 1245, "relay requires authentication"},
-  {14, 0, 65, 0, 0, 1044, 1, 41, 0, 21, 1246, "authentication is not"},
-  {14, 0, 80, 0, 0, 1045, 1, 41, 0, 24, 1247, "client not authenticated"},
-  {14, 0, 60, 0, 0, 1046, 1, 41, 0, 22, 1248, "could not authenticate"},
-  {14, 0, 60, 0, 0, 1047, 1, 41, 0, 28, 1249, "auth extension not supported"},
-  {15, 0, 76, 0, 2, 1048, 1, 41, 0, 8, 1251, "starttls"},
-  {15, 0, 76, 0, 0, 1049, 1, 41, 0, 12, 1252, "tls required"},
-  {15, 0, 76, 0, 0, 1050, 1, 41, 0, 15, 1253, "tls is required"},
-  {15, 0, 76, 0, 0, 1051, 1, 41, 0, 12, 1254, "requires tls"},
-  {15, 0, 76, 0, 0, 1052, 1, 41, 0, 11, 1255, "require tls"},
-  {15, 0, 76, 0, 0, 1053, 1, 41, 0, 19, 1256, "requires encryption"},
-  {15, 0, 76, 0, 0, 1054, 1, 41, 0, 18, 1257, "require encryption"},
-  {15, 0, 76, 0, 0, 1055, 1, 41, 0, 19, 1258, "encryption required"},
-  {15, 0, 76, 0, 0, 1056, 1, 41, 0, 17, 1259, "encryption needed"},
-  {15, 0, 76, 0, 0, 1057, 1, 41, 0, 12, 1260, "must use tls"},
-  {15, 0, 60, 0, 0, 1058, 2, 41, 0, 11, 1261, "\\btls\\b && required"},
-  {15, 0, 76, 0, 0, 1060, 1, 41, 0, 14, 1262, "tls connection"},
-  {15, 0, 76, 0, 0, 1061, 1, 41, 0, 8, 1263, "over tls"},
-  {15, 0, 76, 0, 0, 1062, 1, 41, 0, 17, 1264, "tls not available"},
-  {15, 0, 76, 0, 0, 1063, 1, 41, 0, 13, 1265, "tls handshake"},
-  {15, 0, 76, 0, 0, 1064, 1, 41, 0, 15, 1266, "tls negotiation"},
-  {15, 0, 76, 0, 0, 1065, 1, 41, 0, 10, 1267, "tls failed"},
-  {15, 0, 76, 0, 0, 1066, 1, 41, 0, 9, 1268, "tls error"},
-  {15, 0, 76, 0, 0, 1067, 1, 41, 0, 12, 1269, "ssl routines"},
-  {15, 0, 76, 0, 0, 1068, 1, 41, 0, 13, 1270, "ssl handshake"},
-  {15, 0, 76, 0, 0, 1069, 1, 41, 0, 24, 1271, "certificate verification"},
-  {15, 0, 76, 0, 0, 1070, 1, 41, 0, 25, 1272, "certificate verify failed"},
-  {15, 0, 76, 0, 0, 1071, 1, 41, 0, 23, 1273, "certificate has expired"},
-  {15, 0, 76, 0, 0, 1072, 1, 41, 0, 19, 1274, "certificate expired"},
-  {15, 0, 76, 0, 0, 1073, 1, 41, 0, 21, 1275, "untrusted certificate"},
-  {15, 0, 76, 0, 0, 1074, 1, 41, 0, 23, 1276, "self-signed certificate"},
-  {15, 0, 76, 0, 0, 1075, 1, 41, 0, 23, 1277, "self signed certificate"},
-  {15, 0, 76, 0, 0, 1076, 1, 41, 0, 24, 1278, "certificate is not valid"},
-  {15, 0, 40, 0, 0, 1077, 1, 41, 0, 17, 1279, "hostname mismatch"},
-  {15, 0, 76, 0, 2, 1078, 1, 41, 0, 7, 1280, "mta-sts"},
-  {15, 0, 76, 0, 2, 1079, 1, 41, 0, 4, 1281, "\\bdane\\b"},
-  {15, 0, 76, 0, 2, 1080, 1, 41, 0, 4, 1282, "\\btlsa\\b"},
-  {15, 0, 76, 0, 2, 1081, 1, 41, 0, 14, 1283, "dnssec-invalid"},
-  {15, 0, 76, 0, 2, 1082, 1, 41, 0, 12, 1284, "tlsa-invalid"},
-  {15, 0, 76, 0, 2, 1083, 1, 41, 0, 22, 1285, "starttls-not-supported"},
-  {15, 0, 76, 0, 2, 1084, 1, 41, 0, 13, 1286, "dane-required"},
-  {15, 0, 76, 0, 2, 1085, 1, 41, 0, 10, 1287, "requiretls"},
-  {15, 0, 76, 0, 0, 1086, 1, 41, 0, 15, 1288, "not using a tls"},
-  {15, 0, 76, 0, 0, 1087, 1, 41, 0, 19, 1289, "not sent over a tls"},
-  {15, 0, 76, 0, 0, 1088, 1, 41, 0, 25, 1290, "route requires encryption"},
-  {15, 0, 76, 0, 0, 1089, 1, 41, 0, 19, 1291, "this route requires"},
-  {17, 0, 80, 0, 0, 1090, 1, 41, 0, 46, 1292, "no commands allowed to pipeline after starttls"},
-  {15, 0, 70, 0, 2, 1091, 1, 41, 0, 5, 1293, "x509:"},
-  {15, 0, 70, 0, 0, 1092, 1, 41, 0, 17, 1294, "unknown authority"},
-  {16, 0, 70, 0, 0, 1093, 1, 41, 0, 20, 1296, "message size exceeds"},
-  {16, 0, 70, 0, 0, 1094, 1, 41, 0, 18, 1297, "message size limit"},
-  {16, 0, 70, 0, 0, 1095, 1, 41, 0, 19, 1298, "size limit exceeded"},
-  {16, 0, 70, 0, 0, 1096, 1, 41, 0, 17, 1299, "message too large"},
-  {16, 0, 70, 0, 0, 1097, 1, 41, 0, 15, 1300, "message too big"},
-  {16, 0, 70, 0, 0, 1098, 1, 41, 0, 20, 1301, "message is too large"},
-  {16, 0, 70, 0, 0, 1099, 1, 41, 0, 18, 1302, "message is too big"},
-  {16, 0, 70, 0, 0, 1100, 1, 41, 0, 22, 1303, "because it's too large"},
-  {16, 0, 70, 0, 0, 1101, 1, 41, 0, 23, 1304, "because it is too large"},
-  {16, 0, 70, 0, 0, 1102, 1, 41, 0, 20, 1305, "because it's too big"},
-  {16, 0, 70, 0, 0, 1103, 1, 41, 0, 15, 1306, "mail size limit"},
-  {16, 0, 70, 0, 0, 1104, 1, 41, 0, 15, 1307, "message exceeds"},
-  {16, 0, 70, 0, 0, 1105, 1, 41, 0, 19, 1308, "exceeds the maximum"},
-  {16, 0, 70, 0, 0, 1106, 1, 41, 0, 15, 1309, "exceeds maximum"},
-  {16, 0, 70, 0, 0, 1107, 1, 41, 0, 21, 1310, "exceeds fixed maximum"},
-  {16, 0, 70, 0, 0, 1108, 1, 41, 0, 19, 1311, "exceeds fixed limit"},
-  {16, 0, 70, 0, 0, 1109, 1, 41, 0, 20, 1312, "maximum message size"},
-  {16, 0, 70, 0, 0, 1110, 1, 41, 0, 12, 1313, "maximum size"},
-  {16, 0, 70, 0, 0, 1111, 1, 41, 0, 18, 1314, "maximum email size"},
-  {16, 0, 70, 0, 0, 1112, 1, 41, 0, 16, 1315, "max message size"},
-  {16, 0, 70, 0, 0, 1113, 1, 41, 0, 22, 1316, "message length exceeds"},
-  {16, 0, 70, 0, 0, 1114, 1, 41, 0, 28, 1317, "too large for this recipient"},
-  {16, 0, 90, 0, 0, 1115, 1, 41, 0, 14, 1318, "recipsizelimit"},
-  {16, 0, 70, 0, 0, 1116, 1, 41, 0, 12, 1319, "size exceeds"},
-  {16, 0, 70, 0, 0, 1117, 1, 41, 0, 30, 1320, "exceeded google's message size"},
-  {16, 0, 70, 0, 0, 1118, 1, 41, 0, 19, 1321, "message size limits"},
-  {16, 0, 75, 0, 0, 1119, 1, 41, 0, 18, 1322, "header size limits"},
-  {16, 0, 70, 0, 0, 1120, 1, 41, 0, 21, 1323, "number of attachments"},
-  {16, 0, 70, 0, 0, 1121, 1, 41, 0, 15, 1324, "larger than the"},
-  {16, 0, 70, 0, 0, 1122, 1, 41, 0, 15, 1325, "databytes limit"},
-  {16, 0, 70, 0, 0, 1123, 1, 41, 0, 18, 1326, "exceeds size limit"},
-  {16, 0, 70, 0, 0, 1124, 1, 41, 0, 14, 1327, "file too large"},
-  {16, 0, 70, 0, 0, 1125, 1, 41, 0, 22, 1328, "message is larger than"},
-  {16, 0, 70, 0, 0, 1126, 1, 41, 0, 13, 1329, "taille limite"},
-  {17, 0, 50, 0, 0, 1127, 1, 41, 0, 12, 1331, "syntax error"},
-  {17, 0, 50, 0, 0, 1128, 1, 41, 0, 22, 1332, "command not recognized"},
-  {17, 0, 50, 0, 0, 1129, 1, 41, 0, 20, 1333, "command unrecognized"},
-  {17, 0, 50, 0, 0, 1130, 1, 41, 0, 20, 1334, "unrecognized command"},
-  {17, 0, 50, 0, 0, 1131, 1, 41, 0, 20, 1335, "unrecognised command"},
-  {17, 0, 50, 0, 0, 1132, 1, 41, 0, 15, 1336, "unknown command"},
-  {17, 0, 50, 0, 0, 1133, 1, 41, 0, 23, 1337, "command not implemented"},
-  {17, 0, 50, 0, 0, 1134, 1, 41, 0, 15, 1338, "not implemented"},
-  {17, 0, 50, 0, 2, 1135, 1, 41, 0, 13, 1339, "unimplemented"},
-  {17, 0, 30, 0, 0, 1136, 1, 41, 0, 24, 1340, "bad sequence of commands"},
-  {17, 0, 30, 0, 0, 1137, 1, 41, 0, 20, 1341, "bad command sequence"},
-  {17, 0, 30, 0, 0, 1138, 1, 41, 0, 15, 1342, "out of sequence"},
-  {17, 0, 30, 0, 0, 1139, 1, 41, 0, 17, 1343, "need rcpt command"},
-  {17, 0, 30, 0, 0, 1140, 1, 41, 0, 17, 1344, "need mail command"},
-  {17, 0, 30, 0, 0, 1141, 1, 41, 0, 10, 1345, "mail first"},
-  {17, 0, 30, 0, 0, 1142, 1, 41, 0, 10, 1346, "rcpt first"},
-  {17, 0, 50, 0, 0, 1143, 1, 41, 0, 16, 1347, "send hello first"},
-  {17, 0, 50, 0, 0, 1144, 1, 41, 0, 15, 1348, "ehlo/helo first"},
-  {17, 0, 50, 0, 0, 1145, 1, 41, 0, 10, 1349, "helo first"},
-  {17, 0, 50, 0, 0, 1146, 1, 41, 0, 10, 1350, "ehlo first"},
-  {17, 0, 30, 0, 0, 1147, 1, 41, 0, 19, 1351, "no valid recipients"},
-  {17, 0, 50, 0, 0, 1148, 1, 41, 0, 18, 1352, "protocol violation"},
-  {17, 0, 40, 0, 0, 1149, 1, 41, 0, 14, 1353, "protocol error"},
-  {17, 0, 50, 0, 0, 1150, 1, 41, 0, 23, 1354, "smtp protocol violation"},
-  {17, 0, 50, 0, 2, 1151, 1, 41, 0, 10, 1355, "pipelining"},
-  {17, 0, 50, 0, 0, 1152, 1, 41, 0, 13, 1356, "line too long"},
-  {17, 0, 70, 0, 0, 1153, 1, 41, 0, 19, 1357, "line limit exceeded"},
-  {17, 0, 70, 0, 0, 1154, 1, 41, 0, 20, 1358, "line length exceeded"},
-  {17, 0, 70, 0, 0, 1155, 1, 41, 0, 17, 1359, "line length limit"},
-  {17, 0, 70, 0, 0, 1156, 1, 41, 0, 16, 1360, "line is too long"},
-  {17, 0, 70, 0, 0, 1157, 1, 41, 0, 17, 1361, "line too long for"},
-  {17, 0, 50, 0, 0, 1158, 1, 41, 0, 15, 1362, "invalid command"},
-  {17, 0, 50, 0, 0, 1159, 1, 41, 0, 15, 1363, "too many errors"},
-  {17, 0, 50, 0, 0, 1160, 1, 41, 0, 30, 1364, "too many unrecognized commands"},
-  {17, 0, 50, 0, 0, 1161, 1, 41, 0, 18, 1365, "no data after bdat"},
-  {12, 0, 50, 0, 0, 1162, 1, 41, 0, 14, 1366, "bare line feed"},
-  {12, 0, 50, 0, 0, 1163, 1, 41, 0, 7, 1367, "bare lf"},
-  {12, 0, 50, 0, 0, 1164, 1, 41, 0, 7, 1368, "bare cr"},
-  {12, 0, 40, 0, 0, 1165, 1, 41, 0, 18, 1369, "invalid characters"},
-  {17, 0, 50, 0, 0, 1166, 1, 41, 0, 21, 1370, "helo command rejected"},
-  {17, 0, 50, 0, 0, 1167, 1, 41, 0, 21, 1371, "ehlo command rejected"},
-  {17, 0, 50, 0, 0, 1168, 1, 41, 0, 8, 1372, "bad helo"},
-  {17, 0, 50, 0, 0, 1169, 1, 41, 0, 12, 1373, "invalid helo"},
-  {17, 0, 50, 0, 2, 1170, 1, 41, 0, 9, 1374, "helo/ehlo"},
-  {13, 0, 60, 0, 0, 1171, 2, 41, 0, 20, 1375, "helo && does not resolve"},
-  {13, 0, 60, 0, 0, 1173, 2, 41, 0, 20, 1376, "ehlo && does not resolve"},
-  {17, 0, 50, 0, 0, 1175, 1, 41, 0, 24, 1377, "fully-qualified hostname"},
-  {17, 0, 50, 0, 0, 1176, 1, 41, 0, 29, 1378, "need fully-qualified hostname"},
-  {17, 0, 50, 0, 0, 1177, 1, 41, 0, 44, 1379, "multiple destination domains per transaction"},
-  {17, 0, 50, 0, 0, 1178, 1, 41, 0, 21, 1380, "must declare smtputf8"},
-  {17, 0, 50, 0, 2, 1179, 1, 41, 0, 8, 1381, "smtputf8"},
-  {17, 0, 50, 0, 2, 1180, 1, 41, 0, 8, 1382, "8bitmime"},
-  {17, 0, 50, 0, 0, 1181, 1, 41, 0, 21, 1383, "unsupported parameter"},
-  {17, 0, 50, 0, 0, 1182, 1, 41, 0, 24, 1384, "parameter not recognized"},
-  {17, 0, 50, 0, 0, 1183, 1, 41, 0, 25, 1385, "parameters not recognized"},
-  {17, 0, 50, 0, 0, 1184, 1, 41, 0, 21, 1386, "no parameters allowed"},
-  {17, 0, 50, 0, 0, 1185, 1, 41, 0, 19, 1387, "not allowed without"},
-  {17, 0, 70, 0, 0, 1186, 1, 41, 0, 26, 1388, "syntax error in parameters"},
-  {17, 0, 70, 0, 0, 1187, 1, 41, 0, 21, 1389, "syntax error, command"},
-  {17, 0, 55, 0, 0, 1188, 1, 41, 0, 21, 1390, "syntactically invalid"},
-  {17, 0, 60, 0, 0, 1189, 1, 41, 0, 21, 1391, "synchronization error"},
-  {18, 0, 60, 0, 0, 1190, 1, 41, 0, 20, 1393, "connection timed out"},
-  {18, 0, 60, 0, 0, 1191, 1, 41, 0, 18, 1394, "connection expired"},
-  {18, 0, 70, 0, 0, 1192, 1, 41, 0, 25, 1395, "host not found, try again"},
-  {18, 0, 70, 0, 0, 1193, 1, 41, 0, 20, 1396, "not found, try again"},
-  {18, 0, 70, 0, 0, 1194, 2, 41, 0, 23, 1397, "lookup failure && try again"},
-  {18, 0, 60, 0, 0, 1196, 1, 41, 0, 18, 1398, "connection timeout"},
-  {18, 0, 60, 0, 0, 1197, 1, 41, 0, 9, 1399, "timed out"},
-  {18, 0, 44, 0, 0, 1198, 1, 41, 0, 7, 1400, "timeout"},
-  {18, 0, 60, 0, 0, 1199, 1, 41, 0, 12, 1401, "smtp timeout"},
-  {18, 0, 60, 0, 0, 1200, 1, 41, 0, 13, 1402, "timeout after"},
-  {18, 0, 60, 0, 0, 1201, 1, 41, 0, 13, 1403, "timeout while"},
-  {18, 0, 60, 0, 0, 1202, 1, 41, 0, 15, 1404, "timeout waiting"},
-  {18, 0, 60, 0, 0, 1203, 1, 41, 0, 15, 1405, "timeout reading"},
-  {18, 0, 60, 0, 0, 1204, 1, 41, 0, 15, 1406, "timeout writing"},
-  {18, 0, 60, 0, 0, 1205, 1, 41, 0, 12, 1407, "read timeout"},
-  {18, 0, 60, 0, 0, 1206, 1, 41, 0, 13, 1408, "write timeout"},
-  {18, 0, 60, 0, 0, 1207, 1, 41, 0, 12, 1409, "idle timeout"},
-  {18, 0, 60, 0, 0, 1208, 1, 41, 0, 15, 1410, "command timeout"},
-  {18, 0, 60, 0, 0, 1209, 1, 41, 0, 12, 1411, "data timeout"},
-  {18, 0, 60, 0, 0, 1210, 1, 41, 0, 8, 1412, "time out"},
-  {18, 0, 60, 0, 0, 1211, 1, 41, 0, 18, 1413, "connection refused"},
-  {18, 0, 60, 0, 0, 1212, 1, 41, 0, 22, 1414, "refused the connection"},
-  {18, 0, 60, 0, 0, 1213, 1, 41, 0, 18, 1415, "refused connection"},
-  {18, 0, 60, 0, 0, 1214, 1, 41, 0, 16, 1416, "connection reset"},
-  {18, 0, 60, 0, 0, 1215, 1, 41, 0, 17, 1417, "connection closed"},
-  {18, 0, 60, 0, 0, 1216, 1, 41, 0, 15, 1418, "connection lost"},
-  {18, 0, 60, 0, 0, 1217, 1, 41, 0, 18, 1419, "connection dropped"},
-  {18, 0, 60, 0, 0, 1218, 1, 41, 0, 15, 1420, "lost connection"},
-  {18, 0, 60, 0, 0, 1219, 1, 41, 0, 11, 1421, "broken pipe"},
-  {18, 0, 60, 0, 0, 1220, 1, 41, 0, 22, 1422, "network is unreachable"},
-  {18, 0, 60, 0, 0, 1221, 1, 41, 0, 16, 1423, "no route to host"},
-  {18, 0, 60, 0, 0, 1222, 1, 41, 0, 19, 1424, "host is unreachable"},
-  {18, 0, 60, 0, 0, 1223, 1, 41, 0, 16, 1425, "host unreachable"},
-  {18, 0, 60, 0, 0, 1224, 1, 41, 0, 17, 1426, "unable to connect"},
-  {18, 0, 60, 0, 0, 1225, 1, 41, 0, 17, 1427, "could not connect"},
-  {18, 0, 60, 0, 0, 1226, 1, 41, 0, 16, 1428, "couldn't connect"},
-  {18, 0, 60, 0, 0, 1227, 1, 41, 0, 14, 1429, "cannot connect"},
-  {18, 0, 60, 0, 0, 1228, 1, 41, 0, 13, 1430, "can't connect"},
-  {18, 0, 60, 0, 0, 1229, 1, 41, 0, 17, 1431, "failed to connect"},
-  {18, 0, 60, 0, 0, 1230, 1, 41, 0, 10, 1432, "connect to"},
-  {18, 0, 60, 0, 0, 1231, 1, 41, 0, 19, 1433, "unable to establish"},
-  {18, 0, 60, 0, 0, 1232, 1, 41, 0, 18, 1434, "couldn't establish"},
-  {18, 0, 60, 0, 0, 1233, 1, 41, 0, 24, 1435, "wasn't able to establish"},
-  {18, 0, 60, 0, 0, 1234, 1, 41, 0, 38, 1436, "did not accept our requests to connect"},
-  {18, 0, 60, 0, 0, 1235, 1, 41, 0, 25, 1437, "not accepting connections"},
-  {18, 0, 60, 0, 0, 1236, 1, 41, 0, 19, 1438, "no answer from host"},
-  {18, 0, 60, 0, 0, 1237, 1, 41, 0, 17, 1439, "dns lookup failed"},
-  {18, 0, 60, 0, 0, 1238, 1, 41, 0, 16, 1440, "dns query failed"},
-  {18, 0, 60, 0, 0, 1239, 1, 41, 0, 11, 1441, "dns failure"},
-  {18, 0, 45, 0, 0, 1240, 1, 41, 0, 9, 1442, "dns error"},
-  {18, 0, 60, 0, 0, 1241, 1, 41, 0, 21, 1443, "dns resolution failed"},
-  {18, 0, 60, 0, 0, 1242, 1, 41, 0, 14, 1444, "dns resolution"},
-  {18, 0, 60, 0, 0, 1243, 1, 41, 0, 24, 1445, "temporary lookup failure"},
-  {18, 0, 50, 0, 0, 1244, 1, 41, 0, 14, 1446, "lookup failure"},
-  {18, 0, 40, 0, 0, 1245, 1, 41, 0, 11, 1447, "name server"},
-  {18, 0, 60, 0, 0, 1246, 1, 41, 0, 8, 1448, "servfail"},
-  {18, 0, 60, 0, 0, 1247, 1, 41, 0, 11, 1449, "mx hosts of"},
-  {18, 0, 60, 0, 0, 1248, 1, 41, 2, 15, 1450, "unable to route"},
-  {5, 0, 60, 1, 0, 1249, 1, 43, 1, 15, 1451, "unable to route"},
-  {18, 0, 60, 0, 0, 1250, 1, 44, 0, 17, 1452, "unable to contact"},
-  {18, 0, 60, 0, 0, 1251, 1, 44, 0, 11, 1453, "ldap server"},
-  {18, 0, 60, 0, 0, 1252, 1, 44, 0, 13, 1454, "routing error"},
-  {18, 0, 60, 0, 0, 1253, 1, 44, 0, 41, 1455, "malformed or unexpected name server reply"},
-  {18, 0, 40, 0, 2, 1254, 1, 44, 0, 10, 1456, "nameserver"},
-  {18, 0, 60, 0, 0, 1255, 1, 44, 0, 15, 1457, "name resolution"},
-  {18, 0, 60, 0, 0, 1256, 1, 44, 0, 11, 1458, "getaddrinfo"},
-  {18, 0, 60, 0, 0, 1257, 1, 44, 0, 28, 1459, "host lookup did not complete"},
-  {18, 0, 60, 0, 0, 1258, 1, 44, 0, 17, 1460, "could not resolve"},
-  {18, 0, 60, 0, 0, 1259, 1, 44, 0, 14, 1461, "cannot resolve"},
-  {18, 0, 60, 0, 0, 1260, 1, 44, 0, 17, 1462, "unable to resolve"},
-  {18, 0, 60, 0, 0, 1261, 1, 44, 0, 16, 1463, "connect() failed"},
-  {18, 0, 60, 0, 0, 1262, 1, 44, 0, 13, 1464, "retry on ipv4"},
-  {18, 0, 60, 0, 0, 1263, 1, 44, 0, 13, 1465, "network error"},
-  {18, 0, 60, 0, 0, 1264, 1, 44, 0, 15, 1466, "network problem"},
-  {18, 0, 60, 0, 2, 1265, 1, 44, 0, 12, 1467, "smtpsend.dns"},
-  {19, 0, 45, 0, 0, 1266, 1, 44, 0, 22, 1468, "retry timeout exceeded"},
-  {19, 0, 45, 0, 0, 1267, 1, 44, 0, 16, 1469, "envelope expired"},
-  {19, 0, 45, 0, 0, 1268, 1, 44, 0, 18, 1470, "deleted from queue"},
-  {19, 0, 45, 0, 0, 1269, 1, 44, 0, 21, 1471, "in the queue too long"},
-  {19, 0, 45, 0, 0, 1270, 1, 44, 0, 17, 1472, "been in the queue"},
-  {19, 0, 45, 0, 0, 1271, 1, 44, 0, 23, 1473, "failing for a long time"},
-  {19, 0, 45, 0, 0, 1272, 1, 44, 0, 27, 1474, "all hosts have been failing"},
-  {19, 0, 45, 0, 0, 1273, 1, 44, 0, 26, 1475, "could not be delivered for"},
-  {19, 0, 45, 0, 0, 1274, 1, 44, 0, 11, 1476, "after 1 day"},
-  {19, 0, 45, 0, 0, 1275, 1, 44, 0, 18, 1477, "failed 20 attempts"},
-  {19, 0, 45, 0, 0, 1276, 1, 44, 0, 63, 1478, "retry time not reached for any host after a long failure period"},
-  {18, 0, 40, 0, 0, 1277, 1, 44, 2, 35, 1479, "retry time not reached for any host"},
-  {19, 0, 45, 0, 0, 1278, 1, 46, 0, 15, 1480, "message expired"},
-  {19, 0, 60, 0, 0, 1279, 1, 46, 0, 14, 1481, "status=expired"},
-  {19, 0, 45, 0, 0, 1280, 1, 46, 0, 16, 1482, "delivery expired"},
-  {19, 0, 45, 0, 0, 1281, 1, 46, 0, 21, 1483, "delivery time expired"},
-  {19, 0, 45, 0, 2, 1282, 1, 46, 0, 13, 1484, "queue.expired"},
-  {19, 0, 45, 0, 0, 1283, 1, 46, 0, 14, 1485, "queue lifetime"},
-  {19, 0, 45, 0, 0, 1284, 1, 46, 0, 18, 1486, "message is too old"},
-  {19, 0, 45, 0, 0, 1285, 1, 46, 0, 7, 1487, "too old"},
-  {19, 0, 45, 0, 0, 1286, 1, 46, 0, 13, 1488, "expired after"},
-  {19, 0, 45, 0, 0, 1287, 1, 46, 0, 29, 1489, "could not be delivered within"},
-  {19, 0, 45, 0, 0, 1288, 1, 46, 0, 28, 1490, "couldn't be delivered within"},
-  {19, 0, 45, 0, 0, 1289, 1, 46, 0, 24, 1491, "was not delivered within"},
-  {19, 0, 15, 0, 0, 1290, 1, 46, 0, 9, 1492, "giving up"},
-  {19, 0, 15, 0, 0, 1291, 1, 46, 0, 7, 1493, "gave up"},
-  {19, 0, 45, 0, 0, 1292, 1, 46, 0, 22, 1494, "maximal queue lifetime"},
-  {19, 0, 45, 0, 0, 1293, 1, 46, 0, 18, 1495, "max queue lifetime"},
-  {19, 0, 45, 0, 0, 1294, 1, 46, 0, 17, 1496, "undeliverable for"},
-  {19, 0, 45, 0, 0, 1295, 1, 46, 0, 16, 1497, "in the queue for"},
-  {19, 0, 45, 0, 0, 1296, 1, 46, 0, 19, 1498, "time limit exceeded"},
-  {18, 0, 75, 0, 0, 1297, 1, 46, 0, 27, 1499, "message expired, connection"},
-  {18, 0, 75, 0, 0, 1298, 1, 46, 0, 20, 1500, "message expired, dns"},
-  {18, 0, 75, 0, 0, 1299, 1, 46, 0, 26, 1501, "message expired, unable to"},
-  {20, 0, 80, 0, 0, 1300, 1, 46, 0, 9, 1502, "mail loop"},
-  {20, 0, 80, 0, 0, 1301, 1, 46, 0, 10, 1503, "mail loops"},
-  {20, 0, 80, 0, 0, 1302, 1, 46, 0, 13, 1504, "loop detected"},
-  {20, 0, 80, 0, 0, 1303, 1, 46, 0, 12, 1505, "routing loop"},
-  {20, 0, 80, 0, 0, 1304, 1, 46, 0, 20, 1506, "loops back to myself"},
-  {20, 0, 80, 0, 0, 1305, 1, 46, 0, 26, 1507, "mail for this domain loops"},
-  {20, 0, 80, 0, 0, 1306, 1, 46, 0, 13, 1508, "too many hops"},
-  {20, 0, 80, 0, 0, 1307, 1, 46, 0, 18, 1509, "hop count exceeded"},
-  {20, 0, 80, 0, 2, 1308, 1, 46, 0, 4, 1510, "\\bhops\\b"},
-  {20, 0, 80, 0, 0, 1309, 1, 46, 0, 10, 1511, "loop count"},
-  {20, 0, 80, 0, 0, 1310, 1, 46, 0, 15, 1512, "forwarding loop"},
-  {20, 0, 80, 0, 0, 1311, 1, 46, 0, 10, 1513, "email loop"},
-  {20, 0, 80, 0, 0, 1312, 1, 46, 0, 7, 1514, "looping"},
-  {20, 0, 80, 0, 0, 1313, 1, 46, 0, 15, 1515, "mail is looping"},
-  {20, 0, 80, 0, 0, 1314, 3, 46, 0, 23, 1516, "too many ~ received ~ headers"},
-  {20, 0, 80, 0, 0, 1317, 1, 46, 0, 25, 1517, "too many received headers"},
-  {18, 0, 55, 0, 0, 1318, 1, 46, 0, 29, 1518, "remote host closed connection"},
-  {18, 0, 55, 0, 0, 1319, 1, 46, 0, 23, 1519, "greeting never received"},
-  {18, 0, 55, 0, 0, 1320, 1, 46, 0, 30, 1520, "connection unexpectedly closed"},
-  {18, 0, 60, 0, 0, 1321, 1, 46, 0, 21, 1521, "dns temporary failure"},
-  {18, 0, 60, 0, 0, 1322, 1, 46, 0, 21, 1522, "temporary dns failure"},
-  {18, 0, 60, 0, 0, 1323, 1, 46, 0, 12, 1523, "econnrefused"},
-  {18, 0, 60, 0, 0, 1324, 1, 46, 0, 10, 1524, "econnreset"},
-  {18, 0, 60, 0, 0, 1325, 1, 46, 0, 9, 1525, "etimedout"},
-  {18, 0, 60, 0, 0, 1326, 1, 46, 0, 12, 1526, "ehostunreach"},
-  {18, 0, 60, 0, 0, 1327, 1, 46, 0, 11, 1527, "enetunreach"},
-  {21, 0, 50, 0, 0, 1328, 1, 46, 0, 21, 1529, "service not available"},
-  {21, 0, 50, 0, 0, 1329, 1, 46, 0, 19, 1530, "service unavailable"},
-  {21, 0, 50, 0, 0, 1330, 1, 46, 0, 31, 1531, "service temporarily unavailable"},
-  {21, 0, 50, 0, 0, 1331, 1, 46, 0, 23, 1532, "temporarily unavailable"},
-  {21, 0, 50, 0, 0, 1332, 1, 46, 0, 11, 1533, "server busy"},
-  {21, 0, 50, 0, 0, 1333, 1, 46, 0, 14, 1534, "server is busy"},
-  {21, 0, 50, 0, 0, 1334, 1, 46, 0, 11, 1535, "system busy"},
-  {21, 0, 50, 0, 0, 1335, 1, 46, 0, 8, 1536, "too busy"},
-  {21, 0, 25, 0, 0, 1336, 1, 46, 0, 15, 1537, "try again later"},
-  {21, 0, 25, 0, 0, 1337, 1, 46, 0, 9, 1538, "try later"},
-  {21, 0, 25, 0, 0, 1338, 1, 46, 0, 16, 1539, "please try later"},
-  {21, 0, 25, 0, 0, 1339, 1, 46, 0, 22, 1540, "please try again later"},
-  {21, 0, 30, 0, 0, 1340, 1, 46, 0, 28, 1541, "closing transmission channel"},
-  {21, 0, 25, 0, 0, 1341, 1, 46, 0, 18, 1542, "closing connection"},
-  {21, 0, 50, 0, 0, 1342, 1, 46, 0, 13, 1543, "shutting down"},
-  {21, 0, 50, 0, 0, 1343, 1, 46, 0, 20, 1544, "server shutting down"},
-  {21, 0, 50, 0, 0, 1344, 1, 46, 0, 10, 1545, "going down"},
-  {21, 0, 50, 0, 2, 1345, 1, 46, 0, 11, 1546, "maintenance"},
-  {21, 0, 50, 0, 0, 1346, 1, 46, 0, 29, 1547, "insufficient system resources"},
-  {21, 0, 50, 0, 0, 1347, 1, 46, 0, 27, 1548, "insufficient system storage"},
-  {21, 0, 50, 0, 0, 1348, 1, 46, 0, 22, 1549, "insufficient resources"},
-  {21, 0, 50, 0, 0, 1349, 1, 46, 0, 23, 1550, "insufficient disk space"},
-  {21, 0, 50, 0, 0, 1350, 1, 46, 0, 13, 1551, "out of memory"},
-  {21, 0, 50, 0, 0, 1351, 1, 46, 0, 21, 1552, "resources temporarily"},
-  {21, 0, 50, 0, 0, 1352, 1, 46, 0, 13, 1553, "no space left"},
-  {21, 0, 50, 0, 0, 1353, 1, 46, 0, 9, 1554, "disk full"},
-  {21, 0, 50, 0, 0, 1354, 1, 46, 0, 10, 1555, "queue full"},
-  {21, 0, 50, 0, 0, 1355, 1, 46, 0, 11, 1556, "system full"},
-  {21, 0, 50, 0, 0, 1356, 1, 46, 0, 16, 1557, "mail system full"},
-  {21, 0, 50, 0, 2, 1357, 1, 46, 0, 10, 1558, "congestion"},
-  {21, 0, 50, 0, 0, 1358, 1, 46, 0, 10, 1559, "overloaded"},
-  {21, 0, 55, 0, 0, 1359, 1, 46, 0, 32, 1560, "service is currently unavailable"},
-  {21, 0, 50, 0, 0, 1360, 1, 46, 0, 13, 1561, "load too high"},
-  {21, 0, 50, 0, 0, 1361, 1, 46, 0, 13, 1562, "too much load"},
-  {21, 0, 50, 0, 0, 1362, 1, 46, 0, 15, 1563, "service refused"},
-  {21, 0, 50, 0, 0, 1363, 1, 46, 0, 14, 1564, "service refuse"},
-  {21, 0, 50, 0, 0, 1364, 1, 46, 0, 26, 1565, "veuillez essayer plus tard"},
-  {21, 0, 45, 0, 0, 1365, 2, 46, 1, 28, 1566, "access denied && try again later"},
-  {21, 0, 45, 0, 0, 1367, 2, 47, 1, 22, 1567, "access denied && try later"},
-  {21, 0, 55, 0, 0, 1369, 1, 48, 1, 24, 1568, "temporary system problem"},
-  {21, 0, 55, 0, 0, 1370, 1, 49, 1, 23, 1569, "temporary local problem"},
-  {21, 0, 55, 0, 0, 1371, 1, 50, 1, 13, 1570, "local problem"},
-  {21, 0, 55, 0, 0, 1372, 1, 51, 1, 17, 1571, "temporary failure"},
-  {21, 0, 55, 0, 0, 1373, 1, 52, 1, 15, 1572, "temporary error"},
-  {21, 0, 55, 0, 0, 1374, 1, 53, 1, 20, 1573, "temporarily rejected"},
-  {21, 0, 55, 0, 0, 1375, 1, 54, 1, 20, 1574, "temporarily deferred"},
-  {21, 0, 55, 0, 0, 1376, 1, 55, 1, 25, 1575, "local error in processing"},
-  {22, 0, 50, 0, 0, 1377, 1, 56, 0, 12, 1577, "system error"},
-  {22, 0, 55, 0, 0, 1378, 1, 56, 0, 14, 1578, "system failure"},
-  {22, 0, 60, 0, 0, 1379, 1, 56, 0, 18, 1579, "best-preference mx"},
-  {22, 0, 55, 0, 0, 1380, 1, 56, 0, 15, 1580, "database lookup"},
-  {22, 0, 75, 0, 0, 1381, 1, 56, 0, 11, 1581, "scan failed"},
-  {22, 0, 75, 0, 0, 1382, 1, 56, 0, 15, 1582, "scanner failure"},
-  {22, 0, 75, 0, 0, 1383, 1, 56, 0, 13, 1583, "scanner error"},
-  {22, 0, 50, 0, 0, 1384, 1, 56, 0, 14, 1584, "system problem"},
-  {22, 0, 50, 0, 0, 1385, 1, 56, 0, 19, 1585, "system config error"},
-  {22, 0, 50, 0, 0, 1386, 1, 56, 0, 19, 1586, "configuration error"},
-  {22, 0, 50, 0, 0, 1387, 1, 56, 0, 13, 1587, "misconfigured"},
-  {22, 0, 50, 0, 2, 1388, 1, 56, 0, 16, 1588, "misconfiguration"},
-  {22, 0, 50, 0, 0, 1389, 1, 56, 0, 11, 1589, "local error"},
-  {22, 0, 50, 0, 0, 1390, 1, 56, 0, 14, 1590, "internal error"},
-  {22, 0, 50, 0, 0, 1391, 1, 56, 0, 21, 1591, "internal server error"},
-  {22, 0, 50, 0, 0, 1392, 1, 56, 0, 12, 1592, "server error"},
-  {22, 0, 50, 0, 0, 1393, 1, 56, 0, 12, 1593, "mailer error"},
-  {22, 0, 50, 0, 0, 1394, 1, 56, 0, 17, 1594, "mail system error"},
-  {22, 0, 20, 0, 0, 1395, 1, 56, 0, 17, 1595, "unable to deliver"},
-  {22, 0, 20, 0, 0, 1396, 1, 56, 0, 15, 1596, "delivery failed"},
-  {22, 0, 50, 0, 0, 1397, 1, 56, 0, 9, 1597, "i/o error"},
-  {22, 0, 50, 0, 0, 1398, 1, 56, 0, 18, 1598, "input/output error"},
-  {22, 0, 50, 0, 0, 1399, 1, 56, 0, 29, 1599, "could not be delivered due to"},
-  {22, 0, 30, 0, 2, 1400, 1, 56, 0, 8, 1600, "storedrv"},
-  {22, 0, 20, 0, 0, 1401, 1, 56, 0, 13, 1601, "unknown error"},
-  {22, 0, 50, 0, 0, 1402, 1, 56, 0, 19, 1602, "error in processing"},
-  {22, 0, 50, 0, 0, 1403, 1, 56, 0, 16, 1603, "processing error"},
-  {22, 0, 50, 0, 0, 1404, 1, 56, 0, 14, 1604, "database error"},
-  {22, 0, 50, 0, 0, 1405, 1, 56, 0, 10, 1605, "ldap error"},
-  {22, 0, 50, 0, 0, 1406, 1, 56, 0, 16, 1606, "unable to create"},
-  {22, 0, 50, 0, 0, 1407, 1, 56, 0, 11, 1607, "write error"},
-  {22, 0, 45, 0, 2, 1408, 1, 56, 0, 6, 1608, "x-unix"},
-  {22, 0, 50, 0, 0, 1409, 1, 56, 0, 7, 1609, "pipe to"},
-  {22, 0, 52, 0, 2, 1410, 1, 56, 0, 8, 1610, "procmail"},
-  {22, 0, 50, 0, 0, 1411, 1, 56, 0, 12, 1611, "lock failure"},
-  {22, 0, 50, 0, 0, 1412, 1, 56, 0, 19, 1612, "error while writing"},
-  {22, 0, 50, 0, 0, 1413, 1, 56, 0, 12, 1613, "command died"},
-  {1, 0, 60, 1, 0, 1414, 1, 56, 0, 19, 1614, "died with status 67"},
-  {22, 0, 50, 0, 0, 1415, 1, 56, 0, 23, 1615, "mailbox delivery failed"},
-  {22, 0, 15, 0, 0, 1416, 1, 56, 0, 20, 1616, "mail delivery failed"},
-  {1, 0, 55, 1, 0, 1417, 1, 56, 0, 32, 1620, "\320\260\320\264\321\200\320\265\321\201\320\260\321\202 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 55, 1, 0, 1418, 1, 56, 0, 32, 1620, "\320\220\320\264\321\200\320\265\321\201\320\260\321\202 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 55, 1, 0, 1419, 1, 56, 0, 38, 1621, "\320\277\320\276\320\273\321\203\321\207\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 55, 1, 0, 1420, 1, 56, 0, 38, 1621, "\320\237\320\276\320\273\321\203\321\207\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 55, 1, 0, 1421, 1, 56, 0, 39, 1622, "\320\275\320\265\321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\321\216\321\211\320\270\320\271 \320\260\320\264\321\200\320\265\321\201"},
-  {1, 0, 55, 1, 0, 1422, 1, 56, 0, 39, 1622, "\320\235\320\265\321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\321\216\321\211\320\270\320\271 \320\260\320\264\321\200\320\265\321\201"},
-  {1, 0, 55, 1, 0, 1423, 1, 56, 0, 51, 1623, "\320\277\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202"},
-  {1, 0, 55, 1, 0, 1424, 1, 56, 0, 51, 1623, "\320\237\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202"},
-  {1, 0, 55, 1, 0, 1425, 1, 56, 0, 30, 1624, "\321\202\320\260\320\272\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260 \320\275\320\265\321\202"},
-  {1, 0, 55, 1, 0, 1426, 1, 56, 0, 30, 1624, "\320\242\320\260\320\272\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260 \320\275\320\265\321\202"},
-  {1, 0, 55, 1, 0, 1427, 1, 56, 0, 18, 1625, "\346\224\266\344\273\266\344\272\272\344\270\215\345\255\230\345\234\250"},
-  {1, 0, 55, 1, 0, 1428, 1, 56, 0, 15, 1626, "\351\202\256\347\256\261\344\270\215\345\255\230\345\234\250"},
-  {1, 0, 55, 1, 0, 1429, 1, 56, 0, 15, 1627, "\347\224\250\346\210\266\344\270\215\345\255\230\345\234\250"},
-  {1, 0, 55, 1, 0, 1430, 1, 56, 0, 15, 1628, "\345\270\263\350\231\237\344\270\215\345\255\230\345\234\250"},
-  {1, 0, 55, 1, 0, 1431, 1, 56, 0, 15, 1629, "\350\264\246\345\217\267\344\270\215\345\255\230\345\234\250"},
-  {1, 0, 55, 1, 0, 1432, 1, 56, 0, 33, 1630, "\343\203\246\343\203\274\343\202\266\343\203\274\343\201\257\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223"},
-  {1, 0, 55, 1, 0, 1433, 1, 56, 0, 30, 1631, "\343\203\246\343\203\274\343\202\266\343\201\214\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223"},
-  {1, 0, 55, 1, 0, 1434, 1, 56, 0, 30, 1632, "\345\256\233\345\205\210\343\201\214\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223"},
-  {1, 0, 55, 1, 0, 1435, 1, 56, 0, 24, 1633, "\345\255\230\345\234\250\343\201\227\343\201\252\343\201\204\343\203\246\343\203\274\343\202\266"},
-  {1, 0, 55, 1, 0, 1436, 1, 56, 0, 12, 1634, "\345\256\233\345\205\210\344\270\215\346\230\216"},
-  {1, 0, 55, 1, 0, 1437, 1, 56, 0, 19, 1635, "onbekende gebruiker"},
-  {1, 0, 55, 1, 0, 1438, 1, 56, 0, 18, 1636, "adres bestaat niet"},
-  {1, 0, 55, 1, 0, 1439, 1, 56, 0, 18, 1637, "ontvanger onbekend"},
-  {1, 0, 55, 1, 0, 1440, 1, 56, 0, 20, 1638, "mailbox bestaat niet"},
-  {1, 0, 55, 1, 0, 1441, 1, 56, 0, 16, 1639, "adresse inconnue"},
-  {1, 0, 55, 1, 0, 1442, 1, 56, 0, 20, 1640, "adresse n'existe pas"},
-  {1, 0, 55, 1, 0, 1443, 1, 56, 0, 30, 1641, "bo\303\256te aux lettres inexistante"},
-  {1, 0, 55, 1, 0, 1444, 1, 56, 0, 23, 1642, "destinataire inexistant"},
-  {1, 0, 55, 1, 0, 1445, 1, 56, 0, 20, 1643, "usu\303\241rio inexistente"},
-  {1, 0, 55, 1, 0, 1446, 1, 56, 0, 25, 1644, "destinat\303\241rio inexistente"},
-  {1, 0, 55, 1, 0, 1447, 1, 56, 0, 22, 1645, "utilizador inexistente"},
-  {1, 0, 55, 1, 0, 1448, 1, 56, 0, 25, 1646, "kullan\304\261c\304\261 mevcut de\304\237il"},
-  {1, 0, 55, 1, 0, 1449, 1, 56, 0, 19, 1647, "al\304\261c\304\261 bulunamad\304\261"},
-  {1, 0, 55, 1, 0, 1450, 1, 56, 0, 26, 1648, "b\303\266yle bir kullan\304\261c\304\261 yok"},
-  {1, 0, 55, 1, 0, 1451, 1, 56, 0, 17, 1649, "adres bulunamad\304\261"},
-  {1, 0, 55, 1, 0, 1452, 1, 56, 0, 24, 1650, "destinatario desconocido"},
-  {1, 0, 55, 1, 0, 1453, 1, 56, 0, 23, 1651, "la direcci\303\263n no existe"},
-  {1, 0, 55, 1, 0, 1454, 1, 56, 0, 19, 1652, "el buz\303\263n no existe"},
-  {1, 0, 55, 1, 0, 1455, 1, 56, 0, 24, 1653, "destinatario inexistente"},
-  {1, 0, 55, 1, 0, 1456, 1, 56, 0, 18, 1654, "utente inesistente"},
-  {1, 0, 55, 1, 0, 1457, 1, 56, 0, 21, 1655, "indirizzo inesistente"},
-  {1, 0, 55, 1, 0, 1458, 1, 56, 0, 19, 1656, "casella inesistente"},
-  {1, 0, 55, 1, 0, 1459, 1, 56, 0, 24, 1657, "destinatario inesistente"},
-  {1, 0, 55, 1, 0, 1460, 1, 56, 0, 24, 1658, "u\305\274ytkownik nie istnieje"},
-  {1, 0, 55, 1, 0, 1461, 1, 56, 0, 20, 1659, "nieznany u\305\274ytkownik"},
-  {1, 0, 55, 1, 0, 1462, 1, 56, 0, 20, 1660, "adresat nie istnieje"},
-  {1, 0, 55, 1, 0, 1463, 1, 56, 0, 27, 1661, "nie ma takiego u\305\274ytkownika"},
-  {1, 0, 55, 1, 0, 1464, 1, 56, 0, 21, 1662, "skrzynka nie istnieje"},
-  {2, 0, 60, 1, 0, 1465, 1, 56, 0, 57, 1663, "\320\277\321\200\320\265\320\262\321\213\321\210\320\265\320\275 \320\273\320\270\320\274\320\270\321\202 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260"},
-  {2, 0, 60, 1, 0, 1466, 1, 56, 0, 57, 1663, "\320\237\321\200\320\265\320\262\321\213\321\210\320\265\320\275 \320\273\320\270\320\274\320\270\321\202 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260"},
-  {2, 0, 60, 1, 0, 1467, 1, 56, 0, 29, 1664, "\320\277\321\200\320\265\320\262\321\213\321\210\320\265\320\275\320\260 \320\272\320\262\320\276\321\202\320\260"},
-  {2, 0, 60, 1, 0, 1468, 1, 56, 0, 29, 1664, "\320\237\321\200\320\265\320\262\321\213\321\210\320\265\320\275\320\260 \320\272\320\262\320\276\321\202\320\260"},
-  {2, 0, 60, 1, 0, 1469, 1, 56, 0, 48, 1665, "\320\275\320\265\321\202 \320\274\320\265\321\201\321\202\320\260 \320\262 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\274 \321\217\321\211\320\270\320\272\320\265"},
-  {2, 0, 60, 1, 0, 1470, 1, 56, 0, 48, 1665, "\320\235\320\265\321\202 \320\274\320\265\321\201\321\202\320\260 \320\262 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\274 \321\217\321\211\320\270\320\272\320\265"},
-  {2, 0, 60, 1, 0, 1471, 1, 56, 0, 12, 1666, "\344\277\241\347\256\261\345\267\262\346\273\241"},
-  {2, 0, 60, 1, 0, 1472, 1, 56, 0, 12, 1667, "\351\203\265\347\256\261\345\267\262\346\273\277"},
-  {2, 0, 60, 1, 0, 1473, 1, 56, 0, 12, 1668, "\344\277\241\347\256\261\345\267\262\346\273\277"},
-  {2, 0, 60, 1, 0, 1474, 1, 56, 0, 18, 1669, "\351\202\256\347\256\261\345\256\271\351\207\217\345\267\262\346\273\241"},
-  {2, 0, 60, 1, 0, 1475, 1, 56, 0, 21, 1670, "\345\256\271\351\207\217\343\201\214\343\201\204\343\201\243\343\201\261\343\201\204"},
-  {2, 0, 60, 1, 0, 1476, 1, 56, 0, 18, 1671, "\345\256\271\351\207\217\343\202\222\350\266\205\343\201\210\343\201\246"},
-  {2, 0, 60, 1, 0, 1477, 1, 56, 0, 36, 1672, "\343\203\241\343\203\274\343\203\253\343\203\234\343\203\203\343\202\257\343\202\271\343\201\214\343\201\204\343\201\243\343\201\261\343\201\204"},
-  {2, 0, 60, 1, 0, 1478, 1, 56, 0, 12, 1673, "\345\256\271\351\207\217\350\266\205\351\201\216"},
-  {2, 0, 60, 1, 0, 1479, 1, 56, 0, 28, 1674, "speicherplatz \303\274berschritten"},
-  {2, 0, 60, 1, 0, 1480, 1, 56, 0, 20, 1675, "quota \303\274berschritten"},
-  {2, 0, 60, 1, 0, 1481, 1, 56, 0, 22, 1676, "speicherplatz ist voll"},
-  {2, 0, 60, 1, 0, 1482, 1, 56, 0, 14, 1677, "mailbox is vol"},
-  {2, 0, 60, 1, 0, 1483, 1, 56, 0, 14, 1678, "postvak is vol"},
-  {2, 0, 60, 1, 0, 1484, 1, 56, 0, 11, 1679, "mailbox vol"},
-  {2, 0, 60, 1, 0, 1485, 1, 56, 0, 25, 1680, "bo\303\256te aux lettres pleine"},
-  {2, 0, 60, 1, 0, 1486, 1, 56, 0, 13, 1681, "bo\303\256te pleine"},
-  {2, 0, 60, 1, 0, 1487, 1, 56, 0, 27, 1682, "bo\303\256te de r\303\251ception pleine"},
-  {2, 0, 60, 1, 0, 1488, 1, 56, 0, 15, 1683, "quota d\303\251pass\303\251"},
-  {2, 0, 60, 1, 0, 1489, 1, 56, 0, 29, 1684, "bo\303\256te aux lettres est pleine"},
-  {2, 0, 60, 1, 0, 1490, 1, 56, 0, 11, 1685, "caixa cheia"},
-  {2, 0, 60, 1, 0, 1491, 1, 56, 0, 13, 1686, "cota excedida"},
-  {2, 0, 60, 1, 0, 1492, 1, 56, 0, 22, 1687, "caixa de entrada cheia"},
-  {2, 0, 60, 1, 0, 1493, 1, 56, 0, 14, 1688, "quota excedida"},
-  {2, 0, 60, 1, 0, 1494, 1, 56, 0, 17, 1689, "posta kutusu dolu"},
-  {2, 0, 60, 1, 0, 1495, 1, 56, 0, 14, 1690, "kota a\305\237\304\261ld\304\261"},
-  {2, 0, 60, 1, 0, 1496, 1, 56, 0, 11, 1691, "kutusu dolu"},
-  {2, 0, 60, 1, 0, 1497, 1, 56, 0, 18, 1692, "buz\303\263n est\303\241 lleno"},
-  {2, 0, 60, 1, 0, 1498, 1, 56, 0, 14, 1693, "cuota excedida"},
-  {2, 0, 60, 1, 0, 1499, 1, 56, 0, 12, 1694, "buz\303\263n lleno"},
-  {2, 0, 60, 1, 0, 1500, 1, 56, 0, 14, 1695, "quota superata"},
-  {2, 0, 60, 1, 0, 1501, 1, 56, 0, 13, 1696, "casella piena"},
-  {2, 0, 60, 1, 0, 1502, 1, 56, 0, 16, 1697, "casella \303\250 piena"},
-  {2, 0, 60, 1, 0, 1503, 1, 56, 0, 15, 1698, "skrzynka pe\305\202na"},
-  {2, 0, 60, 1, 0, 1504, 1, 56, 0, 29, 1699, "skrzynka odbiorcy jest pe\305\202na"},
-  {2, 0, 60, 1, 0, 1505, 1, 56, 0, 20, 1700, "skrzynka jest pe\305\202na"},
-  {2, 0, 60, 1, 0, 1506, 1, 56, 0, 27, 1701, "przekroczono limit skrzynki"},
-  {3, 0, 60, 1, 0, 1507, 1, 56, 0, 54, 1702, "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1508, 1, 56, 0, 54, 1702, "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1509, 1, 56, 0, 54, 1703, "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1510, 1, 56, 0, 54, 1703, "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1511, 1, 56, 0, 39, 1704, "\320\260\320\272\320\272\320\260\321\203\320\275\321\202 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 60, 1, 0, 1512, 1, 56, 0, 39, 1704, "\320\220\320\272\320\272\320\260\321\203\320\275\321\202 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 60, 1, 0, 1513, 1, 56, 0, 42, 1705, "\320\277\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275"},
-  {3, 0, 60, 1, 0, 1514, 1, 56, 0, 42, 1705, "\320\237\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275"},
-  {3, 0, 60, 1, 0, 1515, 1, 56, 0, 33, 1706, "\321\217\321\211\320\270\320\272 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 60, 1, 0, 1516, 1, 56, 0, 33, 1706, "\320\257\321\211\320\270\320\272 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 60, 1, 0, 1517, 1, 56, 0, 46, 1707, "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1518, 1, 56, 0, 46, 1707, "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1519, 1, 56, 0, 46, 1708, "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1520, 1, 56, 0, 46, 1708, "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 60, 1, 0, 1521, 1, 56, 0, 18, 1709, "\350\264\246\346\210\267\345\267\262\350\242\253\345\206\273\347\273\223"},
-  {3, 0, 60, 1, 0, 1522, 1, 56, 0, 18, 1710, "\350\264\246\345\217\267\345\267\262\350\242\253\345\206\273\347\273\223"},
-  {3, 0, 60, 1, 0, 1523, 1, 56, 0, 15, 1711, "\350\264\246\346\210\267\345\267\262\345\201\234\347\224\250"},
-  {3, 0, 60, 1, 0, 1524, 1, 56, 0, 18, 1712, "\347\224\250\346\210\267\345\267\262\350\242\253\347\246\201\347\224\250"},
-  {3, 0, 60, 1, 0, 1525, 1, 56, 0, 15, 1713, "\345\270\263\346\210\266\345\267\262\345\201\234\347\224\250"},
-  {3, 0, 60, 1, 0, 1526, 1, 56, 0, 15, 1714, "\350\264\246\345\217\267\345\267\262\345\201\234\347\224\250"},
-  {3, 0, 60, 1, 0, 1527, 1, 56, 0, 24, 1715, "\343\202\242\343\202\253\343\202\246\343\203\263\343\203\210\343\201\257\345\201\234\346\255\242"},
-  {3, 0, 60, 1, 0, 1528, 1, 56, 0, 24, 1716, "\343\202\242\343\202\253\343\202\246\343\203\263\343\203\210\343\201\214\347\204\241\345\212\271"},
-  {3, 0, 60, 1, 0, 1529, 1, 56, 0, 24, 1717, "\343\202\242\343\202\253\343\202\246\343\203\263\343\203\210\343\201\214\345\201\234\346\255\242"},
-  {3, 0, 60, 1, 0, 1530, 1, 56, 0, 23, 1718, "konto wurde deaktiviert"},
-  {3, 0, 60, 1, 0, 1531, 1, 56, 0, 14, 1719, "konto gesperrt"},
-  {3, 0, 60, 1, 0, 1532, 1, 56, 0, 20, 1720, "konto wurde gesperrt"},
-  {3, 0, 60, 1, 0, 1533, 1, 56, 0, 26, 1721, "postfach wurde deaktiviert"},
-  {3, 0, 60, 1, 0, 1534, 1, 56, 0, 24, 1722, "account is uitgeschakeld"},
-  {3, 0, 60, 1, 0, 1535, 1, 56, 0, 19, 1723, "account geblokkeerd"},
-  {3, 0, 60, 1, 0, 1536, 1, 56, 0, 22, 1724, "account is geblokkeerd"},
-  {3, 0, 60, 1, 0, 1537, 1, 56, 0, 14, 1725, "compte bloqu\303\251"},
-  {3, 0, 60, 1, 0, 1538, 1, 56, 0, 15, 1726, "compte suspendu"},
-  {3, 0, 60, 1, 0, 1539, 1, 56, 0, 18, 1727, "compte d\303\251sactiv\303\251"},
-  {3, 0, 60, 1, 0, 1540, 1, 56, 0, 16, 1728, "conta desativada"},
-  {3, 0, 60, 1, 0, 1541, 1, 56, 0, 15, 1729, "conta bloqueada"},
-  {3, 0, 60, 1, 0, 1542, 1, 56, 0, 14, 1730, "conta suspensa"},
-  {3, 0, 60, 1, 0, 1543, 1, 56, 0, 19, 1731, "hesap devre d\304\261\305\237\304\261"},
-  {3, 0, 60, 1, 0, 1544, 1, 56, 0, 22, 1732, "hesap ask\304\261ya al\304\261nd\304\261"},
-  {3, 0, 60, 1, 0, 1545, 1, 56, 0, 21, 1733, "hesab\304\261 devre d\304\261\305\237\304\261"},
-  {3, 0, 60, 1, 0, 1546, 1, 56, 0, 18, 1734, "cuenta desactivada"},
-  {3, 0, 60, 1, 0, 1547, 1, 56, 0, 17, 1735, "cuenta suspendida"},
-  {3, 0, 60, 1, 0, 1548, 1, 56, 0, 20, 1736, "cuenta deshabilitada"},
-  {3, 0, 60, 1, 0, 1549, 1, 56, 0, 20, 1737, "account disabilitato"},
-  {3, 0, 60, 1, 0, 1550, 1, 56, 0, 15, 1738, "account sospeso"},
-  {3, 0, 60, 1, 0, 1551, 1, 56, 0, 19, 1739, "casella disattivata"},
-  {3, 0, 60, 1, 0, 1552, 1, 56, 0, 17, 1740, "konto zablokowane"},
-  {3, 0, 60, 1, 0, 1553, 1, 56, 0, 17, 1741, "konto wy\305\202\304\205czone"},
-  {3, 0, 60, 1, 0, 1554, 1, 56, 0, 16, 1742, "konto zawieszone"},
-  {11, 0, 70, 0, 0, 1555, 1, 56, 0, 12, 1743, "\345\236\203\345\234\276\351\203\265\344\273\266"},
-  {11, 0, 70, 0, 0, 1556, 1, 56, 0, 21, 1744, "courrier ind\303\251sirable"},
-  {11, 0, 70, 0, 0, 1557, 1, 56, 0, 20, 1745, "message ind\303\251sirable"},
-  {11, 0, 70, 0, 0, 1558, 1, 56, 0, 17, 1746, "correo no deseado"},
-  {11, 0, 70, 0, 0, 1559, 1, 56, 0, 16, 1747, "lixo eletr\303\264nico"},
-  {11, 0, 70, 0, 0, 1560, 1, 56, 0, 19, 1748, "mensagem indesejada"},
-  {11, 0, 70, 0, 0, 1561, 1, 56, 0, 18, 1749, "posta indesiderata"},
-  {11, 0, 70, 0, 0, 1562, 1, 56, 0, 17, 1750, "ongewenste e-mail"},
-  {11, 0, 70, 0, 0, 1563, 1, 56, 0, 8, 1751, "als spam"},
-  {11, 0, 70, 0, 0, 1564, 1, 56, 0, 18, 1752, "istenmeyen e-posta"},
-  {11, 0, 70, 0, 0, 1565, 1, 56, 0, 11, 1753, "spam olarak"},
-  {11, 0, 70, 0, 0, 1566, 1, 56, 0, 15, 1754, "\320\272\320\260\320\272 \321\201\320\277\320\260\320\274"},
-  {11, 0, 70, 0, 0, 1567, 1, 56, 0, 15, 1754, "\320\232\320\260\320\272 \321\201\320\277\320\260\320\274"},
-  {11, 0, 70, 0, 0, 1568, 1, 56, 0, 18, 1755, "\343\202\271\343\203\221\343\203\240\343\201\250\345\210\244\345\256\232"},
-  {11, 0, 70, 0, 0, 1569, 1, 56, 0, 9, 1756, "jako spam"},
-  {11, 0, 70, 0, 0, 1570, 1, 56, 0, 9, 1757, "como spam"},
-  {11, 0, 70, 0, 0, 1571, 1, 56, 0, 9, 1758, "come spam"},
-  {11, 0, 70, 0, 0, 1572, 1, 56, 0, 10, 1759, "comme spam"},
-  {1, 0, 45, 1, 0, 1573, 1, 56, 0, 25, 1760, "\320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202"},
-  {1, 0, 45, 1, 0, 1574, 1, 56, 0, 25, 1760, "\320\235\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202"},
-  {1, 0, 45, 1, 0, 1575, 1, 56, 0, 17, 1761, "\320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 45, 1, 0, 1576, 1, 56, 0, 17, 1761, "\320\235\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {1, 0, 45, 1, 0, 1577, 1, 56, 0, 9, 1762, "\344\270\215\345\255\230\345\234\250"},
-  {1, 0, 45, 1, 0, 1578, 1, 56, 0, 18, 1763, "\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223"},
-  {1, 0, 45, 1, 2, 1579, 1, 56, 0, 9, 1764, "\\bunbekannt\\b"},
-  {1, 0, 45, 1, 0, 1580, 1, 56, 0, 15, 1765, "existiert nicht"},
-  {1, 0, 45, 1, 0, 1581, 1, 56, 0, 12, 1766, "bestaat niet"},
-  {1, 0, 45, 1, 0, 1582, 1, 56, 0, 12, 1767, "n'existe pas"},
-  {1, 0, 45, 1, 0, 1583, 1, 56, 0, 11, 1768, "n\303\243o existe"},
-  {1, 0, 45, 1, 0, 1584, 1, 56, 0, 13, 1769, "mevcut de\304\237il"},
-  {1, 0, 45, 1, 0, 1585, 1, 56, 0, 9, 1770, "no existe"},
-  {1, 0, 45, 1, 0, 1586, 1, 56, 0, 10, 1771, "non esiste"},
-  {1, 0, 45, 1, 0, 1587, 1, 56, 0, 12, 1772, "nie istnieje"},
-  {5, 0, 60, 1, 0, 1588, 2, 56, 0, 35, 1773, "\320\264\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202"},
-  {5, 0, 60, 1, 0, 1590, 2, 56, 0, 35, 1773, "\320\224\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202"},
-  {5, 0, 60, 1, 0, 1592, 1, 56, 0, 15, 1774, "\345\237\237\345\220\215\344\270\215\345\255\230\345\234\250"},
-  {5, 0, 60, 1, 0, 1593, 1, 56, 0, 33, 1775, "\343\203\211\343\203\241\343\202\244\343\203\263\343\201\214\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223"},
-  {5, 0, 60, 1, 0, 1594, 2, 56, 0, 21, 1776, "\\bdomain\\b ~ existiert nicht"},
-  {5, 0, 60, 1, 0, 1596, 2, 56, 0, 18, 1777, "domein ~ bestaat niet"},
-  {5, 0, 60, 1, 0, 1598, 2, 56, 0, 19, 1778, "domaine ~ n'existe pas"},
-  {5, 0, 60, 1, 0, 1600, 2, 56, 0, 19, 1779, "dom\303\255nio ~ n\303\243o existe"},
-  {5, 0, 60, 1, 0, 1602, 2, 56, 0, 22, 1780, "alan ad\304\261 ~ mevcut de\304\237il"},
-  {5, 0, 60, 1, 0, 1604, 2, 56, 0, 16, 1781, "dominio ~ no existe"},
-  {5, 0, 60, 1, 0, 1606, 2, 56, 0, 17, 1782, "dominio ~ non esiste"},
-  {5, 0, 60, 1, 0, 1608, 2, 56, 0, 18, 1783, "domena ~ nie istnieje"},
-  {2, 0, 55, 1, 2, 1610, 1, 56, 0, 20, 1784, "\320\277\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275"},
-  {2, 0, 55, 1, 2, 1611, 1, 56, 0, 20, 1784, "\320\237\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275"},
-  {2, 0, 55, 1, 0, 1612, 1, 56, 0, 6, 1785, "\345\267\262\346\273\241"},
-  {2, 0, 55, 1, 0, 1613, 1, 56, 0, 12, 1786, "\343\201\204\343\201\243\343\201\261\343\201\204"},
-  {2, 0, 55, 1, 0, 1614, 2, 56, 0, 12, 1787, "postfach ~ voll"},
-  {2, 0, 55, 1, 0, 1616, 2, 56, 0, 11, 1788, "mailbox ~ voll"},
-  {2, 0, 55, 1, 0, 1618, 2, 56, 0, 10, 1789, "mailbox ~ vol\\b"},
-  {2, 0, 55, 1, 0, 1620, 2, 56, 0, 10, 1790, "postvak ~ vol\\b"},
-  {2, 0, 55, 1, 0, 1622, 2, 56, 0, 12, 1791, "bo\303\256te ~ pleine"},
-  {2, 0, 55, 1, 0, 1624, 2, 56, 0, 10, 1792, "caixa ~ cheia"},
-  {2, 0, 55, 1, 0, 1626, 2, 56, 0, 10, 1793, "kutusu ~ dolu"},
-  {2, 0, 55, 1, 0, 1628, 2, 56, 0, 11, 1794, "buz\303\263n ~ lleno"},
-  {2, 0, 55, 1, 0, 1630, 2, 56, 0, 12, 1795, "casella ~ piena"},
-  {2, 0, 55, 1, 0, 1632, 2, 56, 0, 14, 1796, "skrzynka ~ pe\305\202na"},
-  {3, 0, 55, 1, 0, 1634, 2, 56, 0, 32, 1797, "\321\217\321\211\320\270\320\272 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 55, 1, 0, 1636, 2, 56, 0, 32, 1797, "\320\257\321\211\320\270\320\272 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275"},
-  {3, 0, 55, 1, 0, 1638, 2, 56, 0, 45, 1798, "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1640, 2, 56, 0, 45, 1798, "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1642, 2, 56, 0, 30, 1799, "\320\260\320\272\320\272\320\260\321\203\320\275\321\202 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275"},
-  {3, 0, 55, 1, 0, 1644, 2, 56, 0, 30, 1799, "\320\220\320\272\320\272\320\260\321\203\320\275\321\202 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275"},
-  {3, 0, 55, 1, 0, 1646, 2, 56, 0, 19, 1800, "postfach ~ deaktiviert"},
-  {3, 0, 55, 1, 0, 1648, 2, 56, 0, 16, 1801, "konto ~ deaktiviert"},
-  {3, 0, 55, 1, 0, 1650, 2, 56, 0, 20, 1802, "account ~ uitgeschakeld"},
-  {3, 0, 55, 1, 0, 1652, 2, 56, 0, 17, 1803, "compte ~ d\303\251sactiv\303\251"},
-  {3, 0, 55, 1, 0, 1654, 2, 56, 0, 15, 1804, "conta ~ desativada"},
-  {3, 0, 55, 1, 0, 1656, 2, 56, 0, 18, 1805, "hesap ~ devre d\304\261\305\237\304\261"},
-  {3, 0, 55, 1, 0, 1658, 2, 56, 0, 17, 1806, "cuenta ~ desactivada"},
-  {3, 0, 55, 1, 0, 1660, 2, 56, 0, 18, 1807, "account ~ disattivato"},
-  {3, 0, 55, 1, 0, 1662, 2, 56, 0, 16, 1808, "konto ~ zablokowane"},
-  {3, 0, 55, 1, 0, 1664, 2, 56, 0, 16, 1809, "konto ~ wy\305\202\304\205czone"},
-  {8, 0, 90, 0, 2, 1666, 1, 56, 0, 6, 1821, "[gl01]"},
-  {13, 0, 74, 0, 0, 1667, 1, 56, 0, 30, 1822, "not authorized to send from ip"},
-  {13, 0, 74, 0, 0, 1668, 1, 56, 0, 27, 1823, "not allowed to send from ip"},
-  {13, 0, 74, 0, 0, 1669, 1, 56, 0, 29, 1824, "not permitted to send from ip"},
-  {6, 0, 60, 0, 0, 1670, 1, 56, 0, 39, 1826, "nicht die erforderlichen berechtigungen"},
-  {6, 0, 60, 0, 0, 1671, 1, 56, 0, 47, 1827, "no tienes los permisos necesarios para publicar"},
-  {6, 0, 60, 0, 0, 1672, 1, 56, 0, 25, 1828, "vous ne soyez pas autoris"},
-  {6, 0, 60, 0, 0, 1673, 2, 56, 0, 22, 1829, "skupina && neexistuje nebo"},
-  {6, 0, 60, 0, 0, 1675, 1, 56, 0, 31, 1830, "n\303\243o tem permiss\303\243o para postar"},
-  {6, 0, 60, 0, 0, 1676, 1, 56, 0, 40, 1831, "autorizzazione necessaria per pubblicare"},
-  {6, 0, 60, 0, 0, 1677, 1, 56, 0, 34, 1832, "toestemming om berichten te posten"},
-  {6, 0, 60, 0, 0, 1678, 1, 56, 0, 53, 1833, "\320\275\320\265\321\202 \321\200\320\260\320\267\321\200\320\265\321\210\320\265\320\275\320\270\321\217 \320\275\320\260 \320\277\321\203\320\261\320\273\320\270\320\272\320\260\321\206\320\270\321\216"},
-  {6, 0, 60, 0, 0, 1679, 1, 56, 0, 53, 1833, "\320\235\320\265\321\202 \321\200\320\260\320\267\321\200\320\265\321\210\320\265\320\275\320\270\321\217 \320\275\320\260 \320\277\321\203\320\261\320\273\320\270\320\272\320\260\321\206\320\270\321\216"},
-  {6, 0, 60, 0, 0, 1680, 1, 56, 0, 18, 1834, "\346\212\225\347\250\277\343\201\231\343\202\213\346\250\251\351\231\220"},
-  {6, 0, 60, 0, 0, 1681, 1, 56, 0, 30, 1835, "\320\275\320\265 \320\274\320\260\321\224\321\202\320\265 \320\264\320\276\320\267\320\262\320\276\320\273\321\203"},
-  {6, 0, 60, 0, 0, 1682, 1, 56, 0, 30, 1835, "\320\235\320\265 \320\274\320\260\321\224\321\202\320\265 \320\264\320\276\320\267\320\262\320\276\320\273\321\203"},
-  {6, 0, 60, 0, 0, 1683, 1, 56, 0, 35, 1836, "nie masz uprawnie\305\204 do publikowania"},
-  {6, 0, 60, 0, 0, 1684, 1, 56, 0, 33, 1837, "\330\272\331\212\330\261 \331\205\330\265\330\261\330\255 \331\204\331\203 \330\250\330\245\330\261\330\263\330\247\331\204"},
-  {6, 0, 60, 0, 0, 1685, 1, 56, 0, 35, 1838, "\316\264\316\271\316\272\316\261\316\257\317\211\316\274\316\261 \316\261\316\275\316\254\317\201\317\204\316\267\317\203\316\267\317\202"},
-  {6, 0, 60, 0, 0, 1686, 1, 56, 0, 35, 1838, "\316\224\316\271\316\272\316\261\316\257\317\211\316\274\316\261 \316\261\316\275\316\254\317\201\317\204\316\267\317\203\316\267\317\202"},
-  {6, 0, 60, 0, 0, 1687, 2, 56, 0, 27, 1839, "\331\205\330\254\331\210\330\262 \331\204\330\247\330\262\331\205 ~ \330\247\330\261\330\263\330\247\331\204"},
-  {6, 0, 60, 0, 0, 1689, 1, 56, 0, 19, 1840, "\327\220\327\231\327\251\327\225\327\250 \327\234\327\244\327\250\327\241"},
-  {6, 0, 60, 0, 0, 1690, 1, 56, 0, 54, 1841, "\340\244\252\340\245\213\340\244\270\340\245\215\340\244\237 \340\244\225\340\244\260\340\244\250\340\245\207 \340\244\225\340\245\200 \340\244\205\340\244\250\340\245\201\340\244\256\340\244\244\340\244\277"},
-  {6, 0, 65, 0, 0, 1691, 1, 56, 0, 12, 1842, "send mail as"},
-  {6, 0, 90, 0, 0, 1692, 1, 56, 0, 12, 1843, "sendasdenied"},
-  {6, 0, 70, 0, 0, 1693, 1, 56, 0, 22, 1844, "not allowed to send as"},
-  {12, 0, 40, 0, 2, 1694, 1, 56, 0, 6, 1846, "\\bpolicy\\b"},
-  {12, 0, 40, 0, 0, 1695, 1, 56, 0, 12, 1847, "local policy"},
-  {12, 0, 40, 0, 0, 1696, 1, 56, 0, 28, 1848, "rejected due to local policy"},
-  {12, 0, 40, 0, 0, 1697, 1, 56, 0, 18, 1849, "for policy reasons"},
-  {12, 0, 40, 0, 0, 1698, 1, 56, 0, 14, 1850, "policy reasons"},
-  {12, 0, 40, 0, 0, 1699, 1, 56, 0, 13, 1851, "due to policy"},
-  {12, 0, 40, 0, 0, 1700, 1, 56, 0, 16, 1852, "policy violation"},
-  {12, 0, 40, 0, 0, 1701, 1, 56, 0, 19, 1853, "policy restrictions"},
-  {12, 0, 40, 0, 0, 1702, 1, 56, 0, 20, 1854, "prohibited by policy"},
-  {12, 0, 40, 0, 0, 1703, 1, 56, 0, 27, 1855, "has a policy that prohibits"},
-  {12, 0, 40, 0, 0, 1704, 1, 56, 0, 26, 1856, "administrative prohibition"},
-  {12, 0, 40, 0, 0, 1705, 1, 56, 0, 23, 1857, "administratively denied"},
-  {12, 0, 40, 0, 0, 1706, 1, 56, 0, 17, 1858, "not accepted here"},
-  {12, 0, 40, 0, 0, 1707, 1, 56, 0, 16, 1859, "not allowed here"},
-  {12, 0, 40, 0, 0, 1708, 1, 56, 0, 11, 1860, "not allowed"},
-  {12, 0, 40, 0, 0, 1709, 1, 56, 0, 14, 1861, "not authorized"},
-  {12, 0, 40, 0, 0, 1710, 1, 56, 0, 14, 1862, "not authorised"},
-  {12, 0, 40, 0, 0, 1711, 1, 56, 0, 12, 1863, "unauthorized"},
-  {12, 0, 30, 0, 0, 1712, 1, 56, 0, 13, 1864, "access denied"},
-  {12, 0, 40, 0, 0, 1713, 1, 56, 0, 16, 1865, "access forbidden"},
-  {12, 0, 40, 0, 0, 1714, 1, 56, 0, 17, 1866, "permission denied"},
-  {12, 0, 40, 0, 0, 1715, 1, 56, 0, 6, 1867, "denied"},
-  {12, 0, 25, 0, 0, 1716, 1, 56, 0, 7, 1868, "refused"},
-  {12, 0, 20, 0, 0, 1717, 1, 56, 0, 8, 1869, "rejected"},
-  {12, 0, 25, 0, 0, 1718, 1, 56, 0, 16, 1870, "message rejected"},
-  {12, 0, 35, 0, 0, 1719, 1, 56, 0, 7, 1871, "blocked"},
-  {12, 0, 40, 0, 2, 1720, 1, 56, 0, 13, 1872, "anti-spoofing"},
-  {12, 0, 40, 0, 2, 1721, 1, 56, 0, 8, 1873, "spoofing"},
-  {12, 0, 40, 0, 2, 1722, 1, 56, 0, 7, 1874, "spoofed"},
-  {12, 0, 40, 0, 2, 1723, 1, 56, 0, 13, 1875, "impersonation"},
-  {12, 0, 40, 0, 0, 1724, 1, 56, 0, 21, 1876, "recipient preferences"},
-  {12, 0, 75, 0, 0, 1725, 1, 56, 0, 31, 1877, "does not accept email over ipv6"},
-  {12, 0, 40, 0, 2, 1726, 1, 56, 0, 10, 1878, "message-id"},
-  {12, 0, 80, 0, 0, 1727, 1, 56, 0, 16, 1879, "duplicate header"},
-  {12, 0, 80, 0, 0, 1728, 1, 56, 0, 17, 1880, "duplicate headers"},
-  {12, 0, 45, 0, 0, 1729, 1, 56, 0, 8, 1881, "rfc 5322"},
-  {12, 0, 40, 0, 2, 1730, 1, 56, 0, 7, 1882, "rfc5322"},
-  {12, 0, 40, 0, 0, 1731, 1, 56, 0, 7, 1883, "rfc 822"},
-  {12, 0, 40, 0, 2, 1732, 1, 56, 0, 6, 1884, "rfc822"},
-  {12, 0, 40, 0, 0, 1733, 1, 56, 0, 7, 1885, "not rfc"},
-  {12, 0, 40, 0, 2, 1734, 1, 56, 0, 13, 1886, "non-compliant"},
-  {12, 0, 45, 0, 0, 1735, 1, 56, 0, 9, 1887, "malformed"},
-  {12, 0, 40, 0, 0, 1736, 1, 56, 0, 20, 1888, "message is malformed"},
-  {12, 0, 40, 0, 0, 1737, 1, 56, 0, 15, 1889, "missing a valid"},
-  {12, 0, 40, 0, 0, 1738, 1, 56, 0, 14, 1890, "invalid header"},
-  {12, 0, 40, 0, 0, 1739, 1, 56, 0, 17, 1891, "header is invalid"},
-  {12, 0, 40, 0, 0, 1740, 1, 56, 0, 19, 1892, "headers are invalid"},
-  {12, 0, 40, 0, 0, 1741, 1, 56, 0, 21, 1893, "not allowed as a from"},
-  {12, 0, 40, 0, 0, 1742, 1, 56, 0, 23, 1894, "delivery not authorized"},
-  {12, 0, 40, 0, 0, 1743, 1, 56, 0, 24, 1895, "host network not allowed"},
-  {12, 0, 40, 0, 0, 1744, 1, 56, 0, 14, 1896, "not in allowed"},
-  {12, 0, 40, 0, 0, 1745, 1, 56, 0, 22, 1897, "mailing list expansion"},
-  {12, 0, 55, 0, 0, 1746, 1, 56, 0, 25, 1898, "send to this mailing list"},
-  {12, 0, 55, 0, 0, 1747, 1, 56, 0, 17, 1899, "send to this list"},
-  {12, 0, 55, 0, 0, 1748, 1, 56, 0, 18, 1900, "send to this group"},
-  {12, 0, 55, 0, 0, 1749, 1, 56, 0, 30, 1901, "send to this distribution list"},
-  {12, 0, 55, 0, 0, 1750, 1, 56, 0, 17, 1902, "post to this list"},
-  {12, 0, 55, 0, 0, 1751, 1, 56, 0, 18, 1903, "post to this group"},
-  {12, 0, 55, 0, 0, 1752, 1, 56, 0, 25, 1904, "post to this mailing list"},
-  {12, 0, 40, 0, 0, 1753, 1, 56, 0, 14, 1905, "list expansion"},
-  {12, 0, 40, 0, 0, 1754, 1, 56, 0, 16, 1906, "requires a valid"},
-  {12, 0, 90, 0, 2, 1755, 1, 56, 0, 6, 1907, "[cs01]"},
-  {13, 0, 90, 0, 2, 1756, 1, 56, 0, 6, 1908, "[hme1]"},
-  {11, 0, 90, 0, 2, 1757, 1, 56, 0, 6, 1909, "[ph01]"},
-  {12, 0, 90, 0, 0, 1758, 1, 56, 0, 10, 1910, "lpn000_630"},
-  {12, 0, 75, 0, 0, 1759, 1, 56, 0, 20, 1911, "delivery restriction"},
-  {12, 0, 60, 0, 0, 1760, 1, 56, 1, 16, 1912, "suppression list"},
-  {12, 0, 60, 0, 0, 1761, 1, 57, 0, 20, 1913, "unsubscribed address"},
-  {12, 0, 75, 0, 0, 1762, 1, 57, 0, 28, 1914, "marked your messages as spam"},
-  {12, 0, 75, 0, 0, 1763, 1, 57, 0, 18, 1915, "marked as inactive"},
-  {1, 0, 45, 1, 0, 1764, 1, 57, 2, 14, 1919, "nicht gefunden"},
-  {1, 0, 45, 1, 0, 1765, 1, 59, 2, 13, 1920, "niet gevonden"},
-  {1, 0, 45, 1, 2, 1766, 1, 61, 2, 11, 1921, "introuvable"},
-  {1, 0, 45, 1, 0, 1767, 1, 63, 2, 15, 1922, "n\303\243o encontrado"},
-  {1, 0, 45, 1, 0, 1768, 1, 65, 2, 13, 1923, "no encontrado"},
-  {1, 0, 45, 1, 0, 1769, 1, 67, 2, 11, 1924, "non trovato"},
-  {1, 0, 45, 1, 0, 1770, 1, 69, 2, 14, 1925, "nie znaleziono"},
-  {1, 0, 45, 1, 2, 1771, 1, 71, 2, 11, 1926, "bulunamad\304\261"},
-  {1, 0, 45, 1, 0, 1772, 1, 73, 2, 9, 1927, "\346\234\252\346\211\276\345\210\260"},
-  {1, 0, 45, 1, 0, 1773, 1, 75, 2, 9, 1928, "\346\211\276\344\270\215\345\210\260"},
-  {1, 0, 45, 1, 0, 1774, 1, 77, 2, 21, 1929, "\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223"},
-  {5, 0, 60, 1, 0, 1775, 2, 79, 0, 20, 1930, "\\bdomain\\b ~ nicht gefunden"},
-  {5, 0, 60, 1, 0, 1777, 2, 79, 0, 19, 1931, "domein ~ niet gevonden"},
-  {5, 0, 60, 1, 0, 1779, 2, 79, 0, 18, 1932, "domaine ~ introuvable"},
-  {5, 0, 60, 1, 0, 1781, 2, 79, 0, 23, 1933, "dom\303\255nio ~ n\303\243o encontrado"},
-  {5, 0, 60, 1, 0, 1783, 2, 79, 0, 20, 1934, "dominio ~ no encontrado"},
-  {5, 0, 60, 1, 0, 1785, 2, 79, 0, 18, 1935, "dominio ~ non trovato"},
-  {5, 0, 60, 1, 0, 1787, 2, 79, 0, 20, 1936, "alan ad\304\261 ~ bulunamad\304\261"},
-  {5, 0, 60, 1, 0, 1789, 2, 79, 0, 27, 1937, "\320\264\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {5, 0, 60, 1, 0, 1791, 2, 79, 0, 27, 1937, "\320\224\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275"},
-  {5, 0, 60, 1, 0, 1793, 1, 79, 0, 36, 1938, "\343\203\211\343\203\241\343\202\244\343\203\263\343\201\214\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223"},
-  {5, 0, 60, 1, 0, 1794, 1, 79, 0, 15, 1939, "\345\237\237\345\220\215\346\234\252\346\211\276\345\210\260"},
-  {5, 0, 60, 1, 0, 1795, 1, 79, 0, 15, 1940, "\346\211\276\344\270\215\345\210\260\345\237\237\345\220\215"},
-  {1, 0, 55, 1, 0, 1796, 1, 79, 0, 45, 1943, "\343\203\207\343\202\243\343\203\254\343\202\257\343\203\210\343\203\252\343\201\253\343\201\257\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223"},
-  {1, 0, 55, 1, 0, 1797, 1, 79, 0, 36, 1944, "\343\203\207\343\202\243\343\203\254\343\202\257\343\203\210\343\203\252\343\201\253\343\201\202\343\202\212\343\201\276\343\201\233\343\202\223"},
-  {1, 0, 55, 1, 0, 1798, 1, 79, 0, 48, 1945, "\343\203\207\343\202\243\343\203\254\343\202\257\343\203\210\343\203\252\343\201\256\343\203\252\343\202\271\343\203\210\343\201\253\343\201\202\343\202\212\343\201\276\343\201\233\343\202\223"},
-  {3, 0, 55, 1, 0, 1799, 2, 79, 0, 53, 1947, "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1801, 2, 79, 0, 53, 1947, "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1803, 2, 79, 0, 53, 1948, "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1805, 2, 79, 0, 53, 1948, "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1807, 2, 79, 0, 45, 1949, "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {3, 0, 55, 1, 0, 1809, 2, 79, 0, 45, 1949, "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260"},
-  {6, 0, 80, 0, 0, 1811, 1, 79, 0, 22, 1954, "recipient's block list"},
-  {6, 0, 80, 0, 0, 1812, 1, 79, 0, 21, 1955, "recipient's blocklist"},
-  {6, 0, 80, 0, 0, 1813, 1, 79, 0, 21, 1956, "recipient's blacklist"},
-  {6, 0, 80, 0, 0, 1814, 1, 79, 0, 21, 1957, "recipient's deny list"},
-  {6, 0, 80, 0, 0, 1815, 1, 79, 0, 20, 1958, "blocked senders list"},
-  {6, 0, 80, 0, 0, 1816, 1, 79, 0, 28, 1959, "blacklisted by the recipient"},
-  {6, 0, 80, 0, 0, 1817, 1, 79, 0, 33, 1960, "address that has been blacklisted"},
-  {6, 0, 78, 0, 0, 1818, 2, 79, 0, 25, 1961, "sender address ~ blacklisted"},
-  {6, 0, 60, 0, 0, 1820, 1, 79, 0, 21, 1964, "\345\274\265\350\262\274\347\225\231\350\250\200\347\232\204\346\254\212\351\231\220"},
+  {1, 0, 55, 1, 0, 1, 0, 0, 0, 12, 247, 0},
+  {1, 0, 55, 1, 0, 1, 0, 1, 0, 12, 248, 13},
+  {1, 0, 55, 1, 0, 1, 0, 2, 0, 14, 249, 26},
+  {1, 0, 55, 1, 0, 1, 0, 3, 0, 12, 250, 41},
+  {1, 0, 55, 1, 0, 1, 0, 4, 0, 17, 251, 54},
+  {1, 0, 55, 1, 0, 1, 0, 5, 0, 15, 252, 72},
+  {1, 0, 55, 1, 0, 1, 0, 6, 0, 15, 253, 88},
+  {1, 0, 55, 1, 0, 1, 0, 7, 0, 15, 254, 104},
+  {1, 0, 55, 1, 0, 1, 0, 8, 0, 18, 255, 120},
+  {1, 0, 55, 1, 0, 1, 0, 9, 0, 17, 256, 139},
+  {1, 0, 55, 1, 0, 1, 0, 10, 0, 15, 257, 157},
+  {1, 0, 55, 1, 0, 1, 0, 11, 0, 15, 258, 173},
+  {1, 0, 55, 1, 0, 1, 0, 12, 0, 15, 259, 189},
+  {1, 0, 55, 1, 0, 1, 0, 13, 0, 18, 260, 205},
+  {1, 0, 55, 1, 0, 1, 0, 14, 0, 18, 261, 224},
+  {1, 0, 55, 1, 0, 1, 0, 15, 0, 24, 262, 243},
+  {1, 0, 55, 1, 0, 1, 0, 16, 0, 17, 263, 268},
+  {1, 0, 55, 1, 0, 1, 0, 17, 0, 15, 264, 286},
+  {1, 0, 55, 1, 0, 1, 0, 18, 0, 12, 265, 302},
+  {1, 0, 55, 1, 0, 1, 0, 19, 0, 15, 266, 315},
+  {1, 0, 55, 1, 0, 1, 0, 20, 0, 17, 267, 331},
+  {1, 0, 55, 1, 0, 1, 0, 21, 0, 19, 268, 349},
+  {1, 0, 55, 1, 0, 1, 0, 22, 0, 24, 269, 369},
+  {1, 0, 55, 1, 0, 1, 0, 23, 0, 24, 270, 394},
+  {1, 0, 55, 1, 0, 1, 0, 24, 0, 32, 271, 419},
+  {1, 0, 55, 1, 0, 1, 0, 25, 0, 26, 272, 452},
+  {1, 0, 55, 1, 0, 1, 0, 26, 0, 17, 273, 479},
+  {1, 0, 55, 1, 0, 1, 0, 27, 0, 22, 274, 497},
+  {1, 0, 55, 1, 0, 1, 0, 28, 0, 21, 275, 520},
+  {1, 0, 55, 1, 0, 1, 0, 29, 0, 15, 276, 542},
+  {1, 0, 55, 1, 0, 1, 0, 30, 0, 21, 277, 558},
+  {1, 0, 55, 1, 0, 1, 0, 31, 0, 19, 278, 580},
+  {1, 0, 55, 1, 0, 1, 0, 32, 0, 14, 279, 600},
+  {1, 0, 55, 1, 0, 1, 0, 33, 0, 17, 280, 615},
+  {1, 0, 55, 1, 0, 1, 0, 34, 0, 25, 281, 633},
+  {1, 0, 55, 1, 0, 1, 0, 35, 0, 26, 282, 659},
+  {1, 0, 55, 1, 0, 1, 0, 36, 0, 29, 283, 686},
+  {1, 0, 55, 1, 0, 1, 0, 37, 0, 34, 284, 716},
+  {1, 0, 55, 1, 0, 1, 0, 38, 0, 34, 285, 751},
+  {1, 0, 80, 1, 0, 1, 0, 39, 0, 30, 286, 786},
+  {1, 0, 80, 1, 0, 2, 0, 40, 0, 37, 287, 817},
+  {1, 0, 55, 1, 0, 1, 0, 42, 0, 18, 288, 858},
+  {1, 0, 55, 1, 0, 1, 0, 43, 0, 23, 289, 877},
+  {1, 0, 55, 1, 0, 1, 0, 44, 0, 22, 290, 901},
+  {1, 0, 55, 1, 0, 1, 0, 45, 0, 21, 291, 924},
+  {1, 0, 55, 1, 0, 1, 0, 46, 0, 22, 292, 946},
+  {1, 0, 55, 1, 0, 1, 0, 47, 0, 21, 293, 969},
+  {1, 0, 55, 1, 0, 1, 0, 48, 0, 19, 294, 991},
+  {1, 0, 55, 1, 0, 1, 0, 49, 0, 14, 295, 1011},
+  {1, 0, 55, 1, 0, 1, 0, 50, 0, 24, 296, 1026},
+  {1, 0, 55, 1, 0, 1, 0, 51, 0, 17, 297, 1051},
+  {1, 0, 55, 1, 0, 1, 0, 52, 0, 28, 298, 1069},
+  {1, 0, 55, 1, 0, 1, 0, 53, 0, 23, 299, 1098},
+  {1, 0, 55, 1, 0, 1, 0, 54, 0, 19, 300, 1122},
+  {1, 0, 55, 1, 0, 1, 0, 55, 0, 16, 301, 1142},
+  {1, 0, 55, 1, 0, 1, 0, 56, 0, 19, 302, 1159},
+  {1, 0, 55, 1, 0, 1, 0, 57, 0, 18, 303, 1179},
+  {1, 0, 55, 1, 0, 1, 0, 58, 0, 14, 304, 1198},
+  {1, 0, 55, 1, 0, 1, 0, 59, 0, 15, 305, 1213},
+  {1, 0, 55, 1, 0, 1, 0, 60, 0, 15, 306, 1229},
+  {1, 0, 55, 1, 0, 1, 0, 61, 0, 17, 307, 1245},
+  {5, 0, 40, 0, 0, 1, 0, 62, 0, 19, 308, 1263},
+  {1, 0, 55, 1, 0, 1, 0, 63, 0, 16, 309, 1283},
+  {1, 0, 55, 1, 0, 1, 0, 64, 0, 12, 310, 1300},
+  {1, 0, 55, 1, 0, 1, 0, 65, 0, 13, 311, 1313},
+  {1, 0, 55, 1, 0, 1, 0, 66, 0, 24, 312, 1327},
+  {1, 0, 55, 1, 0, 1, 0, 67, 0, 21, 313, 1352},
+  {1, 0, 55, 1, 0, 1, 0, 68, 0, 15, 314, 1374},
+  {1, 0, 55, 1, 0, 1, 0, 69, 0, 16, 315, 1390},
+  {1, 0, 55, 1, 0, 1, 0, 70, 0, 21, 316, 1407},
+  {1, 0, 55, 1, 0, 1, 0, 71, 0, 23, 317, 1429},
+  {1, 0, 55, 1, 0, 1, 0, 72, 0, 18, 318, 1453},
+  {1, 0, 55, 1, 0, 1, 0, 73, 0, 12, 319, 1472},
+  {1, 0, 55, 1, 0, 1, 0, 74, 0, 20, 320, 1485},
+  {1, 0, 55, 1, 0, 1, 0, 75, 0, 56, 321, 1506},
+  {1, 0, 55, 1, 0, 1, 0, 76, 0, 38, 322, 1563},
+  {1, 0, 55, 1, 0, 1, 0, 77, 0, 45, 323, 1602},
+  {1, 0, 55, 1, 0, 1, 0, 78, 0, 23, 324, 1648},
+  {1, 0, 50, 1, 0, 1, 0, 79, 0, 21, 325, 1672},
+  {1, 0, 55, 1, 0, 1, 0, 80, 0, 21, 326, 1694},
+  {1, 0, 55, 1, 0, 1, 0, 81, 0, 21, 327, 1716},
+  {1, 0, 55, 1, 0, 1, 0, 82, 0, 19, 328, 1738},
+  {1, 0, 55, 1, 0, 1, 0, 83, 0, 30, 329, 1758},
+  {1, 0, 55, 1, 0, 1, 0, 84, 0, 32, 330, 1789},
+  {1, 0, 55, 1, 0, 1, 0, 85, 0, 26, 331, 1822},
+  {1, 0, 55, 1, 0, 1, 0, 86, 0, 22, 332, 1849},
+  {1, 0, 55, 1, 0, 1, 0, 87, 0, 22, 333, 1872},
+  {1, 0, 55, 1, 0, 1, 0, 88, 0, 15, 334, 1895},
+  {1, 0, 55, 1, 0, 1, 0, 89, 0, 22, 335, 1911},
+  {1, 0, 55, 1, 0, 1, 0, 90, 0, 28, 336, 1934},
+  {1, 0, 55, 1, 0, 1, 0, 91, 0, 23, 337, 1963},
+  {1, 0, 55, 1, 0, 1, 0, 92, 0, 26, 338, 1987},
+  {1, 0, 40, 1, 0, 1, 0, 93, 0, 19, 339, 2014},
+  {1, 0, 40, 1, 0, 1, 0, 94, 0, 22, 340, 2034},
+  {1, 0, 40, 1, 0, 1, 0, 95, 0, 35, 341, 2057},
+  {1, 0, 40, 1, 0, 1, 2, 96, 0, 16, 342, 2093},
+  {4, 0, 40, 1, 0, 1, 0, 97, 2, 15, 343, 2110},
+  {1, 0, 90, 0, 0, 1, 0, 98, 2, 26, 344, 2126},
+  {1, 0, 90, 0, 0, 1, 0, 99, 2, 30, 345, 2153},
+  {1, 0, 90, 0, 0, 1, 0, 100, 2, 28, 346, 2184},
+  {1, 0, 90, 0, 0, 1, 0, 101, 2, 26, 347, 2213},
+  {1, 0, 90, 0, 0, 1, 0, 102, 2, 22, 348, 2240},
+  {9, 3, 90, 0, 0, 1, 0, 103, 2, 27, 349, 2263},
+  {9, 3, 90, 0, 0, 1, 0, 104, 2, 23, 350, 2291},
+  {1, 0, 90, 0, 0, 1, 0, 105, 2, 42, 351, 2315},
+  {1, 0, 90, 0, 0, 1, 0, 106, 2, 40, 352, 2358},
+  {1, 0, 90, 0, 2, 1, 0, 107, 2, 6, 353, 2399},
+  {12, 0, 90, 0, 2, 1, 0, 108, 2, 6, 354, 2406},
+  {1, 0, 55, 1, 0, 1, 0, 109, 2, 41, 355, 2413},
+  {1, 0, 55, 1, 0, 1, 0, 110, 2, 16, 356, 2455},
+  {1, 0, 45, 0, 0, 1, 0, 111, 2, 21, 357, 2472},
+  {1, 0, 45, 0, 0, 1, 0, 112, 2, 29, 358, 2494},
+  {1, 0, 45, 0, 0, 1, 0, 113, 2, 20, 359, 2524},
+  {1, 0, 45, 0, 0, 1, 0, 114, 2, 19, 360, 2545},
+  {1, 0, 45, 0, 0, 1, 0, 115, 2, 43, 361, 2565},
+  {1, 0, 45, 0, 0, 1, 0, 116, 2, 18, 362, 2609},
+  {1, 0, 45, 0, 0, 1, 0, 117, 2, 20, 363, 2628},
+  {1, 0, 45, 0, 0, 1, 0, 118, 2, 22, 364, 2649},
+  {1, 0, 45, 0, 0, 1, 0, 119, 2, 19, 365, 2672},
+  {1, 0, 45, 0, 0, 1, 0, 120, 2, 18, 366, 2692},
+  {1, 0, 55, 0, 0, 1, 0, 121, 2, 19, 367, 2711},
+  {1, 0, 50, 0, 0, 1, 0, 122, 2, 9, 368, 2731},
+  {1, 0, 50, 0, 0, 1, 0, 123, 2, 21, 369, 2741},
+  {1, 0, 50, 0, 0, 1, 0, 124, 2, 14, 370, 2763},
+  {1, 0, 50, 0, 0, 1, 0, 125, 2, 21, 371, 2778},
+  {1, 0, 60, 0, 2, 1, 0, 126, 2, 11, 372, 2800},
+  {1, 0, 60, 0, 0, 1, 0, 127, 2, 18, 373, 2812},
+  {1, 0, 60, 0, 0, 1, 0, 128, 2, 19, 374, 2831},
+  {1, 0, 50, 0, 0, 1, 1, 129, 2, 15, 375, 2851},
+  {1, 0, 45, 1, 0, 1, 0, 130, 3, 20, 376, 2867},
+  {1, 0, 45, 1, 0, 1, 0, 131, 3, 22, 377, 2888},
+  {1, 0, 45, 1, 0, 1, 0, 132, 3, 23, 378, 2911},
+  {1, 0, 45, 1, 0, 1, 0, 133, 3, 24, 379, 2935},
+  {1, 0, 45, 1, 0, 1, 0, 134, 3, 15, 380, 2960},
+  {1, 0, 45, 1, 0, 1, 0, 135, 3, 16, 381, 2976},
+  {1, 0, 45, 1, 0, 1, 0, 136, 3, 15, 382, 2993},
+  {1, 0, 45, 1, 0, 1, 0, 137, 3, 17, 383, 3009},
+  {1, 0, 45, 1, 0, 1, 0, 138, 3, 23, 384, 3027},
+  {1, 0, 45, 1, 0, 1, 0, 139, 3, 21, 385, 3051},
+  {1, 0, 45, 1, 0, 1, 0, 140, 3, 26, 386, 3073},
+  {1, 0, 45, 1, 0, 1, 0, 141, 3, 24, 387, 3100},
+  {1, 0, 45, 1, 0, 1, 0, 142, 3, 21, 388, 3125},
+  {1, 0, 45, 1, 0, 1, 0, 143, 3, 19, 389, 3147},
+  {1, 0, 45, 1, 0, 1, 0, 144, 3, 18, 390, 3167},
+  {1, 0, 45, 1, 0, 1, 0, 145, 3, 16, 391, 3186},
+  {1, 0, 45, 1, 0, 1, 0, 146, 3, 15, 392, 3203},
+  {1, 0, 45, 1, 0, 1, 0, 147, 3, 15, 393, 3219},
+  {1, 0, 45, 1, 0, 1, 0, 148, 3, 37, 394, 3235},
+  {1, 0, 45, 1, 0, 1, 0, 149, 3, 37, 394, 3273},
+  {1, 0, 45, 1, 0, 1, 0, 150, 3, 42, 395, 3311},
+  {1, 0, 45, 1, 0, 1, 0, 151, 3, 42, 395, 3354},
+  {1, 0, 45, 1, 0, 1, 0, 152, 3, 23, 396, 3397},
+  {1, 0, 45, 1, 0, 1, 0, 153, 3, 15, 397, 3421},
+  {2, 0, 60, 1, 0, 1, 0, 154, 3, 12, 399, 3437},
+  {2, 0, 60, 1, 0, 1, 0, 155, 3, 15, 400, 3450},
+  {2, 0, 60, 1, 0, 1, 0, 156, 3, 16, 401, 3466},
+  {2, 0, 45, 1, 0, 1, 0, 157, 3, 21, 402, 3483},
+  {2, 0, 60, 1, 0, 1, 0, 158, 3, 22, 403, 3505},
+  {2, 0, 60, 1, 0, 1, 0, 159, 3, 27, 404, 3528},
+  {2, 0, 60, 1, 0, 1, 0, 160, 3, 20, 405, 3556},
+  {2, 0, 60, 1, 0, 1, 0, 161, 3, 15, 406, 3577},
+  {2, 0, 60, 1, 0, 1, 0, 162, 3, 18, 407, 3593},
+  {2, 0, 60, 1, 0, 1, 0, 163, 3, 21, 408, 3612},
+  {2, 0, 60, 1, 0, 1, 0, 164, 3, 20, 409, 3634},
+  {2, 0, 60, 1, 0, 1, 0, 165, 3, 10, 410, 3655},
+  {2, 0, 60, 1, 0, 1, 0, 166, 3, 9, 411, 3666},
+  {2, 0, 60, 1, 0, 1, 0, 167, 3, 14, 412, 3676},
+  {2, 0, 60, 1, 0, 1, 0, 168, 3, 14, 413, 3691},
+  {2, 0, 60, 1, 0, 1, 0, 169, 3, 18, 414, 3706},
+  {2, 0, 60, 1, 0, 1, 0, 170, 3, 27, 415, 3725},
+  {2, 0, 60, 1, 0, 1, 0, 171, 3, 20, 416, 3753},
+  {2, 0, 60, 1, 0, 1, 0, 172, 3, 19, 417, 3774},
+  {2, 0, 60, 1, 0, 1, 0, 173, 3, 14, 418, 3794},
+  {2, 0, 60, 1, 0, 1, 0, 174, 3, 12, 419, 3809},
+  {2, 0, 60, 1, 0, 1, 0, 175, 3, 14, 420, 3822},
+  {2, 0, 60, 1, 0, 1, 0, 176, 3, 13, 421, 3837},
+  {2, 0, 60, 1, 0, 1, 0, 177, 3, 17, 422, 3851},
+  {2, 0, 60, 1, 0, 1, 0, 178, 3, 15, 423, 3869},
+  {2, 0, 60, 1, 0, 1, 0, 179, 3, 10, 424, 3885},
+  {2, 0, 60, 1, 0, 1, 0, 180, 3, 20, 425, 3896},
+  {2, 0, 60, 1, 0, 1, 0, 181, 3, 20, 426, 3917},
+  {2, 0, 60, 1, 0, 1, 0, 182, 3, 23, 427, 3938},
+  {2, 0, 60, 1, 0, 1, 0, 183, 3, 13, 428, 3962},
+  {2, 0, 60, 1, 0, 1, 0, 184, 3, 13, 429, 3976},
+  {2, 0, 60, 1, 0, 1, 0, 185, 3, 13, 430, 3990},
+  {2, 0, 60, 1, 0, 1, 0, 186, 3, 10, 431, 4004},
+  {2, 0, 60, 1, 0, 1, 0, 187, 3, 18, 432, 4015},
+  {2, 0, 60, 1, 0, 1, 0, 188, 3, 15, 433, 4034},
+  {2, 0, 60, 1, 0, 1, 0, 189, 3, 12, 434, 4050},
+  {2, 0, 60, 1, 0, 1, 0, 190, 3, 13, 435, 4063},
+  {2, 0, 60, 1, 0, 1, 0, 191, 3, 7, 436, 4077},
+  {2, 0, 60, 1, 0, 1, 0, 192, 3, 13, 437, 4085},
+  {21, 0, 60, 1, 0, 1, 0, 193, 3, 28, 438, 4099},
+  {2, 0, 60, 1, 0, 1, 0, 194, 3, 18, 439, 4128},
+  {2, 0, 60, 1, 0, 1, 0, 195, 3, 10, 440, 4147},
+  {2, 0, 60, 1, 0, 1, 0, 196, 3, 11, 441, 4158},
+  {2, 0, 60, 1, 0, 1, 0, 197, 3, 25, 442, 4170},
+  {2, 0, 60, 1, 0, 1, 0, 198, 3, 28, 443, 4196},
+  {2, 0, 60, 1, 0, 1, 0, 199, 3, 12, 444, 4225},
+  {2, 0, 60, 1, 0, 1, 0, 200, 3, 24, 445, 4238},
+  {2, 0, 60, 1, 0, 1, 0, 201, 3, 30, 446, 4263},
+  {2, 0, 60, 1, 0, 1, 0, 202, 3, 13, 447, 4294},
+  {2, 0, 60, 1, 0, 1, 0, 203, 3, 13, 448, 4308},
+  {2, 0, 60, 1, 0, 1, 0, 204, 3, 11, 449, 4322},
+  {9, 0, 75, 0, 0, 1, 0, 205, 3, 16, 450, 4334},
+  {9, 0, 75, 0, 0, 1, 0, 206, 3, 13, 451, 4351},
+  {9, 0, 75, 0, 0, 1, 0, 207, 3, 19, 452, 4365},
+  {9, 0, 75, 0, 0, 1, 0, 208, 3, 30, 453, 4385},
+  {9, 0, 75, 0, 0, 1, 0, 209, 3, 22, 454, 4416},
+  {9, 0, 75, 0, 0, 1, 0, 210, 3, 24, 455, 4439},
+  {9, 0, 75, 0, 0, 1, 0, 211, 3, 11, 456, 4464},
+  {9, 0, 75, 0, 0, 1, 0, 212, 3, 19, 457, 4476},
+  {9, 0, 75, 0, 0, 1, 0, 213, 3, 16, 458, 4496},
+  {9, 0, 75, 0, 0, 1, 0, 214, 3, 22, 459, 4513},
+  {9, 0, 75, 0, 0, 1, 0, 215, 3, 17, 460, 4536},
+  {2, 0, 72, 1, 0, 1, 0, 216, 3, 37, 461, 4554},
+  {2, 0, 72, 1, 0, 1, 0, 217, 3, 18, 462, 4592},
+  {2, 0, 60, 1, 0, 1, 0, 218, 3, 17, 463, 4611},
+  {2, 0, 60, 1, 0, 1, 0, 219, 3, 12, 464, 4629},
+  {2, 0, 60, 1, 0, 1, 0, 220, 3, 22, 465, 4642},
+  {2, 0, 60, 1, 0, 1, 0, 221, 3, 18, 466, 4665},
+  {2, 0, 60, 1, 0, 1, 0, 222, 3, 22, 467, 4684},
+  {2, 0, 60, 1, 0, 1, 0, 223, 3, 11, 468, 4707},
+  {2, 0, 60, 1, 0, 1, 0, 224, 3, 11, 469, 4719},
+  {2, 0, 60, 1, 0, 1, 0, 225, 3, 29, 470, 4731},
+  {2, 0, 60, 1, 0, 1, 0, 226, 3, 29, 470, 4761},
+  {2, 0, 60, 1, 0, 1, 0, 227, 3, 18, 471, 4791},
+  {2, 0, 60, 1, 0, 1, 0, 228, 3, 12, 472, 4810},
+  {3, 0, 60, 1, 0, 1, 0, 229, 3, 19, 474, 4823},
+  {3, 0, 50, 1, 0, 1, 0, 230, 3, 11, 475, 4843},
+  {3, 0, 60, 1, 2, 1, 0, 231, 3, 12, 476, 4855},
+  {3, 0, 60, 1, 0, 1, 0, 232, 3, 18, 477, 4868},
+  {3, 0, 60, 1, 0, 1, 0, 233, 3, 16, 478, 4887},
+  {3, 0, 60, 1, 0, 1, 0, 234, 3, 18, 479, 4904},
+  {3, 0, 60, 1, 0, 1, 0, 235, 3, 9, 480, 4923},
+  {3, 0, 60, 1, 0, 1, 0, 236, 3, 15, 481, 4933},
+  {3, 0, 60, 1, 0, 1, 0, 237, 3, 25, 482, 4949},
+  {3, 0, 60, 1, 0, 1, 0, 238, 3, 16, 483, 4975},
+  {3, 0, 60, 1, 0, 1, 0, 239, 3, 19, 484, 4992},
+  {3, 0, 60, 1, 0, 1, 0, 240, 3, 16, 485, 5012},
+  {3, 0, 60, 1, 0, 1, 0, 241, 3, 16, 486, 5029},
+  {3, 0, 60, 1, 0, 1, 0, 242, 3, 22, 487, 5046},
+  {3, 0, 60, 1, 0, 1, 0, 243, 3, 11, 488, 5069},
+  {3, 0, 60, 1, 0, 1, 0, 244, 3, 16, 489, 5081},
+  {3, 0, 60, 1, 0, 1, 0, 245, 3, 19, 490, 5098},
+  {3, 0, 60, 1, 0, 1, 0, 246, 3, 25, 491, 5118},
+  {3, 0, 60, 1, 0, 1, 0, 247, 3, 16, 492, 5144},
+  {3, 0, 60, 1, 0, 1, 0, 248, 3, 19, 493, 5161},
+  {3, 0, 60, 1, 0, 1, 0, 249, 3, 17, 494, 5181},
+  {3, 0, 60, 1, 0, 1, 0, 250, 3, 14, 495, 5199},
+  {3, 0, 60, 1, 0, 1, 0, 251, 3, 17, 496, 5214},
+  {3, 0, 60, 1, 0, 1, 0, 252, 3, 17, 497, 5232},
+  {3, 0, 60, 1, 0, 1, 0, 253, 3, 20, 498, 5250},
+  {3, 0, 60, 1, 0, 1, 0, 254, 3, 26, 499, 5271},
+  {3, 0, 60, 1, 0, 1, 0, 255, 3, 17, 500, 5298},
+  {3, 0, 60, 1, 0, 1, 0, 256, 3, 17, 501, 5316},
+  {3, 0, 60, 1, 0, 1, 0, 257, 3, 26, 502, 5334},
+  {3, 0, 60, 1, 0, 2, 0, 258, 3, 16, 503, 5361},
+  {3, 0, 60, 1, 0, 2, 0, 260, 3, 16, 504, 5381},
+  {3, 0, 60, 1, 0, 2, 0, 262, 3, 15, 505, 5401},
+  {3, 0, 60, 1, 0, 2, 0, 264, 3, 21, 506, 5424},
+  {3, 0, 60, 1, 0, 2, 0, 266, 3, 15, 507, 5453},
+  {3, 0, 60, 1, 0, 2, 0, 268, 3, 22, 508, 5476},
+  {3, 0, 60, 1, 0, 2, 0, 270, 3, 16, 509, 5502},
+  {3, 0, 60, 1, 0, 2, 0, 272, 3, 17, 510, 5522},
+  {3, 0, 60, 1, 0, 2, 0, 274, 3, 18, 511, 5543},
+  {3, 0, 60, 1, 0, 2, 0, 276, 3, 15, 512, 5565},
+  {3, 0, 60, 1, 0, 2, 0, 278, 3, 15, 513, 5584},
+  {12, 2, 65, 0, 0, 2, 0, 280, 3, 21, 514, 5603},
+  {3, 0, 60, 1, 0, 1, 0, 282, 3, 14, 515, 5628},
+  {3, 0, 60, 1, 0, 1, 0, 283, 3, 17, 516, 5643},
+  {3, 0, 60, 1, 0, 1, 0, 284, 3, 17, 517, 5661},
+  {3, 0, 60, 1, 0, 1, 0, 285, 3, 14, 518, 5679},
+  {3, 0, 60, 1, 0, 1, 0, 286, 3, 23, 519, 5694},
+  {3, 0, 60, 1, 0, 1, 0, 287, 3, 15, 520, 5718},
+  {3, 0, 60, 1, 0, 1, 0, 288, 3, 19, 521, 5734},
+  {3, 0, 60, 1, 0, 1, 0, 289, 3, 18, 522, 5754},
+  {3, 0, 60, 1, 0, 1, 0, 290, 3, 28, 523, 5773},
+  {3, 0, 60, 1, 0, 1, 0, 291, 3, 23, 524, 5802},
+  {3, 0, 60, 1, 0, 1, 0, 292, 3, 14, 525, 5826},
+  {3, 0, 60, 1, 0, 1, 0, 293, 3, 24, 526, 5841},
+  {3, 0, 60, 1, 2, 1, 0, 294, 3, 12, 527, 5866},
+  {3, 0, 60, 1, 0, 1, 0, 295, 3, 11, 528, 5879},
+  {3, 0, 60, 1, 0, 1, 0, 296, 3, 20, 529, 5891},
+  {3, 0, 60, 1, 0, 1, 0, 297, 3, 21, 530, 5912},
+  {3, 0, 60, 1, 0, 1, 0, 298, 3, 13, 531, 5934},
+  {3, 0, 60, 1, 0, 1, 0, 299, 3, 16, 532, 5948},
+  {3, 0, 60, 1, 0, 1, 0, 300, 3, 16, 533, 5965},
+  {3, 0, 60, 1, 0, 1, 0, 301, 3, 38, 534, 5982},
+  {3, 0, 60, 1, 0, 1, 0, 302, 3, 13, 535, 6021},
+  {3, 0, 60, 1, 0, 1, 0, 303, 3, 16, 536, 6035},
+  {3, 0, 60, 1, 0, 1, 0, 304, 3, 21, 537, 6052},
+  {3, 0, 60, 1, 0, 1, 0, 305, 3, 18, 538, 6074},
+  {3, 0, 60, 1, 0, 1, 0, 306, 3, 30, 539, 6093},
+  {3, 0, 60, 1, 0, 1, 0, 307, 3, 36, 540, 6124},
+  {3, 0, 60, 1, 0, 1, 0, 308, 3, 14, 541, 6161},
+  {3, 0, 60, 1, 0, 1, 0, 309, 3, 38, 542, 6176},
+  {3, 0, 40, 1, 0, 1, 0, 310, 3, 18, 543, 6215},
+  {3, 0, 60, 1, 0, 1, 0, 311, 3, 25, 544, 6234},
+  {9, 0, 60, 2, 0, 1, 0, 312, 3, 26, 545, 5271},
+  {3, 0, 60, 1, 0, 1, 0, 313, 3, 17, 546, 6260},
+  {3, 0, 60, 1, 0, 1, 0, 314, 3, 24, 547, 6278},
+  {3, 0, 60, 1, 0, 1, 0, 315, 3, 17, 548, 6303},
+  {3, 0, 60, 1, 0, 1, 0, 316, 3, 18, 549, 6321},
+  {3, 0, 60, 1, 0, 1, 0, 317, 3, 20, 550, 6340},
+  {3, 0, 60, 1, 0, 1, 0, 318, 3, 26, 551, 6361},
+  {3, 0, 60, 1, 0, 1, 0, 319, 3, 19, 552, 6388},
+  {3, 0, 60, 1, 0, 1, 0, 320, 3, 33, 553, 6408},
+  {3, 0, 60, 1, 0, 1, 0, 321, 3, 33, 553, 6442},
+  {4, 0, 60, 1, 0, 1, 0, 322, 3, 18, 555, 6476},
+  {4, 0, 60, 1, 0, 1, 0, 323, 3, 28, 556, 6495},
+  {4, 0, 60, 1, 0, 1, 0, 324, 3, 22, 557, 6524},
+  {4, 0, 60, 1, 0, 1, 0, 325, 3, 14, 558, 6547},
+  {4, 0, 65, 1, 0, 1, 0, 326, 3, 23, 559, 6562},
+  {4, 0, 60, 1, 0, 1, 0, 327, 3, 17, 560, 6586},
+  {4, 0, 60, 1, 0, 1, 0, 328, 3, 19, 561, 6604},
+  {4, 0, 60, 1, 0, 1, 0, 329, 3, 15, 562, 6624},
+  {4, 0, 60, 1, 0, 1, 0, 330, 3, 21, 563, 6640},
+  {4, 0, 60, 1, 0, 1, 0, 331, 3, 28, 564, 6662},
+  {4, 0, 60, 1, 0, 1, 0, 332, 3, 27, 565, 6691},
+  {4, 0, 60, 1, 0, 1, 0, 333, 3, 28, 566, 6719},
+  {4, 0, 60, 1, 0, 1, 0, 334, 3, 25, 567, 6748},
+  {4, 0, 60, 1, 0, 1, 0, 335, 3, 27, 568, 6774},
+  {4, 0, 60, 1, 0, 1, 0, 336, 3, 14, 569, 6802},
+  {4, 0, 65, 1, 0, 1, 0, 337, 3, 31, 570, 6817},
+  {4, 0, 60, 1, 0, 1, 0, 338, 3, 28, 571, 6849},
+  {4, 0, 60, 1, 0, 1, 0, 339, 3, 39, 572, 6878},
+  {4, 0, 60, 1, 0, 1, 0, 340, 3, 25, 573, 6918},
+  {4, 0, 60, 1, 0, 1, 0, 341, 3, 21, 574, 6944},
+  {4, 0, 60, 1, 0, 1, 0, 342, 3, 11, 575, 6966},
+  {4, 0, 60, 1, 0, 1, 0, 343, 3, 29, 576, 6978},
+  {4, 0, 60, 1, 0, 1, 0, 344, 3, 24, 577, 7008},
+  {5, 0, 55, 1, 0, 1, 0, 345, 3, 16, 579, 7033},
+  {5, 0, 55, 1, 0, 1, 0, 346, 3, 21, 580, 7050},
+  {5, 0, 55, 1, 0, 1, 0, 347, 3, 20, 581, 7072},
+  {5, 0, 55, 1, 0, 1, 0, 348, 3, 21, 582, 7093},
+  {5, 0, 55, 1, 0, 1, 0, 349, 3, 14, 583, 7115},
+  {5, 0, 55, 1, 0, 1, 0, 350, 3, 12, 584, 7130},
+  {5, 0, 55, 1, 0, 1, 0, 351, 3, 12, 585, 7143},
+  {5, 0, 55, 1, 0, 1, 0, 352, 3, 14, 586, 7156},
+  {5, 0, 55, 1, 0, 1, 0, 353, 3, 14, 587, 7171},
+  {5, 0, 55, 1, 0, 1, 0, 354, 3, 29, 588, 7186},
+  {5, 0, 50, 1, 0, 2, 0, 355, 3, 23, 589, 7216},
+  {5, 0, 50, 1, 0, 2, 0, 357, 3, 24, 590, 7248},
+  {5, 0, 60, 1, 0, 2, 0, 359, 3, 24, 591, 7281},
+  {5, 0, 55, 1, 0, 1, 0, 361, 3, 27, 592, 7310},
+  {5, 0, 55, 1, 0, 1, 0, 362, 3, 29, 593, 7338},
+  {5, 0, 55, 1, 0, 2, 2, 363, 3, 23, 594, 7368},
+  {5, 0, 55, 1, 0, 2, 2, 365, 5, 22, 595, 7396},
+  {5, 0, 55, 1, 0, 1, 0, 367, 7, 25, 596, 7423},
+  {5, 0, 55, 1, 0, 1, 0, 368, 7, 18, 597, 7449},
+  {5, 0, 55, 1, 0, 1, 0, 369, 7, 19, 598, 7468},
+  {5, 0, 55, 1, 0, 1, 0, 370, 7, 14, 599, 7488},
+  {5, 0, 55, 1, 0, 1, 0, 371, 7, 18, 600, 7503},
+  {5, 0, 60, 1, 0, 1, 0, 372, 7, 23, 601, 7522},
+  {5, 0, 60, 1, 0, 1, 0, 373, 7, 19, 602, 7546},
+  {5, 0, 55, 1, 0, 1, 0, 374, 7, 19, 603, 7566},
+  {5, 0, 55, 1, 0, 1, 0, 375, 7, 28, 604, 7586},
+  {5, 0, 55, 1, 0, 1, 0, 376, 7, 29, 605, 7615},
+  {5, 0, 55, 1, 0, 1, 0, 377, 7, 35, 606, 7645},
+  {5, 0, 55, 1, 0, 1, 0, 378, 7, 33, 607, 7681},
+  {5, 0, 55, 1, 0, 1, 0, 379, 7, 5, 608, 7715},
+  {5, 0, 55, 1, 0, 1, 0, 380, 7, 12, 609, 7721},
+  {5, 0, 55, 1, 0, 1, 0, 381, 7, 10, 610, 7734},
+  {5, 0, 65, 1, 0, 1, 2, 382, 7, 14, 611, 7745},
+  {5, 0, 55, 1, 0, 1, 0, 383, 9, 11, 612, 7760},
+  {5, 0, 55, 1, 0, 1, 0, 384, 9, 9, 613, 7772},
+  {5, 0, 55, 1, 0, 1, 0, 385, 9, 30, 614, 7782},
+  {5, 0, 55, 1, 0, 1, 0, 386, 9, 23, 615, 7813},
+  {5, 0, 55, 1, 0, 1, 0, 387, 9, 18, 616, 7837},
+  {5, 0, 55, 1, 0, 1, 0, 388, 9, 16, 617, 7856},
+  {5, 0, 55, 1, 0, 1, 0, 389, 9, 18, 618, 7873},
+  {5, 0, 55, 1, 0, 1, 0, 390, 9, 17, 619, 7892},
+  {5, 0, 55, 1, 0, 1, 0, 391, 9, 19, 620, 7910},
+  {5, 0, 55, 1, 0, 1, 0, 392, 9, 26, 621, 7930},
+  {5, 0, 55, 1, 0, 1, 0, 393, 9, 19, 622, 7957},
+  {18, 0, 45, 1, 0, 1, 0, 394, 9, 27, 623, 7977},
+  {5, 0, 70, 0, 0, 1, 0, 395, 9, 8, 624, 8005},
+  {5, 0, 70, 0, 0, 1, 0, 396, 9, 7, 625, 8014},
+  {5, 0, 70, 0, 2, 1, 0, 397, 9, 30, 626, 8022},
+  {5, 0, 70, 1, 0, 1, 0, 398, 9, 20, 627, 8053},
+  {5, 0, 70, 1, 0, 1, 0, 399, 9, 21, 628, 8074},
+  {5, 0, 70, 0, 0, 1, 0, 400, 9, 15, 629, 8096},
+  {5, 0, 70, 0, 0, 1, 0, 401, 9, 21, 630, 8112},
+  {5, 0, 70, 0, 0, 1, 0, 402, 9, 22, 631, 8134},
+  {5, 0, 70, 0, 0, 1, 0, 403, 9, 30, 632, 8157},
+  {5, 0, 70, 0, 0, 1, 0, 404, 9, 31, 633, 8188},
+  {5, 0, 70, 0, 0, 1, 0, 405, 9, 17, 634, 8220},
+  {6, 0, 70, 2, 0, 1, 0, 406, 9, 11, 635, 8238},
+  {6, 0, 70, 2, 0, 1, 0, 407, 9, 17, 636, 7892},
+  {6, 0, 70, 2, 0, 1, 0, 408, 9, 14, 637, 7488},
+  {6, 0, 70, 2, 0, 1, 0, 409, 9, 11, 638, 6966},
+  {6, 0, 70, 2, 0, 1, 0, 410, 9, 16, 639, 7033},
+  {6, 0, 70, 2, 0, 1, 0, 411, 9, 21, 640, 7050},
+  {6, 0, 70, 2, 0, 1, 0, 412, 9, 20, 641, 7072},
+  {6, 0, 70, 2, 0, 1, 0, 413, 9, 20, 642, 8053},
+  {12, 0, 72, 0, 0, 1, 0, 414, 9, 25, 643, 8250},
+  {6, 0, 60, 0, 0, 1, 0, 415, 9, 14, 644, 8276},
+  {6, 0, 60, 0, 0, 1, 0, 416, 9, 14, 645, 8291},
+  {6, 0, 70, 0, 0, 1, 0, 417, 9, 21, 646, 8306},
+  {6, 0, 70, 2, 0, 1, 0, 418, 9, 16, 647, 8328},
+  {6, 0, 70, 2, 2, 1, 0, 419, 9, 12, 648, 8345},
+  {6, 0, 70, 2, 0, 1, 0, 420, 9, 14, 649, 7156},
+  {6, 0, 70, 2, 0, 1, 0, 421, 9, 12, 650, 0},
+  {6, 0, 70, 2, 0, 1, 0, 422, 9, 12, 651, 13},
+  {6, 0, 70, 2, 0, 1, 0, 423, 9, 12, 652, 41},
+  {6, 0, 70, 2, 0, 1, 0, 424, 9, 15, 653, 2110},
+  {6, 0, 70, 2, 0, 1, 0, 425, 9, 14, 654, 8358},
+  {5, 0, 80, 0, 0, 1, 0, 426, 9, 16, 655, 8373},
+  {5, 0, 55, 1, 0, 1, 1, 427, 9, 12, 656, 8390},
+  {6, 0, 60, 0, 0, 1, 0, 428, 10, 23, 658, 8403},
+  {6, 0, 60, 0, 0, 1, 0, 429, 10, 15, 659, 8427},
+  {6, 0, 60, 0, 0, 1, 0, 430, 10, 20, 660, 8443},
+  {6, 0, 60, 0, 0, 1, 0, 431, 10, 26, 661, 8464},
+  {6, 0, 55, 0, 0, 1, 0, 432, 10, 19, 662, 8491},
+  {6, 0, 60, 0, 0, 1, 0, 433, 10, 23, 663, 8511},
+  {6, 0, 60, 0, 0, 1, 0, 434, 10, 23, 664, 8535},
+  {6, 0, 60, 0, 0, 1, 0, 435, 10, 20, 665, 8559},
+  {6, 0, 60, 0, 0, 1, 0, 436, 10, 23, 666, 8580},
+  {6, 0, 60, 0, 0, 1, 0, 437, 10, 27, 667, 8604},
+  {6, 0, 60, 0, 0, 1, 0, 438, 10, 14, 668, 8632},
+  {6, 0, 60, 0, 0, 1, 0, 439, 10, 10, 669, 8647},
+  {6, 0, 60, 0, 0, 1, 0, 440, 10, 18, 670, 8658},
+  {6, 0, 60, 0, 0, 1, 0, 441, 10, 13, 671, 8677},
+  {6, 0, 60, 0, 0, 1, 0, 442, 10, 21, 672, 8691},
+  {6, 0, 60, 0, 0, 1, 0, 443, 10, 14, 673, 8713},
+  {6, 0, 60, 0, 0, 1, 0, 444, 10, 21, 674, 8728},
+  {6, 0, 60, 0, 0, 1, 0, 445, 10, 14, 675, 8750},
+  {6, 0, 60, 0, 0, 1, 0, 446, 10, 22, 676, 8765},
+  {6, 0, 60, 0, 0, 1, 0, 447, 10, 21, 677, 8788},
+  {6, 0, 60, 0, 0, 1, 0, 448, 10, 25, 678, 8810},
+  {6, 0, 60, 0, 0, 1, 0, 449, 10, 16, 679, 8836},
+  {6, 0, 60, 0, 2, 1, 0, 450, 10, 11, 680, 8853},
+  {6, 0, 60, 0, 0, 1, 0, 451, 10, 24, 681, 8865},
+  {6, 0, 60, 0, 0, 1, 0, 452, 10, 24, 682, 8890},
+  {6, 0, 60, 0, 0, 1, 0, 453, 10, 24, 683, 8915},
+  {6, 0, 60, 0, 0, 1, 0, 454, 10, 26, 684, 8940},
+  {6, 0, 60, 0, 0, 1, 0, 455, 10, 23, 685, 8967},
+  {6, 0, 60, 0, 0, 1, 0, 456, 10, 26, 686, 8991},
+  {6, 0, 60, 0, 0, 1, 0, 457, 10, 17, 687, 9018},
+  {6, 0, 60, 0, 0, 1, 0, 458, 10, 24, 688, 9036},
+  {6, 0, 70, 0, 0, 2, 0, 459, 10, 23, 689, 9061},
+  {6, 0, 70, 0, 0, 1, 0, 461, 10, 17, 690, 9089},
+  {6, 0, 60, 0, 0, 1, 0, 462, 10, 15, 691, 9107},
+  {6, 0, 60, 0, 0, 1, 0, 463, 10, 27, 692, 9123},
+  {6, 0, 60, 0, 0, 1, 0, 464, 10, 18, 693, 9151},
+  {6, 0, 70, 0, 0, 1, 0, 465, 10, 29, 694, 9170},
+  {6, 0, 45, 0, 0, 1, 0, 466, 10, 29, 695, 9200},
+  {6, 0, 30, 0, 0, 1, 0, 467, 10, 11, 696, 9230},
+  {6, 0, 60, 0, 0, 1, 0, 468, 10, 16, 697, 9242},
+  {6, 0, 60, 0, 0, 1, 0, 469, 10, 17, 698, 9259},
+  {6, 0, 60, 0, 0, 1, 0, 470, 10, 12, 699, 9277},
+  {6, 0, 60, 0, 0, 1, 0, 471, 10, 15, 700, 9290},
+  {6, 0, 60, 0, 0, 1, 0, 472, 10, 26, 701, 9306},
+  {6, 0, 60, 0, 0, 1, 0, 473, 10, 27, 702, 9333},
+  {6, 0, 60, 0, 0, 1, 0, 474, 10, 19, 703, 9361},
+  {6, 0, 60, 0, 0, 1, 0, 475, 10, 19, 704, 9381},
+  {6, 0, 60, 0, 0, 1, 0, 476, 10, 11, 705, 9401},
+  {6, 0, 60, 0, 0, 1, 0, 477, 10, 21, 706, 9413},
+  {6, 0, 60, 0, 0, 1, 0, 478, 10, 14, 707, 9435},
+  {6, 0, 50, 0, 0, 1, 0, 479, 10, 23, 708, 9450},
+  {6, 0, 30, 0, 0, 1, 0, 480, 10, 21, 709, 9474},
+  {6, 0, 30, 0, 0, 1, 0, 481, 10, 14, 710, 9496},
+  {6, 0, 65, 0, 0, 1, 0, 482, 10, 21, 711, 9511},
+  {6, 0, 65, 0, 0, 1, 0, 483, 10, 22, 712, 9533},
+  {6, 0, 62, 0, 0, 1, 0, 484, 10, 32, 713, 9556},
+  {6, 0, 60, 2, 0, 1, 0, 485, 10, 16, 714, 9589},
+  {6, 0, 60, 2, 0, 1, 0, 486, 10, 10, 715, 9606},
+  {6, 0, 70, 2, 0, 1, 0, 487, 10, 11, 716, 7760},
+  {6, 0, 70, 2, 0, 1, 0, 488, 10, 12, 717, 7721},
+  {6, 0, 70, 2, 0, 1, 0, 489, 10, 9, 718, 9617},
+  {7, 0, 75, 0, 0, 1, 0, 490, 10, 19, 720, 9627},
+  {7, 0, 75, 0, 0, 1, 0, 491, 10, 15, 721, 9647},
+  {7, 0, 75, 0, 0, 1, 0, 492, 10, 12, 722, 9663},
+  {7, 0, 75, 0, 0, 1, 0, 493, 10, 19, 723, 9676},
+  {7, 0, 75, 0, 0, 1, 0, 494, 10, 22, 724, 9696},
+  {7, 0, 75, 0, 0, 1, 0, 495, 10, 20, 725, 9719},
+  {7, 0, 75, 0, 0, 1, 0, 496, 10, 17, 726, 9740},
+  {7, 0, 75, 0, 0, 1, 0, 497, 10, 19, 727, 9758},
+  {7, 0, 75, 0, 0, 1, 0, 498, 10, 15, 728, 9778},
+  {7, 0, 75, 0, 0, 1, 0, 499, 10, 12, 729, 9794},
+  {7, 0, 75, 0, 0, 1, 0, 500, 10, 11, 730, 9807},
+  {7, 0, 75, 0, 0, 1, 0, 501, 10, 22, 731, 9819},
+  {7, 0, 75, 0, 0, 1, 0, 502, 10, 15, 732, 9842},
+  {7, 0, 75, 0, 0, 1, 0, 503, 10, 14, 733, 9858},
+  {7, 0, 75, 0, 0, 1, 0, 504, 10, 11, 734, 9873},
+  {7, 0, 75, 0, 0, 1, 0, 505, 10, 20, 735, 9885},
+  {7, 0, 75, 0, 0, 1, 0, 506, 10, 16, 736, 9906},
+  {7, 0, 75, 0, 0, 1, 0, 507, 10, 19, 737, 9923},
+  {7, 0, 75, 0, 0, 1, 0, 508, 10, 22, 738, 9943},
+  {7, 0, 75, 0, 0, 1, 0, 509, 10, 14, 739, 9966},
+  {7, 0, 75, 0, 0, 1, 0, 510, 10, 22, 740, 9981},
+  {7, 0, 75, 0, 0, 1, 0, 511, 10, 17, 741, 10004},
+  {7, 0, 75, 0, 0, 1, 0, 512, 10, 25, 742, 10022},
+  {7, 0, 75, 0, 0, 1, 0, 513, 10, 25, 743, 10048},
+  {7, 0, 75, 0, 0, 1, 0, 514, 10, 35, 744, 10074},
+  {7, 0, 75, 0, 0, 1, 0, 515, 10, 24, 745, 10110},
+  {7, 0, 75, 0, 0, 1, 0, 516, 10, 19, 746, 10135},
+  {7, 0, 75, 0, 0, 1, 0, 517, 10, 28, 747, 10155},
+  {7, 0, 75, 0, 0, 1, 0, 518, 10, 29, 748, 10184},
+  {7, 0, 75, 0, 0, 1, 0, 519, 10, 24, 749, 10214},
+  {7, 0, 75, 0, 0, 1, 0, 520, 10, 13, 750, 10239},
+  {7, 0, 75, 0, 0, 1, 0, 521, 10, 26, 751, 10253},
+  {7, 0, 75, 0, 0, 1, 0, 522, 10, 11, 752, 10280},
+  {7, 0, 75, 0, 0, 1, 0, 523, 10, 19, 753, 10292},
+  {7, 0, 75, 0, 0, 1, 0, 524, 10, 19, 754, 10312},
+  {7, 0, 80, 0, 0, 1, 0, 525, 10, 47, 755, 10332},
+  {7, 0, 75, 0, 0, 1, 0, 526, 10, 22, 756, 10380},
+  {7, 0, 75, 0, 0, 1, 0, 527, 10, 18, 757, 10403},
+  {8, 0, 80, 0, 2, 1, 0, 528, 10, 8, 759, 10422},
+  {8, 0, 80, 0, 0, 1, 0, 529, 10, 10, 760, 10431},
+  {8, 0, 80, 0, 2, 1, 0, 530, 10, 11, 761, 10442},
+  {8, 0, 80, 0, 0, 1, 0, 531, 10, 9, 762, 10454},
+  {8, 0, 80, 0, 2, 1, 0, 532, 10, 9, 763, 10464},
+  {8, 0, 80, 0, 2, 1, 0, 533, 10, 8, 764, 10474},
+  {8, 0, 80, 0, 0, 1, 0, 534, 10, 10, 765, 10483},
+  {8, 0, 80, 0, 2, 1, 0, 535, 10, 11, 766, 10494},
+  {8, 0, 80, 0, 0, 1, 0, 536, 10, 9, 767, 10506},
+  {8, 0, 80, 0, 2, 1, 0, 537, 10, 9, 768, 10516},
+  {8, 0, 80, 0, 2, 1, 0, 538, 10, 8, 769, 10526},
+  {8, 0, 80, 0, 2, 1, 0, 539, 10, 7, 770, 10535},
+  {8, 0, 80, 0, 0, 1, 0, 540, 10, 12, 771, 10543},
+  {8, 0, 80, 0, 0, 1, 0, 541, 10, 24, 772, 10556},
+  {8, 0, 80, 0, 0, 1, 0, 542, 10, 23, 773, 10581},
+  {8, 0, 80, 0, 0, 1, 0, 543, 10, 19, 774, 10605},
+  {8, 0, 80, 0, 0, 1, 0, 544, 10, 22, 775, 10625},
+  {8, 0, 80, 0, 0, 1, 0, 545, 10, 21, 776, 10648},
+  {8, 0, 80, 0, 0, 1, 0, 546, 10, 13, 777, 10670},
+  {8, 0, 60, 0, 0, 1, 0, 547, 10, 22, 778, 10684},
+  {8, 0, 70, 0, 0, 1, 0, 548, 10, 37, 779, 10707},
+  {8, 0, 50, 0, 0, 1, 1, 549, 10, 15, 780, 10745},
+  {8, 0, 20, 0, 0, 1, 1, 550, 11, 18, 781, 10761},
+  {8, 0, 40, 0, 0, 1, 1, 551, 12, 15, 782, 10780},
+  {8, 0, 40, 0, 0, 1, 1, 552, 13, 9, 783, 10796},
+  {8, 0, 40, 0, 0, 1, 1, 553, 14, 11, 784, 10806},
+  {8, 0, 40, 0, 0, 1, 1, 554, 15, 16, 785, 10818},
+  {8, 0, 65, 0, 0, 1, 1, 555, 16, 41, 786, 10835},
+  {8, 0, 65, 0, 0, 1, 1, 556, 17, 46, 787, 10877},
+  {9, 0, 70, 0, 0, 1, 0, 557, 18, 10, 789, 10924},
+  {9, 0, 70, 0, 0, 1, 0, 558, 18, 12, 790, 10935},
+  {9, 0, 70, 0, 0, 1, 0, 559, 18, 12, 791, 10948},
+  {9, 0, 70, 0, 2, 1, 0, 560, 18, 9, 792, 10961},
+  {9, 0, 70, 0, 0, 1, 0, 561, 18, 11, 793, 10971},
+  {9, 0, 70, 0, 0, 1, 0, 562, 18, 13, 794, 10983},
+  {9, 0, 70, 0, 0, 1, 0, 563, 18, 13, 795, 10997},
+  {9, 0, 70, 0, 0, 1, 0, 564, 18, 13, 796, 11011},
+  {9, 0, 70, 0, 0, 1, 0, 565, 18, 12, 797, 11025},
+  {9, 0, 62, 0, 0, 1, 0, 566, 18, 24, 798, 11038},
+  {9, 0, 62, 0, 0, 1, 0, 567, 18, 16, 799, 11063},
+  {9, 0, 62, 0, 0, 1, 0, 568, 18, 27, 800, 11080},
+  {9, 0, 70, 0, 0, 1, 0, 569, 18, 17, 801, 11108},
+  {9, 0, 70, 0, 0, 1, 0, 570, 18, 14, 802, 11126},
+  {9, 0, 70, 0, 0, 1, 0, 571, 18, 15, 803, 11141},
+  {9, 0, 70, 0, 0, 1, 0, 572, 18, 20, 804, 11157},
+  {9, 0, 70, 0, 0, 1, 0, 573, 18, 19, 805, 11178},
+  {9, 0, 70, 0, 0, 1, 0, 574, 18, 17, 806, 11198},
+  {9, 0, 70, 0, 0, 1, 0, 575, 18, 22, 807, 11216},
+  {9, 0, 70, 0, 0, 1, 0, 576, 18, 21, 808, 11239},
+  {9, 0, 70, 0, 0, 1, 0, 577, 18, 22, 809, 11261},
+  {9, 0, 70, 0, 0, 1, 0, 578, 18, 19, 810, 11284},
+  {9, 0, 70, 0, 0, 1, 0, 579, 18, 16, 811, 11304},
+  {9, 0, 70, 0, 0, 1, 0, 580, 18, 17, 812, 11321},
+  {9, 0, 70, 0, 0, 1, 0, 581, 18, 15, 813, 11339},
+  {9, 0, 70, 0, 0, 1, 0, 582, 18, 24, 814, 11355},
+  {9, 0, 70, 0, 0, 1, 0, 583, 18, 20, 815, 11380},
+  {9, 0, 70, 0, 0, 1, 0, 584, 18, 17, 816, 11401},
+  {9, 0, 70, 0, 0, 1, 0, 585, 18, 19, 817, 11419},
+  {9, 0, 70, 0, 0, 1, 0, 586, 18, 16, 818, 11439},
+  {9, 0, 70, 0, 0, 1, 0, 587, 18, 8, 819, 11456},
+  {9, 0, 70, 0, 0, 1, 0, 588, 18, 9, 820, 11465},
+  {9, 0, 75, 0, 0, 1, 0, 589, 18, 16, 821, 11475},
+  {9, 0, 85, 0, 0, 1, 0, 590, 18, 40, 822, 11492},
+  {9, 0, 70, 0, 0, 1, 0, 591, 18, 16, 823, 11533},
+  {9, 1, 70, 0, 0, 1, 0, 592, 18, 26, 824, 11550},
+  {9, 1, 70, 0, 0, 1, 0, 593, 18, 27, 825, 11577},
+  {9, 1, 70, 0, 0, 1, 0, 594, 18, 24, 826, 11605},
+  {9, 1, 70, 0, 0, 1, 0, 595, 18, 25, 827, 11630},
+  {9, 0, 60, 0, 0, 1, 0, 596, 18, 11, 828, 11656},
+  {9, 1, 70, 0, 0, 1, 0, 597, 18, 23, 829, 11668},
+  {9, 1, 70, 0, 0, 1, 0, 598, 18, 13, 830, 11692},
+  {9, 1, 75, 0, 0, 1, 0, 599, 18, 30, 831, 11706},
+  {9, 1, 70, 0, 0, 1, 0, 600, 18, 21, 832, 11737},
+  {9, 0, 70, 0, 0, 1, 0, 601, 18, 26, 833, 11759},
+  {9, 0, 70, 0, 0, 1, 0, 602, 18, 27, 834, 11786},
+  {9, 0, 70, 0, 0, 1, 0, 603, 18, 29, 835, 11814},
+  {9, 0, 70, 0, 0, 1, 0, 604, 18, 30, 836, 11844},
+  {9, 4, 80, 0, 0, 1, 0, 605, 18, 29, 837, 11875},
+  {9, 0, 70, 0, 0, 1, 0, 606, 18, 28, 838, 11905},
+  {9, 4, 80, 0, 0, 1, 0, 607, 18, 27, 839, 11934},
+  {9, 4, 80, 0, 0, 1, 0, 608, 18, 27, 840, 11962},
+  {9, 4, 80, 0, 0, 1, 0, 609, 18, 23, 841, 11990},
+  {9, 4, 80, 0, 0, 1, 0, 610, 18, 27, 842, 12014},
+  {9, 4, 80, 0, 0, 1, 0, 611, 18, 21, 843, 12042},
+  {9, 0, 70, 0, 0, 1, 0, 612, 18, 16, 844, 12064},
+  {9, 0, 70, 0, 0, 1, 0, 613, 18, 17, 845, 12081},
+  {9, 0, 70, 0, 0, 1, 0, 614, 18, 11, 846, 12099},
+  {9, 0, 70, 0, 0, 1, 0, 615, 18, 14, 847, 12111},
+  {9, 0, 70, 0, 0, 1, 0, 616, 18, 25, 848, 12126},
+  {9, 0, 70, 0, 0, 1, 0, 617, 18, 17, 849, 12152},
+  {9, 0, 70, 0, 0, 1, 0, 618, 18, 13, 850, 12170},
+  {9, 0, 70, 0, 0, 1, 0, 619, 18, 9, 851, 12184},
+  {9, 0, 70, 0, 2, 1, 0, 620, 18, 10, 852, 12194},
+  {9, 0, 55, 0, 0, 1, 0, 621, 18, 27, 853, 12205},
+  {9, 0, 70, 0, 0, 1, 0, 622, 18, 25, 854, 12233},
+  {9, 0, 70, 0, 0, 1, 0, 623, 18, 21, 855, 12259},
+  {9, 0, 70, 0, 0, 1, 0, 624, 18, 20, 856, 12281},
+  {9, 0, 70, 0, 0, 1, 0, 625, 18, 23, 857, 12302},
+  {9, 0, 70, 0, 0, 1, 0, 626, 18, 13, 858, 12326},
+  {9, 0, 70, 0, 0, 1, 0, 627, 18, 25, 859, 12340},
+  {9, 0, 70, 0, 0, 1, 0, 628, 18, 12, 860, 12366},
+  {9, 0, 40, 0, 0, 1, 7, 629, 18, 14, 861, 12379},
+  {9, 0, 40, 0, 0, 1, 7, 630, 25, 13, 862, 12394},
+  {9, 0, 70, 0, 0, 1, 0, 631, 32, 18, 863, 12408},
+  {9, 0, 70, 0, 0, 1, 0, 632, 32, 14, 864, 12427},
+  {9, 3, 70, 0, 1, 1, 0, 633, 32, 19, 865, 12442},
+  {9, 3, 70, 0, 1, 1, 0, 634, 32, 13, 866, 12462},
+  {9, 3, 70, 0, 1, 1, 0, 635, 32, 15, 867, 12476},
+  {9, 3, 70, 0, 1, 1, 0, 636, 32, 16, 868, 12492},
+  {9, 3, 70, 0, 1, 1, 0, 637, 32, 28, 869, 12509},
+  {9, 3, 70, 0, 1, 1, 0, 638, 32, 20, 870, 12538},
+  {9, 3, 70, 0, 1, 1, 0, 639, 32, 41, 871, 12559},
+  {9, 3, 70, 0, 1, 1, 0, 640, 32, 27, 872, 12601},
+  {9, 0, 65, 0, 0, 1, 0, 641, 32, 18, 873, 12629},
+  {9, 0, 60, 0, 0, 1, 0, 642, 32, 15, 874, 12648},
+  {9, 0, 60, 0, 0, 1, 0, 643, 32, 17, 875, 12664},
+  {9, 0, 60, 0, 0, 1, 0, 644, 32, 32, 876, 12682},
+  {9, 0, 60, 0, 0, 1, 0, 645, 32, 14, 877, 12715},
+  {9, 0, 60, 0, 0, 1, 0, 646, 32, 21, 878, 12730},
+  {9, 0, 60, 0, 0, 1, 0, 647, 32, 21, 879, 12752},
+  {9, 0, 60, 0, 0, 1, 0, 648, 32, 18, 880, 12774},
+  {10, 0, 75, 0, 0, 1, 0, 649, 32, 13, 882, 12793},
+  {10, 0, 55, 0, 0, 1, 0, 650, 32, 9, 883, 12807},
+  {10, 0, 55, 0, 0, 1, 0, 651, 32, 9, 884, 12817},
+  {10, 0, 55, 0, 0, 1, 0, 652, 32, 9, 885, 12827},
+  {10, 0, 55, 0, 0, 1, 0, 653, 32, 9, 886, 12837},
+  {10, 0, 55, 0, 0, 1, 0, 654, 32, 9, 887, 12847},
+  {10, 0, 75, 0, 2, 1, 0, 655, 32, 3, 888, 12857},
+  {10, 0, 75, 0, 2, 1, 0, 656, 32, 5, 889, 12865},
+  {10, 0, 75, 0, 2, 1, 0, 657, 32, 9, 890, 12871},
+  {10, 0, 75, 0, 0, 1, 0, 658, 32, 11, 891, 12881},
+  {10, 0, 75, 0, 0, 1, 0, 659, 32, 10, 892, 12893},
+  {10, 0, 75, 0, 0, 1, 0, 660, 32, 12, 893, 12904},
+  {10, 0, 75, 0, 2, 1, 0, 661, 32, 9, 894, 12917},
+  {10, 0, 75, 0, 0, 1, 0, 662, 32, 11, 895, 12927},
+  {10, 0, 75, 0, 0, 1, 0, 663, 32, 10, 896, 12939},
+  {10, 0, 75, 0, 0, 1, 0, 664, 32, 12, 897, 12950},
+  {10, 0, 75, 0, 0, 1, 0, 665, 32, 12, 898, 12963},
+  {10, 0, 75, 0, 2, 1, 0, 666, 32, 12, 899, 12976},
+  {10, 0, 75, 0, 2, 1, 0, 667, 32, 8, 900, 12989},
+  {10, 0, 75, 0, 0, 1, 0, 668, 32, 9, 901, 12998},
+  {10, 0, 75, 0, 2, 1, 0, 669, 32, 8, 902, 13008},
+  {10, 0, 75, 0, 2, 1, 0, 670, 32, 12, 903, 13017},
+  {10, 0, 75, 0, 2, 1, 0, 671, 32, 12, 904, 13030},
+  {10, 0, 75, 0, 2, 1, 0, 672, 32, 7, 905, 13043},
+  {10, 0, 75, 0, 2, 1, 0, 673, 32, 5, 906, 13051},
+  {10, 0, 75, 0, 2, 1, 0, 674, 32, 16, 907, 13061},
+  {10, 0, 75, 0, 0, 1, 0, 675, 32, 20, 908, 13078},
+  {10, 0, 75, 0, 2, 1, 0, 676, 32, 10, 909, 13099},
+  {10, 0, 75, 0, 2, 1, 0, 677, 32, 9, 910, 13110},
+  {10, 0, 75, 0, 2, 1, 0, 678, 32, 16, 911, 13120},
+  {10, 0, 75, 0, 2, 1, 0, 679, 32, 9, 912, 13137},
+  {10, 0, 75, 0, 2, 1, 0, 680, 32, 4, 913, 13147},
+  {10, 0, 75, 0, 2, 1, 0, 681, 32, 11, 914, 13156},
+  {10, 0, 75, 0, 2, 1, 0, 682, 32, 7, 915, 13168},
+  {10, 0, 75, 0, 2, 1, 0, 683, 32, 11, 916, 13176},
+  {10, 0, 75, 0, 2, 1, 0, 684, 32, 14, 917, 13188},
+  {10, 0, 75, 0, 2, 1, 0, 685, 32, 8, 918, 13203},
+  {10, 0, 30, 0, 2, 1, 0, 686, 32, 5, 919, 13212},
+  {10, 0, 70, 0, 0, 1, 0, 687, 32, 13, 920, 13222},
+  {10, 0, 70, 0, 0, 1, 0, 688, 32, 14, 921, 13236},
+  {10, 0, 70, 0, 0, 1, 0, 689, 32, 15, 922, 13251},
+  {10, 0, 70, 0, 0, 2, 0, 690, 32, 14, 923, 13267},
+  {10, 0, 70, 0, 0, 2, 0, 692, 32, 13, 924, 13285},
+  {10, 0, 70, 0, 0, 2, 0, 694, 32, 13, 925, 13302},
+  {10, 0, 70, 0, 0, 2, 0, 696, 32, 17, 926, 13319},
+  {10, 0, 70, 0, 0, 1, 0, 698, 32, 14, 927, 13340},
+  {10, 0, 70, 0, 0, 1, 0, 699, 32, 25, 928, 13355},
+  {10, 0, 70, 0, 0, 1, 0, 700, 32, 17, 929, 13381},
+  {10, 0, 70, 0, 0, 1, 0, 701, 32, 17, 930, 13399},
+  {10, 0, 70, 0, 0, 1, 0, 702, 32, 21, 931, 13417},
+  {10, 0, 70, 0, 0, 1, 0, 703, 32, 12, 932, 13439},
+  {10, 0, 70, 0, 2, 1, 0, 704, 32, 11, 933, 13452},
+  {10, 0, 70, 0, 2, 1, 0, 705, 32, 9, 934, 13464},
+  {10, 0, 70, 0, 0, 1, 0, 706, 32, 17, 935, 13474},
+  {10, 0, 70, 0, 0, 1, 0, 707, 32, 13, 936, 13492},
+  {10, 0, 70, 0, 0, 1, 0, 708, 32, 19, 937, 13506},
+  {10, 0, 70, 0, 0, 1, 0, 709, 32, 14, 938, 13526},
+  {10, 0, 50, 0, 0, 1, 0, 710, 32, 7, 939, 13541},
+  {10, 0, 70, 0, 0, 1, 0, 711, 32, 19, 940, 13549},
+  {10, 0, 70, 0, 0, 1, 0, 712, 32, 25, 941, 13569},
+  {10, 0, 58, 0, 0, 1, 0, 713, 32, 10, 942, 13595},
+  {10, 0, 58, 0, 0, 1, 0, 714, 32, 13, 943, 13606},
+  {10, 0, 58, 0, 0, 1, 0, 715, 32, 18, 944, 13620},
+  {10, 0, 58, 0, 0, 1, 0, 716, 32, 19, 945, 13639},
+  {10, 0, 58, 0, 0, 2, 0, 717, 32, 9, 946, 13659},
+  {10, 0, 58, 0, 0, 2, 0, 719, 32, 18, 947, 13676},
+  {10, 0, 58, 0, 0, 2, 0, 721, 32, 18, 948, 13702},
+  {10, 0, 58, 0, 0, 2, 0, 723, 32, 18, 949, 13724},
+  {10, 0, 70, 0, 0, 3, 0, 725, 32, 23, 950, 13746},
+  {12, 0, 45, 0, 0, 1, 0, 728, 32, 16, 951, 9589},
+  {10, 0, 58, 0, 0, 1, 0, 729, 32, 10, 952, 13776},
+  {12, 0, 45, 0, 0, 1, 0, 730, 32, 10, 953, 13787},
+  {10, 0, 70, 0, 0, 1, 0, 731, 32, 21, 954, 13798},
+  {10, 0, 70, 0, 0, 1, 0, 732, 32, 16, 955, 13820},
+  {10, 0, 70, 0, 0, 1, 0, 733, 32, 17, 956, 13837},
+  {12, 0, 45, 0, 0, 1, 0, 734, 32, 14, 957, 13855},
+  {10, 0, 58, 0, 0, 1, 0, 735, 32, 12, 958, 13870},
+  {10, 0, 70, 0, 0, 1, 0, 736, 32, 25, 959, 13883},
+  {10, 0, 58, 0, 2, 1, 0, 737, 32, 11, 960, 13909},
+  {10, 0, 70, 0, 0, 1, 0, 738, 32, 10, 961, 13921},
+  {10, 0, 70, 0, 0, 1, 0, 739, 32, 16, 962, 13932},
+  {10, 0, 70, 0, 0, 1, 0, 740, 32, 18, 963, 13949},
+  {10, 0, 70, 0, 0, 1, 0, 741, 32, 19, 964, 13968},
+  {10, 0, 70, 0, 0, 1, 0, 742, 32, 10, 965, 13988},
+  {10, 0, 70, 0, 0, 1, 0, 743, 32, 11, 966, 13999},
+  {10, 0, 70, 0, 2, 1, 0, 744, 32, 19, 967, 14011},
+  {10, 0, 70, 0, 0, 1, 0, 745, 32, 14, 968, 14031},
+  {10, 0, 70, 0, 2, 1, 0, 746, 32, 7, 969, 14046},
+  {10, 0, 70, 0, 2, 1, 0, 747, 32, 6, 970, 14054},
+  {10, 0, 70, 0, 0, 1, 0, 748, 32, 16, 971, 14065},
+  {10, 0, 70, 0, 0, 1, 0, 749, 32, 37, 972, 14082},
+  {10, 0, 70, 0, 0, 1, 0, 750, 32, 43, 973, 14120},
+  {10, 0, 70, 0, 0, 1, 0, 751, 32, 42, 974, 14164},
+  {10, 0, 70, 0, 0, 1, 0, 752, 32, 38, 975, 14207},
+  {10, 0, 70, 0, 0, 1, 0, 753, 32, 39, 976, 14246},
+  {10, 0, 80, 0, 0, 1, 0, 754, 32, 27, 977, 14286},
+  {10, 0, 70, 0, 0, 1, 0, 755, 32, 25, 978, 14314},
+  {9, 0, 70, 0, 0, 1, 0, 756, 32, 20, 979, 14340},
+  {10, 0, 70, 0, 0, 1, 0, 757, 32, 19, 980, 14361},
+  {10, 0, 70, 0, 0, 1, 0, 758, 32, 27, 981, 14381},
+  {10, 0, 70, 0, 0, 1, 0, 759, 32, 29, 982, 14409},
+  {10, 0, 80, 0, 0, 1, 0, 760, 32, 22, 983, 14439},
+  {10, 0, 80, 0, 0, 1, 0, 761, 32, 28, 984, 14462},
+  {10, 0, 80, 0, 0, 1, 0, 762, 32, 38, 985, 14491},
+  {11, 0, 70, 0, 0, 1, 0, 763, 32, 20, 986, 14530},
+  {10, 0, 90, 0, 2, 1, 0, 764, 32, 7, 987, 14551},
+  {10, 0, 90, 0, 2, 1, 0, 765, 32, 5, 988, 14559},
+  {10, 0, 90, 0, 2, 1, 0, 766, 32, 6, 989, 14565},
+  {10, 0, 90, 0, 2, 1, 0, 767, 32, 6, 990, 14572},
+  {10, 0, 90, 0, 2, 1, 0, 768, 32, 6, 991, 14579},
+  {10, 0, 90, 0, 2, 1, 0, 769, 32, 6, 992, 14586},
+  {10, 0, 90, 0, 2, 1, 0, 770, 32, 6, 993, 14593},
+  {10, 0, 90, 0, 2, 1, 0, 771, 32, 6, 994, 14600},
+  {10, 0, 90, 0, 2, 1, 0, 772, 32, 6, 995, 14607},
+  {10, 0, 90, 0, 2, 1, 0, 773, 32, 6, 996, 14614},
+  {10, 0, 90, 0, 2, 1, 0, 774, 32, 6, 997, 14621},
+  {9, 0, 90, 0, 2, 1, 0, 775, 32, 6, 998, 14628},
+  {9, 0, 90, 0, 2, 1, 0, 776, 32, 6, 999, 14635},
+  {10, 0, 90, 0, 2, 1, 0, 777, 32, 5, 1000, 14642},
+  {9, 0, 90, 0, 2, 1, 0, 778, 32, 5, 1001, 14648},
+  {9, 0, 90, 0, 2, 1, 0, 779, 32, 5, 1002, 14654},
+  {9, 0, 90, 0, 2, 1, 0, 780, 32, 5, 1003, 14660},
+  {9, 0, 90, 0, 2, 1, 0, 781, 32, 5, 1004, 14666},
+  {10, 0, 90, 0, 0, 1, 0, 782, 32, 8, 1005, 14672},
+  {10, 0, 90, 0, 2, 1, 0, 783, 32, 6, 1006, 14681},
+  {10, 0, 90, 0, 0, 1, 0, 784, 32, 8, 1007, 14688},
+  {10, 0, 90, 0, 0, 1, 0, 785, 32, 8, 1008, 14697},
+  {9, 0, 90, 0, 0, 1, 0, 786, 32, 10, 1009, 14706},
+  {13, 0, 90, 0, 0, 1, 0, 787, 32, 9, 1010, 14717},
+  {13, 0, 90, 0, 0, 1, 0, 788, 32, 8, 1011, 14727},
+  {13, 0, 90, 0, 0, 1, 0, 789, 32, 10, 1012, 14736},
+  {11, 0, 90, 0, 0, 1, 0, 790, 32, 9, 1013, 14747},
+  {9, 0, 90, 0, 0, 1, 0, 791, 32, 9, 1014, 14757},
+  {16, 0, 90, 0, 2, 1, 0, 792, 32, 6, 1015, 14767},
+  {10, 0, 90, 0, 2, 1, 0, 793, 32, 4, 1016, 14774},
+  {10, 0, 90, 0, 0, 1, 0, 794, 32, 8, 1017, 14783},
+  {10, 0, 90, 0, 0, 1, 0, 795, 32, 8, 1018, 14792},
+  {10, 0, 90, 0, 2, 1, 0, 796, 32, 5, 1019, 14801},
+  {10, 0, 90, 0, 2, 1, 0, 797, 32, 5, 1020, 14807},
+  {9, 0, 90, 0, 2, 1, 0, 798, 32, 5, 1021, 14813},
+  {13, 0, 90, 0, 2, 1, 0, 799, 32, 5, 1022, 14819},
+  {11, 0, 90, 0, 2, 1, 0, 800, 32, 5, 1023, 14825},
+  {14, 0, 90, 0, 2, 1, 0, 801, 32, 5, 1024, 14831},
+  {12, 0, 90, 0, 2, 1, 0, 802, 32, 5, 1025, 14837},
+  {13, 0, 90, 0, 2, 1, 0, 803, 32, 5, 1026, 14843},
+  {9, 3, 90, 0, 2, 1, 0, 804, 32, 5, 1027, 14849},
+  {9, 0, 90, 0, 2, 1, 0, 805, 32, 5, 1028, 14855},
+  {11, 0, 90, 0, 2, 1, 0, 806, 32, 5, 1029, 14861},
+  {10, 0, 90, 0, 0, 1, 0, 807, 32, 8, 1030, 14867},
+  {10, 0, 90, 0, 0, 1, 0, 808, 32, 8, 1031, 14876},
+  {10, 0, 80, 0, 0, 1, 6, 809, 32, 13, 1032, 14885},
+  {10, 0, 60, 0, 0, 1, 1, 810, 38, 35, 1033, 14899},
+  {10, 0, 60, 0, 0, 1, 1, 811, 39, 20, 1034, 14935},
+  {12, 0, 45, 0, 0, 1, 0, 812, 40, 23, 1035, 14956},
+  {18, 0, 50, 0, 0, 1, 0, 813, 40, 18, 1036, 14980},
+  {10, 0, 75, 0, 0, 1, 0, 814, 40, 25, 1037, 14999},
+  {10, 0, 90, 0, 0, 1, 0, 815, 40, 18, 1038, 15025},
+  {10, 0, 75, 0, 2, 1, 0, 816, 40, 10, 1039, 15044},
+  {10, 0, 75, 0, 0, 1, 0, 817, 40, 11, 1040, 15055},
+  {10, 0, 75, 0, 0, 1, 0, 818, 40, 11, 1041, 15067},
+  {10, 0, 75, 0, 0, 1, 0, 819, 40, 10, 1042, 15079},
+  {10, 0, 75, 0, 0, 1, 0, 820, 40, 12, 1043, 15090},
+  {10, 0, 75, 0, 0, 1, 0, 821, 40, 25, 1044, 15103},
+  {10, 0, 75, 0, 0, 1, 0, 822, 40, 25, 1044, 15129},
+  {10, 0, 75, 0, 0, 1, 0, 823, 40, 25, 1045, 15155},
+  {10, 0, 75, 0, 0, 1, 0, 824, 40, 25, 1045, 15181},
+  {11, 0, 70, 0, 2, 1, 0, 825, 40, 4, 1047, 15207},
+  {11, 0, 70, 0, 0, 1, 0, 826, 40, 13, 1048, 15216},
+  {11, 0, 70, 0, 0, 1, 0, 827, 40, 16, 1049, 15230},
+  {11, 0, 70, 0, 0, 1, 0, 828, 40, 18, 1050, 15247},
+  {11, 0, 70, 0, 0, 1, 0, 829, 40, 15, 1051, 15266},
+  {11, 0, 70, 0, 0, 1, 0, 830, 40, 18, 1052, 15282},
+  {11, 0, 70, 0, 0, 1, 0, 831, 40, 15, 1053, 15301},
+  {11, 0, 70, 0, 0, 1, 0, 832, 40, 17, 1054, 15317},
+  {11, 0, 70, 0, 0, 1, 0, 833, 40, 11, 1055, 15335},
+  {11, 0, 70, 0, 0, 1, 0, 834, 40, 13, 1056, 15347},
+  {11, 0, 70, 0, 0, 1, 0, 835, 40, 24, 1057, 15361},
+  {11, 0, 70, 0, 0, 1, 0, 836, 40, 10, 1058, 15386},
+  {11, 0, 72, 0, 0, 3, 0, 837, 40, 14, 1059, 15397},
+  {11, 0, 72, 0, 0, 2, 0, 840, 40, 12, 1060, 15418},
+  {11, 0, 72, 0, 0, 2, 0, 842, 40, 13, 1061, 15434},
+  {11, 0, 72, 0, 0, 2, 0, 844, 40, 13, 1062, 15451},
+  {11, 0, 72, 0, 0, 3, 0, 846, 40, 19, 1063, 15468},
+  {11, 0, 72, 0, 0, 3, 0, 849, 40, 18, 1064, 15494},
+  {11, 0, 72, 0, 0, 3, 0, 852, 40, 21, 1065, 15519},
+  {11, 0, 70, 0, 0, 1, 0, 855, 40, 15, 1066, 15547},
+  {11, 0, 70, 0, 0, 1, 0, 856, 40, 9, 1067, 15563},
+  {11, 0, 70, 0, 0, 1, 0, 857, 40, 12, 1068, 15573},
+  {11, 0, 70, 0, 2, 1, 0, 858, 40, 12, 1069, 15586},
+  {11, 0, 70, 0, 0, 1, 0, 859, 40, 16, 1070, 15599},
+  {11, 0, 70, 0, 0, 1, 0, 860, 40, 24, 1071, 15616},
+  {11, 0, 70, 0, 0, 1, 0, 861, 40, 20, 1072, 15641},
+  {11, 0, 70, 0, 0, 1, 0, 862, 40, 23, 1073, 15662},
+  {11, 0, 70, 0, 0, 1, 0, 863, 40, 18, 1074, 15686},
+  {11, 0, 70, 0, 0, 1, 0, 864, 40, 21, 1075, 15705},
+  {11, 0, 70, 0, 0, 1, 0, 865, 40, 12, 1076, 15727},
+  {10, 0, 75, 0, 0, 1, 0, 866, 40, 11, 1077, 15740},
+  {11, 0, 70, 0, 2, 1, 0, 867, 40, 11, 1078, 15752},
+  {11, 0, 70, 0, 0, 1, 0, 868, 40, 18, 1079, 15764},
+  {11, 0, 70, 0, 2, 1, 0, 869, 40, 3, 1080, 15783},
+  {11, 0, 70, 0, 0, 1, 0, 870, 40, 9, 1081, 15791},
+  {11, 0, 70, 0, 0, 1, 0, 871, 40, 9, 1082, 15801},
+  {11, 0, 70, 0, 2, 1, 0, 872, 40, 8, 1083, 15811},
+  {11, 0, 70, 0, 2, 1, 0, 873, 40, 9, 1084, 15820},
+  {11, 0, 70, 0, 2, 1, 0, 874, 40, 5, 1085, 15830},
+  {11, 0, 70, 0, 2, 1, 0, 875, 40, 7, 1086, 15836},
+  {11, 0, 70, 0, 0, 1, 0, 876, 40, 8, 1087, 15844},
+  {11, 0, 70, 0, 2, 1, 0, 877, 40, 7, 1088, 15853},
+  {11, 0, 70, 0, 2, 1, 0, 878, 40, 5, 1089, 15861},
+  {11, 0, 70, 0, 0, 1, 0, 879, 40, 16, 1090, 15867},
+  {11, 0, 70, 0, 0, 1, 0, 880, 40, 24, 1091, 15884},
+  {11, 0, 70, 0, 0, 1, 0, 881, 40, 26, 1092, 15909},
+  {11, 0, 70, 0, 2, 1, 0, 882, 40, 15, 1093, 15936},
+  {11, 0, 70, 0, 0, 1, 0, 883, 40, 23, 1094, 15952},
+  {12, 0, 72, 0, 0, 1, 0, 884, 40, 20, 1095, 15976},
+  {11, 0, 70, 0, 0, 1, 0, 885, 40, 14, 1096, 15997},
+  {11, 0, 70, 0, 0, 1, 0, 886, 40, 17, 1097, 16012},
+  {11, 0, 70, 0, 0, 1, 0, 887, 40, 22, 1098, 16030},
+  {11, 0, 70, 0, 0, 1, 0, 888, 40, 22, 1099, 16053},
+  {11, 0, 70, 0, 0, 1, 0, 889, 40, 21, 1100, 16076},
+  {11, 0, 70, 0, 0, 1, 0, 890, 40, 20, 1101, 16098},
+  {11, 0, 70, 0, 0, 1, 0, 891, 40, 18, 1102, 16119},
+  {12, 0, 70, 0, 0, 1, 0, 892, 40, 21, 1103, 16138},
+  {11, 0, 40, 0, 0, 1, 0, 893, 40, 11, 1104, 16160},
+  {11, 0, 90, 0, 2, 1, 0, 894, 40, 7, 1105, 16172},
+  {11, 0, 40, 0, 0, 1, 0, 895, 40, 19, 1106, 16180},
+  {11, 0, 40, 0, 2, 1, 0, 896, 40, 10, 1107, 16200},
+  {11, 0, 80, 0, 0, 1, 0, 897, 40, 15, 1108, 16211},
+  {11, 0, 80, 0, 2, 1, 0, 898, 40, 5, 1109, 16227},
+  {11, 0, 80, 0, 2, 1, 0, 899, 40, 5, 1110, 16233},
+  {11, 0, 60, 0, 0, 1, 0, 900, 40, 14, 1111, 16239},
+  {11, 0, 80, 0, 0, 1, 0, 901, 40, 14, 1112, 16254},
+  {11, 0, 80, 0, 0, 1, 0, 902, 40, 18, 1113, 16269},
+  {11, 0, 80, 0, 0, 1, 0, 903, 40, 14, 1114, 16288},
+  {11, 0, 80, 0, 0, 1, 0, 904, 40, 19, 1115, 16303},
+  {11, 0, 80, 0, 0, 1, 0, 905, 40, 13, 1116, 16323},
+  {11, 0, 80, 0, 0, 1, 0, 906, 40, 26, 1117, 16337},
+  {11, 0, 80, 0, 0, 1, 0, 907, 40, 19, 1118, 16364},
+  {11, 0, 50, 0, 0, 1, 0, 908, 40, 16, 1119, 16384},
+  {11, 0, 50, 0, 0, 1, 0, 909, 40, 11, 1120, 16401},
+  {11, 0, 30, 0, 2, 1, 0, 910, 40, 8, 1121, 16413},
+  {11, 0, 80, 0, 2, 1, 0, 911, 40, 5, 1122, 16422},
+  {11, 0, 70, 0, 2, 1, 0, 912, 40, 8, 1123, 16428},
+  {11, 0, 70, 0, 2, 1, 0, 913, 40, 8, 1123, 16437},
+  {11, 0, 70, 0, 0, 1, 0, 914, 40, 12, 1124, 16446},
+  {13, 0, 72, 0, 2, 1, 0, 915, 40, 3, 1126, 16459},
+  {13, 0, 72, 0, 2, 1, 0, 916, 40, 4, 1127, 16467},
+  {13, 0, 72, 0, 2, 1, 0, 917, 40, 5, 1128, 16476},
+  {13, 0, 72, 0, 2, 1, 0, 918, 40, 10, 1129, 16486},
+  {13, 0, 72, 0, 0, 1, 0, 919, 40, 14, 1130, 16497},
+  {13, 0, 72, 0, 0, 1, 0, 920, 40, 23, 1131, 16512},
+  {13, 0, 72, 0, 0, 1, 0, 921, 40, 10, 1132, 16536},
+  {13, 0, 72, 0, 0, 1, 0, 922, 40, 19, 1133, 16547},
+  {13, 0, 72, 0, 0, 1, 0, 923, 40, 11, 1134, 16567},
+  {13, 0, 72, 0, 2, 1, 0, 924, 40, 11, 1135, 16579},
+  {13, 0, 72, 0, 2, 1, 0, 925, 40, 4, 1136, 16591},
+  {13, 0, 72, 0, 0, 1, 0, 926, 40, 14, 1137, 16600},
+  {13, 0, 72, 0, 0, 1, 0, 927, 40, 15, 1138, 16615},
+  {13, 0, 72, 0, 0, 1, 0, 928, 40, 10, 1139, 16631},
+  {13, 0, 72, 0, 0, 1, 0, 929, 40, 25, 1140, 16642},
+  {13, 0, 72, 0, 0, 1, 0, 930, 40, 21, 1141, 16668},
+  {13, 0, 72, 0, 0, 1, 0, 931, 40, 20, 1142, 16690},
+  {13, 0, 72, 0, 0, 1, 0, 932, 40, 23, 1143, 16711},
+  {13, 0, 72, 0, 0, 1, 0, 933, 40, 23, 1144, 16735},
+  {13, 0, 72, 0, 0, 1, 0, 934, 40, 33, 1145, 16759},
+  {13, 0, 72, 0, 0, 1, 0, 935, 40, 24, 1146, 16793},
+  {13, 0, 72, 0, 0, 1, 0, 936, 40, 23, 1147, 16818},
+  {13, 0, 72, 0, 0, 1, 0, 937, 40, 19, 1148, 16842},
+  {13, 0, 72, 0, 0, 1, 0, 938, 40, 18, 1149, 16862},
+  {13, 0, 72, 0, 0, 1, 0, 939, 40, 14, 1150, 16881},
+  {13, 0, 72, 0, 0, 1, 0, 940, 40, 6, 1151, 16896},
+  {13, 0, 72, 0, 2, 1, 0, 941, 40, 3, 1152, 16903},
+  {13, 0, 72, 0, 0, 1, 0, 942, 40, 11, 1153, 16911},
+  {13, 0, 72, 0, 2, 1, 0, 943, 40, 15, 1154, 16923},
+  {13, 0, 72, 0, 2, 1, 0, 944, 40, 6, 1155, 16939},
+  {13, 0, 72, 0, 0, 1, 0, 945, 40, 21, 1156, 16946},
+  {13, 0, 72, 0, 0, 1, 0, 946, 40, 25, 1157, 16968},
+  {13, 0, 72, 0, 0, 1, 0, 947, 40, 18, 1158, 16994},
+  {13, 0, 72, 0, 0, 1, 0, 948, 40, 17, 1159, 17013},
+  {13, 0, 72, 0, 0, 1, 0, 949, 40, 21, 1160, 17031},
+  {13, 0, 72, 0, 0, 1, 0, 950, 40, 24, 1161, 17053},
+  {13, 0, 72, 0, 0, 1, 0, 951, 40, 30, 1162, 17078},
+  {13, 0, 72, 0, 0, 1, 0, 952, 40, 16, 1163, 17109},
+  {13, 0, 72, 0, 0, 1, 0, 953, 40, 17, 1164, 17126},
+  {13, 0, 72, 0, 0, 1, 0, 954, 40, 29, 1165, 17144},
+  {13, 0, 72, 0, 0, 1, 0, 955, 40, 11, 1166, 17174},
+  {13, 0, 72, 0, 2, 1, 0, 956, 40, 9, 1167, 17186},
+  {13, 0, 72, 0, 0, 1, 0, 957, 40, 12, 1168, 17196},
+  {13, 0, 72, 0, 0, 1, 0, 958, 40, 18, 1169, 17209},
+  {13, 0, 72, 0, 0, 1, 0, 959, 40, 23, 1170, 17228},
+  {13, 0, 72, 0, 0, 1, 0, 960, 40, 24, 1171, 17252},
+  {13, 0, 72, 0, 0, 1, 0, 961, 40, 28, 1172, 17277},
+  {13, 0, 72, 0, 0, 1, 0, 962, 40, 17, 1173, 17306},
+  {13, 0, 72, 0, 0, 1, 0, 963, 40, 33, 1174, 17324},
+  {13, 0, 72, 0, 0, 1, 0, 964, 40, 14, 1175, 17358},
+  {13, 0, 72, 0, 0, 1, 0, 965, 40, 20, 1176, 17373},
+  {13, 0, 74, 0, 0, 3, 0, 966, 40, 31, 1177, 17394},
+  {13, 0, 74, 0, 0, 3, 0, 969, 40, 23, 1178, 17437},
+  {13, 0, 74, 0, 0, 3, 0, 972, 40, 35, 1179, 17472},
+  {13, 0, 74, 0, 0, 3, 0, 975, 40, 36, 1180, 17519},
+  {13, 0, 74, 0, 0, 3, 0, 978, 40, 33, 1181, 17567},
+  {13, 0, 74, 0, 0, 1, 0, 981, 40, 34, 1182, 17612},
+  {13, 0, 74, 0, 0, 1, 0, 982, 40, 35, 1183, 17647},
+  {13, 0, 74, 0, 0, 1, 0, 983, 40, 32, 1184, 17683},
+  {13, 0, 74, 0, 0, 1, 0, 984, 40, 35, 1185, 17716},
+  {13, 0, 74, 0, 0, 1, 0, 985, 40, 38, 1186, 17752},
+  {13, 0, 74, 0, 0, 1, 0, 986, 40, 37, 1187, 17791},
+  {13, 0, 72, 0, 0, 1, 0, 987, 40, 9, 1188, 17829},
+  {13, 0, 72, 0, 2, 1, 0, 988, 40, 8, 1189, 17839},
+  {13, 0, 60, 0, 0, 1, 1, 989, 40, 31, 1190, 17848},
+  {14, 0, 80, 0, 0, 1, 0, 990, 41, 28, 1191, 17880},
+  {14, 0, 80, 0, 0, 1, 0, 991, 41, 29, 1192, 17909},
+  {14, 0, 80, 0, 0, 1, 0, 992, 41, 35, 1193, 17939},
+  {12, 0, 80, 0, 0, 1, 0, 993, 41, 44, 1194, 17975},
+  {12, 0, 80, 0, 0, 1, 0, 994, 41, 34, 1195, 18020},
+  {12, 0, 80, 0, 0, 1, 0, 995, 41, 40, 1196, 18055},
+  {12, 0, 80, 0, 0, 1, 0, 996, 41, 21, 1197, 18096},
+  {12, 0, 80, 0, 0, 1, 0, 997, 41, 25, 1198, 18118},
+  {12, 0, 80, 0, 0, 1, 0, 998, 41, 26, 1199, 18144},
+  {12, 0, 60, 0, 0, 1, 0, 999, 41, 13, 1200, 18171},
+  {12, 0, 80, 0, 0, 1, 0, 1000, 41, 34, 1201, 18185},
+  {12, 0, 80, 0, 0, 1, 0, 1001, 41, 20, 1202, 18220},
+  {12, 0, 80, 0, 0, 1, 0, 1002, 41, 20, 1203, 18241},
+  {13, 0, 60, 0, 0, 1, 0, 1003, 41, 37, 1204, 18262},
+  {13, 0, 55, 0, 0, 1, 0, 1004, 41, 27, 1205, 18300},
+  {14, 0, 65, 0, 0, 1, 0, 1005, 41, 23, 1207, 18328},
+  {14, 0, 65, 0, 0, 1, 0, 1006, 41, 26, 1208, 18352},
+  {14, 0, 65, 0, 0, 1, 0, 1007, 41, 13, 1209, 18379},
+  {14, 0, 65, 0, 0, 1, 0, 1008, 41, 18, 1210, 18393},
+  {14, 0, 65, 0, 0, 1, 0, 1009, 41, 17, 1211, 18412},
+  {14, 0, 65, 0, 0, 1, 0, 1010, 41, 19, 1212, 18430},
+  {14, 0, 65, 0, 0, 1, 0, 1011, 41, 18, 1213, 18450},
+  {14, 0, 65, 0, 0, 1, 0, 1012, 41, 21, 1214, 18469},
+  {14, 0, 65, 0, 0, 1, 0, 1013, 41, 22, 1215, 18491},
+  {14, 0, 65, 0, 0, 1, 0, 1014, 41, 27, 1216, 18514},
+  {14, 0, 65, 0, 0, 1, 0, 1015, 41, 34, 1217, 18542},
+  {14, 0, 65, 0, 0, 1, 0, 1016, 41, 19, 1218, 18577},
+  {14, 0, 65, 0, 0, 1, 0, 1017, 41, 29, 1219, 18597},
+  {14, 0, 65, 0, 0, 1, 0, 1018, 41, 34, 1220, 18627},
+  {14, 0, 65, 0, 0, 1, 0, 1019, 41, 20, 1221, 18662},
+  {14, 0, 65, 0, 0, 1, 0, 1020, 41, 18, 1222, 18683},
+  {14, 0, 65, 0, 0, 1, 0, 1021, 41, 13, 1223, 18702},
+  {14, 0, 65, 0, 0, 1, 0, 1022, 41, 12, 1224, 18716},
+  {14, 0, 65, 0, 0, 1, 0, 1023, 41, 15, 1225, 18729},
+  {14, 0, 65, 0, 0, 1, 0, 1024, 41, 31, 1226, 18745},
+  {14, 0, 65, 0, 0, 1, 0, 1025, 41, 29, 1227, 18777},
+  {14, 0, 65, 0, 0, 1, 0, 1026, 41, 12, 1228, 18807},
+  {14, 0, 65, 0, 0, 1, 0, 1027, 41, 19, 1229, 18820},
+  {14, 0, 65, 0, 0, 1, 0, 1028, 41, 22, 1230, 18840},
+  {14, 0, 65, 0, 0, 1, 0, 1029, 41, 32, 1231, 18863},
+  {14, 0, 65, 0, 0, 1, 0, 1030, 41, 24, 1232, 18896},
+  {14, 0, 65, 0, 0, 1, 0, 1031, 41, 26, 1233, 18921},
+  {14, 0, 65, 0, 0, 1, 0, 1032, 41, 26, 1234, 18948},
+  {14, 0, 65, 0, 0, 1, 0, 1033, 41, 27, 1235, 18975},
+  {14, 0, 65, 0, 0, 1, 0, 1034, 41, 19, 1236, 19003},
+  {14, 0, 65, 0, 2, 1, 0, 1035, 41, 4, 1237, 19023},
+  {14, 0, 65, 0, 0, 1, 0, 1036, 41, 29, 1238, 19032},
+  {14, 0, 65, 0, 0, 1, 0, 1037, 41, 22, 1239, 19062},
+  {14, 0, 65, 0, 0, 1, 0, 1038, 41, 33, 1240, 19085},
+  {14, 0, 65, 0, 0, 1, 0, 1039, 41, 24, 1241, 19119},
+  {14, 0, 40, 0, 0, 1, 0, 1040, 41, 22, 1242, 19144},
+  {14, 0, 65, 0, 0, 1, 0, 1041, 41, 20, 1243, 19167},
+  {14, 0, 75, 0, 0, 1, 0, 1042, 41, 13, 1244, 19188},
+  {14, 0, 65, 0, 0, 1, 0, 1043, 41, 29, 1245, 19202},
+  {14, 0, 65, 0, 0, 1, 0, 1044, 41, 21, 1246, 19232},
+  {14, 0, 80, 0, 0, 1, 0, 1045, 41, 24, 1247, 19254},
+  {14, 0, 60, 0, 0, 1, 0, 1046, 41, 22, 1248, 19279},
+  {14, 0, 60, 0, 0, 1, 0, 1047, 41, 28, 1249, 19302},
+  {15, 0, 76, 0, 2, 1, 0, 1048, 41, 8, 1251, 19331},
+  {15, 0, 76, 0, 0, 1, 0, 1049, 41, 12, 1252, 19340},
+  {15, 0, 76, 0, 0, 1, 0, 1050, 41, 15, 1253, 19353},
+  {15, 0, 76, 0, 0, 1, 0, 1051, 41, 12, 1254, 19369},
+  {15, 0, 76, 0, 0, 1, 0, 1052, 41, 11, 1255, 19382},
+  {15, 0, 76, 0, 0, 1, 0, 1053, 41, 19, 1256, 19394},
+  {15, 0, 76, 0, 0, 1, 0, 1054, 41, 18, 1257, 19414},
+  {15, 0, 76, 0, 0, 1, 0, 1055, 41, 19, 1258, 19433},
+  {15, 0, 76, 0, 0, 1, 0, 1056, 41, 17, 1259, 19453},
+  {15, 0, 76, 0, 0, 1, 0, 1057, 41, 12, 1260, 19471},
+  {15, 0, 60, 0, 0, 2, 0, 1058, 41, 11, 1261, 19484},
+  {15, 0, 76, 0, 0, 1, 0, 1060, 41, 14, 1262, 19504},
+  {15, 0, 76, 0, 0, 1, 0, 1061, 41, 8, 1263, 19519},
+  {15, 0, 76, 0, 0, 1, 0, 1062, 41, 17, 1264, 19528},
+  {15, 0, 76, 0, 0, 1, 0, 1063, 41, 13, 1265, 19546},
+  {15, 0, 76, 0, 0, 1, 0, 1064, 41, 15, 1266, 19560},
+  {15, 0, 76, 0, 0, 1, 0, 1065, 41, 10, 1267, 19576},
+  {15, 0, 76, 0, 0, 1, 0, 1066, 41, 9, 1268, 19587},
+  {15, 0, 76, 0, 0, 1, 0, 1067, 41, 12, 1269, 19597},
+  {15, 0, 76, 0, 0, 1, 0, 1068, 41, 13, 1270, 19610},
+  {15, 0, 76, 0, 0, 1, 0, 1069, 41, 24, 1271, 19624},
+  {15, 0, 76, 0, 0, 1, 0, 1070, 41, 25, 1272, 19649},
+  {15, 0, 76, 0, 0, 1, 0, 1071, 41, 23, 1273, 19675},
+  {15, 0, 76, 0, 0, 1, 0, 1072, 41, 19, 1274, 19699},
+  {15, 0, 76, 0, 0, 1, 0, 1073, 41, 21, 1275, 19719},
+  {15, 0, 76, 0, 0, 1, 0, 1074, 41, 23, 1276, 19741},
+  {15, 0, 76, 0, 0, 1, 0, 1075, 41, 23, 1277, 19765},
+  {15, 0, 76, 0, 0, 1, 0, 1076, 41, 24, 1278, 19789},
+  {15, 0, 40, 0, 0, 1, 0, 1077, 41, 17, 1279, 19814},
+  {15, 0, 76, 0, 2, 1, 0, 1078, 41, 7, 1280, 19832},
+  {15, 0, 76, 0, 2, 1, 0, 1079, 41, 4, 1281, 19840},
+  {15, 0, 76, 0, 2, 1, 0, 1080, 41, 4, 1282, 19849},
+  {15, 0, 76, 0, 2, 1, 0, 1081, 41, 14, 1283, 19858},
+  {15, 0, 76, 0, 2, 1, 0, 1082, 41, 12, 1284, 19873},
+  {15, 0, 76, 0, 2, 1, 0, 1083, 41, 22, 1285, 19886},
+  {15, 0, 76, 0, 2, 1, 0, 1084, 41, 13, 1286, 19909},
+  {15, 0, 76, 0, 2, 1, 0, 1085, 41, 10, 1287, 19923},
+  {15, 0, 76, 0, 0, 1, 0, 1086, 41, 15, 1288, 19934},
+  {15, 0, 76, 0, 0, 1, 0, 1087, 41, 19, 1289, 19950},
+  {15, 0, 76, 0, 0, 1, 0, 1088, 41, 25, 1290, 19970},
+  {15, 0, 76, 0, 0, 1, 0, 1089, 41, 19, 1291, 19996},
+  {17, 0, 80, 0, 0, 1, 0, 1090, 41, 46, 1292, 20016},
+  {15, 0, 70, 0, 2, 1, 0, 1091, 41, 5, 1293, 20063},
+  {15, 0, 70, 0, 0, 1, 0, 1092, 41, 17, 1294, 20069},
+  {16, 0, 70, 0, 0, 1, 0, 1093, 41, 20, 1296, 20087},
+  {16, 0, 70, 0, 0, 1, 0, 1094, 41, 18, 1297, 20108},
+  {16, 0, 70, 0, 0, 1, 0, 1095, 41, 19, 1298, 20127},
+  {16, 0, 70, 0, 0, 1, 0, 1096, 41, 17, 1299, 20147},
+  {16, 0, 70, 0, 0, 1, 0, 1097, 41, 15, 1300, 20165},
+  {16, 0, 70, 0, 0, 1, 0, 1098, 41, 20, 1301, 20181},
+  {16, 0, 70, 0, 0, 1, 0, 1099, 41, 18, 1302, 20202},
+  {16, 0, 70, 0, 0, 1, 0, 1100, 41, 22, 1303, 20221},
+  {16, 0, 70, 0, 0, 1, 0, 1101, 41, 23, 1304, 20244},
+  {16, 0, 70, 0, 0, 1, 0, 1102, 41, 20, 1305, 20268},
+  {16, 0, 70, 0, 0, 1, 0, 1103, 41, 15, 1306, 20289},
+  {16, 0, 70, 0, 0, 1, 0, 1104, 41, 15, 1307, 20305},
+  {16, 0, 70, 0, 0, 1, 0, 1105, 41, 19, 1308, 20321},
+  {16, 0, 70, 0, 0, 1, 0, 1106, 41, 15, 1309, 20341},
+  {16, 0, 70, 0, 0, 1, 0, 1107, 41, 21, 1310, 20357},
+  {16, 0, 70, 0, 0, 1, 0, 1108, 41, 19, 1311, 20379},
+  {16, 0, 70, 0, 0, 1, 0, 1109, 41, 20, 1312, 20399},
+  {16, 0, 70, 0, 0, 1, 0, 1110, 41, 12, 1313, 20420},
+  {16, 0, 70, 0, 0, 1, 0, 1111, 41, 18, 1314, 20433},
+  {16, 0, 70, 0, 0, 1, 0, 1112, 41, 16, 1315, 20452},
+  {16, 0, 70, 0, 0, 1, 0, 1113, 41, 22, 1316, 20469},
+  {16, 0, 70, 0, 0, 1, 0, 1114, 41, 28, 1317, 20492},
+  {16, 0, 90, 0, 0, 1, 0, 1115, 41, 14, 1318, 20521},
+  {16, 0, 70, 0, 0, 1, 0, 1116, 41, 12, 1319, 20536},
+  {16, 0, 70, 0, 0, 1, 0, 1117, 41, 30, 1320, 20549},
+  {16, 0, 70, 0, 0, 1, 0, 1118, 41, 19, 1321, 20580},
+  {16, 0, 75, 0, 0, 1, 0, 1119, 41, 18, 1322, 20600},
+  {16, 0, 70, 0, 0, 1, 0, 1120, 41, 21, 1323, 20619},
+  {16, 0, 70, 0, 0, 1, 0, 1121, 41, 15, 1324, 20641},
+  {16, 0, 70, 0, 0, 1, 0, 1122, 41, 15, 1325, 20657},
+  {16, 0, 70, 0, 0, 1, 0, 1123, 41, 18, 1326, 20673},
+  {16, 0, 70, 0, 0, 1, 0, 1124, 41, 14, 1327, 20692},
+  {16, 0, 70, 0, 0, 1, 0, 1125, 41, 22, 1328, 20707},
+  {16, 0, 70, 0, 0, 1, 0, 1126, 41, 13, 1329, 20730},
+  {17, 0, 50, 0, 0, 1, 0, 1127, 41, 12, 1331, 20744},
+  {17, 0, 50, 0, 0, 1, 0, 1128, 41, 22, 1332, 20757},
+  {17, 0, 50, 0, 0, 1, 0, 1129, 41, 20, 1333, 20780},
+  {17, 0, 50, 0, 0, 1, 0, 1130, 41, 20, 1334, 20801},
+  {17, 0, 50, 0, 0, 1, 0, 1131, 41, 20, 1335, 20822},
+  {17, 0, 50, 0, 0, 1, 0, 1132, 41, 15, 1336, 20843},
+  {17, 0, 50, 0, 0, 1, 0, 1133, 41, 23, 1337, 20859},
+  {17, 0, 50, 0, 0, 1, 0, 1134, 41, 15, 1338, 20883},
+  {17, 0, 50, 0, 2, 1, 0, 1135, 41, 13, 1339, 20899},
+  {17, 0, 30, 0, 0, 1, 0, 1136, 41, 24, 1340, 20913},
+  {17, 0, 30, 0, 0, 1, 0, 1137, 41, 20, 1341, 20938},
+  {17, 0, 30, 0, 0, 1, 0, 1138, 41, 15, 1342, 20959},
+  {17, 0, 30, 0, 0, 1, 0, 1139, 41, 17, 1343, 20975},
+  {17, 0, 30, 0, 0, 1, 0, 1140, 41, 17, 1344, 20993},
+  {17, 0, 30, 0, 0, 1, 0, 1141, 41, 10, 1345, 21011},
+  {17, 0, 30, 0, 0, 1, 0, 1142, 41, 10, 1346, 21022},
+  {17, 0, 50, 0, 0, 1, 0, 1143, 41, 16, 1347, 21033},
+  {17, 0, 50, 0, 0, 1, 0, 1144, 41, 15, 1348, 21050},
+  {17, 0, 50, 0, 0, 1, 0, 1145, 41, 10, 1349, 21066},
+  {17, 0, 50, 0, 0, 1, 0, 1146, 41, 10, 1350, 21077},
+  {17, 0, 30, 0, 0, 1, 0, 1147, 41, 19, 1351, 21088},
+  {17, 0, 50, 0, 0, 1, 0, 1148, 41, 18, 1352, 21108},
+  {17, 0, 40, 0, 0, 1, 0, 1149, 41, 14, 1353, 21127},
+  {17, 0, 50, 0, 0, 1, 0, 1150, 41, 23, 1354, 21142},
+  {17, 0, 50, 0, 2, 1, 0, 1151, 41, 10, 1355, 21166},
+  {17, 0, 50, 0, 0, 1, 0, 1152, 41, 13, 1356, 21177},
+  {17, 0, 70, 0, 0, 1, 0, 1153, 41, 19, 1357, 21191},
+  {17, 0, 70, 0, 0, 1, 0, 1154, 41, 20, 1358, 21211},
+  {17, 0, 70, 0, 0, 1, 0, 1155, 41, 17, 1359, 21232},
+  {17, 0, 70, 0, 0, 1, 0, 1156, 41, 16, 1360, 21250},
+  {17, 0, 70, 0, 0, 1, 0, 1157, 41, 17, 1361, 21267},
+  {17, 0, 50, 0, 0, 1, 0, 1158, 41, 15, 1362, 21285},
+  {17, 0, 50, 0, 0, 1, 0, 1159, 41, 15, 1363, 21301},
+  {17, 0, 50, 0, 0, 1, 0, 1160, 41, 30, 1364, 21317},
+  {17, 0, 50, 0, 0, 1, 0, 1161, 41, 18, 1365, 21348},
+  {12, 0, 50, 0, 0, 1, 0, 1162, 41, 14, 1366, 21367},
+  {12, 0, 50, 0, 0, 1, 0, 1163, 41, 7, 1367, 21382},
+  {12, 0, 50, 0, 0, 1, 0, 1164, 41, 7, 1368, 21390},
+  {12, 0, 40, 0, 0, 1, 0, 1165, 41, 18, 1369, 21398},
+  {17, 0, 50, 0, 0, 1, 0, 1166, 41, 21, 1370, 21417},
+  {17, 0, 50, 0, 0, 1, 0, 1167, 41, 21, 1371, 21439},
+  {17, 0, 50, 0, 0, 1, 0, 1168, 41, 8, 1372, 21461},
+  {17, 0, 50, 0, 0, 1, 0, 1169, 41, 12, 1373, 21470},
+  {17, 0, 50, 0, 2, 1, 0, 1170, 41, 9, 1374, 21483},
+  {13, 0, 60, 0, 0, 2, 0, 1171, 41, 20, 1375, 21493},
+  {13, 0, 60, 0, 0, 2, 0, 1173, 41, 20, 1376, 21518},
+  {17, 0, 50, 0, 0, 1, 0, 1175, 41, 24, 1377, 21543},
+  {17, 0, 50, 0, 0, 1, 0, 1176, 41, 29, 1378, 21568},
+  {17, 0, 50, 0, 0, 1, 0, 1177, 41, 44, 1379, 21598},
+  {17, 0, 50, 0, 0, 1, 0, 1178, 41, 21, 1380, 21643},
+  {17, 0, 50, 0, 2, 1, 0, 1179, 41, 8, 1381, 21665},
+  {17, 0, 50, 0, 2, 1, 0, 1180, 41, 8, 1382, 21674},
+  {17, 0, 50, 0, 0, 1, 0, 1181, 41, 21, 1383, 21683},
+  {17, 0, 50, 0, 0, 1, 0, 1182, 41, 24, 1384, 21705},
+  {17, 0, 50, 0, 0, 1, 0, 1183, 41, 25, 1385, 21730},
+  {17, 0, 50, 0, 0, 1, 0, 1184, 41, 21, 1386, 21756},
+  {17, 0, 50, 0, 0, 1, 0, 1185, 41, 19, 1387, 21778},
+  {17, 0, 70, 0, 0, 1, 0, 1186, 41, 26, 1388, 21798},
+  {17, 0, 70, 0, 0, 1, 0, 1187, 41, 21, 1389, 21825},
+  {17, 0, 55, 0, 0, 1, 0, 1188, 41, 21, 1390, 21847},
+  {17, 0, 60, 0, 0, 1, 0, 1189, 41, 21, 1391, 21869},
+  {18, 0, 60, 0, 0, 1, 0, 1190, 41, 20, 1393, 21891},
+  {18, 0, 60, 0, 0, 1, 0, 1191, 41, 18, 1394, 21912},
+  {18, 0, 70, 0, 0, 1, 0, 1192, 41, 25, 1395, 21931},
+  {18, 0, 70, 0, 0, 1, 0, 1193, 41, 20, 1396, 21957},
+  {18, 0, 70, 0, 0, 2, 0, 1194, 41, 23, 1397, 21978},
+  {18, 0, 60, 0, 0, 1, 0, 1196, 41, 18, 1398, 22006},
+  {18, 0, 60, 0, 0, 1, 0, 1197, 41, 9, 1399, 22025},
+  {18, 0, 44, 0, 0, 1, 0, 1198, 41, 7, 1400, 22035},
+  {18, 0, 60, 0, 0, 1, 0, 1199, 41, 12, 1401, 22043},
+  {18, 0, 60, 0, 0, 1, 0, 1200, 41, 13, 1402, 22056},
+  {18, 0, 60, 0, 0, 1, 0, 1201, 41, 13, 1403, 22070},
+  {18, 0, 60, 0, 0, 1, 0, 1202, 41, 15, 1404, 22084},
+  {18, 0, 60, 0, 0, 1, 0, 1203, 41, 15, 1405, 22100},
+  {18, 0, 60, 0, 0, 1, 0, 1204, 41, 15, 1406, 22116},
+  {18, 0, 60, 0, 0, 1, 0, 1205, 41, 12, 1407, 22132},
+  {18, 0, 60, 0, 0, 1, 0, 1206, 41, 13, 1408, 22145},
+  {18, 0, 60, 0, 0, 1, 0, 1207, 41, 12, 1409, 22159},
+  {18, 0, 60, 0, 0, 1, 0, 1208, 41, 15, 1410, 22172},
+  {18, 0, 60, 0, 0, 1, 0, 1209, 41, 12, 1411, 22188},
+  {18, 0, 60, 0, 0, 1, 0, 1210, 41, 8, 1412, 22201},
+  {18, 0, 60, 0, 0, 1, 0, 1211, 41, 18, 1413, 14980},
+  {18, 0, 60, 0, 0, 1, 0, 1212, 41, 22, 1414, 22210},
+  {18, 0, 60, 0, 0, 1, 0, 1213, 41, 18, 1415, 22233},
+  {18, 0, 60, 0, 0, 1, 0, 1214, 41, 16, 1416, 22252},
+  {18, 0, 60, 0, 0, 1, 0, 1215, 41, 17, 1417, 22269},
+  {18, 0, 60, 0, 0, 1, 0, 1216, 41, 15, 1418, 22287},
+  {18, 0, 60, 0, 0, 1, 0, 1217, 41, 18, 1419, 22303},
+  {18, 0, 60, 0, 0, 1, 0, 1218, 41, 15, 1420, 22322},
+  {18, 0, 60, 0, 0, 1, 0, 1219, 41, 11, 1421, 22338},
+  {18, 0, 60, 0, 0, 1, 0, 1220, 41, 22, 1422, 22350},
+  {18, 0, 60, 0, 0, 1, 0, 1221, 41, 16, 1423, 22373},
+  {18, 0, 60, 0, 0, 1, 0, 1222, 41, 19, 1424, 22390},
+  {18, 0, 60, 0, 0, 1, 0, 1223, 41, 16, 1425, 22410},
+  {18, 0, 60, 0, 0, 1, 0, 1224, 41, 17, 1426, 22427},
+  {18, 0, 60, 0, 0, 1, 0, 1225, 41, 17, 1427, 22445},
+  {18, 0, 60, 0, 0, 1, 0, 1226, 41, 16, 1428, 22463},
+  {18, 0, 60, 0, 0, 1, 0, 1227, 41, 14, 1429, 22480},
+  {18, 0, 60, 0, 0, 1, 0, 1228, 41, 13, 1430, 22495},
+  {18, 0, 60, 0, 0, 1, 0, 1229, 41, 17, 1431, 22509},
+  {18, 0, 60, 0, 0, 1, 0, 1230, 41, 10, 1432, 22527},
+  {18, 0, 60, 0, 0, 1, 0, 1231, 41, 19, 1433, 22538},
+  {18, 0, 60, 0, 0, 1, 0, 1232, 41, 18, 1434, 22558},
+  {18, 0, 60, 0, 0, 1, 0, 1233, 41, 24, 1435, 22577},
+  {18, 0, 60, 0, 0, 1, 0, 1234, 41, 38, 1436, 22602},
+  {18, 0, 60, 0, 0, 1, 0, 1235, 41, 25, 1437, 22641},
+  {18, 0, 60, 0, 0, 1, 0, 1236, 41, 19, 1438, 22667},
+  {18, 0, 60, 0, 0, 1, 0, 1237, 41, 17, 1439, 22687},
+  {18, 0, 60, 0, 0, 1, 0, 1238, 41, 16, 1440, 22705},
+  {18, 0, 60, 0, 0, 1, 0, 1239, 41, 11, 1441, 22722},
+  {18, 0, 45, 0, 0, 1, 0, 1240, 41, 9, 1442, 22734},
+  {18, 0, 60, 0, 0, 1, 0, 1241, 41, 21, 1443, 22744},
+  {18, 0, 60, 0, 0, 1, 0, 1242, 41, 14, 1444, 22766},
+  {18, 0, 60, 0, 0, 1, 0, 1243, 41, 24, 1445, 22781},
+  {18, 0, 50, 0, 0, 1, 0, 1244, 41, 14, 1446, 22806},
+  {18, 0, 40, 0, 0, 1, 0, 1245, 41, 11, 1447, 22821},
+  {18, 0, 60, 0, 0, 1, 0, 1246, 41, 8, 1448, 22833},
+  {18, 0, 60, 0, 0, 1, 0, 1247, 41, 11, 1449, 22842},
+  {18, 0, 60, 0, 0, 1, 2, 1248, 41, 15, 1450, 22854},
+  {5, 0, 60, 1, 0, 1, 1, 1249, 43, 15, 1451, 22854},
+  {18, 0, 60, 0, 0, 1, 0, 1250, 44, 17, 1452, 22870},
+  {18, 0, 60, 0, 0, 1, 0, 1251, 44, 11, 1453, 22888},
+  {18, 0, 60, 0, 0, 1, 0, 1252, 44, 13, 1454, 22900},
+  {18, 0, 60, 0, 0, 1, 0, 1253, 44, 41, 1455, 22914},
+  {18, 0, 40, 0, 2, 1, 0, 1254, 44, 10, 1456, 22956},
+  {18, 0, 60, 0, 0, 1, 0, 1255, 44, 15, 1457, 22967},
+  {18, 0, 60, 0, 0, 1, 0, 1256, 44, 11, 1458, 22983},
+  {18, 0, 60, 0, 0, 1, 0, 1257, 44, 28, 1459, 22995},
+  {18, 0, 60, 0, 0, 1, 0, 1258, 44, 17, 1460, 23024},
+  {18, 0, 60, 0, 0, 1, 0, 1259, 44, 14, 1461, 23042},
+  {18, 0, 60, 0, 0, 1, 0, 1260, 44, 17, 1462, 23057},
+  {18, 0, 60, 0, 0, 1, 0, 1261, 44, 16, 1463, 23075},
+  {18, 0, 60, 0, 0, 1, 0, 1262, 44, 13, 1464, 23092},
+  {18, 0, 60, 0, 0, 1, 0, 1263, 44, 13, 1465, 23106},
+  {18, 0, 60, 0, 0, 1, 0, 1264, 44, 15, 1466, 23120},
+  {18, 0, 60, 0, 2, 1, 0, 1265, 44, 12, 1467, 23136},
+  {19, 0, 45, 0, 0, 1, 0, 1266, 44, 22, 1468, 23149},
+  {19, 0, 45, 0, 0, 1, 0, 1267, 44, 16, 1469, 23172},
+  {19, 0, 45, 0, 0, 1, 0, 1268, 44, 18, 1470, 23189},
+  {19, 0, 45, 0, 0, 1, 0, 1269, 44, 21, 1471, 23208},
+  {19, 0, 45, 0, 0, 1, 0, 1270, 44, 17, 1472, 23230},
+  {19, 0, 45, 0, 0, 1, 0, 1271, 44, 23, 1473, 23248},
+  {19, 0, 45, 0, 0, 1, 0, 1272, 44, 27, 1474, 23272},
+  {19, 0, 45, 0, 0, 1, 0, 1273, 44, 26, 1475, 23300},
+  {19, 0, 45, 0, 0, 1, 0, 1274, 44, 11, 1476, 23327},
+  {19, 0, 45, 0, 0, 1, 0, 1275, 44, 18, 1477, 23339},
+  {19, 0, 45, 0, 0, 1, 0, 1276, 44, 63, 1478, 23358},
+  {18, 0, 40, 0, 0, 1, 2, 1277, 44, 35, 1479, 23422},
+  {19, 0, 45, 0, 0, 1, 0, 1278, 46, 15, 1480, 23458},
+  {19, 0, 60, 0, 0, 1, 0, 1279, 46, 14, 1481, 23474},
+  {19, 0, 45, 0, 0, 1, 0, 1280, 46, 16, 1482, 23489},
+  {19, 0, 45, 0, 0, 1, 0, 1281, 46, 21, 1483, 23506},
+  {19, 0, 45, 0, 2, 1, 0, 1282, 46, 13, 1484, 23528},
+  {19, 0, 45, 0, 0, 1, 0, 1283, 46, 14, 1485, 23542},
+  {19, 0, 45, 0, 0, 1, 0, 1284, 46, 18, 1486, 23557},
+  {19, 0, 45, 0, 0, 1, 0, 1285, 46, 7, 1487, 23576},
+  {19, 0, 45, 0, 0, 1, 0, 1286, 46, 13, 1488, 23584},
+  {19, 0, 45, 0, 0, 1, 0, 1287, 46, 29, 1489, 23598},
+  {19, 0, 45, 0, 0, 1, 0, 1288, 46, 28, 1490, 23628},
+  {19, 0, 45, 0, 0, 1, 0, 1289, 46, 24, 1491, 23657},
+  {19, 0, 15, 0, 0, 1, 0, 1290, 46, 9, 1492, 23682},
+  {19, 0, 15, 0, 0, 1, 0, 1291, 46, 7, 1493, 23692},
+  {19, 0, 45, 0, 0, 1, 0, 1292, 46, 22, 1494, 23700},
+  {19, 0, 45, 0, 0, 1, 0, 1293, 46, 18, 1495, 23723},
+  {19, 0, 45, 0, 0, 1, 0, 1294, 46, 17, 1496, 23742},
+  {19, 0, 45, 0, 0, 1, 0, 1295, 46, 16, 1497, 23760},
+  {19, 0, 45, 0, 0, 1, 0, 1296, 46, 19, 1498, 23777},
+  {18, 0, 75, 0, 0, 1, 0, 1297, 46, 27, 1499, 23797},
+  {18, 0, 75, 0, 0, 1, 0, 1298, 46, 20, 1500, 23825},
+  {18, 0, 75, 0, 0, 1, 0, 1299, 46, 26, 1501, 23846},
+  {20, 0, 80, 0, 0, 1, 0, 1300, 46, 9, 1502, 23873},
+  {20, 0, 80, 0, 0, 1, 0, 1301, 46, 10, 1503, 23883},
+  {20, 0, 80, 0, 0, 1, 0, 1302, 46, 13, 1504, 23894},
+  {20, 0, 80, 0, 0, 1, 0, 1303, 46, 12, 1505, 23908},
+  {20, 0, 80, 0, 0, 1, 0, 1304, 46, 20, 1506, 23921},
+  {20, 0, 80, 0, 0, 1, 0, 1305, 46, 26, 1507, 23942},
+  {20, 0, 80, 0, 0, 1, 0, 1306, 46, 13, 1508, 23969},
+  {20, 0, 80, 0, 0, 1, 0, 1307, 46, 18, 1509, 23983},
+  {20, 0, 80, 0, 2, 1, 0, 1308, 46, 4, 1510, 24002},
+  {20, 0, 80, 0, 0, 1, 0, 1309, 46, 10, 1511, 24011},
+  {20, 0, 80, 0, 0, 1, 0, 1310, 46, 15, 1512, 24022},
+  {20, 0, 80, 0, 0, 1, 0, 1311, 46, 10, 1513, 24038},
+  {20, 0, 80, 0, 0, 1, 0, 1312, 46, 7, 1514, 24049},
+  {20, 0, 80, 0, 0, 1, 0, 1313, 46, 15, 1515, 24057},
+  {20, 0, 80, 0, 0, 3, 0, 1314, 46, 23, 1516, 24073},
+  {20, 0, 80, 0, 0, 1, 0, 1317, 46, 25, 1517, 24103},
+  {18, 0, 55, 0, 0, 1, 0, 1318, 46, 29, 1518, 24129},
+  {18, 0, 55, 0, 0, 1, 0, 1319, 46, 23, 1519, 24159},
+  {18, 0, 55, 0, 0, 1, 0, 1320, 46, 30, 1520, 24183},
+  {18, 0, 60, 0, 0, 1, 0, 1321, 46, 21, 1521, 24214},
+  {18, 0, 60, 0, 0, 1, 0, 1322, 46, 21, 1522, 24236},
+  {18, 0, 60, 0, 0, 1, 0, 1323, 46, 12, 1523, 24258},
+  {18, 0, 60, 0, 0, 1, 0, 1324, 46, 10, 1524, 24271},
+  {18, 0, 60, 0, 0, 1, 0, 1325, 46, 9, 1525, 24282},
+  {18, 0, 60, 0, 0, 1, 0, 1326, 46, 12, 1526, 24292},
+  {18, 0, 60, 0, 0, 1, 0, 1327, 46, 11, 1527, 24305},
+  {21, 0, 50, 0, 0, 1, 0, 1328, 46, 21, 1529, 24317},
+  {21, 0, 50, 0, 0, 1, 0, 1329, 46, 19, 1530, 24339},
+  {21, 0, 50, 0, 0, 1, 0, 1330, 46, 31, 1531, 24359},
+  {21, 0, 50, 0, 0, 1, 0, 1331, 46, 23, 1532, 24391},
+  {21, 0, 50, 0, 0, 1, 0, 1332, 46, 11, 1533, 24415},
+  {21, 0, 50, 0, 0, 1, 0, 1333, 46, 14, 1534, 24427},
+  {21, 0, 50, 0, 0, 1, 0, 1334, 46, 11, 1535, 24442},
+  {21, 0, 50, 0, 0, 1, 0, 1335, 46, 8, 1536, 24454},
+  {21, 0, 25, 0, 0, 1, 0, 1336, 46, 15, 1537, 10780},
+  {21, 0, 25, 0, 0, 1, 0, 1337, 46, 9, 1538, 10796},
+  {21, 0, 25, 0, 0, 1, 0, 1338, 46, 16, 1539, 24463},
+  {21, 0, 25, 0, 0, 1, 0, 1339, 46, 22, 1540, 24480},
+  {21, 0, 30, 0, 0, 1, 0, 1340, 46, 28, 1541, 24503},
+  {21, 0, 25, 0, 0, 1, 0, 1341, 46, 18, 1542, 24532},
+  {21, 0, 50, 0, 0, 1, 0, 1342, 46, 13, 1543, 24551},
+  {21, 0, 50, 0, 0, 1, 0, 1343, 46, 20, 1544, 24565},
+  {21, 0, 50, 0, 0, 1, 0, 1344, 46, 10, 1545, 24586},
+  {21, 0, 50, 0, 2, 1, 0, 1345, 46, 11, 1546, 24597},
+  {21, 0, 50, 0, 0, 1, 0, 1346, 46, 29, 1547, 24609},
+  {21, 0, 50, 0, 0, 1, 0, 1347, 46, 27, 1548, 24639},
+  {21, 0, 50, 0, 0, 1, 0, 1348, 46, 22, 1549, 24667},
+  {21, 0, 50, 0, 0, 1, 0, 1349, 46, 23, 1550, 24690},
+  {21, 0, 50, 0, 0, 1, 0, 1350, 46, 13, 1551, 24714},
+  {21, 0, 50, 0, 0, 1, 0, 1351, 46, 21, 1552, 24728},
+  {21, 0, 50, 0, 0, 1, 0, 1352, 46, 13, 1553, 24750},
+  {21, 0, 50, 0, 0, 1, 0, 1353, 46, 9, 1554, 24764},
+  {21, 0, 50, 0, 0, 1, 0, 1354, 46, 10, 1555, 24774},
+  {21, 0, 50, 0, 0, 1, 0, 1355, 46, 11, 1556, 24785},
+  {21, 0, 50, 0, 0, 1, 0, 1356, 46, 16, 1557, 24797},
+  {21, 0, 50, 0, 2, 1, 0, 1357, 46, 10, 1558, 24814},
+  {21, 0, 50, 0, 0, 1, 0, 1358, 46, 10, 1559, 24825},
+  {21, 0, 55, 0, 0, 1, 0, 1359, 46, 32, 1560, 24836},
+  {21, 0, 50, 0, 0, 1, 0, 1360, 46, 13, 1561, 24869},
+  {21, 0, 50, 0, 0, 1, 0, 1361, 46, 13, 1562, 24883},
+  {21, 0, 50, 0, 0, 1, 0, 1362, 46, 15, 1563, 24897},
+  {21, 0, 50, 0, 0, 1, 0, 1363, 46, 14, 1564, 24913},
+  {21, 0, 50, 0, 0, 1, 0, 1364, 46, 26, 1565, 24928},
+  {21, 0, 45, 0, 0, 2, 1, 1365, 46, 28, 1566, 24955},
+  {21, 0, 45, 0, 0, 2, 1, 1367, 47, 22, 1567, 24988},
+  {21, 0, 55, 0, 0, 1, 1, 1369, 48, 24, 1568, 25015},
+  {21, 0, 55, 0, 0, 1, 1, 1370, 49, 23, 1569, 25040},
+  {21, 0, 55, 0, 0, 1, 1, 1371, 50, 13, 1570, 25064},
+  {21, 0, 55, 0, 0, 1, 1, 1372, 51, 17, 1571, 25078},
+  {21, 0, 55, 0, 0, 1, 1, 1373, 52, 15, 1572, 25096},
+  {21, 0, 55, 0, 0, 1, 1, 1374, 53, 20, 1573, 25112},
+  {21, 0, 55, 0, 0, 1, 1, 1375, 54, 20, 1574, 25133},
+  {21, 0, 55, 0, 0, 1, 1, 1376, 55, 25, 1575, 25154},
+  {22, 0, 50, 0, 0, 1, 0, 1377, 56, 12, 1577, 25180},
+  {22, 0, 55, 0, 0, 1, 0, 1378, 56, 14, 1578, 25193},
+  {22, 0, 60, 0, 0, 1, 0, 1379, 56, 18, 1579, 25208},
+  {22, 0, 55, 0, 0, 1, 0, 1380, 56, 15, 1580, 25227},
+  {22, 0, 75, 0, 0, 1, 0, 1381, 56, 11, 1581, 25243},
+  {22, 0, 75, 0, 0, 1, 0, 1382, 56, 15, 1582, 25255},
+  {22, 0, 75, 0, 0, 1, 0, 1383, 56, 13, 1583, 25271},
+  {22, 0, 50, 0, 0, 1, 0, 1384, 56, 14, 1584, 25285},
+  {22, 0, 50, 0, 0, 1, 0, 1385, 56, 19, 1585, 25300},
+  {22, 0, 50, 0, 0, 1, 0, 1386, 56, 19, 1586, 25320},
+  {22, 0, 50, 0, 0, 1, 0, 1387, 56, 13, 1587, 25340},
+  {22, 0, 50, 0, 2, 1, 0, 1388, 56, 16, 1588, 25354},
+  {22, 0, 50, 0, 0, 1, 0, 1389, 56, 11, 1589, 25371},
+  {22, 0, 50, 0, 0, 1, 0, 1390, 56, 14, 1590, 25383},
+  {22, 0, 50, 0, 0, 1, 0, 1391, 56, 21, 1591, 25398},
+  {22, 0, 50, 0, 0, 1, 0, 1392, 56, 12, 1592, 25420},
+  {22, 0, 50, 0, 0, 1, 0, 1393, 56, 12, 1593, 25433},
+  {22, 0, 50, 0, 0, 1, 0, 1394, 56, 17, 1594, 25446},
+  {22, 0, 20, 0, 0, 1, 0, 1395, 56, 17, 1595, 25464},
+  {22, 0, 20, 0, 0, 1, 0, 1396, 56, 15, 1596, 25482},
+  {22, 0, 50, 0, 0, 1, 0, 1397, 56, 9, 1597, 25498},
+  {22, 0, 50, 0, 0, 1, 0, 1398, 56, 18, 1598, 25508},
+  {22, 0, 50, 0, 0, 1, 0, 1399, 56, 29, 1599, 25527},
+  {22, 0, 30, 0, 2, 1, 0, 1400, 56, 8, 1600, 25557},
+  {22, 0, 20, 0, 0, 1, 0, 1401, 56, 13, 1601, 25566},
+  {22, 0, 50, 0, 0, 1, 0, 1402, 56, 19, 1602, 25580},
+  {22, 0, 50, 0, 0, 1, 0, 1403, 56, 16, 1603, 25600},
+  {22, 0, 50, 0, 0, 1, 0, 1404, 56, 14, 1604, 25617},
+  {22, 0, 50, 0, 0, 1, 0, 1405, 56, 10, 1605, 25632},
+  {22, 0, 50, 0, 0, 1, 0, 1406, 56, 16, 1606, 25643},
+  {22, 0, 50, 0, 0, 1, 0, 1407, 56, 11, 1607, 25660},
+  {22, 0, 45, 0, 2, 1, 0, 1408, 56, 6, 1608, 25672},
+  {22, 0, 50, 0, 0, 1, 0, 1409, 56, 7, 1609, 25679},
+  {22, 0, 52, 0, 2, 1, 0, 1410, 56, 8, 1610, 25687},
+  {22, 0, 50, 0, 0, 1, 0, 1411, 56, 12, 1611, 25696},
+  {22, 0, 50, 0, 0, 1, 0, 1412, 56, 19, 1612, 25709},
+  {22, 0, 50, 0, 0, 1, 0, 1413, 56, 12, 1613, 25729},
+  {1, 0, 60, 1, 0, 1, 0, 1414, 56, 19, 1614, 25742},
+  {22, 0, 50, 0, 0, 1, 0, 1415, 56, 23, 1615, 25762},
+  {22, 0, 15, 0, 0, 1, 0, 1416, 56, 20, 1616, 25786},
+  {1, 0, 55, 1, 0, 1, 0, 1417, 56, 32, 1620, 25807},
+  {1, 0, 55, 1, 0, 1, 0, 1418, 56, 32, 1620, 25840},
+  {1, 0, 55, 1, 0, 1, 0, 1419, 56, 38, 1621, 25873},
+  {1, 0, 55, 1, 0, 1, 0, 1420, 56, 38, 1621, 25912},
+  {1, 0, 55, 1, 0, 1, 0, 1421, 56, 39, 1622, 25951},
+  {1, 0, 55, 1, 0, 1, 0, 1422, 56, 39, 1622, 25991},
+  {1, 0, 55, 1, 0, 1, 0, 1423, 56, 51, 1623, 26031},
+  {1, 0, 55, 1, 0, 1, 0, 1424, 56, 51, 1623, 26083},
+  {1, 0, 55, 1, 0, 1, 0, 1425, 56, 30, 1624, 26135},
+  {1, 0, 55, 1, 0, 1, 0, 1426, 56, 30, 1624, 26166},
+  {1, 0, 55, 1, 0, 1, 0, 1427, 56, 18, 1625, 26197},
+  {1, 0, 55, 1, 0, 1, 0, 1428, 56, 15, 1626, 26216},
+  {1, 0, 55, 1, 0, 1, 0, 1429, 56, 15, 1627, 26232},
+  {1, 0, 55, 1, 0, 1, 0, 1430, 56, 15, 1628, 26248},
+  {1, 0, 55, 1, 0, 1, 0, 1431, 56, 15, 1629, 26264},
+  {1, 0, 55, 1, 0, 1, 0, 1432, 56, 33, 1630, 26280},
+  {1, 0, 55, 1, 0, 1, 0, 1433, 56, 30, 1631, 26314},
+  {1, 0, 55, 1, 0, 1, 0, 1434, 56, 30, 1632, 26345},
+  {1, 0, 55, 1, 0, 1, 0, 1435, 56, 24, 1633, 26376},
+  {1, 0, 55, 1, 0, 1, 0, 1436, 56, 12, 1634, 26401},
+  {1, 0, 55, 1, 0, 1, 0, 1437, 56, 19, 1635, 26414},
+  {1, 0, 55, 1, 0, 1, 0, 1438, 56, 18, 1636, 26434},
+  {1, 0, 55, 1, 0, 1, 0, 1439, 56, 18, 1637, 26453},
+  {1, 0, 55, 1, 0, 1, 0, 1440, 56, 20, 1638, 26472},
+  {1, 0, 55, 1, 0, 1, 0, 1441, 56, 16, 1639, 26493},
+  {1, 0, 55, 1, 0, 1, 0, 1442, 56, 20, 1640, 26510},
+  {1, 0, 55, 1, 0, 1, 0, 1443, 56, 30, 1641, 26531},
+  {1, 0, 55, 1, 0, 1, 0, 1444, 56, 23, 1642, 26562},
+  {1, 0, 55, 1, 0, 1, 0, 1445, 56, 20, 1643, 26586},
+  {1, 0, 55, 1, 0, 1, 0, 1446, 56, 25, 1644, 26607},
+  {1, 0, 55, 1, 0, 1, 0, 1447, 56, 22, 1645, 26633},
+  {1, 0, 55, 1, 0, 1, 0, 1448, 56, 25, 1646, 26656},
+  {1, 0, 55, 1, 0, 1, 0, 1449, 56, 19, 1647, 26682},
+  {1, 0, 55, 1, 0, 1, 0, 1450, 56, 26, 1648, 26702},
+  {1, 0, 55, 1, 0, 1, 0, 1451, 56, 17, 1649, 26729},
+  {1, 0, 55, 1, 0, 1, 0, 1452, 56, 24, 1650, 26747},
+  {1, 0, 55, 1, 0, 1, 0, 1453, 56, 23, 1651, 26772},
+  {1, 0, 55, 1, 0, 1, 0, 1454, 56, 19, 1652, 26796},
+  {1, 0, 55, 1, 0, 1, 0, 1455, 56, 24, 1653, 26816},
+  {1, 0, 55, 1, 0, 1, 0, 1456, 56, 18, 1654, 26841},
+  {1, 0, 55, 1, 0, 1, 0, 1457, 56, 21, 1655, 3125},
+  {1, 0, 55, 1, 0, 1, 0, 1458, 56, 19, 1656, 26860},
+  {1, 0, 55, 1, 0, 1, 0, 1459, 56, 24, 1657, 26880},
+  {1, 0, 55, 1, 0, 1, 0, 1460, 56, 24, 1658, 26905},
+  {1, 0, 55, 1, 0, 1, 0, 1461, 56, 20, 1659, 26930},
+  {1, 0, 55, 1, 0, 1, 0, 1462, 56, 20, 1660, 26951},
+  {1, 0, 55, 1, 0, 1, 0, 1463, 56, 27, 1661, 26972},
+  {1, 0, 55, 1, 0, 1, 0, 1464, 56, 21, 1662, 27000},
+  {2, 0, 60, 1, 0, 1, 0, 1465, 56, 57, 1663, 27022},
+  {2, 0, 60, 1, 0, 1, 0, 1466, 56, 57, 1663, 27080},
+  {2, 0, 60, 1, 0, 1, 0, 1467, 56, 29, 1664, 27138},
+  {2, 0, 60, 1, 0, 1, 0, 1468, 56, 29, 1664, 27168},
+  {2, 0, 60, 1, 0, 1, 0, 1469, 56, 48, 1665, 27198},
+  {2, 0, 60, 1, 0, 1, 0, 1470, 56, 48, 1665, 27247},
+  {2, 0, 60, 1, 0, 1, 0, 1471, 56, 12, 1666, 27296},
+  {2, 0, 60, 1, 0, 1, 0, 1472, 56, 12, 1667, 27309},
+  {2, 0, 60, 1, 0, 1, 0, 1473, 56, 12, 1668, 27322},
+  {2, 0, 60, 1, 0, 1, 0, 1474, 56, 18, 1669, 27335},
+  {2, 0, 60, 1, 0, 1, 0, 1475, 56, 21, 1670, 27354},
+  {2, 0, 60, 1, 0, 1, 0, 1476, 56, 18, 1671, 27376},
+  {2, 0, 60, 1, 0, 1, 0, 1477, 56, 36, 1672, 27395},
+  {2, 0, 60, 1, 0, 1, 0, 1478, 56, 12, 1673, 27432},
+  {2, 0, 60, 1, 0, 1, 0, 1479, 56, 28, 1674, 27445},
+  {2, 0, 60, 1, 0, 1, 0, 1480, 56, 20, 1675, 27474},
+  {2, 0, 60, 1, 0, 1, 0, 1481, 56, 22, 1676, 27495},
+  {2, 0, 60, 1, 0, 1, 0, 1482, 56, 14, 1677, 27518},
+  {2, 0, 60, 1, 0, 1, 0, 1483, 56, 14, 1678, 27533},
+  {2, 0, 60, 1, 0, 1, 0, 1484, 56, 11, 1679, 4707},
+  {2, 0, 60, 1, 0, 1, 0, 1485, 56, 25, 1680, 27548},
+  {2, 0, 60, 1, 0, 1, 0, 1486, 56, 13, 1681, 27574},
+  {2, 0, 60, 1, 0, 1, 0, 1487, 56, 27, 1682, 27588},
+  {2, 0, 60, 1, 0, 1, 0, 1488, 56, 15, 1683, 27616},
+  {2, 0, 60, 1, 0, 1, 0, 1489, 56, 29, 1684, 27632},
+  {2, 0, 60, 1, 0, 1, 0, 1490, 56, 11, 1685, 27662},
+  {2, 0, 60, 1, 0, 1, 0, 1491, 56, 13, 1686, 27674},
+  {2, 0, 60, 1, 0, 1, 0, 1492, 56, 22, 1687, 27688},
+  {2, 0, 60, 1, 0, 1, 0, 1493, 56, 14, 1688, 27711},
+  {2, 0, 60, 1, 0, 1, 0, 1494, 56, 17, 1689, 27726},
+  {2, 0, 60, 1, 0, 1, 0, 1495, 56, 14, 1690, 27744},
+  {2, 0, 60, 1, 0, 1, 0, 1496, 56, 11, 1691, 27759},
+  {2, 0, 60, 1, 0, 1, 0, 1497, 56, 18, 1692, 27771},
+  {2, 0, 60, 1, 0, 1, 0, 1498, 56, 14, 1693, 27790},
+  {2, 0, 60, 1, 0, 1, 0, 1499, 56, 12, 1694, 4629},
+  {2, 0, 60, 1, 0, 1, 0, 1500, 56, 14, 1695, 27805},
+  {2, 0, 60, 1, 0, 1, 0, 1501, 56, 13, 1696, 4308},
+  {2, 0, 60, 1, 0, 1, 0, 1502, 56, 16, 1697, 27820},
+  {2, 0, 60, 1, 0, 1, 0, 1503, 56, 15, 1698, 27837},
+  {2, 0, 60, 1, 0, 1, 0, 1504, 56, 29, 1699, 27853},
+  {2, 0, 60, 1, 0, 1, 0, 1505, 56, 20, 1700, 27883},
+  {2, 0, 60, 1, 0, 1, 0, 1506, 56, 27, 1701, 27904},
+  {3, 0, 60, 1, 0, 1, 0, 1507, 56, 54, 1702, 27932},
+  {3, 0, 60, 1, 0, 1, 0, 1508, 56, 54, 1702, 27987},
+  {3, 0, 60, 1, 0, 1, 0, 1509, 56, 54, 1703, 28042},
+  {3, 0, 60, 1, 0, 1, 0, 1510, 56, 54, 1703, 28097},
+  {3, 0, 60, 1, 0, 1, 0, 1511, 56, 39, 1704, 28152},
+  {3, 0, 60, 1, 0, 1, 0, 1512, 56, 39, 1704, 28192},
+  {3, 0, 60, 1, 0, 1, 0, 1513, 56, 42, 1705, 28232},
+  {3, 0, 60, 1, 0, 1, 0, 1514, 56, 42, 1705, 28275},
+  {3, 0, 60, 1, 0, 1, 0, 1515, 56, 33, 1706, 6408},
+  {3, 0, 60, 1, 0, 1, 0, 1516, 56, 33, 1706, 6442},
+  {3, 0, 60, 1, 0, 1, 0, 1517, 56, 46, 1707, 28318},
+  {3, 0, 60, 1, 0, 1, 0, 1518, 56, 46, 1707, 28365},
+  {3, 0, 60, 1, 0, 1, 0, 1519, 56, 46, 1708, 28412},
+  {3, 0, 60, 1, 0, 1, 0, 1520, 56, 46, 1708, 28459},
+  {3, 0, 60, 1, 0, 1, 0, 1521, 56, 18, 1709, 28506},
+  {3, 0, 60, 1, 0, 1, 0, 1522, 56, 18, 1710, 28525},
+  {3, 0, 60, 1, 0, 1, 0, 1523, 56, 15, 1711, 28544},
+  {3, 0, 60, 1, 0, 1, 0, 1524, 56, 18, 1712, 28560},
+  {3, 0, 60, 1, 0, 1, 0, 1525, 56, 15, 1713, 28579},
+  {3, 0, 60, 1, 0, 1, 0, 1526, 56, 15, 1714, 28595},
+  {3, 0, 60, 1, 0, 1, 0, 1527, 56, 24, 1715, 28611},
+  {3, 0, 60, 1, 0, 1, 0, 1528, 56, 24, 1716, 28636},
+  {3, 0, 60, 1, 0, 1, 0, 1529, 56, 24, 1717, 28661},
+  {3, 0, 60, 1, 0, 1, 0, 1530, 56, 23, 1718, 28686},
+  {3, 0, 60, 1, 0, 1, 0, 1531, 56, 14, 1719, 28710},
+  {3, 0, 60, 1, 0, 1, 0, 1532, 56, 20, 1720, 28725},
+  {3, 0, 60, 1, 0, 1, 0, 1533, 56, 26, 1721, 28746},
+  {3, 0, 60, 1, 0, 1, 0, 1534, 56, 24, 1722, 28773},
+  {3, 0, 60, 1, 0, 1, 0, 1535, 56, 19, 1723, 28798},
+  {3, 0, 60, 1, 0, 1, 0, 1536, 56, 22, 1724, 28818},
+  {3, 0, 60, 1, 0, 1, 0, 1537, 56, 14, 1725, 28841},
+  {3, 0, 60, 1, 0, 1, 0, 1538, 56, 15, 1726, 28856},
+  {3, 0, 60, 1, 0, 1, 0, 1539, 56, 18, 1727, 6321},
+  {3, 0, 60, 1, 0, 1, 0, 1540, 56, 16, 1728, 28872},
+  {3, 0, 60, 1, 0, 1, 0, 1541, 56, 15, 1729, 28889},
+  {3, 0, 60, 1, 0, 1, 0, 1542, 56, 14, 1730, 28905},
+  {3, 0, 60, 1, 0, 1, 0, 1543, 56, 19, 1731, 28920},
+  {3, 0, 60, 1, 0, 1, 0, 1544, 56, 22, 1732, 28940},
+  {3, 0, 60, 1, 0, 1, 0, 1545, 56, 21, 1733, 28963},
+  {3, 0, 60, 1, 0, 1, 0, 1546, 56, 18, 1734, 28985},
+  {3, 0, 60, 1, 0, 1, 0, 1547, 56, 17, 1735, 29004},
+  {3, 0, 60, 1, 0, 1, 0, 1548, 56, 20, 1736, 6340},
+  {3, 0, 60, 1, 0, 1, 0, 1549, 56, 20, 1737, 29022},
+  {3, 0, 60, 1, 0, 1, 0, 1550, 56, 15, 1738, 29043},
+  {3, 0, 60, 1, 0, 1, 0, 1551, 56, 19, 1739, 6388},
+  {3, 0, 60, 1, 0, 1, 0, 1552, 56, 17, 1740, 29059},
+  {3, 0, 60, 1, 0, 1, 0, 1553, 56, 17, 1741, 29077},
+  {3, 0, 60, 1, 0, 1, 0, 1554, 56, 16, 1742, 29095},
+  {11, 0, 70, 0, 0, 1, 0, 1555, 56, 12, 1743, 29112},
+  {11, 0, 70, 0, 0, 1, 0, 1556, 56, 21, 1744, 29125},
+  {11, 0, 70, 0, 0, 1, 0, 1557, 56, 20, 1745, 29147},
+  {11, 0, 70, 0, 0, 1, 0, 1558, 56, 17, 1746, 29168},
+  {11, 0, 70, 0, 0, 1, 0, 1559, 56, 16, 1747, 29186},
+  {11, 0, 70, 0, 0, 1, 0, 1560, 56, 19, 1748, 29203},
+  {11, 0, 70, 0, 0, 1, 0, 1561, 56, 18, 1749, 29223},
+  {11, 0, 70, 0, 0, 1, 0, 1562, 56, 17, 1750, 29242},
+  {11, 0, 70, 0, 0, 1, 0, 1563, 56, 8, 1751, 29260},
+  {11, 0, 70, 0, 0, 1, 0, 1564, 56, 18, 1752, 29269},
+  {11, 0, 70, 0, 0, 1, 0, 1565, 56, 11, 1753, 29288},
+  {11, 0, 70, 0, 0, 1, 0, 1566, 56, 15, 1754, 29300},
+  {11, 0, 70, 0, 0, 1, 0, 1567, 56, 15, 1754, 29316},
+  {11, 0, 70, 0, 0, 1, 0, 1568, 56, 18, 1755, 29332},
+  {11, 0, 70, 0, 0, 1, 0, 1569, 56, 9, 1756, 29351},
+  {11, 0, 70, 0, 0, 1, 0, 1570, 56, 9, 1757, 29361},
+  {11, 0, 70, 0, 0, 1, 0, 1571, 56, 9, 1758, 29371},
+  {11, 0, 70, 0, 0, 1, 0, 1572, 56, 10, 1759, 29381},
+  {1, 0, 45, 1, 0, 1, 0, 1573, 56, 25, 1760, 29392},
+  {1, 0, 45, 1, 0, 1, 0, 1574, 56, 25, 1760, 29418},
+  {1, 0, 45, 1, 0, 1, 0, 1575, 56, 17, 1761, 29444},
+  {1, 0, 45, 1, 0, 1, 0, 1576, 56, 17, 1761, 29462},
+  {1, 0, 45, 1, 0, 1, 0, 1577, 56, 9, 1762, 29480},
+  {1, 0, 45, 1, 0, 1, 0, 1578, 56, 18, 1763, 29490},
+  {1, 0, 45, 1, 2, 1, 0, 1579, 56, 9, 1764, 29509},
+  {1, 0, 45, 1, 0, 1, 0, 1580, 56, 15, 1765, 2960},
+  {1, 0, 45, 1, 0, 1, 0, 1581, 56, 12, 1766, 29523},
+  {1, 0, 45, 1, 0, 1, 0, 1582, 56, 12, 1767, 29536},
+  {1, 0, 45, 1, 0, 1, 0, 1583, 56, 11, 1768, 29549},
+  {1, 0, 45, 1, 0, 1, 0, 1584, 56, 13, 1769, 29561},
+  {1, 0, 45, 1, 0, 1, 0, 1585, 56, 9, 1770, 29575},
+  {1, 0, 45, 1, 0, 1, 0, 1586, 56, 10, 1771, 29585},
+  {1, 0, 45, 1, 0, 1, 0, 1587, 56, 12, 1772, 29596},
+  {5, 0, 60, 1, 0, 2, 0, 1588, 56, 35, 1773, 29609},
+  {5, 0, 60, 1, 0, 2, 0, 1590, 56, 35, 1773, 29648},
+  {5, 0, 60, 1, 0, 1, 0, 1592, 56, 15, 1774, 29687},
+  {5, 0, 60, 1, 0, 1, 0, 1593, 56, 33, 1775, 29703},
+  {5, 0, 60, 1, 0, 2, 0, 1594, 56, 21, 1776, 29737},
+  {5, 0, 60, 1, 0, 2, 0, 1596, 56, 18, 1777, 29766},
+  {5, 0, 60, 1, 0, 2, 0, 1598, 56, 19, 1778, 29788},
+  {5, 0, 60, 1, 0, 2, 0, 1600, 56, 19, 1779, 29811},
+  {5, 0, 60, 1, 0, 2, 0, 1602, 56, 22, 1780, 29834},
+  {5, 0, 60, 1, 0, 2, 0, 1604, 56, 16, 1781, 29860},
+  {5, 0, 60, 1, 0, 2, 0, 1606, 56, 17, 1782, 29880},
+  {5, 0, 60, 1, 0, 2, 0, 1608, 56, 18, 1783, 29901},
+  {2, 0, 55, 1, 2, 1, 0, 1610, 56, 20, 1784, 29923},
+  {2, 0, 55, 1, 2, 1, 0, 1611, 56, 20, 1784, 29944},
+  {2, 0, 55, 1, 0, 1, 0, 1612, 56, 6, 1785, 29965},
+  {2, 0, 55, 1, 0, 1, 0, 1613, 56, 12, 1786, 29972},
+  {2, 0, 55, 1, 0, 2, 0, 1614, 56, 12, 1787, 29985},
+  {2, 0, 55, 1, 0, 2, 0, 1616, 56, 11, 1788, 30001},
+  {2, 0, 55, 1, 0, 2, 0, 1618, 56, 10, 1789, 30016},
+  {2, 0, 55, 1, 0, 2, 0, 1620, 56, 10, 1790, 30032},
+  {2, 0, 55, 1, 0, 2, 0, 1622, 56, 12, 1791, 30048},
+  {2, 0, 55, 1, 0, 2, 0, 1624, 56, 10, 1792, 30064},
+  {2, 0, 55, 1, 0, 2, 0, 1626, 56, 10, 1793, 30078},
+  {2, 0, 55, 1, 0, 2, 0, 1628, 56, 11, 1794, 30092},
+  {2, 0, 55, 1, 0, 2, 0, 1630, 56, 12, 1795, 30107},
+  {2, 0, 55, 1, 0, 2, 0, 1632, 56, 14, 1796, 30123},
+  {3, 0, 55, 1, 0, 2, 0, 1634, 56, 32, 1797, 30141},
+  {3, 0, 55, 1, 0, 2, 0, 1636, 56, 32, 1797, 30177},
+  {3, 0, 55, 1, 0, 2, 0, 1638, 56, 45, 1798, 30213},
+  {3, 0, 55, 1, 0, 2, 0, 1640, 56, 45, 1798, 30262},
+  {3, 0, 55, 1, 0, 2, 0, 1642, 56, 30, 1799, 30311},
+  {3, 0, 55, 1, 0, 2, 0, 1644, 56, 30, 1799, 30345},
+  {3, 0, 55, 1, 0, 2, 0, 1646, 56, 19, 1800, 30379},
+  {3, 0, 55, 1, 0, 2, 0, 1648, 56, 16, 1801, 30402},
+  {3, 0, 55, 1, 0, 2, 0, 1650, 56, 20, 1802, 30422},
+  {3, 0, 55, 1, 0, 2, 0, 1652, 56, 17, 1803, 30446},
+  {3, 0, 55, 1, 0, 2, 0, 1654, 56, 15, 1804, 30467},
+  {3, 0, 55, 1, 0, 2, 0, 1656, 56, 18, 1805, 30486},
+  {3, 0, 55, 1, 0, 2, 0, 1658, 56, 17, 1806, 30508},
+  {3, 0, 55, 1, 0, 2, 0, 1660, 56, 18, 1807, 30529},
+  {3, 0, 55, 1, 0, 2, 0, 1662, 56, 16, 1808, 30551},
+  {3, 0, 55, 1, 0, 2, 0, 1664, 56, 16, 1809, 30571},
+  {8, 0, 90, 0, 2, 1, 0, 1666, 56, 6, 1821, 30591},
+  {13, 0, 74, 0, 0, 1, 0, 1667, 56, 30, 1822, 30598},
+  {13, 0, 74, 0, 0, 1, 0, 1668, 56, 27, 1823, 30629},
+  {13, 0, 74, 0, 0, 1, 0, 1669, 56, 29, 1824, 30657},
+  {6, 0, 60, 0, 0, 1, 0, 1670, 56, 39, 1826, 30687},
+  {6, 0, 60, 0, 0, 1, 0, 1671, 56, 47, 1827, 30727},
+  {6, 0, 60, 0, 0, 1, 0, 1672, 56, 25, 1828, 30775},
+  {6, 0, 60, 0, 0, 2, 0, 1673, 56, 22, 1829, 30801},
+  {6, 0, 60, 0, 0, 1, 0, 1675, 56, 31, 1830, 30828},
+  {6, 0, 60, 0, 0, 1, 0, 1676, 56, 40, 1831, 30860},
+  {6, 0, 60, 0, 0, 1, 0, 1677, 56, 34, 1832, 30901},
+  {6, 0, 60, 0, 0, 1, 0, 1678, 56, 53, 1833, 30936},
+  {6, 0, 60, 0, 0, 1, 0, 1679, 56, 53, 1833, 30990},
+  {6, 0, 60, 0, 0, 1, 0, 1680, 56, 18, 1834, 31044},
+  {6, 0, 60, 0, 0, 1, 0, 1681, 56, 30, 1835, 31063},
+  {6, 0, 60, 0, 0, 1, 0, 1682, 56, 30, 1835, 31094},
+  {6, 0, 60, 0, 0, 1, 0, 1683, 56, 35, 1836, 31125},
+  {6, 0, 60, 0, 0, 1, 0, 1684, 56, 33, 1837, 31161},
+  {6, 0, 60, 0, 0, 1, 0, 1685, 56, 35, 1838, 31195},
+  {6, 0, 60, 0, 0, 1, 0, 1686, 56, 35, 1838, 31231},
+  {6, 0, 60, 0, 0, 2, 0, 1687, 56, 27, 1839, 31267},
+  {6, 0, 60, 0, 0, 1, 0, 1689, 56, 19, 1840, 31298},
+  {6, 0, 60, 0, 0, 1, 0, 1690, 56, 54, 1841, 31318},
+  {6, 0, 65, 0, 0, 1, 0, 1691, 56, 12, 1842, 31373},
+  {6, 0, 90, 0, 0, 1, 0, 1692, 56, 12, 1843, 31386},
+  {6, 0, 70, 0, 0, 1, 0, 1693, 56, 22, 1844, 31399},
+  {12, 0, 40, 0, 2, 1, 0, 1694, 56, 6, 1846, 31422},
+  {12, 0, 40, 0, 0, 1, 0, 1695, 56, 12, 1847, 31433},
+  {12, 0, 40, 0, 0, 1, 0, 1696, 56, 28, 1848, 31446},
+  {12, 0, 40, 0, 0, 1, 0, 1697, 56, 18, 1849, 31475},
+  {12, 0, 40, 0, 0, 1, 0, 1698, 56, 14, 1850, 31494},
+  {12, 0, 40, 0, 0, 1, 0, 1699, 56, 13, 1851, 31509},
+  {12, 0, 40, 0, 0, 1, 0, 1700, 56, 16, 1852, 31523},
+  {12, 0, 40, 0, 0, 1, 0, 1701, 56, 19, 1853, 31540},
+  {12, 0, 40, 0, 0, 1, 0, 1702, 56, 20, 1854, 31560},
+  {12, 0, 40, 0, 0, 1, 0, 1703, 56, 27, 1855, 31581},
+  {12, 0, 40, 0, 0, 1, 0, 1704, 56, 26, 1856, 31609},
+  {12, 0, 40, 0, 0, 1, 0, 1705, 56, 23, 1857, 31636},
+  {12, 0, 40, 0, 0, 1, 0, 1706, 56, 17, 1858, 31660},
+  {12, 0, 40, 0, 0, 1, 0, 1707, 56, 16, 1859, 31678},
+  {12, 0, 40, 0, 0, 1, 0, 1708, 56, 11, 1860, 31695},
+  {12, 0, 40, 0, 0, 1, 0, 1709, 56, 14, 1861, 31707},
+  {12, 0, 40, 0, 0, 1, 0, 1710, 56, 14, 1862, 31722},
+  {12, 0, 40, 0, 0, 1, 0, 1711, 56, 12, 1863, 31737},
+  {12, 0, 30, 0, 0, 1, 0, 1712, 56, 13, 1864, 14885},
+  {12, 0, 40, 0, 0, 1, 0, 1713, 56, 16, 1865, 31750},
+  {12, 0, 40, 0, 0, 1, 0, 1714, 56, 17, 1866, 31767},
+  {12, 0, 40, 0, 0, 1, 0, 1715, 56, 6, 1867, 31785},
+  {12, 0, 25, 0, 0, 1, 0, 1716, 56, 7, 1868, 31792},
+  {12, 0, 20, 0, 0, 1, 0, 1717, 56, 8, 1869, 31800},
+  {12, 0, 25, 0, 0, 1, 0, 1718, 56, 16, 1870, 31809},
+  {12, 0, 35, 0, 0, 1, 0, 1719, 56, 7, 1871, 31826},
+  {12, 0, 40, 0, 2, 1, 0, 1720, 56, 13, 1872, 31834},
+  {12, 0, 40, 0, 2, 1, 0, 1721, 56, 8, 1873, 31848},
+  {12, 0, 40, 0, 2, 1, 0, 1722, 56, 7, 1874, 31857},
+  {12, 0, 40, 0, 2, 1, 0, 1723, 56, 13, 1875, 31865},
+  {12, 0, 40, 0, 0, 1, 0, 1724, 56, 21, 1876, 31879},
+  {12, 0, 75, 0, 0, 1, 0, 1725, 56, 31, 1877, 31901},
+  {12, 0, 40, 0, 2, 1, 0, 1726, 56, 10, 1878, 31933},
+  {12, 0, 80, 0, 0, 1, 0, 1727, 56, 16, 1879, 31944},
+  {12, 0, 80, 0, 0, 1, 0, 1728, 56, 17, 1880, 31961},
+  {12, 0, 45, 0, 0, 1, 0, 1729, 56, 8, 1881, 31979},
+  {12, 0, 40, 0, 2, 1, 0, 1730, 56, 7, 1882, 31988},
+  {12, 0, 40, 0, 0, 1, 0, 1731, 56, 7, 1883, 31996},
+  {12, 0, 40, 0, 2, 1, 0, 1732, 56, 6, 1884, 32004},
+  {12, 0, 40, 0, 0, 1, 0, 1733, 56, 7, 1885, 32011},
+  {12, 0, 40, 0, 2, 1, 0, 1734, 56, 13, 1886, 32019},
+  {12, 0, 45, 0, 0, 1, 0, 1735, 56, 9, 1887, 32033},
+  {12, 0, 40, 0, 0, 1, 0, 1736, 56, 20, 1888, 32043},
+  {12, 0, 40, 0, 0, 1, 0, 1737, 56, 15, 1889, 32064},
+  {12, 0, 40, 0, 0, 1, 0, 1738, 56, 14, 1890, 32080},
+  {12, 0, 40, 0, 0, 1, 0, 1739, 56, 17, 1891, 32095},
+  {12, 0, 40, 0, 0, 1, 0, 1740, 56, 19, 1892, 32113},
+  {12, 0, 40, 0, 0, 1, 0, 1741, 56, 21, 1893, 32133},
+  {12, 0, 40, 0, 0, 1, 0, 1742, 56, 23, 1894, 32155},
+  {12, 0, 40, 0, 0, 1, 0, 1743, 56, 24, 1895, 32179},
+  {12, 0, 40, 0, 0, 1, 0, 1744, 56, 14, 1896, 32204},
+  {12, 0, 40, 0, 0, 1, 0, 1745, 56, 22, 1897, 32219},
+  {12, 0, 55, 0, 0, 1, 0, 1746, 56, 25, 1898, 32242},
+  {12, 0, 55, 0, 0, 1, 0, 1747, 56, 17, 1899, 32268},
+  {12, 0, 55, 0, 0, 1, 0, 1748, 56, 18, 1900, 32286},
+  {12, 0, 55, 0, 0, 1, 0, 1749, 56, 30, 1901, 32305},
+  {12, 0, 55, 0, 0, 1, 0, 1750, 56, 17, 1902, 32336},
+  {12, 0, 55, 0, 0, 1, 0, 1751, 56, 18, 1903, 32354},
+  {12, 0, 55, 0, 0, 1, 0, 1752, 56, 25, 1904, 32373},
+  {12, 0, 40, 0, 0, 1, 0, 1753, 56, 14, 1905, 32399},
+  {12, 0, 40, 0, 0, 1, 0, 1754, 56, 16, 1906, 32414},
+  {12, 0, 90, 0, 2, 1, 0, 1755, 56, 6, 1907, 32431},
+  {13, 0, 90, 0, 2, 1, 0, 1756, 56, 6, 1908, 32438},
+  {11, 0, 90, 0, 2, 1, 0, 1757, 56, 6, 1909, 32445},
+  {12, 0, 90, 0, 0, 1, 0, 1758, 56, 10, 1910, 32452},
+  {12, 0, 75, 0, 0, 1, 0, 1759, 56, 20, 1911, 32463},
+  {12, 0, 60, 0, 0, 1, 1, 1760, 56, 16, 1912, 32484},
+  {12, 0, 60, 0, 0, 1, 0, 1761, 57, 20, 1913, 32501},
+  {12, 0, 75, 0, 0, 1, 0, 1762, 57, 28, 1914, 32522},
+  {12, 0, 75, 0, 0, 1, 0, 1763, 57, 18, 1915, 32551},
+  {1, 0, 45, 1, 0, 1, 2, 1764, 57, 14, 1919, 32570},
+  {1, 0, 45, 1, 0, 1, 2, 1765, 59, 13, 1920, 32585},
+  {1, 0, 45, 1, 2, 1, 2, 1766, 61, 11, 1921, 32599},
+  {1, 0, 45, 1, 0, 1, 2, 1767, 63, 15, 1922, 32611},
+  {1, 0, 45, 1, 0, 1, 2, 1768, 65, 13, 1923, 32627},
+  {1, 0, 45, 1, 0, 1, 2, 1769, 67, 11, 1924, 32641},
+  {1, 0, 45, 1, 0, 1, 2, 1770, 69, 14, 1925, 32653},
+  {1, 0, 45, 1, 2, 1, 2, 1771, 71, 11, 1926, 32668},
+  {1, 0, 45, 1, 0, 1, 2, 1772, 73, 9, 1927, 32680},
+  {1, 0, 45, 1, 0, 1, 2, 1773, 75, 9, 1928, 32690},
+  {1, 0, 45, 1, 0, 1, 2, 1774, 77, 21, 1929, 32700},
+  {5, 0, 60, 1, 0, 2, 0, 1775, 79, 20, 1930, 32722},
+  {5, 0, 60, 1, 0, 2, 0, 1777, 79, 19, 1931, 32750},
+  {5, 0, 60, 1, 0, 2, 0, 1779, 79, 18, 1932, 32773},
+  {5, 0, 60, 1, 0, 2, 0, 1781, 79, 23, 1933, 32795},
+  {5, 0, 60, 1, 0, 2, 0, 1783, 79, 20, 1934, 32822},
+  {5, 0, 60, 1, 0, 2, 0, 1785, 79, 18, 1935, 32846},
+  {5, 0, 60, 1, 0, 2, 0, 1787, 79, 20, 1936, 32868},
+  {5, 0, 60, 1, 0, 2, 0, 1789, 79, 27, 1937, 32892},
+  {5, 0, 60, 1, 0, 2, 0, 1791, 79, 27, 1937, 32923},
+  {5, 0, 60, 1, 0, 1, 0, 1793, 79, 36, 1938, 32954},
+  {5, 0, 60, 1, 0, 1, 0, 1794, 79, 15, 1939, 32991},
+  {5, 0, 60, 1, 0, 1, 0, 1795, 79, 15, 1940, 33007},
+  {1, 0, 55, 1, 0, 1, 0, 1796, 79, 45, 1943, 33023},
+  {1, 0, 55, 1, 0, 1, 0, 1797, 79, 36, 1944, 33069},
+  {1, 0, 55, 1, 0, 1, 0, 1798, 79, 48, 1945, 33106},
+  {3, 0, 55, 1, 0, 2, 0, 1799, 79, 53, 1947, 33155},
+  {3, 0, 55, 1, 0, 2, 0, 1801, 79, 53, 1947, 33212},
+  {3, 0, 55, 1, 0, 2, 0, 1803, 79, 53, 1948, 33269},
+  {3, 0, 55, 1, 0, 2, 0, 1805, 79, 53, 1948, 33326},
+  {3, 0, 55, 1, 0, 2, 0, 1807, 79, 45, 1949, 33383},
+  {3, 0, 55, 1, 0, 2, 0, 1809, 79, 45, 1949, 33432},
+  {6, 0, 80, 0, 0, 1, 0, 1811, 79, 22, 1954, 33481},
+  {6, 0, 80, 0, 0, 1, 0, 1812, 79, 21, 1955, 33504},
+  {6, 0, 80, 0, 0, 1, 0, 1813, 79, 21, 1956, 33526},
+  {6, 0, 80, 0, 0, 1, 0, 1814, 79, 21, 1957, 33548},
+  {6, 0, 80, 0, 0, 1, 0, 1815, 79, 20, 1958, 33570},
+  {6, 0, 80, 0, 0, 1, 0, 1816, 79, 28, 1959, 33591},
+  {6, 0, 80, 0, 0, 1, 0, 1817, 79, 33, 1960, 33620},
+  {6, 0, 78, 0, 0, 2, 0, 1818, 79, 25, 1961, 33654},
+  {6, 0, 60, 0, 0, 1, 0, 1820, 79, 21, 1964, 33683},
 };
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
+const char smtpcode_rd_match[33706] =
+  "user unknown\000"
+  "unknown user\000"
+  "user not found\000"
+  "no such user\000"
+  "no such recipient\000"
+  "no such mailbox\000"
+  "no such account\000"
+  "no such address\000"
+  "no such local user\000"
+  "unknown recipient\000"
+  "unknown mailbox\000"
+  "unknown address\000"
+  "unknown account\000"
+  "unknown local part\000"
+  "unknown local-part\000"
+  "unknown or illegal alias\000"
+  "invalid recipient\000"
+  "invalid mailbox\000"
+  "invalid user\000"
+  "invalid account\000"
+  "recipient unknown\000"
+  "recipient not found\000"
+  "recipient not recognized\000"
+  "recipient does not exist\000"
+  "recipient address does not exist\000"
+  "recipient no longer exists\000"
+  "mailbox not found\000"
+  "mailbox does not exist\000"
+  "mailbox doesn't exist\000"
+  "mailbox unknown\000"
+  "mailbox not available\000"
+  "user does not exist\000"
+  "user not exist\000"
+  "address not found\000"
+  "address couldn't be found\000"
+  "address could not be found\000"
+  "invalid final delivery userid\000"
+  "please check if address is correct\000"
+  "please check the recipient address\000"
+  "not listed in domino directory\000"
+  "not listed in public name ~ address book\000"
+  "user doesn't exist\000"
+  "recipient doesn't exist\000"
+  "address does not exist\000"
+  "address doesn't exist\000"
+  "account does not exist\000"
+  "account doesn't exist\000"
+  "does not exist here\000"
+  "doesn't have a\000"
+  "does not have an account\000"
+  "user doesn't have\000"
+  "no mailbox here by that name\000"
+  "no mailbox by that name\000"
+  "not a valid mailbox\000"
+  "not a known user\000"
+  "is not a valid user\000"
+  "isn't a valid user\000"
+  "no such person\000"
+  "user is unknown\000"
+  "address unknown\000"
+  "addressee unknown\000"
+  "unrouteable address\000"
+  "not our customer\000"
+  "not our user\000"
+  "not listed in\000"
+  "is not a valid recipient\000"
+  "not a valid recipient\000"
+  "wasn't found at\000"
+  "was not found at\000"
+  "undeliverable address\000"
+  "bad destination mailbox\000"
+  "recipient rejected\000"
+  "user invalid\000"
+  "unknown user account\000"
+  "the email account that you tried to reach does not exist\000"
+  "that you tried to reach does not exist\000"
+  "double-checking the recipient's email address\000"
+  "rejecting for recipient\000"
+  "relay recipient table\000"
+  "local recipient table\000"
+  "virtual mailbox table\000"
+  "virtual alias table\000"
+  "in my list of valid recipients\000"
+  "email address could not be found\000"
+  "email address is not valid\000"
+  "recipient is not valid\000"
+  "does not match a valid\000"
+  "no longer valid\000"
+  "user account not found\000"
+  "unknown or invalid recipient\000"
+  "this user doesn't exist\000"
+  "recipient not in directory\000"
+  "mailbox unavailable\000"
+  "mailbox is unavailable\000"
+  "requested action not taken: mailbox\000"
+  "address rejected\000"
+  "invalid address\000"
+  "resolver.adr.recipnotfound\000"
+  "resolver.adr.recipientnotfound\000"
+  "resolver.adr.exrecipnotfound\000"
+  "resolver.adr.invalidinsmtp\000"
+  "resolver.adr.ambiguous\000"
+  "resolver.adr.recipientlimit\000"
+  "resolver.adr.reciplimit\000"
+  "recipient not found by smtp address lookup\000"
+  "unknown recipient or mailbox unavailable\000"
+  "rcp-p1\000"
+  "rcp-p2\000"
+  "recipient address rejected: access denied\000"
+  "banned recipient\000"
+  "destinataire invalide\000"
+  "adresse destinataire invalide\000"
+  "destinataire inconnu\000"
+  "utilisateur inconnu\000"
+  "adresse d au moins un destinataire invalide\000"
+  "benutzer unbekannt\000"
+  "empfaenger unbekannt\000"
+  "unbekannter empfaenger\000"
+  "usuario desconocido\000"
+  "utente sconosciuto\000"
+  "no longer on server\000"
+  "has moved\000"
+  "no forwarding address\000"
+  "user not local\000"
+  "not local; please try\000"
+  "validrcptto\000"
+  "previously bounced\000"
+  "history of bouncing\000"
+  "bounced address\000"
+  "empf\303\244nger unbekannt\000"
+  "unbekannter empf\303\244nger\000"
+  "mailbox nicht vorhanden\000"
+  "postfach nicht vorhanden\000"
+  "existiert nicht\000"
+  "buz\303\263n no existe\000"
+  "buzon no existe\000"
+  "usuario no existe\000"
+  "utilizador desconhecido\000"
+  "usu\303\241rio desconhecido\000"
+  "destinat\303\241rio desconhecido\000"
+  "destinatario sconosciuto\000"
+  "indirizzo inesistente\000"
+  "onbekende ontvanger\000"
+  "gebruiker onbekend\000"
+  "ok\303\244nd mottagare\000"
+  "ukendt modtager\000"
+  "ukjent mottaker\000"
+  "\321\202\320\260\320\272\320\276\320\263\320\276 \320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\217\000"
+  "\320\242\320\260\320\272\320\276\320\263\320\276 \320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\217\000"
+  "\320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\237\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "kullan\304\261c\304\261 bulunamad\304\261\000"
+  "\347\224\250\346\210\267\344\270\215\345\255\230\345\234\250\000"
+  "mailbox full\000"
+  "mailbox is full\000"
+  "mailbox exceeded\000"
+  "not enough disk space\000"
+  "mailbox quota exceeded\000"
+  "mailbox size limit exceeded\000"
+  "mailbox has exceeded\000"
+  "mailbox exceeds\000"
+  "mailbox over quota\000"
+  "mailbox is over quota\000"
+  "mailbox is overquota\000"
+  "over quota\000"
+  "overquota\000"
+  "over the quota\000"
+  "over its quota\000"
+  "over storage quota\000"
+  "exceeded storage allocation\000"
+  "exceeded its storage\000"
+  "exceeds the storage\000"
+  "quota exceeded\000"
+  "quota exceed\000"
+  "exceeded quota\000"
+  "exceeds quota\000"
+  "exceeds its quota\000"
+  "exceeding quota\000"
+  "disk quota\000"
+  "insufficient storage\000"
+  "out of storage space\000"
+  "inbox is out of storage\000"
+  "inbox is full\000"
+  "storage quota\000"
+  "storage limit\000"
+  "mail quota\000"
+  "mailfolder is full\000"
+  "account is full\000"
+  "user is over\000"
+  "is over quota\000"
+  "is full\000"
+  "too much mail\000"
+  "not enough space on the disk\000"
+  "maildir over quota\000"
+  "quota full\000"
+  "quota limit\000"
+  "exhausted allowed storage\000"
+  "boite du destinataire pleine\000"
+  "boite pleine\000"
+  "boite aux lettres pleine\000"
+  "speichervolumen ueberschritten\000"
+  "postfach voll\000"
+  "casella piena\000"
+  "buzon lleno\000"
+  "submission quota\000"
+  "sending quota\000"
+  "daily sending quota\000"
+  "exceeded the quota for sending\000"
+  "sending limit exceeded\000"
+  "daily user sending limit\000"
+  "daily limit\000"
+  "daily message limit\000"
+  "messages per day\000"
+  "message limit exceeded\000"
+  "quota for sending\000"
+  "error writing message: file too large\000"
+  "mailbox size limit\000"
+  "postfach ist voll\000"
+  "buz\303\263n lleno\000"
+  "casella di posta piena\000"
+  "caixa postal cheia\000"
+  "caixa de correio cheia\000"
+  "mailbox vol\000"
+  "postvak vol\000"
+  "\321\217\321\211\320\270\320\272 \320\277\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275\000"
+  "\320\257\321\211\320\270\320\272 \320\277\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275\000"
+  "\351\202\256\347\256\261\347\251\272\351\227\264\344\270\215\350\266\263\000"
+  "\351\202\256\347\256\261\345\267\262\346\273\241\000"
+  "account is disabled\000"
+  "is disabled\000"
+  "disableduser\000"
+  "disabled recipient\000"
+  "temporary locked\000"
+  "temporarily locked\000"
+  "is locked\000"
+  "has been locked\000"
+  "account has been disabled\000"
+  "account disabled\000"
+  "account is inactive\000"
+  "account inactive\000"
+  "inactive account\000"
+  "inactive email address\000"
+  "is inactive\000"
+  "mailbox disabled\000"
+  "mailbox is disabled\000"
+  "mailbox has been disabled\000"
+  "mailbox inactive\000"
+  "mailbox is inactive\000"
+  "mailbox is frozen\000"
+  "mailbox frozen\000"
+  "account is frozen\000"
+  "account suspended\000"
+  "account is suspended\000"
+  "account has been suspended\000"
+  "suspended account\000"
+  "mailbox suspended\000"
+  "mailbox has been suspended\000"
+  "account ~ suspended\000"
+  "mailbox ~ suspended\000"
+  "\\bdomain\\b ~ suspended\000"
+  "\\bdomain\\b ~ has been closed\000"
+  "\\bdomain\\b ~ is closed\000"
+  "account ~ has been closed\000"
+  "account ~ is closed\000"
+  "account ~ terminated\000"
+  "account ~ deactivated\000"
+  "account ~ disabled\000"
+  "mailbox ~ disabled\000"
+  "your account ~ suspended\000"
+  "user suspended\000"
+  "user is suspended\000"
+  "account is locked\000"
+  "account locked\000"
+  "account has been locked\000"
+  "account expired\000"
+  "account has expired\000"
+  "account is blocked\000"
+  "recipient account is blocked\000"
+  "account has been closed\000"
+  "account closed\000"
+  "disabled or discontinued\000"
+  "discontinued\000"
+  "deactivated\000"
+  "has been deactivated\000"
+  "mailbox is not active\000"
+  "not an active\000"
+  "no longer active\000"
+  "no longer in use\000"
+  "to this address are no longer accepted\000"
+  "user disabled\000"
+  "user is disabled\000"
+  "recipient is disabled\000"
+  "archived recipient\000"
+  "boite du destinataire archivee\000"
+  "le compte du destinataire est bloque\000"
+  "compte inactif\000"
+  "mailbox unavailable for this recipient\000"
+  "not accepting mail\000"
+  "is not accepting messages\000"
+  "postfach gesperrt\000"
+  "postfach ist deaktiviert\000"
+  "konto deaktiviert\000"
+  "compte d\303\251sactiv\303\251\000"
+  "cuenta deshabilitada\000"
+  "cuenta est\303\241 deshabilitada\000"
+  "casella disattivata\000"
+  "\321\217\321\211\320\270\320\272 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\000"
+  "\320\257\321\211\320\270\320\272 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\000"
+  "bad address syntax\000"
+  "bad recipient address syntax\000"
+  "invalid address format\000"
+  "address syntax\000"
+  "syntax error in address\000"
+  "malformed address\000"
+  "malformed recipient\000"
+  "illegal address\000"
+  "invalid email address\000"
+  "not a valid rfc 5321 address\000"
+  "not a valid rfc5321 address\000"
+  "not a valid rfc 2821 address\000"
+  "not a valid email address\000"
+  "domain missing or malformed\000"
+  "missing domain\000"
+  "address must be fully qualified\000"
+  "need fully-qualified address\000"
+  "recipient address must contain a domain\000"
+  "invalid recipient address\000"
+  "bad recipient address\000"
+  "bad address\000"
+  "invalid characters in address\000"
+  "address contains invalid\000"
+  "domain not found\000"
+  "domain does not exist\000"
+  "domain doesn't exist\000"
+  "domain name not found\000"
+  "host not found\000"
+  "host unknown\000"
+  "unknown host\000"
+  "unknown domain\000"
+  "no such domain\000"
+  "host or domain name not found\000"
+  "\\bdomain\\b && couldn't be found\000"
+  "\\bdomain\\b && could not be found\000"
+  "dns domain && does not exist\000"
+  "point to non-existent hosts\000"
+  "points to a non-existent host\000"
+  "lookup failure && not found\000"
+  "lookup failed && not found\000"
+  "name or service not known\000"
+  "hostname not found\000"
+  "domain is not valid\000"
+  "invalid domain\000"
+  "nonexistent domain\000"
+  "domain is not reachable\000"
+  "illegal host/domain\000"
+  "non-existent domain\000"
+  "couldn't find any host named\000"
+  "could not find any host named\000"
+  "unable to find the recipient domain\000"
+  "able to find the recipient domain\000"
+  "no mx\000"
+  "no mx record\000"
+  "no mx or a\000"
+  "no mx and no a\000"
+  "no valid mx\000"
+  "mx lookup\000"
+  "bad destination system address\000"
+  "unrouteable mail domain\000"
+  "unroutable address\000"
+  "domain has no mx\000"
+  "not a valid domain\000"
+  "domain is invalid\000"
+  "unknown mail domain\000"
+  "recipient domain not found\000"
+  "host or domain name\000"
+  "name service error for name\000"
+  "nxdomain\000"
+  "null mx\000"
+  "smtpsend.dns.nonexistentdomain\000"
+  "does not accept mail\000"
+  "does not accept email\000"
+  "accepts no mail\000"
+  "doesn't receive email\000"
+  "does not receive email\000"
+  "couldn't find a mail exchanger\000"
+  "could not find a mail exchanger\000"
+  "no mail exchanger\000"
+  "not a valid\000"
+  "does not accept mail from\000"
+  "unknown sender\000"
+  "sender unknown\000"
+  "sender address syntax\000"
+  "does not resolve\000"
+  "unresolvable\000"
+  "does not exist\000"
+  "unable to get mx\000"
+  "no such host\000"
+  "sender address rejected\000"
+  "sender rejected\000"
+  "sender verify failed\000"
+  "sender verification failed\000"
+  "sender verify defer\000"
+  "verification failed for\000"
+  "could not verify sender\000"
+  "cannot verify sender\000"
+  "unable to verify sender\000"
+  "sender address is not valid\000"
+  "invalid sender\000"
+  "bad sender\000"
+  "sender not allowed\000"
+  "sender denied\000"
+  "sender is not allowed\000"
+  "sender blocked\000"
+  "sender domain blocked\000"
+  "blocked sender\000"
+  "sender address blocked\000"
+  "sender is blacklisted\000"
+  "sender is on a block list\000"
+  "envelope blocked\000"
+  "badmailfrom\000"
+  "envelope sender is in my\000"
+  "domain of sender address\000"
+  "sender domain must exist\000"
+  "sender domain must resolve\000"
+  "sender domain not found\000"
+  "from domain does not exist\000"
+  "mail from address\000"
+  "unresolvable from domain\000"
+  "unresolvable && from domain\000"
+  "unroutable sender\000"
+  "not a member of\000"
+  "not have permission to post\000"
+  "permission to post\000"
+  "purported responsible address\000"
+  "in reply to mail from command\000"
+  "from domain\000"
+  "domain of sender\000"
+  "emetteur invalide\000"
+  "bad sender's\000"
+  "rejected sender\000"
+  "sender address not allowed\000"
+  "your address is not allowed\000"
+  "return path invalid\000"
+  "invalid return path\000"
+  "null sender\000"
+  "empty envelope sender\000"
+  "mail from must\000"
+  "but sender was rejected\000"
+  "from address rejected\000"
+  "sender refused\000"
+  "permission to send as\000"
+  "permissions to send as\000"
+  "could not complete sender verify\000"
+  "has been blocked\000"
+  "is blocked\000"
+  "has no mx\000"
+  "relay access denied\000"
+  "relaying denied\000"
+  "relay denied\000"
+  "relay not permitted\000"
+  "relaying not permitted\000"
+  "relaying not allowed\000"
+  "relay not allowed\000"
+  "relaying disallowed\000"
+  "unable to relay\000"
+  "cannot relay\000"
+  "can't relay\000"
+  "not permitted to relay\000"
+  "we do not relay\000"
+  "does not relay\000"
+  "no relaying\000"
+  "not allowed to relay\000"
+  "relay prohibited\000"
+  "relaying prohibited\000"
+  "relaying is prohibited\000"
+  "relay rejected\000"
+  "open relay not allowed\000"
+  "allowed rcpthosts\000"
+  "list of allowed rcpthosts\000"
+  "not in my list of allowed\000"
+  "sorry, that domain isn't in my list\000"
+  "tenantattribution; relay\000"
+  "non-accepted domain\000"
+  "relay for one of the domains\000"
+  "invalid credentials for relay\000"
+  "we don't handle mail for\000"
+  "not a gateway\000"
+  "relay access not permitted\000"
+  "relaying to\000"
+  "configured to relay\000"
+  "insecure mail relay\000"
+  "relaying denied. proper authentication required\000"
+  "relay access forbidden\000"
+  "relaying forbidden\000"
+  "greylist\000"
+  "greylisted\000"
+  "greylisting\000"
+  "grey list\000"
+  "grey-list\000"
+  "graylist\000"
+  "graylisted\000"
+  "graylisting\000"
+  "gray list\000"
+  "gray-list\000"
+  "postgrey\000"
+  "sqlgrey\000"
+  "try again in\000"
+  "deferred for greylisting\000"
+  "delayed for greylisting\000"
+  "employs greylisting\000"
+  "temporarily greylisted\000"
+  "greylisting in action\000"
+  "is greylisted\000"
+  "will be accepted later\000"
+  "has been delayed and will be accepted\000"
+  "come back later\000"
+  "please retry later\000"
+  "try again later\000"
+  "try later\000"
+  "retry later\000"
+  "please try again\000"
+  "internal resource temporarily unavailable\000"
+  "internal resources are temporarily unavailable\000"
+  "rate limit\000"
+  "rate limited\000"
+  "rate-limited\000"
+  "ratelimit\000"
+  "ratelimited\000"
+  "rate limiting\000"
+  "rate exceeded\000"
+  "rate of email\000"
+  "unusual rate\000"
+  "unusual sending activity\000"
+  "unusual activity\000"
+  "suspicious sending activity\000"
+  "too many messages\000"
+  "too many mails\000"
+  "too many emails\000"
+  "too many connections\000"
+  "too many concurrent\000"
+  "too many sessions\000"
+  "too many smtp sessions\000"
+  "too many simultaneous\000"
+  "concurrent connections\000"
+  "concurrent sessions\000"
+  "connection limit\000"
+  "connections limit\000"
+  "connection rate\000"
+  "connections from your ip\000"
+  "connection frequency\000"
+  "frequency limited\000"
+  "too many connection\000"
+  "too much traffic\000"
+  "too fast\000"
+  "slow down\000"
+  "try again slower\000"
+  "too many messages sent from your account\000"
+  "sending too fast\000"
+  "receiving mail too quickly\000"
+  "receiving email too quickly\000"
+  "receiving mail at a rate\000"
+  "receiving email at a rate\000"
+  "too quickly\000"
+  "at a rate that prevents\000"
+  "receive limit\000"
+  "per hour message receive limit\000"
+  "thread limit exceeded\000"
+  "max message per connection\000"
+  "max messages per connection\000"
+  "maximum number of connections\000"
+  "exceeded the maximum number of\000"
+  "too many recipients this hour\000"
+  "too many recipients per hour\000"
+  "sent to too many recipients\000"
+  "too many invalid recipients\000"
+  "too many bad recipients\000"
+  "too many unknown recipients\000"
+  "too many invalid rcpt\000"
+  "excessive volume\000"
+  "unexpected volume\000"
+  "high volume\000"
+  "volume of mail\000"
+  "exceeded permitted limits\000"
+  "exceeded the rate\000"
+  "exceeded rate\000"
+  "throttled\000"
+  "throttling\000"
+  "temporarily deferred due to\000"
+  "deferred due to excessive\000"
+  "peak smtp relay limit\000"
+  "relay limit exceeded\000"
+  "too many login attempts\000"
+  "too many auth\000"
+  "try again later: too many\000"
+  "hourly limit\000"
+  "limit exceeded\000"
+  "limit reached\000"
+  "trop de connexions\000"
+  "slow down your\000"
+  "too many recipients\000"
+  "too many rcpt\000"
+  "recipient limit\000"
+  "recipients limit\000"
+  "maximum number of recipients\000"
+  "number of recipients\000"
+  "exceeded the maximum number of recipients\000"
+  "policy size per transaction\000"
+  "too much mail from\000"
+  "emails per hour\000"
+  "messages per hour\000"
+  "limit for the number of messages\000"
+  "emails per day\000"
+  "zu viele verbindungen\000"
+  "demasiadas conexiones\000"
+  "troppe connessioni\000"
+  "blocked using\000"
+  "listed in\000"
+  "listed at\000"
+  "listed on\000"
+  "listed by\000"
+  "is listed\000"
+  "\\brbl\\b\000"
+  "dnsbl\000"
+  "blacklist\000"
+  "blacklisted\000"
+  "black list\000"
+  "black listed\000"
+  "blocklist\000"
+  "blocklisted\000"
+  "block list\000"
+  "block listed\000"
+  "blocked list\000"
+  "blocklisting\000"
+  "denylist\000"
+  "deny list\000"
+  "spamhaus\000"
+  "sbl.spamhaus\000"
+  "zen.spamhaus\000"
+  "spamcop\000"
+  "\\bsorbs\\b\000"
+  "barracudacentral\000"
+  "barracuda reputation\000"
+  "uceprotect\000"
+  "mailspike\000"
+  "spameatingmonkey\000"
+  "hostkarma\000"
+  "\\bpsbl\\b\000"
+  "cbl.abuseat\000"
+  "abuseat\000"
+  "invaluement\000"
+  "truncate.gbudb\000"
+  "ix.dnsbl\000"
+  "\\bdnswl\\b\000"
+  "ip reputation\000"
+  "low reputation\000"
+  "poor reputation\000"
+  "poor ~ reputation\000"
+  "low ~ reputation\000"
+  "bad ~ reputation\000"
+  "reputation ~ too low\000"
+  "bad reputation\000"
+  "reputation of the sending\000"
+  "sender reputation\000"
+  "domain reputation\000"
+  "reputation is too low\000"
+  "sender score\000"
+  "senderscore\000"
+  "cloudmark\000"
+  "banned sending ip\000"
+  "banned sender\000"
+  "client host blocked\000"
+  "client blocked\000"
+  "your ip\000"
+  "ip address is block\000"
+  "ip address has been block\000"
+  "ip blocked\000"
+  "ip is blocked\000"
+  "ip address blocked\000"
+  "ip has been blocked\000"
+  "\\bip\\b ~ blocked\000"
+  "\\bip\\b ~ has been blocked\000"
+  "access from ~ blocked\000"
+  "client host ~ blocked\000"
+  "access ~ blocked ~ reputation\000"
+  "blocked ip\000"
+  "blocked by\000"
+  "block has been placed\000"
+  "blocked for spam\000"
+  "blocked for abuse\000"
+  "blocked due to\000"
+  "host blocked\000"
+  "connection refused due to\000"
+  "compromised\000"
+  "open proxy\000"
+  "namespace mining\000"
+  "spam-like behavior\000"
+  "spam-like behaviour\000"
+  "dynamic ip\000"
+  "dynamic ips\000"
+  "dynamic/residential\000"
+  "residential ip\000"
+  "dial-up\000"
+  "\\bdialup\\b\000"
+  "not in whitelist\000"
+  "not authorized to send email directly\000"
+  "use the smtp relay at your service provider\000"
+  "part of their network is on our block list\000"
+  "unsolicited mail originating from your\000"
+  "unsolicited email originating from your\000"
+  "unusual rate of unsolicited\000"
+  "adresse ip source bloquee\000"
+  "ip frequency limited\000"
+  "bad outbound sender\000"
+  "client blocked from sending\000"
+  "tenant has exceeded threshold\000"
+  "suspended due to abuse\000"
+  "temporarily suspended due to\000"
+  "account has been temporarily suspended\000"
+  "access denied by dcc\000"
+  "(s3150)\000"
+  "s3150\000"
+  "sc-001\000"
+  "sc-002\000"
+  "sc-003\000"
+  "sc-004\000"
+  "dy-001\000"
+  "dy-002\000"
+  "ou-001\000"
+  "ou-002\000"
+  "rp-001\000"
+  "rp-002\000"
+  "rp-003\000"
+  "tss09\000"
+  "tss02\000"
+  "tss04\000"
+  "tss05\000"
+  "tss11\000"
+  "aup#cxbl\000"
+  "aup#bl\000"
+  "aup#i-12\000"
+  "aup#ipbl\000"
+  "aup#cxcnct\000"
+  "aup#cxdns\000"
+  "aup#i-11\000"
+  "aup#cxsndr\000"
+  "aup#cdrbl\000"
+  "aup#in-13\000"
+  "aup#15\000"
+  "\\bcxbl\\b\000"
+  "bl000001\000"
+  "es000001\000"
+  "ib104\000"
+  "ib103\000"
+  "ib007\000"
+  "ib108\000"
+  "ib212\000"
+  "ib401\000"
+  "ib502\000"
+  "ib508\000"
+  "ib605\000"
+  "ib607\000"
+  "ib705\000"
+  "(dyn:t1)\000"
+  "421dynt1\000"
+  "access denied\000"
+  "client host rejected: access denied\000"
+  "client host rejected\000"
+  "client host rejected: #\000"
+  "connection refused\000"
+  "not accepted from this ip\000"
+  "ipcheck.proofpoint\000"
+  "sperrliste\000"
+  "liste noire\000"
+  "lista negra\000"
+  "lista nera\000"
+  "zwarte lijst\000"
+  "\321\207\320\265\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272\000"
+  "\320\247\320\265\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272\000"
+  "\321\207\321\221\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272\000"
+  "\320\247\321\221\321\200\320\275\321\213\320\271 \321\201\320\277\320\270\321\201\320\276\320\272\000"
+  "\\bspam\\b\000"
+  "spam detected\000"
+  "detected as spam\000"
+  "identified as spam\000"
+  "considered spam\000"
+  "classified as spam\000"
+  "looks like spam\000"
+  "judged to be spam\000"
+  "likely spam\000"
+  "probable spam\000"
+  "high probability of spam\000"
+  "spam score\000"
+  "score ~ over ~ limit\000"
+  "score ~ exceeds\000"
+  "score ~ exceeded\000"
+  "score ~ too high\000"
+  "score ~ above ~ threshold\000"
+  "score ~ over ~ threshold\000"
+  "score ~ exceeds ~ threshold\000"
+  "\350\277\267\346\203\221\343\203\241\343\203\274\343\203\253\000"
+  "\343\202\271\343\203\221\343\203\240\000"
+  "spam content\000"
+  "spamassassin\000"
+  "content rejected\000"
+  "message content rejected\000"
+  "unacceptable content\000"
+  "content is not accepted\000"
+  "suspicious content\000"
+  "nature of the content\000"
+  "links within\000"
+  "url domains\000"
+  "unsolicited\000"
+  "likely unsolicited\000"
+  "\\bube\\b\000"
+  "junk mail\000"
+  "bulk mail\000"
+  "phishing\000"
+  "malicious\000"
+  "virus\000"
+  "viruses\000"
+  "infected\000"
+  "malware\000"
+  "eicar\000"
+  "contains a virus\000"
+  "potential security issue\000"
+  "security policies - mcspam\000"
+  "mcspamsignature\000"
+  "rejected due to content\000"
+  "content restrictions\000"
+  "content filter\000"
+  "banned attachment\000"
+  "attachment not allowed\000"
+  "not allowed attachment\000"
+  "prohibited attachment\000"
+  "dangerous attachment\000"
+  "blocked attachment\000"
+  "executable attachment\000"
+  "mail rejete\000"
+  "ofr_506\000"
+  "message not allowed\000"
+  "suspicious\000"
+  "blacklisted url\000"
+  "uribl\000"
+  "surbl\000"
+  "content denied\000"
+  "url in message\000"
+  "url in the message\000"
+  "uri in message\000"
+  "link in the message\000"
+  "url is listed\000"
+  "domain in the message body\000"
+  "spam classification\000"
+  "rejected as spam\000"
+  "spam filter\000"
+  "filtered\000"
+  "gtube\000"
+  "\321\201\320\277\320\260\320\274\000"
+  "\320\241\320\277\320\260\320\274\000"
+  "\345\236\203\345\234\276\351\202\256\344\273\266\000"
+  "\\bspf\\b\000"
+  "\\bdkim\\b\000"
+  "\\bdmarc\\b\000"
+  "domainkeys\000"
+  "arc validation\000"
+  "sender policy framework\000"
+  "ptr record\000"
+  "ptr resource record\000"
+  "reverse dns\000"
+  "reverse-dns\000"
+  "\\brdns\\b\000"
+  "reverse lookup\000"
+  "reverse mapping\000"
+  "no reverse\000"
+  "cannot find your hostname\000"
+  "ip name lookup failed\000"
+  "mismatches client ip\000"
+  "unverifyable sending ip\000"
+  "unverifiable sending ip\000"
+  "cannot find your reverse hostname\000"
+  "can't find your hostname\000"
+  "hostname does not match\000"
+  "does not have a ptr\000"
+  "doesn't have a ptr\000"
+  "not have a ptr\000"
+  "no ptr\000"
+  "\\bptr\\b\000"
+  "forward dns\000"
+  "forward/reverse\000"
+  "fcrdns\000"
+  "unauthenticated email\000"
+  "sender is unauthenticated\000"
+  "is unauthenticated\000"
+  "not authenticated\000"
+  "authentication checks\000"
+  "authenticate with either\000"
+  "must be authenticated with spf\000"
+  "failed the check\000"
+  "identities failed\000"
+  "email address is not verified\000"
+  "not aligned\000"
+  "alignment\000"
+  "dmarc policy\000"
+  "verification dmarc\000"
+  "ipv6 sending guidelines\000"
+  "sent over ipv6 must pass\000"
+  "must pass either spf or dkim\000"
+  "fails to pass spf\000"
+  "not permitted by the domain owner\000"
+  "not designated\000"
+  "not permitted sender\000"
+  "\\bip\\b ~ not allowed to send && for domain\000"
+  "\\bip\\b ~ not allowed && for domain\000"
+  "\\bip\\b ~ not permitted to send && on behalf of\000"
+  "\\bip\\b ~ not authorized to send && on behalf of\000"
+  "\\bip\\b ~ not allowed to send && on behalf of\000"
+  "not permitted to send on behalf of\000"
+  "not authorized to send on behalf of\000"
+  "not allowed to send on behalf of\000"
+  "not allowed to send mail for domain\000"
+  "not authorized to send mail for domain\000"
+  "not permitted to send mail for domain\000"
+  "sender id\000"
+  "senderid\000"
+  "not accepted for policy reasons\000"
+  "client was not authenticated\000"
+  "was not authenticated to send\000"
+  "not authenticated to send anonymous\000"
+  "sender was not authenticated by organization\000"
+  "sender not authenticated for group\000"
+  "sender was not authenticated for mailbox\000"
+  "not authenticated for\000"
+  "resolver.rst.authrequired\000"
+  "resolver.rst.notauthorized\000"
+  "resolver.rst.\000"
+  "sender not in allowed-senders list\000"
+  "allowed-senders list\000"
+  "allowed senders list\000"
+  "helo command rejected: host not found\000"
+  "does not match calling host\000"
+  "authentication required\000"
+  "authentication is required\000"
+  "auth required\000"
+  "smtp auth required\000"
+  "must authenticate\000"
+  "please authenticate\000"
+  "authenticate first\000"
+  "authentication failed\000"
+  "authentication failure\000"
+  "authentication unsuccessful\000"
+  "authentication credentials invalid\000"
+  "invalid credentials\000"
+  "incorrect authentication data\000"
+  "username and password not accepted\000"
+  "username or password\000"
+  "password incorrect\000"
+  "invalid login\000"
+  "login failed\000"
+  "login incorrect\000"
+  "log in through your web browser\000"
+  "application-specific password\000"
+  "app password\000"
+  "cannot authenticate\000"
+  "unable to authenticate\000"
+  "unrecognized authentication type\000"
+  "authentication mechanism\000"
+  "authentication not allowed\000"
+  "authentication not enabled\000"
+  "turn on smtp authentication\000"
+  "smtp authentication\000"
+  "\\bsasl\\b\000"
+  "no identity changes permitted\000"
+  "cannot decode response\000"
+  "too many unauthenticated commands\000"
+  "unauthenticated commands\000"
+  "not authorized to send\000"
+  "please use smtp auth\000"
+  "not logged in\000"
+  "relay requires authentication\000"
+  "authentication is not\000"
+  "client not authenticated\000"
+  "could not authenticate\000"
+  "auth extension not supported\000"
+  "starttls\000"
+  "tls required\000"
+  "tls is required\000"
+  "requires tls\000"
+  "require tls\000"
+  "requires encryption\000"
+  "require encryption\000"
+  "encryption required\000"
+  "encryption needed\000"
+  "must use tls\000"
+  "\\btls\\b && required\000"
+  "tls connection\000"
+  "over tls\000"
+  "tls not available\000"
+  "tls handshake\000"
+  "tls negotiation\000"
+  "tls failed\000"
+  "tls error\000"
+  "ssl routines\000"
+  "ssl handshake\000"
+  "certificate verification\000"
+  "certificate verify failed\000"
+  "certificate has expired\000"
+  "certificate expired\000"
+  "untrusted certificate\000"
+  "self-signed certificate\000"
+  "self signed certificate\000"
+  "certificate is not valid\000"
+  "hostname mismatch\000"
+  "mta-sts\000"
+  "\\bdane\\b\000"
+  "\\btlsa\\b\000"
+  "dnssec-invalid\000"
+  "tlsa-invalid\000"
+  "starttls-not-supported\000"
+  "dane-required\000"
+  "requiretls\000"
+  "not using a tls\000"
+  "not sent over a tls\000"
+  "route requires encryption\000"
+  "this route requires\000"
+  "no commands allowed to pipeline after starttls\000"
+  "x509:\000"
+  "unknown authority\000"
+  "message size exceeds\000"
+  "message size limit\000"
+  "size limit exceeded\000"
+  "message too large\000"
+  "message too big\000"
+  "message is too large\000"
+  "message is too big\000"
+  "because it's too large\000"
+  "because it is too large\000"
+  "because it's too big\000"
+  "mail size limit\000"
+  "message exceeds\000"
+  "exceeds the maximum\000"
+  "exceeds maximum\000"
+  "exceeds fixed maximum\000"
+  "exceeds fixed limit\000"
+  "maximum message size\000"
+  "maximum size\000"
+  "maximum email size\000"
+  "max message size\000"
+  "message length exceeds\000"
+  "too large for this recipient\000"
+  "recipsizelimit\000"
+  "size exceeds\000"
+  "exceeded google's message size\000"
+  "message size limits\000"
+  "header size limits\000"
+  "number of attachments\000"
+  "larger than the\000"
+  "databytes limit\000"
+  "exceeds size limit\000"
+  "file too large\000"
+  "message is larger than\000"
+  "taille limite\000"
+  "syntax error\000"
+  "command not recognized\000"
+  "command unrecognized\000"
+  "unrecognized command\000"
+  "unrecognised command\000"
+  "unknown command\000"
+  "command not implemented\000"
+  "not implemented\000"
+  "unimplemented\000"
+  "bad sequence of commands\000"
+  "bad command sequence\000"
+  "out of sequence\000"
+  "need rcpt command\000"
+  "need mail command\000"
+  "mail first\000"
+  "rcpt first\000"
+  "send hello first\000"
+  "ehlo/helo first\000"
+  "helo first\000"
+  "ehlo first\000"
+  "no valid recipients\000"
+  "protocol violation\000"
+  "protocol error\000"
+  "smtp protocol violation\000"
+  "pipelining\000"
+  "line too long\000"
+  "line limit exceeded\000"
+  "line length exceeded\000"
+  "line length limit\000"
+  "line is too long\000"
+  "line too long for\000"
+  "invalid command\000"
+  "too many errors\000"
+  "too many unrecognized commands\000"
+  "no data after bdat\000"
+  "bare line feed\000"
+  "bare lf\000"
+  "bare cr\000"
+  "invalid characters\000"
+  "helo command rejected\000"
+  "ehlo command rejected\000"
+  "bad helo\000"
+  "invalid helo\000"
+  "helo/ehlo\000"
+  "helo && does not resolve\000"
+  "ehlo && does not resolve\000"
+  "fully-qualified hostname\000"
+  "need fully-qualified hostname\000"
+  "multiple destination domains per transaction\000"
+  "must declare smtputf8\000"
+  "smtputf8\000"
+  "8bitmime\000"
+  "unsupported parameter\000"
+  "parameter not recognized\000"
+  "parameters not recognized\000"
+  "no parameters allowed\000"
+  "not allowed without\000"
+  "syntax error in parameters\000"
+  "syntax error, command\000"
+  "syntactically invalid\000"
+  "synchronization error\000"
+  "connection timed out\000"
+  "connection expired\000"
+  "host not found, try again\000"
+  "not found, try again\000"
+  "lookup failure && try again\000"
+  "connection timeout\000"
+  "timed out\000"
+  "timeout\000"
+  "smtp timeout\000"
+  "timeout after\000"
+  "timeout while\000"
+  "timeout waiting\000"
+  "timeout reading\000"
+  "timeout writing\000"
+  "read timeout\000"
+  "write timeout\000"
+  "idle timeout\000"
+  "command timeout\000"
+  "data timeout\000"
+  "time out\000"
+  "refused the connection\000"
+  "refused connection\000"
+  "connection reset\000"
+  "connection closed\000"
+  "connection lost\000"
+  "connection dropped\000"
+  "lost connection\000"
+  "broken pipe\000"
+  "network is unreachable\000"
+  "no route to host\000"
+  "host is unreachable\000"
+  "host unreachable\000"
+  "unable to connect\000"
+  "could not connect\000"
+  "couldn't connect\000"
+  "cannot connect\000"
+  "can't connect\000"
+  "failed to connect\000"
+  "connect to\000"
+  "unable to establish\000"
+  "couldn't establish\000"
+  "wasn't able to establish\000"
+  "did not accept our requests to connect\000"
+  "not accepting connections\000"
+  "no answer from host\000"
+  "dns lookup failed\000"
+  "dns query failed\000"
+  "dns failure\000"
+  "dns error\000"
+  "dns resolution failed\000"
+  "dns resolution\000"
+  "temporary lookup failure\000"
+  "lookup failure\000"
+  "name server\000"
+  "servfail\000"
+  "mx hosts of\000"
+  "unable to route\000"
+  "unable to contact\000"
+  "ldap server\000"
+  "routing error\000"
+  "malformed or unexpected name server reply\000"
+  "nameserver\000"
+  "name resolution\000"
+  "getaddrinfo\000"
+  "host lookup did not complete\000"
+  "could not resolve\000"
+  "cannot resolve\000"
+  "unable to resolve\000"
+  "connect() failed\000"
+  "retry on ipv4\000"
+  "network error\000"
+  "network problem\000"
+  "smtpsend.dns\000"
+  "retry timeout exceeded\000"
+  "envelope expired\000"
+  "deleted from queue\000"
+  "in the queue too long\000"
+  "been in the queue\000"
+  "failing for a long time\000"
+  "all hosts have been failing\000"
+  "could not be delivered for\000"
+  "after 1 day\000"
+  "failed 20 attempts\000"
+  "retry time not reached for any host after a long failure period\000"
+  "retry time not reached for any host\000"
+  "message expired\000"
+  "status=expired\000"
+  "delivery expired\000"
+  "delivery time expired\000"
+  "queue.expired\000"
+  "queue lifetime\000"
+  "message is too old\000"
+  "too old\000"
+  "expired after\000"
+  "could not be delivered within\000"
+  "couldn't be delivered within\000"
+  "was not delivered within\000"
+  "giving up\000"
+  "gave up\000"
+  "maximal queue lifetime\000"
+  "max queue lifetime\000"
+  "undeliverable for\000"
+  "in the queue for\000"
+  "time limit exceeded\000"
+  "message expired, connection\000"
+  "message expired, dns\000"
+  "message expired, unable to\000"
+  "mail loop\000"
+  "mail loops\000"
+  "loop detected\000"
+  "routing loop\000"
+  "loops back to myself\000"
+  "mail for this domain loops\000"
+  "too many hops\000"
+  "hop count exceeded\000"
+  "\\bhops\\b\000"
+  "loop count\000"
+  "forwarding loop\000"
+  "email loop\000"
+  "looping\000"
+  "mail is looping\000"
+  "too many ~ received ~ headers\000"
+  "too many received headers\000"
+  "remote host closed connection\000"
+  "greeting never received\000"
+  "connection unexpectedly closed\000"
+  "dns temporary failure\000"
+  "temporary dns failure\000"
+  "econnrefused\000"
+  "econnreset\000"
+  "etimedout\000"
+  "ehostunreach\000"
+  "enetunreach\000"
+  "service not available\000"
+  "service unavailable\000"
+  "service temporarily unavailable\000"
+  "temporarily unavailable\000"
+  "server busy\000"
+  "server is busy\000"
+  "system busy\000"
+  "too busy\000"
+  "please try later\000"
+  "please try again later\000"
+  "closing transmission channel\000"
+  "closing connection\000"
+  "shutting down\000"
+  "server shutting down\000"
+  "going down\000"
+  "maintenance\000"
+  "insufficient system resources\000"
+  "insufficient system storage\000"
+  "insufficient resources\000"
+  "insufficient disk space\000"
+  "out of memory\000"
+  "resources temporarily\000"
+  "no space left\000"
+  "disk full\000"
+  "queue full\000"
+  "system full\000"
+  "mail system full\000"
+  "congestion\000"
+  "overloaded\000"
+  "service is currently unavailable\000"
+  "load too high\000"
+  "too much load\000"
+  "service refused\000"
+  "service refuse\000"
+  "veuillez essayer plus tard\000"
+  "access denied && try again later\000"
+  "access denied && try later\000"
+  "temporary system problem\000"
+  "temporary local problem\000"
+  "local problem\000"
+  "temporary failure\000"
+  "temporary error\000"
+  "temporarily rejected\000"
+  "temporarily deferred\000"
+  "local error in processing\000"
+  "system error\000"
+  "system failure\000"
+  "best-preference mx\000"
+  "database lookup\000"
+  "scan failed\000"
+  "scanner failure\000"
+  "scanner error\000"
+  "system problem\000"
+  "system config error\000"
+  "configuration error\000"
+  "misconfigured\000"
+  "misconfiguration\000"
+  "local error\000"
+  "internal error\000"
+  "internal server error\000"
+  "server error\000"
+  "mailer error\000"
+  "mail system error\000"
+  "unable to deliver\000"
+  "delivery failed\000"
+  "i/o error\000"
+  "input/output error\000"
+  "could not be delivered due to\000"
+  "storedrv\000"
+  "unknown error\000"
+  "error in processing\000"
+  "processing error\000"
+  "database error\000"
+  "ldap error\000"
+  "unable to create\000"
+  "write error\000"
+  "x-unix\000"
+  "pipe to\000"
+  "procmail\000"
+  "lock failure\000"
+  "error while writing\000"
+  "command died\000"
+  "died with status 67\000"
+  "mailbox delivery failed\000"
+  "mail delivery failed\000"
+  "\320\260\320\264\321\200\320\265\321\201\320\260\321\202 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\220\320\264\321\200\320\265\321\201\320\260\321\202 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\277\320\276\320\273\321\203\321\207\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\237\320\276\320\273\321\203\321\207\320\260\321\202\320\265\320\273\321\214 \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\275\320\265\321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\321\216\321\211\320\270\320\271 \320\260\320\264\321\200\320\265\321\201\000"
+  "\320\235\320\265\321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\321\216\321\211\320\270\320\271 \320\260\320\264\321\200\320\265\321\201\000"
+  "\320\277\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202\000"
+  "\320\237\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202\000"
+  "\321\202\320\260\320\272\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260 \320\275\320\265\321\202\000"
+  "\320\242\320\260\320\272\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260 \320\275\320\265\321\202\000"
+  "\346\224\266\344\273\266\344\272\272\344\270\215\345\255\230\345\234\250\000"
+  "\351\202\256\347\256\261\344\270\215\345\255\230\345\234\250\000"
+  "\347\224\250\346\210\266\344\270\215\345\255\230\345\234\250\000"
+  "\345\270\263\350\231\237\344\270\215\345\255\230\345\234\250\000"
+  "\350\264\246\345\217\267\344\270\215\345\255\230\345\234\250\000"
+  "\343\203\246\343\203\274\343\202\266\343\203\274\343\201\257\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223\000"
+  "\343\203\246\343\203\274\343\202\266\343\201\214\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223\000"
+  "\345\256\233\345\205\210\343\201\214\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223\000"
+  "\345\255\230\345\234\250\343\201\227\343\201\252\343\201\204\343\203\246\343\203\274\343\202\266\000"
+  "\345\256\233\345\205\210\344\270\215\346\230\216\000"
+  "onbekende gebruiker\000"
+  "adres bestaat niet\000"
+  "ontvanger onbekend\000"
+  "mailbox bestaat niet\000"
+  "adresse inconnue\000"
+  "adresse n'existe pas\000"
+  "bo\303\256te aux lettres inexistante\000"
+  "destinataire inexistant\000"
+  "usu\303\241rio inexistente\000"
+  "destinat\303\241rio inexistente\000"
+  "utilizador inexistente\000"
+  "kullan\304\261c\304\261 mevcut de\304\237il\000"
+  "al\304\261c\304\261 bulunamad\304\261\000"
+  "b\303\266yle bir kullan\304\261c\304\261 yok\000"
+  "adres bulunamad\304\261\000"
+  "destinatario desconocido\000"
+  "la direcci\303\263n no existe\000"
+  "el buz\303\263n no existe\000"
+  "destinatario inexistente\000"
+  "utente inesistente\000"
+  "casella inesistente\000"
+  "destinatario inesistente\000"
+  "u\305\274ytkownik nie istnieje\000"
+  "nieznany u\305\274ytkownik\000"
+  "adresat nie istnieje\000"
+  "nie ma takiego u\305\274ytkownika\000"
+  "skrzynka nie istnieje\000"
+  "\320\277\321\200\320\265\320\262\321\213\321\210\320\265\320\275 \320\273\320\270\320\274\320\270\321\202 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260\000"
+  "\320\237\321\200\320\265\320\262\321\213\321\210\320\265\320\275 \320\273\320\270\320\274\320\270\321\202 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\263\320\276 \321\217\321\211\320\270\320\272\320\260\000"
+  "\320\277\321\200\320\265\320\262\321\213\321\210\320\265\320\275\320\260 \320\272\320\262\320\276\321\202\320\260\000"
+  "\320\237\321\200\320\265\320\262\321\213\321\210\320\265\320\275\320\260 \320\272\320\262\320\276\321\202\320\260\000"
+  "\320\275\320\265\321\202 \320\274\320\265\321\201\321\202\320\260 \320\262 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\274 \321\217\321\211\320\270\320\272\320\265\000"
+  "\320\235\320\265\321\202 \320\274\320\265\321\201\321\202\320\260 \320\262 \320\277\320\276\321\207\321\202\320\276\320\262\320\276\320\274 \321\217\321\211\320\270\320\272\320\265\000"
+  "\344\277\241\347\256\261\345\267\262\346\273\241\000"
+  "\351\203\265\347\256\261\345\267\262\346\273\277\000"
+  "\344\277\241\347\256\261\345\267\262\346\273\277\000"
+  "\351\202\256\347\256\261\345\256\271\351\207\217\345\267\262\346\273\241\000"
+  "\345\256\271\351\207\217\343\201\214\343\201\204\343\201\243\343\201\261\343\201\204\000"
+  "\345\256\271\351\207\217\343\202\222\350\266\205\343\201\210\343\201\246\000"
+  "\343\203\241\343\203\274\343\203\253\343\203\234\343\203\203\343\202\257\343\202\271\343\201\214\343\201\204\343\201\243\343\201\261\343\201\204\000"
+  "\345\256\271\351\207\217\350\266\205\351\201\216\000"
+  "speicherplatz \303\274berschritten\000"
+  "quota \303\274berschritten\000"
+  "speicherplatz ist voll\000"
+  "mailbox is vol\000"
+  "postvak is vol\000"
+  "bo\303\256te aux lettres pleine\000"
+  "bo\303\256te pleine\000"
+  "bo\303\256te de r\303\251ception pleine\000"
+  "quota d\303\251pass\303\251\000"
+  "bo\303\256te aux lettres est pleine\000"
+  "caixa cheia\000"
+  "cota excedida\000"
+  "caixa de entrada cheia\000"
+  "quota excedida\000"
+  "posta kutusu dolu\000"
+  "kota a\305\237\304\261ld\304\261\000"
+  "kutusu dolu\000"
+  "buz\303\263n est\303\241 lleno\000"
+  "cuota excedida\000"
+  "quota superata\000"
+  "casella \303\250 piena\000"
+  "skrzynka pe\305\202na\000"
+  "skrzynka odbiorcy jest pe\305\202na\000"
+  "skrzynka jest pe\305\202na\000"
+  "przekroczono limit skrzynki\000"
+  "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\320\260\320\272\320\272\320\260\321\203\320\275\321\202 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\000"
+  "\320\220\320\272\320\272\320\260\321\203\320\275\321\202 \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\000"
+  "\320\277\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\000"
+  "\320\237\320\276\321\207\321\202\320\276\320\262\321\213\320\271 \321\217\321\211\320\270\320\272 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\000"
+  "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\350\264\246\346\210\267\345\267\262\350\242\253\345\206\273\347\273\223\000"
+  "\350\264\246\345\217\267\345\267\262\350\242\253\345\206\273\347\273\223\000"
+  "\350\264\246\346\210\267\345\267\262\345\201\234\347\224\250\000"
+  "\347\224\250\346\210\267\345\267\262\350\242\253\347\246\201\347\224\250\000"
+  "\345\270\263\346\210\266\345\267\262\345\201\234\347\224\250\000"
+  "\350\264\246\345\217\267\345\267\262\345\201\234\347\224\250\000"
+  "\343\202\242\343\202\253\343\202\246\343\203\263\343\203\210\343\201\257\345\201\234\346\255\242\000"
+  "\343\202\242\343\202\253\343\202\246\343\203\263\343\203\210\343\201\214\347\204\241\345\212\271\000"
+  "\343\202\242\343\202\253\343\202\246\343\203\263\343\203\210\343\201\214\345\201\234\346\255\242\000"
+  "konto wurde deaktiviert\000"
+  "konto gesperrt\000"
+  "konto wurde gesperrt\000"
+  "postfach wurde deaktiviert\000"
+  "account is uitgeschakeld\000"
+  "account geblokkeerd\000"
+  "account is geblokkeerd\000"
+  "compte bloqu\303\251\000"
+  "compte suspendu\000"
+  "conta desativada\000"
+  "conta bloqueada\000"
+  "conta suspensa\000"
+  "hesap devre d\304\261\305\237\304\261\000"
+  "hesap ask\304\261ya al\304\261nd\304\261\000"
+  "hesab\304\261 devre d\304\261\305\237\304\261\000"
+  "cuenta desactivada\000"
+  "cuenta suspendida\000"
+  "account disabilitato\000"
+  "account sospeso\000"
+  "konto zablokowane\000"
+  "konto wy\305\202\304\205czone\000"
+  "konto zawieszone\000"
+  "\345\236\203\345\234\276\351\203\265\344\273\266\000"
+  "courrier ind\303\251sirable\000"
+  "message ind\303\251sirable\000"
+  "correo no deseado\000"
+  "lixo eletr\303\264nico\000"
+  "mensagem indesejada\000"
+  "posta indesiderata\000"
+  "ongewenste e-mail\000"
+  "als spam\000"
+  "istenmeyen e-posta\000"
+  "spam olarak\000"
+  "\320\272\320\260\320\272 \321\201\320\277\320\260\320\274\000"
+  "\320\232\320\260\320\272 \321\201\320\277\320\260\320\274\000"
+  "\343\202\271\343\203\221\343\203\240\343\201\250\345\210\244\345\256\232\000"
+  "jako spam\000"
+  "como spam\000"
+  "come spam\000"
+  "comme spam\000"
+  "\320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202\000"
+  "\320\235\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202\000"
+  "\320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\235\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\344\270\215\345\255\230\345\234\250\000"
+  "\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223\000"
+  "\\bunbekannt\\b\000"
+  "bestaat niet\000"
+  "n'existe pas\000"
+  "n\303\243o existe\000"
+  "mevcut de\304\237il\000"
+  "no existe\000"
+  "non esiste\000"
+  "nie istnieje\000"
+  "\320\264\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202\000"
+  "\320\224\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \321\201\321\203\321\211\320\265\321\201\321\202\320\262\321\203\320\265\321\202\000"
+  "\345\237\237\345\220\215\344\270\215\345\255\230\345\234\250\000"
+  "\343\203\211\343\203\241\343\202\244\343\203\263\343\201\214\345\255\230\345\234\250\343\201\227\343\201\276\343\201\233\343\202\223\000"
+  "\\bdomain\\b ~ existiert nicht\000"
+  "domein ~ bestaat niet\000"
+  "domaine ~ n'existe pas\000"
+  "dom\303\255nio ~ n\303\243o existe\000"
+  "alan ad\304\261 ~ mevcut de\304\237il\000"
+  "dominio ~ no existe\000"
+  "dominio ~ non esiste\000"
+  "domena ~ nie istnieje\000"
+  "\320\277\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275\000"
+  "\320\237\320\265\321\200\320\265\320\277\320\276\320\273\320\275\320\265\320\275\000"
+  "\345\267\262\346\273\241\000"
+  "\343\201\204\343\201\243\343\201\261\343\201\204\000"
+  "postfach ~ voll\000"
+  "mailbox ~ voll\000"
+  "mailbox ~ vol\\b\000"
+  "postvak ~ vol\\b\000"
+  "bo\303\256te ~ pleine\000"
+  "caixa ~ cheia\000"
+  "kutusu ~ dolu\000"
+  "buz\303\263n ~ lleno\000"
+  "casella ~ piena\000"
+  "skrzynka ~ pe\305\202na\000"
+  "\321\217\321\211\320\270\320\272 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\000"
+  "\320\257\321\211\320\270\320\272 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\000"
+  "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\320\260\320\272\320\272\320\260\321\203\320\275\321\202 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\000"
+  "\320\220\320\272\320\272\320\260\321\203\320\275\321\202 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\000"
+  "postfach ~ deaktiviert\000"
+  "konto ~ deaktiviert\000"
+  "account ~ uitgeschakeld\000"
+  "compte ~ d\303\251sactiv\303\251\000"
+  "conta ~ desativada\000"
+  "hesap ~ devre d\304\261\305\237\304\261\000"
+  "cuenta ~ desactivada\000"
+  "account ~ disattivato\000"
+  "konto ~ zablokowane\000"
+  "konto ~ wy\305\202\304\205czone\000"
+  "[gl01]\000"
+  "not authorized to send from ip\000"
+  "not allowed to send from ip\000"
+  "not permitted to send from ip\000"
+  "nicht die erforderlichen berechtigungen\000"
+  "no tienes los permisos necesarios para publicar\000"
+  "vous ne soyez pas autoris\000"
+  "skupina && neexistuje nebo\000"
+  "n\303\243o tem permiss\303\243o para postar\000"
+  "autorizzazione necessaria per pubblicare\000"
+  "toestemming om berichten te posten\000"
+  "\320\275\320\265\321\202 \321\200\320\260\320\267\321\200\320\265\321\210\320\265\320\275\320\270\321\217 \320\275\320\260 \320\277\321\203\320\261\320\273\320\270\320\272\320\260\321\206\320\270\321\216\000"
+  "\320\235\320\265\321\202 \321\200\320\260\320\267\321\200\320\265\321\210\320\265\320\275\320\270\321\217 \320\275\320\260 \320\277\321\203\320\261\320\273\320\270\320\272\320\260\321\206\320\270\321\216\000"
+  "\346\212\225\347\250\277\343\201\231\343\202\213\346\250\251\351\231\220\000"
+  "\320\275\320\265 \320\274\320\260\321\224\321\202\320\265 \320\264\320\276\320\267\320\262\320\276\320\273\321\203\000"
+  "\320\235\320\265 \320\274\320\260\321\224\321\202\320\265 \320\264\320\276\320\267\320\262\320\276\320\273\321\203\000"
+  "nie masz uprawnie\305\204 do publikowania\000"
+  "\330\272\331\212\330\261 \331\205\330\265\330\261\330\255 \331\204\331\203 \330\250\330\245\330\261\330\263\330\247\331\204\000"
+  "\316\264\316\271\316\272\316\261\316\257\317\211\316\274\316\261 \316\261\316\275\316\254\317\201\317\204\316\267\317\203\316\267\317\202\000"
+  "\316\224\316\271\316\272\316\261\316\257\317\211\316\274\316\261 \316\261\316\275\316\254\317\201\317\204\316\267\317\203\316\267\317\202\000"
+  "\331\205\330\254\331\210\330\262 \331\204\330\247\330\262\331\205 ~ \330\247\330\261\330\263\330\247\331\204\000"
+  "\327\220\327\231\327\251\327\225\327\250 \327\234\327\244\327\250\327\241\000"
+  "\340\244\252\340\245\213\340\244\270\340\245\215\340\244\237 \340\244\225\340\244\260\340\244\250\340\245\207 \340\244\225\340\245\200 \340\244\205\340\244\250\340\245\201\340\244\256\340\244\244\340\244\277\000"
+  "send mail as\000"
+  "sendasdenied\000"
+  "not allowed to send as\000"
+  "\\bpolicy\\b\000"
+  "local policy\000"
+  "rejected due to local policy\000"
+  "for policy reasons\000"
+  "policy reasons\000"
+  "due to policy\000"
+  "policy violation\000"
+  "policy restrictions\000"
+  "prohibited by policy\000"
+  "has a policy that prohibits\000"
+  "administrative prohibition\000"
+  "administratively denied\000"
+  "not accepted here\000"
+  "not allowed here\000"
+  "not allowed\000"
+  "not authorized\000"
+  "not authorised\000"
+  "unauthorized\000"
+  "access forbidden\000"
+  "permission denied\000"
+  "denied\000"
+  "refused\000"
+  "rejected\000"
+  "message rejected\000"
+  "blocked\000"
+  "anti-spoofing\000"
+  "spoofing\000"
+  "spoofed\000"
+  "impersonation\000"
+  "recipient preferences\000"
+  "does not accept email over ipv6\000"
+  "message-id\000"
+  "duplicate header\000"
+  "duplicate headers\000"
+  "rfc 5322\000"
+  "rfc5322\000"
+  "rfc 822\000"
+  "rfc822\000"
+  "not rfc\000"
+  "non-compliant\000"
+  "malformed\000"
+  "message is malformed\000"
+  "missing a valid\000"
+  "invalid header\000"
+  "header is invalid\000"
+  "headers are invalid\000"
+  "not allowed as a from\000"
+  "delivery not authorized\000"
+  "host network not allowed\000"
+  "not in allowed\000"
+  "mailing list expansion\000"
+  "send to this mailing list\000"
+  "send to this list\000"
+  "send to this group\000"
+  "send to this distribution list\000"
+  "post to this list\000"
+  "post to this group\000"
+  "post to this mailing list\000"
+  "list expansion\000"
+  "requires a valid\000"
+  "[cs01]\000"
+  "[hme1]\000"
+  "[ph01]\000"
+  "lpn000_630\000"
+  "delivery restriction\000"
+  "suppression list\000"
+  "unsubscribed address\000"
+  "marked your messages as spam\000"
+  "marked as inactive\000"
+  "nicht gefunden\000"
+  "niet gevonden\000"
+  "introuvable\000"
+  "n\303\243o encontrado\000"
+  "no encontrado\000"
+  "non trovato\000"
+  "nie znaleziono\000"
+  "bulunamad\304\261\000"
+  "\346\234\252\346\211\276\345\210\260\000"
+  "\346\211\276\344\270\215\345\210\260\000"
+  "\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223\000"
+  "\\bdomain\\b ~ nicht gefunden\000"
+  "domein ~ niet gevonden\000"
+  "domaine ~ introuvable\000"
+  "dom\303\255nio ~ n\303\243o encontrado\000"
+  "dominio ~ no encontrado\000"
+  "dominio ~ non trovato\000"
+  "alan ad\304\261 ~ bulunamad\304\261\000"
+  "\320\264\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\320\224\320\276\320\274\320\265\320\275 ~ \320\275\320\265 \320\275\320\260\320\271\320\264\320\265\320\275\000"
+  "\343\203\211\343\203\241\343\202\244\343\203\263\343\201\214\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223\000"
+  "\345\237\237\345\220\215\346\234\252\346\211\276\345\210\260\000"
+  "\346\211\276\344\270\215\345\210\260\345\237\237\345\220\215\000"
+  "\343\203\207\343\202\243\343\203\254\343\202\257\343\203\210\343\203\252\343\201\253\343\201\257\350\246\213\343\201\244\343\201\213\343\202\212\343\201\276\343\201\233\343\202\223\000"
+  "\343\203\207\343\202\243\343\203\254\343\202\257\343\203\210\343\203\252\343\201\253\343\201\202\343\202\212\343\201\276\343\201\233\343\202\223\000"
+  "\343\203\207\343\202\243\343\203\254\343\202\257\343\203\210\343\203\252\343\201\256\343\203\252\343\202\271\343\203\210\343\201\253\343\201\202\343\202\212\343\201\276\343\201\233\343\202\223\000"
+  "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\321\203\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\320\243\321\207\321\221\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\267\320\260\320\261\320\273\320\276\320\272\320\270\321\200\320\276\320\262\320\260\320\275\320\260\000"
+  "\321\203\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "\320\243\321\207\320\265\321\202\320\275\320\260\321\217 \320\267\320\260\320\277\320\270\321\201\321\214 ~ \320\276\321\202\320\272\320\273\321\216\321\207\320\265\320\275\320\260\000"
+  "recipient's block list\000"
+  "recipient's blocklist\000"
+  "recipient's blacklist\000"
+  "recipient's deny list\000"
+  "blocked senders list\000"
+  "blacklisted by the recipient\000"
+  "address that has been blacklisted\000"
+  "sender address ~ blacklisted\000"
+  "\345\274\265\350\262\274\347\225\231\350\250\200\347\232\204\346\254\212\351\231\220\000";
 
 const scr_enh smtpcode_rd_enh[80] = {
   {0, 1, -1, 1, 8}, /* X.1 */
