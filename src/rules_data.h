@@ -53,7 +53,7 @@ typedef struct scr_emit {
 ** (1 recipient, 2 sender, 3 sender-reply); 16 some rule has this phrase;
 ** 32 a delay notice (@delayed). */
 typedef struct scr_phrase {
-  unsigned short len;
+  unsigned char len; /* at most SCR_MAXDEPTH */
   unsigned char flags;
   unsigned short first; /* rules whose first phrase this is: */
   unsigned short nfirst; /* smtpcode_rd_first[first .. first+nfirst) */
