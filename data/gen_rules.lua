@@ -641,7 +641,10 @@ w("};")
 w("")
 
 -- Rules, their phrases and conditions.
+-- The match texts are one pool (offsets, not pointers: the table needs no
+-- relocation when the library is loaded), each ended by a NUL.
 local rl, rp, rc = {}, {}, {}
+local pool, matchat, npool = {}, {}, 0
 for _, r in ipairs(rules) do
   local pf, cf = #rp, #rc
   for k, id in ipairs(r.ids) do
@@ -651,8 +654,14 @@ for _, r in ipairs(rules) do
   for _, c in ipairs(r.conds) do
     rc[#rc + 1] = string.format("{%d, %d, %d, %d}", c.kind, c.a, c.b, c.c)
   end
-  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %s},",
-    r.reason, r.scope, r.prio, r.who, r.flags, pf, #r.ids, cf, #r.conds, r.total, r.line, cstr(r.match))
+  if not matchat[r.match] then
+    matchat[r.match] = npool
+    pool[#pool + 1] = "  " .. cstr(r.match .. "\0")
+    npool = npool + #r.match + 1
+  end
+  if #r.conds > 255 then fail("rules.tsv:%d: too many conditions", r.line) end
+  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},",
+    r.reason, r.scope, r.prio, r.who, r.flags, #r.ids, #r.conds, pf, cf, r.total, r.line, matchat[r.match])
 end
 w(string.format("const unsigned short smtpcode_rd_rphrases[%d] = {", #rp))
 w(list(rp))
@@ -665,6 +674,12 @@ w("")
 w(string.format("const scr_rule smtpcode_rd_rules[%d] = {", #rules))
 w(table.concat(rl, "\n"))
 w("};")
+w("")
+w("#if defined(__GNUC__)")
+w("#pragma GCC diagnostic ignored \"-Woverlength-strings\"")
+w("#endif")
+w(string.format("const char smtpcode_rd_match[%d] =", npool + 1))
+w(table.concat(pool, "\n") .. ";")
 w("")
 
 -- Code tables.

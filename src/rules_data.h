@@ -53,7 +53,7 @@ typedef struct scr_emit {
 ** (1 recipient, 2 sender, 3 sender-reply); 16 some rule has this phrase;
 ** 32 a delay notice (@delayed). */
 typedef struct scr_phrase {
-  unsigned short len;
+  unsigned char len; /* at most SCR_MAXDEPTH */
   unsigned char flags;
   unsigned short first; /* rules whose first phrase this is: */
   unsigned short nfirst; /* smtpcode_rd_first[first .. first+nfirst) */
@@ -69,11 +69,13 @@ typedef struct scr_cond {
 
 typedef struct scr_rule {
   unsigned char reason, scope, prio, who, flags;
-  unsigned short phr, nphr; /* smtpcode_rd_rphrases[phr .. phr+nphr) */
-  unsigned short cond, ncond; /* smtpcode_rd_conds[cond .. cond+ncond) */
-  unsigned short total;       /* bytes of all phrases */
-  unsigned short line;        /* line in data/rules.tsv */
-  const char *match;
+  unsigned char nphr, ncond;
+  unsigned short phr;   /* smtpcode_rd_rphrases[phr .. phr+nphr) */
+  unsigned short cond;  /* smtpcode_rd_conds[cond .. cond+ncond) */
+  unsigned short total; /* bytes of all phrases */
+  unsigned short line;  /* line in data/rules.tsv */
+  unsigned match;       /* the text: smtpcode_rd_match + match (an offset,
+                           so that the table needs no relocation) */
 } scr_rule;
 
 typedef struct scr_enh {
@@ -105,6 +107,7 @@ extern const unsigned short smtpcode_rd_first[];
 extern const unsigned short smtpcode_rd_rphrases[];
 extern const scr_cond smtpcode_rd_conds[];
 extern const scr_rule smtpcode_rd_rules[];
+extern const char smtpcode_rd_match[]; /* NUL-ended texts, one pool */
 extern const scr_enh smtpcode_rd_enh[];
 /* enhanced entries of subject s: [enhsub[s], enhsub[s + 1]), s < nsub */
 extern const unsigned char smtpcode_rd_enhsub[];
