@@ -3,6 +3,7 @@
 #
 # Stages, in order; a failing stage does not stop the others:
 #   a  check-gen             generated files match their generators
+#   a2 lint                  luacheck and luarocks lint (make lint)
 #   b  C tests               spec/c/test_*.c + Lua-free src/*.c, ASan+UBSan
 #   c  busted                lua5.1 5.2 5.3 5.4 luajit (FFI) luajit (C API)
 #   c2 valgrind              the busted suite once under memcheck (lua5.4)
@@ -105,6 +106,17 @@ t_start=$(date +%s)
 # ---------------------------------------------------------------- a
 echo "== a. check-gen"
 run_tap "check-gen" "$MAKE" --no-print-directory check-gen
+
+# luacheck over lua/ spec/ bench/ examples/ bin/ and luarocks lint of the
+# rockspecs (`make lint`): no warning
+echo "== a2. lint"
+if skipped lint; then
+  echo "# skipped (SMTPCODE_SKIP)"
+else
+  log="$LOGS/lint.log"
+  "$MAKE" --no-print-directory lint >"$log" 2>&1 </dev/null
+  one_result "make lint (luacheck, luarocks lint)" $? "$log"
+fi
 
 # ---------------------------------------------------------------- b
 echo "== b. C tests (ASan + UBSan)"

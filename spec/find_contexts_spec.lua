@@ -54,7 +54,7 @@ describe("find and classify see codes", function()
 
   it("on a deferral quoting the remote reply, the outer one wins", function()
     local line = "Dec  7 10:00:01 mx postfix/smtp[1]: 4BCD: to=<bob@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=1, dsn=4.1.1, status=deferred (host mx.example.org[192.0.2.2] said: 550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown (in reply to RCPT TO command))"
-    local f, inner = sc.find(line)
+    local f = sc.find(line)
     assert.is_nil(f.code)
     assert.equal("4.1.1", f.enhanced)
     helper.each_backend(sc, function(b)
