@@ -34,6 +34,11 @@ local CASES = {
   { "550 La casella di posta del destinatario è piena", "mailbox_full" },
   { "550 Konto odbiorcy zostało zablokowane", "mailbox_disabled" },
   { "550 迷惑メールと判定されたため拒否しました", "spam" },
+  -- batch O of spec/fixtures/field-replies.tsv (each failed before its rules)
+  { "550 5.7.1 Message rejected: sender IP 192.0.2.90 is not permitted to send mail for example.org", "sender_auth" },
+  { "550 5.7.1 Your IP 192.0.2.7 is not authorized to send email for example.com", "sender_auth" },
+  { "550 该邮箱已被冻结", "mailbox_disabled" },
+  { "550 该账号已被禁用", "mailbox_disabled" },
 }
 
 describe("classify generalises", function()
