@@ -39,6 +39,18 @@ local CASES = {
   { "550 5.7.1 Your IP 192.0.2.7 is not authorized to send email for example.com", "sender_auth" },
   { "550 该邮箱已被冻结", "mailbox_disabled" },
   { "550 该账号已被禁用", "mailbox_disabled" },
+  -- a disabled, blocked or suspended mailbox in each language: every
+  -- subject word with every state word
+  { "550 Пользователь заблокирован", "mailbox_disabled" },
+  { "550 Аккаунт отключён", "mailbox_disabled" },
+  { "550 Casella di posta sospesa", "mailbox_disabled" },
+  { "550 Postfach gesperrt", "mailbox_disabled" },
+  { "550 Compte suspendu", "mailbox_disabled" },
+  { "550 Cuenta bloqueada", "mailbox_disabled" },
+  { "550 Konto zawieszone", "mailbox_disabled" },
+  { "550 Hesap askıya alındı", "mailbox_disabled" },
+  { "550 帳號已停用", "mailbox_disabled" },
+  { "550 このアカウントは無効です", "mailbox_disabled" },
 }
 
 describe("classify generalises", function()
@@ -68,5 +80,13 @@ describe("classify generalises", function()
   it("the sender's own suspended account is not a dead recipient", function()
     local v = sc.classify("550 5.7.1 Your account has been suspended")
     assert.are_not.equal("hard", v.bounce)
+    -- the same in other languages
+    for _, t in ipairs { "550 5.7.1 Ihr Konto wurde gesperrt", "535 5.7.8 Ваш аккаунт заблокирован",
+                         "550 Votre compte est suspendu", "550 Su cuenta ha sido bloqueada",
+                         "550 您的账号已被冻结" } do
+      assert.are_not.equal("hard", sc.classify(t).bounce, t)
+    end
+    -- an account word with no code is a client's own login, not a recipient
+    assert.is_nil(sc.classify("2026-03-02 INFO utente bloccato: tentativo di accesso").bounce)
   end)
 end)

@@ -4,11 +4,11 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 2768u    /* dense states */
-#define SCR_KS 19524u   /* dense and sparse states */
+#define SCR_K0 3003u    /* dense states */
+#define SCR_KS 21011u   /* dense and sparse states */
 #define SCR_NLO 52u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 35721   /* entries of the distinct high rows */
+#define SCR_NHI 47385   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[16756];                     /* sparse state - k0 -> ... */
-  unsigned short to[16756];
-  unsigned short fb[16756];
+  unsigned char chr[18008];                     /* sparse state - k0 -> ... */
+  unsigned short to[18008];
+  unsigned short fb[18008];
 } scr_scan;
 
 #endif
