@@ -51,6 +51,11 @@ local CASES = {
   { "550 Hesap askıya alındı", "mailbox_disabled" },
   { "550 帳號已停用", "mailbox_disabled" },
   { "550 このアカウントは無効です", "mailbox_disabled" },
+  -- ESP webhook fields name the cause; the quoted reply wins when it names one
+  { '{"bounceType":"Permanent","bounceSubType":"NoEmail","bouncedRecipients":[{"emailAddress":"a@example.com"}]}', "user_unknown" },
+  { '{"bounceType": "Permanent", "bounceSubType": "Suppressed"}', "policy" },
+  { '{"bounceType":"Permanent","bounceSubType":"NoEmail","bouncedRecipients":[{"diagnosticCode":"smtp; 550 5.2.1 The email account that you tried to reach is disabled"}]}', "mailbox_disabled" },
+  { '{"RecordType":"Bounce","Type":"BadEmailAddress","TypeCode":100000}', "bad_address" },
 }
 
 describe("classify generalises", function()
