@@ -56,6 +56,14 @@ local CASES = {
   { '{"bounceType": "Permanent", "bounceSubType": "Suppressed"}', "policy" },
   { '{"bounceType":"Permanent","bounceSubType":"NoEmail","bouncedRecipients":[{"diagnosticCode":"smtp; 550 5.2.1 The email account that you tried to reach is disabled"}]}', "mailbox_disabled" },
   { '{"RecordType":"Bounce","Type":"BadEmailAddress","TypeCode":100000}', "bad_address" },
+  -- the sender's domain suspended is the sender's; a named fault beats "retry later"
+  { "550 5.7.1 Sender domain example.com has been suspended", "sender_rejected" },
+  { "[DENYSOFT] 451 4.3.0 Backend failure. Please retry later", "system_error" },
+  { "550 5.7.1 Your score of 12.5 is above the limit of 8", "spam" },
+  -- code-less exceptions of client libraries
+  { "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1129)", "tls_required" },
+  { "MailKit.Net.Smtp.SmtpProtocolException: The SMTP server has unexpectedly disconnected.", "network" },
+  { "System.Net.Mail.SmtpException: Failure sending mail. ---> System.IO.IOException: Unable to read data from the transport connection: net_io_connectionclosed.", "network" },
 }
 
 describe("classify generalises", function()

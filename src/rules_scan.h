@@ -4,8 +4,8 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3023u    /* dense states */
-#define SCR_KS 21109u   /* dense and sparse states */
+#define SCR_K0 3040u    /* dense states */
+#define SCR_KS 21238u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
 #define SCR_NHI 47385   /* entries of the distinct high rows */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[18086];                     /* sparse state - k0 -> ... */
-  unsigned short to[18086];
-  unsigned short fb[18086];
+  unsigned char chr[18198];                     /* sparse state - k0 -> ... */
+  unsigned short to[18198];
+  unsigned short fb[18198];
 } scr_scan;
 
 #endif
