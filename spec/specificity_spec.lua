@@ -60,6 +60,15 @@ local CASES = {
   { "550 5.7.1 Sender domain example.com has been suspended", "sender_rejected" },
   { "[DENYSOFT] 451 4.3.0 Backend failure. Please retry later", "system_error" },
   { "550 5.7.1 Your score of 12.5 is above the limit of 8", "spam" },
+  -- a mailbox quota exceeded in other languages, the quota word first and
+  -- words between; a sending quota is the sender's rate
+  { "452 Quota de la boîte aux lettres dépassé", "mailbox_full" },
+  { "452 Cuota del buzón excedida", "mailbox_full" },
+  { "452 Quota della casella superata", "mailbox_full" },
+  { "452 Quota van de mailbox overschreden", "mailbox_full" },
+  { "452 Skrzynka odbiorcy jest przepełniona", "mailbox_full" },
+  { "550 Quota d'envoi dépassé pour aujourd'hui", "rate_limited" },
+  { "550 Nieznany odbiorca", "user_unknown" },
   -- code-less exceptions of client libraries
   { "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1129)", "tls_required" },
   { "MailKit.Net.Smtp.SmtpProtocolException: The SMTP server has unexpectedly disconnected.", "network" },
