@@ -28,6 +28,8 @@ local BENIGN = {
   "Dec  7 10:00:04 mx postfix/anvil[1200]: statistics: max message rate 5/60s for (smtp:192.0.2.80) at Dec  7 09:58:01",
   -- Postfix smtpd: a client went away (the receiver's own log)
   "Dec  7 10:00:05 mx postfix/smtpd[2400]: lost connection after RCPT from unknown[192.0.2.81]",
+  "Dec  7 10:00:06 mx postfix/smtpd[2400]: timeout after DATA (0 bytes) from unknown[192.0.2.81]",
+  "Dec  7 10:00:06 mx postfix/smtpd[2400]: timeout after END-OF-MESSAGE from unknown[192.0.2.81]",
 }
 
 describe("benign lines", function()

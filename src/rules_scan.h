@@ -4,8 +4,8 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3128u    /* dense states */
-#define SCR_KS 21543u   /* dense and sparse states */
+#define SCR_K0 3135u    /* dense states */
+#define SCR_KS 21649u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
 #define SCR_NHI 49734   /* entries of the distinct high rows */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[18415];                     /* sparse state - k0 -> ... */
-  unsigned short to[18415];
-  unsigned short fb[18415];
+  unsigned char chr[18514];                     /* sparse state - k0 -> ... */
+  unsigned short to[18514];
+  unsigned short fb[18514];
 } scr_scan;
 
 #endif
