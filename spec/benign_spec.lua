@@ -22,6 +22,14 @@ local BENIGN = {
   "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=example.com; dkim=pass header.d=example.com; dmarc=pass",
   "X-Spam-Status: No, score=-0.1 required=5.0 tests=DKIM_SIGNED,DKIM_VALID,SPF_PASS",
   "Dec  7 10:00:03 mx rspamd[99]: <4bcd12>; task; rspamd_task_write_log: id: <x@y>, qid: <4BCD>, ip: 192.0.2.1, from: <a@example.com>, (default: F (no action): [-1.20/15.00] [R_SPF_ALLOW(-0.20){+ip4:192.0.2.0/24;},DKIM_TRACE(0.00){example.com:+;}])",
+  -- Postfix anvil's statistics: a measured peak, no limit hit (batch O)
+  "Dec  7 10:00:04 mx postfix/anvil[1200]: statistics: max connection rate 3/60s for (smtp:192.0.2.80) at Dec  7 09:58:01",
+  "Dec  7 10:00:04 mx postfix/anvil[1200]: statistics: max connection count 2 for (smtp:192.0.2.80) at Dec  7 09:58:01",
+  "Dec  7 10:00:04 mx postfix/anvil[1200]: statistics: max message rate 5/60s for (smtp:192.0.2.80) at Dec  7 09:58:01",
+  -- Postfix smtpd: a client went away (the receiver's own log)
+  "Dec  7 10:00:05 mx postfix/smtpd[2400]: lost connection after RCPT from unknown[192.0.2.81]",
+  "Dec  7 10:00:06 mx postfix/smtpd[2400]: timeout after DATA (0 bytes) from unknown[192.0.2.81]",
+  "Dec  7 10:00:06 mx postfix/smtpd[2400]: timeout after END-OF-MESSAGE from unknown[192.0.2.81]",
 }
 
 describe("benign lines", function()

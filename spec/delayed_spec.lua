@@ -23,6 +23,15 @@ local DELAYED = {
   "Доставка сообщения задерживается.",
   "邮件投递延迟",
   "メールの配信が遅延しています",
+  -- Exchange's "Delivery is delayed to these recipients or groups" as its
+  -- other languages word it (the verb after the subject)
+  "Die Zustellung an folgende Empfänger oder Gruppen verzögert sich: bob@example.de",
+  "La remise aux destinataires ou groupes suivants est retardée : bob@example.fr",
+  "La entrega a estos destinatarios o grupos se está retrasando: bob@example.es",
+  "A entrega a estes destinatários ou grupos está atrasada: bob@example.pt",
+  "De bezorging bij deze geadresseerden of groepen wordt vertraagd: bob@example.nl",
+  "Doręczenie do tych adresatów lub grup jest opóźnione: bob@example.pl",
+  "以下收件人或组的传递延迟: bob@example.cn",
 }
 
 describe("delay notices", function()
