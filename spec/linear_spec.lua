@@ -289,6 +289,10 @@ local LOG_ATTACKS = {
   { "qmail delivery line of _", function(n) return fill(QM .. "delivery 1: failure: ", "_", n) end },
   { "qmail delivery line of _ and /", function(n) return fill(QM .. "delivery 1: failure: ", "_/", n) end },
   { "syslog qmail stamp of digits", function(n) return fill(SYS .. "qmail: ", "1", n) end },
+  { "tai64nlocal stamp, delivery of digits", function(n)
+    return fill("2024-03-12 10:18:00.123456500 delivery ", "1", n) end },
+  { "bare delivery of digits", function(n) return fill("delivery ", "1", n) end },
+  { "bare delivery line of _", function(n) return fill("delivery 1: failure: ", "_", n) end },
   { "repeated status=a (", function(n) return fill(PF .. "to=<a@b>, ", "status=a (", n) end },
   { "status=a ( in the text", function(n)
     return fill(PF .. "to=<a@b>, dsn=4.0.0, status=deferred (", "status=a (", n) end },

@@ -152,6 +152,28 @@ describe("log.read", function()
     assert.equal("5.7.1", r.enhanced)
   end)
 
+  it("reads qmail-send lines through tai64nlocal and without any label", function()
+    local r = log.read("2024-03-12 10:18:00.123456500 delivery 42: failure: " ..
+      "192.0.2.7_does_not_like_recipient./Remote_host_said:_550_5.1.1_<bob@example.com>:" ..
+      "_Recipient_address_rejected:_User_unknown/Giving_up_on_192.0.2.7./")
+    assert.equal("qmail", r.mta)
+    assert.equal("2024-03-12 10:18:00.123456500", r.time)
+    assert.equal("bounced", r.status)
+    assert.equal(550, r.code)
+    assert.equal("user_unknown", r.reason)
+    r = log.read("delivery 8: deferral: Sorry,_I_wasn't_able_to_establish_an_SMTP_connection._(#4.4.1)/")
+    assert.equal("qmail", r.mta)
+    assert.equal("deferred", r.status)
+    assert.equal("4.4.1", r.enhanced)
+    assert.is_nil(log.read("2024-03-12 10:18:00.123456500 status: local 0/10 remote 1/20"))
+    local rd = log.reader()
+    assert.is_nil(rd:read("2024-03-12 10:18:00.100000000 starting delivery 9: msg 4711 to remote carol@example.org"))
+    r = rd:read("2024-03-12 10:18:01.200000000 delivery 9: failure: Sorry,_no_mailbox_here_by_that_name._(#5.1.1)/")
+    assert.equal("4711", r.queue_id)
+    assert.equal("carol@example.org", r.recipient)
+    assert.equal("hard", r.bounce)
+  end)
+
   it("remembers a bounded number of qmail deliveries in progress", function()
     local rd = log.reader()
     local S = "@400000006654a1b20c8d3e14 "

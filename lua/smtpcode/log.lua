@@ -334,6 +334,11 @@ local function parse(s, r, state)
     if tz then
       et, ep = sub(s, 1, tz - 2), tz
     end
+    if match(s, "^delivery %d", ep) or match(s, "^starting delivery %d", ep) then
+      -- qmail-send's log through tai64nlocal: "2024-03-12 10:18:00.123456500 delivery 1: ..."
+      r.time, r.mta = et, "qmail"
+      return qmail(s, ep, r, state), true
+    end
     r.time, r.mta = et, "exim"
     return exim(s, ep, r), true
   end
@@ -341,6 +346,10 @@ local function parse(s, r, state)
   if label then
     r.time, r.mta = label, "qmail"
     return qmail(s, lp, r, state), true
+  end
+  if match(s, "^delivery %d+: %a+: ") or match(s, "^starting delivery %d") then
+    r.mta = "qmail" -- qmail-send's own output, without a label
+    return qmail(s, 1, r, state), true
   end
   return s, false
 end
