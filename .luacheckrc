@@ -16,6 +16,7 @@ files["examples/rspamd-*.lua"] = { read_globals = { "rspamd_config" } }
 -- specs that hold whole real log lines and replies as one string each: a
 -- line is as long as the log wrote it
 for _, f in ipairs { "spec/benign_spec.lua", "spec/delayed_spec.lua",
-                     "spec/find_contexts_spec.lua", "spec/bounce_unseen_spec.lua" } do
+                     "spec/find_contexts_spec.lua", "spec/bounce_unseen_spec.lua",
+                     "spec/specificity_spec.lua" } do
   files[f] = { std = "+busted", max_line_length = false }
 end
