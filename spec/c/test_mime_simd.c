@@ -52,13 +52,8 @@ size_t plain_words(const char *s, size_t n, char *dst, size_t cap);
 #undef mime_qp
 #undef mime_words
 
-static unsigned long long rng = 88172645463325252ull;
-static unsigned rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng >> 32);
-}
+#define XORSHIFT_SEED 88172645463325252ull
+#include "xorshift.h"
 
 /* A byte, mostly one a loop stops at. */
 static char pick(void) {

@@ -39,13 +39,8 @@ const char *plain_version(void);
 #undef smtpcode_severity_name
 #undef smtpcode_version
 
-static unsigned long long rng = 0x9e3779b97f4a7c15ull;
-static unsigned rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng >> 32);
-}
+#define XORSHIFT_SEED 0x9e3779b97f4a7c15ull
+#include "xorshift.h"
 
 /* A byte of a reply line, often one the parser or the search stops at. */
 static char pick(void) {
