@@ -769,6 +769,37 @@ describe("tables with metatables", function()
     end)
   end)
 
+  it("keep scan's answer when a finalizer scans another line in the interpreter", function()
+    -- the FFI scan reads its shared struct, then allocates the strings it
+    -- returns; interpreted (a trace runs no finalizer), every allocation
+    -- may run one that scans another line into that struct
+    local jit = rawget(_G, "jit")
+    local newproxy = rawget(_G, "newproxy")
+    local mt = { __gc = function() smtpcode.scan("421-4.3.2 busy") end }
+    local function garbage()
+      if newproxy then debug.setmetatable(newproxy(false), mt) else setmetatable({}, mt) end
+    end
+    each_backend(function(b)
+      local scan = smtpcode.scan
+      -- (jit.off takes Lua functions only: the FFI backend's scan)
+      local off = jit and jit.off and pcall(jit.off, scan)
+      local bad, first = 0, nil
+      for i = 1, 20000 do
+        for _ = 1, 8 do garbage() end
+        local code, sev, enh, text, cont = scan("550 5.1.1 <u" .. i .. "@example.org> unknown")
+        if code ~= 550 or sev ~= "permanent" or enh ~= "5.1.1" or cont ~= false
+            or text ~= "<u" .. i .. "@example.org> unknown" then
+          bad = bad + 1
+          first = first or format("%s %s %s %s", tostring(code), tostring(enh),
+            tostring(text), tostring(cont))
+        end
+      end
+      if off then jit.on(scan) end
+      collectgarbage()
+      assert.are.equal(0, bad, b .. ": " .. tostring(first))
+    end)
+  end)
+
   it("give the C API's answers while finalizers call smtpcode at random points", function()
     -- a finalizer runs at an allocation or when a trace exits, so anywhere
     -- in a call; random calls of parse, scan and classify (options, into)

@@ -77,11 +77,9 @@ int smtpcode_severity_of(int code);
   -- The structs above are shared by the calls of scan (line) and of parse
   -- (reply, lines). A call can be interrupted anywhere by a finalizer (the
   -- collector runs them at allocations and when a trace exits), and the
-  -- finalizer may call scan or parse again: scan counts its calls in sgen
-  -- and one that finds the count changed after reading the struct answers
-  -- with the C API; a parse that starts while another holds the structs
-  -- (busy) goes to the C API.
-  local sgen = 0
+  -- finalizer may call scan or parse again: scan reads every field of its
+  -- struct before it allocates; a parse that starts while another holds
+  -- the structs (busy) goes to the C API.
   local capiscan, capiparse = core.scan, core.parse
 
   -- A failed parse answers nil, message, name; the C API writes them, and
@@ -105,20 +103,18 @@ int smtpcode_severity_of(int code);
 
   local function scan(s, opts)
     if opts ~= nil or type(s) ~= "string" then return capiscan(s, opts) end
-    local my = sgen + 1
-    sgen = my
     local st = C.smtpcode_parse_line(s, #s, nil, line)
     if st < 0 then return failed(capiscan, st, 1, s) end
-    local code = line.code
-    local enh = nil
-    if line.cls ~= 0 then
-      enh = sub(s, line.enh_off + 1, line.enh_off + line.enh_len)
-    end
-    local to = line.text_off
-    local text = sub(s, to + 1, to + line.text_len)
+    -- every field is read before the first allocation (sub), where the
+    -- interpreter may run a finalizer that calls scan again (a trace runs
+    -- none)
+    local code, el = line.code, line.enh_len
+    local to, tl = line.text_off, line.text_len
     local cont = band(line.flags, F_CONTINUED) ~= 0
-    if sgen ~= my then return capiscan(s) end
-    return code, SEV[code], enh, text, cont
+    local enh = nil
+    -- without options (strict) the enhanced code follows "ddd " at once
+    if el ~= 0 then enh = sub(s, 5, 4 + el) end
+    return code, SEV[code], enh, sub(s, to + 1, to + tl), cont
   end
 
   local busy = false
