@@ -160,41 +160,45 @@ static SC_INLINE int enhanced(const char *s, size_t n, int *cls, int *sub,
 }
 
 /*
-** One sub-code at u for enhanced10, with at least 4 bytes readable: its
-** value and its length in *w, or -1 (as subcode()).
-*/
-static SC_INLINE int subcode4(const unsigned char *u, int *w) {
-  unsigned a = (unsigned)u[0] - '0', b = (unsigned)u[1] - '0', c;
-  if (a > 9) return -1;
-  if (b > 9) {
-    *w = 1;
-    return (int)a;
-  }
-  if (a == 0) return -1;
-  if ((c = (unsigned)u[2] - '0') > 9) {
-    *w = 2;
-    return (int)(a * 10 + b);
-  }
-  if (isdig(u[3])) return -1;
-  *w = 3;
-  return (int)(a * 100 + b * 10 + c);
-}
-
-/*
 ** enhanced() for a span of at least 10 bytes, the common case: the longest
 ** code ("5.999.999") and the byte after it fit, so no read needs a bounds
-** check. Same answers as enhanced().
+** check. Same answers as enhanced(). One position and one value at a
+** time: this runs for nearly every reply line.
 */
 static SC_INLINE int enhanced10(const char *s, int *cls, int *sub, int *det) {
   const unsigned char *u = (const unsigned char *)s;
-  int sb, d, w1, w2;
+  unsigned sb, v, d;
+  int k;
   if (u[1] != '.' || (u[0] != '2' && u[0] != '4' && u[0] != '5')) return 0;
-  if ((sb = subcode4(u + 2, &w1)) < 0 || u[2 + w1] != '.') return 0;
-  if ((d = subcode4(u + 3 + w1, &w2)) < 0) return 0;
+  if ((sb = (unsigned)u[2] - '0') > 9) return 0;
+  k = 3;
+  if ((d = (unsigned)u[3] - '0') <= 9) { /* two or three digits */
+    if (sb == 0) return 0;
+    sb = sb * 10 + d;
+    k = 4;
+    if ((d = (unsigned)u[4] - '0') <= 9) {
+      if (isdig(u[5])) return 0;
+      sb = sb * 10 + d;
+      k = 5;
+    }
+  }
+  if (u[k] != '.') return 0;
+  if ((v = (unsigned)u[k + 1] - '0') > 9) return 0;
+  k += 2;
+  if ((d = (unsigned)u[k] - '0') <= 9) {
+    if (v == 0) return 0;
+    v = v * 10 + d;
+    k++;
+    if ((d = (unsigned)u[k] - '0') <= 9) {
+      if (isdig(u[k + 1])) return 0;
+      v = v * 10 + d;
+      k++;
+    }
+  }
   *cls = u[0] - '0';
-  *sub = sb;
-  *det = d;
-  return 3 + w1 + w2;
+  *sub = (int)sb;
+  *det = (int)v;
+  return k;
 }
 
 
@@ -210,14 +214,14 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
                                 smtpcode_line *restrict out) {
   size_t scan = len < maxline + 2 ? len : maxline + 2;
   size_t nl = findlf(s, scan);
-  size_t end, used, t;
+  size_t end, t;
   unsigned d0, d1, d2;
   int flags, code = 0;
   int status = SMTPCODE_ESYNTAX;
 
   if (nl < scan) {
     end = nl;
-    used = end + 1;
+    out->length = (int)(end + 1); /* stored early: one register less */
     flags = 0;
     if (end > 0 && s[end - 1] == '\r') end--;
     if (end > maxline) {
@@ -232,7 +236,7 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
       goto fail;
     }
     end = len;
-    used = len;
+    out->length = (int)len;
     if (end > 0 && s[end - 1] == '\r') end--; /* lone trailing CR */
   }
   if (end < 3) goto fail;
@@ -245,6 +249,7 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
     flags |= SMTPCODE_F_NONSTANDARD;
   }
   code = (int)(d0 * 100u + d1 * 10u + d2); /* kept on a bad separator */
+  out->code = code;
   t = 3;
   if (end > 3) {
     if (s[3] == ' ')
@@ -294,12 +299,10 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
       }
     }
   }
-  out->code = code;
   out->flags = flags;
   out->text_off = (int)t;
   out->text_len = (int)(end - t);
-  out->length = (int)used;
-  return (int)used;
+  return out->length;
 fail:
   memset(out, 0, sizeof *out);
   out->code = code;

@@ -34,6 +34,8 @@ function _M.load()
   local okb, bit = pcall(require, "bit")
   if not okb then return nil, "no bit" end
   local band = bit.band
+  local cast, cstring = ffi.cast, ffi.string
+  local CHARP = ffi.typeof("const char *")
   local searchpath = package.searchpath
   if not searchpath then return nil, "no package.searchpath" end
   local path = searchpath("smtpcode.core", package.cpath)
@@ -105,16 +107,19 @@ int smtpcode_severity_of(int code);
     if opts ~= nil or type(s) ~= "string" then return capiscan(s, opts) end
     local st = C.smtpcode_parse_line(s, #s, nil, line)
     if st < 0 then return failed(capiscan, st, 1, s) end
-    -- every field is read before the first allocation (sub), where the
-    -- interpreter may run a finalizer that calls scan again (a trace runs
-    -- none)
+    -- every field is read before the first allocation (the cast), where
+    -- the interpreter may run a finalizer that calls scan again (a trace
+    -- runs none)
     local code, el = line.code, line.enh_len
     local to, tl = line.text_off, line.text_len
     local cont = band(line.flags, F_CONTINUED) ~= 0
+    -- the strings are copied from the core's spans of s (string.sub would
+    -- check again bounds the core has kept)
+    local p = cast(CHARP, s)
     local enh = nil
     -- without options (strict) the enhanced code follows "ddd " at once
-    if el ~= 0 then enh = sub(s, 5, 4 + el) end
-    return code, SEV[code], enh, sub(s, to + 1, to + tl), cont
+    if el ~= 0 then enh = cstring(p + 4, el) end
+    return code, SEV[code], enh, cstring(p + to, tl), cont
   end
 
   local busy = false
