@@ -216,7 +216,7 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
   size_t nl = findlf(s, scan);
   size_t end, t;
   unsigned d0, d1, d2;
-  int flags, code = 0;
+  int flags, code = 0, kk;
   int status = SMTPCODE_ESYNTAX;
 
   if (nl < scan) {
@@ -264,11 +264,10 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
   }
   /* Enhanced status code at the start of the text; 3yz replies carry none
      (RFC 2034 section 4). */
-  out->cls = out->subject = out->detail = 0;
-  out->enh_off = out->enh_len = 0;
+  kk = 0;
   if (d0 != 3u && t < end) {
     size_t e = t;
-    int hash = 0, kk;
+    int hash = 0;
     if (lenient && s[e] == '#') {
       e++;
       hash = 1;
@@ -295,9 +294,13 @@ static SC_INLINE int parse_line(const char *restrict s, size_t len,
           do a++; while (a < end && s[a] == ' ');
         t = a;
       } else {
-        out->cls = out->subject = out->detail = 0;
+        kk = 0;
       }
     }
+  }
+  if (kk <= 0) { /* enhanced() and enhanced10 write only a code they find */
+    out->cls = out->subject = out->detail = 0;
+    out->enh_off = out->enh_len = 0;
   }
   out->flags = flags;
   out->text_off = (int)t;
