@@ -172,49 +172,11 @@ static int l_parse(lua_State *L) {
       nf += 3;
     lua_createtable(L, 0, nf);
     t = ++top;
-  } else {
-    t = 3;
-  }
-  pushkey(L, K_CODE);
-  lua_pushinteger(L, r.code);
-  lua_rawset(L, t);
-  pushkey(L, K_SEVERITY);
-  pushseverity(L, r.code);
-  lua_rawset(L, t);
-  if (r.cls) {
-    pushkey(L, K_ENHANCED);
-    pushenhanced(L, s, r.cls, r.subject, r.detail, r.enh_off, r.enh_len);
-    lua_rawset(L, t);
-    pushkey(L, K_CLASS);
-    lua_pushinteger(L, r.cls);
-    lua_rawset(L, t);
-    pushkey(L, K_SUBJECT);
-    lua_pushinteger(L, r.subject);
-    lua_rawset(L, t);
-    pushkey(L, K_DETAIL);
-    lua_pushinteger(L, r.detail);
-    lua_rawset(L, t);
-  } else if (!fresh) {
-    setint(L, t, K_ENHANCED, 0, 0);
-    setint(L, t, K_CLASS, 0, 0);
-    setint(L, t, K_SUBJECT, 0, 0);
-    setint(L, t, K_DETAIL, 0, 0);
-  }
-  if (!fresh || (r.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD |
-                            SMTPCODE_F_ENH_VARIES))) {
-    setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
-    setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
-    setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
-  }
-  pushkey(L, K_LENGTH);
-  lua_pushinteger(L, n);
-  lua_rawset(L, t);
-  /* lines: a new table, or into.lines when it is a table */
-  if (fresh) {
-    pushkey(L, K_LINES);
+    pushkey(L, K_LINES); /* lines: a new table, set as t.lines at the end */
     lua_createtable(L, r.nlines, 0);
-    lt = top + 2; /* set as t.lines at the end */
-  } else {
+    lt = top + 2;
+  } else { /* lines: into.lines when it is a table */
+    t = 3;
     pushkey(L, K_LINES);
     lua_rawget(L, t);
     if (lua_istable(L, -1)) {
@@ -261,6 +223,40 @@ static int l_parse(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, t);
   }
+  pushkey(L, K_CODE);
+  lua_pushinteger(L, r.code);
+  lua_rawset(L, t);
+  pushkey(L, K_SEVERITY);
+  pushseverity(L, r.code);
+  lua_rawset(L, t);
+  if (r.cls) {
+    pushkey(L, K_ENHANCED);
+    pushenhanced(L, s, r.cls, r.subject, r.detail, r.enh_off, r.enh_len);
+    lua_rawset(L, t);
+    pushkey(L, K_CLASS);
+    lua_pushinteger(L, r.cls);
+    lua_rawset(L, t);
+    pushkey(L, K_SUBJECT);
+    lua_pushinteger(L, r.subject);
+    lua_rawset(L, t);
+    pushkey(L, K_DETAIL);
+    lua_pushinteger(L, r.detail);
+    lua_rawset(L, t);
+  } else if (!fresh) {
+    setint(L, t, K_ENHANCED, 0, 0);
+    setint(L, t, K_CLASS, 0, 0);
+    setint(L, t, K_SUBJECT, 0, 0);
+    setint(L, t, K_DETAIL, 0, 0);
+  }
+  if (!fresh || (r.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD |
+                            SMTPCODE_F_ENH_VARIES))) {
+    setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
+    setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
+    setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
+  }
+  pushkey(L, K_LENGTH);
+  lua_pushinteger(L, n);
+  lua_rawset(L, t);
   if (fresh)
     lua_rawset(L, t); /* t.lines */
   else
