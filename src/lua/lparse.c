@@ -281,7 +281,7 @@ static int l_scan(lua_State *L) {
   lua_pushinteger(L, ln.code);
   pushseverity(L, ln.code);
   if (ln.cls)
-    lua_pushlstring(L, s + ln.enh_off, (size_t)ln.enh_len);
+    pushenhanced(L, s, ln.cls, ln.subject, ln.detail, ln.enh_off, ln.enh_len);
   else
     lua_pushnil(L);
   lua_pushlstring(L, s + ln.text_off, (size_t)ln.text_len);
