@@ -12,31 +12,39 @@ static void pushseverity(lua_State *L, int code) {
 }
 
 /* Push the enhanced code of s, class.subject.detail at off, len bytes.
-** The common codes' strings are kept in the K_ENHS table once made (an
-** integer index and an array slot cost less than hashing the text and
-** finding its interned string); the text is the numbers written without
-** leading zeros, which its length confirms. */
+** On PUC Lua the common codes' strings are kept in the K_ENHS table once
+** made (an integer index and an array slot cost less than hashing the text
+** and finding its interned string); the text is the numbers written
+** without leading zeros, which its length confirms. LuaJIT interns a short
+** string for about what the lookup costs: there the text is pushed as it
+** is (see ENH_SLOTS). */
 static void pushenhanced(lua_State *L, const char *s, int cls, int subject,
                          int detail, int off, int len) {
+#if ENH_SLOTS > 0
   const int enhs = lua_upvalueindex(K_ENHS);
   int k;
-  if (subject >= ENH_SUBJECTS || detail >= ENH_DETAILS ||
-      len != 5 + (detail >= 10)) {
+  if (subject < ENH_SUBJECTS && detail < ENH_DETAILS &&
+      len == 5 + (detail >= 10)) {
+    k = ((cls == 2 ? 0 : cls - 3) * ENH_SUBJECTS + subject) * ENH_DETAILS +
+        detail + 1;
+#if LUA_VERSION_NUM >= 503
+    if (lua_rawgeti(L, enhs, k) == LUA_TSTRING) return;
+#else
+    lua_rawgeti(L, enhs, k);
+    if (lua_isstring(L, -1)) return;
+#endif
+    lua_pop(L, 1);
     lua_pushlstring(L, s + off, (size_t)len);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, enhs, k);
     return;
   }
-  k = ((cls == 2 ? 0 : cls - 3) * ENH_SUBJECTS + subject) * ENH_DETAILS +
-      detail + 1;
-#if LUA_VERSION_NUM >= 503
-  if (lua_rawgeti(L, enhs, k) == LUA_TSTRING) return;
 #else
-  lua_rawgeti(L, enhs, k);
-  if (lua_isstring(L, -1)) return;
+  (void)cls;
+  (void)subject;
+  (void)detail;
 #endif
-  lua_pop(L, 1);
   lua_pushlstring(L, s + off, (size_t)len);
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, enhs, k);
 }
 
 static int optlimit(lua_State *L, int arg, const char *fname, int key,

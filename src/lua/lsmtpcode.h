@@ -47,11 +47,17 @@ enum {
    K_ERRS table's array part (ERR_LINES * 8 + 7 slots; lparse.c) */
 #define ERR_LINES 32
 
-/* parse keeps the strings of the enhanced codes class.subject.detail with
-   subject below ENH_SUBJECTS and detail below ENH_DETAILS, once made, in
-   the K_ENHS table's array part (3 classes; lparse.c) */
+/* parse and scan keep the strings of the enhanced codes
+   class.subject.detail with subject below ENH_SUBJECTS and detail below
+   ENH_DETAILS, once made, in the K_ENHS table's array part (3 classes,
+   ENH_SLOTS slots; lparse.c) */
 #define ENH_SUBJECTS 8
 #define ENH_DETAILS 32
+#ifdef LUA_LJDIR /* LuaJIT's luaconf.h: not kept there (lparse.c) */
+#define ENH_SLOTS 0
+#else
+#define ENH_SLOTS (3 * ENH_SUBJECTS * ENH_DETAILS)
+#endif
 
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
 
