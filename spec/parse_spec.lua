@@ -386,6 +386,39 @@ describe("error texts", function()
   end)
 end)
 
+describe("enhanced codes", function()
+  -- the C API keeps the strings of the common codes once made (class,
+  -- subject below 8, detail below 32): every code, inside that range and
+  -- past it, twice (made, then kept), gives its own text and numbers
+  it("read back as written, inside and past the kept range", function()
+    for _ = 1, 2 do
+      for _, c in ipairs({ 2, 4, 5 }) do
+        for sb = 0, 10 do
+          for _, d in ipairs({ 0, 1, 9, 10, 26, 31, 32, 33, 99, 100, 999 }) do
+            local code = ("%d.%d.%d"):format(c, sb, d)
+            local line = ("%d50 %s text %s"):format(c, code, code)
+            local r = assert(smtpcode.parse(line))
+            assert.are.same({ code, c, sb, d, "text " .. code },
+                            { r.enhanced, r.class, r.subject, r.detail, r.text }, line)
+            local into = assert(smtpcode.parse(line, nil, {}))
+            assert.are.equal(code, into.enhanced, line)
+            local sc, _, se, st = smtpcode.scan(line)
+            assert.are.same({ c * 100 + 50, code, "text " .. code }, { sc, se, st }, line)
+          end
+        end
+      end
+    end
+    -- the same numbers, other texts: not codes, so never the kept string
+    for _, line in ipairs({ "550 5.01.1 x", "550 5.1.01 x", "550 05.1.1 x" }) do
+      local r = assert(smtpcode.parse(line))
+      assert.is_nil(r.enhanced, line)
+      assert.are.equal(line:sub(5), r.text, line)
+    end
+    local r = assert(smtpcode.parse("550 #5.1.1 x", { lenient = true }))
+    assert.are.same({ "5.1.1", "x", true }, { r.enhanced, r.text, r.nonstandard })
+  end)
+end)
+
 describe("backends", function()
   it("give identical results for the same input", function()
     local list = smtpcode._backends()

@@ -11,6 +11,42 @@ static void pushseverity(lua_State *L, int code) {
   pushkey(L, sevkeys[sev >= 0 && sev <= 5 ? sev : 0]);
 }
 
+/* Push the enhanced code of s, class.subject.detail at off, len bytes.
+** On PUC Lua the common codes' strings are kept in the K_ENHS table once
+** made (an integer index and an array slot cost less than hashing the text
+** and finding its interned string); the text is the numbers written
+** without leading zeros, which its length confirms. LuaJIT interns a short
+** string for about what the lookup costs: there the text is pushed as it
+** is (see ENH_SLOTS). */
+static void pushenhanced(lua_State *L, const char *s, int cls, int subject,
+                         int detail, int off, int len) {
+#if ENH_SLOTS > 0
+  const int enhs = lua_upvalueindex(K_ENHS);
+  int k;
+  if (subject < ENH_SUBJECTS && detail < ENH_DETAILS &&
+      len == 5 + (detail >= 10)) {
+    k = ((cls == 2 ? 0 : cls - 3) * ENH_SUBJECTS + subject) * ENH_DETAILS +
+        detail + 1;
+#if LUA_VERSION_NUM >= 503
+    if (lua_rawgeti(L, enhs, k) == LUA_TSTRING) return;
+#else
+    lua_rawgeti(L, enhs, k);
+    if (lua_isstring(L, -1)) return;
+#endif
+    lua_pop(L, 1);
+    lua_pushlstring(L, s + off, (size_t)len);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, enhs, k);
+    return;
+  }
+#else
+  (void)cls;
+  (void)subject;
+  (void)detail;
+#endif
+  lua_pushlstring(L, s + off, (size_t)len);
+}
+
 static int optlimit(lua_State *L, int arg, const char *fname, int key,
                     const char *name) {
   lua_Number v;
@@ -136,53 +172,19 @@ static int l_parse(lua_State *L) {
     n = smtpcode_parse_reply(s, len, o, &r, lines, r.nlines);
     top++;
   }
-  if (fresh) { /* the lines table below the result, which ends on top */
-    lua_createtable(L, r.nlines, 0);
-    lt = ++top;
-    lua_createtable(L, 0, 12);
+  if (fresh) { /* sized for the fields it gets */
+    int nf = 5; /* code, severity, text, lines, length */
+    if (r.cls) nf += 4;
+    if (r.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD |
+                   SMTPCODE_F_ENH_VARIES))
+      nf += 3;
+    lua_createtable(L, 0, nf);
     t = ++top;
-    pushkey(L, K_LINES);
-    lua_pushvalue(L, lt);
-    lua_rawset(L, t);
-  } else {
+    pushkey(L, K_LINES); /* lines: a new table, set as t.lines at the end */
+    lua_createtable(L, r.nlines, 0);
+    lt = top + 2;
+  } else { /* lines: into.lines when it is a table */
     t = 3;
-  }
-  pushkey(L, K_CODE);
-  lua_pushinteger(L, r.code);
-  lua_rawset(L, t);
-  pushkey(L, K_SEVERITY);
-  pushseverity(L, r.code);
-  lua_rawset(L, t);
-  if (r.cls) {
-    pushkey(L, K_ENHANCED);
-    lua_pushlstring(L, s + r.enh_off, (size_t)r.enh_len);
-    lua_rawset(L, t);
-    pushkey(L, K_CLASS);
-    lua_pushinteger(L, r.cls);
-    lua_rawset(L, t);
-    pushkey(L, K_SUBJECT);
-    lua_pushinteger(L, r.subject);
-    lua_rawset(L, t);
-    pushkey(L, K_DETAIL);
-    lua_pushinteger(L, r.detail);
-    lua_rawset(L, t);
-  } else if (!fresh) {
-    setint(L, t, K_ENHANCED, 0, 0);
-    setint(L, t, K_CLASS, 0, 0);
-    setint(L, t, K_SUBJECT, 0, 0);
-    setint(L, t, K_DETAIL, 0, 0);
-  }
-  if (!fresh || (r.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD |
-                            SMTPCODE_F_ENH_VARIES))) {
-    setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
-    setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
-    setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
-  }
-  pushkey(L, K_LENGTH);
-  lua_pushinteger(L, n);
-  lua_rawset(L, t);
-  /* lines: reuse into.lines when it is a table */
-  if (!fresh) {
     pushkey(L, K_LINES);
     lua_rawget(L, t);
     if (lua_istable(L, -1)) {
@@ -229,7 +231,44 @@ static int l_parse(lua_State *L) {
     lua_insert(L, -2);
     lua_rawset(L, t);
   }
-  if (!fresh) lua_settop(L, t);
+  pushkey(L, K_CODE);
+  lua_pushinteger(L, r.code);
+  lua_rawset(L, t);
+  pushkey(L, K_SEVERITY);
+  pushseverity(L, r.code);
+  lua_rawset(L, t);
+  if (r.cls) {
+    pushkey(L, K_ENHANCED);
+    pushenhanced(L, s, r.cls, r.subject, r.detail, r.enh_off, r.enh_len);
+    lua_rawset(L, t);
+    pushkey(L, K_CLASS);
+    lua_pushinteger(L, r.cls);
+    lua_rawset(L, t);
+    pushkey(L, K_SUBJECT);
+    lua_pushinteger(L, r.subject);
+    lua_rawset(L, t);
+    pushkey(L, K_DETAIL);
+    lua_pushinteger(L, r.detail);
+    lua_rawset(L, t);
+  } else if (!fresh) {
+    setint(L, t, K_ENHANCED, 0, 0);
+    setint(L, t, K_CLASS, 0, 0);
+    setint(L, t, K_SUBJECT, 0, 0);
+    setint(L, t, K_DETAIL, 0, 0);
+  }
+  if (!fresh || (r.flags & (SMTPCODE_F_MISMATCH | SMTPCODE_F_NONSTANDARD |
+                            SMTPCODE_F_ENH_VARIES))) {
+    setflag(L, t, K_MISMATCH, r.flags & SMTPCODE_F_MISMATCH);
+    setflag(L, t, K_NONSTANDARD, r.flags & SMTPCODE_F_NONSTANDARD);
+    setflag(L, t, K_VARIES, r.flags & SMTPCODE_F_ENH_VARIES);
+  }
+  pushkey(L, K_LENGTH);
+  lua_pushinteger(L, n);
+  lua_rawset(L, t);
+  if (fresh)
+    lua_rawset(L, t); /* t.lines */
+  else
+    lua_settop(L, t);
   return 1;
 }
 
@@ -250,7 +289,7 @@ static int l_scan(lua_State *L) {
   lua_pushinteger(L, ln.code);
   pushseverity(L, ln.code);
   if (ln.cls)
-    lua_pushlstring(L, s + ln.enh_off, (size_t)ln.enh_len);
+    pushenhanced(L, s, ln.cls, ln.subject, ln.detail, ln.enh_off, ln.enh_len);
   else
     lua_pushnil(L);
   lua_pushlstring(L, s + ln.text_off, (size_t)ln.text_len);

@@ -170,6 +170,7 @@ SMTPCODE_API int luaopen_smtpcode_core(lua_State *L) {
   lua_createtable(L, smtpcode_rule_count() + 400, 64); /* K_CACHE */
   lua_createtable(L, 1, 0);                            /* K_USER */
   lua_createtable(L, ERR_LINES * 8 + 7, 0);            /* K_ERRS */
+  lua_createtable(L, ENH_SLOTS, 0);                    /* K_ENHS */
   for (i = 0; concerns[i] != NULL; i++) sc_setfuncs(L, concerns[i], K_NUP);
   lua_pop(L, K_NUP);
   smtpcode_lclassify_open(L); /* classify with its own strings */

@@ -37,15 +37,27 @@ enum {
   K_DELAYED, K_BY,
   K_COUNT = K_BY,
   /* tables follow the strings: classify's string cache, the slot of the
-     user-rule hook (see classify below), and the error texts of parse and
-     scan once made (lparse.c) */
-  K_CACHE, K_USER, K_ERRS,
-  K_NUP = K_ERRS
+     user-rule hook (see classify below), the error texts of parse and
+     scan once made, and the enhanced codes' strings once made (lparse.c) */
+  K_CACHE, K_USER, K_ERRS, K_ENHS,
+  K_NUP = K_ENHS
 };
 
 /* parse's and scan's error texts are kept for lines 1..ERR_LINES, in the
    K_ERRS table's array part (ERR_LINES * 8 + 7 slots; lparse.c) */
 #define ERR_LINES 32
+
+/* parse and scan keep the strings of the enhanced codes
+   class.subject.detail with subject below ENH_SUBJECTS and detail below
+   ENH_DETAILS, once made, in the K_ENHS table's array part (3 classes,
+   ENH_SLOTS slots; lparse.c) */
+#define ENH_SUBJECTS 8
+#define ENH_DETAILS 32
+#ifdef LUA_LJDIR /* LuaJIT's luaconf.h: not kept there (lparse.c) */
+#define ENH_SLOTS 0
+#else
+#define ENH_SLOTS (3 * ENH_SUBJECTS * ENH_DETAILS)
+#endif
 
 #define pushkey(L, k) lua_pushvalue((L), lua_upvalueindex(k))
 
