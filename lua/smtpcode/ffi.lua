@@ -79,9 +79,11 @@ int smtpcode_severity_of(int code);
   -- The structs above are shared by the calls of scan (line) and of parse
   -- (reply, lines). A call can be interrupted anywhere by a finalizer (the
   -- collector runs them at allocations and when a trace exits), and the
-  -- finalizer may call scan or parse again: scan reads every field of its
-  -- struct before it allocates; a parse that starts while another holds
-  -- the structs (busy) goes to the C API.
+  -- finalizer may call scan or parse again: scan counts its calls in sgen
+  -- and one that finds the count changed after reading the struct answers
+  -- with the C API; a parse that starts while another holds the structs
+  -- (busy) goes to the C API.
+  local sgen = 0
   local capiscan, capiparse = core.scan, core.parse
 
   -- A failed parse answers nil, message, name; the C API writes them, and
@@ -105,21 +107,22 @@ int smtpcode_severity_of(int code);
 
   local function scan(s, opts)
     if opts ~= nil or type(s) ~= "string" then return capiscan(s, opts) end
+    local my = sgen + 1
+    sgen = my
     local st = C.smtpcode_parse_line(s, #s, nil, line)
     if st < 0 then return failed(capiscan, st, 1, s) end
-    -- every field is read before the first allocation (the cast), where
-    -- the interpreter may run a finalizer that calls scan again (a trace
-    -- runs none)
     local code, el = line.code, line.enh_len
     local to, tl = line.text_off, line.text_len
     local cont = band(line.flags, F_CONTINUED) ~= 0
     -- the strings are copied from the core's spans of s (string.sub would
-    -- check again bounds the core has kept)
+    -- check again bounds the core has kept); s is used below, so it lives
     local p = cast(CHARP, s)
     local enh = nil
     -- without options (strict) the enhanced code follows "ddd " at once
     if el ~= 0 then enh = cstring(p + 4, el) end
-    return code, SEV[code], enh, cstring(p + to, tl), cont
+    local text = cstring(p + to, tl)
+    if sgen ~= my then return capiscan(s) end
+    return code, SEV[code], enh, text, cont
   end
 
   local busy = false
