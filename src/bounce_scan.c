@@ -70,7 +70,7 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
   if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return 0;
   h1 = hfold(t[i + 1]);
   h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
-  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return 0;
+  if (!(smtpcode_bf_kindhash[where][h >> 3] & (1u << (h & 7)))) return 0;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
@@ -218,7 +218,7 @@ static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, siz
   if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return;
   h1 = hfold(t[i + 1]);
   h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
-  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return;
+  if (!(smtpcode_bf_kindhash[BW_BODY][h >> 3] & (1u << (h & 7)))) return;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
