@@ -357,6 +357,19 @@ end
 if nhdr == 0 then c[#c + 1] = "  0," end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nhdr = %d;", nhdr)
+-- the lengths of the names they name: bit l set for a name of l bytes (bit
+-- 0 for one of 64 bytes or more), so most fields are passed over at once
+local hdrlens = 0
+for _, l in ipairs(out) do
+  local hl = l:match("^  {%d+, [%w_]+, BW_HEADER, (%d+),")
+  if hl then
+    hl = tonumber(hl)
+    if hl >= 64 then hl = 0 end
+    if hdrlens % 2 ^ (hl + 1) < 2 ^ hl then hdrlens = hdrlens + 2 ^ hl end
+  end
+end
+c[#c + 1] = string.format("const unsigned long long smtpcode_bf_hdrlens = 0x%sull;",
+  string.format("%08x", math.floor(hdrlens / 2 ^ 32)) .. string.format("%08x", math.floor(hdrlens % 2 ^ 32)))
 
 -- the byte folding of the hash: ASCII lowercase, HT CR LF as a space
 c[#c + 1] = ""

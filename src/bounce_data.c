@@ -1876,6 +1876,7 @@ const unsigned short smtpcode_bf_hdr[] = {
   116,
 };
 const int smtpcode_bf_nhdr = 11;
+const unsigned long long smtpcode_bf_hdrlens = 0x00002000102a0700ull;
 
 const unsigned char smtpcode_bf_fold[256] = {
   0, 1, 2, 3, 4, 5, 6, 7, 8, 32, 32, 11, 12, 32, 14, 15,

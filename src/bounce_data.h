@@ -72,6 +72,8 @@ extern const unsigned char smtpcode_bf_wmshift[8192];
 /* rules that look at a named header field (BW_HEADER) */
 extern const unsigned short smtpcode_bf_hdr[];
 extern const int smtpcode_bf_nhdr;
+/* bit l set when one of them names a field of l bytes (bit 0: 64 or more) */
+extern const unsigned long long smtpcode_bf_hdrlens;
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 
