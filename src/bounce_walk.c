@@ -71,6 +71,35 @@ void bounce_decode(ctx *c, const char *p, size_t n, const char *cte,
 ** and the start of the body. */
 size_t bounce_hblock(const char *p, size_t n, size_t *body) {
   size_t i = 0;
+#ifdef BOUNCE_SSE2
+  /* an empty line starts at a CR or LF that starts a line: one after an LF,
+     a CR after a CR (a CR alone ends its line); sixteen bytes at a time,
+     each beside the byte before it */
+  if (n > 0 && p[0] != '\r' && p[0] != '\n') {
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    for (i = 1; n - i >= 16; i += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+              w = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
+      __m128i wlf = _mm_cmpeq_epi8(w, lf);
+      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+          _mm_and_si128(_mm_cmpeq_epi8(v, cr), _mm_or_si128(wlf, _mm_cmpeq_epi8(w, cr))),
+          _mm_and_si128(_mm_cmpeq_epi8(v, lf), wlf)));
+      if (mask) {
+        i += (size_t)__builtin_ctz(mask);
+        *body = mime_next(p, n, i);
+        return i;
+      }
+    }
+    for (; i < n; i++)
+      if ((p[i] == '\r' && (p[i - 1] == '\n' || p[i - 1] == '\r')) ||
+          (p[i] == '\n' && p[i - 1] == '\n')) {
+        *body = mime_next(p, n, i);
+        return i;
+      }
+    *body = n;
+    return n;
+  }
+#endif
   while (i < n) {
     size_t e = mime_eol(p, n, i);
     if (e == i) {
