@@ -645,9 +645,7 @@ int bounce_dsnfields(ctx *c, const char *p, size_t n) {
 #define IS(z) (nl == sizeof(z) - 1 && mime_ieqn(p + nm, z, nl))
     if (IS("reporting-mta")) {
       if (c->out->reporting_mta.len == 0) {
-        size_t o, l;
-        bounce_addrvalue(p + v, vl, &o, &l);
-        o = 0;
+        size_t o = 0, l;
         while (o < vl && p[v + o] != ';') o++;
         o = o < vl ? o + 1 : 0;
         l = vl - o;

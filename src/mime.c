@@ -232,10 +232,19 @@ int mime_param(const char *v, size_t n, const char *pname, size_t *po,
   /* skip the type, then each ";" parameter */
   while (i < n) {
     size_t a, b;
-    while (i < n && (inq || v[i] != ';')) {
-      if (v[i] == '"') inq = !inq;
-      else if (v[i] == '\\' && inq && i + 1 < n) i++;
-      i++;
+    for (;;) { /* to the next ';' outside quotes; a quote's '\\' escapes */
+      if (!inq) {
+        while (i < n && v[i] != ';' && v[i] != '"') i++;
+        if (i >= n || v[i] == ';') break;
+        inq = 1;
+        i++;
+      } else {
+        while (i < n && v[i] != '"' && v[i] != '\\') i++;
+        if (i >= n) break;
+        if (v[i] == '"') inq = 0;
+        else if (i + 1 < n) i++;
+        i++;
+      }
     }
     if (i >= n) return 0;
     i++;
