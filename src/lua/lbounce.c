@@ -117,13 +117,12 @@ static const char *(*const namefn[N_KINDS])(int) = {
 static void setname(lua_State *L, const res *r, int k, int kind, int v) {
   const char *t;
   if (v >= 0 && v < NAME_STRIDE) {
+    pushkey(L, r, k);
     lua_rawgeti(L, r->kt, K_COUNT + kind * NAME_STRIDE + v);
     if (lua_type(L, -1) != LUA_TSTRING) {
-      lua_pop(L, 1);
+      lua_pop(L, 2);
       return;
     }
-    pushkey(L, r, k);
-    lua_insert(L, -2);
   } else {
     if ((t = namefn[kind](v)) == NULL) return;
     pushkey(L, r, k);
@@ -338,7 +337,8 @@ static int l_bounce(lua_State *L) {
   }
   r.m = m;
   r.buf = buf;
-  r.kt = KT;
+  lua_pushvalue(L, KT); /* read from a stack slot: a shorter way than an upvalue's */
+  r.kt = lua_gettop(L);
   {
     int fmt = smtpcode_bformat_name(out.format) != NULL;
     int mta = smtpcode_bounce_mta_name(out.mta) != NULL;
