@@ -28,6 +28,27 @@ static size_t wat(const unsigned char *s, size_t n, size_t i, const char *z, siz
     /* the bytes up to the next space of z, then the run of blanks */
     size_t lim = k >= n ? 0 : m - j < n - k ? m - j : n - k, e = 0;
     const unsigned char *zz = (const unsigned char *)z + j, *ss = s + k;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* eight bytes at a time up to a space of z: where z's byte is no
+       blank (a phrase holds none but the space), the fold of a byte equals
+       it exactly when its ASCII lowercase does */
+    while (lim - e >= 8) {
+      const unsigned long long lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+      unsigned long long x, y, d, sp, stop;
+      memcpy(&x, ss + e, 8);
+      memcpy(&y, zz + e, 8);
+      d = mime_lower8(x) ^ y;
+      sp = y ^ 0x2020202020202020ull;
+      /* the high bit of each byte that differs, and of each space of z */
+      stop = (((d & lo7) + lo7) | d) & hi;
+      stop |= ~(((sp & lo7) + lo7) | sp) & hi;
+      if (stop) {
+        e += (size_t)(__builtin_ctzll(stop) >> 3);
+        break;
+      }
+      e += 8;
+    }
+#endif
     while (e < lim && zz[e] != ' ' && hfold(ss[e]) == zz[e]) e++;
     j += e;
     k += e;
