@@ -147,14 +147,15 @@ static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t
     if (i + 15 <= last) {
       const char *q = p + i, *qe = p + last - 15;
       for (;;) {
-        __m128i m = _mm_and_si128(
-            _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash),
-                          _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
-                                         dash)),
-            _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
-                          _mm_cmpeq_epi8(
-                              _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        /* the dashes first (most blocks have no two in a row), the
+           boundary's bytes only where two are */
+        unsigned m0 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash));
+        unsigned mask = m0 & (m0 >> 1 | (unsigned)(q[16] == '-') << 15);
+        if (mask)
+          mask &= (unsigned)_mm_movemask_epi8(_mm_and_si128(
+              _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
+              _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
         while (mask) {
           size_t d = (size_t)(q - p) + (size_t)__builtin_ctz(mask);
           if (memcmp(p + d + 2, b, bn) == 0) return d;
