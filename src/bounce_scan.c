@@ -146,16 +146,18 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
                   b0 = _mm_set1_epi8((char)d0), b1 = _mm_set1_epi8((char)d1),
                   ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     for (; i + 17 <= n; i += 16) {
-      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i)),
-              w = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
-      __m128i m1 = _mm_or_si128(_mm_cmpeq_epi8(w, b0), _mm_cmpeq_epi8(w, b1));
-      unsigned mask;
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i)), w, m1;
+      /* the first byte first: the second is looked at only where it is */
+      unsigned mask = (unsigned)_mm_movemask_epi8(
+          _mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)));
+      if (mask == 0) continue;
+      w = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+      m1 = _mm_or_si128(_mm_cmpeq_epi8(w, b0), _mm_cmpeq_epi8(w, b1));
       if (d0 == ' ')
         m1 = _mm_or_si128(m1, _mm_or_si128(_mm_cmpeq_epi8(w, ht),
                                            _mm_or_si128(_mm_cmpeq_epi8(w, lf),
                                                         _mm_cmpeq_epi8(w, cr))));
-      mask = (unsigned)_mm_movemask_epi8(
-          _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)), m1));
+      mask &= (unsigned)_mm_movemask_epi8(m1);
       while (mask) {
         size_t j = i + (size_t)__builtin_ctz(mask);
         unsigned h;
