@@ -521,19 +521,27 @@ smtpcode_span bounce_diagtext(ctx *c, const char *s, size_t n) {
        never a blank or a line end, and no code starts inside a word) */
 #ifdef BOUNCE_SSE2
     if (simd) { /* o <= i: the output never outgrows the input read */
+      /* and the words after it: a lone ' ' before a byte over ' ' that
+         starts no reply code ('2' to '5') is what the loop writes for it,
+         so it is copied as it stands; any other byte up to ' ' stops */
       const __m128i sp = _mm_set1_epi8(' ');
-      while (n - i >= 16 && cap - o >= 16) {
+      while (n - i >= 17 && cap - o >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp));
-        _mm_storeu_si128((__m128i *)(void *)(d + o), v); /* bytes past the word: free */
-        if (mask) {
-          unsigned k = (unsigned)__builtin_ctz(mask);
-          i += k;
-          o += k;
-          break;
+        unsigned k = 16;
+        _mm_storeu_si128((__m128i *)(void *)(d + o), v); /* bytes past the stop: free */
+        while (mask) {
+          unsigned q = (unsigned)__builtin_ctz(mask);
+          unsigned char nx = (unsigned char)s[i + q + 1];
+          if (s[i + q] != ' ' || nx <= ' ' || (nx >= '2' && nx <= '5')) {
+            k = q;
+            break;
+          }
+          mask &= mask - 1;
         }
-        i += 16;
-        o += 16;
+        i += k;
+        o += k;
+        if (k < 16) break;
       }
     }
 #endif
