@@ -68,9 +68,11 @@ static int commandof(const char *s, size_t n) {
       while (mask) {
         size_t q = i + (size_t)__builtin_ctz(mask);
         unsigned bits = first[(unsigned char)s[q]] & second[(unsigned char)s[q + 1]];
-        for (j = 0; bits; j++, bits >>= 1)
-          if ((bits & 1u) && lim - q >= k[j].len && mime_ieq(s + q, k[j].len, k[j].z))
-            return k[j].cmd;
+        while (bits) { /* the phrases both bytes allow, in table order */
+          j = (size_t)__builtin_ctz(bits);
+          if (lim - q >= k[j].len && mime_ieqn(s + q, k[j].z, k[j].len)) return k[j].cmd;
+          bits &= bits - 1;
+        }
         mask &= mask - 1;
       }
     }
