@@ -96,6 +96,10 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
     size_t lcp = smtpcode_bf_lcp[x], j;
+    if (ru->where != where) { /* another kind's phrase: passed over first */
+      known = 0;
+      continue;
+    }
     /* the entry before (sorted by phrase) tells without comparing: a
        phrase that shares the byte where it failed fails there too, the
        same phrase gives the same answer */
@@ -246,9 +250,13 @@ static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, siz
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
     size_t lcp = smtpcode_bf_lcp[x], j;
+    if (ru->where != BW_BODY) { /* another kind's phrase: passed over first */
+      known = 0;
+      continue;
+    }
     if (known && lcp > pj) j = pj;
     else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
-    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || ru->where != BW_BODY) {
+    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1) {
       known = 0;
       continue;
     } else
