@@ -296,7 +296,7 @@ static const unsigned char b64tab[256] = {
 #define B16(b) B4(b), B4(b + 4), B4(b + 8), B4(b + 12)
 #define B64(b) B16(b), B16(b + 16), B16(b + 32), B16(b + 48)
 #define bv(c)                                                                      \
-  ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                          \
+  (unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) - 'A'                             \
    : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                                     \
    : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                                     \
    : (c) == '+'               ? 62                                                 \
