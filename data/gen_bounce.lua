@@ -32,7 +32,7 @@ do
   for _, r in ipairs(rr) do REASONS[r.reason] = true end
 end
 
-local mtas, mtaidx, bodyhash = {}, {}, {}
+local mtas, mtaidx, kindhash = {}, {}, {}
 local out, texts = {}, {}
 local function cstr(s)
   return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[^\32-\126]", function(c)
@@ -90,7 +90,8 @@ for _, r in ipairs(rows) do
     local b = { text:byte(1, 3) }
     for i = 1, 3 do if b[i] == 9 or b[i] == 10 or b[i] == 13 then b[i] = 32 end end
     hash = ((b[1] * 31 + b[2]) * 31 + b[3]) % 4096
-    bodyhash[hash] = true
+    kindhash[where] = kindhash[where] or {}
+    kindhash[where][hash] = true
   end
   texts[#out + 1] = (#text >= 3 and role ~= "BF_REASON") and text or false
   local sp1 = (role ~= "BF_REASON" and text:find(" ", 1, true) or 1) - 1
@@ -120,13 +121,24 @@ end
 c[#c + 1] = string.format("const int smtpcode_bf_recvfirst = %d;", recvfirst)
 if #out > 512 then fail("more than BF_MAX_RULES (512) rows") end
 c[#c + 1] = ""
-c[#c + 1] = "const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8] = {"
-local line = {}
-for i = 0, 511 do
-  local v = 0
-  for bit = 0, 7 do if bodyhash[i * 8 + bit] then v = v + 2 ^ bit end end
-  line[#line + 1] = string.format("%d,", math.floor(v))
-  if #line == 16 then c[#c + 1] = "  " .. table.concat(line, " "); line = {} end
+-- the hashes of each kind's phrases: bit h of kindhash[w] is set when a
+-- phrase of kind w (BW_*) has hash h
+local WHERENUM = { BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4,
+  BW_BOUNDARY = 5, BW_DSN = 6, BW_HEADER = 7, BW_MTA = 8 }
+local bywherenum = {}
+for w, set in pairs(kindhash) do bywherenum[WHERENUM[w] or fail("unknown kind %s", w)] = set end
+c[#c + 1] = "const unsigned char smtpcode_bf_kindhash[BW_MTA + 1][BF_HASH / 8] = {"
+for w = 0, 8 do
+  local set = bywherenum[w] or {}
+  c[#c + 1] = "  {"
+  local line = {}
+  for i = 0, 511 do
+    local v = 0
+    for bit = 0, 7 do if set[i * 8 + bit] then v = v + 2 ^ bit end end
+    line[#line + 1] = string.format("%d,", math.floor(v))
+    if #line == 16 then c[#c + 1] = "    " .. table.concat(line, " "); line = {} end
+  end
+  c[#c + 1] = "  },"
 end
 c[#c + 1] = "};"
 
@@ -345,6 +357,19 @@ end
 if nhdr == 0 then c[#c + 1] = "  0," end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nhdr = %d;", nhdr)
+-- the lengths of the names they name: bit l set for a name of l bytes (bit
+-- 0 for one of 64 bytes or more), so most fields are passed over at once
+local hdrlens = 0
+for _, l in ipairs(out) do
+  local hl = l:match("^  {%d+, [%w_]+, BW_HEADER, (%d+),")
+  if hl then
+    hl = tonumber(hl)
+    if hl >= 64 then hl = 0 end
+    if hdrlens % 2 ^ (hl + 1) < 2 ^ hl then hdrlens = hdrlens + 2 ^ hl end
+  end
+end
+c[#c + 1] = string.format("const unsigned long long smtpcode_bf_hdrlens = 0x%sull;",
+  string.format("%08x", math.floor(hdrlens / 2 ^ 32)) .. string.format("%08x", math.floor(hdrlens % 2 ^ 32)))
 
 -- the byte folding of the hash: ASCII lowercase, HT CR LF as a space
 c[#c + 1] = ""

@@ -83,6 +83,32 @@ describe("bounce", function()
     assert.are.equal("spring-7", b.original.headers["x-campaign"])
   end)
 
+  it("keeps each kept result's own original.headers across collections", function()
+    -- one result whose block lies in its (small) message, one whose block is
+    -- copied (a message over 64 KiB), one read after the other was dropped
+    local other = postfix:gsub("spring%-7", "autumn-9"):gsub("x1@news", "x2@news")
+    local big = postfix:gsub("X%-Campaign: spring%-7", "X-Campaign: winter-3")
+      .. ("padding line of the returned body\r\n"):rep(2500)
+    local a = assert(smtpcode.bounce(postfix))
+    local c = assert(smtpcode.bounce(big))
+    assert(smtpcode.bounce(other))
+    collectgarbage()
+    collectgarbage()
+    local b = assert(smtpcode.bounce(other))
+    collectgarbage()
+    assert.is_true(#big > 64 * 1024)
+    assert.are.equal("spring-7", a.original.headers["x-campaign"])
+    assert.are.equal("autumn-9", b.original.headers["x-campaign"])
+    assert.are.equal("winter-3", c.original.headers["x-campaign"])
+    assert.are.equal("<x2@news.example.com>", b.original.headers["message-id"])
+    -- built once and kept in the table; pairs() shows only the fields
+    assert.are.equal(a.original.headers, a.original.headers)
+    local keys = {}
+    for k in pairs(b.original) do keys[#keys + 1] = k end
+    table.sort(keys)
+    assert.are.same({ "from", "headers", "message_id", "subject", "to" }, keys)
+  end)
+
   it("reads the same message with LF and CR line ends", function()
     for _, eol in ipairs { "\n", "\r" } do
       local b = assert(smtpcode.bounce((postfix:gsub("\r\n", eol))))

@@ -68,9 +68,11 @@ static int commandof(const char *s, size_t n) {
       while (mask) {
         size_t q = i + (size_t)__builtin_ctz(mask);
         unsigned bits = first[(unsigned char)s[q]] & second[(unsigned char)s[q + 1]];
-        for (j = 0; bits; j++, bits >>= 1)
-          if ((bits & 1u) && lim - q >= k[j].len && mime_ieq(s + q, k[j].len, k[j].z))
-            return k[j].cmd;
+        while (bits) { /* the phrases both bytes allow, in table order */
+          j = (size_t)__builtin_ctz(bits);
+          if (lim - q >= k[j].len && mime_ieqn(s + q, k[j].z, k[j].len)) return k[j].cmd;
+          bits &= bits - 1;
+        }
         mask &= mask - 1;
       }
     }
@@ -393,7 +395,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   c->n = len;
   /* the top header block, read once: at least one field, each within
      max_header; the rules that look at header fields are matched here */
-  for (k = 0; k < smtpcode_bf_nrules; k++) hit->at[k] = -1;
+  memset(hit->at, 0xff, sizeof hit->at[0] * (size_t)smtpcode_bf_nrules); /* every at[k] -1 */
   hit->n = 0;
   hit->detect = BF_MAX_RULES;
   c->hdr = msg + start;
@@ -402,11 +404,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     const char *ct = NULL, *cte = NULL, *h = c->hdr;
     size_t ctn = 0, cten = 0, hn = len - start;
     /* the lengths of the names rules name (bit 0: one of 64 bytes or more) */
-    unsigned long long hdrlens = 0;
-    for (k = 0; k < smtpcode_bf_nhdr; k++) {
-      unsigned hl = smtpcode_bf_rules[smtpcode_bf_hdr[k]].hlen;
-      hdrlens |= 1ull << (hl < 64 ? hl : 0);
-    }
+    const unsigned long long hdrlens = smtpcode_bf_hdrlens;
     i = 0;
     for (;;) {
       size_t nm, nl, v, vl;

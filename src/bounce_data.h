@@ -17,8 +17,8 @@ enum {
 /*
 ** Hash of the first three bytes of a phrase of 3 bytes or more (ASCII lowercased; HT, CR
 ** and LF read as a space): ((c0 * 31 + c1) * 31 + c2) % BF_HASH. A text is
-** scanned once; only positions whose hash bit is set in smtpcode_bf_bodyhash
-** are compared with the phrases of that hash.
+** scanned once; only positions whose hash bit is set in the text's kind of
+** smtpcode_bf_kindhash are compared with the phrases of that hash.
 */
 #define BF_HASH 4096
 #define BF_MAX_RULES 512
@@ -40,7 +40,8 @@ extern const bf_rule smtpcode_bf_rules[];
 extern const int smtpcode_bf_nrules;
 /* the index of the first received row (all are detect rows), or nrules */
 extern const int smtpcode_bf_recvfirst;
-extern const unsigned char smtpcode_bf_bodyhash[BF_HASH / 8];
+/* bit h of kindhash[w] is set when a phrase of kind w (BW_*) has hash h */
+extern const unsigned char smtpcode_bf_kindhash[BW_MTA + 1][BF_HASH / 8];
 /* rules by hash (len >= 3): byhash[hashstart[h] .. hashstart[h + 1] - 1] */
 extern const unsigned short smtpcode_bf_byhash[];
 extern const unsigned short smtpcode_bf_hashstart[BF_HASH + 1];
@@ -71,6 +72,8 @@ extern const unsigned char smtpcode_bf_wmshift[8192];
 /* rules that look at a named header field (BW_HEADER) */
 extern const unsigned short smtpcode_bf_hdr[];
 extern const int smtpcode_bf_nhdr;
+/* bit l set when one of them names a field of l bytes (bit 0: 64 or more) */
+extern const unsigned long long smtpcode_bf_hdrlens;
 extern const char *const smtpcode_bf_mtas[]; /* [0] = NULL */
 extern const int smtpcode_bf_nmtas;
 

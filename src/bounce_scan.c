@@ -28,6 +28,27 @@ static size_t wat(const unsigned char *s, size_t n, size_t i, const char *z, siz
     /* the bytes up to the next space of z, then the run of blanks */
     size_t lim = k >= n ? 0 : m - j < n - k ? m - j : n - k, e = 0;
     const unsigned char *zz = (const unsigned char *)z + j, *ss = s + k;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* eight bytes at a time up to a space of z: where z's byte is no
+       blank (a phrase holds none but the space), the fold of a byte equals
+       it exactly when its ASCII lowercase does */
+    while (lim - e >= 8) {
+      const unsigned long long lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+      unsigned long long x, y, d, sp, stop;
+      memcpy(&x, ss + e, 8);
+      memcpy(&y, zz + e, 8);
+      d = mime_lower8(x) ^ y;
+      sp = y ^ 0x2020202020202020ull;
+      /* the high bit of each byte that differs, and of each space of z */
+      stop = (((d & lo7) + lo7) | d) & hi;
+      stop |= ~(((sp & lo7) + lo7) | sp) & hi;
+      if (stop) {
+        e += (size_t)(__builtin_ctzll(stop) >> 3);
+        break;
+      }
+      e += 8;
+    }
+#endif
     while (e < lim && zz[e] != ' ' && hfold(ss[e]) == zz[e]) e++;
     j += e;
     k += e;
@@ -70,11 +91,15 @@ static int hat(const unsigned char *t, size_t n, size_t i, int where, const char
   if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return 0;
   h1 = hfold(t[i + 1]);
   h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
-  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return 0;
+  if (!(smtpcode_bf_kindhash[where][h >> 3] & (1u << (h & 7)))) return 0;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
     size_t lcp = smtpcode_bf_lcp[x], j;
+    if (ru->where != where) { /* another kind's phrase: passed over first */
+      known = 0;
+      continue;
+    }
     /* the entry before (sorted by phrase) tells without comparing: a
        phrase that shares the byte where it failed fails there too, the
        same phrase gives the same answer */
@@ -125,16 +150,18 @@ static long firstat(const unsigned char *t, size_t n, const bf_rule *ru) {
                   b0 = _mm_set1_epi8((char)d0), b1 = _mm_set1_epi8((char)d1),
                   ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     for (; i + 17 <= n; i += 16) {
-      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i)),
-              w = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
-      __m128i m1 = _mm_or_si128(_mm_cmpeq_epi8(w, b0), _mm_cmpeq_epi8(w, b1));
-      unsigned mask;
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + i)), w, m1;
+      /* the first byte first: the second is looked at only where it is */
+      unsigned mask = (unsigned)_mm_movemask_epi8(
+          _mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)));
+      if (mask == 0) continue;
+      w = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+      m1 = _mm_or_si128(_mm_cmpeq_epi8(w, b0), _mm_cmpeq_epi8(w, b1));
       if (d0 == ' ')
         m1 = _mm_or_si128(m1, _mm_or_si128(_mm_cmpeq_epi8(w, ht),
                                            _mm_or_si128(_mm_cmpeq_epi8(w, lf),
                                                         _mm_cmpeq_epi8(w, cr))));
-      mask = (unsigned)_mm_movemask_epi8(
-          _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a0), _mm_cmpeq_epi8(v, a1)), m1));
+      mask &= (unsigned)_mm_movemask_epi8(m1);
       while (mask) {
         size_t j = i + (size_t)__builtin_ctz(mask);
         unsigned h;
@@ -218,14 +245,18 @@ static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, siz
   if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return;
   h1 = hfold(t[i + 1]);
   h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
-  if (!(smtpcode_bf_bodyhash[h >> 3] & (1u << (h & 7)))) return;
+  if (!(smtpcode_bf_kindhash[BW_BODY][h >> 3] & (1u << (h & 7)))) return;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
     size_t lcp = smtpcode_bf_lcp[x], j;
+    if (ru->where != BW_BODY) { /* another kind's phrase: passed over first */
+      known = 0;
+      continue;
+    }
     if (known && lcp > pj) j = pj;
     else if (known && pj == plen && lcp == plen && ru->len == plen) j = plen;
-    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1 || ru->where != BW_BODY) {
+    else if (hit[r] >= 0 || (unsigned char)ru->text[1] != h1) {
       known = 0;
       continue;
     } else

@@ -71,6 +71,35 @@ void bounce_decode(ctx *c, const char *p, size_t n, const char *cte,
 ** and the start of the body. */
 size_t bounce_hblock(const char *p, size_t n, size_t *body) {
   size_t i = 0;
+#ifdef BOUNCE_SSE2
+  /* an empty line starts at a CR or LF that starts a line: one after an LF,
+     a CR after a CR (a CR alone ends its line); sixteen bytes at a time,
+     each beside the byte before it */
+  if (n > 0 && p[0] != '\r' && p[0] != '\n') {
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    for (i = 1; n - i >= 16; i += 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+              w = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 1));
+      __m128i wlf = _mm_cmpeq_epi8(w, lf);
+      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+          _mm_and_si128(_mm_cmpeq_epi8(v, cr), _mm_or_si128(wlf, _mm_cmpeq_epi8(w, cr))),
+          _mm_and_si128(_mm_cmpeq_epi8(v, lf), wlf)));
+      if (mask) {
+        i += (size_t)__builtin_ctz(mask);
+        *body = mime_next(p, n, i);
+        return i;
+      }
+    }
+    for (; i < n; i++)
+      if ((p[i] == '\r' && (p[i - 1] == '\n' || p[i - 1] == '\r')) ||
+          (p[i] == '\n' && p[i - 1] == '\n')) {
+        *body = mime_next(p, n, i);
+        return i;
+      }
+    *body = n;
+    return n;
+  }
+#endif
   while (i < n) {
     size_t e = mime_eol(p, n, i);
     if (e == i) {
@@ -118,14 +147,15 @@ static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t
     if (i + 15 <= last) {
       const char *q = p + i, *qe = p + last - 15;
       for (;;) {
-        __m128i m = _mm_and_si128(
-            _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash),
-                          _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1)),
-                                         dash)),
-            _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
-                          _mm_cmpeq_epi8(
-                              _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        /* the dashes first (most blocks have no two in a row), the
+           boundary's bytes only where two are */
+        unsigned m0 = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)q), dash));
+        unsigned mask = m0 & (m0 >> 1 | (unsigned)(q[16] == '-') << 15);
+        if (mask)
+          mask &= (unsigned)_mm_movemask_epi8(_mm_and_si128(
+              _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
+              _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l)));
         while (mask) {
           size_t d = (size_t)(q - p) + (size_t)__builtin_ctz(mask);
           if (memcmp(p + d + 2, b, bn) == 0) return d;
@@ -427,11 +457,19 @@ smtpcode_span bounce_diagtext(ctx *c, const char *s, size_t n) {
   size_t o = 0, i = 0, cap = room(c), enl = 0;
   const char *code = NULL, *enh = NULL;
   int linestart = 1;
+#ifdef BOUNCE_SSE2
+  int simd;
+#endif
   if (cap < n || cap == 0) {
     c->out->flags |= SMTPCODE_BR_NOBUF;
     return bounce_sp(c, s, n);
   }
   d = cur(c);
+#ifdef BOUNCE_SSE2
+  /* words are copied sixteen bytes at a time where the text does not lie
+     in the free part of the buffer written here */
+  simd = s + n <= d || s >= d + cap;
+#endif
   while (i < n && (isblank_(s[i]) || s[i] == '\r' || s[i] == '\n')) i++;
   while (i < n) {
     unsigned char ch = (unsigned char)s[i];
@@ -481,6 +519,32 @@ smtpcode_span bounce_diagtext(ctx *c, const char *s, size_t n) {
     i++;
     /* the rest of the word, as the loop would copy it (a byte over ' ' is
        never a blank or a line end, and no code starts inside a word) */
+#ifdef BOUNCE_SSE2
+    if (simd) { /* o <= i: the output never outgrows the input read */
+      /* and the words after it: a lone ' ' before a byte over ' ' that
+         starts no reply code ('2' to '5') is what the loop writes for it,
+         so it is copied as it stands; any other byte up to ' ' stops */
+      const __m128i sp = _mm_set1_epi8(' ');
+      while (n - i >= 17 && cap - o >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp));
+        unsigned k = 16;
+        _mm_storeu_si128((__m128i *)(void *)(d + o), v); /* bytes past the stop: free */
+        while (mask) {
+          unsigned q = (unsigned)__builtin_ctz(mask);
+          unsigned char nx = (unsigned char)s[i + q + 1];
+          if (s[i + q] != ' ' || nx <= ' ' || (nx >= '2' && nx <= '5')) {
+            k = q;
+            break;
+          }
+          mask &= mask - 1;
+        }
+        i += k;
+        o += k;
+        if (k < 16) break;
+      }
+    }
+#endif
     while (i < n && (unsigned char)s[i] > ' ') d[o++] = s[i++];
   }
   while (o > 0 && d[o - 1] == ' ') o--;
@@ -590,9 +654,7 @@ int bounce_dsnfields(ctx *c, const char *p, size_t n) {
 #define IS(z) (nl == sizeof(z) - 1 && mime_ieqn(p + nm, z, nl))
     if (IS("reporting-mta")) {
       if (c->out->reporting_mta.len == 0) {
-        size_t o, l;
-        bounce_addrvalue(p + v, vl, &o, &l);
-        o = 0;
+        size_t o = 0, l;
         while (o < vl && p[v + o] != ';') o++;
         o = o < vl ? o + 1 : 0;
         l = vl - o;

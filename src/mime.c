@@ -232,10 +232,19 @@ int mime_param(const char *v, size_t n, const char *pname, size_t *po,
   /* skip the type, then each ";" parameter */
   while (i < n) {
     size_t a, b;
-    while (i < n && (inq || v[i] != ';')) {
-      if (v[i] == '"') inq = !inq;
-      else if (v[i] == '\\' && inq && i + 1 < n) i++;
-      i++;
+    for (;;) { /* to the next ';' outside quotes; a quote's '\\' escapes */
+      if (!inq) {
+        while (i < n && v[i] != ';' && v[i] != '"') i++;
+        if (i >= n || v[i] == ';') break;
+        inq = 1;
+        i++;
+      } else {
+        while (i < n && v[i] != '"' && v[i] != '\\') i++;
+        if (i >= n) break;
+        if (v[i] == '"') inq = 0;
+        else if (i + 1 < n) i++;
+        i++;
+      }
     }
     if (i >= n) return 0;
     i++;
@@ -278,24 +287,54 @@ int mime_param(const char *v, size_t n, const char *pname, size_t *po,
   return 0;
 }
 
-static int b64val(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+/* The value of a base64 byte: 0..63, B64_PAD for '=', B64_SKIP for a byte
+** outside the alphabet (both have the high bit). */
+#define B64_PAD 0xfe
+#define B64_SKIP 0xff
+static const unsigned char b64tab[256] = {
+#define B4(b) bv(b), bv(b + 1), bv(b + 2), bv(b + 3)
+#define B16(b) B4(b), B4(b + 4), B4(b + 8), B4(b + 12)
+#define B64(b) B16(b), B16(b + 16), B16(b + 32), B16(b + 48)
+#define bv(c)                                                                      \
+  (unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) - 'A'                             \
+   : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                                     \
+   : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                                     \
+   : (c) == '+'               ? 62                                                 \
+   : (c) == '/'               ? 63                                                 \
+   : (c) == '='               ? B64_PAD                                            \
+                              : B64_SKIP)
+    B64(0), B64(64), B64(128), B64(192)
+#undef bv
+#undef B64
+#undef B16
+#undef B4
+};
 
 size_t mime_base64(const char *s, size_t n, char *dst, size_t cap) {
-  size_t i, o = 0;
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0, o = 0;
   unsigned acc = 0;
   int bits = 0;
-  for (i = 0; i < n; i++) {
-    int v = b64val((unsigned char)s[i]);
-    if (s[i] == '=') break;
-    if (v < 0) continue; /* outside the alphabet: ignored (RFC 2045 6.8) */
-    acc = (acc << 6) | (unsigned)v;
+  while (i < n) {
+    unsigned v;
+    /* four bytes of the alphabet at a byte boundary: three bytes at once
+       (what the loop below writes for them) */
+    while (bits == 0 && n - i >= 4 && cap - o >= 3) {
+      unsigned a = b64tab[u[i]], b = b64tab[u[i + 1]], c = b64tab[u[i + 2]],
+               d = b64tab[u[i + 3]], x;
+      if ((a | b | c | d) & 0x80) break;
+      x = a << 18 | b << 12 | c << 6 | d;
+      dst[o] = (char)(x >> 16);
+      dst[o + 1] = (char)(x >> 8 & 0xff);
+      dst[o + 2] = (char)(x & 0xff);
+      o += 3;
+      i += 4;
+    }
+    if (i >= n) break;
+    v = b64tab[u[i++]];
+    if (v == B64_PAD) break;
+    if (v == B64_SKIP) continue; /* outside the alphabet: ignored (RFC 2045 6.8) */
+    acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

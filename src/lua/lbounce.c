@@ -22,6 +22,7 @@ int smtpcode_open_bounce(lua_State *L);
 #define STACK_RCPTS 16
 #define BUF_KEEP (4 * 1024 * 1024) /* a bigger scratch buffer is not kept */
 #define SHARE_MAX (64 * 1024) /* original.headers may keep a message this big */
+#define SHARE_EXACT (4 * 1024 * 1024) /* ... and never one this big (see POS_SCALE) */
 
 static int b_argerror(lua_State *L, int arg, const char *msg) {
   return luaL_error(L, "bad argument #%d to 'bounce' (%s)", arg, msg);
@@ -116,13 +117,12 @@ static const char *(*const namefn[N_KINDS])(int) = {
 static void setname(lua_State *L, const res *r, int k, int kind, int v) {
   const char *t;
   if (v >= 0 && v < NAME_STRIDE) {
+    pushkey(L, r, k);
     lua_rawgeti(L, r->kt, K_COUNT + kind * NAME_STRIDE + v);
     if (lua_type(L, -1) != LUA_TSTRING) {
-      lua_pop(L, 1);
+      lua_pop(L, 2);
       return;
     }
-    pushkey(L, r, k);
-    lua_insert(L, -2);
   } else {
     if ((t = namefn[kind](v)) == NULL) return;
     pushkey(L, r, k);
@@ -164,16 +164,27 @@ static void pushheaders(lua_State *L, const char *h, size_t n) {
   }
 }
 
-/* __index of b.original: "headers" is built from the header block (upvalue
-** 1, the message or a copy of the block; upvalues 2 and 3 its offset and
-** length there), stored in the table and returned; other keys are nil. */
+/* __index of b.original, shared by every result: "headers" is built from
+** the header block of the table (upvalue 1, a weak-keyed table, maps it to
+** the message or a copy of the block; upvalue 2, the same way, to the
+** block's offset there times 2^31 plus its length), stored in the table
+** and returned; other keys are nil. A table without a block gets {}. */
+#define POS_SCALE 2147483648.0 /* 2^31: offsets below 2^22 keep it exact */
 static int l_headers(lua_State *L) {
-  size_t n, off, len;
-  const char *h;
+  size_t n = 0, off = 0, len = 0;
+  const char *h = NULL;
   if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "headers") != 0) return 0;
-  h = lua_tolstring(L, lua_upvalueindex(1), &n);
-  off = (size_t)lua_tointeger(L, lua_upvalueindex(2));
-  len = (size_t)lua_tointeger(L, lua_upvalueindex(3));
+  lua_settop(L, 2);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  lua_rawget(L, lua_upvalueindex(2));
+  if (lua_type(L, 3) == LUA_TSTRING && lua_type(L, 4) == LUA_TNUMBER) {
+    lua_Number p = lua_tonumber(L, 4), o = (lua_Number)(long long)(p / POS_SCALE);
+    h = lua_tolstring(L, 3, &n);
+    off = (size_t)o;
+    len = (size_t)(p - o * POS_SCALE);
+  }
   if (h == NULL || off > n || len > n - off) {
     h = "";
     off = len = 0;
@@ -326,7 +337,8 @@ static int l_bounce(lua_State *L) {
   }
   r.m = m;
   r.buf = buf;
-  r.kt = KT;
+  lua_pushvalue(L, KT); /* read from a stack slot: a shorter way than an upvalue's */
+  r.kt = lua_gettop(L);
   {
     int fmt = smtpcode_bformat_name(out.format) != NULL;
     int mta = smtpcode_bounce_mta_name(out.mta) != NULL;
@@ -378,20 +390,22 @@ static int l_bounce(lua_State *L) {
       ** message itself when the block lies there and the message is not
       ** much bigger (a kept result must not keep a large message alive),
       ** else from a copy of the block */
-      lua_createtable(L, 0, 1);
-      pushkey(L, &r, K_INDEX);
-      if (out.headers.len > 0 && !out.headers.where &&
-          (len <= SHARE_MAX || len / 4 <= (size_t)out.headers.len)) {
-        lua_pushvalue(L, 1);
-        lua_pushinteger(L, out.headers.off);
-      } else {
-        pushspan(L, &r, out.headers);
-        lua_pushinteger(L, 0);
-      }
-      lua_pushinteger(L, out.headers.len > 0 ? out.headers.len : 0);
-      lua_pushcclosure(L, l_headers, 3);
-      lua_rawset(L, -3);
+      lua_pushvalue(L, lua_upvalueindex(3));
       lua_setmetatable(L, -2);
+      if (out.headers.len > 0) {
+        lua_Number pos = (lua_Number)out.headers.len;
+        lua_pushvalue(L, -1);
+        if (!out.headers.where && len < SHARE_EXACT &&
+            (len <= SHARE_MAX || len / 4 <= (size_t)out.headers.len)) {
+          lua_pushvalue(L, 1);
+          pos += (lua_Number)out.headers.off * POS_SCALE;
+        } else
+          pushspan(L, &r, out.headers);
+        lua_rawset(L, lua_upvalueindex(4));
+        lua_pushvalue(L, -1);
+        lua_pushnumber(L, pos);
+        lua_rawset(L, lua_upvalueindex(5));
+      }
       lua_rawset(L, -3);
     }
     if (out.format == SMTPCODE_BF_ARF) {
@@ -427,7 +441,22 @@ int smtpcode_open_bounce(lua_State *L) {
       lua_pushboolean(L, 0);
     lua_rawseti(L, -2, K_COUNT + k);
   }
-  lua_pushcclosure(L, l_bounce, 2);
+  /* the metatable of every b.original, its __index reading two weak-keyed
+     tables that hold each table's header block */
+  lua_createtable(L, 0, 1);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_pushvalue(L, -1);
+  lua_setmetatable(L, -2); /* a weak table its own metatable */
+  lua_createtable(L, 0, 0);
+  lua_pushvalue(L, -2);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, l_headers, 2);
+  lua_setfield(L, -4, "__index"); /* stack: mt, wsrc, wpos */
+  lua_pushcclosure(L, l_bounce, 5);
   lua_setfield(L, -2, "bounce");
   return 0;
 }
