@@ -79,11 +79,9 @@ int smtpcode_severity_of(int code);
   -- The structs above are shared by the calls of scan (line) and of parse
   -- (reply, lines). A call can be interrupted anywhere by a finalizer (the
   -- collector runs them at allocations and when a trace exits), and the
-  -- finalizer may call scan or parse again: scan counts its calls in sgen
-  -- and one that finds the count changed after reading the struct answers
-  -- with the C API; a parse that starts while another holds the structs
-  -- (busy) goes to the C API.
-  local sgen = 0
+  -- finalizer may call scan or parse again: scan reads its struct before
+  -- anything can interrupt it; a parse that starts while another holds
+  -- the structs (busy) goes to the C API.
   local capiscan, capiparse = core.scan, core.parse
 
   -- A failed parse answers nil, message, name; the C API writes them, and
@@ -107,21 +105,23 @@ int smtpcode_severity_of(int code);
 
   local function scan(s, opts)
     if opts ~= nil or type(s) ~= "string" then return capiscan(s, opts) end
-    local my = sgen + 1
-    sgen = my
     local st = C.smtpcode_parse_line(s, #s, nil, line)
-    if st < 0 then return failed(capiscan, st, 1, s) end
-    local code, el = line.code, line.enh_len
-    local to, tl = line.text_off, line.text_len
+    -- The struct is read at once, before anything can leave a trace or
+    -- allocate: a trace exit in the finalize phase runs the collector (and
+    -- finalizers) where it happens, and a finalizer may scan again.
+    local code, el, to, tl = line.code, line.enh_len, line.text_off, line.text_len
     local cont = band(line.flags, F_CONTINUED) ~= 0
-    -- the strings are copied from the core's spans of s (string.sub would
-    -- check again bounds the core has kept); s is used below, so it lives
+    if st < 0 then return failed(capiscan, st, 1, s) end
+    -- the strings are copied from the core's spans (string.sub would check
+    -- again bounds the core has kept)
     local p = cast(CHARP, s)
+    local text = cstring(p + to, tl)
     local enh = nil
     -- without options (strict) the enhanced code follows "ddd " at once
     if el ~= 0 then enh = cstring(p + 4, el) end
-    local text = cstring(p + to, tl)
-    if sgen ~= my then return capiscan(s) end
+    -- never true: s is live up to here, so a trace exit above, where the
+    -- collector may run, keeps it and the bytes p points into
+    if text == s then return capiscan(s) end
     return code, SEV[code], enh, text, cont
   end
 
