@@ -236,6 +236,20 @@ describe("classify with words near each other", function()
   end)
 end)
 
+describe("classify of multi-line replies", function()
+  -- src/classify.c joinview: one pass over the text, each line break
+  -- followed by at most a reply code, an enhanced code and blanks
+  it("stays linear on many continuation lines and on almost-prefixes", function()
+    each_backend(function(b)
+      grows_linearly(b .. ": continuation lines", smtpcode.classify,
+        "550-5.7.1 x\r\n" .. rep("550-5.7.1 x\r\n", 60) .. "550 5.7.1 y",
+        "550-5.7.1 x\r\n" .. rep("550-5.7.1 x\r\n", 600) .. "550 5.7.1 y")
+      grows_linearly(b .. ": almost prefixes", smtpcode.classify,
+        "550 x" .. rep("\r\n550-5.7.", 60), "550 x" .. rep("\r\n550-5.7.", 600))
+    end)
+  end)
+end)
+
 describe("classify of double-encoded text", function()
   -- src/mojibake.c: every "\195" starts a candidate that reads at most
   -- four characters; the repair itself is one pass

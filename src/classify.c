@@ -17,6 +17,8 @@
 */
 #include "smtpcode.h"
 
+#include <string.h>
+
 #include "mojibake.h"
 #include "rules_data.h"
 
@@ -86,6 +88,73 @@ static int near(const scan *sc, int a, int b) {
     }
   }
   return 1;
+}
+
+/* Length of the continuation prefix of a multi-line reply at s[i..n): the
+** reply code (the same three digits), '-' or ' ', an optional enhanced
+** code and the blanks after them; 0 when s[i..n) does not start so. */
+static int prefixlen(const unsigned char *s, int n, int i, int code) {
+  int j = i, k, d;
+  if (i + 4 > n || s[i] != '0' + code / 100 || s[i + 1] != '0' + code / 10 % 10 ||
+      s[i + 2] != '0' + code % 10 || (s[i + 3] != '-' && s[i + 3] != ' '))
+    return 0;
+  j = i + 4;
+  /* an enhanced code: class digit, '.', 1-3 digits, '.', 1-3 digits */
+  k = j;
+  if (k + 1 < n && (s[k] == '2' || s[k] == '4' || s[k] == '5') && s[k + 1] == '.') {
+    int part;
+    k += 2;
+    for (part = 0; part < 2; part++) {
+      for (d = 0; d < 3 && k < n && (unsigned)(s[k] - '0') < 10u; d++) k++;
+      if (d == 0) break;
+      if (part == 0) {
+        if (k >= n || s[k] != '.') break;
+        k++;
+      }
+    }
+    if (part == 2 && (k == n || s[k] == ' ' || s[k] == '\t')) j = k;
+  }
+  while (j < n && (s[j] == ' ' || s[j] == '\t')) j++;
+  return j - i;
+}
+
+/* A multi-line reply (Gmail's, Exchange's) repeats its code at the start of
+** every line, often in the middle of a sentence ("an unusual rate of\r\n
+** 421-4.7.28 unsolicited mail"). The text rules read such a line break and
+** the prefix after it as one blank, so a phrase or two near words across
+** it hold. Returns the length of the view; *sp is buf when a prefix was
+** removed (in place when the text is already in buf: the view is never
+** longer), unchanged when there is none or the text does not fit. One
+** pass, bounded by n. */
+static int joinview(const char **sp, int n, char *buf, int cap, int code) {
+  const unsigned char *s = (const unsigned char *)*sp;
+  unsigned char *o = (unsigned char *)buf;
+  int i = 0, w = 0, started = 0;
+  if (code < 200 || code > 599 || buf == NULL) return n;
+  while (i < n) {
+    int c = s[i];
+    if (c == '\r' || c == '\n') {
+      int j = i, p;
+      while (j < n && (s[j] == '\r' || s[j] == '\n')) j++;
+      p = prefixlen(s, n, j, code);
+      if (p > 0) {
+        if (!started) {
+          if (n > cap) return n;
+          if ((const char *)s != buf) memcpy(buf, s, (size_t)i);
+          started = 1;
+          w = i;
+        }
+        o[w++] = ' ';
+        i = j + p;
+        continue;
+      }
+    }
+    if (started) o[w++] = (unsigned char)c;
+    i++;
+  }
+  if (!started) return n;
+  *sp = buf;
+  return w;
 }
 
 #define isalnum_(c) \
@@ -657,6 +726,7 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY : (int)len;
   if ((size_t)n < len) v->flags |= SMTPCODE_V_TRUNCATED;
   n = smtpcode_mojibake_view(&s, n, fix, (int)sizeof fix);
+  n = joinview(&s, n, fix, (int)sizeof fix, v->code);
   sc.nhits = 0;
   sc.seen = 0;
   sc.mend[0] = sc.mend[1] = -1;

@@ -4,11 +4,11 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3147u    /* dense states */
-#define SCR_KS 21751u   /* dense and sparse states */
+#define SCR_K0 3182u    /* dense states */
+#define SCR_KS 21974u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 49734   /* entries of the distinct high rows */
+#define SCR_NHI 51742   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[18604];                     /* sparse state - k0 -> ... */
-  unsigned short to[18604];
-  unsigned short fb[18604];
+  unsigned char chr[18792];                     /* sparse state - k0 -> ... */
+  unsigned short to[18792];
+  unsigned short fb[18792];
 } scr_scan;
 
 #endif
