@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../src/smtpcode.h"
+#include "../../src/mojibake.h"
 #include "../../src/rules_data.h"
 #include "tap.h"
 
@@ -328,6 +329,36 @@ static void test_by(void) {
      "evidence names and bounds");
 }
 
+/* A multi-line reply's line break and repeated code read as one blank
+** (joinview): phrases across them hold; a prefix cut at the end of the
+** text is read inside the span; a text longer than the repair buffer is
+** read as it is. */
+static void test_multiline(void) {
+  static char big[SMTPCODE_MAX_REPAIR + 200];
+  const char *head = "421-4.7.28 an unusual rate of\r\n421-4.7.28 unsolicited mail";
+  smtpcode_verdict v;
+  size_t i;
+  v = cl(head);
+  ok(v.reason == SMTPCODE_REASON_BLOCKLISTED && v.code == 421 && v.cls == 4 &&
+         v.subject == 7 && v.detail == 28,
+     "a phrase split by the repeated code holds");
+  v = cl("550-5.1.1 no such\n550 user");
+  ok(v.reason == SMTPCODE_REASON_USER_UNKNOWN, "LF and a last line without an enhanced code");
+  v = cl("550 x\r\n550-5.");
+  ok(v.code == 550, "a prefix cut at the end of the text");
+  v = cl("550 x\r\n55");
+  ok(v.code == 550, "a code cut at the end of the text");
+  v = cl("550-x\r\n\r\n");
+  ok(v.code == 550, "line breaks at the end of the text");
+  memset(big, 'x', sizeof big - 1);
+  for (i = 1; i + 1 < sizeof big; i += 2) big[i] = ' ';
+  memcpy(big, head, strlen(head));
+  big[sizeof big - 1] = '\0';
+  smtpcode_classify(big, sizeof big - 1, NULL, &v); /* more than guard's page */
+  ok(v.reason == SMTPCODE_REASON_SPAM,
+     "a text longer than SMTPCODE_MAX_REPAIR is read unjoined (the limit)");
+}
+
 int main(void) {
   if (guard_init() != 0) return 1;
   test_by();
@@ -338,5 +369,6 @@ int main(void) {
   test_fields();
   test_texts();
   test_bounds();
+  test_multiline();
   return done_testing();
 }
