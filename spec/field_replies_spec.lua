@@ -88,7 +88,22 @@
 -- now gives such a text no bounce, and their bounce
 -- column says "-" (the reason is still unknown).
 -- Then: 562/568 (98.9%), bounce 568/568; then 796/802, bounce 802/802;
--- now 851/859, bounce 856/859 (batch O's two qmail rows and Exim's warning). The floors are what the rules
+-- then 851/859, bounce 856/859 (batch O's two qmail rows and Exim's warning).
+-- Session 5: batch P (47 rows: Office 365, Gmail, Yahoo, iCloud,
+-- Proofpoint, Mimecast, Barracuda, Cisco, Trend Micro, Zoho, Yandex,
+-- Mail.ru, T-Online, GMX, Orange, the eleven languages, delay notices,
+-- Exchange, Postfix, Sendmail, Haraka and OpenSMTPD lines, controls) was
+-- committed with its judgement (commit 12c3a55) before classify ran on it:
+-- 41/47 reasons, 40/47 full rows (reason and bounce) as first judged.
+-- Three rows were then re-judged in the rules' favour (they say so, with
+-- the first judgement: Yahoo's 5.7.9 "policy reasons" is its DMARC answer,
+-- Mimecast's "internal resources are temporarily unavailable" its
+-- greylisting, Gmail's 4.7.28 is judged by its cause), 42/47 with the old
+-- rules. After the changes it asked for (a multi-line reply's line break
+-- and repeated code read as one blank, black lists in the other
+-- languages, more delay wordings, Postfix's table lookup failure with an
+-- X.3 code): 46/47. T-Online's "(BL)" tag still misses.
+-- Now 897/906, bounce 903/906. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
 -- change in.
 local sc = require "smtpcode"
@@ -163,10 +178,10 @@ describe("classify on field replies", function()
     end
     print(table.concat(lines, "\n"))
     if #dis > 0 then print(table.concat(dis, "\n")) end
-    -- the untuned batches of session 4, by batch
+    -- the untuned batches of sessions 4 and 5, by batch
     local bt, bn = {}, {}
     for _, r in ipairs(ROWS) do
-      local b = r.why:match("session 4 untuned check, batch (%u)")
+      local b = r.why:match("session [45] untuned check, batch (%u)")
       if b then
         local v = sc.classify(input(r))
         bt[b] = bt[b] or { 0, 0 }
@@ -178,7 +193,7 @@ describe("classify on field replies", function()
     table.sort(bn)
     local parts = {}
     for _, b in ipairs(bn) do parts[#parts + 1] = string.format("%s %d/%d", b, bt[b][1], bt[b][2]) end
-    print("session 4 untuned batches (reason and bounce): " .. table.concat(parts, ", "))
+    print("session 4 and 5 untuned batches (reason and bounce): " .. table.concat(parts, ", "))
     assert.is_true(ok / n >= REASON_FLOOR)
     assert.is_true(okb / n >= BOUNCE_FLOOR)
   end)
