@@ -4,8 +4,8 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3147u    /* dense states */
-#define SCR_KS 21751u   /* dense and sparse states */
+#define SCR_K0 3153u    /* dense states */
+#define SCR_KS 21789u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
 #define SCR_NHI 49734   /* entries of the distinct high rows */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[18604];                     /* sparse state - k0 -> ... */
-  unsigned short to[18604];
-  unsigned short fb[18604];
+  unsigned char chr[18636];                     /* sparse state - k0 -> ... */
+  unsigned short to[18636];
+  unsigned short fb[18636];
 } scr_scan;
 
 #endif
