@@ -39,6 +39,12 @@ local must_agree = {
   ["mailman/simple_01.txt"] = "all",
   -- Exchange 5.5's X.400 recipient line ("c=US;...;dda:SMTP=a@b;")
   ["mailman/microsoft_01.txt"] = "all",
+  -- bounce-email/ (the fifth collection), rules: an ambiguous recipient in
+  -- Domino's words ("user name ... not unique.  Several matches found");
+  -- vpopmail's "maildir has overdrawn his diskspace quota" (a full
+  -- mailbox, not the X.2.3 Postfix wrote beside it)
+  ["bounce-email/tt_bounce_15.txt"] = "all",
+  ["bounce-email/tt_bounce_16.txt"] = "all",
 }
 
 local function compare(w, g)
@@ -168,9 +174,12 @@ describe("bounce on collections nobody tuned on", function()
     -- floors at the measured figures (a regression guard, not a target)
     -- (first judgement: read 49, format 48, not_bounce 7, recipient 43,
     -- status 56, code 58, all three 41, reason 37, hard/soft 49 of 58
-    -- reports, 7 non-reports and 60 rows; docs/bounce.md)
-    local floor = { read = 52, fmt = 51, notb_ok = 7, recipient = 50, status = 60, code = 60,
-      all3 = 50, reason = 50, bounce = 56 }
+    -- reports, 7 non-reports and 60 rows; docs/bounce.md; with
+    -- bounce-email/, first run: read 63, format 62, not_bounce 8,
+    -- recipient 61, status 70, code 71, all three 60, reason 58,
+    -- hard/soft 65 of 69 reports, 8 non-reports and 71 rows)
+    local floor = { read = 63, fmt = 62, notb_ok = 8, recipient = 61, status = 70, code = 71,
+      all3 = 60, reason = 60, bounce = 66 }
     for k, v in pairs(floor) do assert.is_true(n[k] >= v, k .. " " .. n[k] .. " < " .. v) end
     for file, what in pairs(must_agree) do
       assert.is_not_nil(files[file], file)
