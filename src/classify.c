@@ -129,8 +129,16 @@ static int prefixlen(const unsigned char *s, int n, int i, int code) {
 static int joinview(const char **sp, int n, char *buf, int cap, int code) {
   const unsigned char *s = (const unsigned char *)*sp;
   unsigned char *o = (unsigned char *)buf;
-  int i = 0, w = 0, started = 0;
-  if (code < 200 || code > 599 || buf == NULL) return n;
+  const unsigned char *lf;
+  int i, w = 0, started = 0;
+  if (code < 200 || code > 599 || buf == NULL || n <= 0) return n;
+  /* most texts are one line: start at the first line end (an LF, and the
+     CRs before it), found with memchr, or leave at once (a text whose
+     lines end in CR alone is read as it is) */
+  lf = (const unsigned char *)memchr(s, '\n', (size_t)n);
+  if (lf == NULL) return n;
+  i = (int)(lf - s);
+  while (i > 0 && s[i - 1] == '\r') i--;
   while (i < n) {
     int c = s[i];
     if (c == '\r' || c == '\n') {
@@ -726,7 +734,10 @@ int smtpcode_classify_split(const char *s, size_t len, const smtpcode_found *f,
   n = len > (size_t)SMTPCODE_MAX_CLASSIFY ? SMTPCODE_MAX_CLASSIFY : (int)len;
   if ((size_t)n < len) v->flags |= SMTPCODE_V_TRUNCATED;
   n = smtpcode_mojibake_view(&s, n, fix, (int)sizeof fix);
-  n = joinview(&s, n, fix, (int)sizeof fix, v->code);
+  /* a reply found on one line (find counts the lines of "550-..." replies)
+     has no continuation to join; fields from a caller say nothing (0) */
+  if (v->code >= 200 && v->code <= 599 && f->nlines != 1)
+    n = joinview(&s, n, fix, (int)sizeof fix, v->code);
   sc.nhits = 0;
   sc.seen = 0;
   sc.mend[0] = sc.mend[1] = -1;
