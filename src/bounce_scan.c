@@ -78,6 +78,20 @@ static void sethit(hits *h, int r, long off) {
 }
 
 /*
+** The hash bucket of the phrases of kind where that may start at t[i]
+** (i + 2 < the text's length), or -1 when the byte pair or the hash rules
+** them all out; *h1 the second byte folded. Shared by hat and hatnb.
+*/
+static inline int bucket(const unsigned char *t, size_t i, int where, unsigned *h1) {
+  unsigned h, pr = (unsigned)t[i] << 8 | t[i + 1];
+  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return -1;
+  *h1 = hfold(t[i + 1]);
+  h = ((hfold(t[i]) * 31 + *h1) * 31 + hfold(t[i + 2])) % BF_HASH;
+  if (!(smtpcode_bf_kindhash[where][h >> 3] & (1u << (h & 7)))) return -1;
+  return (int)h;
+}
+
+/*
 ** The rules of kind where that match s[0..n) at i (i + 2 < n), among those
 ** of the hash of its first three bytes; hit offsets are base + i. Returns
 ** 1 when one matched.
@@ -85,13 +99,10 @@ static void sethit(hits *h, int r, long off) {
 static int hat(const unsigned char *t, size_t n, size_t i, int where, const char *name,
                size_t nl, hits *hs, long base, size_t head) {
   const long *hit = hs->at;
-  unsigned h1, h, pr = (unsigned)t[i] << 8 | t[i + 1];
-  int x, found = 0, known = 0;
+  unsigned h1 = 0;
+  int h = bucket(t, i, where, &h1), x, found = 0, known = 0;
   size_t pj = 0, plen = 0; /* where the entry before failed (plen if it matched) */
-  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return 0;
-  h1 = hfold(t[i + 1]);
-  h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
-  if (!(smtpcode_bf_kindhash[where][h >> 3] & (1u << (h & 7)))) return 0;
+  if (h < 0) return 0;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
@@ -239,13 +250,10 @@ static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, siz
                   size_t p, const unsigned short *no, hits *hs, long base) {
   const long *hit = hs->at;
   size_t i = no[p], pj = 0, plen = 0;
-  unsigned h1, h, pr = (unsigned)t[i] << 8 | t[i + 1];
-  int x, known = 0;
+  unsigned h1 = 0;
+  int h = bucket(t, i, BW_BODY, &h1), x, known = 0;
   (void)n;
-  if (!(smtpcode_bf_pair[pr >> 3] & (1u << (pr & 7)))) return;
-  h1 = hfold(t[i + 1]);
-  h = ((hfold(t[i]) * 31 + h1) * 31 + hfold(t[i + 2])) % BF_HASH;
-  if (!(smtpcode_bf_kindhash[BW_BODY][h >> 3] & (1u << (h & 7)))) return;
+  if (h < 0) return;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
