@@ -4,6 +4,7 @@
 # Stages, in order; a failing stage does not stop the others:
 #   a  check-gen             generated files match their generators
 #   a2 lint                  luacheck and luarocks lint (make lint)
+#   a3 clang                 every source through clang -Werror (make check-clang)
 #   b  C tests               spec/c/test_*.c + Lua-free src/*.c, ASan+UBSan
 #   c  busted                lua5.1 5.2 5.3 5.4 luajit (FFI) luajit (C API)
 #   c2 valgrind              the busted suite once under memcheck (lua5.4)
@@ -116,6 +117,17 @@ else
   log="$LOGS/lint.log"
   "$MAKE" --no-print-directory lint >"$log" 2>&1 </dev/null
   one_result "make lint (luacheck, luarocks lint)" $? "$log"
+fi
+
+# the sources through clang with the same -Werror warnings: gcc builds
+# everything else, and clang warns where gcc does not (make check-clang)
+echo "== a3. clang"
+if skipped clang; then
+  echo "# skipped (SMTPCODE_SKIP)"
+else
+  log="$LOGS/clang.log"
+  "$MAKE" --no-print-directory check-clang >"$log" 2>&1 </dev/null
+  one_result "make check-clang (every source, clang -Werror)" $? "$log"
 fi
 
 # ---------------------------------------------------------------- b

@@ -80,7 +80,7 @@ static const unsigned char lowtab[256] = {
 #define L4(b) lw(b), lw(b + 1), lw(b + 2), lw(b + 3)
 #define L16(b) L4(b), L4(b + 4), L4(b + 8), L4(b + 12)
 #define L64(b) L16(b), L16(b + 16), L16(b + 32), L16(b + 48)
-#define lw(b) ((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b))
+#define lw(b) ((unsigned char)((b) >= 'A' && (b) <= 'Z' ? (b) + 32 : (b)))
     L64(0), L64(64), L64(128), L64(192)
 #undef lw
 #undef L64
