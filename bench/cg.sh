@@ -7,6 +7,8 @@
 # bench/classify_lines.lua. Prints "interp backend row Ir/line".
 #   bash bench/cg.sh [lua5.4 luajit ...]
 # env: SHARED (../shared/bench), CG_LINES (20000), BUILD (a temp dir),
+#   (on PUC Lua also shape_floor_rawset and shape_floor_ctor: parse's table built
+#   with no parsing, bench/shape_floor.c, the floor of parse)
 #   CG_REPLIES=1: only the corpus lines that are whole one-line replies
 #   ("250 ok", not "250-..." nor log lines): parse answers an error for the
 #   others, and that path (the C API's messages) is then what is measured
@@ -37,12 +39,18 @@ report() { # $1 = backend: the dumps of the last run
 for lua in $INTERPS; do
   case $lua in luajit) v=jit; so=luajit; backends="ffi capi";; lua5.1) v=5.1; so=lua5.1; backends=capi;;
                *) v=${lua#lua}; so=lua5.4; backends=capi;; esac
+  floor=; rows=
+  if [ "$v" != jit ] && [ -f bench/shape_floor.c ]; then # parse's floor, PUC Lua
+    floor=$BUILD/shapefloor-$v.so
+    cc -std=c99 -O2 -fPIC -shared $(pkg-config --cflags "lua$v" 2>/dev/null) -o "$floor" \
+      bench/shape_floor.c 2>/dev/null && rows=,shape_floor_rawset,shape_floor_ctor || floor=
+  fi
   for b in $backends; do
     rm -rf "$OUT"; mkdir -p "$OUT"
-    SMTPCODE_BACKEND=$b LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$v/?.so;;" \
+    SMTPCODE_SHAPE_FLOOR=$floor SMTPCODE_BACKEND=$b LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="build/$v/?.so;;" \
       valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.%p" "$lua" "$SHARED/bench.lua" \
       "$BUILD/corpus-cg.txt" "$BUILD" --callgrind --label "$lua" \
-      --only a_match_table,c_byte_multi,capi_multi,ffi_multi,smtpcode_scan,smtpcode_parse,smtpcode_parse_into,smtpcode_parse_wrap \
+      --only a_match_table,c_byte_multi,capi_multi,ffi_multi,smtpcode_scan,smtpcode_parse,smtpcode_parse_into,smtpcode_parse_wrap$rows \
       --extra bench/harness.lua >/dev/null 2>"$OUT/log" || { cat "$OUT/log"; exit 1; }
     report "$b"
     rm -rf "$OUT"; mkdir -p "$OUT"

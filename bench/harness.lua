@@ -7,6 +7,9 @@
 --   smtpcode_parse_into  parse(line, nil, t): one reused table, through a
 --                        one-line Lua function (the harness passes the
 --                        table as the second argument, parse takes it third)
+--   shape_floor_rawset, shape_floor_ctor (PUC Lua, when SMTPCODE_SHAPE_FLOOR
+--                        names bench/shape_floor.c built): parse's table
+--                        with no parsing, the floor of parse
 --   smtpcode_parse_wrap  parse(line) through the same kind of function: the
 --                        difference to smtpcode_parse is that function's cost
 -- parse answers nil for a continuation line ("250-...") on its own, and its
@@ -25,4 +28,12 @@ return function(add)
     "smtpcode.parse into a reused table")
   add("smtpcode_parse_wrap", "table", function(line) return parse(line) end,
     "smtpcode.parse, a new table, through a Lua function")
+  -- the floor of parse on PUC Lua: its table built with no parsing at all
+  -- (bench/shape_floor.c, built by bench/cg.sh, which names it here)
+  local so = os.getenv("SMTPCODE_SHAPE_FLOOR")
+  if so then
+    local floor = assert(package.loadlib(so, "luaopen_shapefloor"))()
+    add("shape_floor_rawset", "table", floor.rawset, "parse's table, no parsing (lua_rawset)")
+    add("shape_floor_ctor", "table", floor.ctor, "parse's table, no parsing (a Lua constructor)")
+  end
 end
