@@ -62,26 +62,26 @@ const bf_rule smtpcode_bf_rules[] = {
   {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message", 8}, /* line 44 */
   {2, BF_START, BW_BODY, 0, 0, 76, 386, "", "contained one or more recipient addresses that were incorrectly constructed:", 9}, /* line 45 */
   {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details", 3}, /* line 46 */
-  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;", 18}, /* line 47 */
-  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors", 3}, /* line 48 */
-  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows", 10}, /* line 49 */
-  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors", 3}, /* line 50 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows", 6}, /* line 51 */
-  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows", 8}, /* line 52 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows", 7}, /* line 53 */
-  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past", 8}, /* line 54 */
-  {0, BF_DELAYED, BW_BODY, 0, 0, 30, 117, "", "this is a warning message only", 4}, /* line 55 */
-  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program", 3}, /* line 56 */
-  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail", 3}, /* line 57 */
-  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 58 */
-  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message.", 8}, /* line 59 */
-  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo", 0}, /* line 60 */
-  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address.", 6}, /* line 61 */
-  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 62 */
-  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-", 0}, /* line 63 */
-  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":", 0}, /* line 64 */
-  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", "", 0}, /* line 65 */
-  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange", 0}, /* line 66 */
+  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors", 3}, /* line 47 */
+  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows", 10}, /* line 48 */
+  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors", 3}, /* line 49 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows", 6}, /* line 50 */
+  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows", 8}, /* line 51 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows", 7}, /* line 52 */
+  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past", 8}, /* line 53 */
+  {0, BF_DELAYED, BW_BODY, 0, 0, 30, 117, "", "this is a warning message only", 4}, /* line 54 */
+  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program", 3}, /* line 55 */
+  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail", 3}, /* line 56 */
+  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 57 */
+  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message.", 8}, /* line 58 */
+  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo", 0}, /* line 59 */
+  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address.", 6}, /* line 60 */
+  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 61 */
+  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-", 0}, /* line 62 */
+  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":", 0}, /* line 63 */
+  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", "", 0}, /* line 64 */
+  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange", 0}, /* line 65 */
+  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;", 18}, /* line 66 */
   {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):", 3}, /* line 67 */
   {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:", 8}, /* line 68 */
   {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:", 8}, /* line 69 */
@@ -514,16 +514,16 @@ const unsigned char smtpcode_bf_kindhash[BW_MTA + 1][BF_HASH / 8] = {
 };
 
 const unsigned short smtpcode_bf_byhash[] = {
-  13, 9, 100, 8, 126, 90, 20, 22, 77, 130, 105, 88, 113, 104, 133, 11,
-  140, 12, 107, 27, 81, 3, 71, 4, 106, 58, 48, 86, 108, 17, 150, 10,
-  128, 127, 102, 61, 21, 109, 2, 15, 14, 29, 28, 70, 63, 64, 123, 147,
+  13, 9, 100, 8, 126, 90, 19, 21, 77, 130, 105, 88, 113, 104, 133, 11,
+  140, 12, 107, 26, 81, 3, 71, 4, 106, 58, 48, 86, 108, 17, 150, 10,
+  128, 127, 102, 61, 20, 109, 2, 15, 14, 28, 27, 70, 63, 64, 123, 147,
   65, 132, 41, 40, 155, 5, 148, 56, 74, 49, 51, 55, 50, 66, 117, 131,
-  44, 52, 124, 39, 112, 125, 142, 62, 141, 143, 92, 23, 154, 145, 152, 149,
-  80, 6, 114, 122, 25, 54, 82, 134, 119, 118, 103, 91, 101, 139, 0, 1,
-  19, 42, 43, 144, 69, 156, 31, 99, 121, 151, 72, 78, 79, 75, 76, 38,
-  153, 26, 16, 67, 146, 68, 110, 18, 98, 95, 116, 73, 30, 34, 138, 84,
-  47, 87, 46, 33, 93, 85, 120, 97, 53, 59, 96, 136, 24, 83, 94, 135,
-  137, 45, 115, 32, 129, 89,
+  44, 52, 124, 39, 112, 125, 142, 62, 141, 143, 92, 22, 154, 145, 152, 149,
+  80, 6, 114, 122, 24, 54, 82, 134, 119, 118, 103, 91, 101, 139, 0, 1,
+  38, 42, 43, 144, 69, 156, 30, 99, 121, 151, 72, 78, 79, 75, 76, 37,
+  153, 25, 16, 67, 146, 68, 110, 18, 98, 95, 116, 73, 29, 33, 138, 84,
+  47, 87, 46, 32, 93, 85, 120, 97, 53, 59, 96, 136, 23, 83, 94, 135,
+  137, 45, 115, 31, 129, 89,
 };
 
 const unsigned char smtpcode_bf_lcp[] = {
@@ -801,9 +801,9 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
 
 const unsigned short smtpcode_bf_short[] = {
   7,
+  34,
   35,
   36,
-  37,
   57,
   111,
 };
@@ -1849,25 +1849,25 @@ const unsigned char smtpcode_bf_wmshift[8192] = {
 };
 
 const unsigned short smtpcode_bf_bywhere[] = {
-  3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 17, 20, 21, 22, 23,
-  24, 25, 27, 28, 29, 30, 31, 33, 34, 39, 40, 41, 42, 43, 44, 45,
+  3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 20, 21, 22,
+  23, 24, 26, 27, 28, 29, 30, 32, 33, 39, 40, 41, 42, 43, 44, 45,
   49, 50, 51, 52, 53, 54, 55, 58, 59, 61, 62, 63, 64, 67, 68, 69,
   71, 72, 73, 77, 78, 81, 82, 83, 86, 88, 90, 92, 93, 94, 95, 96,
   97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 112, 113, 114, 115, 117,
   118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 133,
-  134, 135, 136, 137, 138, 139, 140, 16, 18, 26, 56, 65, 66, 74, 108, 141,
-  142, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 32,
+  134, 135, 136, 137, 138, 139, 140, 16, 18, 25, 56, 65, 66, 74, 108, 141,
+  142, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 31,
   46, 47, 75, 84, 85, 87, 89, 110, 48, 70, 76, 80, 6, 0, 1, 2,
-  19, 38, 79, 91, 109, 116,
+  38, 37, 79, 91, 109, 116,
 };
 const unsigned short smtpcode_bf_wherestart[BW_MTA + 2] = {0, 0, 103, 127, 136, 140, 141, 145, 150, 150};
 
 const unsigned short smtpcode_bf_hdr[] = {
   7,
+  34,
   35,
   36,
   37,
-  38,
   57,
   79,
   91,
