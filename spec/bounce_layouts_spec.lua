@@ -453,4 +453,46 @@ describe("bounce layouts", function()
     }))
     assert.are.equal("sendmail", b.mta)
   end)
+  it("answers not_bounce to a challenge-response request dressed as a DSN", function()
+    -- Boxbe holds a message until its sender joins the recipient's guest
+    -- list and says so in a multipart/report with its own diagnostic type:
+    -- a request to the sender, not a failed delivery
+    local function cr(from, dtype)
+      return msg {
+        "From: " .. from,
+        "To: ann@example.com",
+        "Subject: Re: hello (Action Required)",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"",
+        "",
+        "--b1",
+        "Content-Type: text/plain",
+        "",
+        "Hello Ann,",
+        "",
+        "Your message about \"hello\" is on hold until you confirm you are a person.",
+        "",
+        "--b1",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; screen.example.net",
+        "",
+        "Final-Recipient: rfc822; bob@example.net",
+        "Action: failed",
+        "Status: 4.7.0",
+        "Diagnostic-Code: " .. dtype .. "; Sender not approved yet, see the notice above",
+        "",
+        "--b1--",
+      }
+    end
+    local b, _, code = smtpcode.bounce(cr("noreply@boxbe.com", "X-Boxbe-Notice"))
+    assert.is_nil(b)
+    assert.are.equal("not_bounce", code)
+    b, _, code = smtpcode.bounce(cr("screen@example.net", "X-Boxbe-Notice"))
+    assert.is_nil(b)
+    assert.are.equal("not_bounce", code)
+    -- the same report from another system, with an SMTP diagnostic, is one
+    b = assert(smtpcode.bounce(cr("MAILER-DAEMON@example.net", "smtp")))
+    assert.are.equal("bob@example.net", b.recipients[1].recipient)
+  end)
 end)
