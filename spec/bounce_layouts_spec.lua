@@ -432,12 +432,14 @@ describe("bounce layouts", function()
         "Final-Recipient: rfc822;bob@example.no",
         "Action: failed",
         "Status: 5.1.10",
-        "Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+        "Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP"
+          .. " address lookup",
         "",
         "--b1--",
       }
     end
-    local b = assert(smtpcode.bounce(ms("X-MS-Exchange-CrossTenant-OriginalArrivalTime: 13 Oct 2017 11:10:16.7009 (UTC)")))
+    local b = assert(smtpcode.bounce(ms("X-MS-Exchange-CrossTenant-OriginalArrivalTime: 13 Oct 2017"
+      .. " 11:10:16.7009 (UTC)")))
     assert.are.equal("office365", b.mta)
     assert.are.equal("user_unknown", b.recipients[1].reason)
     b = assert(smtpcode.bounce(ms("X-MS-Exchange-Message-Is-Ndr:")))
