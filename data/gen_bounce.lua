@@ -20,7 +20,7 @@ local rows, err = tsv.read(root .. "/data/bounce_formats.tsv",
 if not rows then fail("%s", err) end
 
 local ROLE = { detect = "BF_DETECT", start = "BF_START", ["end"] = "BF_END", delayed = "BF_DELAYED",
-  reason = "BF_REASON", feedback = "BF_FEEDBACK" }
+  reason = "BF_REASON", feedback = "BF_FEEDBACK", challenge = "BF_CHALLENGE" }
 local WHERE = { body = "BW_BODY", subject = "BW_SUBJECT", from = "BW_FROM", received = "BW_RECEIVED",
   boundary = "BW_BOUNDARY", dsn = "BW_DSN", mta = "BW_MTA" }
 

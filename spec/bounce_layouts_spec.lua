@@ -372,4 +372,126 @@ describe("bounce layouts", function()
     assert.are.equal(550, b.recipients[1].code)
     assert.are.equal("user_unknown", b.recipients[1].reason)
   end)
+  it("reads a notice that gave up after a retry count, whatever the count", function()
+    -- Ipswitch IMail (SMTP32) writes one line, "Delivery failed <n>
+    -- attempts: <address>", the count being the server's setting; the
+    -- message was given up, not refused by the remote
+    for _, n in ipairs { "3", "10", "20" } do
+      local b = assert(smtpcode.bounce(msg {
+        "From: \"Postmaster\" <postmaster@mail.example.org>",
+        "To: <ann@example.com>",
+        "Subject: Undeliverable Mail",
+        "X-Mailer: <SMTP32 v8.15>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=us-ascii",
+        "",
+        "Delivery failed " .. n .. " attempts: bob@example.net",
+        "",
+        "",
+        "Original message follows.",
+        "",
+        "From: ann@example.com",
+        "To: bob@example.net",
+        "Subject: hello",
+        "",
+        "hi",
+      }))
+      assert.are.equal("imailserver", b.mta)
+      assert.are.equal("bob@example.net", b.recipients[1].recipient)
+      assert.are.equal("expired", b.recipients[1].reason, n)
+    end
+    -- the same words in a reply line
+    assert.are.equal("expired", smtpcode.classify("554 delivery to bob@example.net failed after 5 attempts").reason)
+  end)
+
+  it("names Microsoft's delivery reports by their own headers, not by a DSN field every MTA writes", function()
+    -- Exchange 2007 and later and Office 365 write "Received-From-MTA: dns;"
+    -- in their DSN part as RFC 3464 shows it; Sendmail's "DNS;" is the same
+    -- field, so it names Sendmail only when nothing more specific does
+    local function ms(header)
+      return msg {
+        "From: <postmaster@example.no>",
+        "To: <ann@example.com>",
+        "Subject: Undeliverable: hello",
+        header,
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"",
+        "",
+        "--b1",
+        "Content-Type: text/plain",
+        "",
+        "Your message to bob@example.no couldn't be delivered.",
+        "",
+        "--b1",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns;AM0PR01MB0001.eurprd01.prod.outlook.com",
+        "Received-From-MTA: dns;mx.example.com",
+        "Arrival-Date: Fri, 13 Oct 2017 11:10:16 +0000",
+        "",
+        "Final-Recipient: rfc822;bob@example.no",
+        "Action: failed",
+        "Status: 5.1.10",
+        "Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP"
+          .. " address lookup",
+        "",
+        "--b1--",
+      }
+    end
+    local b = assert(smtpcode.bounce(ms("X-MS-Exchange-CrossTenant-OriginalArrivalTime: 13 Oct 2017"
+      .. " 11:10:16.7009 (UTC)")))
+    assert.are.equal("office365", b.mta)
+    assert.are.equal("user_unknown", b.recipients[1].reason)
+    b = assert(smtpcode.bounce(ms("X-MS-Exchange-Message-Is-Ndr:")))
+    assert.are.equal("exchange", b.mta)
+    -- Sendmail's own DSN still names it
+    b = assert(smtpcode.bounce(dsn {
+      "Received-From-MTA: DNS; localhost",
+      "",
+      "Final-Recipient: RFC822; bob@example.net",
+      "Action: failed",
+      "Status: 5.1.1",
+      "Diagnostic-Code: SMTP; 550 5.1.1 <bob@example.net>... User unknown",
+    }))
+    assert.are.equal("sendmail", b.mta)
+  end)
+  it("answers not_bounce to a challenge-response request dressed as a DSN", function()
+    -- Boxbe holds a message until its sender joins the recipient's guest
+    -- list and says so from its own domain in a multipart/report with its
+    -- own diagnostic type: a request to the sender, not a failed delivery
+    local function cr(from, dtype)
+      return msg {
+        "From: " .. from,
+        "To: ann@example.com",
+        "Subject: Re: hello (Action Required)",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"",
+        "",
+        "--b1",
+        "Content-Type: text/plain",
+        "",
+        "Hello Ann,",
+        "",
+        "Your message about \"hello\" is on hold until you confirm you are a person.",
+        "",
+        "--b1",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; screen.example.net",
+        "",
+        "Final-Recipient: rfc822; bob@example.net",
+        "Action: failed",
+        "Status: 4.7.0",
+        "Diagnostic-Code: " .. dtype .. "; Sender not approved yet, see the notice above",
+        "",
+        "--b1--",
+      }
+    end
+    local b, _, code = smtpcode.bounce(cr("noreply@boxbe.com", "X-Boxbe-Notice"))
+    assert.is_nil(b)
+    assert.are.equal("not_bounce", code)
+    -- the same report from another system, with an SMTP diagnostic, is one
+    b = assert(smtpcode.bounce(cr("MAILER-DAEMON@example.net", "smtp")))
+    assert.are.equal("bob@example.net", b.recipients[1].recipient)
+  end)
 end)

@@ -469,6 +469,8 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
   }
   /* a DSN needs the text only for clues and missing diagnostics */
   bounce_scanrules(c, hit, out->nrcpt > 0 ? SCAN_HEAD_DSN : SCAN_HEAD);
+  if (matchrole(hit, BF_CHALLENGE) >= 0)
+    return SMTPCODE_ENOTBOUNCE; /* a challenge-response request, even as a DSN */
   delayed = matchrole(hit, BF_DELAYED) >= 0;
   action = delayed ? SMTPCODE_ACT_DELAYED : SMTPCODE_ACT_FAILED;
   k = matchrole(hit, BF_DETECT);

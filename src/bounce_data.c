@@ -31,6 +31,7 @@ const char *const smtpcode_bf_mtas[] = {
   "messagingserver",
   "microsoft",
   "apple",
+  "boxbe",
   "barracuda",
   "mimecast",
   "einsundeins",
@@ -40,168 +41,169 @@ const char *const smtpcode_bf_mtas[] = {
   "mailfoundry",
   "mailmarshal",
 };
-const int smtpcode_bf_nmtas = 37;
+const int smtpcode_bf_nmtas = 38;
 
 const bf_rule smtpcode_bf_rules[] = {
-  {1, BF_DETECT, BW_DSN, 0, 0, 18, 2139, "", "x-postfix-queue-id", 0}, /* line 28 */
-  {1, BF_DETECT, BW_DSN, 0, 0, 16, 2139, "", "x-postfix-sender", 0}, /* line 29 */
-  {1, BF_DETECT, BW_DSN, 0, 0, 11, 467, "", "; x-postfix", 1}, /* line 30 */
-  {1, BF_START, BW_BODY, 0, 0, 31, 117, "", "this is the mail system at host", 4}, /* line 31 */
-  {1, BF_START, BW_BODY, 0, 0, 35, 117, "", "this is the postfix program at host", 4}, /* line 32 */
-  {1, BF_END, BW_BODY, 0, 1, 27, 1035, "", "delivery report unavailable", 8}, /* line 33 */
-  {2, BF_DETECT, BW_BOUNDARY, 0, 0, 9, 1440, "", "-eximdsn-", 0}, /* line 34 */
-  {2, BF_DETECT, BW_HEADER, 19, 0, 1, 0, "x-failed-recipients", "@", 0}, /* line 35 */
-  {2, BF_START, BW_BODY, 0, 0, 33, 113, "", "the following address(es) failed:", 3}, /* line 36 */
-  {2, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:", 3}, /* line 37 */
-  {2, BF_START, BW_BODY, 0, 0, 55, 393, "", "could not be delivered to one or more of its recipients", 5}, /* line 38 */
-  {2, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message", 4}, /* line 39 */
-  {2, BF_END, BW_BODY, 0, 1, 30, 117, "", "this is a copy of your message", 4}, /* line 40 */
-  {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is", 3}, /* line 41 */
-  {2, BF_START, BW_BODY, 0, 0, 59, 666, "", "has not yet been delivered to one or more of its recipients", 3}, /* line 42 */
-  {2, BF_START, BW_BODY, 0, 0, 48, 666, "", "has not yet been delivered to all its recipients", 3}, /* line 43 */
-  {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message", 8}, /* line 44 */
-  {2, BF_START, BW_BODY, 0, 0, 76, 386, "", "contained one or more recipient addresses that were incorrectly constructed:", 9}, /* line 45 */
-  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details", 3}, /* line 46 */
-  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;", 18}, /* line 47 */
-  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors", 3}, /* line 48 */
-  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows", 10}, /* line 49 */
-  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors", 3}, /* line 50 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows", 6}, /* line 51 */
-  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows", 8}, /* line 52 */
-  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows", 7}, /* line 53 */
-  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past", 8}, /* line 54 */
-  {0, BF_DELAYED, BW_BODY, 0, 0, 30, 117, "", "this is a warning message only", 4}, /* line 55 */
-  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program", 3}, /* line 56 */
-  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail", 3}, /* line 57 */
-  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 58 */
-  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message.", 8}, /* line 59 */
-  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo", 0}, /* line 60 */
-  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address.", 6}, /* line 61 */
-  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 62 */
-  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-", 0}, /* line 63 */
-  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":", 0}, /* line 64 */
-  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", "", 0}, /* line 65 */
-  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange", 0}, /* line 66 */
-  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):", 3}, /* line 67 */
-  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:", 8}, /* line 68 */
-  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:", 8}, /* line 69 */
-  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:", 8}, /* line 70 */
-  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:", 8}, /* line 71 */
-  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered", 4}, /* line 72 */
-  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:", 8}, /* line 73 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com", 0}, /* line 74 */
-  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com", 0}, /* line 75 */
-  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com", 0}, /* line 76 */
-  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:", 8}, /* line 77 */
-  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:", 8}, /* line 78 */
-  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:", 8}, /* line 79 */
-  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to", 4}, /* line 80 */
-  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 81 */
-  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows", 7}, /* line 82 */
-  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:", 8}, /* line 83 */
-  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)", 8}, /* line 84 */
-  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", "", 0}, /* line 85 */
-  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups", 6}, /* line 86 */
-  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 87 */
-  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected", 0}, /* line 88 */
-  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at", 7}, /* line 89 */
-  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail", 13}, /* line 90 */
-  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail", 7}, /* line 91 */
-  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail", 7}, /* line 92 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:", 8}, /* line 93 */
-  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:", 0}, /* line 94 */
-  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:", 3}, /* line 95 */
-  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons", 7}, /* line 96 */
-  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message", 8}, /* line 97 */
-  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)", 0}, /* line 98 */
-  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail.", 4}, /* line 99 */
-  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message", 2}, /* line 100 */
-  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:", 5}, /* line 101 */
-  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed", 8}, /* line 102 */
-  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com", 0}, /* line 103 */
-  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com", 0}, /* line 104 */
-  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to", 3}, /* line 105 */
-  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:", 2}, /* line 106 */
-  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail", 6}, /* line 107 */
-  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent", 9}, /* line 108 */
-  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent", 4}, /* line 109 */
-  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow.", 7}, /* line 110 */
-  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows.", 8}, /* line 111 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru", 0}, /* line 112 */
-  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru", 0}, /* line 113 */
-  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru", 16}, /* line 114 */
-  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx.", 0}, /* line 115 */
-  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following.", 3}, /* line 116 */
-  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho", 0}, /* line 117 */
-  {19, BF_START, BW_BODY, 0, 1, 40, 113, "", "the following addresses had fatal errors", 3}, /* line 118 */
-  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail", 0}, /* line 119 */
-  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:", 7}, /* line 120 */
-  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:", 4}, /* line 121 */
-  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows.", 8}, /* line 122 */
-  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message", 6}, /* line 123 */
-  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 124 */
-  {21, BF_END, BW_BODY, 0, 1, 18, 3814, "", "original mail info", 8}, /* line 125 */
-  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:", 4}, /* line 126 */
-  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message", 3}, /* line 127 */
-  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:", 3}, /* line 128 */
-  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:", 8}, /* line 129 */
-  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:", 5}, /* line 130 */
-  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server.", 4}, /* line 131 */
-  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled.", 3}, /* line 132 */
-  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:", 3}, /* line 133 */
-  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:", 4}, /* line 134 */
-  {27, BF_FEEDBACK, BW_BODY, 0, 0, 38, 117, "", "this is a microsoft email abuse report", 4}, /* line 135 */
-  {27, BF_FEEDBACK, BW_SUBJECT, 0, 0, 28, 385, "", "complaint about message from", 9}, /* line 136 */
-  {28, BF_FEEDBACK, BW_HEADER, 19, 0, 4, 439, "x-apple-unsubscribe", "true", 0}, /* line 137 */
-  {29, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda", 0}, /* line 138 */
-  {30, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", "", 0}, /* line 139 */
-  {31, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung", 4}, /* line 140 */
-  {31, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following.", 3}, /* line 141 */
-  {32, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile.", 7}, /* line 142 */
-  {32, BF_END, BW_BODY, 0, 0, 17, 3814, "", "original message:", 8}, /* line 143 */
-  {33, BF_DETECT, BW_HEADER, 10, 0, 3, 3205, "x-mlserver", "fml", 0}, /* line 144 */
-  {33, BF_START, BW_BODY, 0, 0, 41, 1055, "", "you are not a member of this mailing list", 3}, /* line 145 */
-  {33, BF_END, BW_BODY, 0, 0, 42, 1699, "", "if you know the general guide of this list", 2}, /* line 146 */
-  {33, BF_START, BW_BODY, 0, 0, 24, 1535, "", "duplicated message-id in", 10}, /* line 147 */
-  {33, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original mail as follows:", 8}, /* line 148 */
-  {34, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:", 5}, /* line 149 */
-  {34, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:", 7}, /* line 150 */
-  {35, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:", 8}, /* line 151 */
-  {36, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:", 4}, /* line 152 */
-  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address", 6}, /* line 153 */
-  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors", 3}, /* line 154 */
-  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient", 5}, /* line 155 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients", 5}, /* line 156 */
-  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message", 3}, /* line 157 */
-  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:", 3}, /* line 158 */
-  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered", 4}, /* line 159 */
-  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients", 8}, /* line 160 */
-  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to", 5}, /* line 161 */
-  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered", 7}, /* line 162 */
-  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows.", 8}, /* line 164 */
-  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 165 */
-  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows.", 8}, /* line 166 */
-  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 167 */
-  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:", 8}, /* line 168 */
-  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message", 4}, /* line 169 */
-  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail", 13}, /* line 170 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable", 0}, /* line 171 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail", 11}, /* line 172 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail", 8}, /* line 173 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed", 4}, /* line 174 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice", 7}, /* line 175 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure", 8}, /* line 176 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification", 8}, /* line 177 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error", 4}, /* line 178 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered", 5}, /* line 179 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail", 5}, /* line 180 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed", 4}, /* line 181 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis", 3}, /* line 182 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar", 0}, /* line 183 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification", 8}, /* line 184 */
-  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender", 8}, /* line 185 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 18, 2139, "", "x-postfix-queue-id", 0}, /* line 31 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 16, 2139, "", "x-postfix-sender", 0}, /* line 32 */
+  {1, BF_DETECT, BW_DSN, 0, 0, 11, 467, "", "; x-postfix", 1}, /* line 33 */
+  {1, BF_START, BW_BODY, 0, 0, 31, 117, "", "this is the mail system at host", 4}, /* line 34 */
+  {1, BF_START, BW_BODY, 0, 0, 35, 117, "", "this is the postfix program at host", 4}, /* line 35 */
+  {1, BF_END, BW_BODY, 0, 1, 27, 1035, "", "delivery report unavailable", 8}, /* line 36 */
+  {2, BF_DETECT, BW_BOUNDARY, 0, 0, 9, 1440, "", "-eximdsn-", 0}, /* line 37 */
+  {2, BF_DETECT, BW_HEADER, 19, 0, 1, 0, "x-failed-recipients", "@", 0}, /* line 38 */
+  {2, BF_START, BW_BODY, 0, 0, 33, 113, "", "the following address(es) failed:", 3}, /* line 39 */
+  {2, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:", 3}, /* line 40 */
+  {2, BF_START, BW_BODY, 0, 0, 55, 393, "", "could not be delivered to one or more of its recipients", 5}, /* line 41 */
+  {2, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message", 4}, /* line 42 */
+  {2, BF_END, BW_BODY, 0, 1, 30, 117, "", "this is a copy of your message", 4}, /* line 43 */
+  {2, BF_END, BW_BODY, 0, 1, 26, 113, "", "the body of the message is", 3}, /* line 44 */
+  {2, BF_START, BW_BODY, 0, 0, 59, 666, "", "has not yet been delivered to one or more of its recipients", 3}, /* line 45 */
+  {2, BF_START, BW_BODY, 0, 0, 48, 666, "", "has not yet been delivered to all its recipients", 3}, /* line 46 */
+  {2, BF_DELAYED, BW_SUBJECT, 0, 0, 16, 2792, "", "warning: message", 8}, /* line 47 */
+  {2, BF_START, BW_BODY, 0, 0, 76, 386, "", "contained one or more recipient addresses that were incorrectly constructed:", 9}, /* line 48 */
+  {3, BF_DETECT, BW_SUBJECT, 0, 0, 26, 3155, "", "see transcript for details", 3}, /* line 49 */
+  {3, BF_START, BW_BODY, 0, 1, 50, 113, "", "the following addresses had permanent fatal errors", 3}, /* line 50 */
+  {3, BF_START, BW_BODY, 0, 1, 29, 419, "", "transcript of session follows", 10}, /* line 51 */
+  {3, BF_START, BW_BODY, 0, 1, 54, 113, "", "the following addresses had transient non-fatal errors", 3}, /* line 52 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1274, "", "unsent message follows", 6}, /* line 53 */
+  {3, BF_END, BW_BODY, 0, 1, 24, 3814, "", "original message follows", 8}, /* line 54 */
+  {3, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows", 7}, /* line 55 */
+  {3, BF_DELAYED, BW_SUBJECT, 0, 0, 40, 2792, "", "warning: could not send message for past", 8}, /* line 56 */
+  {0, BF_DELAYED, BW_BODY, 0, 0, 30, 117, "", "this is a warning message only", 4}, /* line 57 */
+  {4, BF_START, BW_BODY, 0, 0, 34, 845, "", "hi. this is the qmail-send program", 3}, /* line 58 */
+  {4, BF_START, BW_BODY, 0, 0, 21, 845, "", "hi. this is the qmail", 3}, /* line 59 */
+  {4, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 60 */
+  {4, BF_END, BW_BODY, 0, 1, 49, 2266, "", "enclosed are the original headers of the message.", 8}, /* line 61 */
+  {5, BF_DETECT, BW_FROM, 0, 0, 6, 3912, "", "@yahoo", 0}, /* line 62 */
+  {5, BF_START, BW_BODY, 0, 0, 71, 3478, "", "sorry, we were unable to deliver your message to the following address.", 6}, /* line 63 */
+  {5, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 64 */
+  {6, BF_DETECT, BW_HEADER, 28, 0, 1, 0, "x-ms-exchange-crosstenant-id", "-", 0}, /* line 65 */
+  {6, BF_DETECT, BW_HEADER, 45, 0, 1, 0, "x-ms-exchange-crosstenant-originalarrivaltime", ":", 0}, /* line 66 */
+  {7, BF_DETECT, BW_HEADER, 28, 0, 0, 0, "x-ms-exchange-message-is-ndr", "", 0}, /* line 67 */
+  {7, BF_DETECT, BW_HEADER, 9, 0, 8, 2576, "x-mimeole", "exchange", 0}, /* line 68 */
+  {3, BF_DETECT, BW_DSN, 0, 0, 23, 2192, "", "received-from-mta: dns;", 18}, /* line 69 */
+  {7, BF_START, BW_BODY, 0, 0, 41, 1151, "", "did not reach the following recipient(s):", 3}, /* line 70 */
+  {7, BF_START, BW_BODY, 0, 0, 50, 1035, "", "delivery has failed to these recipients or groups:", 8}, /* line 71 */
+  {7, BF_START, BW_BODY, 0, 0, 62, 1035, "", "delivery has failed to these recipients or distribution lists:", 8}, /* line 72 */
+  {7, BF_START, BW_BODY, 0, 0, 56, 2199, "", "rejected your message to the following e-mail addresses:", 8}, /* line 73 */
+  {7, BF_START, BW_BODY, 0, 0, 55, 2199, "", "rejected your message to the following email addresses:", 8}, /* line 74 */
+  {7, BF_START, BW_BODY, 0, 0, 34, 1055, "", "your message couldn't be delivered", 4}, /* line 75 */
+  {7, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message headers:", 8}, /* line 76 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 15, 3368, "", "@googlemail.com", 0}, /* line 77 */
+  {8, BF_DETECT, BW_FROM, 0, 0, 10, 3366, "", "@gmail.com", 0}, /* line 78 */
+  {8, BF_DETECT, BW_RECEIVED, 0, 0, 10, 135, "", "google.com", 0}, /* line 79 */
+  {8, BF_START, BW_BODY, 0, 0, 55, 1035, "", "delivery to the following recipient failed permanently:", 8}, /* line 80 */
+  {8, BF_START, BW_BODY, 0, 0, 56, 1035, "", "delivery to the following recipients failed permanently:", 8}, /* line 81 */
+  {8, BF_START, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:", 8}, /* line 82 */
+  {8, BF_START, BW_BODY, 0, 0, 32, 1055, "", "your message wasn't delivered to", 4}, /* line 83 */
+  {8, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 84 */
+  {8, BF_END, BW_BODY, 0, 1, 22, 1499, "", "message header follows", 7}, /* line 85 */
+  {8, BF_DELAYED, BW_BODY, 0, 0, 53, 1035, "", "delivery to the following recipient has been delayed:", 8}, /* line 86 */
+  {8, BF_DELAYED, BW_SUBJECT, 0, 0, 36, 1035, "", "delivery status notification (delay)", 8}, /* line 87 */
+  {9, BF_DETECT, BW_HEADER, 17, 0, 0, 0, "x-google-group-id", "", 0}, /* line 88 */
+  {9, BF_START, BW_BODY, 0, 0, 13, 135, "", "google groups", 6}, /* line 89 */
+  {9, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 90 */
+  {9, BF_REASON, BW_MTA, 0, 0, 15, 0, "", "sender_rejected", 0}, /* line 91 */
+  {10, BF_DETECT, BW_BODY, 0, 0, 22, 393, "", "courier mail server at", 7}, /* line 92 */
+  {10, BF_START, BW_BODY, 0, 0, 18, 1259, "", "undeliverable mail", 13}, /* line 93 */
+  {10, BF_START, BW_BODY, 0, 0, 12, 1035, "", "delayed mail", 7}, /* line 94 */
+  {10, BF_DELAYED, BW_BODY, 0, 0, 12, 1035, "", "delayed mail", 7}, /* line 95 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery failure:", 8}, /* line 96 */
+  {11, BF_DETECT, BW_SUBJECT, 0, 0, 17, 1035, "", "delivery_failure:", 0}, /* line 97 */
+  {11, BF_START, BW_BODY, 0, 0, 21, 2793, "", "was not delivered to:", 3}, /* line 98 */
+  {12, BF_START, BW_BODY, 0, 1, 15, 2830, "", "failure reasons", 7}, /* line 99 */
+  {12, BF_END, BW_BODY, 0, 1, 16, 2209, "", "returned message", 8}, /* line 100 */
+  {13, BF_DETECT, BW_RECEIVED, 0, 0, 11, 1033, "", "(opensmtpd)", 0}, /* line 101 */
+  {13, BF_START, BW_BODY, 0, 0, 62, 117, "", "this is the mailer-daemon, please do not reply to this e-mail.", 4}, /* line 102 */
+  {13, BF_START, BW_BODY, 0, 0, 59, 2451, "", "an error has occurred while attempting to deliver a message", 2}, /* line 103 */
+  {13, BF_END, BW_BODY, 0, 0, 40, 3209, "", "below is a copy of the original message:", 5}, /* line 104 */
+  {13, BF_DELAYED, BW_SUBJECT, 0, 0, 37, 1035, "", "delivery status notification: delayed", 8}, /* line 105 */
+  {14, BF_DETECT, BW_FROM, 0, 0, 13, 2485, "", "amazonses.com", 0}, /* line 106 */
+  {14, BF_DETECT, BW_RECEIVED, 0, 0, 13, 2485, "", "amazonses.com", 0}, /* line 107 */
+  {14, BF_START, BW_BODY, 0, 0, 24, 113, "", "the following message to", 3}, /* line 108 */
+  {14, BF_START, BW_BODY, 0, 0, 79, 2451, "", "an error occurred while trying to deliver the mail to the following recipients:", 2}, /* line 109 */
+  {15, BF_DETECT, BW_HEADER, 8, 0, 15, 2485, "x-mailer", "amazon workmail", 6}, /* line 110 */
+  {16, BF_DETECT, BW_RECEIVED, 0, 0, 20, 1427, "", "dragonfly mail agent", 9}, /* line 111 */
+  {16, BF_START, BW_BODY, 0, 0, 32, 117, "", "this is the dragonfly mail agent", 4}, /* line 112 */
+  {16, BF_END, BW_BODY, 0, 0, 23, 1499, "", "message headers follow.", 7}, /* line 113 */
+  {16, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows.", 8}, /* line 114 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 13, 3244, "", "@corp.mail.ru", 0}, /* line 115 */
+  {17, BF_DETECT, BW_FROM, 0, 0, 8, 3540, "", "@mail.ru", 0}, /* line 116 */
+  {17, BF_START, BW_BODY, 0, 0, 24, 256, "", "\321\201\320\265\321\200\320\262\320\265\321\200\320\276\320\274 mail.ru", 16}, /* line 117 */
+  {18, BF_DETECT, BW_FROM, 0, 0, 5, 3366, "", "@gmx.", 0}, /* line 118 */
+  {18, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following.", 3}, /* line 119 */
+  {19, BF_DETECT, BW_FROM, 0, 0, 5, 3957, "", "@zoho", 0}, /* line 120 */
+  {19, BF_START, BW_BODY, 0, 1, 40, 113, "", "the following addresses had fatal errors", 3}, /* line 121 */
+  {20, BF_DETECT, BW_HEADER, 8, 0, 5, 1981, "x-mailer", "imail", 0}, /* line 122 */
+  {20, BF_START, BW_BODY, 0, 0, 13, 1266, "", "unknown user:", 7}, /* line 123 */
+  {20, BF_START, BW_BODY, 0, 0, 35, 3511, "", "body of message generated response:", 4}, /* line 124 */
+  {20, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows.", 8}, /* line 125 */
+  {21, BF_START, BW_BODY, 0, 1, 14, 3168, "", "server message", 6}, /* line 126 */
+  {21, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 127 */
+  {21, BF_END, BW_BODY, 0, 1, 18, 3814, "", "original mail info", 8}, /* line 128 */
+  {22, BF_START, BW_BODY, 0, 0, 17, 3164, "", "sent <<< rcpt to:", 4}, /* line 129 */
+  {22, BF_END, BW_BODY, 0, 0, 14, 2267, "", "end of message", 3}, /* line 130 */
+  {23, BF_START, BW_BODY, 0, 0, 29, 113, "", "the following address failed:", 3}, /* line 131 */
+  {23, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:", 8}, /* line 132 */
+  {24, BF_START, BW_BODY, 0, 0, 26, 393, "", "could not be delivered to:", 5}, /* line 133 */
+  {25, BF_START, BW_BODY, 0, 0, 70, 1863, "", "each of the following recipients was rejected by a remote mail server.", 4}, /* line 134 */
+  {25, BF_START, BW_BODY, 0, 0, 32, 113, "", "the user(s) account is disabled.", 3}, /* line 135 */
+  {25, BF_START, BW_BODY, 0, 0, 54, 113, "", "the following recipients did not receive this message:", 3}, /* line 136 */
+  {26, BF_START, BW_BODY, 0, 0, 75, 117, "", "this report relates to a message you sent with the following header fields:", 4}, /* line 137 */
+  {27, BF_FEEDBACK, BW_BODY, 0, 0, 38, 117, "", "this is a microsoft email abuse report", 4}, /* line 138 */
+  {27, BF_FEEDBACK, BW_SUBJECT, 0, 0, 28, 385, "", "complaint about message from", 9}, /* line 139 */
+  {28, BF_FEEDBACK, BW_HEADER, 19, 0, 4, 439, "x-apple-unsubscribe", "true", 0}, /* line 140 */
+  {29, BF_CHALLENGE, BW_FROM, 0, 0, 10, 3213, "", "@boxbe.com", 0}, /* line 141 */
+  {30, BF_DETECT, BW_FROM, 0, 0, 9, 3091, "", "barracuda", 0}, /* line 142 */
+  {31, BF_DETECT, BW_HEADER, 21, 0, 0, 0, "x-mimecast-spam-score", "", 0}, /* line 143 */
+  {32, BF_START, BW_BODY, 0, 0, 52, 1152, "", "dies ist eine automatisch erstellte benachrichtigung", 4}, /* line 144 */
+  {32, BF_END, BW_BODY, 0, 1, 48, 113, "", "the header of the original message is following.", 3}, /* line 145 */
+  {33, BF_START, BW_BODY, 0, 0, 41, 1499, "", "message could not be delivered to mobile.", 7}, /* line 146 */
+  {33, BF_END, BW_BODY, 0, 0, 17, 3814, "", "original message:", 8}, /* line 147 */
+  {34, BF_DETECT, BW_HEADER, 10, 0, 3, 3205, "x-mlserver", "fml", 0}, /* line 148 */
+  {34, BF_START, BW_BODY, 0, 0, 41, 1055, "", "you are not a member of this mailing list", 3}, /* line 149 */
+  {34, BF_END, BW_BODY, 0, 0, 42, 1699, "", "if you know the general guide of this list", 2}, /* line 150 */
+  {34, BF_START, BW_BODY, 0, 0, 24, 1535, "", "duplicated message-id in", 10}, /* line 151 */
+  {34, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original mail as follows:", 8}, /* line 152 */
+  {35, BF_START, BW_BODY, 0, 0, 20, 2405, "", "error message below:", 5}, /* line 153 */
+  {35, BF_END, BW_BODY, 0, 0, 16, 1499, "", "message details:", 7}, /* line 154 */
+  {36, BF_START, BW_BODY, 0, 0, 41, 1035, "", "delivery failed for the following reason:", 8}, /* line 155 */
+  {37, BF_START, BW_BODY, 0, 0, 13, 1055, "", "your message:", 4}, /* line 156 */
+  {0, BF_START, BW_BODY, 0, 0, 50, 1256, "", "unable to deliver message to the following address", 6}, /* line 157 */
+  {0, BF_START, BW_BODY, 0, 0, 43, 113, "", "the following addresses had delivery errors", 3}, /* line 158 */
+  {0, BF_START, BW_BODY, 0, 0, 49, 393, "", "could not be delivered to the following recipient", 5}, /* line 159 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 393, "", "could not be delivered to one or more recipients", 5}, /* line 160 */
+  {0, BF_START, BW_BODY, 0, 0, 48, 3919, "", "i'm afraid i wasn't able to deliver your message", 3}, /* line 161 */
+  {0, BF_START, BW_BODY, 0, 0, 46, 113, "", "the following recipients could not be reached:", 3}, /* line 162 */
+  {0, BF_START, BW_BODY, 0, 0, 35, 1055, "", "your message could not be delivered", 4}, /* line 163 */
+  {0, BF_START, BW_BODY, 0, 0, 39, 1035, "", "delivery has failed to these recipients", 8}, /* line 164 */
+  {0, BF_START, BW_BODY, 0, 0, 42, 113, "", "there was an error delivering your mail to", 5}, /* line 165 */
+  {0, BF_START, BW_BODY, 0, 0, 21, 1499, "", "message not delivered", 7}, /* line 166 */
+  {0, BF_END, BW_BODY, 0, 1, 25, 3814, "", "original message follows.", 8}, /* line 168 */
+  {0, BF_END, BW_BODY, 0, 1, 16, 3814, "", "original message", 8}, /* line 169 */
+  {0, BF_END, BW_BODY, 0, 0, 25, 3814, "", "original message follows.", 8}, /* line 170 */
+  {0, BF_END, BW_BODY, 0, 1, 41, 3209, "", "below this line is a copy of the message.", 5}, /* line 171 */
+  {0, BF_END, BW_BODY, 0, 0, 41, 2014, "", "included is a copy of the message header:", 8}, /* line 172 */
+  {0, BF_END, BW_BODY, 0, 1, 29, 117, "", "this is a copy of the message", 4}, /* line 173 */
+  {20, BF_START, BW_SUBJECT, 0, 0, 18, 1259, "", "undeliverable mail", 13}, /* line 174 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 1259, "", "undeliverable", 0}, /* line 175 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1259, "", "undelivered mail", 11}, /* line 176 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 13, 2209, "", "returned mail", 8}, /* line 177 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 20, 1365, "", "mail delivery failed", 4}, /* line 178 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 14, 2830, "", "failure notice", 7}, /* line 179 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 16, 1035, "", "delivery failure", 8}, /* line 180 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 28, 1035, "", "delivery status notification", 8}, /* line 181 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 17, 1365, "", "mail system error", 4}, /* line 182 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 22, 393, "", "could not be delivered", 5}, /* line 183 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 23, 2405, "", "error sending your mail", 5}, /* line 184 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 11, 1365, "", "mail failed", 4}, /* line 185 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 9, 2765, "", "non remis", 3}, /* line 186 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 12, 1281, "", "unzustellbar", 0}, /* line 187 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 21, 1035, "", "delivery notification", 8}, /* line 188 */
+  {0, BF_START, BW_SUBJECT, 0, 0, 18, 2209, "", "returned to sender", 8}, /* line 189 */
 };
-const int smtpcode_bf_nrules = 157;
+const int smtpcode_bf_nrules = 158;
 const int smtpcode_bf_recvfirst = 48;
 
 const unsigned char smtpcode_bf_kindhash[BW_MTA + 1][BF_HASH / 8] = {
@@ -333,7 +335,7 @@ const unsigned char smtpcode_bf_kindhash[BW_MTA + 1][BF_HASH / 8] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 32, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 64, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -514,16 +516,16 @@ const unsigned char smtpcode_bf_kindhash[BW_MTA + 1][BF_HASH / 8] = {
 };
 
 const unsigned short smtpcode_bf_byhash[] = {
-  13, 9, 100, 8, 126, 90, 20, 22, 77, 130, 105, 88, 113, 104, 133, 11,
-  140, 12, 107, 27, 81, 3, 71, 4, 106, 58, 48, 86, 108, 17, 150, 10,
-  128, 127, 102, 61, 21, 109, 2, 15, 14, 29, 28, 70, 63, 64, 123, 147,
-  65, 132, 41, 40, 155, 5, 148, 56, 74, 49, 51, 55, 50, 66, 117, 131,
-  44, 52, 124, 39, 112, 125, 142, 62, 141, 143, 92, 23, 154, 145, 152, 149,
-  80, 6, 114, 122, 25, 54, 82, 134, 119, 118, 103, 91, 101, 139, 0, 1,
-  19, 42, 43, 144, 69, 156, 31, 99, 121, 151, 72, 78, 79, 75, 76, 38,
-  153, 26, 16, 67, 146, 68, 110, 18, 98, 95, 116, 73, 30, 34, 138, 84,
-  47, 87, 46, 33, 93, 85, 120, 97, 53, 59, 96, 136, 24, 83, 94, 135,
-  137, 45, 115, 32, 129, 89,
+  13, 9, 100, 8, 127, 90, 19, 21, 77, 131, 105, 88, 114, 104, 134, 11,
+  141, 12, 107, 26, 81, 3, 71, 4, 106, 58, 48, 86, 108, 17, 151, 10,
+  129, 128, 102, 61, 20, 109, 2, 15, 14, 28, 27, 70, 63, 64, 124, 148,
+  65, 133, 41, 40, 156, 5, 149, 56, 74, 49, 51, 55, 50, 66, 118, 132,
+  44, 52, 125, 39, 113, 126, 143, 62, 142, 144, 92, 22, 155, 146, 153, 150,
+  80, 6, 115, 123, 24, 54, 82, 135, 120, 119, 103, 91, 101, 140, 0, 1,
+  38, 42, 43, 145, 69, 157, 30, 99, 122, 152, 72, 78, 79, 75, 76, 37,
+  154, 25, 16, 67, 147, 68, 111, 18, 98, 95, 117, 73, 29, 33, 139, 110,
+  84, 47, 87, 46, 32, 93, 85, 121, 97, 53, 59, 96, 137, 23, 83, 94,
+  136, 138, 45, 116, 31, 130, 89,
 };
 
 const unsigned char smtpcode_bf_lcp[] = {
@@ -535,8 +537,8 @@ const unsigned char smtpcode_bf_lcp[] = {
   0, 0, 0, 8, 8, 22, 14, 8, 0, 0, 0, 0, 0, 41, 0, 10,
   0, 0, 40, 0, 10, 9, 0, 0, 0, 6, 0, 9, 0, 6, 13, 0,
   0, 0, 9, 0, 0, 8, 0, 0, 0, 0, 0, 0, 6, 41, 41, 0,
-  0, 3, 0, 0, 0, 0, 0, 14, 10, 16, 16, 16, 16, 24, 25, 25,
-  25, 17, 16, 0, 0, 0,
+  0, 0, 3, 0, 0, 0, 0, 0, 14, 10, 16, 16, 16, 16, 24, 25,
+  25, 25, 17, 16, 0, 0, 0,
 };
 
 const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
@@ -740,72 +742,72 @@ const unsigned short smtpcode_bf_hashstart[BF_HASH + 1] = {
   119, 119, 119, 119, 120, 120, 120, 120, 120, 120, 120, 120, 120, 121, 121, 121,
   121, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122,
   122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122, 122,
-  122, 122, 122, 122, 122, 122, 123, 123, 123, 123, 127, 127, 127, 127, 127, 127,
-  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127,
-  127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 127, 128, 128, 128,
+  122, 122, 122, 122, 122, 122, 123, 123, 123, 123, 127, 127, 127, 127, 128, 128,
   128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  128, 128, 128, 128, 128, 128, 128, 130, 130, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131, 131,
-  131, 131, 131, 131, 131, 131, 131, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129, 129,
+  129, 129, 129, 129, 129, 129, 129, 131, 131, 132, 132, 132, 132, 132, 132, 132,
   132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
-  132, 132, 132, 132, 132, 132, 132, 132, 133, 133, 133, 133, 133, 133, 133, 133,
+  132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132, 132,
+  132, 132, 132, 132, 132, 132, 132, 133, 133, 133, 133, 133, 133, 133, 133, 133,
   133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133, 133,
-  133, 133, 133, 133, 133, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
+  133, 133, 133, 133, 133, 133, 133, 133, 134, 134, 134, 134, 134, 134, 134, 134,
   134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134, 134,
-  134, 134, 134, 134, 134, 134, 134, 147, 147, 147, 147, 147, 147, 147, 147, 147,
-  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
-  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
-  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
-  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
-  147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147, 147,
-  147, 147, 147, 147, 147, 147, 147, 147, 147, 148, 148, 148, 148, 148, 148, 148,
-  149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149,
-  149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149, 149,
-  149, 149, 149, 149, 149, 149, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
+  134, 134, 134, 134, 134, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135, 135,
+  135, 135, 135, 135, 135, 135, 135, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148, 148,
+  148, 148, 148, 148, 148, 148, 148, 148, 148, 149, 149, 149, 149, 149, 149, 149,
   150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
   150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150, 150,
-  150,
+  150, 150, 150, 150, 150, 150, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151, 151,
+  151,
 };
 
 const unsigned short smtpcode_bf_short[] = {
   7,
+  34,
   35,
   36,
-  37,
   57,
-  111,
+  112,
 };
 const int smtpcode_bf_nshort = 6;
 
@@ -874,7 +876,7 @@ const unsigned char smtpcode_bf_pair[65536 / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 136, 32, 0, 6, 136, 32, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 140, 32, 0, 6, 140, 32, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 96, 0, 0, 0, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 34, 128, 0, 0, 34, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -1393,9 +1395,9 @@ const unsigned char smtpcode_bf_stepfilter[2][65536 / 8] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 136, 32, 0, 6, 136, 32, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 140, 32, 0, 6, 140, 32, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 4, 0, 0, 34, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 2, 128, 0, 0, 2, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 4, 0, 32, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 40, 16, 20, 1, 40, 16, 20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -1427,7 +1429,7 @@ const unsigned char smtpcode_bf_stepfilter[2][65536 / 8] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 34, 4, 0, 0, 34, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 2, 128, 0, 0, 2, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 4, 0, 32, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 40, 16, 20, 1, 40, 16, 20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -1849,31 +1851,31 @@ const unsigned char smtpcode_bf_wmshift[8192] = {
 };
 
 const unsigned short smtpcode_bf_bywhere[] = {
-  3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 17, 20, 21, 22, 23,
-  24, 25, 27, 28, 29, 30, 31, 33, 34, 39, 40, 41, 42, 43, 44, 45,
+  3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19, 20, 21, 22,
+  23, 24, 26, 27, 28, 29, 30, 32, 33, 39, 40, 41, 42, 43, 44, 45,
   49, 50, 51, 52, 53, 54, 55, 58, 59, 61, 62, 63, 64, 67, 68, 69,
   71, 72, 73, 77, 78, 81, 82, 83, 86, 88, 90, 92, 93, 94, 95, 96,
-  97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 112, 113, 114, 115, 117,
-  118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 133,
-  134, 135, 136, 137, 138, 139, 140, 16, 18, 26, 56, 65, 66, 74, 108, 141,
-  142, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 32,
-  46, 47, 75, 84, 85, 87, 89, 110, 48, 70, 76, 80, 6, 0, 1, 2,
-  19, 38, 79, 91, 109, 116,
+  97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 113, 114, 115, 116, 118,
+  119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 133, 134,
+  135, 136, 137, 138, 139, 140, 141, 16, 18, 25, 56, 65, 66, 74, 108, 142,
+  143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 31,
+  46, 47, 75, 84, 85, 87, 89, 110, 111, 48, 70, 76, 80, 6, 0, 1,
+  2, 38, 37, 79, 91, 109, 117,
 };
-const unsigned short smtpcode_bf_wherestart[BW_MTA + 2] = {0, 0, 103, 127, 136, 140, 141, 145, 150, 150};
+const unsigned short smtpcode_bf_wherestart[BW_MTA + 2] = {0, 0, 103, 127, 137, 141, 142, 146, 151, 151};
 
 const unsigned short smtpcode_bf_hdr[] = {
   7,
+  34,
   35,
   36,
   37,
-  38,
   57,
   79,
   91,
   109,
-  111,
-  116,
+  112,
+  117,
 };
 const int smtpcode_bf_nhdr = 11;
 const unsigned long long smtpcode_bf_hdrlens = 0x00002000102a0700ull;

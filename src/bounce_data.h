@@ -7,7 +7,8 @@
 #define smtpcode_bounce_data_h
 
 enum {
-  BF_DETECT = 1, BF_START = 2, BF_END = 3, BF_DELAYED = 4, BF_REASON = 5, BF_FEEDBACK = 6
+  BF_DETECT = 1, BF_START = 2, BF_END = 3, BF_DELAYED = 4, BF_REASON = 5, BF_FEEDBACK = 6,
+  BF_CHALLENGE = 7
 };
 enum {
   BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4,
