@@ -122,7 +122,13 @@
 -- TLS upgrade in client exceptions, address parse errors of client
 -- libraries, a message too large and sending too fast in the other
 -- languages, "rejected" in the other languages): 51/51.
--- Now 948/957, bounce 954/957. The floors are what the rules
+-- Batch R (16 rows: variants of batch Q's families, delay notices, rarer
+-- reasons, benign lines) was written after those rules, as a check, and
+-- committed with its judgement before classify ran on it: 13/16 as first
+-- judged; the families it showed ("does not exist", "blocked" and "invalid
+-- address" about the sender in the other languages; an address that is
+-- not valid, in English and the other languages) give 16/16.
+-- Now 964/973, bounce 970/973. The floors are what the rules
 -- reach now; raise them when the rules improve, never lower them to let a
 -- change in.
 local sc = require "smtpcode"
@@ -201,6 +207,7 @@ describe("classify on field replies", function()
     local bt, bn = {}, {}
     for _, r in ipairs(ROWS) do
       local b = r.why:match("session [456] untuned check, batch (%u)")
+        or r.why:match("session 6 check, batch (%u)")
       if b then
         local v = sc.classify(input(r))
         bt[b] = bt[b] or { 0, 0 }
@@ -212,7 +219,7 @@ describe("classify on field replies", function()
     table.sort(bn)
     local parts = {}
     for _, b in ipairs(bn) do parts[#parts + 1] = string.format("%s %d/%d", b, bt[b][1], bt[b][2]) end
-    print("session 4, 5 and 6 untuned batches (reason and bounce): " .. table.concat(parts, ", "))
+    print("session 4, 5 and 6 untuned batches and check batch R (reason and bounce): " .. table.concat(parts, ", "))
     assert.is_true(ok / n >= REASON_FLOOR)
     assert.is_true(okb / n >= BOUNCE_FLOOR)
   end)
