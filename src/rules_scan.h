@@ -4,11 +4,11 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3502u    /* dense states */
-#define SCR_KS 23731u   /* dense and sparse states */
+#define SCR_K0 3509u    /* dense states */
+#define SCR_KS 23758u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 64452   /* entries of the distinct high rows */
+#define SCR_NHI 64780   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[20229];                     /* sparse state - k0 -> ... */
-  unsigned short to[20229];
-  unsigned short fb[20229];
+  unsigned char chr[20249];                     /* sparse state - k0 -> ... */
+  unsigned short to[20249];
+  unsigned short fb[20249];
 } scr_scan;
 
 #endif
