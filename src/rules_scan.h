@@ -4,21 +4,21 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3509u    /* dense states */
-#define SCR_KS 23758u   /* dense and sparse states */
+#define SCR_K0 3558u    /* dense states */
+#define SCR_KS 24108u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 64780   /* entries of the distinct high rows */
+#define SCR_NHI 66420   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
   unsigned char cls[256];                      /* byte -> class */
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
-  unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[20249];                     /* sparse state - k0 -> ... */
-  unsigned short to[20249];
-  unsigned short fb[20249];
+  unsigned       hoff[SCR_K0];                 /* dense state -> high row */
+  unsigned char chr[20550];                     /* sparse state - k0 -> ... */
+  unsigned short to[20550];
+  unsigned short fb[20550];
 } scr_scan;
 
 #endif
