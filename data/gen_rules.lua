@@ -501,7 +501,10 @@ for b = 0, 255 do
   bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(c * k0)
   bcl[#bcl + 1] = tostring(c)
 end
-if nhi * nhigh > 65535 then fail("high rows do not fit 16-bit offsets") end
+-- hoff holds offsets into hi: 16 bits while the distinct high rows fit
+-- (82 high classes: 799 rows), 32 bits past that (2 bytes more per dense
+-- state) rather than refusing rules in the other languages
+local hoff_t = nhi * nhigh > 65535 and "unsigned      " or "unsigned short"
 if #his == 0 then his[1] = "  0," end
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
 w(string.format("const unsigned smtpcode_rd_nstates = %d;", #order))
@@ -584,7 +587,7 @@ local hdr = {
   "  unsigned char cls[256];                      /* byte -> class */",
   "  unsigned short lo[SCR_LOEND];                /* low classes by column */",
   "  unsigned short hi[SCR_NHI];                  /* high rows */",
-  "  unsigned short hoff[SCR_K0];                 /* dense state -> high row */",
+  "  " .. hoff_t .. " hoff[SCR_K0];                 /* dense state -> high row */",
   string.format("  unsigned char chr[%d];                     /* sparse state - k0 -> ... */", nsp),
   string.format("  unsigned short to[%d];", nsp),
   string.format("  unsigned short fb[%d];", nsp),

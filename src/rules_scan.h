@@ -4,21 +4,21 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3189u    /* dense states */
-#define SCR_KS 22002u   /* dense and sparse states */
+#define SCR_K0 3559u    /* dense states */
+#define SCR_KS 24098u   /* dense and sparse states */
 #define SCR_NLO 53u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 51742   /* entries of the distinct high rows */
+#define SCR_NHI 66420   /* entries of the distinct high rows */
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
   unsigned char cls[256];                      /* byte -> class */
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
-  unsigned short hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[18813];                     /* sparse state - k0 -> ... */
-  unsigned short to[18813];
-  unsigned short fb[18813];
+  unsigned       hoff[SCR_K0];                 /* dense state -> high row */
+  unsigned char chr[20539];                     /* sparse state - k0 -> ... */
+  unsigned short to[20539];
+  unsigned short fb[20539];
 } scr_scan;
 
 #endif
