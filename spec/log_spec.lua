@@ -239,6 +239,66 @@ describe("log.read", function()
     end)
   end)
 
+  it("reads Exim refusals whatever field comes first, and RCPT addresses without <>", function()
+    -- after DATA Exim names the sender first: "F=<a> H=host ... rejected ..."
+    local r = log.read("2024-03-12 10:20:01 1rZqB0-000L9a-2x F=<promo@example.net> H=mail.example.net " ..
+      "[198.51.100.7]:41234 I=[192.0.2.1]:25 P=esmtp rejected by local_scan(): message looks like spam")
+    assert.same({ "exim", "inbound", "rejected", "1rZqB0-000L9a-2x" }, { r.mta, r.direction, r.status, r.queue_id })
+    assert.equal("message looks like spam", r.text)
+    r = log.read("2024-03-12 10:20:02 [4711] F=<a@example.net> H=(helo) [198.51.100.7] temporarily rejected " ..
+      "after DATA: try again later")
+    assert.same({ "rejected", "inbound" }, { r.status, r.direction })
+    -- the address of "rejected RCPT" as Exim writes it without brackets
+    r = log.read("2024-03-12 10:20:03 H=(client) [198.51.100.7]:3755 I=[192.0.2.1]:25 F=a@example.net " ..
+      "rejected RCPT bob@example.com: relay not permitted")
+    assert.equal("bob@example.com", r.recipient)
+    assert.equal("relay not permitted", r.text)
+    -- a field list that names no client, and H= only after "rejected", are not refusals
+    assert.is_nil(log.read("2024-03-12 10:20:04 1rZqB0-000L9a-2x U=alice P=local rejected nothing"))
+    assert.is_nil(log.read("2024-03-12 10:20:05 F=<a@b> rejected RCPT <c@d>: see H=x"))
+    assert.is_nil(log.read("2024-03-12 10:20:06 SMTP protocol synchronization error (input sent " ..
+      "without waiting for greeting): rejected connection from H=[198.51.100.7]:25936"))
+  end)
+
+  it("reads Sendmail's 'QID: <a>... reply text' refusals of a recipient", function()
+    local r = log.read("Mar 12 10:21:00 mx1 sm-mta[8123]: 2CC3kA9x008123: <nobody@example.com>... " ..
+      "User unknown")
+    assert.same({ "sendmail", "inbound", "reject", "2CC3kA9x008123", "nobody@example.com", "user_unknown",
+      "User unknown" }, { r.mta, r.direction, r.status, r.queue_id, r.recipient, r.reason, r.text })
+    -- not without the "... " Sendmail writes after the address
+    assert.is_nil(log.read("Mar 12 10:21:00 mx1 sm-mta[8123]: 2CC3kA9x008123: <a@b> x>... y"))
+    assert.is_nil(log.read("Mar 12 10:21:00 mx1 sm-mta[8123]: 2CC3kA9x008123: <a@b"))
+  end)
+
+  it("reads Postfix and Sendmail messages without their syslog header", function()
+    local r = log.read("3F2A01C0B7: to=<carol@example.org>, relay=mx.example.org[203.0.113.5]:25, " ..
+      "delay=2.1, delays=0.1/0/1/1, dsn=5.7.1, status=bounced (host mx.example.org[203.0.113.5] said: " ..
+      "554 5.7.1 Message rejected as spam (in reply to end of DATA command))")
+    assert.same({ "postfix", "outbound", "bounced", "3F2A01C0B7", "carol@example.org", 554, "spam" },
+      { r.mta, r.direction, r.status, r.queue_id, r.recipient, r.code, r.reason })
+    assert.is_nil(r.time)
+    assert.is_nil(r.program)
+    r = log.read("NOQUEUE: reject: RCPT from x.example.net[198.51.100.9]: 550 5.1.1 <dan@example.com>: " ..
+      "Recipient address rejected: User unknown in local recipient table; from=<a@example.net> " ..
+      "to=<dan@example.com> proto=ESMTP helo=<x>")
+    assert.same({ "postfix", "inbound", "reject", "dan@example.com" }, { r.mta, r.direction, r.status, r.recipient })
+    r = log.read("2CC3kA9x008123: to=<erin@example.com>, delay=00:00:03, mailer=esmtp, pri=120000, " ..
+      "relay=mx.example.com. [203.0.113.8], dsn=4.0.0, stat=Deferred: Connection refused by mx.example.com.")
+    assert.same({ "sendmail", "outbound", "deferred", "erin@example.com", "network" },
+      { r.mta, r.direction, r.status, r.recipient, r.reason })
+    -- the status words of address verification have hyphens
+    r = log.read("3F2A01C0B7: to=<x@example.org>, relay=none, delay=0, delays=0/0/0/0, dsn=5.1.1, " ..
+      "status=undeliverable-but-not-cached (User unknown in virtual alias table)")
+    assert.equal("undeliverable-but-not-cached", r.status)
+    assert.equal("User unknown in virtual alias table", r.text)
+    -- other messages without a header stay what they were
+    assert.is_nil(log.read("3F2A01C0B7: removed"))
+    assert.equal("other", log.read("3F2A01C0B7: <a@b>... User unknown").mta)
+    r = log.read("error: 550 5.1.1 user unknown")
+    assert.same({ "other", 550 }, { r.mta, r.code })
+    assert.is_nil(r.direction)
+  end)
+
   it("reads the first MAX_LINE bytes of a longer line", function()
     local head = "Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=none, " ..
       "dsn=4.4.1, status=deferred ("

@@ -139,7 +139,7 @@ local function postfix(s, p, r)
   local st = find(s, ", status=", q, true) or (sub(s, q, q + 6) == "status=" and q - 2)
   if not st then return nil end
   r.direction = "outbound"
-  local word, w = match(s, "^(%a+)()", st + 9)
+  local word, w = match(s, "^(%a[%a%-]*)()", st + 9) -- "undeliverable-but-not-cached"
   if not word then return nil end
   r.status = word
   local to = match(s, "^to=()", q)
@@ -196,13 +196,26 @@ local function exim(s, p, r)
     end
     p = q
   end
-  -- refusals name the client first: "H=host [ip] F=<a> rejected ..."
-  if not match(s, "^H=", p) then return nil end
+  -- refusals are a list of fields that names the client, then what was
+  -- refused: "H=host [ip] F=<a> rejected RCPT <b>: ...", "F=<a> H=host
+  -- [ip] P=esmtp rejected by local_scan(): ..." (Exim names the fields it
+  -- knows in its own order; the message id is there after DATA)
+  if not match(s, "^%u=", p) then return nil end
   local rj = find(s, " rejected ", p, true)
   if not rj then return nil end
+  if sub(s, p, p + 1) ~= "H=" then
+    local h = find(s, " H=", p, true)
+    if not h or h > rj then return nil end
+  end
   r.queue_id, r.status, r.direction = id, "rejected", "inbound"
-  local rc = match(s, "^RCPT <()", rj + 10)
-  if rc then r.recipient = address(s, rc - 1) end
+  -- "RCPT <b>:" or, as Exim writes an address it could not parse or
+  -- without its brackets, "RCPT b:"
+  local rc = match(s, "^RCPT ()", rj + 10)
+  if rc then
+    local a = address(s, rc)
+    if byte(a, -1) == 58 then a = sub(a, 1, -2) end -- "b:"
+    if a ~= "" then r.recipient = a end
+  end
   local colon = find(s, ": ", rj, true)
   return colon and sub(s, colon + 2) or sub(s, rj + 10)
 end
@@ -243,8 +256,9 @@ local function qmail(s, p, r, state)
 end
 
 -- Sendmail: "QID: to=<a>, ..., relay=h. [ip], dsn=5.1.1, stat=User unknown",
--- "QID: ruleset=check_rcpt, arg1=<a>, relay=..., reject=550 5.7.1 ...".
-local function sendmail(s, p, r)
+-- "QID: ruleset=check_rcpt, arg1=<a>, relay=..., reject=550 5.7.1 ...",
+-- and (bare: with its syslog tag) "QID: <a>... User unknown".
+local function sendmail(s, p, r, bare)
   local qid, q = match(s, "^(%w+): ()", p)
   if qid then
     if qid ~= "NOQUEUE" then r.queue_id = qid end
@@ -269,6 +283,16 @@ local function sendmail(s, p, r)
     return sub(s, rj)
   end
   local sa = find(s, ", stat=", q, true)
+  if not sa and qid and bare and byte(s, q) == 60 then
+    -- a recipient refused in the SMTP dialogue, as Sendmail logs the reply
+    -- it gave: "QID: <a@b>... No such user here" (the text without codes)
+    local e = find(s, ">", q + 1, true)
+    if not e or sub(s, e, e + 4) ~= ">... " then return nil end
+    r.direction, r.status = "inbound", "reject"
+    local a = sub(s, q + 1, e - 1)
+    if a ~= "" then r.recipient = a end
+    return sub(s, e + 5)
+  end
   if not sa or not match(s, "^to=", q) then return nil end
   r.direction = "outbound"
   local to = field(s, "to", q)
@@ -307,6 +331,11 @@ local function sendmail_tag(tag)
   return tag == "sendmail" or sub(tag, 1, 3) == "sm-"
 end
 
+-- The fields parse may set: a line is parsed into SCRATCH, and only a
+-- line about a delivery gets a table of its own (most lines of a log are
+-- about something else).
+local KEYS = { "time", "program", "mta", "queue_id", "recipient", "relay", "status", "dsn", "direction" }
+
 -- Fill r from line s; returns the text to classify, or nil (not about a
 -- delivery), and whether the line is of a known log format.
 local function parse(s, r, state)
@@ -321,7 +350,7 @@ local function parse(s, r, state)
       return exim(s, p, r), true
     elseif sendmail_tag(tag) then
       r.mta = "sendmail"
-      return sendmail(s, p, r), true
+      return sendmail(s, p, r, true), true
     elseif maybe_qmail_tag(tag) then
       r.mta = "qmail"
       return qmail(s, p, r, state), true
@@ -350,6 +379,22 @@ local function parse(s, r, state)
   if match(s, "^delivery %d+: %a+: ") or match(s, "^starting delivery %d") then
     r.mta = "qmail" -- qmail-send's own output, without a label
     return qmail(s, 1, r, state), true
+  end
+  if match(s, "^%w+: ") then
+    -- a message without its syslog header, as journalctl -o cat, a JSON
+    -- MESSAGE field or a log shipper's message field gives it: a Postfix
+    -- or Sendmail line when it is one in their own words
+    local text = postfix(s, 1, r)
+    if text then
+      r.mta = "postfix"
+      return text, true
+    end
+    text = sendmail(s, 1, r, false)
+    if text then
+      r.mta = "sendmail"
+      return text, true
+    end
+    for i = 1, #KEYS do r[KEYS[i]] = nil end
   end
   return s, false
 end
@@ -398,10 +443,6 @@ local function judge(r, text, known)
   return r
 end
 
--- The fields parse may set: a line is parsed into SCRATCH, and only a
--- line about a delivery gets a table of its own (most lines of a log are
--- about something else).
-local KEYS = { "time", "program", "mta", "queue_id", "recipient", "relay", "status", "dsn", "direction" }
 local SCRATCH = {}
 
 local function read(line, state)
