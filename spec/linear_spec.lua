@@ -340,6 +340,14 @@ local LOG_ATTACKS = {
   { "no header, queue id of letters", function(n) return fill("", "A", n, " x") end },
   { "no header, Sendmail repeated , stat=", function(n) return fill("8D4E2F1A07: to=<a@b>", ", stat=", n) end },
   { "Postfix status word of hyphens", function(n) return fill(PF .. "to=<a@b>, status=a", "-", n) end },
+  { "RFC 5424 header of one long field", function(n) return fill("<13>1 ", "a", n) end },
+  { "RFC 5424 header of blanks", function(n) return fill("<13>1 ", " ", n) end },
+  { "RFC 5424 structured data never closed", function(n) return fill("<13>1 - h postfix/smtp 1 - [a", "a", n) end },
+  { "RFC 5424 structured data of escapes", function(n)
+    return fill("<13>1 - h postfix/smtp 1 - [a", "\\]", n) end },
+  { "RFC 5424 structured data of many elements", function(n)
+    return fill("<13>1 - h postfix/smtp 1 - ", "[a]", n) end },
+  { "<PRI> and a 3164 stamp of fraction digits", function(n) return fill("<13>Mar 12 10:16:40.", "1", n) end },
   { "Exim stamp and dots", function(n) return fill("2024-03-12 10:18:00", ".", n) end },
   { "Exim id of dashes", function(n) return fill("2024-03-12 10:18:00 ", "a-", n) end },
   { "ISO stamp without a blank", function(n) return fill("2024-03-12T", "1", n) end },
@@ -372,6 +380,8 @@ describe("smtpcode.log", function()
     per_byte_linear("address", f2(S.address, 1), function(n) return fill("<", "a", n) end)
     per_byte_linear("last", f2(S.last, "; from=<", 1), function(n) return fill("", "; from=<", n) end)
     per_byte_linear("syslog", S.syslog, function(n) return fill("Mar 12 10:16:40 ", "a", n) end)
+    per_byte_linear("sd_end", f2(S.sd_end, 1), function(n) return fill("[", "\\]", n) end)
+    per_byte_linear("sd_end, elements", f2(S.sd_end, 1), function(n) return fill("", "[a]", n) end)
     -- the repeated codes of a reply whose lines a log joined with spaces
     -- are dropped by find's text (smtpcode_text_next): its worst cases
     local find = smtpcode.find

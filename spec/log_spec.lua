@@ -299,6 +299,30 @@ describe("log.read", function()
     assert.is_nil(r.direction)
   end)
 
+  it("reads syslog headers with a <PRI>, RFC 5424's, and stamps with fractions of a second", function()
+    local MSG = "8D4E2F1A07: to=<dave@example.com>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, " ..
+      "status=deferred (connect to mx.example.com[203.0.113.27]:25: Connection refused)"
+    local r = log.read("<22>1 2024-03-12T10:16:40.123456+01:00 mx1 postfix/smtp 20415 - - " .. MSG)
+    assert.same({ "postfix", "2024-03-12T10:16:40.123456+01:00", "postfix/smtp", "deferred", "dave@example.com",
+      "network" }, { r.mta, r.time, r.program, r.status, r.recipient, r.reason })
+    -- structured data, with an escaped "]" in a value, and a BOM before the message
+    r = log.read('<22>1 2024-03-12T10:16:40Z mx1 postfix/smtp 20415 - [origin ip="192.0.2.1" x="a\\]b"]' ..
+      '[meta sequenceId="7"] \239\187\191' .. MSG)
+    assert.same({ "postfix", "8D4E2F1A07", "2024-03-12T10:16:40Z" }, { r.mta, r.queue_id, r.time })
+    -- no time, no pid
+    r = log.read("<22>1 - mx1 sm-mta - - - 2CC3kA9x008123: to=<a@example.com>, relay=x. [192.0.2.9], " ..
+      "dsn=5.1.1, stat=User unknown")
+    assert.same({ "sendmail", "sm-mta", "bounced" }, { r.mta, r.program, r.status })
+    assert.is_nil(r.time)
+    -- RFC 3164 with a <PRI>, and journalctl -o short-precise
+    r = log.read("<22>Mar 12 10:16:40 mx1 postfix/smtp[20415]: " .. MSG)
+    assert.same({ "postfix", "Mar 12 10:16:40" }, { r.mta, r.time })
+    r = log.read("Mar 12 10:16:40.123456 mx1 postfix/smtp[20415]: " .. MSG)
+    assert.same({ "postfix", "Mar 12 10:16:40.123456", "postfix/smtp" }, { r.mta, r.time, r.program })
+    -- structured data never closed, or not followed by a blank: no header
+    assert.is_nil(log.read("<22>1 - mx1 postfix/smtp 1 - [a x=\"]\" " .. MSG).program)
+  end)
+
   it("reads the first MAX_LINE bytes of a longer line", function()
     local head = "Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=none, " ..
       "dsn=4.4.1, status=deferred ("

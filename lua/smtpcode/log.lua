@@ -84,12 +84,51 @@ end
 -- multilog's TAI64N label
 -- =======================================================
 
+-- RFC 5424's STRUCTURED-DATA at p ("-" or "[id k=\"v\"]..." with "\]"
+-- escaped in values): the position after it and its blank, or nil.
+local function sd_end(s, p)
+  if sub(s, p, p + 1) == "- " then return p + 2 end
+  while byte(s, p) == 91 do -- "["
+    local q = p + 1
+    while true do
+      local e = find(s, "[\\%]]", q)
+      if not e then return nil end
+      if byte(s, e) == 93 then p = e + 1 break end -- "]"
+      q = e + 2 -- "\x": skip the escaped byte
+    end
+  end
+  if byte(s, p) == 32 then return p + 1 end
+  return nil
+end
+
+-- An RFC 5424 header after its "<PRI>" at p: "1 TIMESTAMP HOST APP PROCID
+-- MSGID SD MSG" (rsyslog's RFC5424 formats, syslog-ng's syslog()
+-- destination). Time ("-": nil), tag, pid and the position of MSG.
+local function syslog5424(s, p)
+  local time, app, pid, q = match(s, "^1 (%S+) %S+ (%S+) (%S+) %S+ ()", p)
+  if not time then return nil end
+  q = sd_end(s, q)
+  if not q then return nil end
+  if sub(s, q, q + 2) == "\239\187\191" then q = q + 3 end -- a UTF-8 BOM
+  if time == "-" then time = nil end
+  if pid == "-" then pid = nil end
+  return time or false, app, pid, q
+end
+
 -- Time, host, tag (program), pid and the position of the message text, or
--- nil when the line has no syslog header.
+-- nil when the line has no syslog header. The header may start with the
+-- "<PRI>" of a line as sent over the network, and be RFC 5424's; an
+-- RFC 3164 stamp may have fractions of a second (journalctl -o
+-- short-precise).
 local function syslog(s)
-  local time, p = match(s, "^(%a%a%a [ %d]%d %d%d:%d%d:%d%d) ()")
+  local p0 = match(s, "^<%d%d?%d?>()") or 1
+  if p0 > 1 and byte(s, p0) == 49 then -- "1 ": RFC 5424
+    local time, app, pid, q = syslog5424(s, p0)
+    if time ~= nil then return time or nil, app, pid, q end
+  end
+  local time, p = match(s, "^(%a%a%a [ %d]%d %d%d:%d%d:%d%d[%.%d]*) ()", p0)
   if not time then
-    time, p = match(s, "^(%d%d%d%d%-%d%d%-%d%dT[^ ]*) ()")
+    time, p = match(s, "^(%d%d%d%d%-%d%d%-%d%dT[^ ]*) ()", p0)
     if not time then return nil end
   end
   local he = find(s, " ", p, true)
@@ -340,7 +379,7 @@ local KEYS = { "time", "program", "mta", "queue_id", "recipient", "relay", "stat
 -- delivery), and whether the line is of a known log format.
 local function parse(s, r, state)
   local time, tag, _, p = syslog(s)
-  if time then
+  if tag then
     r.time, r.program = time, tag
     if sub(tag, 1, 7) == "postfix" then
       r.mta = "postfix"
@@ -606,6 +645,6 @@ end
 
 -- For spec/linear_spec.lua: the scanners, to time each on its worst case.
 M._scan = { field = field, address = address, last = last,
-  syslog = syslog }
+  syslog = syslog, sd_end = sd_end }
 
 return M
