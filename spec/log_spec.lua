@@ -216,7 +216,9 @@ describe("log.read", function()
       "; from=<", "to=<", ", ", "status=", "sent", " (", "(", ")", "dsn=", "5.1.1", "550", "-", " ",
       "550-5.1.1 ", "delivery 1: ", "failure: ", "success: ", "_", "/", "starting delivery 1: msg 2 to remote a@b",
       "stat=", "Sent", "Deferred: ", "reject=", "ruleset=check_rcpt", "arg1=", "relay=", 'C="', '"', "\0",
-      "\255", "\194\155", "\r", "\n", "helo=<", "T", "1", "." }
+      "\255", "\194\155", "\r", "\n", "helo=<", "T", "1", ".", "smtpd[4]: ", "6c1f0a2b3d4e5f60 ",
+      "mta delivery evpid=", "smtp failed-command command=\"", "RCPT TO:", '" result="', ' stat="', " stat=",
+      "result=Ok", "<13>1 ", "[", "]", "\\", "F=", " H=", "<a>... " }
     local seed = 12345
     local function rand(n) -- a small LCG: the same lines on every Lua
       seed = (seed * 16807) % 2147483647
@@ -321,6 +323,45 @@ describe("log.read", function()
     assert.same({ "postfix", "Mar 12 10:16:40.123456", "postfix/smtp" }, { r.mta, r.time, r.program })
     -- structured data never closed, or not followed by a blank: no header
     assert.is_nil(log.read("<22>1 - mx1 postfix/smtp 1 - [a x=\"]\" " .. MSG).program)
+  end)
+
+  it("reads OpenSMTPD's delivery results and its refusals of a client's commands", function()
+    local H = "Mar 12 10:22:00 mx1 smtpd[45037]: 6c1f0a2b3d4e5f60 "
+    local r = log.read(H .. "mta delivery evpid=1a2b3c4d5e6f7081 from=<news@example.net> " ..
+      'to=<frank@example.com> rcpt=<-> source="192.0.2.10" relay="203.0.113.25 (mx.example.com)" ' ..
+      'delay=2s result="PermFail" stat="550 5.1.1 <frank@example.com>: Recipient address rejected: ' ..
+      'User unknown"')
+    assert.same({ "opensmtpd", "smtpd", "outbound", "bounced", "1a2b3c4d", "frank@example.com",
+      "203.0.113.25 (mx.example.com)", 550, "5.1.1", "user_unknown" },
+      { r.mta, r.program, r.direction, r.status, r.queue_id, r.recipient, r.relay, r.code, r.enhanced, r.reason })
+    r = log.read(H .. "mta delivery evpid=1a2b3c4d5e6f7081 from=<news@example.net> to=<g@example.org> " ..
+      'rcpt=<-> source="192.0.2.10" relay="203.0.113.26 (mx.example.org)" delay=40s ' ..
+      'result="TempFail" stat="421 4.7.0 Try again later, closing connection."')
+    assert.same({ "deferred", 421 }, { r.status, r.code })
+    r = log.read(H .. "mda delivery evpid=1a2b3c4d5e6f7082 from=<news@example.net> to=<h@example.com> " ..
+      "user=h delay=0s result=Ok stat=Delivered")
+    assert.same({ "sent", "success", "h@example.com", "Delivered" }, { r.status, r.severity, r.recipient, r.text })
+    r = log.read(H .. 'smtp failed-command command="RCPT TO:<nobody@example.com> " result="550 Invalid ' ..
+      'recipient: <nobody@example.com>"')
+    assert.same({ "opensmtpd", "inbound", "reject", "nobody@example.com", 550, "user_unknown" },
+      { r.mta, r.direction, r.status, r.recipient, r.code, r.reason })
+    assert.is_nil(r.queue_id)
+    r = log.read(H .. 'smtp failed-command command="DATA" result="451 4.7.1 Greylisted, please retry"')
+    assert.same({ "reject", "greylisted" }, { r.status, r.reason })
+    assert.is_nil(r.recipient)
+    -- connections, failed logins and the session's other lines are not results
+    for _, l in ipairs {
+      "smtp connected address=198.51.100.7 host=<unknown>",
+      'smtp failed-command command="AUTH LOGIN" result="535 Authentication failed"',
+      'smtp bad-input result="500 5.5.1 Invalid command: Pipelining not supported"',
+      "smtp message msgid=1a2b3c4d size=1234 nrcpt=1 proto=ESMTP",
+      "smtp disconnected reason=quit",
+      'mta delivery evpid=1a2b3c4d5e6f7081 to=<a@b> result="Maybe" stat="x"',
+    } do
+      assert.is_nil(log.read(H .. l), l)
+    end
+    -- a line of another program called smtpd is read as any other line
+    assert.equal("other", log.read("Mar 12 10:22:00 mx1 smtpd[1]: error: 550 5.1.1 no such user").mta)
   end)
 
   it("reads the first MAX_LINE bytes of a longer line", function()

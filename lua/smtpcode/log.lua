@@ -356,6 +356,69 @@ local function sendmail(s, p, r, bare)
   return stat
 end
 
+-- OpenSMTPD (6.4 and later; syslog tag smtpd): "SESSION mta delivery
+-- evpid=EVPID from=<a> to=<b> rcpt=<c> source=\"ip\" relay=\"h (ip)\"
+-- delay=1s result=\"PermFail\" stat=\"550 5.7.1 ...\"", the same with
+-- "mda" (local delivery: result and stat not quoted), and "SESSION smtp
+-- failed-command command=\"RCPT TO:<b>\" result=\"550 ...\"" (a command
+-- of a client refused). The message id is the first 8 hex digits of the
+-- envelope id. Returns the text, or nil and whether the line is
+-- OpenSMTPD's (a session id first).
+local OSMTPD_RESULT = { Ok = "sent", TempFail = "deferred", PermFail = "bounced" }
+
+-- The value of ' key="v"' (quoted: up to the next '"', or the end when
+-- last) or ' key=v' (up to the next blank, or the end when last).
+local function osmtpd_value(s, key, from, last)
+  local a, b = find(s, " " .. key .. '="', from, true)
+  if a then
+    if last then
+      local e = #s
+      if byte(s, e) == 34 then e = e - 1 end
+      return sub(s, b + 1, e)
+    end
+    local e = find(s, '"', b + 1, true)
+    return sub(s, b + 1, (e or #s + 1) - 1)
+  end
+  a, b = find(s, " " .. key .. "=", from, true)
+  if not a then return nil end
+  if last then return sub(s, b + 1) end
+  local e = find(s, " ", b + 1, true)
+  return sub(s, b + 1, (e or #s + 1) - 1)
+end
+
+local function opensmtpd(s, p, r)
+  local q = match(s, "^%x+ ()", p)
+  if not q then return nil, false end
+  local d = match(s, "^m[td]a delivery evpid=()", q) or match(s, "^m[td]a event=delivery evpid=()", q)
+  if d then
+    local ev, f = match(s, "^(%x+) ()", d)
+    if not ev then return nil, true end
+    local st = OSMTPD_RESULT[osmtpd_value(s, "result", f) or ""]
+    if not st then return nil, true end
+    r.queue_id, r.status, r.direction = sub(ev, 1, 8), st, "outbound"
+    local to = find(s, " to=<", f - 1, true)
+    if to then r.recipient = address(s, to + 4) end
+    r.relay = osmtpd_value(s, "relay", f)
+    return osmtpd_value(s, "stat", f, true) or "", true
+  end
+  local c = match(s, '^smtp failed%-command command="()', q)
+  if not c then return nil, true end
+  local e = find(s, '" result="', c, true)
+  if not e then return nil, true end
+  -- a refused AUTH is a failed login, not a refusal of mail (as Postfix's
+  -- and Exim's authentication failures)
+  if match(s, "^[Aa][Uu][Tt][Hh]", c) then return nil, true end
+  r.status, r.direction = "reject", "inbound"
+  local rc = match(s, "^[Rr][Cc][Pp][Tt] [Tt][Oo]:()", c)
+  if rc and rc < e then
+    local a = address(s, rc)
+    if a ~= "" and find(a, '"', 1, true) == nil then r.recipient = a end
+  end
+  local t = sub(s, e + 10)
+  if byte(t, -1) == 34 then t = sub(t, 1, -2) end
+  return t, true
+end
+
 -- }======================================================
 
 -- {======================================================
@@ -393,6 +456,14 @@ local function parse(s, r, state)
     elseif maybe_qmail_tag(tag) then
       r.mta = "qmail"
       return qmail(s, p, r, state), true
+    elseif tag == "smtpd" then
+      local text, ours = opensmtpd(s, p, r)
+      if ours then
+        r.mta = "opensmtpd"
+        return text, true
+      end
+      for i = 1, #KEYS do r[KEYS[i]] = nil end
+      r.time, r.program = time, tag
     end
     return s, false
   end
@@ -645,6 +716,6 @@ end
 
 -- For spec/linear_spec.lua: the scanners, to time each on its worst case.
 M._scan = { field = field, address = address, last = last,
-  syslog = syslog, sd_end = sd_end }
+  syslog = syslog, sd_end = sd_end, osmtpd_value = osmtpd_value }
 
 return M
