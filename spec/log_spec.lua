@@ -364,6 +364,21 @@ describe("log.read", function()
     assert.equal("other", log.read("Mar 12 10:22:00 mx1 smtpd[1]: error: 550 5.1.1 no such user").mta)
   end)
 
+  it("answers nil to lines that record no result (docs/log.md says why)", function()
+    for _, l in ipairs {
+      -- warn_if_reject: the refusal was only tested, the mail was taken
+      "Mar 12 10:23:00 mx1 postfix/smtpd[1]: NOQUEUE: reject_warning: RCPT from x[198.51.100.7]: 554 5.7.1 " ..
+        "<a@example.org>: Relay access denied; from=<b@example.net> to=<a@example.org> proto=ESMTP helo=<x>",
+      "Mar 12 10:23:00 mx1 postfix/smtpd[1]: 4F1E2D3C: discard: RCPT from x[198.51.100.7]: <a@example.com>: " ..
+        "Recipient address triggers DISCARD action; from=<b@example.net> to=<a@example.com> proto=ESMTP helo=<x>",
+      -- the refusal is the "rejected RCPT ...: Sender verify failed" line that follows
+      "2024-03-12 10:23:00 H=x.example.net [198.51.100.7] sender verify fail for <b@example.net>: Unrouteable address",
+      "2024-03-12 10:23:00 dovecot_login authenticator failed for (x) [198.51.100.7]: 535 Incorrect authentication data",
+    } do
+      assert.is_nil(log.read(l), l)
+    end
+  end)
+
   it("reads the first MAX_LINE bytes of a longer line", function()
     local head = "Mar 12 10:16:40 mx1 postfix/smtp[1]: 8D4E2F1A07: to=<a@example.com>, relay=none, " ..
       "dsn=4.4.1, status=deferred ("
