@@ -361,6 +361,9 @@ local LOG_ATTACKS = {
     return fill(OS .. 'smtp failed-command command="', "a", n) end },
   { "OpenSMTPD failed-command repeated result=\"", function(n)
     return fill(OS .. 'smtp failed-command command="RCPT TO:<', '" result="', n) end },
+  { "Exim through syslog, stamp and dots", function(n) return fill(SYS .. "exim[1]: 2024-03-12 10:16:40", ".", n) end },
+  { "syslog tag of slashes", function(n) return fill(SYS, "/", n, "[1]: x") end },
+  { "syslog tag of /smtp repeated", function(n) return fill(SYS, "a/smtp", n, "[1]: x") end },
   { "Exim stamp and dots", function(n) return fill("2024-03-12 10:18:00", ".", n) end },
   { "Exim id of dashes", function(n) return fill("2024-03-12 10:18:00 ", "a-", n) end },
   { "ISO stamp without a blank", function(n) return fill("2024-03-12T", "1", n) end },

@@ -364,6 +364,26 @@ describe("log.read", function()
     assert.equal("other", log.read("Mar 12 10:22:00 mx1 smtpd[1]: error: 550 5.1.1 no such user").mta)
   end)
 
+  it("reads Exim through syslog with its own stamp, and Postfix instances of any syslog_name", function()
+    local r = log.read("Mar 12 10:16:40 mx1 exim[20415]: 2024-03-12 10:16:40.512 +0100 [20415] 1rZqAc-000Kx9-7Q ** " ..
+      "dave@example.com R=dnslookup T=remote_smtp H=mx.example.com [203.0.113.27]: SMTP error from remote " ..
+      "mail server after RCPT TO:<dave@example.com>: 550 5.1.1 User unknown")
+    assert.same({ "exim", "Mar 12 10:16:40", "bounced", "1rZqAc-000Kx9-7Q", "dave@example.com", "user_unknown" },
+      { r.mta, r.time, r.status, r.queue_id, r.recipient, r.reason })
+    r = log.read("Mar 12 10:16:41 mx1 exim4[20416]: 2024-03-12 10:16:41 H=(x) [198.51.100.7] F=<a@example.net> " ..
+      "rejected RCPT <b@example.com>: relay not permitted")
+    assert.same({ "exim", "inbound", "b@example.com" }, { r.mta, r.direction, r.recipient })
+    r = log.read("Mar 12 10:16:42 mx1 mx-out/smtp[20417]: 8D4E2F1A07: to=<dave@example.com>, relay=none, " ..
+      "delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.example.com[203.0.113.27]:25: " ..
+      "Connection refused)")
+    assert.same({ "postfix", "mx-out/smtp", "deferred" }, { r.mta, r.program, r.status })
+    r = log.read("Mar 12 10:16:43 mx1 inbound/smtpd[20418]: NOQUEUE: reject: RCPT from x[198.51.100.7]: 554 5.7.1 " ..
+      "<a@example.org>: Relay access denied; from=<b@example.net> to=<a@example.org> proto=ESMTP helo=<x>")
+    assert.same({ "postfix", "inbound", "reject", "a@example.org" }, { r.mta, r.direction, r.status, r.recipient })
+    -- another program whose tag has a slash is not Postfix
+    assert.equal("other", log.read("Mar 12 10:16:44 mx1 app/worker[1]: 550 5.1.1 user unknown").mta)
+  end)
+
   it("answers nil to lines that record no result (docs/log.md says why)", function()
     for _, l in ipairs {
       -- warn_if_reject: the refusal was only tested, the mail was taken

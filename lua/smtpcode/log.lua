@@ -203,6 +203,10 @@ local EXIM_FLAG = { ["=>"] = "sent", ["->"] = "sent", ["*>"] = "suppressed",
   ["**"] = "bounced", ["=="] = "deferred" }
 
 local function exim(s, p, r)
+  -- through syslog Exim keeps its own stamp (syslog_timestamp, true by
+  -- default): "Mar 12 10:16:40 mx1 exim[1]: 2024-03-12 10:16:40 ID ** ..."
+  local es = match(s, "^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d[%.%d]* ()", p)
+  if es then p = match(s, "^[%+%-]%d%d%d%d ()", es) or es end
   local pid = match(s, "^%[%d+%] ()", p)
   if pid then p = pid end
   local id, q = match(s, "^(%w+%-%w+%-%w+) ()", p)
@@ -429,6 +433,18 @@ local function maybe_qmail_tag(tag)
   return sub(tag, 1, 5) == "qmail"
 end
 
+-- Postfix's daemons that log results, for a syslog_name of another
+-- name than postfix* ("mx-out/smtp", "submission/smtpd" of an instance)
+local POSTFIX_DAEMON = { smtp = true, lmtp = true, ["local"] = true, virtual = true, pipe = true,
+  error = true, retry = true, discard = true, smtpd = true, postscreen = true, cleanup = true,
+  qmgr = true, oqmgr = true }
+
+local function postfix_tag(tag)
+  if sub(tag, 1, 7) == "postfix" then return true end
+  local d = match(tag, "/([^/]+)$")
+  return d ~= nil and POSTFIX_DAEMON[d] == true
+end
+
 local function sendmail_tag(tag)
   return tag == "sendmail" or sub(tag, 1, 3) == "sm-"
 end
@@ -444,7 +460,7 @@ local function parse(s, r, state)
   local time, tag, _, p = syslog(s)
   if tag then
     r.time, r.program = time, tag
-    if sub(tag, 1, 7) == "postfix" then
+    if postfix_tag(tag) then
       r.mta = "postfix"
       return postfix(s, p, r), true
     elseif sub(tag, 1, 4) == "exim" then
