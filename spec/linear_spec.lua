@@ -364,6 +364,7 @@ local LOG_ATTACKS = {
   { "Exim through syslog, stamp and dots", function(n) return fill(SYS .. "exim[1]: 2024-03-12 10:16:40", ".", n) end },
   { "syslog tag of slashes", function(n) return fill(SYS, "/", n, "[1]: x") end },
   { "syslog tag of /smtp repeated", function(n) return fill(SYS, "a/smtp", n, "[1]: x") end },
+  { "Sendmail Milter: with repeated , to=", function(n) return fill(SM .. "Milter: x", ", to=", n, ", reject=550 x") end },
   { "Exim stamp and dots", function(n) return fill("2024-03-12 10:18:00", ".", n) end },
   { "Exim id of dashes", function(n) return fill("2024-03-12 10:18:00 ", "a-", n) end },
   { "ISO stamp without a blank", function(n) return fill("2024-03-12T", "1", n) end },

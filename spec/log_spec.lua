@@ -262,6 +262,16 @@ describe("log.read", function()
       "without waiting for greeting): rejected connection from H=[198.51.100.7]:25936"))
   end)
 
+  it("reads the recipient of a Sendmail milter's refusal", function()
+    local r = log.read("Mar 12 10:21:01 mx1 sm-mta[8124]: 2CC3kA9x008124: Milter: to=<grace@example.com>, " ..
+      "reject=550 5.7.1 <grace@example.com>... Command rejected")
+    assert.same({ "sendmail", "inbound", "reject", "grace@example.com", 550 },
+      { r.mta, r.direction, r.status, r.recipient, r.code })
+    r = log.read("Mar 12 10:21:02 mx1 sm-mta[8125]: 2CC3kA9x008125: Milter: data, reject=554 5.7.1 Spam detected")
+    assert.same({ "reject", 554 }, { r.status, r.code })
+    assert.is_nil(r.recipient)
+  end)
+
   it("reads Sendmail's 'QID: <a>... reply text' refusals of a recipient", function()
     local r = log.read("Mar 12 10:21:00 mx1 sm-mta[8123]: 2CC3kA9x008123: <nobody@example.com>... " ..
       "User unknown")

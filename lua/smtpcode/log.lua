@@ -319,7 +319,8 @@ local function sendmail(s, p, r, bare)
       local a1 = field(s, "arg1", q)
       if a1 then r.recipient = address(a1, 1) end
     else
-      local to = field(s, "to", q)
+      -- a milter's refusal of a recipient: "Milter: to=<a>, reject=..."
+      local to = field(s, "to", match(s, "^Milter: ()", q) or q)
       if to then r.recipient = address(to, 1) end
     end
     r.relay = field(s, "relay", q)
