@@ -516,6 +516,7 @@ local function parse(s, r, state)
       r.mta = "postfix"
       return text, true
     end
+    for i = 1, #KEYS do r[KEYS[i]] = nil end
     text = sendmail(s, 1, r, false)
     if text then
       r.mta = "sendmail"
