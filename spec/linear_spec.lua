@@ -351,7 +351,8 @@ local LOG_ATTACKS = {
   { "<PRI> and a 3164 stamp of fraction digits", function(n) return fill("<13>Mar 12 10:16:40.", "1", n) end },
   { "OpenSMTPD session id of hex digits", function(n) return fill(SYS .. "smtpd[1]: ", "a", n) end },
   { "OpenSMTPD envelope id of hex digits", function(n) return fill(OS .. "mta delivery evpid=", "a", n) end },
-  { "OpenSMTPD repeated result=\"", function(n) return fill(OS .. "mta delivery evpid=1a to=<a@b>", ' result="', n) end },
+  { "OpenSMTPD repeated result=\"", function(n)
+    return fill(OS .. "mta delivery evpid=1a to=<a@b>", ' result="', n) end },
   { "OpenSMTPD repeated result=", function(n) return fill(OS .. "mta delivery evpid=1a", " result=", n) end },
   { "OpenSMTPD repeated to=<", function(n)
     return fill(OS .. "mta delivery evpid=1a", " to=<", n, ' result="Ok" stat="x"') end },
@@ -364,7 +365,13 @@ local LOG_ATTACKS = {
   { "Exim through syslog, stamp and dots", function(n) return fill(SYS .. "exim[1]: 2024-03-12 10:16:40", ".", n) end },
   { "syslog tag of slashes", function(n) return fill(SYS, "/", n, "[1]: x") end },
   { "syslog tag of /smtp repeated", function(n) return fill(SYS, "a/smtp", n, "[1]: x") end },
-  { "Sendmail Milter: with repeated , to=", function(n) return fill(SM .. "Milter: x", ", to=", n, ", reject=550 x") end },
+  { "Sendmail Milter: with repeated , to=", function(n)
+    return fill(SM .. "Milter: x", ", to=", n, ", reject=550 x") end },
+  { "OpenSMTPD before 6.4, envelope id of hex digits", function(n)
+    return fill(SYS .. "smtpd[4]: relay: Ok for ", "a", n) end },
+  { "OpenSMTPD before 6.4, repeated , stat=", function(n)
+    return fill(SYS .. "smtpd[4]: relay: Ok for 1a: to=<a@b>", ", stat=", n) end },
+  { "OpenSMTPD before 6.4, a long word", function(n) return fill(SYS .. "smtpd[4]: ", "a", n, ": Ok for 1: x") end },
   { "Exim stamp and dots", function(n) return fill("2024-03-12 10:18:00", ".", n) end },
   { "Exim id of dashes", function(n) return fill("2024-03-12 10:18:00 ", "a-", n) end },
   { "ISO stamp without a blank", function(n) return fill("2024-03-12T", "1", n) end },

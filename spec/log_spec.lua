@@ -359,6 +359,15 @@ describe("log.read", function()
     r = log.read(H .. 'smtp failed-command command="DATA" result="451 4.7.1 Greylisted, please retry"')
     assert.same({ "reject", "greylisted" }, { r.status, r.reason })
     assert.is_nil(r.recipient)
+    -- before 6.4
+    r = log.read("Mar 12 10:22:01 mx1 smtpd[4503]: relay: TempFail for 1a2b3c4d5e6f7083: " ..
+      "session=6c1f0a2b3d4e5f61, from=<news@example.net>, to=<ivy@example.org>, rcpt=<->, " ..
+      "source=192.0.2.10, relay=203.0.113.27 (mx.example.org), delay=5m, stat=421 4.7.0 Try again later")
+    assert.same({ "opensmtpd", "outbound", "deferred", "1a2b3c4d", "ivy@example.org", 421, "Try again later" },
+      { r.mta, r.direction, r.status, r.queue_id, r.recipient, r.code, r.text })
+    r = log.read("Mar 12 10:22:02 mx1 smtpd[4503]: delivery: Ok for 1a2b3c4d5e6f7084: from=<news@example.net>, " ..
+      "to=<jo@example.com>, user=jo, method=mbox, delay=0s, stat=Delivered")
+    assert.same({ "sent", "success", "jo@example.com" }, { r.status, r.severity, r.recipient })
     -- connections, failed logins and the session's other lines are not results
     for _, l in ipairs {
       "smtp connected address=198.51.100.7 host=<unknown>",
@@ -403,7 +412,8 @@ describe("log.read", function()
         "Recipient address triggers DISCARD action; from=<b@example.net> to=<a@example.com> proto=ESMTP helo=<x>",
       -- the refusal is the "rejected RCPT ...: Sender verify failed" line that follows
       "2024-03-12 10:23:00 H=x.example.net [198.51.100.7] sender verify fail for <b@example.net>: Unrouteable address",
-      "2024-03-12 10:23:00 dovecot_login authenticator failed for (x) [198.51.100.7]: 535 Incorrect authentication data",
+      "2024-03-12 10:23:00 dovecot_login authenticator failed for (x) [198.51.100.7]: 535 Incorrect " ..
+        "authentication data",
     } do
       assert.is_nil(log.read(l), l)
     end

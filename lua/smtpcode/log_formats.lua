@@ -346,7 +346,7 @@ local function sendmail(s, p, r, bare)
   return stat
 end
 
--- OpenSMTPD (6.4 and later; syslog tag smtpd): "SESSION mta delivery
+-- OpenSMTPD (syslog tag smtpd; 6.4 and later): "SESSION mta delivery
 -- evpid=EVPID from=<a> to=<b> rcpt=<c> source=\"ip\" relay=\"h (ip)\"
 -- delay=1s result=\"PermFail\" stat=\"550 5.7.1 ...\"", the same with
 -- "mda" (local delivery: result and stat not quoted), and "SESSION smtp
@@ -377,6 +377,18 @@ local function osmtpd_value(s, key, from, to_end)
 end
 
 local function opensmtpd(s, p, r)
+  -- before 6.4: "relay: PermFail for EVPID: [session=S, ]from=<a>,
+  -- to=<b>, ..., stat=TEXT" and "delivery: Ok for EVPID: ..., stat=TEXT"
+  local word, res, id, at = match(s, "^(%l+): (%a+) for (%x+): ()", p)
+  if word == "relay" or word == "delivery" then
+    local st = OSMTPD_RESULT[res]
+    if not st then return nil, true end
+    r.queue_id, r.status, r.direction = sub(id, 1, 8), st, "outbound"
+    local to = find(s, "to=<", at, true)
+    if to then r.recipient = address(s, to + 3) end
+    local a, b = find(s, ", stat=", at, true)
+    return a and sub(s, b + 1) or "", true
+  end
   local q = match(s, "^%x+ ()", p)
   if not q then return nil, false end
   local d = match(s, "^m[td]a delivery evpid=()", q) or match(s, "^m[td]a event=delivery evpid=()", q)
