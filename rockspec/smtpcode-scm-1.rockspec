@@ -73,6 +73,7 @@ build = {
       ["smtpcode.explain"] = "lua/smtpcode/explain.lua",
       ["smtpcode.stream"] = "lua/smtpcode/stream.lua",
       ["smtpcode.log"] = "lua/smtpcode/log.lua",
+      ["smtpcode.log_formats"] = "lua/smtpcode/log_formats.lua",
       ["smtpcode.bouncecli"] = "lua/smtpcode/bouncecli.lua",
       ["smtpcode.ffi"] = "lua/smtpcode/ffi.lua",
       ["smtpcode.rules"] = "lua/smtpcode/rules.lua",

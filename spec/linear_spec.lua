@@ -293,6 +293,7 @@ local PF = SYS .. "postfix/smtp[20415]: 8D4E2F1A07: "
 local SM = SYS .. "sm-mta[12345]: 42CAF2Lk012345: "
 local EX = "2024-03-12 10:18:00 1rZqAe-000L02-5C "
 local QM = "@400000006654a1b20c8d3e14 "
+local OS = SYS .. "smtpd[4]: 6c1f0a2b3d4e5f60 "
 
 -- The reported attacks first, then one per pattern of smtpcode.log.
 local LOG_ATTACKS = {
@@ -327,6 +328,50 @@ local LOG_ATTACKS = {
   { "Exim == with repeated H=", function(n) return fill(EX .. "== a@b", " H=x", n) end },
   { "Exim => with repeated C=\"", function(n) return fill(EX .. "=> a@b", ' C="', n) end },
   { "Exim H= with repeated rejected", function(n) return fill("2024-03-12 10:18:00 H=x", " rejected ", n) end },
+  { "Exim F= with repeated rejected", function(n) return fill("2024-03-12 10:18:00 F=<a>", " rejected ", n) end },
+  { "Exim F= with repeated  H= before rejected", function(n)
+    return fill("2024-03-12 10:18:00 F=<a>", " H=x", n, " rejected x") end },
+  { "Exim rejected RCPT of a long bare address", function(n)
+    return fill("2024-03-12 10:18:00 H=x rejected RCPT ", "a", n) end },
+  { "Exim rejected RCPT repeated", function(n) return fill("2024-03-12 10:18:00 H=x", " rejected RCPT ", n) end },
+  { "Sendmail <a>... with repeated >", function(n) return fill(SM .. "<", ">", n) end },
+  { "Sendmail <a>... never closed", function(n) return fill(SM .. "<", "a", n) end },
+  { "no header, repeated , status=", function(n) return fill("8D4E2F1A07: to=<a@b>", ", status=", n) end },
+  { "no header, repeated reject: ", function(n) return fill("NOQUEUE: ", "reject: ", n) end },
+  { "no header, queue id of letters", function(n) return fill("", "A", n, " x") end },
+  { "no header, Sendmail repeated , stat=", function(n) return fill("8D4E2F1A07: to=<a@b>", ", stat=", n) end },
+  { "Postfix status word of hyphens", function(n) return fill(PF .. "to=<a@b>, status=a", "-", n) end },
+  { "RFC 5424 header of one long field", function(n) return fill("<13>1 ", "a", n) end },
+  { "RFC 5424 header of blanks", function(n) return fill("<13>1 ", " ", n) end },
+  { "RFC 5424 structured data never closed", function(n) return fill("<13>1 - h postfix/smtp 1 - [a", "a", n) end },
+  { "RFC 5424 structured data of escapes", function(n)
+    return fill("<13>1 - h postfix/smtp 1 - [a", "\\]", n) end },
+  { "RFC 5424 structured data of many elements", function(n)
+    return fill("<13>1 - h postfix/smtp 1 - ", "[a]", n) end },
+  { "<PRI> and a 3164 stamp of fraction digits", function(n) return fill("<13>Mar 12 10:16:40.", "1", n) end },
+  { "OpenSMTPD session id of hex digits", function(n) return fill(SYS .. "smtpd[1]: ", "a", n) end },
+  { "OpenSMTPD envelope id of hex digits", function(n) return fill(OS .. "mta delivery evpid=", "a", n) end },
+  { "OpenSMTPD repeated result=\"", function(n)
+    return fill(OS .. "mta delivery evpid=1a to=<a@b>", ' result="', n) end },
+  { "OpenSMTPD repeated result=", function(n) return fill(OS .. "mta delivery evpid=1a", " result=", n) end },
+  { "OpenSMTPD repeated to=<", function(n)
+    return fill(OS .. "mta delivery evpid=1a", " to=<", n, ' result="Ok" stat="x"') end },
+  { "OpenSMTPD repeated stat=\"", function(n)
+    return fill(OS .. 'mta delivery evpid=1a result="Ok"', ' stat="', n) end },
+  { "OpenSMTPD failed-command never closed", function(n)
+    return fill(OS .. 'smtp failed-command command="', "a", n) end },
+  { "OpenSMTPD failed-command repeated result=\"", function(n)
+    return fill(OS .. 'smtp failed-command command="RCPT TO:<', '" result="', n) end },
+  { "Exim through syslog, stamp and dots", function(n) return fill(SYS .. "exim[1]: 2024-03-12 10:16:40", ".", n) end },
+  { "syslog tag of slashes", function(n) return fill(SYS, "/", n, "[1]: x") end },
+  { "syslog tag of /smtp repeated", function(n) return fill(SYS, "a/smtp", n, "[1]: x") end },
+  { "Sendmail Milter: with repeated , to=", function(n)
+    return fill(SM .. "Milter: x", ", to=", n, ", reject=550 x") end },
+  { "OpenSMTPD before 6.4, envelope id of hex digits", function(n)
+    return fill(SYS .. "smtpd[4]: relay: Ok for ", "a", n) end },
+  { "OpenSMTPD before 6.4, repeated , stat=", function(n)
+    return fill(SYS .. "smtpd[4]: relay: Ok for 1a: to=<a@b>", ", stat=", n) end },
+  { "OpenSMTPD before 6.4, a long word", function(n) return fill(SYS .. "smtpd[4]: ", "a", n, ": Ok for 1: x") end },
   { "Exim stamp and dots", function(n) return fill("2024-03-12 10:18:00", ".", n) end },
   { "Exim id of dashes", function(n) return fill("2024-03-12 10:18:00 ", "a-", n) end },
   { "ISO stamp without a blank", function(n) return fill("2024-03-12T", "1", n) end },
@@ -359,6 +404,11 @@ describe("smtpcode.log", function()
     per_byte_linear("address", f2(S.address, 1), function(n) return fill("<", "a", n) end)
     per_byte_linear("last", f2(S.last, "; from=<", 1), function(n) return fill("", "; from=<", n) end)
     per_byte_linear("syslog", S.syslog, function(n) return fill("Mar 12 10:16:40 ", "a", n) end)
+    per_byte_linear("sd_end", f2(S.sd_end, 1), function(n) return fill("[", "\\]", n) end)
+    per_byte_linear("sd_end, elements", f2(S.sd_end, 1), function(n) return fill("", "[a]", n) end)
+    per_byte_linear("osmtpd_value", f2(S.osmtpd_value, "stat", 1), function(n) return fill("", " stat", n) end)
+    per_byte_linear("osmtpd_value, quoted and last", f2(S.osmtpd_value, "stat", 1, true),
+      function(n) return fill(' stat="', '"', n) end)
     -- the repeated codes of a reply whose lines a log joined with spaces
     -- are dropped by find's text (smtpcode_text_next): its worst cases
     local find = smtpcode.find
