@@ -4,9 +4,9 @@
 #ifndef smtpcode_rules_scan_h
 #define smtpcode_rules_scan_h
 
-#define SCR_K0 3559u    /* dense states */
-#define SCR_KS 24098u   /* dense and sparse states */
-#define SCR_NLO 53u    /* low byte classes */
+#define SCR_K0 3570u    /* dense states */
+#define SCR_KS 24138u   /* dense and sparse states */
+#define SCR_NLO 55u    /* low byte classes */
 #define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
 #define SCR_NHI 66420   /* entries of the distinct high rows */
 
@@ -16,9 +16,9 @@ typedef struct scr_scan {
   unsigned short lo[SCR_LOEND];                /* low classes by column */
   unsigned short hi[SCR_NHI];                  /* high rows */
   unsigned       hoff[SCR_K0];                 /* dense state -> high row */
-  unsigned char chr[20539];                     /* sparse state - k0 -> ... */
-  unsigned short to[20539];
-  unsigned short fb[20539];
+  unsigned char chr[20568];                     /* sparse state - k0 -> ... */
+  unsigned short to[20568];
+  unsigned short fb[20568];
 } scr_scan;
 
 #endif
