@@ -144,31 +144,29 @@ static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t
   {
     const __m128i dash = _mm_set1_epi8('-'), f = _mm_set1_epi8(b[0]),
                   l = _mm_set1_epi8(b[bn - 1]);
-    if (i + 31 <= last) { /* thirty-two starts a turn, then sixteen */
-      const char *q = p + i, *qe = p + last - 31;
+    if (i + 63 <= last) { /* sixty-four starts a turn, then sixteen */
+      const char *q = p + i, *qe = p + last - 63;
       for (;;) {
-        unsigned m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                          _mm_loadu_si128((const __m128i *)(const void *)q), dash)) |
-                      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                          _mm_loadu_si128((const __m128i *)(const void *)(q + 16)), dash))
-                          << 16;
-        unsigned mask = m0 & (m0 >> 1 | (unsigned)(q[32] == '-') << 31);
-        if (mask)
-          mask &= (unsigned)_mm_movemask_epi8(_mm_and_si128(
-                      _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 2)), f),
-                      _mm_cmpeq_epi8(
-                          _mm_loadu_si128((const __m128i *)(const void *)(q + 1 + bn)), l))) |
-                  (unsigned)_mm_movemask_epi8(_mm_and_si128(
-                      _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q + 18)), f),
-                      _mm_cmpeq_epi8(
-                          _mm_loadu_si128((const __m128i *)(const void *)(q + 17 + bn)), l)))
-                      << 16;
-        while (mask) {
-          size_t d = (size_t)(q - p) + (size_t)__builtin_ctz(mask);
-          if (memcmp(p + d + 2, b, bn) == 0) return d;
+        unsigned long long m0 =
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)q), dash)) |
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(q + 16)), dash))
+                << 16 |
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(q + 32)), dash))
+                << 32 |
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(q + 48)), dash))
+                << 48;
+        unsigned long long mask = m0 & (m0 >> 1 | (unsigned long long)(q[64] == '-') << 63);
+        while (mask) { /* the boundary's first and last bytes, then the whole */
+          size_t d = (size_t)(q - p) + (size_t)__builtin_ctzll(mask);
+          if (p[d + 2] == b[0] && p[d + 1 + bn] == b[bn - 1] && memcmp(p + d + 2, b, bn) == 0)
+            return d;
           mask &= mask - 1;
         }
-        q += 32;
+        q += 64;
         if (q > qe) break;
       }
       i = (size_t)(q - p);
