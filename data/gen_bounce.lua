@@ -292,8 +292,16 @@ c[#c + 1] = "};"
 -- (src/bounce_scan.c wmscan): Wu-Manber over the phrases' first wmmin bytes
 -- (wmmin: the shortest phrase of the kind). wmshift[g][h] is how far the
 -- end of a window may move on when the three bytes it ends with hash to h:
--- (a * 961 + b * 31 + c) % 8192; g is the kind less one (BW_BODY = 1,
+-- the top 13 bits of the low 32 of (a + b * 256 + c * 65536) * 2654435761
+-- (one load and one multiply in C); g is the kind less one (BW_BODY = 1,
 -- BW_SUBJECT, BW_FROM)
+local function wmhash(a, b, c)
+  local x = (a + b * 256 + c * 65536) * 2654435761 % 4294967296
+  return math.floor(x / 524288)
+end
+if math.type == nil or math.type(2654435761 * 16777215) ~= "integer" then
+  fail("gen_bounce.lua needs Lua 5.3 or later (integer arithmetic)")
+end
 local WMKINDS = { "BW_BODY", "BW_SUBJECT", "BW_FROM" }
 local wmmins, wmshifts = {}, {}
 for g, kind in ipairs(WMKINDS) do
@@ -312,7 +320,7 @@ for g, kind in ipairs(WMKINDS) do
     if t and out[k]:find(", " .. kind .. ", ", 1, true) then
       for j = 3, wmmin do -- the three bytes ending at byte j (1-based)
         local a1, b1, c1 = t:byte(j - 2, j)
-        local h = (a1 * 961 + b1 * 31 + c1) % 8192
+        local h = wmhash(a1, b1, c1)
         local sh = wmmin - j
         if sh < wmshift[h] then wmshift[h] = sh end
       end

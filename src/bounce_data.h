@@ -66,9 +66,9 @@ extern const unsigned short smtpcode_bf_bywhere[];
 extern const unsigned short smtpcode_bf_wherestart[BW_MTA + 2];
 /* the scan of a body, subject or From text (kind g = BW_BODY - 1,
    BW_SUBJECT - 1, BW_FROM - 1) with blank runs made one space: Wu-Manber
-   over the first wmmin[g] bytes of the kind's phrases; wmshift[g][(a * 961
-   + b * 31 + c) % 8192] is how far a window ending with bytes a, b, c may
-   move on */
+   over the first wmmin[g] bytes of the kind's phrases; wmshift[g][h] is how
+   far a window ending with bytes a, b, c may move on, h the top 13 bits of
+   the low 32 of (a + b * 256 + c * 65536) * 2654435761 */
 #define BF_WM_KINDS 3
 extern const int smtpcode_bf_wmmin[BF_WM_KINDS];
 extern const unsigned char smtpcode_bf_wmshift[BF_WM_KINDS][8192];

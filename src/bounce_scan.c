@@ -354,7 +354,18 @@ static void wmscan(const unsigned char *t, size_t n, int where, hits *hs, long b
     prev = bl;
   }
   for (e = wm - 1; e < m;) {
-    unsigned sh = shift[(nb[e - 2] * 961u + nb[e - 1] * 31u + nb[e]) % 8192u];
+    /* the three bytes ending at e as one number (a load where the byte
+       order allows: nb has room past m, the fourth byte is masked off) */
+    unsigned long x;
+    unsigned sh;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    unsigned w4;
+    memcpy(&w4, nb + e - 2, 4);
+    x = w4 & 0xffffffu;
+#else
+    x = (unsigned long)nb[e - 2] | (unsigned long)nb[e - 1] << 8 | (unsigned long)nb[e] << 16;
+#endif
+    sh = shift[(x * 2654435761u & 0xffffffffu) >> 19];
     if (sh) {
       e += sh;
       continue;
