@@ -198,17 +198,23 @@ c[#c + 1] = "};"
 -- rules under 3 bytes (no hash): their indexes
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned short smtpcode_bf_short[] = {"
-local nshort = 0
+local nshort, shortkinds = 0, {}
+local BWNUM = { BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4, BW_BOUNDARY = 5,
+  BW_DSN = 6, BW_HEADER = 7, BW_MTA = 8 }
 for k, l in ipairs(out) do
   local len = tonumber(l:match("^  {%d+, [%w_]+, [%w_]+, %d+, %d+, (%d+),"))
   if len < 3 and not l:find("BF_REASON", 1, true) then
     c[#c + 1] = "  " .. (k - 1) .. ","
     nshort = nshort + 1
+    shortkinds[BWNUM[l:match("^  {%d+, [%w_]+, ([%w_]+),")]] = true
   end
 end
 if nshort == 0 then c[#c + 1] = "  0," end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nshort = %d;", nshort)
+local bits = 0
+for w in pairs(shortkinds) do bits = bits + 2 ^ w end
+c[#c + 1] = string.format("const unsigned smtpcode_bf_shortkinds = %du;", math.floor(bits))
 
 -- a first filter of the scan: bit (x << 8 | y) is set when the raw bytes x, y
 -- fold to the first two bytes of a hashed phrase

@@ -808,6 +808,7 @@ const unsigned short smtpcode_bf_short[] = {
   111,
 };
 const int smtpcode_bf_nshort = 6;
+const unsigned smtpcode_bf_shortkinds = 128u;
 
 const unsigned char smtpcode_bf_pair[65536 / 8] = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,

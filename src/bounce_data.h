@@ -52,6 +52,8 @@ extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
 /* rules whose phrase is under 3 bytes (matched apart from the hash) */
 extern const unsigned short smtpcode_bf_short[];
 extern const int smtpcode_bf_nshort;
+/* bit w set when one of them is of kind w (BW_*) */
+extern const unsigned smtpcode_bf_shortkinds;
 /* a filter before the hash: bit (x << 8 | y) set when raw bytes x, y fold
    to the first two bytes of a hashed phrase */
 extern const unsigned char smtpcode_bf_pair[65536 / 8];

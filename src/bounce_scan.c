@@ -392,7 +392,8 @@ void bounce_hscan(const char *s, size_t n, int where, const char *name, size_t n
   const unsigned char *t = (const unsigned char *)s, *filter;
   size_t i, step;
   int k, g;
-  for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
+  for (k = smtpcode_bf_shortkinds >> where & 1u ? 0 : smtpcode_bf_nshort; k < smtpcode_bf_nshort;
+       k++) { /* phrases under 3 bytes, where the kind has some */
     const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_short[k]];
     if (ru->where == where && hit[smtpcode_bf_short[k]] < 0 && applies(ru, where, name, nl) &&
         rulehit(ru, s, n))
