@@ -301,8 +301,8 @@ c[#c + 1] = "};"
 -- the top 13 bits of the low 32 of (a + b * 256 + c * 65536) * 2654435761
 -- (one load and one multiply in C); g is the kind less one (BW_BODY = 1,
 -- BW_SUBJECT, BW_FROM)
-local function wmhash(a, b, c)
-  local x = (a + b * 256 + c * 65536) * 2654435761 % 4294967296
+local function wmhash(b1, b2, b3)
+  local x = (b1 + b2 * 256 + b3 * 65536) * 2654435761 % 4294967296
   return math.floor(x / 524288)
 end
 if math.type == nil or math.type(2654435761 * 16777215) ~= "integer" then
