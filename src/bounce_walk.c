@@ -389,6 +389,27 @@ smtpcode_span bounce_unfold_sp(ctx *c, const char *s, size_t n) {
   return bounce_sp(c, cur(c) - k, k);
 }
 
+#define ADDR_A(b)                                                                 \
+  (((b) >= 'a' && (b) <= 'z') || ((b) >= 'A' && (b) <= 'Z') || ((b) >= '0' && (b) <= '9') || \
+   (b) == '!' || (b) == '#' || (b) == '$' || (b) == '%' || (b) == '&' || (b) == '\'' ||      \
+   (b) == '*' || (b) == '+' || (b) == '/' || (b) == '=' || (b) == '?' || (b) == '^' ||        \
+   (b) == '_' || (b) == '`' || (b) == '{' || (b) == '|' || (b) == '}' || (b) == '~' ||        \
+   (b) == '.' || (b) == '-' || (b) >= 0x80)
+#define ADDR_D(b)                                                                 \
+  (((b) >= 'a' && (b) <= 'z') || ((b) >= 'A' && (b) <= 'Z') || ((b) >= '0' && (b) <= '9') || \
+   (b) == '.' || (b) == '-' || (b) == '_' || (b) >= 0x80)
+#define AB(b) (ADDR_A(b) | ADDR_D(b) << 1)
+#define AB4(b) AB(b), AB(b + 1), AB(b + 2), AB(b + 3)
+#define AB16(b) AB4(b), AB4(b + 4), AB4(b + 8), AB4(b + 12)
+#define AB64(b) AB16(b), AB16(b + 16), AB16(b + 32), AB16(b + 48)
+const unsigned char bounce_addrbyte[256] = {AB64(0), AB64(64), AB64(128), AB64(192)};
+#undef AB64
+#undef AB16
+#undef AB4
+#undef AB
+#undef ADDR_D
+#undef ADDR_A
+
 /* An address at s[i..n): its length, or 0. Local part, '@', a domain with a
 ** dot inside (or a bracketed IP). */
 size_t bounce_addrlen(const char *s, size_t n, size_t i) {
