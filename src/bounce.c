@@ -409,7 +409,7 @@ static int readmsg(const char *msg, size_t len, const smtpcode_bounce_opts *opts
     for (;;) {
       size_t nm, nl, v, vl;
       int tl = 0, where = BW_HEADER;
-      size_t nx = mime_field_i(h, hn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+      size_t nx = mime_field(h, hn, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
       const char *name = h + nm;
       if (nx <= i) break;
       if (tl) return SMTPCODE_ETOOLONG;

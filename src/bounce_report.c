@@ -541,7 +541,7 @@ void bounce_returned(ctx *c) {
   for (;;) { /* one pass; the first of each field counts */
     size_t nm, nl, v, vn;
     int tl = 0;
-    size_t nx = mime_field_i(c->ret, c->retn, i, 65536, &nm, &nl, &v, &vn, &tl);
+    size_t nx = mime_field(c->ret, c->retn, i, 65536, &nm, &nl, &v, &vn, &tl);
     const char *name = c->ret + nm, *val = c->ret + v;
     if (nx <= i) break;
     i = nx;

@@ -259,7 +259,7 @@ static void entity(ctx *c, const char *p, size_t n, int depth) {
   for (;;) {
     size_t nm, nl, v, vl;
     int tl = 0;
-    size_t nx = mime_field_i(p, n, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
+    size_t nx = mime_field(p, n, i, (size_t)c->max_header, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) break;
     if (nl == 12 && mime_ieqn(p + nm, "content-type", nl)) {
       ct = p + v;
@@ -692,7 +692,7 @@ int bounce_dsnfields(ctx *c, const char *p, size_t n) {
       i = mime_next(p, n, k);
       continue;
     }
-    nx = mime_field_i(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
+    nx = mime_field(p, n, i, 65536, &nm, &nl, &v, &vl, &tl);
     if (nx <= i) {
       i = mime_next(p, n, mime_eol(p, n, i));
       continue;

@@ -11,17 +11,8 @@
 
 #include "mime.h"
 
-/* the copy without SIMD: every function of mime.h renamed, the inline
-   ones of the header too (mime.h is read again for it, without SSE2) */
+/* the copy without SIMD: every function of mime.h renamed */
 #define SMTPCODE_NO_SIMD 1
-#undef smtpcode_mime_h
-#undef MIME_SSE2
-#define mime_eol_i plain_eol_i
-#define mime_next_i plain_next_i
-#define mime_field_i plain_field_i
-#define mime_namestop plain_namestop
-#define mime_lower8 plain_lower8
-#define mime_ieqn plain_ieqn
 #define mime_eol plain_eol
 #define mime_next plain_next
 #define mime_ieq plain_ieq
@@ -60,12 +51,6 @@ size_t plain_words(const char *s, size_t n, char *dst, size_t cap);
 #undef mime_base64
 #undef mime_qp
 #undef mime_words
-#undef mime_eol_i
-#undef mime_next_i
-#undef mime_field_i
-#undef mime_namestop
-#undef mime_lower8
-#undef mime_ieqn
 
 #define XORSHIFT_SEED 88172645463325252ull
 #include "xorshift.h"
