@@ -198,17 +198,23 @@ c[#c + 1] = "};"
 -- rules under 3 bytes (no hash): their indexes
 c[#c + 1] = ""
 c[#c + 1] = "const unsigned short smtpcode_bf_short[] = {"
-local nshort = 0
+local nshort, shortkinds = 0, {}
+local BWNUM = { BW_BODY = 1, BW_SUBJECT = 2, BW_FROM = 3, BW_RECEIVED = 4, BW_BOUNDARY = 5,
+  BW_DSN = 6, BW_HEADER = 7, BW_MTA = 8 }
 for k, l in ipairs(out) do
   local len = tonumber(l:match("^  {%d+, [%w_]+, [%w_]+, %d+, %d+, (%d+),"))
   if len < 3 and not l:find("BF_REASON", 1, true) then
     c[#c + 1] = "  " .. (k - 1) .. ","
     nshort = nshort + 1
+    shortkinds[BWNUM[l:match("^  {%d+, [%w_]+, ([%w_]+),")]] = true
   end
 end
 if nshort == 0 then c[#c + 1] = "  0," end
 c[#c + 1] = "};"
 c[#c + 1] = string.format("const int smtpcode_bf_nshort = %d;", nshort)
+local bits = 0
+for w in pairs(shortkinds) do bits = bits + 2 ^ w end
+c[#c + 1] = string.format("const unsigned smtpcode_bf_shortkinds = %du;", math.floor(bits))
 
 -- a first filter of the scan: bit (x << 8 | y) is set when the raw bytes x, y
 -- fold to the first two bytes of a hashed phrase
@@ -288,35 +294,58 @@ for g = 1, 2 do
 end
 c[#c + 1] = "};"
 
--- the body scan on the text with blank runs made one space (src/bounce_scan.c
--- hscan): Wu-Manber over the phrases' first wmmin bytes (wmmin: the
--- shortest body phrase). wmshift[h] is how far the end of a window may move
--- on when the three bytes it ends with hash to h: (a * 961 + b * 31 + c) % 8192
-local wmmin = 255
-for k = 1, #out do
-  if texts[k] and out[k]:find(", BW_BODY, ", 1, true) and #texts[k] < wmmin then wmmin = #texts[k] end
+-- the scan of a body, subject or From text with blank runs made one space
+-- (src/bounce_scan.c wmscan): Wu-Manber over the phrases' first wmmin bytes
+-- (wmmin: the shortest phrase of the kind). wmshift[g][h] is how far the
+-- end of a window may move on when the three bytes it ends with hash to h:
+-- the top 13 bits of the low 32 of (a + b * 256 + c * 65536) * 2654435761
+-- (one load and one multiply in C); g is the kind less one (BW_BODY = 1,
+-- BW_SUBJECT, BW_FROM)
+local function wmhash(b1, b2, b3)
+  local x = (b1 + b2 * 256 + b3 * 65536) * 2654435761 % 4294967296
+  return math.floor(x / 524288)
 end
-if wmmin < 3 then fail("a body phrase needs 3 bytes") end
-local wmshift = {}
-for h = 0, 8191 do wmshift[h] = wmmin - 2 end
-for k = 1, #out do
-  local t = texts[k]
-  if t and out[k]:find(", BW_BODY, ", 1, true) then
-    for j = 3, wmmin do -- the three bytes ending at byte j (1-based)
-      local a1, b1, c1 = t:byte(j - 2, j)
-      local h = (a1 * 961 + b1 * 31 + c1) % 8192
-      local sh = wmmin - j
-      if sh < wmshift[h] then wmshift[h] = sh end
+if math.type == nil or math.type(2654435761 * 16777215) ~= "integer" then
+  fail("gen_bounce.lua needs Lua 5.3 or later (integer arithmetic)")
+end
+local WMKINDS = { "BW_BODY", "BW_SUBJECT", "BW_FROM" }
+local wmmins, wmshifts = {}, {}
+for g, kind in ipairs(WMKINDS) do
+  local wmmin = 255
+  for k = 1, #out do
+    if texts[k] and out[k]:find(", " .. kind .. ", ", 1, true) and #texts[k] < wmmin then
+      wmmin = #texts[k]
     end
   end
+  if wmmin < 3 then fail("a %s phrase needs 3 bytes", kind) end
+  if wmmin == 255 then wmmin = 3 end -- no phrase of the kind: every window is looked at
+  local wmshift = {}
+  for h = 0, 8191 do wmshift[h] = wmmin - 2 end
+  for k = 1, #out do
+    local t = texts[k]
+    if t and out[k]:find(", " .. kind .. ", ", 1, true) then
+      for j = 3, wmmin do -- the three bytes ending at byte j (1-based)
+        local a1, b1, c1 = t:byte(j - 2, j)
+        local h = wmhash(a1, b1, c1)
+        local sh = wmmin - j
+        if sh < wmshift[h] then wmshift[h] = sh end
+      end
+    end
+  end
+  wmmins[g], wmshifts[g] = wmmin, wmshift
 end
 c[#c + 1] = ""
-c[#c + 1] = string.format("const int smtpcode_bf_wmmin = %d;", wmmin)
-c[#c + 1] = "const unsigned char smtpcode_bf_wmshift[8192] = {"
-row = {}
-for h = 0, 8191 do
-  row[#row + 1] = wmshift[h] .. ","
-  if #row == 32 then c[#c + 1] = "  " .. table.concat(row, " "); row = {} end
+c[#c + 1] = string.format("const int smtpcode_bf_wmmin[3] = {%d, %d, %d};", wmmins[1], wmmins[2],
+  wmmins[3])
+c[#c + 1] = "const unsigned char smtpcode_bf_wmshift[3][8192] = {"
+for g = 1, #WMKINDS do
+  c[#c + 1] = "  {"
+  row = {}
+  for h = 0, 8191 do
+    row[#row + 1] = wmshifts[g][h] .. ","
+    if #row == 32 then c[#c + 1] = "    " .. table.concat(row, " "); row = {} end
+  end
+  c[#c + 1] = "  },"
 end
 c[#c + 1] = "};"
 

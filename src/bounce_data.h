@@ -53,6 +53,8 @@ extern const unsigned char smtpcode_bf_fold[256]; /* the folding of the hash */
 /* rules whose phrase is under 3 bytes (matched apart from the hash) */
 extern const unsigned short smtpcode_bf_short[];
 extern const int smtpcode_bf_nshort;
+/* bit w set when one of them is of kind w (BW_*) */
+extern const unsigned smtpcode_bf_shortkinds;
 /* a filter before the hash: bit (x << 8 | y) set when raw bytes x, y fold
    to the first two bytes of a hashed phrase */
 extern const unsigned char smtpcode_bf_pair[65536 / 8];
@@ -65,11 +67,14 @@ extern const unsigned char smtpcode_bf_stepfilter[2][65536 / 8];
    wherestart[w + 1] - 1] (wherestart[0] = wherestart[1] = 0) */
 extern const unsigned short smtpcode_bf_bywhere[];
 extern const unsigned short smtpcode_bf_wherestart[BW_MTA + 2];
-/* the body scan over the text with blank runs made one space: Wu-Manber
-   over the first wmmin bytes of the body phrases; wmshift[(a * 961 + b * 31
-   + c) % 8192] is how far a window ending with bytes a, b, c may move on */
-extern const int smtpcode_bf_wmmin;
-extern const unsigned char smtpcode_bf_wmshift[8192];
+/* the scan of a body, subject or From text (kind g = BW_BODY - 1,
+   BW_SUBJECT - 1, BW_FROM - 1) with blank runs made one space: Wu-Manber
+   over the first wmmin[g] bytes of the kind's phrases; wmshift[g][h] is how
+   far a window ending with bytes a, b, c may move on, h the top 13 bits of
+   the low 32 of (a + b * 256 + c * 65536) * 2654435761 */
+#define BF_WM_KINDS 3
+extern const int smtpcode_bf_wmmin[BF_WM_KINDS];
+extern const unsigned char smtpcode_bf_wmshift[BF_WM_KINDS][8192];
 /* rules that look at a named header field (BW_HEADER) */
 extern const unsigned short smtpcode_bf_hdr[];
 extern const int smtpcode_bf_nhdr;

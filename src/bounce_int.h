@@ -121,15 +121,12 @@ static inline char *cur(ctx *c) { return c->buf + c->used; }
 
 /* {====================================================== small helpers */
 
-static inline int isatext(unsigned char ch) {
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || isdig(ch) ||
-         (ch != 0 && strchr("!#$%&'*+/=?^_`{|}~.-", ch) != NULL) || ch >= 0x80;
-}
-
-static inline int isdtext(unsigned char ch) {
-  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || isdig(ch) ||
-         ch == '.' || ch == '-' || ch == '_' || ch >= 0x80;
-}
+/* The bytes of an address, by table (bounce_walk.c): bit 1 a byte of a
+** local part (atext and '.'), bit 2 of a domain (letters, digits, '.',
+** '-', '_'); bytes from 0x80 on are both (UTF-8). */
+extern const unsigned char bounce_addrbyte[256];
+static inline int isatext(unsigned char ch) { return bounce_addrbyte[ch] & 1; }
+static inline int isdtext(unsigned char ch) { return bounce_addrbyte[ch] & 2; }
 
 /* Case-insensitive equality of a[0..n) and b[0..n), either in any case
 ** (mime_ieqn wants its second text lowercase). */

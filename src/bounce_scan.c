@@ -239,7 +239,7 @@ static size_t mismatch(const unsigned char *a, size_t an, const char *z, size_t 
 }
 
 /*
-** hat for the body scan (where BW_BODY, no head limit) at nb[p..m), the
+** hat for the scan of a body, subject or From text (no head limit) at nb[p..m), the
 ** folded text with blank runs made one space, whose byte p is t[no[p]]:
 ** the same candidates as hat at t[no[p]] (pair and hash of the raw
 ** bytes), each phrase compared with the folded bytes at once (what wat
@@ -247,18 +247,18 @@ static size_t mismatch(const unsigned char *a, size_t an, const char *z, size_t 
 ** nb). p + 2 < m.
 */
 static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, size_t m,
-                  size_t p, const unsigned short *no, hits *hs, long base) {
+                  size_t p, const unsigned short *no, int where, hits *hs, long base) {
   const long *hit = hs->at;
   size_t i = no[p], pj = 0, plen = 0;
   unsigned h1 = 0;
-  int h = bucket(t, i, BW_BODY, &h1), x, known = 0;
+  int h = bucket(t, i, where, &h1), x, known = 0;
   (void)n;
   if (h < 0) return;
   for (x = smtpcode_bf_hashstart[h]; x < smtpcode_bf_hashstart[h + 1]; x++) {
     int r = smtpcode_bf_byhash[x];
     const bf_rule *ru = &smtpcode_bf_rules[r];
     size_t lcp = smtpcode_bf_lcp[x], j;
-    if (ru->where != BW_BODY) { /* another kind's phrase: passed over first */
+    if (ru->where != where) { /* another kind's phrase: passed over first */
       known = 0;
       continue;
     }
@@ -272,26 +272,28 @@ static void hatnb(const unsigned char *t, size_t n, const unsigned char *nb, siz
     known = 1;
     pj = j;
     plen = ru->len;
-    if (j == ru->len && hit[r] < 0 && ru->where == BW_BODY &&
+    if (j == ru->len && hit[r] < 0 &&
         (!ru->dash || dashed((const char *)t, i)))
       sethit(hs, r, base + (long)i);
   }
 }
 
 /*
-** The body phrases in t[0..n) (n <= WM_TEXT), as hat finds them at every
+** The phrases of kind where (BW_BODY, BW_SUBJECT or BW_FROM) in t[0..n)
+** (n <= WM_TEXT), as hat finds them at every
 ** start in turn: the text is folded with each run of blanks made one space
 ** (where a phrase's space matches the run), then read by Wu-Manber over the
-** phrases' first smtpcode_bf_wmmin bytes (a window moves on by the shift of
+** kind's phrases' first smtpcode_bf_wmmin bytes (a window moves on by the shift of
 ** the three bytes it ends with); only the starts of windows whose shift is
 ** 0 are handed to hat, at their offsets in t.
 */
 #define WM_TEXT 4096
-static void wmscan(const unsigned char *t, size_t n, hits *hs, long base) {
+static void wmscan(const unsigned char *t, size_t n, int where, hits *hs, long base) {
   /* a block is stored whole before a dropped byte is taken out: 16 more */
   unsigned char nb[WM_TEXT + 16];
   unsigned short no[WM_TEXT + 16]; /* the offset in t of each byte of nb */
-  size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin;
+  const unsigned char *shift = smtpcode_bf_wmshift[where - BW_BODY];
+  size_t i, m = 0, e, wm = (size_t)smtpcode_bf_wmmin[where - BW_BODY];
   unsigned prev = 0;
   i = 0;
 #ifdef BOUNCE_SSE2
@@ -352,12 +354,23 @@ static void wmscan(const unsigned char *t, size_t n, hits *hs, long base) {
     prev = bl;
   }
   for (e = wm - 1; e < m;) {
-    unsigned sh = smtpcode_bf_wmshift[(nb[e - 2] * 961u + nb[e - 1] * 31u + nb[e]) % 8192u];
+    /* the three bytes ending at e as one number (a load where the byte
+       order allows: nb has room past m, the fourth byte is masked off) */
+    unsigned long x;
+    unsigned sh;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    unsigned w4;
+    memcpy(&w4, nb + e - 2, 4);
+    x = w4 & 0xffffffu;
+#else
+    x = (unsigned long)nb[e - 2] | (unsigned long)nb[e - 1] << 8 | (unsigned long)nb[e] << 16;
+#endif
+    sh = shift[(x * 2654435761u & 0xffffffffu) >> 19];
     if (sh) {
       e += sh;
       continue;
     }
-    hatnb(t, n, nb, m, e - wm + 1, no, hs, base);
+    hatnb(t, n, nb, m, e - wm + 1, no, where, hs, base);
     e++;
   }
 }
@@ -379,7 +392,8 @@ void bounce_hscan(const char *s, size_t n, int where, const char *name, size_t n
   const unsigned char *t = (const unsigned char *)s, *filter;
   size_t i, step;
   int k, g;
-  for (k = 0; k < smtpcode_bf_nshort; k++) { /* phrases under 3 bytes */
+  for (k = smtpcode_bf_shortkinds >> where & 1u ? 0 : smtpcode_bf_nshort; k < smtpcode_bf_nshort;
+       k++) { /* phrases under 3 bytes, where the kind has some */
     const bf_rule *ru = &smtpcode_bf_rules[smtpcode_bf_short[k]];
     if (ru->where == where && hit[smtpcode_bf_short[k]] < 0 && applies(ru, where, name, nl) &&
         rulehit(ru, s, n))
@@ -397,8 +411,8 @@ void bounce_hscan(const char *s, size_t n, int where, const char *name, size_t n
     }
     return;
   }
-  if (where == BW_BODY && head == (size_t)-1 && n <= WM_TEXT) {
-    wmscan(t, n, hs, base);
+  if (where >= BW_BODY && where < BW_BODY + BF_WM_KINDS && head == (size_t)-1 && n <= WM_TEXT) {
+    wmscan(t, n, where, hs, base);
     return;
   }
   g = where == BW_BODY ? 0 : 1;

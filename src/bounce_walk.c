@@ -144,6 +144,33 @@ static size_t nextdelim(const char *p, size_t n, size_t i, const char *b, size_t
   {
     const __m128i dash = _mm_set1_epi8('-'), f = _mm_set1_epi8(b[0]),
                   l = _mm_set1_epi8(b[bn - 1]);
+    if (i + 63 <= last) { /* sixty-four starts a turn, then sixteen */
+      const char *q = p + i, *qe = p + last - 63;
+      for (;;) {
+        unsigned long long m0 =
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)q), dash)) |
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(q + 16)), dash))
+                << 16 |
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(q + 32)), dash))
+                << 32 |
+            (unsigned long long)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128((const __m128i *)(const void *)(q + 48)), dash))
+                << 48;
+        unsigned long long mask = m0 & (m0 >> 1 | (unsigned long long)(q[64] == '-') << 63);
+        while (mask) { /* the boundary's first and last bytes, then the whole */
+          size_t d = (size_t)(q - p) + (size_t)__builtin_ctzll(mask);
+          if (p[d + 2] == b[0] && p[d + 1 + bn] == b[bn - 1] && memcmp(p + d + 2, b, bn) == 0)
+            return d;
+          mask &= mask - 1;
+        }
+        q += 64;
+        if (q > qe) break;
+      }
+      i = (size_t)(q - p);
+    }
     if (i + 15 <= last) {
       const char *q = p + i, *qe = p + last - 15;
       for (;;) {
@@ -361,6 +388,27 @@ smtpcode_span bounce_unfold_sp(ctx *c, const char *s, size_t n) {
   c->used += k;
   return bounce_sp(c, cur(c) - k, k);
 }
+
+#define ADDR_A(b)                                                                 \
+  (((b) >= 'a' && (b) <= 'z') || ((b) >= 'A' && (b) <= 'Z') || ((b) >= '0' && (b) <= '9') || \
+   (b) == '!' || (b) == '#' || (b) == '$' || (b) == '%' || (b) == '&' || (b) == '\'' ||      \
+   (b) == '*' || (b) == '+' || (b) == '/' || (b) == '=' || (b) == '?' || (b) == '^' ||        \
+   (b) == '_' || (b) == '`' || (b) == '{' || (b) == '|' || (b) == '}' || (b) == '~' ||        \
+   (b) == '.' || (b) == '-' || (b) >= 0x80)
+#define ADDR_D(b)                                                                 \
+  (((b) >= 'a' && (b) <= 'z') || ((b) >= 'A' && (b) <= 'Z') || ((b) >= '0' && (b) <= '9') || \
+   (b) == '.' || (b) == '-' || (b) == '_' || (b) >= 0x80)
+#define AB(b) (ADDR_A(b) | ADDR_D(b) << 1)
+#define AB4(b) AB(b), AB(b + 1), AB(b + 2), AB(b + 3)
+#define AB16(b) AB4(b), AB4(b + 4), AB4(b + 8), AB4(b + 12)
+#define AB64(b) AB16(b), AB16(b + 16), AB16(b + 32), AB16(b + 48)
+const unsigned char bounce_addrbyte[256] = {AB64(0), AB64(64), AB64(128), AB64(192)};
+#undef AB64
+#undef AB16
+#undef AB4
+#undef AB
+#undef ADDR_D
+#undef ADDR_A
 
 /* An address at s[i..n): its length, or 0. Local part, '@', a domain with a
 ** dot inside (or a bracketed IP). */

@@ -170,59 +170,61 @@ static const unsigned char namestop[256] = {
 size_t mime_field(const char *s, size_t n, size_t i, size_t max,
                   size_t *name, size_t *name_len, size_t *val,
                   size_t *val_len, int *too_long) {
-  size_t e, j = i, end;
-  *name = i;
-  *name_len = 0;
-  *val = i;
-  *val_len = 0;
-  if (i >= n || s[i] == '\r' || s[i] == '\n') return i; /* empty line: end of the block */
+  size_t e, j = i, end, v, nx;
+  if (i >= n || s[i] == '\r' || s[i] == '\n') { /* empty line: end of the block */
+    *name = *val = i;
+    *name_len = *val_len = 0;
+    return i;
+  }
   /* the name first: it stops at a control at the latest, so before the
-     line's end, which is then looked for from there */
+     line's end, which is then looked for from the value on (only blanks
+     and ':' lie between) */
 #ifdef MIME_SSE2
   { /* sixteen bytes at a time: a byte of namestop is a control, a space
        (<= ' ', read as max(c, ' ') == ' ') or ':' */
     const __m128i sp = _mm_set1_epi8(' '), colon = _mm_set1_epi8(':');
     while (n - j >= 16) {
-      __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
+      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + j));
       unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-          _mm_cmpeq_epi8(_mm_max_epu8(v, sp), sp), _mm_cmpeq_epi8(v, colon)));
+          _mm_cmpeq_epi8(_mm_max_epu8(x, sp), sp), _mm_cmpeq_epi8(x, colon)));
       if (mask) {
         j += (size_t)__builtin_ctz(mask);
-        break;
+        goto named;
       }
       j += 16;
     }
   }
 #endif
   while (j < n && !namestop[(unsigned char)s[j]]) j++;
-  e = eol(s, n, j);
+#ifdef MIME_SSE2
+named:
+#endif
   end = j;
-  while (j < e && isblank_(s[j])) j++; /* "Name :" */
-  if (j < e && s[j] == ':' && end > i) {
+  while (j < n && isblank_(s[j])) j++; /* "Name :" */
+  if (j < n && s[j] == ':' && end > i) {
     *name_len = end - i;
     j++;
-    while (j < e && isblank_(s[j])) j++;
-    *val = j;
+    while (j < n && isblank_(s[j])) j++;
+    v = j;
+    e = eol(s, n, j);
   } else {
-    j = e; /* not a field: skipped */
-    *val = e;
+    *name_len = 0; /* not a field: skipped */
+    v = e = eol(s, n, j);
   }
+  *name = i;
+  *val = v;
   /* continuation lines */
   for (;;) {
-    size_t nx = next(s, n, e);
-    if (nx >= n || !isblank_(s[nx])) {
-      *val_len = e - *val;
-      if (*val_len > max) {
-        *val_len = max;
-        *too_long = 1;
-      }
-      return nx;
-    }
+    nx = next(s, n, e);
+    if (nx >= n || !isblank_(s[nx])) break;
     e = eol(s, n, nx);
-    if (e - *val > max) { /* keep scanning but report it */
-      *too_long = 1;
-    }
   }
+  if (e - v > max) { /* the whole field scanned, but reported */
+    *val_len = max;
+    *too_long = 1;
+  } else
+    *val_len = e - v;
+  return nx;
 }
 
 int mime_param(const char *v, size_t n, const char *pname, size_t *po,
