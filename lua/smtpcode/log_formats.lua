@@ -1,4 +1,4 @@
--- smtpcode.log_formats: the line formats that smtpcode.log reads (syslog
+--- smtpcode.log_formats: the line formats that smtpcode.log reads (syslog
 -- headers; Postfix, Exim, qmail-send, Sendmail and OpenSMTPD lines), for
 -- smtpcode.log: parse(line, r [, reader]) fills r with what the line says
 -- (M.KEYS are the fields it may set) and returns the reply text to
@@ -254,7 +254,7 @@ end
 -- reader (log.reader) to give the message and recipient of delivery N.
 local QMAIL_STATUS = { success = "sent", failure = "bounced", deferral = "deferred" }
 
--- The text of a qmail-send line restored: "_" is a space, "/" a line
+--- The text of a qmail-send line restored: "_" is a space, "/" a line
 -- break (qmail-send writes no others).
 function M.qmail_text(t)
   return (gsub(gsub(t, "_", " "), "/", "\n"))
