@@ -357,7 +357,8 @@ static const unsigned char leftok[256] = {
 /*
 ** The scan's stops in the 16 bytes at p: bit k of the result is set when
 ** p[k] may matter -- '(' or ')', ':' that may start "://", or the first
-** digit of a run whose left neighbour is no digit or '.' (for p[0], *wd
+** digit of a run, 2-5 as every code's first digit, whose left neighbour
+** is no digit or '.' (for p[0], *wd
 ** says whether p[-1] is a letter, digit or '.') and whose second byte is
 ** a digit or '.' (a code has three digits, an enhanced code one and a
 ** '.'). That is a superset: next() checks each stop again. *dg receives
@@ -368,17 +369,21 @@ static const unsigned char leftok[256] = {
 
 static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
   __m128i x, v;
-  unsigned dm, am, cm, sm, pm, st;
+  unsigned dm, fm, am, cm, sm, pm, st;
   x = _mm_loadu_si128((const __m128i *)(const void *)p);
   v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
   dm = (unsigned)_mm_movemask_epi8(
       _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+  /* the first digit of a code is 2-5 (tryreply, enhanced) */
+  v = _mm_sub_epi8(v, _mm_set1_epi8(2));
+  fm = (unsigned)_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(3)), v));
   am = dm | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
   cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
   sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
   pm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
       _mm_and_si128(x, _mm_set1_epi8(-2)), _mm_set1_epi8('(')));
-  st = dm & ~((am << 1) | *wd) & ((am | 0xFFFF0000u) >> 1);
+  st = fm & ~((am << 1) | *wd) & ((am | 0xFFFF0000u) >> 1);
   *dg = dm;
   *wd = am >> 15;
   return st | pm | (cm & ((sm >> 1) | 0x8000u));
