@@ -494,8 +494,12 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
 /* Does rule r hold, given that its first phrase was hit at h? */
 static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
                   const smtpcode_verdict *v, int bare) {
-  int k, pos, alt;
-  int ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
+  int k, pos, alt, ctx;
+  /* most rules fail for want of their second phrase: look at it first */
+  if (r->nphr > 1 &&
+      !(sc->seen & SEEN(smtpcode_rd_rphrases[r->phr + 1] & 0x7fffu)))
+    return 0;
+  ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
   if (r->who == 1 && ctx == 2) return 0;
   if (r->who == 2 && ctx != 2) return 0;
   if (!condok(r, v)) return 0;
@@ -585,12 +589,13 @@ static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
       const scr_rule *r = &smtpcode_rd_rules[ri];
       if (r->prio + BONUS_MAX < bw) break;
       if (bare && !(r->flags & 2)) continue;
-      w = weight(ri, agree);
-      if (best >= 0 && w <= bw && (w < bw || !before(ri, best, agree)))
-        continue;
+      if (best >= 0) {
+        w = weight(ri, agree);
+        if (w < bw || (w == bw && !before(ri, best, agree))) continue;
+      }
       if (ruleok(sc, h, r, v, bare)) {
         best = ri;
-        bw = w;
+        bw = weight(ri, agree);
       }
     }
   }
