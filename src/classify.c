@@ -246,8 +246,11 @@ static inline void record(scan *sc, const unsigned char *s, int n, int pid, int 
 ** before byte limit. The chain runs from the longest phrase to the
 ** shortest, so the first that starts at limit or later ends it.
 */
-static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
-                 int limit) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void emit(scan *sc, const unsigned char *s, int n, unsigned st,
+                        int e, int limit) {
   unsigned o = st;
   do {
     const scr_emit *y = &smtpcode_rd_emit[o - SCR_KS];
