@@ -392,7 +392,7 @@ static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
 /*
 ** The first byte at or after j (below lim) that may end a reply span:
 ** a line end, '(' or ')', e1 or e2; lim if none. *dg becomes 2 when a
-** digit lies before it.
+** digit 2-5 (every code's first digit) lies before it.
 */
 static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
                   int *dg) {
@@ -415,9 +415,9 @@ static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
                                        _mm_set1_epi8('(')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)e1)));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)e2)));
-    v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    v = _mm_sub_epi8(x, _mm_set1_epi8('2'));
     dm = (unsigned)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(3)), v));
     sm = (unsigned)_mm_movemask_epi8(m);
     if (sm) {
       t = lowbit(sm);
@@ -449,16 +449,16 @@ static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
 }
 
 /* Bytes that may end a reply span (1): line ends, brackets, quotes; and
-   digits (2), so that a span without one is not searched for codes. */
+   digits 2-5 (2), every code's first digit, so that a span without one
+   is not searched for codes. */
 static const unsigned char spanstop[256] = {
     ['\n'] = 1, ['\r'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
     ['<'] = 1, ['>'] = 1, ['\''] = 1, ['"'] = 1, ['`'] = 1, [0xC2] = 1,
-    [0xE2] = 1, ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
-    ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2};
+    [0xE2] = 1, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2};
 
 /*
 ** The first byte at or after j (below lim) that may end a reply span, or
-** lim; *dg becomes 2 when a digit lies before it. (This stops at every
+** lim; *dg becomes 2 when a digit 2-5 lies before it. (This stops at every
 ** bracket and quote; span() passes over those that do not matter.)
 */
 static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
@@ -551,7 +551,7 @@ static const char trailer[] = " (in reply to ";
 /*
 ** End of the reply c within [.., lim): end of its line (of its last line
 ** when it continues), the byte that closes its opener, or a Postfix
-** trailer. *nl receives the number of lines, *dig whether a digit may
+** trailer. *nl receives the number of lines, *dig whether a digit 2-5 may
 ** lie between c->after and the end.
 */
 static int span(const unsigned char *s, int lim, const cand *c, int *nl,
