@@ -368,21 +368,29 @@ static const unsigned char leftok[256] = {
 #include <emmintrin.h>
 
 static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
-  __m128i x, v;
+  __m128i x, v, f, c, q;
   unsigned dm, fm, am, cm, sm, pm, st;
   x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  /* the first digit of a code is 2-5 (tryreply, enhanced) */
+  f = _mm_sub_epi8(x, _mm_set1_epi8('2'));
+  f = _mm_cmpeq_epi8(_mm_min_epu8(f, _mm_set1_epi8(3)), f);
+  c = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+  q = _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8(-2)),
+                     _mm_set1_epi8('('));
+  if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(f, c), q)) == 0) {
+    /* most blocks of prose: no stop; only p[15] matters for the next */
+    *dg = 0;
+    *wd = isdig(p[15]) || p[15] == '.';
+    return 0;
+  }
   v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
   dm = (unsigned)_mm_movemask_epi8(
       _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
-  /* the first digit of a code is 2-5 (tryreply, enhanced) */
-  v = _mm_sub_epi8(v, _mm_set1_epi8(2));
-  fm = (unsigned)_mm_movemask_epi8(
-      _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(3)), v));
+  fm = (unsigned)_mm_movemask_epi8(f);
   am = dm | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-  cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+  cm = (unsigned)_mm_movemask_epi8(c);
   sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
-  pm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-      _mm_and_si128(x, _mm_set1_epi8(-2)), _mm_set1_epi8('(')));
+  pm = (unsigned)_mm_movemask_epi8(q);
   st = fm & ~((am << 1) | *wd) & ((am | 0xFFFF0000u) >> 1);
   *dg = dm;
   *wd = am >> 15;
