@@ -436,7 +436,34 @@ static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
   }
   return lim;
 }
+/* The first byte at or after i (below n) that ends a URL (urlend), or n. */
+static int urlskip(const unsigned char *s, int i, int n) {
+  __m128i x, m;
+  unsigned u;
+  for (; i + 16 <= n; i += 16) {
+    x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(')')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('`')));
+    u = (unsigned)_mm_movemask_epi8(m);
+    if (u) return i + lowbit(u);
+  }
+  while (i < n && !urlend[s[i]]) i++;
+  return i;
+}
 #else
+static int urlskip(const unsigned char *s, int i, int n) {
+  while (i < n && !urlend[s[i]]) i++;
+  return i;
+}
+
 /* Bytes the main scan stops at: 1 digit, 2 '(', 3 ')', 4 ':' (URLs). */
 static const unsigned char hot[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
@@ -520,7 +547,7 @@ static int next(scan *z, cand *c) {
         } else if (i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/') {
           /* "://": skip the URL */
           i += 3;
-          while (i < n && !urlend[s[i]]) i++;
+          i = urlskip(s, i, n);
           break;
         }
         h &= h - 1;
