@@ -120,7 +120,10 @@ typedef struct scan {
 } scan;
 
 /* One RFC 3463 sub-code at i: 1-3 digits, no leading zero. */
-static int subcode(const unsigned char *s, int n, int i, int *v) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int subcode(const unsigned char *s, int n, int i, int *v) {
   int k = 0, val = 0;
   while (i + k < n && k < 4 && isdig(s[i + k])) {
     val = val * 10 + (s[i + k] - '0');
