@@ -31,7 +31,7 @@ return function(add)
   -- the floor of parse on PUC Lua: its table built with no parsing at all
   -- (bench/shape_floor.c, built by bench/cg.sh, which names it here)
   local so = os.getenv("SMTPCODE_SHAPE_FLOOR")
-  if so then
+  if so and so ~= "" then
     local floor = assert(package.loadlib(so, "luaopen_shapefloor"))()
     add("shape_floor_rawset", "table", floor.rawset, "parse's table, no parsing (lua_rawset)")
     add("shape_floor_ctor", "table", floor.ctor, "parse's table, no parsing (a Lua constructor)")

@@ -246,8 +246,11 @@ static inline void record(scan *sc, const unsigned char *s, int n, int pid, int 
 ** before byte limit. The chain runs from the longest phrase to the
 ** shortest, so the first that starts at limit or later ends it.
 */
-static void emit(scan *sc, const unsigned char *s, int n, unsigned st, int e,
-                 int limit) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void emit(scan *sc, const unsigned char *s, int n, unsigned st,
+                        int e, int limit) {
   unsigned o = st;
   do {
     const scr_emit *y = &smtpcode_rd_emit[o - SCR_KS];
@@ -491,17 +494,24 @@ static int condok(const scr_rule *r, const smtpcode_verdict *v) {
   return 0;
 }
 
-/* Does rule r hold, given that its first phrase was hit at h? */
+/* Does rule r hold, given that its first phrase was hit at h? *barefail
+** becomes 1 when a bare word failed only for want of a code (yet). */
 static int ruleok(const scan *sc, const hit *h, const scr_rule *r,
-                  const smtpcode_verdict *v, int bare) {
-  int k, pos, alt;
-  int ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
+                  const smtpcode_verdict *v, int bare, int *barefail) {
+  int k, pos, alt, ctx;
+  /* most rules fail for want of their second phrase: look at it first */
+  if (r->nphr > 1 &&
+      !(sc->seen & SEEN(smtpcode_rd_rphrases[r->phr + 1] & 0x7fffu)))
+    return 0;
+  ctx = h->ctx ? h->ctx : (sc->reply ? 2 : 0);
   if (r->who == 1 && ctx == 2) return 0;
   if (r->who == 2 && ctx != 2) return 0;
   if (!condok(r, v)) return 0;
-  if ((r->flags & 2) && !bare && v->code == 0 && v->cls == 0)
+  if ((r->flags & 2) && !bare && v->code == 0 && v->cls == 0) {
+    *barefail = 1;
     return 0; /* a bare word does not make a failure of a text without a
                  code (it may name the cause once another rule has) */
+  }
   pos = h->first + smtpcode_rd_phrases[h->phrase].len;
   alt = h->last + smtpcode_rd_phrases[h->phrase].len;
   for (k = 1; k < r->nphr; k++) {
@@ -572,7 +582,7 @@ static int ignored(const scan *sc, const hit *h) {
 ** checked. A rule is checked (ruleok, the costly part) only when it would
 ** come before the best one. */
 static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
-                  int best, int bare) {
+                  int best, int bare, int *barefail) {
   int i, j, bw = best >= 0 ? weight(best, agree) : -1;
   for (i = 0; i < sc->nhits; i++) {
     const hit *h = &sc->hits[i];
@@ -585,12 +595,13 @@ static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
       const scr_rule *r = &smtpcode_rd_rules[ri];
       if (r->prio + BONUS_MAX < bw) break;
       if (bare && !(r->flags & 2)) continue;
-      w = weight(ri, agree);
-      if (best >= 0 && w <= bw && (w < bw || !before(ri, best, agree)))
-        continue;
-      if (ruleok(sc, h, r, v, bare)) {
+      if (best >= 0) {
+        w = weight(ri, agree);
+        if (w < bw || (w == bw && !before(ri, best, agree))) continue;
+      }
+      if (ruleok(sc, h, r, v, bare, barefail)) {
         best = ri;
-        bw = w;
+        bw = weight(ri, agree);
       }
     }
   }
@@ -599,11 +610,13 @@ static int bestof(const scan *sc, const smtpcode_verdict *v, int agree,
 
 /* In a text without a code, bare words take part only once a rule that
 ** is more than a bare word holds: "rejected ... 14.2 spam points" is spam,
-** "spam" alone in a log line is nothing. */
+** "spam" alone in a log line is nothing. The second pass can only find a
+** bare-word rule that the first checked up to its want of a code (its
+** pruning is the first's or stricter), so without one it is not run. */
 static int bestrule(const scan *sc, const smtpcode_verdict *v, int agree) {
-  int best = bestof(sc, v, agree, -1, 0);
-  if (best >= 0 && v->code == 0 && v->cls == 0)
-    best = bestof(sc, v, agree, best, 1);
+  int barefail = 0, best = bestof(sc, v, agree, -1, 0, &barefail);
+  if (best >= 0 && v->code == 0 && v->cls == 0 && barefail)
+    best = bestof(sc, v, agree, best, 1, &barefail);
   return best;
 }
 

@@ -120,7 +120,10 @@ typedef struct scan {
 } scan;
 
 /* One RFC 3463 sub-code at i: 1-3 digits, no leading zero. */
-static int subcode(const unsigned char *s, int n, int i, int *v) {
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int subcode(const unsigned char *s, int n, int i, int *v) {
   int k = 0, val = 0;
   while (i + k < n && k < 4 && isdig(s[i + k])) {
     val = val * 10 + (s[i + k] - '0');
@@ -357,7 +360,8 @@ static const unsigned char leftok[256] = {
 /*
 ** The scan's stops in the 16 bytes at p: bit k of the result is set when
 ** p[k] may matter -- '(' or ')', ':' that may start "://", or the first
-** digit of a run whose left neighbour is no digit or '.' (for p[0], *wd
+** digit of a run, 2-5 as every code's first digit, whose left neighbour
+** is no digit or '.' (for p[0], *wd
 ** says whether p[-1] is a letter, digit or '.') and whose second byte is
 ** a digit or '.' (a code has three digits, an enhanced code one and a
 ** '.'). That is a superset: next() checks each stop again. *dg receives
@@ -367,18 +371,30 @@ static const unsigned char leftok[256] = {
 #include <emmintrin.h>
 
 static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
-  __m128i x, v;
-  unsigned dm, am, cm, sm, pm, st;
+  __m128i x, v, f, c, q;
+  unsigned dm, fm, am, cm, sm, pm, st;
   x = _mm_loadu_si128((const __m128i *)(const void *)p);
+  /* the first digit of a code is 2-5 (tryreply, enhanced) */
+  f = _mm_sub_epi8(x, _mm_set1_epi8('2'));
+  f = _mm_cmpeq_epi8(_mm_min_epu8(f, _mm_set1_epi8(3)), f);
+  c = _mm_cmpeq_epi8(x, _mm_set1_epi8(':'));
+  q = _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8(-2)),
+                     _mm_set1_epi8('('));
+  if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(f, c), q)) == 0) {
+    /* most blocks of prose: no stop; only p[15] matters for the next */
+    *dg = 0;
+    *wd = isdig(p[15]) || p[15] == '.';
+    return 0;
+  }
   v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
   dm = (unsigned)_mm_movemask_epi8(
       _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+  fm = (unsigned)_mm_movemask_epi8(f);
   am = dm | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-  cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+  cm = (unsigned)_mm_movemask_epi8(c);
   sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
-  pm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-      _mm_and_si128(x, _mm_set1_epi8(-2)), _mm_set1_epi8('(')));
-  st = dm & ~((am << 1) | *wd) & ((am | 0xFFFF0000u) >> 1);
+  pm = (unsigned)_mm_movemask_epi8(q);
+  st = fm & ~((am << 1) | *wd) & ((am | 0xFFFF0000u) >> 1);
   *dg = dm;
   *wd = am >> 15;
   return st | pm | (cm & ((sm >> 1) | 0x8000u));
@@ -387,7 +403,7 @@ static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
 /*
 ** The first byte at or after j (below lim) that may end a reply span:
 ** a line end, '(' or ')', e1 or e2; lim if none. *dg becomes 2 when a
-** digit lies before it.
+** digit 2-5 (every code's first digit) lies before it.
 */
 static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
                   int *dg) {
@@ -410,9 +426,9 @@ static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
                                        _mm_set1_epi8('(')));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)e1)));
     m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8((char)e2)));
-    v = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    v = _mm_sub_epi8(x, _mm_set1_epi8('2'));
     dm = (unsigned)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+        _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(3)), v));
     sm = (unsigned)_mm_movemask_epi8(m);
     if (sm) {
       t = lowbit(sm);
@@ -423,7 +439,34 @@ static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
   }
   return lim;
 }
+/* The first byte at or after i (below n) that ends a URL (urlend), or n. */
+static int urlskip(const unsigned char *s, int i, int n) {
+  __m128i x, m;
+  unsigned u;
+  for (; i + 16 <= n; i += 16) {
+    x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(')')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('`')));
+    u = (unsigned)_mm_movemask_epi8(m);
+    if (u) return i + lowbit(u);
+  }
+  while (i < n && !urlend[s[i]]) i++;
+  return i;
+}
 #else
+static int urlskip(const unsigned char *s, int i, int n) {
+  while (i < n && !urlend[s[i]]) i++;
+  return i;
+}
+
 /* Bytes the main scan stops at: 1 digit, 2 '(', 3 ')', 4 ':' (URLs). */
 static const unsigned char hot[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
@@ -444,16 +487,16 @@ static unsigned hotmask(const unsigned char *p, unsigned *dg, unsigned *wd) {
 }
 
 /* Bytes that may end a reply span (1): line ends, brackets, quotes; and
-   digits (2), so that a span without one is not searched for codes. */
+   digits 2-5 (2), every code's first digit, so that a span without one
+   is not searched for codes. */
 static const unsigned char spanstop[256] = {
     ['\n'] = 1, ['\r'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
     ['<'] = 1, ['>'] = 1, ['\''] = 1, ['"'] = 1, ['`'] = 1, [0xC2] = 1,
-    [0xE2] = 1, ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
-    ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2};
+    [0xE2] = 1, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2};
 
 /*
 ** The first byte at or after j (below lim) that may end a reply span, or
-** lim; *dg becomes 2 when a digit lies before it. (This stops at every
+** lim; *dg becomes 2 when a digit 2-5 lies before it. (This stops at every
 ** bracket and quote; span() passes over those that do not matter.)
 */
 static int stopat(const unsigned char *s, int j, int lim, int e1, int e2,
@@ -507,7 +550,7 @@ static int next(scan *z, cand *c) {
         } else if (i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/') {
           /* "://": skip the URL */
           i += 3;
-          while (i < n && !urlend[s[i]]) i++;
+          i = urlskip(s, i, n);
           break;
         }
         h &= h - 1;
@@ -546,7 +589,7 @@ static const char trailer[] = " (in reply to ";
 /*
 ** End of the reply c within [.., lim): end of its line (of its last line
 ** when it continues), the byte that closes its opener, or a Postfix
-** trailer. *nl receives the number of lines, *dig whether a digit may
+** trailer. *nl receives the number of lines, *dig whether a digit 2-5 may
 ** lie between c->after and the end.
 */
 static int span(const unsigned char *s, int lim, const cand *c, int *nl,
