@@ -24,9 +24,10 @@
 ** three kinds, numbered in this order; state 0 is the root:
 **   [0, k0)  dense: a complete row (failure links resolved; class 0 leads
 **            to the root) in two parts: low class c at lo[c * k0 + s]
-**            (stored by column, so the scan adds bcls[byte] to the state),
-**            high class c at hi[hoff[s] + c - nlo] (distinct high parts
-**            are stored once);
+**            (stored by column, so the scan adds bcls[byte] to the state);
+**            high class c: with h = hoff[s], hx[h + c - nlo].to when
+**            hx[h + c - nlo].chk is h, else the root's, hdef[c - nlo] (a
+**            comb of the classes where a high row differs from the root's);
 **   [k0, ks) sparse: class chr[s - k0] leads to to[s - k0], any other
 **            class to where the row of dense state fb[s - k0] leads (chr
 **            255: no such class);
@@ -87,6 +88,11 @@ typedef struct scr_reply {
   short code;
   unsigned char reason, strength;
 } scr_reply;
+
+/* A slot of the high comb: chk is the base of the row it belongs to. */
+typedef struct scr_hx {
+  unsigned short chk, to;
+} scr_hx;
 
 #define SCR_HIGH (1u << 24) /* a high class in bcls (above every c * k0) */
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
