@@ -467,8 +467,8 @@ if num[1] ~= 0 then fail("root must be state 0") end
 
 -- Dense rows come in two parts. The low part (classes 0 .. nlo - 1: ASCII,
 -- most of the text) is stored by column: class c of dense state s is
--- smtpcode_rd_scan.lo[c * k0 + s], and the byte table holds c * k0 for a
--- low class, so that the scan adds it to the state (one add and one load
+-- smtpcode_rd_scan.lo[col * k0 + s] (col = colof[c], below), and the byte
+-- table holds col * k0 for a low class, so that the scan adds it to the state (one add and one load
 -- on the critical path; no padding). The byte table marks a high class
 -- (UTF-8 bytes) with bit 24 (SCR_HIGH), above every c * k0.
 -- The high part is read only on bytes >= 0x80 and is mostly the root's:
@@ -486,10 +486,20 @@ if num[1] ~= 0 then fail("root must be state 0") end
 local nhigh = ncls - nlo
 local lo, hoff = {}, {}
 if nlo * k0 >= 1 << 24 then fail("%d low classes x %d dense states: too many", nlo, k0) end
+-- Low classes that no dense state tells apart (the same column: bytes that
+-- occur only deep inside phrases) share one column; colof[c] is the
+-- column of class c (the sparse and ending states still see the class).
+local colof, colseen, ncol = {}, {}, 0
 for c = 0, nlo - 1 do
-  for i = 1, k0 do
-    lo[#lo + 1] = c == 0 and "0" or tostring(num[full[order[i]][c]])
+  local col = {}
+  for i = 1, k0 do col[i] = c == 0 and "0" or tostring(num[full[order[i]][c]]) end
+  local key = table.concat(col, ",")
+  if not colseen[key] then
+    colseen[key] = ncol
+    ncol = ncol + 1
+    for i = 1, k0 do lo[#lo + 1] = col[i] end
   end
+  colof[c] = colseen[key]
 end
 local hdef, rootrow = {}, full[1]
 for c = nlo, ncls - 1 do hdef[#hdef + 1] = tostring(num[rootrow[c]]) end
@@ -551,7 +561,7 @@ if #hx == 0 then hx[1] = "{65535, 0}"; hxn = 1 end
 local bcls, bcl = {}, {}
 for b = 0, 255 do
   local c = bytecls[b]
-  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(c * k0)
+  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(colof[c] * k0)
   bcl[#bcl + 1] = tostring(c)
 end
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
@@ -632,7 +642,8 @@ local hdr = {
   string.format("#define SCR_K0 %du    /* dense states */", k0),
   string.format("#define SCR_KS %du   /* dense and sparse states */", ks),
   string.format("#define SCR_NLO %du    /* low byte classes */", nlo),
-  "#define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */",
+  string.format("#define SCR_NCOL %du   /* distinct columns of the low classes */", ncol),
+  "#define SCR_LOEND (SCR_NCOL * SCR_K0) /* bcls below: a low class */",
   string.format("#define SCR_NHI %du    /* high byte classes */", math.max(nhigh, 1)),
   string.format("#define SCR_NHX %du /* slots of the high comb */", hxn),
   "",
@@ -718,8 +729,11 @@ for _, r in ipairs(rules) do
     npool = npool + #r.match + 1
   end
   if #r.conds > 255 then fail("rules.tsv:%d: too many conditions", r.line) end
-  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},",
-    r.reason, r.scope, r.prio, r.who, r.flags, #r.ids, #r.conds, pf, cf, r.total, r.line, matchat[r.match])
+  -- the match offset in 24 bits: mhi (8) and match (16), see scr_rule
+  if matchat[r.match] >= 1 << 24 then fail("rule texts: more than 16 MB") end
+  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},",
+    r.reason, r.scope, r.prio, r.who, r.flags, #r.ids, #r.conds, matchat[r.match] >> 16,
+    pf, cf, r.total, r.line, matchat[r.match] & 0xffff)
 end
 w(string.format("const unsigned short smtpcode_rd_rphrases[%d] = {", #rp))
 w(list(rp))

@@ -859,7 +859,7 @@ SMTPCODE_API int smtpcode_rule_info(int i, smtpcode_rule *out) {
   out->scope = r->scope ? r->scope : smtpcode_rd_reasons[r->reason].scope;
   out->priority = r->prio;
   out->line = r->line;
-  out->match = smtpcode_rd_match + r->match;
+  out->match = smtpcode_rd_match + ((size_t)r->mhi << 16 | r->match);
   return 0;
 }
 

@@ -7,7 +7,8 @@
 #define SCR_K0 3570u    /* dense states */
 #define SCR_KS 24138u   /* dense and sparse states */
 #define SCR_NLO 55u    /* low byte classes */
-#define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
+#define SCR_NCOL 53u   /* distinct columns of the low classes */
+#define SCR_LOEND (SCR_NCOL * SCR_K0) /* bcls below: a low class */
 #define SCR_NHI 82u    /* high byte classes */
 #define SCR_NHX 7174u /* slots of the high comb */
 
