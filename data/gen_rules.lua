@@ -543,21 +543,24 @@ for _, r in ipairs(byn) do
   ndiff = ndiff + #r.diff
   if b + nhigh > hxn then hxn = b + nhigh end
 end
--- the checks are bases, 16 bits, and 0xffff (a free slot) is none of them
-if hxn > 65535 then fail("%d high comb slots: too many", hxn) end
+-- The checks are bases: 16 bits while the comb fits (0xffff, a free slot,
+-- is none of them), 32 past that (hoff and the checks widen rather than
+-- refusing rules).
+local wide = hxn > 65535
+local hx_t, nochk = wide and "unsigned      " or "unsigned short", wide and "4294967295u" or "65535"
 local hx, nfree = {}, 0
 for o = 0, hxn - 1 do
   local r = slot[o]
   if r then
     hx[#hx + 1] = string.format("{%d, %d}", r.base, num[r.row[o - r.base + nlo]])
   else
-    hx[#hx + 1] = "{65535, 0}"
+    hx[#hx + 1] = "{" .. nochk .. ", 0}"
     nfree = nfree + 1
   end
 end
 for i = 1, k0 do hoff[i] = tostring(hoff[i].base) end
 if #hdef == 0 then hdef[1] = "0" end
-if #hx == 0 then hx[1] = "{65535, 0}"; hxn = 1 end
+if #hx == 0 then hx[1] = "{" .. nochk .. ", 0}"; hxn = 1 end
 local bcls, bcl = {}, {}
 for b = 0, 255 do
   local c = bytecls[b]
@@ -647,13 +650,19 @@ local hdr = {
   string.format("#define SCR_NHI %du    /* high byte classes */", math.max(nhigh, 1)),
   string.format("#define SCR_NHX %du /* slots of the high comb */", hxn),
   "",
+  "/* A slot of the high comb: chk is the base of the row it belongs to. */",
+  "typedef struct scr_hx {",
+  "  " .. hx_t .. " chk;",
+  "  unsigned short to;",
+  "} scr_hx;",
+  "",
   "typedef struct scr_scan {",
   "  unsigned bcls[256];                          /* byte -> class entry */",
   "  unsigned char cls[256];                      /* byte -> class */",
   "  unsigned short lo[SCR_LOEND];                /* low classes by column */",
   "  unsigned short hdef[SCR_NHI];                /* the root's high row */",
   "  scr_hx hx[SCR_NHX];                           /* high comb */",
-  "  unsigned short hoff[SCR_K0];                  /* dense state -> comb base */",
+  "  " .. hx_t .. " hoff[SCR_K0];                  /* dense state -> comb base */",
   string.format("  unsigned char chr[%d];                     /* sparse state - k0 -> ... */", nsp),
   string.format("  unsigned short to[%d];", nsp),
   string.format("  unsigned short fb[%d];", nsp),

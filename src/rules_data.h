@@ -93,11 +93,6 @@ typedef struct scr_reply {
   unsigned char reason, strength;
 } scr_reply;
 
-/* A slot of the high comb: chk is the base of the row it belongs to. */
-typedef struct scr_hx {
-  unsigned short chk, to;
-} scr_hx;
-
 #define SCR_HIGH (1u << 24) /* a high class in bcls (above every c * k0) */
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
 /* The scan's tables in one struct (so one base register reaches them),

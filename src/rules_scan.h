@@ -12,6 +12,12 @@
 #define SCR_NHI 82u    /* high byte classes */
 #define SCR_NHX 7174u /* slots of the high comb */
 
+/* A slot of the high comb: chk is the base of the row it belongs to. */
+typedef struct scr_hx {
+  unsigned short chk;
+  unsigned short to;
+} scr_hx;
+
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
   unsigned char cls[256];                      /* byte -> class */
