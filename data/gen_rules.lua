@@ -467,45 +467,106 @@ if num[1] ~= 0 then fail("root must be state 0") end
 
 -- Dense rows come in two parts. The low part (classes 0 .. nlo - 1: ASCII,
 -- most of the text) is stored by column: class c of dense state s is
--- smtpcode_rd_scan.lo[c * k0 + s], and the byte table holds c * k0 for a
--- low class, so that the scan adds it to the state (one add and one load
--- on the critical path; no padding). The high part (UTF-8 bytes) is
--- shared: the distinct high parts are stored once in hi, nhigh = ncls -
--- nlo entries each, and hoff[s] is where that of state s starts (most
--- states have the root's). The byte table marks a high class with bit 24
--- (SCR_HIGH), above every c * k0.
+-- smtpcode_rd_scan.lo[col * k0 + s] (col = colof[c], below), and the byte
+-- table holds col * k0 for a low class, so that the scan adds it to the state (one add and one load
+-- on the critical path; no padding). The byte table marks a high class
+-- (UTF-8 bytes) with bit 24 (SCR_HIGH), above every c * k0.
+-- The high part is read only on bytes >= 0x80 and is mostly the root's:
+-- a state's high row differs from the root's only in the classes where it
+-- or a state on its failure chain goes on inside a phrase. So hdef holds
+-- the root's high row, and the classes where a row differs are packed in
+-- a comb (row displacement): the distinct high rows, those with the most
+-- differences first, each get the first base (offset into hx) that no
+-- other row has and where their entries fall on free slots; entry
+-- hx[base + c - nlo] is {base, next state} for a differing class c, and a
+-- slot whose check is not the row's base means "the root's". hoff[s] is
+-- the base of state s's row: one compare more than a full row, and the
+-- 82 high classes cost 4 bytes per difference instead of 164 bytes per
+-- distinct row (measured in docs/classify.md, "Size").
 local nhigh = ncls - nlo
-local lo, his, hoff, nhi = {}, {}, {}, 0
-local hiseen = {}
+local lo, hoff = {}, {}
 if nlo * k0 >= 1 << 24 then fail("%d low classes x %d dense states: too many", nlo, k0) end
+-- Low classes that no dense state tells apart (the same column: bytes that
+-- occur only deep inside phrases) share one column; colof[c] is the
+-- column of class c (the sparse and ending states still see the class).
+local colof, colseen, ncol = {}, {}, 0
 for c = 0, nlo - 1 do
-  for i = 1, k0 do
-    lo[#lo + 1] = c == 0 and "0" or tostring(num[full[order[i]][c]])
+  local col = {}
+  for i = 1, k0 do col[i] = c == 0 and "0" or tostring(num[full[order[i]][c]]) end
+  local key = table.concat(col, ",")
+  if not colseen[key] then
+    colseen[key] = ncol
+    ncol = ncol + 1
+    for i = 1, k0 do lo[#lo + 1] = col[i] end
   end
+  colof[c] = colseen[key]
 end
+local hdef, rootrow = {}, full[1]
+for c = nlo, ncls - 1 do hdef[#hdef + 1] = tostring(num[rootrow[c]]) end
+local hrows, hrowof = {}, {} -- distinct rows: their differences from the root's
 for i = 1, k0 do
-  local row = full[order[i]]
-  local h = {}
-  for c = nlo, ncls - 1 do h[#h + 1] = tostring(num[row[c]]) end
-  local key = table.concat(h, ",")
-  if not hiseen[key] then
-    hiseen[key] = nhi * nhigh
-    nhi = nhi + 1
-    his[#his + 1] = "  " .. key .. ","
+  local row, d = full[order[i]], {}
+  for c = nlo, ncls - 1 do
+    if row[c] ~= rootrow[c] then d[#d + 1] = c end
   end
-  hoff[i] = tostring(hiseen[key])
+  local keyt = {}
+  for _, c in ipairs(d) do keyt[#keyt + 1] = c .. ":" .. row[c] end
+  local key = table.concat(keyt, ",")
+  if not hrowof[key] then
+    hrows[#hrows + 1] = { diff = d, row = row, key = key }
+    hrowof[key] = hrows[#hrows]
+  end
+  hrowof[key].states = (hrowof[key].states or 0) + 1
+  hoff[i] = hrowof[key]
 end
+local byn = {}
+for i, r in ipairs(hrows) do byn[i] = r end
+table.sort(byn, function(a, b)
+  if #a.diff ~= #b.diff then return #a.diff > #b.diff end
+  return a.key < b.key
+end)
+local slot, baseused, hxn, ndiff = {}, {}, 0, 0
+for _, r in ipairs(byn) do
+  local b = 0
+  while true do
+    local ok = not baseused[b]
+    if ok then
+      for _, c in ipairs(r.diff) do
+        if slot[b + c - nlo] then ok = false; break end
+      end
+    end
+    if ok then break end
+    b = b + 1
+  end
+  baseused[b], r.base = true, b
+  for _, c in ipairs(r.diff) do slot[b + c - nlo] = r end
+  ndiff = ndiff + #r.diff
+  if b + nhigh > hxn then hxn = b + nhigh end
+end
+-- The checks are bases: 16 bits while the comb fits (0xffff, a free slot,
+-- is none of them), 32 past that (hoff and the checks widen rather than
+-- refusing rules).
+local wide = hxn > 65535
+local hx_t, nochk = wide and "unsigned      " or "unsigned short", wide and "4294967295u" or "65535"
+local hx, nfree = {}, 0
+for o = 0, hxn - 1 do
+  local r = slot[o]
+  if r then
+    hx[#hx + 1] = string.format("{%d, %d}", r.base, num[r.row[o - r.base + nlo]])
+  else
+    hx[#hx + 1] = "{" .. nochk .. ", 0}"
+    nfree = nfree + 1
+  end
+end
+for i = 1, k0 do hoff[i] = tostring(hoff[i].base) end
+if #hdef == 0 then hdef[1] = "0" end
+if #hx == 0 then hx[1] = "{" .. nochk .. ", 0}"; hxn = 1 end
 local bcls, bcl = {}, {}
 for b = 0, 255 do
   local c = bytecls[b]
-  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(c * k0)
+  bcls[#bcls + 1] = c >= nlo and string.format("H|%d", c) or tostring(colof[c] * k0)
   bcl[#bcl + 1] = tostring(c)
 end
--- hoff holds offsets into hi: 16 bits while the distinct high rows fit
--- (82 high classes: 799 rows), 32 bits past that (2 bytes more per dense
--- state) rather than refusing rules in the other languages
-local hoff_t = nhi * nhigh > 65535 and "unsigned      " or "unsigned short"
-if #his == 0 then his[1] = "  0," end
 w(string.format("const int smtpcode_rd_ncls = %d;", ncls))
 w(string.format("const unsigned smtpcode_rd_nstates = %d;", #order))
 w("")
@@ -538,7 +599,9 @@ if #chr == 0 then chr[1], to[1], fbk[1] = "255", "0", "0" end
 -- base register reaches them all and their sizes are constants.
 w(string.format("/* states: %d dense, %d sparse, %d ending a phrase; %d low and %d high",
   k0, ks - k0, #order - ks, nlo, nhigh))
-w(string.format("** byte classes; %d distinct high rows */", nhi))
+w(string.format("** byte classes; %d distinct high rows, %d differences from the root's in",
+  #hrows, ndiff))
+w(string.format("** %d comb slots (%d free) */", hxn, nfree))
 w("#define H SCR_HIGH")
 w("const scr_scan smtpcode_rd_scan = {")
 w("  /* bcls */ {")
@@ -550,8 +613,11 @@ w("  },")
 w("  /* lo */ {")
 w(list(lo, 24))
 w("  },")
-w("  /* hi */ {")
-w(table.concat(his, "\n"))
+w("  /* hdef */ {")
+w(list(hdef, 20))
+w("  },")
+w("  /* hx */ {")
+w(list(hx, 8))
 w("  },")
 w("  /* hoff */ {")
 w(list(hoff, 20))
@@ -579,15 +645,24 @@ local hdr = {
   string.format("#define SCR_K0 %du    /* dense states */", k0),
   string.format("#define SCR_KS %du   /* dense and sparse states */", ks),
   string.format("#define SCR_NLO %du    /* low byte classes */", nlo),
-  "#define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */",
-  string.format("#define SCR_NHI %d   /* entries of the distinct high rows */", math.max(nhi * nhigh, 1)),
+  string.format("#define SCR_NCOL %du   /* distinct columns of the low classes */", ncol),
+  "#define SCR_LOEND (SCR_NCOL * SCR_K0) /* bcls below: a low class */",
+  string.format("#define SCR_NHI %du    /* high byte classes */", math.max(nhigh, 1)),
+  string.format("#define SCR_NHX %du /* slots of the high comb */", hxn),
+  "",
+  "/* A slot of the high comb: chk is the base of the row it belongs to. */",
+  "typedef struct scr_hx {",
+  "  " .. hx_t .. " chk;",
+  "  unsigned short to;",
+  "} scr_hx;",
   "",
   "typedef struct scr_scan {",
   "  unsigned bcls[256];                          /* byte -> class entry */",
   "  unsigned char cls[256];                      /* byte -> class */",
   "  unsigned short lo[SCR_LOEND];                /* low classes by column */",
-  "  unsigned short hi[SCR_NHI];                  /* high rows */",
-  "  " .. hoff_t .. " hoff[SCR_K0];                 /* dense state -> high row */",
+  "  unsigned short hdef[SCR_NHI];                /* the root's high row */",
+  "  scr_hx hx[SCR_NHX];                           /* high comb */",
+  "  " .. hx_t .. " hoff[SCR_K0];                  /* dense state -> comb base */",
   string.format("  unsigned char chr[%d];                     /* sparse state - k0 -> ... */", nsp),
   string.format("  unsigned short to[%d];", nsp),
   string.format("  unsigned short fb[%d];", nsp),
@@ -663,8 +738,11 @@ for _, r in ipairs(rules) do
     npool = npool + #r.match + 1
   end
   if #r.conds > 255 then fail("rules.tsv:%d: too many conditions", r.line) end
-  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},",
-    r.reason, r.scope, r.prio, r.who, r.flags, #r.ids, #r.conds, pf, cf, r.total, r.line, matchat[r.match])
+  -- the match offset in 24 bits: mhi (8) and match (16), see scr_rule
+  if matchat[r.match] >= 1 << 24 then fail("rule texts: more than 16 MB") end
+  rl[#rl + 1] = string.format("  {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},",
+    r.reason, r.scope, r.prio, r.who, r.flags, #r.ids, #r.conds, matchat[r.match] >> 16,
+    pf, cf, r.total, r.line, matchat[r.match] & 0xffff)
 end
 w(string.format("const unsigned short smtpcode_rd_rphrases[%d] = {", #rp))
 w(list(rp))

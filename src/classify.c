@@ -262,11 +262,21 @@ static inline void emit(scan *sc, const unsigned char *s, int n, unsigned st,
   } while (o != 0);
 }
 
+/* Where dense state d leads on high class c (rules_data.h: the comb
+** entry of its high row, else the root's). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline unsigned hrow(const scr_scan *T, size_t d, size_t c) {
+  size_t h = T->hoff[d];
+  const scr_hx *x = &T->hx[h + c - SCR_NLO];
+  return x->chk == h ? x->to : T->hdef[c - SCR_NLO];
+}
+
 /* Where dense state d leads on class c (rules_data.h: a low class in its
-** short row, a high one in its shared high row). */
+** short row, a high one by hrow()). */
 #define DROW(d, e, c)                                                      \
-  ((e) < SCR_LOEND ? T->lo[(size_t)(d) + (e)]                              \
-                   : T->hi[T->hoff[d] + (c) - SCR_NLO])
+  ((e) < SCR_LOEND ? T->lo[(size_t)(d) + (e)] : hrow(T, (d), (c)))
 
 /* The next state of an ending state st on class c (byte table entry e). */
 #if defined(__GNUC__)
@@ -304,7 +314,7 @@ static inline unsigned emitnext(const scr_scan *T, unsigned st, size_t e,
       if (u_ < SCR_KS - SCR_K0)                                            \
         (st) = c_ == T->chr[u_] ? T->to[u_] : DROW(T->fb[u_], e_, c_);     \
       else if ((st) < SCR_K0)                                              \
-        (st) = T->hi[T->hoff[st] + c_ - SCR_NLO];                          \
+        (st) = hrow(T, (st), c_);                                          \
       else {                                                               \
         ENDS;                                                              \
         (st) = emitnext(T, (unsigned)(st), e_, (unsigned)c_);              \
@@ -862,7 +872,7 @@ SMTPCODE_API int smtpcode_rule_info(int i, smtpcode_rule *out) {
   out->scope = r->scope ? r->scope : smtpcode_rd_reasons[r->reason].scope;
   out->priority = r->prio;
   out->line = r->line;
-  out->match = smtpcode_rd_match + r->match;
+  out->match = smtpcode_rd_match + ((size_t)r->mhi << 16 | r->match);
   return 0;
 }
 

@@ -20,13 +20,16 @@
 ** without a prefix are members of smtpcode_rd_scan. A byte's class is
 ** cls[byte]. Classes below nlo are low (class 0, a byte in no phrase, and
 ** the ASCII bytes of phrases), the others high (UTF-8 bytes). bcls[byte]
-** is c * k0 for a low class c, SCR_HIGH | c for a high one. States come in
+** is col * k0 for a low class c (col: its column in lo), SCR_HIGH | c for
+** a high one. States come in
 ** three kinds, numbered in this order; state 0 is the root:
 **   [0, k0)  dense: a complete row (failure links resolved; class 0 leads
-**            to the root) in two parts: low class c at lo[c * k0 + s]
-**            (stored by column, so the scan adds bcls[byte] to the state),
-**            high class c at hi[hoff[s] + c - nlo] (distinct high parts
-**            are stored once);
+**            to the root) in two parts: low class c at lo[col * k0 + s]
+**            (stored by column, so the scan adds bcls[byte] to the state;
+**            classes that no dense state tells apart share a column);
+**            high class c: with h = hoff[s], hx[h + c - nlo].to when
+**            hx[h + c - nlo].chk is h, else the root's, hdef[c - nlo] (a
+**            comb of the classes where a high row differs from the root's);
 **   [k0, ks) sparse: class chr[s - k0] leads to to[s - k0], any other
 **            class to where the row of dense state fb[s - k0] leads (chr
 **            255: no such class);
@@ -70,12 +73,14 @@ typedef struct scr_cond {
 typedef struct scr_rule {
   unsigned char reason, scope, prio, who, flags;
   unsigned char nphr, ncond;
+  unsigned char mhi;    /* bits 16-23 of the match offset */
   unsigned short phr;   /* smtpcode_rd_rphrases[phr .. phr+nphr) */
   unsigned short cond;  /* smtpcode_rd_conds[cond .. cond+ncond) */
   unsigned short total; /* bytes of all phrases */
   unsigned short line;  /* line in data/rules.tsv */
-  unsigned match;       /* the text: smtpcode_rd_match + match (an offset,
-                           so that the table needs no relocation) */
+  unsigned short match; /* the text: smtpcode_rd_match + (mhi << 16 |
+                           match) (an offset, so that the table needs no
+                           relocation; 18 bytes a rule, no padding) */
 } scr_rule;
 
 typedef struct scr_enh {
@@ -92,7 +97,7 @@ typedef struct scr_reply {
 #define SCR_MAXDEPTH 64 /* the longest phrase; data/gen_rules.lua checks */
 /* The scan's tables in one struct (so one base register reaches them),
 ** generated with their sizes: SCR_K0 (k0), SCR_KS (ks), SCR_NLO (nlo),
-** SCR_LOEND (nlo * k0). */
+** SCR_NCOL (distinct low columns), SCR_LOEND (ncol * k0). */
 #include "rules_scan.h"
 extern const scr_scan smtpcode_rd_scan;
 extern const int smtpcode_rd_ncls;

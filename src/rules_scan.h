@@ -7,15 +7,24 @@
 #define SCR_K0 3570u    /* dense states */
 #define SCR_KS 24138u   /* dense and sparse states */
 #define SCR_NLO 55u    /* low byte classes */
-#define SCR_LOEND (SCR_NLO * SCR_K0) /* bcls below: a low class */
-#define SCR_NHI 66420   /* entries of the distinct high rows */
+#define SCR_NCOL 53u   /* distinct columns of the low classes */
+#define SCR_LOEND (SCR_NCOL * SCR_K0) /* bcls below: a low class */
+#define SCR_NHI 82u    /* high byte classes */
+#define SCR_NHX 7174u /* slots of the high comb */
+
+/* A slot of the high comb: chk is the base of the row it belongs to. */
+typedef struct scr_hx {
+  unsigned short chk;
+  unsigned short to;
+} scr_hx;
 
 typedef struct scr_scan {
   unsigned bcls[256];                          /* byte -> class entry */
   unsigned char cls[256];                      /* byte -> class */
   unsigned short lo[SCR_LOEND];                /* low classes by column */
-  unsigned short hi[SCR_NHI];                  /* high rows */
-  unsigned       hoff[SCR_K0];                 /* dense state -> high row */
+  unsigned short hdef[SCR_NHI];                /* the root's high row */
+  scr_hx hx[SCR_NHX];                           /* high comb */
+  unsigned short hoff[SCR_K0];                  /* dense state -> comb base */
   unsigned char chr[20568];                     /* sparse state - k0 -> ... */
   unsigned short to[20568];
   unsigned short fb[20568];
