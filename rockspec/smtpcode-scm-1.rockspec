@@ -46,6 +46,7 @@ build = {
             "src/find.c",
             "src/find_context.c",
             "src/classify.c",
+            "src/verdict.c",
             "src/rules_data.c",
             "src/reasons_data.c",
             "src/stream.c",
